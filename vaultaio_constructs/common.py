@@ -1,0 +1,128 @@
+"""Small value types shared by every component: validated names, Secret references, resources.
+
+Props classes across the package are pydantic dataclasses configured with :data:`PROPS_CONFIG`: frozen,
+keyword-only and validated on construction, so the same class serves people importing a construct from
+Python and the settings file (``vaultaio.yaml``), which is parsed straight into them. Unknown keys are
+refused; error messages carry the key's location.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from enum import StrEnum
+from typing import Annotated, Final
+
+from pydantic import AfterValidator, ConfigDict, Field
+from pydantic.dataclasses import dataclass
+
+#: Configuration shared by every props dataclass: unknown keys are errors, defaults are validated too.
+PROPS_CONFIG: Final = ConfigDict(extra="forbid", validate_default=True, str_strip_whitespace=False)
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+
+
+def check_dns_label(value: str) -> str:
+    """A Kubernetes DNS-1123 label: lowercase alphanumerics and '-', at most 63 characters."""
+    if len(value) > 63 or not _DNS1123_LABEL.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid name: use lowercase letters, digits and '-', "
+            "start and end with a letter or digit, at most 63 characters"
+        )
+    return value
+
+
+def check_hostname(value: str) -> str:
+    """A DNS name (RFC 1123 subdomain), as used for Ingress hosts."""
+    if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid hostname: use lowercase dot-separated labels of letters, digits and '-'"
+        )
+    return value
+
+
+def check_cidr(value: str) -> str:
+    """An IPv4 or IPv6 network in CIDR notation (``10.0.0.0/8``, ``192.0.2.10/32``)."""
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as err:
+        raise ValueError(f"{value!r} is not a valid CIDR (e.g. 192.0.2.0/24): {err}") from None
+    return value
+
+
+DnsLabel = Annotated[str, AfterValidator(check_dns_label)]
+Hostname = Annotated[str, AfterValidator(check_hostname)]
+Cidr = Annotated[str, AfterValidator(check_cidr)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class Protocol(StrEnum):
+    """Transport protocol of a port."""
+
+    TCP = "TCP"
+    UDP = "UDP"
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class SecretKeyRef:
+    """A key of a Secret that the manifests reference but never contain.
+
+    The Secret is created outside the manifests (by ``scripts/init-vault.sh`` or by the user); only its
+    name and key appear in the YAML.
+    """
+
+    #: Name of the Secret in the stack's namespace.
+    name: DnsLabel
+    #: Key inside the Secret.
+    key: Annotated[str, Field(pattern=_SECRET_KEY.pattern, min_length=1, max_length=253)]
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class ExternalEndpoint:
+    """A destination outside the cluster (NTP server, notification receiver, KMS).
+
+    The wiring turns it into one egress rule to ``cidrs`` on ``port``/``protocol`` for the consumer.
+    """
+
+    #: Short name used in the NetworkPolicy name (``egress-chrony-to-<name>``).
+    name: DnsLabel
+    #: Networks the destination lives in; at least one.
+    cidrs: Annotated[tuple[Cidr, ...], Field(min_length=1)]
+    #: Destination port.
+    port: Port
+    #: Transport protocol.
+    protocol: Protocol = Protocol.TCP
+    #: Hostname or URL the consumer's config uses, if any (informational; never resolved at synth).
+    address: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class Resources:
+    """CPU and memory for one container, in explicit units.
+
+    Every container gets requests and a memory limit; a CPU limit is optional because CPU throttling hurts
+    latency more than it protects neighbours on a small node.
+    """
+
+    #: CPU request in millicores.
+    cpu_request_millicores: Annotated[int, Field(ge=1)]
+    #: Memory request in MiB.
+    memory_request_mib: Annotated[int, Field(ge=1)]
+    #: Memory limit in MiB; must be >= the request.
+    memory_limit_mib: Annotated[int, Field(ge=1)]
+    #: CPU limit in millicores, or ``None`` for no CPU limit.
+    cpu_limit_millicores: Annotated[int, Field(ge=1)] | None = None
+
+    def __post_init__(self) -> None:
+        if self.memory_limit_mib < self.memory_request_mib:
+            raise ValueError(
+                f"'memory_limit_mib' ({self.memory_limit_mib}) must be >= 'memory_request_mib' "
+                f"({self.memory_request_mib})"
+            )
+        if self.cpu_limit_millicores is not None and self.cpu_limit_millicores < self.cpu_request_millicores:
+            raise ValueError(
+                f"'cpu_limit_millicores' ({self.cpu_limit_millicores}) must be >= 'cpu_request_millicores' "
+                f"({self.cpu_request_millicores})"
+            )
