@@ -38,7 +38,7 @@ def check_hostname(value: str) -> str:
     """A DNS name (RFC 1123 subdomain), as used for Ingress hosts."""
     if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
         raise ValueError(
-            f"{value!r} is not a valid hostname: use lowercase dot-separated labels of letters, digits and '-'"
+            f"{value!r} is not a valid hostname: use dot-separated labels of lowercase letters, digits, '-'"
         )
     return value
 
@@ -126,3 +126,17 @@ class Resources:
                 f"'cpu_limit_millicores' ({self.cpu_limit_millicores}) must be >= 'cpu_request_millicores' "
                 f"({self.cpu_request_millicores})"
             )
+
+
+def check_image_tag(value: str) -> str:
+    """An exact version tag (``2.0.4``, ``v3.14.0``); ``latest`` and floating tags are refused."""
+    from vaultaio_constructs.versions import IMAGE_TAG_PATTERN
+
+    if not IMAGE_TAG_PATTERN.match(value):
+        raise ValueError(
+            f"{value!r} is not an exact version tag: use e.g. '2.0.4' or 'v3.14.0', never 'latest'"
+        )
+    return value
+
+
+ImageTag = Annotated[str, AfterValidator(check_image_tag)]

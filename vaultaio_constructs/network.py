@@ -1,0 +1,244 @@
+"""NetworkPolicies derived from the wiring: default deny, DNS, and one allow per recorded edge.
+
+Nothing here names a component, a port or a host: every rule comes from an edge recorded by
+:meth:`~vaultaio_constructs.component.Component.connect` (and its external / API-server / ingress
+variants), so adding a connection in a component's code is the only way to open traffic.
+
+Policies (all in the stack's namespace):
+
+* ``default-deny-all``: every pod, Ingress and Egress, no rules.
+* ``allow-dns``: every pod may query the cluster DNS (UDP and TCP 53) in its namespace.
+* ``allow-<consumer>-to-<provider>`` (egress on the consumer) and ``allow-<provider>-from-<consumer>``
+  (ingress on the provider) for each wired pair, on the provider's ports only.
+* ``allow-<consumer>-to-<external>`` for each external endpoint (IP blocks from settings).
+* ``allow-<consumer>-to-kube-apiserver`` for pods that call the API (CIDRs/ports from settings).
+* ``allow-<provider>-from-ingress-controller`` for endpoints routed by an Ingress.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Annotated
+
+from cdk8s_plus_27 import k8s
+from constructs import Construct
+from pydantic import Field
+from pydantic.dataclasses import dataclass
+
+from vaultaio_constructs.common import PROPS_CONFIG, Cidr, DnsLabel, Port, Protocol
+from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.wiring import Edge, Endpoint
+
+REASON_ANNOTATION = "vault-aio.io/reason"
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class DnsProps:
+    """Where the cluster DNS runs. Defaults fit kubeadm, k3s, kind and most managed clusters."""
+
+    #: Namespace of the DNS pods.
+    namespace: DnsLabel = "kube-system"
+    #: Labels of the DNS pods (CoreDNS keeps the historical ``k8s-app: kube-dns``).
+    pod_labels: dict[str, str] = Field(default_factory=lambda: {"k8s-app": "kube-dns"})
+    #: DNS port (UDP and TCP).
+    port: Port = 53
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class KubeApiProps:
+    """Where the Kubernetes API server listens, for pods that call it (Vault service registration,
+    Alloy pod discovery). The API server is not a pod, so it can only be matched by IP block.
+
+    The default allows any address on the usual API ports; narrow ``cidrs`` to your control plane's
+    address (``kubectl get endpoints kubernetes -n default``) in production.
+    """
+
+    #: Networks of the API server endpoints.
+    cidrs: Annotated[tuple[Cidr, ...], Field(min_length=1)] = ("0.0.0.0/0",)
+    #: Ports of the API server endpoints (443 on most managed clusters, 6443 on kubeadm and k3s).
+    ports: Annotated[tuple[Port, ...], Field(min_length=1)] = (443, 6443)
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class IngressControllerProps:
+    """Which pods may reach endpoints that an Ingress routes to (Vault's API, Grafana)."""
+
+    #: Labels of the ingress controller's namespace.
+    namespace_labels: dict[str, str] = Field(
+        default_factory=lambda: {"kubernetes.io/metadata.name": "ingress-nginx"}
+    )
+    #: Labels of the controller pods within that namespace (``None``: any pod there).
+    pod_labels: dict[str, str] | None = None
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class NetworkProps:
+    """Network settings that the generated NetworkPolicies need about the cluster around the stack."""
+
+    dns: DnsProps = Field(default_factory=DnsProps)
+    kube_api: KubeApiProps = Field(default_factory=KubeApiProps)
+    ingress_controller: IngressControllerProps = Field(default_factory=IngressControllerProps)
+
+
+def _ports(endpoints: Sequence[Endpoint]) -> list[k8s.NetworkPolicyPort]:
+    unique = sorted({(e.port, str(e.protocol)) for e in endpoints})
+    return [k8s.NetworkPolicyPort(port=k8s.IntOrString.from_number(p), protocol=proto) for p, proto in unique]
+
+
+def _labels(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+    return dict(pairs)
+
+
+class NetworkPolicies(Component):
+    """All NetworkPolicies of one stack, generated from its wiring (create it after every component)."""
+
+    area = Area.NETWORK_POLICIES
+
+    def __init__(self, scope: Construct, id: str, props: NetworkProps | None = None) -> None:
+        super().__init__(scope, id, name="network-policies", role="network-policy", version="1")
+        props = props or NetworkProps()
+        wiring = self.stack.wiring
+        self.policy_names: list[str] = []
+
+        self._policy(
+            "default-deny-all", {}, ingress=[], egress=[], reason="deny everything not allowed below"
+        )
+        dns_peer = k8s.NetworkPolicyPeer(
+            namespace_selector=k8s.LabelSelector(
+                match_labels={"kubernetes.io/metadata.name": props.dns.namespace}
+            ),
+            pod_selector=k8s.LabelSelector(match_labels=dict(props.dns.pod_labels)),
+        )
+        self._policy(
+            "allow-dns",
+            {},
+            egress=[
+                k8s.NetworkPolicyEgressRule(
+                    to=[dns_peer],
+                    ports=[
+                        k8s.NetworkPolicyPort(port=k8s.IntOrString.from_number(props.dns.port), protocol=p)
+                        for p in (str(Protocol.UDP), str(Protocol.TCP))
+                    ],
+                )
+            ],
+            reason="name resolution for every pod, to the cluster DNS only",
+        )
+
+        pairs: dict[tuple[str, str], list[Edge]] = defaultdict(list)
+        for edge in wiring.edges:
+            pairs[(edge.consumer, edge.endpoint.provider)].append(edge)
+        for (consumer, provider), edges in pairs.items():
+            endpoints = [e.endpoint for e in edges]
+            reason = "; ".join(dict.fromkeys(e.reason for e in edges))
+            provider_sel = _labels(endpoints[0].selector)
+            consumer_sel = _labels(edges[0].consumer_selector)
+            self._policy(
+                f"allow-{consumer}-to-{provider}",
+                consumer_sel,
+                egress=[
+                    k8s.NetworkPolicyEgressRule(
+                        to=[k8s.NetworkPolicyPeer(pod_selector=k8s.LabelSelector(match_labels=provider_sel))],
+                        ports=_ports(endpoints),
+                    )
+                ],
+                reason=reason,
+            )
+            self._policy(
+                f"allow-{provider}-from-{consumer}",
+                provider_sel,
+                ingress=[
+                    k8s.NetworkPolicyIngressRule(
+                        from_=[
+                            k8s.NetworkPolicyPeer(pod_selector=k8s.LabelSelector(match_labels=consumer_sel))
+                        ],
+                        ports=_ports(endpoints),
+                    )
+                ],
+                reason=reason,
+            )
+
+        for ext in wiring.external_edges:
+            d = ext.destination
+            self._policy(
+                f"allow-{ext.consumer}-to-{d.name}",
+                _labels(ext.consumer_selector),
+                egress=[
+                    k8s.NetworkPolicyEgressRule(
+                        to=[k8s.NetworkPolicyPeer(ip_block=k8s.IpBlock(cidr=c)) for c in d.cidrs],
+                        ports=[
+                            k8s.NetworkPolicyPort(
+                                port=k8s.IntOrString.from_number(d.port), protocol=str(d.protocol)
+                            )
+                        ],
+                    )
+                ],
+                reason=ext.reason,
+            )
+
+        for api in wiring.kube_api_edges:
+            self._policy(
+                f"allow-{api.consumer}-to-kube-apiserver",
+                _labels(api.consumer_selector),
+                egress=[
+                    k8s.NetworkPolicyEgressRule(
+                        to=[
+                            k8s.NetworkPolicyPeer(ip_block=k8s.IpBlock(cidr=c)) for c in props.kube_api.cidrs
+                        ],
+                        ports=[
+                            k8s.NetworkPolicyPort(port=k8s.IntOrString.from_number(p), protocol="TCP")
+                            for p in sorted(set(props.kube_api.ports))
+                        ],
+                    )
+                ],
+                reason=api.reason,
+            )
+
+        by_provider: dict[str, list[Endpoint]] = defaultdict(list)
+        reasons: dict[str, list[str]] = defaultdict(list)
+        for ing in wiring.ingress_edges:
+            by_provider[ing.endpoint.provider].append(ing.endpoint)
+            reasons[ing.endpoint.provider].append(ing.reason)
+        ic = props.ingress_controller
+        for provider, endpoints in by_provider.items():
+            peer = k8s.NetworkPolicyPeer(
+                namespace_selector=k8s.LabelSelector(match_labels=dict(ic.namespace_labels)),
+                pod_selector=k8s.LabelSelector(match_labels=dict(ic.pod_labels)) if ic.pod_labels else None,
+            )
+            self._policy(
+                f"allow-{provider}-from-ingress-controller",
+                _labels(endpoints[0].selector),
+                ingress=[k8s.NetworkPolicyIngressRule(from_=[peer], ports=_ports(endpoints))],
+                reason="; ".join(dict.fromkeys(reasons[provider])),
+            )
+        wiring.frozen = True
+
+    def _policy(
+        self,
+        name: str,
+        pod_labels: Mapping[str, str],
+        *,
+        reason: str,
+        ingress: list[k8s.NetworkPolicyIngressRule] | None = None,
+        egress: list[k8s.NetworkPolicyEgressRule] | None = None,
+    ) -> None:
+        if name in self.policy_names:
+            raise ValueError(
+                f"two network policies would be named {name!r}: external endpoint names must differ "
+                "from component names"
+            )
+        self.policy_names.append(name)
+        types = [t for t, rules in (("Ingress", ingress), ("Egress", egress)) if rules is not None]
+        self.track(
+            k8s.KubeNetworkPolicy(
+                self,
+                name,
+                metadata=self.meta(name, annotations={REASON_ANNOTATION: reason}),
+                spec=k8s.NetworkPolicySpec(
+                    pod_selector=k8s.LabelSelector(match_labels=dict(pod_labels) or None),
+                    policy_types=types,
+                    ingress=ingress or None,
+                    egress=egress or None,
+                ),
+            )
+        )

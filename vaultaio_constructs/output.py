@@ -1,0 +1,150 @@
+"""Turn a synthesized stack into ``dist/``: one folder per area, one file per object, a kustomization.
+
+The layout mirrors the specification's ``manifests/`` tree. The Namespace lives in ``setup/`` and is
+listed first. Output is deterministic (objects in creation order, files sorted, no timestamps). Writing
+goes to a temporary sibling folder that replaces ``dist/`` only when everything rendered, so a failed
+synth never leaves a half-written ``dist/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cdk8s
+import yaml
+
+from vaultaio_constructs.component import Area, StackChart
+from vaultaio_constructs.settings import VaultAioProps
+
+#: Order of folders in the kustomization (Namespace first).
+AREA_ORDER: tuple[Area, ...] = (
+    Area.SETUP,
+    Area.VAULT,
+    Area.MONITORING,
+    Area.LOGGING,
+    Area.TRACING,
+    Area.NTP,
+    Area.DASHBOARDS,
+    Area.NETWORK_POLICIES,
+)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One synthesized object and where it goes in ``dist/``."""
+
+    area: Area
+    body: dict[str, Any]
+
+    @property
+    def kind(self) -> str:
+        return str(self.body["kind"])
+
+    @property
+    def name(self) -> str:
+        return str(self.body["metadata"]["name"])
+
+    @property
+    def path(self) -> str:
+        return f"{self.area}/{self.kind.lower()}-{self.name}.yaml"
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style for multi-line strings, so configs in ConfigMaps stay readable in reviews."""
+
+
+def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    if "\n" in data:
+        text = "\n".join(line.rstrip() for line in data.split("\n"))
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def to_yaml(body: Any) -> str:
+    return yaml.dump(
+        body, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120, allow_unicode=True
+    )
+
+
+def build(props: VaultAioProps | None = None) -> tuple[cdk8s.App, StackChart]:
+    """Build the default stack (or ``props``) in a fresh App without writing anything."""
+    from vaultaio_constructs.chart import VaultAioChart
+
+    app = cdk8s.App()
+    chart = VaultAioChart(app, "vault-aio", props)
+    return app, chart
+
+
+def render(chart: StackChart) -> list[Manifest]:
+    """Every object of the stack, validated, with its ``dist/`` folder.
+
+    Fails when a construct validation fails or when an object was created without being tracked by a
+    component (it would silently be missing from ``dist/``).
+    """
+    errors = chart.node.validate()
+    if errors:
+        raise ValueError("stack validation failed:\n" + "\n".join(f"  {e}" for e in errors))
+    manifests = [Manifest(area, body) for c in chart.components for area, body in c.to_manifests()]
+    total = sum(1 for c in chart.node.find_all() if isinstance(c, cdk8s.ApiObject))
+    if total != len(manifests):
+        raise RuntimeError(
+            f"{total - len(manifests)} object(s) were created without Component.track(): "
+            "they would be missing from dist/"
+        )
+    paths = [m.path for m in manifests]
+    dupes = sorted({p for p in paths if paths.count(p) > 1})
+    if dupes:
+        raise ValueError(f"two objects would be written to the same file: {dupes}")
+    return manifests
+
+
+def kustomization(manifests: Sequence[Manifest]) -> dict[str, Any]:
+    order = {a: i for i, a in enumerate(AREA_ORDER)}
+    resources = sorted((m.path for m in manifests), key=lambda p: (order[Area(p.split("/")[0])], p))
+    return {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": resources,
+    }
+
+
+def write(manifests: Sequence[Manifest], outdir: Path) -> list[Path]:
+    """Replace ``outdir`` with the rendered files (via a temporary sibling folder)."""
+    outdir = outdir.resolve()
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent))
+    try:
+        written: list[Path] = []
+        for m in manifests:
+            file = tmp / m.path
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_text(to_yaml(m.body), encoding="utf-8")
+            written.append(outdir / m.path)
+        (tmp / "kustomization.yaml").write_text(to_yaml(kustomization(manifests)), encoding="utf-8")
+        written.append(outdir / "kustomization.yaml")
+        old = outdir.with_name(f".{outdir.name}-old")
+        if old.exists():
+            shutil.rmtree(old)
+        if outdir.exists():
+            outdir.rename(old)
+        tmp.rename(outdir)
+        if old.exists():
+            shutil.rmtree(old)
+        return written
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def synth(props: VaultAioProps | None, outdir: Path) -> list[Path]:
+    """Build, validate and write the stack; nothing is written unless every step succeeds."""
+    _, chart = build(props)
+    return write(render(chart), outdir)

@@ -1,0 +1,376 @@
+"""Builders for hardened pods and the objects around them: the one place for secure defaults.
+
+Every container gets, unless its component passes an explicit, documented exception:
+
+* ``runAsNonRoot``, ``allowPrivilegeEscalation: false``, ``readOnlyRootFilesystem: true``,
+  ``capabilities.drop: [ALL]`` and no added capability;
+* the pod-level ``seccompProfile: RuntimeDefault`` (set on the pod, inherited by containers);
+* CPU and memory requests and a memory limit (:class:`~vaultaio_constructs.common.Resources`).
+
+Pods do not mount a ServiceAccount token unless ``automount_token=True`` (only pods that call the API).
+These defaults satisfy Pod Security Standard ``restricted``. The builders use the Kubernetes 1.27 L1
+classes from ``cdk8s_plus_27.k8s`` directly: the cdk8s-plus L2 API has no seccomp field and names
+objects with hash suffixes, and NetworkPolicies come from our own wiring model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from cdk8s_plus_27 import k8s
+
+from vaultaio_constructs.common import Resources
+from vaultaio_constructs.component import Component
+from vaultaio_constructs.wiring import Endpoint
+
+
+def cpu(millicores: int) -> k8s.Quantity:
+    return k8s.Quantity.from_string(f"{millicores}m")
+
+
+def mebibytes(mib: int) -> k8s.Quantity:
+    return k8s.Quantity.from_string(f"{mib}Mi")
+
+
+def gibibytes(gib: int) -> k8s.Quantity:
+    return k8s.Quantity.from_string(f"{gib}Gi")
+
+
+def resource_requirements(resources: Resources) -> k8s.ResourceRequirements:
+    """Requests for CPU and memory, a memory limit, and a CPU limit only when one is set."""
+    limits = {"memory": mebibytes(resources.memory_limit_mib)}
+    if resources.cpu_limit_millicores is not None:
+        limits["cpu"] = cpu(resources.cpu_limit_millicores)
+    return k8s.ResourceRequirements(
+        requests={
+            "cpu": cpu(resources.cpu_request_millicores),
+            "memory": mebibytes(resources.memory_request_mib),
+        },
+        limits=limits,
+    )
+
+
+def container_port(endpoint: Endpoint) -> k8s.ContainerPort:
+    """The container port behind ``endpoint`` (same name and number, so Services can target by name)."""
+    return k8s.ContainerPort(
+        name=endpoint.port_name, container_port=endpoint.port, protocol=str(endpoint.protocol)
+    )
+
+
+def http_probe(
+    path: str,
+    port_name: str,
+    *,
+    https: bool = False,
+    period_seconds: int = 10,
+    failure_threshold: int = 3,
+    initial_delay_seconds: int = 0,
+    timeout_seconds: int = 3,
+) -> k8s.Probe:
+    """An HTTP GET probe on a named container port."""
+    return k8s.Probe(
+        http_get=k8s.HttpGetAction(
+            path=path, port=k8s.IntOrString.from_string(port_name), scheme="HTTPS" if https else "HTTP"
+        ),
+        period_seconds=period_seconds,
+        failure_threshold=failure_threshold,
+        initial_delay_seconds=initial_delay_seconds,
+        timeout_seconds=timeout_seconds,
+    )
+
+
+def exec_probe(
+    command: Sequence[str], *, period_seconds: int = 30, timeout_seconds: int = 5, failure_threshold: int = 3
+) -> k8s.Probe:
+    """A probe that runs ``command`` in the container."""
+    return k8s.Probe(
+        exec=k8s.ExecAction(command=list(command)),
+        period_seconds=period_seconds,
+        timeout_seconds=timeout_seconds,
+        failure_threshold=failure_threshold,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecurityExceptions:
+    """Departures from the restricted defaults that a component truly needs. Each must be justified
+    where it is used (docstring of the component's setting) and listed in the README's security section.
+    """
+
+    #: Linux capabilities to add after dropping ALL (e.g. ``SYS_TIME`` for Chrony).
+    add_capabilities: tuple[str, ...] = ()
+    #: Run as root (uid 0). Only for a container that must read root-owned host files.
+    run_as_root: bool = False
+
+
+RESTRICTED = SecurityExceptions()
+
+
+def container(
+    *,
+    name: str,
+    image: str,
+    resources: Resources,
+    ports: Sequence[Endpoint] = (),
+    args: Sequence[str] = (),
+    command: Sequence[str] | None = None,
+    env: Sequence[k8s.EnvVar] = (),
+    volume_mounts: Sequence[k8s.VolumeMount] = (),
+    readiness: k8s.Probe | None = None,
+    liveness: k8s.Probe | None = None,
+    startup: k8s.Probe | None = None,
+    exceptions: SecurityExceptions = RESTRICTED,
+    lifecycle: k8s.Lifecycle | None = None,
+) -> k8s.Container:
+    """A container with the secure defaults of this module."""
+    return k8s.Container(
+        name=name,
+        image=image,
+        image_pull_policy="IfNotPresent",
+        command=list(command) if command is not None else None,
+        args=list(args) if args else None,
+        env=list(env) if env else None,
+        ports=[container_port(e) for e in _unique_ports(ports)] or None,
+        resources=resource_requirements(resources),
+        volume_mounts=list(volume_mounts) if volume_mounts else None,
+        readiness_probe=readiness,
+        liveness_probe=liveness,
+        startup_probe=startup,
+        lifecycle=lifecycle,
+        security_context=k8s.SecurityContext(
+            allow_privilege_escalation=False,
+            privileged=False,
+            read_only_root_filesystem=True,
+            run_as_non_root=not exceptions.run_as_root,
+            run_as_user=0 if exceptions.run_as_root else None,
+            capabilities=k8s.Capabilities(drop=["ALL"], add=list(exceptions.add_capabilities) or None),
+        ),
+        termination_message_policy="FallbackToLogsOnError",
+    )
+
+
+def _unique_ports(endpoints: Sequence[Endpoint]) -> list[Endpoint]:
+    seen: dict[tuple[str, int], Endpoint] = {}
+    for e in endpoints:
+        seen.setdefault((e.port_name, e.port), e)
+    return list(seen.values())
+
+
+def pod_security_context(
+    *, user: int | None, group: int | None = None, fs_group: int | None = None, run_as_root: bool = False
+) -> k8s.PodSecurityContext:
+    """Pod-level context: non-root user and ``seccompProfile: RuntimeDefault``."""
+    return k8s.PodSecurityContext(
+        run_as_non_root=not run_as_root,
+        run_as_user=0 if run_as_root else user,
+        run_as_group=0 if run_as_root else group,
+        fs_group=fs_group,
+        fs_group_change_policy="OnRootMismatch" if fs_group is not None else None,
+        seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault"),
+    )
+
+
+def pod_template(
+    component: Component,
+    *,
+    containers: Sequence[k8s.Container],
+    security_context: k8s.PodSecurityContext,
+    volumes: Sequence[k8s.Volume] = (),
+    init_containers: Sequence[k8s.Container] = (),
+    automount_token: bool = False,
+    termination_grace_period_seconds: int = 30,
+    affinity: k8s.Affinity | None = None,
+    annotations: Mapping[str, str] | None = None,
+    tolerations: Sequence[k8s.Toleration] = (),
+    priority_class_name: str | None = None,
+) -> k8s.PodTemplateSpec:
+    """A pod template for ``component``: its labels, its ServiceAccount, no token unless asked."""
+    return k8s.PodTemplateSpec(
+        metadata=k8s.ObjectMeta(
+            labels=dict(component.labels), annotations=dict(annotations) if annotations else None
+        ),
+        spec=k8s.PodSpec(
+            service_account_name=component.name,
+            automount_service_account_token=automount_token,
+            enable_service_links=False,
+            containers=list(containers),
+            init_containers=list(init_containers) or None,
+            volumes=list(volumes) or None,
+            security_context=security_context,
+            termination_grace_period_seconds=termination_grace_period_seconds,
+            affinity=affinity,
+            tolerations=list(tolerations) or None,
+            priority_class_name=priority_class_name,
+        ),
+    )
+
+
+def selector(component: Component) -> k8s.LabelSelector:
+    return k8s.LabelSelector(match_labels=dict(component.selector))
+
+
+# -- objects ------------------------------------------------------------------------------------------
+
+
+def service_account(
+    component: Component, *, annotations: Mapping[str, str] | None = None
+) -> k8s.KubeServiceAccount:
+    """The component's ServiceAccount; its token is never mounted automatically."""
+    return component.track(
+        k8s.KubeServiceAccount(
+            component,
+            "ServiceAccount",
+            metadata=component.meta(annotations=annotations),
+            automount_service_account_token=False,
+        )
+    )
+
+
+def service(
+    component: Component,
+    endpoints: Sequence[Endpoint],
+    *,
+    name: str | None = None,
+    headless: bool = False,
+    publish_not_ready: bool = False,
+    id: str | None = None,
+) -> k8s.KubeService:
+    """A Service selecting the component's pods and exposing ``endpoints`` (target port by name)."""
+    svc_name = name or component.name
+    for e in endpoints:
+        if e.service != svc_name:
+            raise ValueError(f"endpoint {e.port_name} belongs to service {e.service!r}, not {svc_name!r}")
+    return component.track(
+        k8s.KubeService(
+            component,
+            id or f"Service-{svc_name}",
+            metadata=component.meta(svc_name),
+            spec=k8s.ServiceSpec(
+                selector=dict(component.selector),
+                cluster_ip="None" if headless else None,
+                publish_not_ready_addresses=publish_not_ready or None,
+                ports=[
+                    k8s.ServicePort(
+                        name=e.port_name,
+                        port=e.port,
+                        target_port=k8s.IntOrString.from_string(e.port_name),
+                        protocol=str(e.protocol),
+                    )
+                    for e in _unique_ports(endpoints)
+                ],
+            ),
+        )
+    )
+
+
+def config_map(
+    component: Component,
+    name: str,
+    data: Mapping[str, str],
+    *,
+    id: str | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> k8s.KubeConfigMap:
+    """A ConfigMap owned by ``component`` (keys sorted for stable output)."""
+    return component.track(
+        k8s.KubeConfigMap(
+            component,
+            id or f"ConfigMap-{name}",
+            metadata=component.meta(name, labels=labels),
+            data={k: data[k] for k in sorted(data)},
+        )
+    )
+
+
+def storage_claim(component: Component, name: str, storage_gib: int) -> k8s.KubePersistentVolumeClaimProps:
+    """A ``volumeClaimTemplates`` entry (ReadWriteOnce, the stack's storage class)."""
+    return k8s.KubePersistentVolumeClaimProps(
+        metadata=k8s.ObjectMeta(name=name, labels=dict(component.labels)),
+        spec=k8s.PersistentVolumeClaimSpec(
+            access_modes=["ReadWriteOnce"],
+            storage_class_name=component.stack.storage_class,
+            resources=k8s.ResourceRequirements(requests={"storage": gibibytes(storage_gib)}),
+        ),
+    )
+
+
+def stateful_set(
+    component: Component,
+    *,
+    template: k8s.PodTemplateSpec,
+    claims: Sequence[k8s.KubePersistentVolumeClaimProps],
+    service_name: str,
+    replicas: int = 1,
+) -> k8s.KubeStatefulSet:
+    """A StatefulSet whose PVCs are kept when it is scaled down or deleted (data outlives the workload)."""
+    return component.track(
+        k8s.KubeStatefulSet(
+            component,
+            "StatefulSet",
+            metadata=component.meta(),
+            spec=k8s.StatefulSetSpec(
+                replicas=replicas,
+                service_name=service_name,
+                selector=selector(component),
+                template=template,
+                volume_claim_templates=list(claims) or None,
+                persistent_volume_claim_retention_policy=k8s.StatefulSetPersistentVolumeClaimRetentionPolicy(
+                    when_deleted="Retain", when_scaled="Retain"
+                ),
+                pod_management_policy="OrderedReady",
+                update_strategy=k8s.StatefulSetUpdateStrategy(type="RollingUpdate"),
+            ),
+        )
+    )
+
+
+def daemon_set(component: Component, *, template: k8s.PodTemplateSpec) -> k8s.KubeDaemonSet:
+    """A DaemonSet (one pod per node) with rolling updates."""
+    return component.track(
+        k8s.KubeDaemonSet(
+            component,
+            "DaemonSet",
+            metadata=component.meta(),
+            spec=k8s.DaemonSetSpec(
+                selector=selector(component),
+                template=template,
+                update_strategy=k8s.DaemonSetUpdateStrategy(
+                    type="RollingUpdate",
+                    rolling_update=k8s.RollingUpdateDaemonSet(max_unavailable=k8s.IntOrString.from_number(1)),
+                ),
+            ),
+        )
+    )
+
+
+def env_from_field(name: str, field_path: str) -> k8s.EnvVar:
+    """An environment variable from the downward API (``metadata.name``, ``spec.nodeName``...)."""
+    return k8s.EnvVar(
+        name=name, value_from=k8s.EnvVarSource(field_ref=k8s.ObjectFieldSelector(field_path=field_path))
+    )
+
+
+def env_from_secret(name: str, secret: str, key: str) -> k8s.EnvVar:
+    """An environment variable from a Secret key (the value never appears in the manifests)."""
+    return k8s.EnvVar(
+        name=name, value_from=k8s.EnvVarSource(secret_key_ref=k8s.SecretKeySelector(name=secret, key=key))
+    )
+
+
+def empty_dir(name: str, *, size_mib: int = 64, memory: bool = False) -> k8s.Volume:
+    """A scratch volume for a read-only root filesystem (``/tmp`` and the like), size-limited."""
+    return k8s.Volume(
+        name=name,
+        empty_dir=k8s.EmptyDirVolumeSource(
+            medium="Memory" if memory else None, size_limit=mebibytes(size_mib)
+        ),
+    )
+
+
+def config_map_volume(name: str, config_map: str) -> k8s.Volume:
+    return k8s.Volume(name=name, config_map=k8s.ConfigMapVolumeSource(name=config_map))
+
+
+def mount(name: str, path: str, *, read_only: bool = False, sub_path: str | None = None) -> k8s.VolumeMount:
+    return k8s.VolumeMount(name=name, mount_path=path, read_only=read_only or None, sub_path=sub_path)
