@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -73,19 +74,11 @@ def _fields_at(loc: Sequence[int | str]) -> list[str]:
     for part in loc:
         if not isinstance(part, str) or not dataclasses.is_dataclass(cls):
             return []
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        if part not in fields:
+        hints = typing.get_type_hints(cls)
+        if part not in hints:
             return []
-        cls = fields[part].type
-        if isinstance(cls, str):
-            cls = _resolve(cls)
+        cls = next((a for a in typing.get_args(hints[part]) if dataclasses.is_dataclass(a)), hints[part])
     return [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else []
-
-
-def _resolve(name: str) -> Any:
-    import vaultaio_constructs.settings as mod
-
-    return getattr(mod, name.split("|")[0].strip(), None)
 
 
 def format_validation_error(err: ValidationError, source: str) -> str:

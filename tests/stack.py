@@ -1,0 +1,68 @@
+"""Synthesize a stack in memory and look objects up by kind and name, for behaviour tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from vaultaio_constructs.chart import VaultAioChart
+from vaultaio_constructs.output import Manifest, build, render, to_yaml
+from vaultaio_constructs.settings import VaultAioProps, parse_settings
+
+
+@dataclass
+class Stack:
+    """A synthesized stack: the chart object (for wiring assertions) and its manifests."""
+
+    chart: VaultAioChart
+    manifests: list[Manifest]
+
+    @property
+    def objects(self) -> list[dict[str, Any]]:
+        return [m.body for m in self.manifests]
+
+    def all(self, kind: str) -> list[dict[str, Any]]:
+        """Every object of ``kind``."""
+        return [o for o in self.objects if o["kind"] == kind]
+
+    def get(self, kind: str, name: str) -> dict[str, Any]:
+        """The object of ``kind`` called ``name``; fails with the names that do exist."""
+        found = [o for o in self.all(kind) if o["metadata"]["name"] == name]
+        if len(found) != 1:
+            names = sorted(o["metadata"]["name"] for o in self.all(kind))
+            raise AssertionError(f"expected one {kind} named {name!r}, found {len(found)}; {kind}s: {names}")
+        return found[0]
+
+    def has(self, kind: str, name: str) -> bool:
+        return any(o["metadata"]["name"] == name for o in self.all(kind))
+
+    def pod_templates(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        """(workload, pod template) for every Deployment, StatefulSet, DaemonSet and Job/CronJob."""
+        for o in self.objects:
+            kind = o["kind"]
+            if kind in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
+                yield o, o["spec"]["template"]
+            elif kind == "CronJob":
+                yield o, o["spec"]["jobTemplate"]["spec"]["template"]
+
+    def config_data(self, name: str) -> Mapping[str, str]:
+        """The ``data`` of ConfigMap ``name``."""
+        data: Mapping[str, str] = self.get("ConfigMap", name).get("data", {})
+        return data
+
+    def yaml(self) -> str:
+        """All objects as one YAML stream in dist order, for snapshots."""
+        return "---\n".join(f"# {m.path}\n{to_yaml(m.body)}" for m in self.manifests)
+
+
+def synth_stack(props: VaultAioProps | Mapping[str, Any] | None = None) -> Stack:
+    """Build and render a stack from props or a settings mapping, without writing files."""
+    if isinstance(props, Mapping):
+        props = parse_settings(props, "test settings")
+    _, chart = build(props)
+    assert isinstance(chart, VaultAioChart)
+    return Stack(chart, render(chart))

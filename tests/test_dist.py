@@ -1,0 +1,83 @@
+"""dist/ is exactly what a fresh synth gives, builds with kustomize, and a failed synth never touches it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.stack import Stack
+from tests.tools import require_tool
+from vaultaio_constructs.output import synth
+from vaultaio_constructs.settings import VaultAioProps
+
+REPO = Path(__file__).resolve().parent.parent
+DIST = REPO / "dist"
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*.yaml"))}
+
+
+def test_committed_dist_matches_a_fresh_synth(tmp_path: Path) -> None:
+    synth(VaultAioProps(), tmp_path / "dist")
+    fresh, committed = _tree(tmp_path / "dist"), _tree(DIST)
+    assert sorted(fresh) == sorted(committed), "files differ: run `make synth` and commit dist/"
+    changed = [name for name in fresh if fresh[name] != committed[name]]
+    assert not changed, f"dist/ is stale in {changed}: run `make synth` and commit dist/"
+
+
+def test_kustomization_lists_every_file_namespace_first(stack: Stack) -> None:
+    kustomization = yaml.safe_load((DIST / "kustomization.yaml").read_text())
+    files = {str(p.relative_to(DIST)) for p in DIST.rglob("*.yaml")} - {"kustomization.yaml"}
+    assert sorted(kustomization["resources"]) == sorted(files)
+    assert kustomization["resources"][0] == "setup/namespace-vault-aio.yaml"
+
+
+def test_kubectl_kustomize_builds_every_object(stack: Stack) -> None:
+    kubectl = require_tool("kubectl")
+    out = subprocess.run([kubectl, "kustomize", str(DIST)], check=True, capture_output=True, text=True).stdout
+    docs = [d for d in yaml.safe_load_all(out) if d]
+    assert len(docs) == len(stack.manifests)
+    assert docs[0]["kind"] == "Namespace"
+    built = sorted((d["kind"], d["metadata"]["name"]) for d in docs)
+    assert built == sorted((m.kind, m.name) for m in stack.manifests)
+
+
+def _run_app(env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", **env_extra}
+    return subprocess.run(
+        [sys.executable, str(REPO / "app.py")], capture_output=True, text=True, env=env, cwd=REPO
+    )
+
+
+def test_failed_synth_writes_nothing_and_names_the_setting(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "marker.yaml").write_text("kept: true\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("prometheus:\n  retention_dayz: 3\n")
+    result = _run_app({"VAULTAIO_SETTINGS": str(bad), "CDK8S_OUTDIR": str(out)})
+    assert result.returncode == 2
+    assert "prometheus.retention_dayz: unknown setting" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["marker.yaml"]
+
+
+def test_app_writes_to_cdk8s_outdir(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = _run_app({"CDK8S_OUTDIR": str(out), "VAULTAIO_SETTINGS": ""})
+    assert result.returncode == 0, result.stderr
+    assert (out / "kustomization.yaml").is_file()
+    assert (out / "setup" / "namespace-vault-aio.yaml").is_file()
+
+
+def test_importing_app_has_no_side_effects() -> None:
+    before = {p: p.stat().st_mtime_ns for p in DIST.rglob("*.yaml")}
+    code = "import app; print(hasattr(app, 'main'))"
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=env)
+    assert result.stdout.strip() == "True"
+    assert before == {p: p.stat().st_mtime_ns for p in DIST.rglob("*.yaml")}
