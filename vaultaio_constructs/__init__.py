@@ -42,6 +42,7 @@ __all__ = [
     "PrometheusProps",
     "Protocol",
     "Resources",
+    "Scheme",
     "ScrapeTarget",
     "SecretKeyRef",
     "SettingsError",
