@@ -32,3 +32,15 @@ test: lint typecheck
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+
+## diagram: docs/network.dot and docs/network.svg from the synthesized NetworkPolicies
+diagram: $(BIN)/.installed
+	$(BIN)/python tools/diagram.py
+
+## bench: synth time of the stack vs. an empty cdk8s-plus-27 app (prints medians and the ratio)
+bench: $(BIN)/.installed
+	$(BIN)/python tools/bench.py
+
+## footprint: requests, limits and PVC sizes per component from dist/
+footprint: $(BIN)/.installed
+	$(BIN)/python tools/footprint.py
