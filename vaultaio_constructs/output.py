@@ -54,14 +54,16 @@ class Manifest:
         return f"{self.area}/{self.kind.lower()}-{self.name}.yaml"
 
 
-class _Dumper(yaml.SafeDumper):
+_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when available
+
+
+class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
     """Block style for multi-line strings, so configs in ConfigMaps stay readable in reviews."""
 
 
 def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    if "\n" in data:
-        text = "\n".join(line.rstrip() for line in data.split("\n"))
-        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|")
+    if "\n" in data and not any(line != line.rstrip() for line in data.split("\n")):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
     return dumper.represent_scalar("tag:yaml.org,2002:str", data)
 
 
