@@ -1,0 +1,535 @@
+"""The Grafana Alloy v1.18 configuration of the per-node collector (DaemonSet), rendered from the wiring.
+
+Pipelines (component names are part of the contract with the tests and the runbook):
+
+* Pod logs of the stack's namespace on this node: ``discovery.kubernetes "pods"`` (role ``pod``, one
+  namespace, field selector ``spec.nodeName=<node>``) -> ``discovery.relabel "pod_logs"`` (the labels of
+  :data:`~vaultaio_constructs.loglabels.POD_LOG_LABELS` and the file glob under ``/var/log/pods``) ->
+  ``local.file_match "pod_logs"`` -> ``loki.source.file "pod_logs"`` -> ``loki.process "pod_logs"`` (CRI
+  parsing, Vault audit labels) -> ``loki.write "default"``.
+* Vault audit entries: JSON lines with a top-level ``type`` of ``request``/``response`` on the Vault
+  container's stdout get the :data:`~vaultaio_constructs.loglabels.AUDIT_EXTRA_LABELS`; the line is kept.
+* Node logs: ``loki.source.journal "node"`` (systemd journal) and ``loki.source.file "node_varlog"`` (flat
+  files under ``/var/log``), labelled per :data:`~vaultaio_constructs.loglabels.JOURNAL_LABELS` and
+  :data:`~vaultaio_constructs.loglabels.VARLOG_LABELS`.
+* Metrics: ``prometheus.exporter.unix "node"`` (host ``/proc``, ``/sys`` and ``/`` mounted read-only under
+  ``/host``), ``prometheus.exporter.self "alloy"`` and ``prometheus.exporter.blackbox "vault_tls"`` (probes
+  Vault's health endpoint over TLS with the CA file, so ``probe_ssl_earliest_cert_expiry`` reports the
+  listener certificate), each scraped with ``job`` ``node`` / ``alloy`` / ``blackbox`` and
+  ``instance`` = node name, remote-written to Prometheus (``prometheus.remote_write "default"``).
+  Remote write instead of scraping Alloy keeps Prometheus from needing a per-node scrape path to a
+  DaemonSet and keeps the ``instance`` label the node name.
+* Traces: ``otelcol.receiver.otlp "default"`` (gRPC 4317, HTTP 4318 on ``0.0.0.0``) ->
+  ``otelcol.processor.batch "default"`` -> ``otelcol.exporter.otlp "tempo"`` (plaintext gRPC inside the
+  cluster).
+
+Component arguments were checked against the Alloy reference docs (``grafana/alloy:docs/sources/
+reference/components/**``) and, where the docs are silent, the component source (the journal source sets
+``job`` to its component ID before relabelling, so ``job`` is set by a relabel rule; the CRI stage adds a
+``stream`` label, which is dropped to keep the label contract).
+
+Host access the config needs (see :data:`ALLOY_HOST_PATHS`), all read-only: ``/var/log`` (pod logs,
+journal, flat files), ``/proc``, ``/sys`` and ``/`` for the node exporter. Nothing needs a capability:
+files under ``/var/log/pods`` are ``root:root 0640`` and the journal ``root:systemd-journal 0640``, so the
+process needs group ``root`` (GID 0) and the journal's group as supplementary groups, not UID 0.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from dataclasses import dataclass
+from typing import Final
+from urllib.parse import urlsplit
+
+from vaultaio_constructs import loglabels
+from vaultaio_constructs.alloy.syntax import Attr, Block, Value, attrs, block, concat, env, render
+from vaultaio_constructs.common import check_dns_label
+
+#: HTTP server: UI, ``/metrics``, ``/-/ready``, ``/-/healthy``.
+ALLOY_HTTP_PORT: Final = 12345
+#: OTLP/gRPC receiver.
+ALLOY_OTLP_GRPC_PORT: Final = 4317
+#: OTLP/HTTP receiver.
+ALLOY_OTLP_HTTP_PORT: Final = 4318
+ALLOY_READY_PATH: Final = "/-/ready"
+ALLOY_CONFIG_DIR: Final = "/etc/alloy"
+ALLOY_CONFIG_FILE: Final = "config.alloy"
+ALLOY_CONFIG_PATH: Final = f"{ALLOY_CONFIG_DIR}/{ALLOY_CONFIG_FILE}"
+#: ``--storage.path``: positions files and the remote-write WAL (an emptyDir).
+ALLOY_STORAGE_PATH: Final = "/var/lib/alloy/data"
+#: Environment variable holding the node name (``fieldRef: spec.nodeName``).
+ALLOY_NODE_NAME_ENV: Final = "NODE_NAME"
+#: The ``alloy`` user of the ``grafana/alloy`` image (created but not the image default).
+ALLOY_UID: Final = 473
+#: Container command and arguments: no usage reporting, HTTP server reachable from other pods.
+ALLOY_COMMAND: Final = ("/bin/alloy",)
+ALLOY_ARGS: Final = (
+    "run",
+    ALLOY_CONFIG_PATH,
+    f"--storage.path={ALLOY_STORAGE_PATH}",
+    f"--server.http.listen-addr=0.0.0.0:{ALLOY_HTTP_PORT}",
+    "--disable-reporting",
+)
+
+#: Host log directory (mounted read-only at the same path so discovered paths match).
+HOST_LOG_DIR: Final = "/var/log"
+POD_LOG_DIR: Final = "/var/log/pods"
+CONTAINER_LOG_DIR: Final = "/var/log/containers"
+JOURNAL_DIR: Final = "/var/log/journal"
+#: Where the host's ``/proc``, ``/sys`` and ``/`` are mounted (read-only) for the node exporter.
+HOST_PROC: Final = "/host/proc"
+HOST_SYS: Final = "/host/sys"
+HOST_ROOT: Final = "/host/root"
+#: Directory in the Alloy container where the Vault CA certificate (``ca.crt``) is mounted.
+VAULT_CA_DIR: Final = "/etc/alloy/vault-ca"
+
+#: Vault health query that answers 200 for active, standby, sealed and uninitialised nodes, so the probe
+#: measures TLS and reachability, not Vault's state (alerts cover the state).
+VAULT_HEALTH_PATH: Final = "/v1/sys/health?standbyok=true&sealedcode=200&uninitcode=200"
+#: Name of the blackbox module.
+BLACKBOX_MODULE: Final = "vault_tls"
+
+#: Default flat log files under ``/var/log`` (non-recursive, so pod/container logs are never matched).
+DEFAULT_VARLOG_GLOBS: Final = ("/var/log/*.log", "/var/log/syslog", "/var/log/messages")
+
+#: Pseudo and virtual filesystems the filesystem collector ignores (``fs_types_exclude``).
+FS_TYPES_EXCLUDE: Final = (
+    "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|erofs|fuse\\..*|fusectl|hugetlbfs|"
+    "iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|ramfs|rpc_pipefs|securityfs|selinuxfs|shm|squashfs|"
+    "sysfs|tmpfs|tracefs)$"
+)
+#: Mount points the filesystem collector ignores (``mount_points_exclude``; paths without the rootfs prefix).
+MOUNT_POINTS_EXCLUDE: Final = (
+    "^/(dev|proc|run|sys|var/lib/containerd/.+|var/lib/docker/.+|var/lib/kubelet/.+)($|/)"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostPath:
+    """A read-only hostPath mount the Alloy container needs, and why."""
+
+    #: Volume name.
+    name: str
+    #: Path on the node.
+    host_path: str
+    #: Path in the container.
+    mount_path: str
+    #: ``HostToContainer`` propagation (the node's root, so later mounts are seen), else ``None``.
+    propagation: str | None
+    #: Why the mount exists.
+    reason: str
+
+
+#: Every host path the configuration reads, all mounted read-only.
+ALLOY_HOST_PATHS: Final = (
+    HostPath(
+        name="varlog",
+        host_path=HOST_LOG_DIR,
+        mount_path=HOST_LOG_DIR,
+        propagation=None,
+        reason="pod logs (/var/log/pods), the systemd journal (/var/log/journal) and flat node logs",
+    ),
+    HostPath(
+        name="proc",
+        host_path="/proc",
+        mount_path=HOST_PROC,
+        propagation=None,
+        reason="node exporter: CPU, memory, network, timex and mount table of the host",
+    ),
+    HostPath(
+        name="sys",
+        host_path="/sys",
+        mount_path=HOST_SYS,
+        propagation=None,
+        reason="node exporter: block devices, hwmon, network class",
+    ),
+    HostPath(
+        name="rootfs",
+        host_path="/",
+        mount_path=HOST_ROOT,
+        propagation="HostToContainer",
+        reason="node exporter: free space of the node's filesystems",
+    ),
+)
+
+
+def _check_url(setting: str, value: str, schemes: tuple[str, ...]) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.hostname:
+        accepted = " or ".join(f"{s}://" for s in schemes)
+        raise ValueError(f"{setting!r} must be a {accepted} URL with a host, got {value!r}")
+
+
+def _check_host_port(setting: str, value: str) -> None:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or "/" in value or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(
+            f"{setting!r} must be host:port without a scheme (e.g. tempo.ns.svc:4317), got {value!r}"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlloyConfig:
+    """Inputs of :func:`render_alloy_config`; URLs and addresses come from the wiring."""
+
+    #: The stack's namespace: the only namespace whose pod logs are collected.
+    namespace: str
+    #: Loki push URL (``http://loki.<ns>.svc:3100/loki/api/v1/push``).
+    loki_push_url: str
+    #: Tempo OTLP/gRPC address ``host:port`` (``tempo.<ns>.svc:4317``).
+    tempo_otlp_grpc_address: str
+    #: Prometheus remote-write URL (``http://prometheus.<ns>.svc:9090/api/v1/write``).
+    prometheus_remote_write_url: str
+    #: Vault API base URL, ``https://`` (``https://vault.<ns>.svc:8200``); the probe adds the health path.
+    vault_api_url: str
+    #: CA certificate file in the Alloy container that signed Vault's listener certificate.
+    vault_ca_file: str = f"{VAULT_CA_DIR}/ca.crt"
+    #: ``app.kubernetes.io/name`` of the Vault pods (the ``app`` log label).
+    vault_app: str = "vault"
+    #: Name of the Vault server container, whose stdout carries the audit device's output.
+    vault_container: str = "vault"
+    #: Environment variable with the node name.
+    node_name_env: str = ALLOY_NODE_NAME_ENV
+    #: Scrape interval of the node, Alloy and blackbox jobs, in seconds.
+    scrape_interval_seconds: int = 30
+    #: Read the systemd journal (``/var/log/journal``). Off for nodes without a persistent journal.
+    collect_journal: bool = True
+    #: How far back the journal is read on first start, in hours.
+    journal_max_age_hours: int = 12
+    #: Flat log files to read under ``/var/log`` (globs); never under ``/var/log/pods`` or ``containers``.
+    varlog_globs: tuple[str, ...] = DEFAULT_VARLOG_GLOBS
+
+    def __post_init__(self) -> None:
+        check_dns_label(self.namespace)
+        check_dns_label(self.vault_app)
+        check_dns_label(self.vault_container)
+        _check_url("loki_push_url", self.loki_push_url, ("http", "https"))
+        _check_url("prometheus_remote_write_url", self.prometheus_remote_write_url, ("http", "https"))
+        _check_url("vault_api_url", self.vault_api_url, ("https",))
+        if urlsplit(self.vault_api_url).path not in ("", "/"):
+            raise ValueError(
+                f"'vault_api_url' must be the API base URL without a path (the probe adds "
+                f"{VAULT_HEALTH_PATH}), got {self.vault_api_url!r}"
+            )
+        _check_host_port("tempo_otlp_grpc_address", self.tempo_otlp_grpc_address)
+        if not posixpath.isabs(self.vault_ca_file):
+            raise ValueError(f"'vault_ca_file' must be an absolute path, got {self.vault_ca_file!r}")
+        if not 5 <= self.scrape_interval_seconds <= 600:
+            raise ValueError(
+                f"'scrape_interval_seconds' must be between 5 and 600, got {self.scrape_interval_seconds}"
+            )
+        if self.journal_max_age_hours < 1:
+            raise ValueError(f"'journal_max_age_hours' must be >= 1, got {self.journal_max_age_hours}")
+        for glob in self.varlog_globs:
+            norm = posixpath.normpath(glob)
+            if (
+                not glob.startswith(HOST_LOG_DIR + "/")
+                or norm != glob
+                or "**" in glob
+                or any(norm == d or norm.startswith(d + "/") for d in _COLLECTED_ELSEWHERE)
+            ):
+                raise ValueError(
+                    f"'varlog_globs' entry {glob!r} must be a normalised, non-recursive glob under /var/log "
+                    "outside /var/log/pods, /var/log/containers and /var/log/journal (those are collected "
+                    "by the pod-log and journal pipelines)"
+                )
+
+
+#: Directories under /var/log read by other pipelines; flat-file globs must stay out of them.
+_COLLECTED_ELSEWHERE: Final = (POD_LOG_DIR, CONTAINER_LOG_DIR, JOURNAL_DIR)
+
+
+def _relabel(
+    target: str, source: str | None = None, replacement: Value | None = None, **extra: Value
+) -> Block:
+    """One relabel ``rule``: copy ``source`` to ``target``, or set ``target`` to a fixed ``replacement``."""
+    body: list[Attr] = []
+    if source is not None:
+        body.append(Attr("source_labels", [source]))
+    body.extend(attrs(**extra))
+    body.append(Attr("target_label", target))
+    if replacement is not None:
+        body.append(Attr("replacement", replacement))
+    return block("rule", None, *body)
+
+
+#: Pod log label -> discovery meta label it is copied from (``job`` is fixed).
+POD_LABEL_SOURCES: Final = {
+    "namespace": "__meta_kubernetes_namespace",
+    "pod": "__meta_kubernetes_pod_name",
+    "container": "__meta_kubernetes_pod_container_name",
+    "app": "__meta_kubernetes_pod_label_app_kubernetes_io_name",
+    "component": "__meta_kubernetes_pod_label_app_kubernetes_io_component",
+    "node": "__meta_kubernetes_pod_node_name",
+}
+
+#: Audit label -> extracted value it is set from (extracted by the ``vault_audit`` match stage).
+AUDIT_LABEL_SOURCES: Final = {
+    "audit_type": "vault_audit_type",
+    "operation": "vault_audit_operation",
+    "mount_type": "vault_audit_mount_type",
+    "error": "vault_audit_error",
+}
+
+
+def _log_pipelines(cfg: AlloyConfig, loki_write: Block) -> list[Block]:
+    node = env(cfg.node_name_env)
+    receiver = loki_write.ref("receiver")
+
+    pods = block(
+        "discovery.kubernetes",
+        "pods",
+        Attr("role", "pod"),
+        block("namespaces", None, Attr("names", [cfg.namespace])),
+        block("selectors", None, Attr("role", "pod"), Attr("field", concat("spec.nodeName=", node))),
+        comment=("Pods of the stack's namespace on this node (each DaemonSet pod reads its own node).",),
+    )
+    relabel_rules = [_relabel("job", replacement=loglabels.JOB_PODS)]
+    relabel_rules += [
+        _relabel(label, POD_LABEL_SOURCES[label]) for label in loglabels.POD_LOG_LABELS if label != "job"
+    ]
+    relabel_rules.append(
+        block(
+            "rule",
+            None,
+            Attr("source_labels", ["__meta_kubernetes_pod_uid", "__meta_kubernetes_pod_container_name"]),
+            Attr("separator", "/"),
+            Attr("target_label", "__path__"),
+            Attr("replacement", f"{POD_LOG_DIR}/*$1/*.log"),
+        )
+    )
+    pod_relabel = block("discovery.relabel", "pod_logs", Attr("targets", pods.ref("targets")), *relabel_rules)
+    pod_files = block("local.file_match", "pod_logs", Attr("path_targets", pod_relabel.ref("output")))
+
+    audit_selector = (
+        f'{{app="{cfg.vault_app}", container="{cfg.vault_container}"}} |~ `"type":"(request|response)"`'
+    )
+    audit = block(
+        "stage.match",
+        None,
+        Attr("selector", audit_selector),
+        Attr("pipeline_name", "vault_audit"),
+        block(
+            "stage.json",
+            None,
+            Attr(
+                "expressions",
+                {
+                    "vault_audit_type": "type",
+                    "vault_audit_operation": "request.operation",
+                    "vault_audit_mount_type": "request.mount_type",
+                    "vault_audit_error_text": "error",
+                },
+            ),
+        ),
+        block(
+            "stage.template",
+            None,
+            Attr("source", "vault_audit_error"),
+            Attr("template", "{{ if .vault_audit_error_text }}true{{ else }}false{{ end }}"),
+        ),
+        block("stage.static_labels", None, Attr("values", {"log_type": loglabels.AUDIT_LOG_TYPE})),
+        block("stage.labels", None, Attr("values", dict(AUDIT_LABEL_SOURCES))),
+        comment=(
+            "Vault audit entries (audit device file_path=stdout): low-cardinality labels, line kept as is.",
+        ),
+    )
+    pod_process = block(
+        "loki.process",
+        "pod_logs",
+        Attr("forward_to", [receiver]),
+        block("stage.cri", None),
+        block("stage.label_drop", None, Attr("values", ["filename", "stream"])),
+        audit,
+    )
+    pod_source = block(
+        "loki.source.file",
+        "pod_logs",
+        Attr("targets", pod_files.ref("targets")),
+        Attr("forward_to", [pod_process.ref("receiver")]),
+    )
+    blocks = [pods, pod_relabel, pod_files, pod_source, pod_process]
+
+    if cfg.collect_journal:
+        journal_relabel = block(
+            "loki.relabel",
+            "journal",
+            Attr("forward_to", []),
+            _relabel("job", replacement=loglabels.JOB_JOURNAL),
+            _relabel("node", replacement=node),
+            _relabel("unit", "__journal__systemd_unit"),
+            _relabel("level", "__journal_priority_keyword"),
+            comment=("Labels of node journal entries (the journal source sets job to its own ID first).",),
+        )
+        journal = block(
+            "loki.source.journal",
+            "node",
+            Attr("path", JOURNAL_DIR),
+            Attr("max_age", f"{cfg.journal_max_age_hours}h"),
+            Attr("relabel_rules", journal_relabel.ref("rules")),
+            Attr("forward_to", [receiver]),
+        )
+        blocks += [journal_relabel, journal]
+
+    if cfg.varlog_globs:
+        varlog_files = block(
+            "local.file_match",
+            "node_varlog",
+            Attr(
+                "path_targets",
+                [{"__path__": glob, "job": loglabels.JOB_VARLOG, "node": node} for glob in cfg.varlog_globs],
+            ),
+            comment=("Flat node log files; loki.source.file adds the filename label.",),
+        )
+        varlog = block(
+            "loki.source.file",
+            "node_varlog",
+            Attr("targets", varlog_files.ref("targets")),
+            Attr("forward_to", [receiver]),
+        )
+        blocks += [varlog_files, varlog]
+    return blocks
+
+
+def blackbox_modules(cfg: AlloyConfig) -> dict[str, object]:
+    """The blackbox exporter module set (``config`` of ``prometheus.exporter.blackbox``)."""
+    return {
+        "modules": {
+            BLACKBOX_MODULE: {
+                "prober": "http",
+                "timeout": "5s",
+                "http": {
+                    "method": "GET",
+                    "valid_status_codes": [200],
+                    "fail_if_not_ssl": True,
+                    "no_follow_redirects": True,
+                    "preferred_ip_protocol": "ip4",
+                    "tls_config": {"ca_file": cfg.vault_ca_file, "insecure_skip_verify": False},
+                },
+            }
+        }
+    }
+
+
+def _metric_pipelines(cfg: AlloyConfig) -> list[Block]:
+    node = env(cfg.node_name_env)
+    remote_write = block(
+        "prometheus.remote_write",
+        "default",
+        block("endpoint", None, Attr("url", cfg.prometheus_remote_write_url)),
+    )
+    unix = block(
+        "prometheus.exporter.unix",
+        "node",
+        Attr("procfs_path", HOST_PROC),
+        Attr("sysfs_path", HOST_SYS),
+        Attr("rootfs_path", HOST_ROOT),
+        Attr("enable_collectors", ["timex"]),
+        block(
+            "filesystem",
+            None,
+            Attr("fs_types_exclude", FS_TYPES_EXCLUDE),
+            Attr("mount_points_exclude", MOUNT_POINTS_EXCLUDE),
+        ),
+        comment=("Node metrics from the host's /proc, /sys and / (mounted read-only under /host).",),
+    )
+    self_exporter = block("prometheus.exporter.self", "alloy")
+    blackbox = block(
+        "prometheus.exporter.blackbox",
+        BLACKBOX_MODULE,
+        Attr("config", json.dumps(blackbox_modules(cfg), sort_keys=True)),
+        block(
+            "target",
+            None,
+            Attr("name", "vault"),
+            Attr("address", cfg.vault_api_url.rstrip("/") + VAULT_HEALTH_PATH),
+            Attr("module", BLACKBOX_MODULE),
+        ),
+        comment=("TLS probe of Vault's API: probe_ssl_earliest_cert_expiry is the listener certificate's.",),
+    )
+    blocks: list[Block] = []
+    for job, exporter, relabel_label in (
+        ("node", unix, "node_metrics"),
+        ("alloy", self_exporter, "alloy_metrics"),
+        ("blackbox", blackbox, "blackbox_metrics"),
+    ):
+        relabel = block(
+            "discovery.relabel",
+            relabel_label,
+            Attr("targets", exporter.ref("targets")),
+            _relabel("job", replacement=job),
+            _relabel("instance", replacement=node),
+        )
+        scrape = block(
+            "prometheus.scrape",
+            job,
+            Attr("targets", relabel.ref("output")),
+            Attr("job_name", job),
+            Attr("scrape_interval", f"{cfg.scrape_interval_seconds}s"),
+            Attr("forward_to", [remote_write.ref("receiver")]),
+        )
+        blocks += [exporter, relabel, scrape]
+    blocks.append(remote_write)
+    return blocks
+
+
+def _trace_pipeline(cfg: AlloyConfig) -> list[Block]:
+    exporter = block(
+        "otelcol.exporter.otlp",
+        "tempo",
+        block(
+            "client",
+            None,
+            Attr("endpoint", cfg.tempo_otlp_grpc_address),
+            block("tls", None, Attr("insecure", True)),
+        ),
+        comment=("Plaintext gRPC inside the cluster; the NetworkPolicy limits who can reach Tempo.",),
+    )
+    batch = block(
+        "otelcol.processor.batch",
+        "default",
+        block("output", None, Attr("traces", [exporter.ref("input")])),
+    )
+    receiver = block(
+        "otelcol.receiver.otlp",
+        "default",
+        block("grpc", None, Attr("endpoint", f"0.0.0.0:{ALLOY_OTLP_GRPC_PORT}")),
+        block("http", None, Attr("endpoint", f"0.0.0.0:{ALLOY_OTLP_HTTP_PORT}")),
+        block("output", None, Attr("traces", [batch.ref("input")])),
+        comment=("OTLP from applications in the cluster, batched and forwarded to Tempo.",),
+    )
+    return [receiver, batch, exporter]
+
+
+def alloy_components(cfg: AlloyConfig) -> tuple[Block, ...]:
+    """Every top-level block of the configuration, in file order."""
+    loki_write = block(
+        "loki.write",
+        "default",
+        block("endpoint", None, Attr("url", cfg.loki_push_url)),
+    )
+    logging = block("logging", None, Attr("level", "info"), Attr("format", "logfmt"))
+    return (
+        logging,
+        *_log_pipelines(cfg, loki_write),
+        loki_write,
+        *_metric_pipelines(cfg),
+        *_trace_pipeline(cfg),
+    )
+
+
+def find_component(blocks: tuple[Block, ...], name: str, label: str) -> Block:
+    """The component ``name "label"`` among ``blocks`` (``KeyError`` if absent)."""
+    for blk in blocks:
+        if blk.name == name and blk.label == label:
+            return blk
+    raise KeyError(f"{name} {label!r}")
+
+
+def render_alloy_config(cfg: AlloyConfig) -> str:
+    """The ``config.alloy`` file."""
+    return render(
+        alloy_components(cfg),
+        header=("Generated by vault-aio from the stack's wiring; edit the settings, not this file.",),
+    )
