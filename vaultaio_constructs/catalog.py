@@ -298,6 +298,9 @@ _TEMPO: Final = (
             "tempo_build_info",
             "tempo_distributor_spans_received_total",
             "tempo_ingester_live_traces",
+            # spans refused (label ``reason``): Tempo docs "Distributor refusing spans" (troubleshooting,
+            # alias max-trace-limit-reached) and grafana/tempo CHANGELOG (PR #1420); present since Tempo 1.x
+            "tempo_discarded_spans_total",
             "process_cpu_seconds_total",
             "process_resident_memory_bytes",
         }
@@ -322,6 +325,14 @@ _ALLOY: Final = (
             "prometheus_remote_storage_samples_pending",
             "loki_write_sent_entries_total",
             "loki_write_dropped_entries_total",
+            # OTLP receiver / exporter pipeline counters of ``otelcol.*`` components (labels ``receiver`` /
+            # ``exporter``, ``transport``); source: grafana/alloy
+            # ``operations/alloy-mixin/alerts/opentelemetry.libsonnet`` (OtelcolReceiverRefusedSpans,
+            # OtelcolExporterFailedSpans alerts).
+            "otelcol_receiver_accepted_spans_total",
+            "otelcol_receiver_refused_spans_total",
+            "otelcol_exporter_sent_spans_total",
+            "otelcol_exporter_send_failed_spans_total",
         }
     )
     | _histogram("alloy_component_evaluation_seconds")
