@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# Take a raft snapshot of the vault-aio Vault and keep it locally with a sha256 checksum; prune to the newest
+# N. Needs only a token with the `backup` policy, which travels to the pod on stdin and is never printed.
+# Usage and every option: backup.sh --help. Restore: docs/RUNBOOK.md.
+set -euo pipefail
+umask 077
+export LC_ALL=C
+
+PROG=backup.sh
+
+NAMESPACE=${VAULTAIO_NAMESPACE:-vault-aio}
+INSTANCE=${VAULTAIO_INSTANCE:-vault-aio}
+CONTEXT=""
+OUTPUT_DIR=./backups
+KEEP=7
+TOKEN_FILE=${VAULT_TOKEN_FILE:-}
+POD=""
+
+usage() {
+  cat <<EOF
+Usage: $PROG --token-file PATH [options]
+
+Save a raft snapshot of the vault-aio Vault to OUTPUT_DIR/vault-raft-<UTC time>.snap with a
+<file>.sha256 beside it (sha256sum format), then delete all but the newest --keep snapshots.
+
+The snapshot is taken on the active pod (the one whose 'vault status' says is_self), or vault-0,
+written to /tmp in the pod, copied out with 'kubectl exec ... cat', checked against its checksum in
+the pod (when the image has sha256sum) and removed from the pod.
+
+Options:
+      --token-file PATH   file holding a Vault token with the backup policy (required; default:
+                          \$VAULT_TOKEN_FILE); sent to the pod on stdin, never printed
+      --output-dir DIR    where snapshots are kept (default: ./backups)
+      --keep N            how many snapshots to keep, newest first (default: 7)
+  -n, --namespace NAME    namespace of the stack (default: \$VAULTAIO_NAMESPACE or vault-aio)
+      --instance NAME     app.kubernetes.io/instance of the Vault pods (default: \$VAULTAIO_INSTANCE or vault-aio)
+      --context NAME      kubectl context to use (default: the current context)
+      --pod NAME          take the snapshot on this pod instead of the active one
+  -h, --help              show this help and exit
+
+Needs kubectl (get pods and exec in the namespace), jq and sha256sum (or shasum).
+Exit status: 0 when the snapshot is saved and verified, 1 on any failure, 2 on a usage error.
+EOF
+}
+
+log() { printf '%s: %s\n' "$PROG" "$*"; }
+die() {
+  printf '%s: error: %s\n' "$PROG" "$*" >&2
+  exit 1
+}
+usage_error() {
+  printf '%s: %s (see --help)\n' "$PROG" "$*" >&2
+  exit 2
+}
+
+while [ $# -gt 0 ]; do
+  opt=$1
+  has_value=0
+  value=""
+  case "$opt" in
+    --*=*)
+      value=${opt#*=}
+      opt=${opt%%=*}
+      has_value=1
+      ;;
+  esac
+  case "$opt" in
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    -n | --namespace | --instance | --context | --output-dir | --keep | --token-file | --pod)
+      if [ "$has_value" = 0 ]; then
+        [ $# -ge 2 ] || usage_error "option $opt needs a value"
+        value=$2
+        shift
+      fi
+      case "$opt" in
+        -n | --namespace) NAMESPACE=$value ;;
+        --instance) INSTANCE=$value ;;
+        --context) CONTEXT=$value ;;
+        --output-dir) OUTPUT_DIR=$value ;;
+        --keep) KEEP=$value ;;
+        --token-file) TOKEN_FILE=$value ;;
+        --pod) POD=$value ;;
+      esac
+      ;;
+    *) usage_error "unknown option: $opt" ;;
+  esac
+  shift
+done
+
+is_dns_label() { [ ${#1} -le 63 ] && printf '%s' "$1" | grep -Eq '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'; }
+is_dns_label "$NAMESPACE" || usage_error "--namespace must be a DNS label (lowercase letters, digits, '-'), got '$NAMESPACE'"
+is_dns_label "$INSTANCE" || usage_error "--instance must be a DNS label, got '$INSTANCE'"
+[ -z "$POD" ] || is_dns_label "$POD" || usage_error "--pod must be a pod name, got '$POD'"
+case "$KEEP" in '' | *[!0-9]*) usage_error "--keep must be a whole number >= 1, got '$KEEP'" ;; esac
+[ "$KEEP" -ge 1 ] || usage_error "--keep must be a whole number >= 1, got '$KEEP'"
+[ -n "$OUTPUT_DIR" ] || usage_error "--output-dir must not be empty"
+[ -n "$TOKEN_FILE" ] || usage_error "--token-file (or VAULT_TOKEN_FILE) is required: a token with the backup policy"
+[ -r "$TOKEN_FILE" ] || die "--token-file $TOKEN_FILE is not a readable file"
+TOKEN=$(tr -d ' \t\r\n' <"$TOKEN_FILE")
+[ -n "$TOKEN" ] || die "--token-file $TOKEN_FILE is empty"
+
+SELECTOR="app.kubernetes.io/name=vault,app.kubernetes.io/instance=$INSTANCE"
+
+command -v kubectl >/dev/null 2>&1 ||
+  die "kubectl not found on PATH: install it (https://kubernetes.io/docs/tasks/tools/) and point it at the cluster"
+command -v jq >/dev/null 2>&1 || die "jq not found on PATH: install it (apt-get install jq, brew install jq, ...)"
+if command -v sha256sum >/dev/null 2>&1; then
+  sha256() { sha256sum "$@"; }
+elif command -v shasum >/dev/null 2>&1; then
+  sha256() { shasum -a 256 "$@"; }
+else
+  die "neither sha256sum nor shasum found on PATH"
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/vault-aio-backup.XXXXXX") || die "cannot create a temporary directory"
+REMOTE=""
+PARTIAL=""
+cleanup() {
+  local rc=$?
+  if [ -n "$REMOTE" ]; then
+    # best effort: do not leave a copy of the snapshot in the pod's /tmp
+    kc exec "$POD" -c vault -- rm -f "$REMOTE" </dev/null >/dev/null 2>&1 ||
+      printf '%s: warning: could not remove %s from pod %s: remove it by hand\n' "$PROG" "$REMOTE" "$POD" >&2
+  fi
+  [ -z "$PARTIAL" ] || rm -f "$PARTIAL"
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+kc() {
+  if [ -n "$CONTEXT" ]; then
+    kubectl --context "$CONTEXT" -n "$NAMESPACE" "$@"
+  else
+    kubectl -n "$NAMESPACE" "$@"
+  fi
+}
+first_line() { grep -v -e '^[[:space:]]*$' -e '^command terminated' "$1" 2>/dev/null | head -n 1 || true; }
+
+preflight() {
+  if kc get statefulset vault -o name >/dev/null 2>"$WORK/preflight.err"; then
+    return 0
+  fi
+  if grep -q '(NotFound)' "$WORK/preflight.err"; then
+    if kc get namespace "$NAMESPACE" -o name >/dev/null 2>"$WORK/ns.err" || ! grep -q '(NotFound)' "$WORK/ns.err"; then
+      die "statefulset vault not found in namespace $NAMESPACE: wrong --namespace, or the manifests are not applied"
+    fi
+    die "namespace $NAMESPACE does not exist: wrong --namespace (or VAULTAIO_NAMESPACE)?"
+  fi
+  if grep -q '(Forbidden)' "$WORK/preflight.err"; then
+    die "kubectl is not allowed to read the statefulset in namespace $NAMESPACE: $(first_line "$WORK/preflight.err")"
+  fi
+  die "cannot reach the Kubernetes API with kubectl (context: $(kubectl config current-context 2>/dev/null || echo none)): $(first_line "$WORK/preflight.err")"
+}
+
+# status POD: STATUS (JSON of `vault status -format=json`) and STATUS_RC (0 unsealed, 2 sealed, else error)
+status() {
+  STATUS_RC=0
+  STATUS=$(kc exec "$1" -c vault -- vault status -format=json </dev/null 2>"$WORK/status.err") || STATUS_RC=$?
+}
+
+pick_pod() {
+  local pod
+  kc get pods -l "$SELECTOR" -o name >"$WORK/pods" 2>"$WORK/pods.err" ||
+    die "cannot list the Vault pods: $(first_line "$WORK/pods.err")"
+  while IFS= read -r pod; do
+    [ -n "$pod" ] || continue
+    status "$pod"
+    if [ "$STATUS_RC" -eq 0 ] && [ "$(printf '%s' "$STATUS" | jq -r '.is_self // false')" = true ]; then
+      POD=$pod
+      log "active pod: $pod"
+      return 0
+    fi
+  done < <(sed 's#^pod/##' "$WORK/pods" | sort -t- -k2,2n)
+  POD=vault-0
+  log "no pod reports itself active: using $POD"
+}
+
+prune() {
+  local files=() f i remove
+  for f in "$OUTPUT_DIR"/vault-raft-*.snap; do
+    [ -e "$f" ] || continue
+    case "${f##*/}" in
+      vault-raft-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z.snap) files+=("$f") ;;
+    esac
+  done
+  remove=$((${#files[@]} - KEEP))
+  i=0
+  while [ "$i" -lt "$remove" ]; do
+    rm -f "${files[$i]}" "${files[$i]}.sha256"
+    log "pruned ${files[$i]}"
+    i=$((i + 1))
+  done
+}
+
+main() {
+  local stamp name target remote_sum local_sum size
+  preflight
+  if [ -z "$POD" ]; then
+    pick_pod
+  fi
+  status "$POD"
+  case "$STATUS_RC" in
+    0) ;;
+    2) die "Vault in $POD is sealed: unseal it first (docs/RUNBOOK.md, Unseal)" ;;
+    *) die "Vault in $POD does not answer: $(first_line "$WORK/status.err")" ;;
+  esac
+
+  mkdir -p "$OUTPUT_DIR" || die "cannot create --output-dir $OUTPUT_DIR"
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  name="vault-raft-$stamp.snap"
+  target="$OUTPUT_DIR/$name"
+  [ ! -e "$target" ] || die "$target already exists (two backups in the same second?)"
+
+  REMOTE="/tmp/$name"
+  # shellcheck disable=SC2016 # expanded by the shell in the pod, on purpose
+  printf '%s' "$TOKEN" |
+    kc exec -i "$POD" -c vault -- sh -c 'VAULT_TOKEN="$(cat)" exec vault "$@"' sh \
+      operator raft snapshot save "$REMOTE" >/dev/null 2>"$WORK/save.err" ||
+    die "vault operator raft snapshot save failed in $POD: $(first_line "$WORK/save.err")"
+
+  PARTIAL="$target.partial"
+  kc exec "$POD" -c vault -- cat "$REMOTE" </dev/null >"$PARTIAL" 2>"$WORK/cat.err" ||
+    die "cannot copy $REMOTE out of $POD: $(first_line "$WORK/cat.err")"
+  [ -s "$PARTIAL" ] || die "the snapshot copied out of $POD is empty"
+  local_sum=$(sha256 "$PARTIAL" | cut -d' ' -f1)
+  # shellcheck disable=SC2016 # expanded by the shell in the pod, on purpose
+  remote_sum=$(kc exec "$POD" -c vault -- sh -c \
+    'if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1"; fi' sh "$REMOTE" </dev/null 2>"$WORK/sum.err") ||
+    die "cannot checksum $REMOTE in $POD: $(first_line "$WORK/sum.err")"
+  remote_sum=${remote_sum%% *}
+  if [ -z "$remote_sum" ]; then
+    log "the image has no sha256sum: the copy was not compared with the pod's file"
+  elif [ "$remote_sum" != "$local_sum" ]; then
+    die "the copy of $REMOTE differs from the file in $POD (sha256 $local_sum, expected $remote_sum)"
+  fi
+  kc exec "$POD" -c vault -- rm -f "$REMOTE" </dev/null >/dev/null 2>"$WORK/rm.err" ||
+    die "cannot remove $REMOTE from $POD: $(first_line "$WORK/rm.err")"
+  REMOTE=""
+
+  mv -f "$PARTIAL" "$target"
+  PARTIAL=""
+  (cd "$OUTPUT_DIR" && sha256 "$name" >"$name.sha256") || die "cannot write $target.sha256"
+  (cd "$OUTPUT_DIR" && sha256 -c "$name.sha256" >/dev/null 2>&1) || die "$target does not match $target.sha256"
+  size=$(($(wc -c <"$target")))
+  log "saved $target ($size bytes, sha256 $local_sum) from $POD"
+  prune
+  log "keeping the newest $KEEP snapshot(s) in $OUTPUT_DIR"
+}
+
+main

@@ -1,0 +1,663 @@
+#!/usr/bin/env bash
+# Initialise, unseal and configure the Vault of a vault-aio stack. Idempotent: every step checks first,
+# skips what is already done and says so. Secrets (unseal/recovery keys, tokens, passwords, TLS keys)
+# are written only to local files with mode 0600 and only ever travel to the pods on stdin.
+# Usage and every option: init-vault.sh --help. Procedures: docs/RUNBOOK.md.
+set -euo pipefail
+umask 077
+export LC_ALL=C
+
+PROG=init-vault.sh
+SELECTOR_NAME=vault
+
+# ---- defaults (each documented in usage) -----------------------------------------------------------------
+NAMESPACE=${VAULTAIO_NAMESPACE:-vault-aio}
+INSTANCE=${VAULTAIO_INSTANCE:-vault-aio}
+CONTEXT=""
+INIT_FILE=./vault-aio-init.json
+TOKEN_FILE=${VAULT_TOKEN_FILE:-}
+KEY_SHARES=5
+KEY_THRESHOLD=3
+TLS_SECRET=vault-tls
+TLS_SELF_SIGNED=1
+TLS_DAYS=365
+GRAFANA_ADMIN_USER="admin"
+GRAFANA_CREDENTIALS_FILE=./vault-aio-grafana-admin.json
+PKI_COMMON_NAME="vault-aio Root CA"
+PKI_TTL=87600h
+PKI_ROLE=vault-aio
+PKI_ALLOWED_DOMAINS=vault-aio.svc
+PKI_ROLE_MAX_TTL=72h
+ENABLE_KUBERNETES_AUTH=0
+WAIT_INTERVAL=${VAULTAIO_WAIT_INTERVAL:-5}
+WAIT_TIMEOUT=${VAULTAIO_WAIT_TIMEOUT:-300}
+
+usage() {
+  cat <<EOF
+Usage: $PROG [options]
+
+Initialise, unseal and configure the Vault of a vault-aio stack, running the vault CLI inside the pods
+with kubectl exec. Safe to re-run: each step checks first, skips what is done and says so.
+
+Steps, in order:
+  1. TLS: create Secret vault-tls with a self-signed CA and server certificate when it is missing.
+  2. Grafana: create Secret grafana-admin (admin-user, admin-password) when it is missing.
+  3. Wait for the Vault pods to run and answer.
+  4. vault operator init on vault-0 (key shares, or recovery keys with an auto-unseal seal); the
+     output goes to --init-file with mode 0600 and is never printed.
+  5. Unseal every sealed pod with the keys from --init-file (Shamir seal only).
+  6. With a token: audit device stdout/, policies from /vault/policies, PKI root CA (mount pki/),
+     and optionally Kubernetes auth.
+
+Options:
+  -n, --namespace NAME          namespace of the stack (default: \$VAULTAIO_NAMESPACE or vault-aio)
+      --instance NAME           app.kubernetes.io/instance of the Vault pods
+                                (default: \$VAULTAIO_INSTANCE or vault-aio)
+      --context NAME            kubectl context to use (default: the current context)
+      --init-file PATH          where the output of 'vault operator init -format=json' is written
+                                (mode 0600); read again on re-runs for the unseal keys and the root
+                                token (default: ./vault-aio-init.json)
+      --token-file PATH         file holding the token for the configuration steps (root or admin);
+                                default: \$VAULT_TOKEN_FILE, else root_token from --init-file
+      --key-shares N            key shares to create; recovery key shares with auto-unseal (default: 5)
+      --key-threshold N         shares needed to unseal or recover (default: 3)
+      --tls-secret NAME         Secret holding tls.crt, tls.key and ca.crt (default: vault-tls)
+      --tls-self-signed         create the TLS Secret with a self-signed CA when it is missing (default)
+      --no-tls-self-signed      never create it: wait for it (cert-manager or your own tooling)
+      --tls-days N              validity of the self-signed CA and certificate in days (default: 365)
+      --grafana-admin-user NAME Grafana admin user name for Secret grafana-admin (default: admin)
+      --grafana-credentials-file PATH
+                                where the generated Grafana admin credentials are written, mode 0600
+                                (default: ./vault-aio-grafana-admin.json)
+      --pki-common-name CN      common name of the PKI root CA (default: "vault-aio Root CA")
+      --pki-ttl TTL             root CA TTL and max lease TTL of pki/ (default: 87600h)
+      --pki-role NAME           PKI role to create (default: vault-aio)
+      --pki-allowed-domains LIST
+                                comma-separated domains the role may issue for, subdomains included
+                                (default: vault-aio.svc)
+      --pki-role-max-ttl TTL    longest certificate the role issues (default: 72h)
+      --enable-kubernetes-auth  enable auth/kubernetes with kubernetes_host=https://kubernetes.default.svc:443
+                                (default: off)
+  -h, --help                    show this help and exit
+
+Environment:
+  VAULTAIO_NAMESPACE, VAULTAIO_INSTANCE, VAULT_TOKEN_FILE   defaults for the options above
+  VAULTAIO_WAIT_INTERVAL        seconds between two checks while waiting (default: 5)
+  VAULTAIO_WAIT_TIMEOUT         seconds to wait for pods, Secrets and unsealing (default: 300);
+                                with an interval of 0 it counts checks instead of seconds
+
+Needs kubectl (with get, create secret and exec rights in the namespace), jq, and openssl for the
+self-signed certificate and the Grafana password.
+
+Exit status: 0 when every step is done or was done before, 1 on any failure, 2 on a usage error.
+EOF
+}
+
+log() { printf '%s: %s\n' "$PROG" "$*"; }
+warn() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; }
+die() {
+  printf '%s: error: %s\n' "$PROG" "$*" >&2
+  exit 1
+}
+usage_error() {
+  printf '%s: %s (see --help)\n' "$PROG" "$*" >&2
+  exit 2
+}
+
+# ---- options -------------------------------------------------------------------------------------------
+while [ $# -gt 0 ]; do
+  opt=$1
+  has_value=0
+  value=""
+  case "$opt" in
+    --*=*)
+      value=${opt#*=}
+      opt=${opt%%=*}
+      has_value=1
+      ;;
+  esac
+  case "$opt" in
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    --tls-self-signed | --no-tls-self-signed | --enable-kubernetes-auth)
+      [ "$has_value" = 0 ] || usage_error "option $opt takes no value"
+      case "$opt" in
+        --tls-self-signed) TLS_SELF_SIGNED=1 ;;
+        --no-tls-self-signed) TLS_SELF_SIGNED=0 ;;
+        --enable-kubernetes-auth) ENABLE_KUBERNETES_AUTH=1 ;;
+      esac
+      ;;
+    -n | --namespace | --instance | --context | --init-file | --token-file | --key-shares | --key-threshold | \
+      --tls-secret | --tls-days | --grafana-admin-user | --grafana-credentials-file | --pki-common-name | \
+      --pki-ttl | --pki-role | --pki-allowed-domains | --pki-role-max-ttl)
+      if [ "$has_value" = 0 ]; then
+        [ $# -ge 2 ] || usage_error "option $opt needs a value"
+        value=$2
+        shift
+      fi
+      case "$opt" in
+        -n | --namespace) NAMESPACE=$value ;;
+        --instance) INSTANCE=$value ;;
+        --context) CONTEXT=$value ;;
+        --init-file) INIT_FILE=$value ;;
+        --token-file) TOKEN_FILE=$value ;;
+        --key-shares) KEY_SHARES=$value ;;
+        --key-threshold) KEY_THRESHOLD=$value ;;
+        --tls-secret) TLS_SECRET=$value ;;
+        --tls-days) TLS_DAYS=$value ;;
+        --grafana-admin-user) GRAFANA_ADMIN_USER=$value ;;
+        --grafana-credentials-file) GRAFANA_CREDENTIALS_FILE=$value ;;
+        --pki-common-name) PKI_COMMON_NAME=$value ;;
+        --pki-ttl) PKI_TTL=$value ;;
+        --pki-role) PKI_ROLE=$value ;;
+        --pki-allowed-domains) PKI_ALLOWED_DOMAINS=$value ;;
+        --pki-role-max-ttl) PKI_ROLE_MAX_TTL=$value ;;
+      esac
+      ;;
+    *) usage_error "unknown option: $opt" ;;
+  esac
+  shift
+done
+
+is_uint() { case "$1" in '' | *[!0-9]*) return 1 ;; *) return 0 ;; esac }
+# uint_between VALUE MIN MAX: VALUE is a whole number in [MIN, MAX]
+uint_between() { is_uint "$1" && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
+is_dns_label() {
+  [ ${#1} -le 63 ] && printf '%s' "$1" | grep -Eq '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
+}
+is_ttl() { printf '%s' "$1" | grep -Eq '^[0-9]+[smhd]?$'; }
+
+is_dns_label "$NAMESPACE" || usage_error "--namespace must be a DNS label (lowercase letters, digits, '-'), got '$NAMESPACE'"
+is_dns_label "$INSTANCE" || usage_error "--instance must be a DNS label, got '$INSTANCE'"
+is_dns_label "$TLS_SECRET" || usage_error "--tls-secret must be a DNS label, got '$TLS_SECRET'"
+is_dns_label "$PKI_ROLE" || usage_error "--pki-role must be a DNS label, got '$PKI_ROLE'"
+uint_between "$KEY_SHARES" 1 255 ||
+  usage_error "--key-shares must be between 1 and 255, got '$KEY_SHARES'"
+uint_between "$KEY_THRESHOLD" 1 "$KEY_SHARES" ||
+  usage_error "--key-threshold must be between 1 and --key-shares ($KEY_SHARES), got '$KEY_THRESHOLD'"
+if [ "$KEY_SHARES" -gt 1 ] && [ "$KEY_THRESHOLD" -lt 2 ]; then
+  usage_error "--key-threshold must be at least 2 when --key-shares is more than 1, got '$KEY_THRESHOLD'"
+fi
+uint_between "$TLS_DAYS" 1 100000 || usage_error "--tls-days must be a whole number >= 1, got '$TLS_DAYS'"
+is_ttl "$PKI_TTL" || usage_error "--pki-ttl must be a duration such as 87600h, got '$PKI_TTL'"
+is_ttl "$PKI_ROLE_MAX_TTL" || usage_error "--pki-role-max-ttl must be a duration such as 72h, got '$PKI_ROLE_MAX_TTL'"
+[ -n "$PKI_COMMON_NAME" ] || usage_error "--pki-common-name must not be empty"
+printf '%s' "$PKI_ALLOWED_DOMAINS" | grep -Eq '^[A-Za-z0-9*._-]+(,[A-Za-z0-9*._-]+)*$' ||
+  usage_error "--pki-allowed-domains must be a comma-separated list of domains, got '$PKI_ALLOWED_DOMAINS'"
+printf '%s' "$GRAFANA_ADMIN_USER" | grep -Eq '^[A-Za-z0-9._@-]+$' ||
+  usage_error "--grafana-admin-user must be letters, digits, '.', '_', '@' or '-', got '$GRAFANA_ADMIN_USER'"
+[ -n "$INIT_FILE" ] || usage_error "--init-file must not be empty"
+[ -n "$GRAFANA_CREDENTIALS_FILE" ] || usage_error "--grafana-credentials-file must not be empty"
+is_uint "$WAIT_INTERVAL" || usage_error "VAULTAIO_WAIT_INTERVAL must be a whole number of seconds, got '$WAIT_INTERVAL'"
+is_uint "$WAIT_TIMEOUT" || usage_error "VAULTAIO_WAIT_TIMEOUT must be a whole number of seconds, got '$WAIT_TIMEOUT'"
+
+SELECTOR="app.kubernetes.io/name=$SELECTOR_NAME,app.kubernetes.io/instance=$INSTANCE"
+
+# ---- tools and the work directory ----------------------------------------------------------------------
+command -v kubectl >/dev/null 2>&1 ||
+  die "kubectl not found on PATH: install it (https://kubernetes.io/docs/tasks/tools/) and point it at the cluster"
+command -v jq >/dev/null 2>&1 || die "jq not found on PATH: install it (apt-get install jq, brew install jq, ...)"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/vault-aio-init.XXXXXX") || die "cannot create a temporary directory"
+cleanup() { rm -rf "$WORK"; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# kc ARGS...: kubectl in the stack's namespace (and context).
+kc() {
+  if [ -n "$CONTEXT" ]; then
+    kubectl --context "$CONTEXT" -n "$NAMESPACE" "$@"
+  else
+    kubectl -n "$NAMESPACE" "$@"
+  fi
+}
+
+# first_line FILE: the first non-empty line of FILE (for error messages).
+first_line() { grep -v '^[[:space:]]*$' "$1" 2>/dev/null | head -n 1 || true; }
+
+# vault_in POD ARGS...: the vault CLI in POD, without a token and without stdin.
+vault_in() {
+  local pod=$1
+  shift
+  kc exec "$pod" -c vault -- vault "$@" </dev/null
+}
+
+# vault_auth POD ARGS...: the vault CLI in POD with $TOKEN, which travels on stdin only (never in argv/env
+# of kubectl); the in-pod shell reads it into VAULT_TOKEN for this one command.
+vault_auth() {
+  local pod=$1
+  shift
+  # shellcheck disable=SC2016 # expanded by the shell in the pod, on purpose
+  printf '%s' "$TOKEN" | kc exec -i "$pod" -c vault -- sh -c 'VAULT_TOKEN="$(cat)" exec vault "$@"' sh "$@"
+}
+
+# wait_for DESCRIPTION COMMAND...: run COMMAND until it succeeds; fail after VAULTAIO_WAIT_TIMEOUT.
+wait_for() {
+  local what=$1 waited=0 step
+  shift
+  step=$WAIT_INTERVAL
+  [ "$step" -gt 0 ] || step=1
+  until "$@"; do
+    if [ "$waited" -ge "$WAIT_TIMEOUT" ]; then
+      return 1
+    fi
+    if [ "$waited" -eq 0 ]; then log "waiting for $what (up to ${WAIT_TIMEOUT}s)"; fi
+    sleep "$WAIT_INTERVAL"
+    waited=$((waited + step))
+  done
+}
+
+# exists KIND NAME: 0 when it exists, 1 when kubectl says NotFound; any other error is fatal.
+exists() {
+  if kc get "$1" "$2" -o name >/dev/null 2>"$WORK/get.err"; then
+    return 0
+  fi
+  if grep -q '(NotFound)' "$WORK/get.err"; then
+    return 1
+  fi
+  die "kubectl get $1 $2 failed: $(first_line "$WORK/get.err")"
+}
+
+preflight() {
+  if kc get statefulset vault -o name >/dev/null 2>"$WORK/preflight.err"; then
+    return 0
+  fi
+  if grep -q '(NotFound)' "$WORK/preflight.err"; then
+    if kc get namespace "$NAMESPACE" -o name >/dev/null 2>"$WORK/ns.err"; then
+      die "statefulset vault not found in namespace $NAMESPACE: apply the vault-aio manifests first (kubectl apply -k dist/)"
+    fi
+    if grep -q '(NotFound)' "$WORK/ns.err"; then
+      die "namespace $NAMESPACE does not exist: wrong --namespace (or VAULTAIO_NAMESPACE)? Apply the manifests first"
+    fi
+    die "statefulset vault not found in namespace $NAMESPACE: wrong --namespace, or the manifests are not applied"
+  fi
+  if grep -q '(Forbidden)' "$WORK/preflight.err"; then
+    die "kubectl is not allowed to read the statefulset in namespace $NAMESPACE: $(first_line "$WORK/preflight.err")"
+  fi
+  die "cannot reach the Kubernetes API with kubectl (context: $(kubectl config current-context 2>/dev/null || echo none)): $(first_line "$WORK/preflight.err")"
+}
+
+# ---- step 1: TLS ----------------------------------------------------------------------------------------
+make_self_signed_tls() {
+  local dir="$WORK/tls" ns=$NAMESPACE
+  mkdir -p "$dir"
+  command -v openssl >/dev/null 2>&1 || die "openssl not found on PATH: it is needed for the self-signed certificate"
+  cat >"$dir/openssl.cnf" <<EOF
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = vault-aio Vault TLS CA ($ns)
+[v3_ca]
+basicConstraints = critical, CA:true, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[v3_server]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth, clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = @alt_names
+[alt_names]
+DNS.1 = vault
+DNS.2 = vault.$ns
+DNS.3 = vault.$ns.svc
+DNS.4 = vault.$ns.svc.cluster.local
+DNS.5 = *.vault-internal
+DNS.6 = *.vault-internal.$ns.svc
+DNS.7 = *.vault-internal.$ns.svc.cluster.local
+DNS.8 = localhost
+IP.1 = 127.0.0.1
+EOF
+  {
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/ca.key" &&
+      openssl req -new -x509 -config "$dir/openssl.cnf" -extensions v3_ca -key "$dir/ca.key" \
+        -days "$TLS_DAYS" -sha256 -out "$dir/ca.crt" &&
+      openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/tls.key" &&
+      openssl req -new -config "$dir/openssl.cnf" -key "$dir/tls.key" -subj "/CN=vault.$ns.svc" -out "$dir/tls.csr" &&
+      openssl x509 -req -in "$dir/tls.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
+        -set_serial "0x$(openssl rand -hex 16)" -days "$TLS_DAYS" -sha256 \
+        -extfile "$dir/openssl.cnf" -extensions v3_server -out "$dir/server.crt"
+  } >"$WORK/openssl.log" 2>&1 || die "openssl failed: $(first_line "$WORK/openssl.log")"
+  # tls.crt is the chain, server certificate first (what Vault's tls_cert_file expects)
+  cat "$dir/server.crt" "$dir/ca.crt" >"$dir/tls.crt"
+  kc create secret generic "$TLS_SECRET" \
+    --from-file=tls.crt="$dir/tls.crt" --from-file=tls.key="$dir/tls.key" --from-file=ca.crt="$dir/ca.crt" \
+    >/dev/null 2>"$WORK/create.err" || die "cannot create Secret $TLS_SECRET: $(first_line "$WORK/create.err")"
+  rm -rf "$dir"
+  log "tls: created Secret $TLS_SECRET with a self-signed CA and a server certificate for vault.$ns.svc and"
+  log "     *.vault-internal.$ns.svc, valid $TLS_DAYS days; the CA key was discarded (renewal: docs/RUNBOOK.md)"
+}
+
+ensure_tls() {
+  if exists secret "$TLS_SECRET"; then
+    log "tls: Secret $TLS_SECRET exists: skipping the self-signed certificate"
+  elif [ "$TLS_SELF_SIGNED" = 1 ]; then
+    make_self_signed_tls
+  else
+    wait_for "Secret $TLS_SECRET (cert-manager or your own tooling creates it)" exists secret "$TLS_SECRET" ||
+      die "Secret $TLS_SECRET still missing after ${WAIT_TIMEOUT}s: create it (tls.crt, tls.key, ca.crt; docs/RUNBOOK.md) or re-run with --tls-self-signed"
+    log "tls: Secret $TLS_SECRET exists"
+  fi
+}
+
+# ---- step 2: Grafana admin credentials -------------------------------------------------------------------
+ensure_grafana_admin() {
+  local dir="$WORK/grafana" password
+  if exists secret grafana-admin; then
+    log "grafana: Secret grafana-admin exists: skipping"
+    return 0
+  fi
+  mkdir -p "$dir"
+  if [ -s "$GRAFANA_CREDENTIALS_FILE" ]; then
+    # an earlier run wrote the file but could not create the Secret: use the same credentials
+    jq -j '."admin-user" // empty' "$GRAFANA_CREDENTIALS_FILE" >"$dir/admin-user" 2>/dev/null || true
+    jq -j '."admin-password" // empty' "$GRAFANA_CREDENTIALS_FILE" >"$dir/admin-password" 2>/dev/null || true
+    if [ ! -s "$dir/admin-user" ] || [ ! -s "$dir/admin-password" ]; then
+      die "$GRAFANA_CREDENTIALS_FILE exists but holds no admin-user/admin-password: move it away and re-run"
+    fi
+    log "grafana: reusing the credentials in $GRAFANA_CREDENTIALS_FILE"
+  else
+    command -v openssl >/dev/null 2>&1 || die "openssl not found on PATH: it is needed for the Grafana password"
+    password=$(openssl rand -base64 24) || die "openssl rand failed"
+    printf '%s' "$password" >"$dir/admin-password"
+    unset password
+    printf '%s' "$GRAFANA_ADMIN_USER" >"$dir/admin-user"
+    mkdir -p "$(dirname "$GRAFANA_CREDENTIALS_FILE")"
+    jq -n --rawfile user "$dir/admin-user" --rawfile password "$dir/admin-password" \
+      '{"admin-user": $user, "admin-password": $password}' >"$GRAFANA_CREDENTIALS_FILE.tmp" ||
+      die "cannot write $GRAFANA_CREDENTIALS_FILE"
+    chmod 600 "$GRAFANA_CREDENTIALS_FILE.tmp"
+    mv -f "$GRAFANA_CREDENTIALS_FILE.tmp" "$GRAFANA_CREDENTIALS_FILE"
+  fi
+  kc create secret generic grafana-admin \
+    --from-file=admin-user="$dir/admin-user" --from-file=admin-password="$dir/admin-password" \
+    >/dev/null 2>"$WORK/create.err" || die "cannot create Secret grafana-admin: $(first_line "$WORK/create.err")"
+  rm -rf "$dir"
+  log "grafana: created Secret grafana-admin; the credentials are in $GRAFANA_CREDENTIALS_FILE (mode 0600)"
+}
+
+# ---- Vault status --------------------------------------------------------------------------------------
+# status POD: sets STATUS (the JSON of `vault status -format=json`) and STATUS_RC (0 unsealed, 2 sealed,
+# anything else: no answer).
+status() {
+  STATUS_RC=0
+  STATUS=$(vault_in "$1" status -format=json 2>"$WORK/status.err") || STATUS_RC=$?
+  if [ "$STATUS_RC" -eq 0 ] || [ "$STATUS_RC" -eq 2 ]; then
+    printf '%s' "$STATUS" | jq -e 'has("sealed")' >/dev/null 2>&1 || STATUS_RC=1
+  fi
+}
+field() { printf '%s' "$STATUS" | jq -r "$1"; }
+
+pod_running() { [ "$(kc get pod "$1" -o 'jsonpath={.status.phase}' 2>/dev/null)" = Running ]; }
+vault_answers() {
+  status "$1"
+  [ "$STATUS_RC" -eq 0 ] || [ "$STATUS_RC" -eq 2 ]
+}
+vault_unsealed() {
+  status "$1"
+  [ "$STATUS_RC" -eq 0 ]
+}
+
+wait_for_pod() {
+  wait_for "pod $1 to run" pod_running "$1" ||
+    die "pod $1 is not Running after ${WAIT_TIMEOUT}s: kubectl -n $NAMESPACE describe pod $1 (a missing Secret $TLS_SECRET keeps it Pending)"
+  wait_for "Vault in $1 to answer" vault_answers "$1" ||
+    die "Vault in $1 does not answer after ${WAIT_TIMEOUT}s: $(first_line "$WORK/status.err") (kubectl -n $NAMESPACE logs $1 -c vault)"
+}
+
+PODS=()
+list_pods() {
+  local line
+  PODS=()
+  kc get pods -l "$SELECTOR" -o name >"$WORK/pods" 2>"$WORK/pods.err" ||
+    die "cannot list the Vault pods: $(first_line "$WORK/pods.err")"
+  while IFS= read -r line; do
+    line=${line#pod/}
+    [ -n "$line" ] && PODS+=("$line")
+  done < <(sed 's#^pod/##' "$WORK/pods" | sort -t- -k2,2n)
+  [ ${#PODS[@]} -gt 0 ]
+}
+
+# ---- step 4: init --------------------------------------------------------------------------------------
+init_vault() {
+  local pod seal recovery tmp
+  status vault-0
+  if [ "$(field .initialized)" = true ]; then
+    log "init: Vault is already initialised: skipping vault operator init"
+    return 0
+  fi
+  for pod in "${PODS[@]}"; do
+    [ "$pod" != vault-0 ] || continue
+    status "$pod"
+    if [ "$(field '.initialized // false')" = true ]; then
+      log "init: vault-0 is not initialised but $pod is: skipping init (vault-0 joins the cluster once unsealed)"
+      return 0
+    fi
+  done
+  status vault-0
+  if [ -e "$INIT_FILE" ]; then
+    die "Vault is not initialised but $INIT_FILE exists (keys of an earlier cluster?): move it away or pass another --init-file"
+  fi
+  seal=$(field .type)
+  recovery=$(field .recovery_seal)
+  mkdir -p "$(dirname "$INIT_FILE")"
+  tmp="$INIT_FILE.partial"
+  if [ "$recovery" = true ]; then
+    log "init: initialising vault-0 with the $seal seal: $KEY_SHARES recovery key shares, threshold $KEY_THRESHOLD"
+    set -- -recovery-shares="$KEY_SHARES" -recovery-threshold="$KEY_THRESHOLD"
+  else
+    log "init: initialising vault-0 (Shamir seal): $KEY_SHARES key shares, threshold $KEY_THRESHOLD"
+    set -- -key-shares="$KEY_SHARES" -key-threshold="$KEY_THRESHOLD"
+  fi
+  if ! vault_in vault-0 operator init "$@" -format=json >"$tmp" 2>"$WORK/init.err"; then
+    rm -f "$tmp"
+    die "vault operator init failed: $(grep -v '^command terminated' "$WORK/init.err" | tr '\n' ' ')"
+  fi
+  chmod 600 "$tmp"
+  if ! jq -e '(.root_token | type == "string" and length > 0)' "$tmp" >/dev/null 2>&1; then
+    die "vault operator init printed something unexpected: kept in $tmp (mode 0600); check it by hand"
+  fi
+  mv -f "$tmp" "$INIT_FILE"
+  log "init: done; the keys and the root token are in $INIT_FILE (mode 0600) and were not printed"
+}
+
+# ---- step 5: unseal ------------------------------------------------------------------------------------
+UNSEAL_KEYS=()
+load_unseal_keys() {
+  local key
+  UNSEAL_KEYS=()
+  [ -f "$INIT_FILE" ] || return 0
+  jq -e . "$INIT_FILE" >/dev/null 2>&1 || die "$INIT_FILE is not the JSON of 'vault operator init -format=json'"
+  while IFS= read -r key; do
+    [ -n "$key" ] && UNSEAL_KEYS+=("$key")
+  done < <(jq -r '.unseal_keys_b64[]?' "$INIT_FILE")
+}
+
+unseal_pod() {
+  local pod=$1 threshold i
+  status "$pod"
+  if [ "$STATUS_RC" -eq 0 ]; then
+    log "unseal: $pod is already unsealed: skipping"
+    return 0
+  fi
+  if [ "$(field .recovery_seal)" = true ]; then
+    log "unseal: $pod uses the $(field .type) seal: waiting for it to unseal itself"
+    wait_for "$pod to auto-unseal" vault_unsealed "$pod" ||
+      die "$pod is still sealed after ${WAIT_TIMEOUT}s: check that it reaches the seal's KMS/transit (kubectl -n $NAMESPACE logs $pod -c vault)"
+    log "unseal: $pod is unsealed"
+    return 0
+  fi
+  if [ ${#UNSEAL_KEYS[@]} -eq 0 ]; then
+    die "$pod is sealed and there are no unseal keys in --init-file $INIT_FILE: unseal it by hand (docs/RUNBOOK.md, Unseal) or pass the init file"
+  fi
+  if [ "$(field .progress)" != 0 ]; then
+    log "unseal: $pod: discarding a partial unseal attempt ($(field .progress) key(s) entered earlier)"
+    vault_in "$pod" operator unseal -reset >/dev/null 2>"$WORK/unseal.err" ||
+      die "cannot reset the unseal progress of $pod: $(first_line "$WORK/unseal.err")"
+  fi
+  threshold=$(field .t)
+  if [ "$threshold" = 0 ] || [ "$threshold" = null ]; then
+    threshold=$(jq -r '.unseal_threshold // 0' "$INIT_FILE")
+  fi
+  uint_between "$threshold" 1 255 || die "cannot tell the unseal threshold of $pod"
+  [ "$threshold" -le ${#UNSEAL_KEYS[@]} ] ||
+    die "$pod needs $threshold unseal keys but $INIT_FILE holds ${#UNSEAL_KEYS[@]}"
+  log "unseal: $pod is sealed: entering $threshold of ${#UNSEAL_KEYS[@]} keys from $INIT_FILE"
+  i=0
+  while [ "$i" -lt "$threshold" ]; do
+    # the key travels on stdin; `vault write ... key=-` reads it there (vault operator unseal needs a tty)
+    printf '%s' "${UNSEAL_KEYS[$i]}" |
+      kc exec -i "$pod" -c vault -- vault write sys/unseal key=- >/dev/null 2>"$WORK/unseal.err" ||
+      die "$pod refused unseal key $((i + 1)): $(grep -v '^command terminated' "$WORK/unseal.err" | tr '\n' ' ')"
+    i=$((i + 1))
+  done
+  wait_for "$pod to unseal" vault_unsealed "$pod" ||
+    die "$pod is still sealed after $threshold keys: are the keys in $INIT_FILE from this cluster?"
+  log "unseal: $pod is unsealed"
+}
+
+# ---- step 6: configuration -----------------------------------------------------------------------------
+TOKEN=""
+load_token() {
+  if [ -n "$TOKEN_FILE" ]; then
+    [ -r "$TOKEN_FILE" ] || die "--token-file $TOKEN_FILE is not a readable file"
+    TOKEN=$(tr -d ' \t\r\n' <"$TOKEN_FILE")
+    [ -n "$TOKEN" ] || die "--token-file $TOKEN_FILE is empty"
+  elif [ -f "$INIT_FILE" ]; then
+    TOKEN=$(jq -r '.root_token // empty' "$INIT_FILE" 2>/dev/null) || true
+    [ -n "$TOKEN" ] || die "$INIT_FILE holds no root_token: pass --token-file with a root or admin token"
+  else
+    die "Vault is initialised and unsealed, but there is no token to configure it: pass --token-file (root or admin token) or --init-file"
+  fi
+}
+
+configure_audit() {
+  local pod=$1 devices
+  devices=$(vault_auth "$pod" audit list -format=json 2>"$WORK/vault.err") ||
+    die "cannot list audit devices: $(first_line "$WORK/vault.err")"
+  if printf '%s' "$devices" | jq -e 'has("stdout/")' >/dev/null; then
+    log "audit: device stdout/ exists: skipping"
+    return 0
+  fi
+  vault_auth "$pod" audit enable -path=stdout file file_path=stdout format=json >/dev/null 2>"$WORK/vault.err" ||
+    die "cannot enable the audit device: $(first_line "$WORK/vault.err")"
+  log "audit: enabled file device stdout/ (JSON lines on the vault container's stdout, shipped by Alloy)"
+}
+
+configure_policies() {
+  local pod=$1 file name current wanted
+  kc exec "$pod" -c vault -- ls /vault/policies </dev/null >"$WORK/policies" 2>"$WORK/ls.err" ||
+    die "cannot list /vault/policies in $pod (is ConfigMap vault-policies mounted?): $(first_line "$WORK/ls.err")"
+  grep -q '\.hcl$' "$WORK/policies" || die "no *.hcl policy in /vault/policies of $pod"
+  while IFS= read -r file; do
+    case "$file" in *.hcl) ;; *) continue ;; esac
+    name=${file%.hcl}
+    printf '%s' "$name" | grep -Eq '^[a-z0-9][a-z0-9_-]*$' || die "unexpected policy file name /vault/policies/$file"
+    wanted=$(kc exec "$pod" -c vault -- cat "/vault/policies/$file" </dev/null 2>"$WORK/cat.err") ||
+      die "cannot read /vault/policies/$file: $(first_line "$WORK/cat.err")"
+    if current=$(vault_auth "$pod" policy read -format=json "$name" 2>/dev/null); then
+      current=$(printf '%s' "$current" | jq -r '.policy')
+      if [ "$current" = "$wanted" ]; then
+        log "policy: $name is up to date: skipping"
+        continue
+      fi
+      log "policy: $name differs from /vault/policies/$file: updating"
+    fi
+    vault_auth "$pod" policy write "$name" "/vault/policies/$file" >/dev/null 2>"$WORK/vault.err" ||
+      die "cannot write policy $name: $(first_line "$WORK/vault.err")"
+    log "policy: wrote $name from /vault/policies/$file"
+  done <"$WORK/policies"
+}
+
+configure_pki() {
+  local pod=$1 mounts base="https://vault.$NAMESPACE.svc:8200/v1/pki"
+  mounts=$(vault_auth "$pod" secrets list -format=json 2>"$WORK/vault.err") ||
+    die "cannot list secrets engines: $(first_line "$WORK/vault.err")"
+  if printf '%s' "$mounts" | jq -e 'has("pki/")' >/dev/null; then
+    log "pki: mount pki/ exists: skipping the root CA setup"
+    return 0
+  fi
+  vault_auth "$pod" secrets enable pki >/dev/null 2>"$WORK/vault.err" ||
+    die "cannot enable pki/: $(first_line "$WORK/vault.err")"
+  vault_auth "$pod" secrets tune -max-lease-ttl="$PKI_TTL" pki >/dev/null 2>"$WORK/vault.err" ||
+    die "cannot tune pki/ (pki/ is mounted: disable it with 'vault secrets disable pki' before re-running): $(first_line "$WORK/vault.err")"
+  vault_auth "$pod" write -format=json pki/root/generate/internal common_name="$PKI_COMMON_NAME" ttl="$PKI_TTL" \
+    >"$WORK/pki-root.json" 2>"$WORK/vault.err" ||
+    die "cannot generate the root CA (pki/ is mounted: disable it with 'vault secrets disable pki' before re-running): $(first_line "$WORK/vault.err")"
+  vault_auth "$pod" write pki/config/urls issuing_certificates="$base/ca" crl_distribution_points="$base/crl" \
+    >/dev/null 2>"$WORK/vault.err" || die "cannot write pki/config/urls: $(first_line "$WORK/vault.err")"
+  vault_auth "$pod" write "pki/roles/$PKI_ROLE" allowed_domains="$PKI_ALLOWED_DOMAINS" allow_subdomains=true \
+    max_ttl="$PKI_ROLE_MAX_TTL" >/dev/null 2>"$WORK/vault.err" ||
+    die "cannot write pki/roles/$PKI_ROLE: $(first_line "$WORK/vault.err")"
+  log "pki: root CA \"$PKI_COMMON_NAME\" (serial $(jq -r '.data.serial_number // "?"' "$WORK/pki-root.json"), ttl $PKI_TTL),"
+  log "     URLs $base/ca and $base/crl, role $PKI_ROLE for $PKI_ALLOWED_DOMAINS and subdomains (max_ttl $PKI_ROLE_MAX_TTL)"
+}
+
+configure_kubernetes_auth() {
+  local pod=$1 methods
+  methods=$(vault_auth "$pod" auth list -format=json 2>"$WORK/vault.err") ||
+    die "cannot list auth methods: $(first_line "$WORK/vault.err")"
+  if printf '%s' "$methods" | jq -e 'has("kubernetes/")' >/dev/null; then
+    log "auth: kubernetes/ is enabled: skipping enable"
+  else
+    vault_auth "$pod" auth enable kubernetes >/dev/null 2>"$WORK/vault.err" ||
+      die "cannot enable auth/kubernetes: $(first_line "$WORK/vault.err")"
+    log "auth: enabled kubernetes/"
+  fi
+  vault_auth "$pod" write auth/kubernetes/config kubernetes_host=https://kubernetes.default.svc:443 \
+    >/dev/null 2>"$WORK/vault.err" || die "cannot write auth/kubernetes/config: $(first_line "$WORK/vault.err")"
+  log "auth: wrote auth/kubernetes/config (kubernetes_host=https://kubernetes.default.svc:443)"
+}
+
+# ---- main ----------------------------------------------------------------------------------------------
+main() {
+  local pod active=""
+  log "namespace $NAMESPACE, pods $SELECTOR"
+  preflight
+  ensure_tls
+  ensure_grafana_admin
+
+  wait_for "the Vault pods to be created" list_pods || die "no pod matches $SELECTOR in namespace $NAMESPACE"
+  [ "${PODS[0]}" = vault-0 ] || die "pod vault-0 not found in namespace $NAMESPACE (pods: ${PODS[*]})"
+  for pod in "${PODS[@]}"; do
+    wait_for_pod "$pod"
+  done
+  log "vault: ${#PODS[@]} pod(s): ${PODS[*]}"
+
+  init_vault
+  load_unseal_keys
+  for pod in "${PODS[@]}"; do
+    unseal_pod "$pod"
+  done
+
+  for pod in "${PODS[@]}"; do
+    status "$pod"
+    if [ "$STATUS_RC" -eq 0 ] && [ "$(field '.is_self // false')" = true ]; then
+      active=$pod
+      break
+    fi
+  done
+  [ -n "$active" ] || active=vault-0
+  load_token
+  vault_auth "$active" token lookup >/dev/null 2>"$WORK/vault.err" ||
+    die "Vault refused the token (expired, revoked or not from this cluster?): $(first_line "$WORK/vault.err")"
+  log "configure: using $active"
+  configure_audit "$active"
+  configure_policies "$active"
+  configure_pki "$active"
+  if [ "$ENABLE_KUBERNETES_AUTH" = 1 ]; then
+    configure_kubernetes_auth "$active"
+  fi
+  log "done."
+  if [ -f "$INIT_FILE" ]; then
+    log "next: move the keys and the root token out of $INIT_FILE into separate safe places, then delete it"
+    log "      (docs/RUNBOOK.md, Initialise); revoke the root token once an admin login exists"
+  fi
+}
+
+main
