@@ -1,0 +1,113 @@
+"""The stack's dashboards as code, and the value type the Grafana construct provisions them from.
+
+Each dashboard module has a factory returning the typed ``Dashboard`` model built with grafana-foundation-sdk;
+:func:`builtin_dashboards` serialises them into :class:`GrafanaDashboard` values (deterministic JSON). The
+construct puts each value into a ConfigMap labelled ``grafana_dashboard: "1"``; users add their own with
+:meth:`GrafanaDashboard.from_model` or :meth:`GrafanaDashboard.from_json`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Final, Self
+
+from grafana_foundation_sdk.models import dashboard as dashboard_model
+from pydantic import Field
+from pydantic.dataclasses import dataclass
+
+from vaultaio_constructs.common import PROPS_CONFIG, DnsLabel
+from vaultaio_constructs.grafana.dashboards.common import DatasourceUid, to_json
+from vaultaio_constructs.grafana.dashboards.container_logs import container_logs
+from vaultaio_constructs.grafana.dashboards.trace_explorer import trace_explorer
+from vaultaio_constructs.grafana.dashboards.vault_audit import vault_audit
+from vaultaio_constructs.grafana.dashboards.vault_overview import vault_overview
+from vaultaio_constructs.grafana.dashboards.vm_system import vm_system
+
+#: Grafana's limit on dashboard UIDs.
+MAX_UID_LENGTH: Final = 40
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class GrafanaDashboard:
+    """One dashboard to provision: a unique key, its title and its JSON model.
+
+    ``name`` keys the dashboard in the construct (duplicates are refused there) and names its file
+    (``<name>.json``) and ConfigMap. The JSON must be an object whose ``title`` equals ``title`` and which
+    carries a ``uid`` (so the dashboard keeps its URL across restarts).
+    """
+
+    #: Key of the dashboard: a DNS label, used for the file and ConfigMap names.
+    name: DnsLabel
+    #: Dashboard title; must equal the JSON model's ``title``.
+    title: Annotated[str, Field(min_length=1)]
+    #: The dashboard JSON model.
+    json: Annotated[str, Field(min_length=2)]
+
+    def __post_init__(self) -> None:
+        try:
+            model = json.loads(self.json)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"'json' of dashboard {self.name!r} is not valid JSON: {err}") from None
+        if not isinstance(model, dict):
+            raise ValueError(
+                f"'json' of dashboard {self.name!r} must be a JSON object, got {type(model).__name__}"
+            )
+        if model.get("title") != self.title:
+            raise ValueError(
+                f"'title' ({self.title!r}) must equal the dashboard JSON's title ({model.get('title')!r})"
+            )
+        uid = model.get("uid")
+        if not isinstance(uid, str) or not 1 <= len(uid) <= MAX_UID_LENGTH:
+            raise ValueError(
+                f"dashboard {self.name!r} needs a 'uid' string of 1 to {MAX_UID_LENGTH} characters, got "
+                f"{uid!r}"
+            )
+
+    @property
+    def uid(self) -> str:
+        """The dashboard's UID (from the JSON model)."""
+        uid: str = json.loads(self.json)["uid"]
+        return uid
+
+    @property
+    def file_name(self) -> str:
+        """File name in the dashboards directory and key in the ConfigMap."""
+        return f"{self.name}.json"
+
+    @classmethod
+    def from_model(cls, name: str, model: dashboard_model.Dashboard) -> Self:
+        """From a grafana-foundation-sdk ``Dashboard`` model (serialised with sorted keys)."""
+        return cls(name=name, title=model.title or "", json=to_json(model))
+
+    @classmethod
+    def from_json(cls, name: str, text: str) -> Self:
+        """From dashboard JSON text (for example exported from Grafana); the title is read from it."""
+        try:
+            model = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"'json' of dashboard {name!r} is not valid JSON: {err}") from None
+        title = model.get("title") if isinstance(model, dict) else None
+        return cls(name=name, title=title if isinstance(title, str) else "", json=text)
+
+
+def builtin_dashboards() -> tuple[GrafanaDashboard, ...]:
+    """The five dashboards the stack ships, from health overview to detail."""
+    return (
+        GrafanaDashboard.from_model("vault-overview", vault_overview()),
+        GrafanaDashboard.from_model("vault-audit", vault_audit()),
+        GrafanaDashboard.from_model("vm-system", vm_system()),
+        GrafanaDashboard.from_model("container-logs", container_logs()),
+        GrafanaDashboard.from_model("trace-explorer", trace_explorer()),
+    )
+
+
+__all__ = [
+    "DatasourceUid",
+    "GrafanaDashboard",
+    "builtin_dashboards",
+    "container_logs",
+    "trace_explorer",
+    "vault_audit",
+    "vault_overview",
+    "vm_system",
+]
