@@ -1,34 +1,143 @@
-"""Placeholder Vault construct (foundation): ServiceAccount and Service with the right name and ports.
+"""The Vault construct: a hardened raft StatefulSet with TLS, telemetry, seals and optional HA, Ingress
+and scheduled snapshots.
 
-The component issue replaces this with the full construct; the public names stay.
+Objects (names are part of the contract with ``scripts/init-vault.sh`` and ``scripts/backup.sh``):
+
+* StatefulSet ``vault`` (pods ``vault-0..n-1``, container ``vault``, ``podManagementPolicy: Parallel`` so
+  sealed peers do not block each other from starting), one ``data`` PVC per pod at ``/vault/data``.
+* Service ``vault`` (API, port ``https``/``http`` 8200) and headless ``vault-internal`` (8200 API, 8201
+  cluster, 8202 metrics; ``publishNotReadyAddresses: true`` so raft peers and Prometheus reach sealed pods).
+* ConfigMaps ``vault-config`` (``config.json``, see :mod:`.config`) and ``vault-policies`` (``<name>.hcl``,
+  see :mod:`.policies`), mounted read-only at ``/vault/config`` and ``/vault/policies``.
+* ServiceAccount ``vault`` with a Role allowing exactly ``get``, ``update``, ``patch`` on its own pods, which
+  is what ``service_registration "kubernetes"`` needs to maintain the ``vault-active``/``vault-sealed``
+  labels; the token is mounted for that reason only.
+* HA (3 or 5 replicas): ``retry_join`` for every peer, pod anti-affinity, a PodDisruptionBudget
+  (``maxUnavailable: 1`` keeps quorum), NetworkPolicy edges between peers on 8200/8201.
+* Optional Ingress ``vault`` and CronJob ``vault-backup`` (see :mod:`.props`).
+
+Probes: readiness ``/v1/sys/health?standbyok=true&perfstandbyok=true`` (active and standby ready; sealed 503
+and uninitialised 501 not); liveness maps sealed/uninitialised to 204 so a sealed pod is never restarted
+(a restart would only seal it again), it fails only when Vault stops answering.
+
+Pod Security ``restricted``: uid 100/gid 1000 (the image's ``vault`` user), seccomp ``RuntimeDefault``, all
+capabilities dropped, read-only root filesystem; writable: ``/vault/data`` (PVC) and ``/tmp`` (emptyDir,
+also ``HOME``). ``disable_mlock`` is set, so no ``IPC_LOCK`` (Vault >= 2.0.2 does not need it).
+
+Audit: Vault 2.x open source cannot declare audit devices in its configuration; ``scripts/init-vault.sh``
+runs ``vault audit enable -path=stdout file file_path=stdout format=json`` once, and Vault keeps it in raft.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import cdk8s
+from cdk8s_plus_27 import k8s
 from constructs import Construct
-from pydantic import Field
-from pydantic.dataclasses import dataclass
 
+from vaultaio_constructs import labels as lbl
 from vaultaio_constructs import versions
-from vaultaio_constructs.common import PROPS_CONFIG, ImageTag, Resources
+from vaultaio_constructs.common import SecretKeyRef
 from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.profiles import default_resources, default_storage_gib
 from vaultaio_constructs.scrape import ScrapeTarget
+from vaultaio_constructs.vault.config import (
+    API_PORT,
+    CLUSTER_PORT,
+    CONFIG_DIR,
+    CONFIG_FILE_NAME,
+    CONTAINER_NAME,
+    DATA_PATH,
+    HEADLESS_SERVICE_NAME,
+    HEALTH_READY_PATH,
+    METRICS_PORT,
+    POLICIES_DIR,
+    TLS_CA_FILE,
+    TLS_DIR,
+    TMP_DIR,
+    VaultServerConfig,
+    server_command,
+    server_env,
+)
+from vaultaio_constructs.vault.policies import Policy, default_policies, render_policies
+from vaultaio_constructs.vault.props import AntiAffinity, VaultBackupProps, VaultIngressProps, VaultProps
+from vaultaio_constructs.vault.seals import EnvVar, SealPlan
 from vaultaio_constructs.wiring import Scheme
-from vaultaio_constructs.workload import service, service_account
+from vaultaio_constructs.workload import (
+    config_map,
+    config_map_volume,
+    container,
+    empty_dir,
+    env_from_field,
+    env_from_secret,
+    http_probe,
+    mount,
+    pod_security_context,
+    pod_template,
+    service,
+    service_account,
+    stateful_set,
+    storage_claim,
+)
+
+__all__ = ["Vault", "VaultBackupProps", "VaultIngressProps", "VaultProps"]
+
+#: The image's ``vault`` user and group.
+VAULT_UID = 100
+VAULT_GID = 1000
+#: Liveness: 200 for active/standby, 204 for sealed or uninitialised (still alive), fails only on no answer.
+HEALTH_LIVE_PATH = "/v1/sys/health?standbyok=true&perfstandbyok=true&sealedcode=204&uninitcode=204"
+#: Name of the backup CronJob, its ServiceAccount, PVC and pod labels.
+BACKUP_NAME = "vault-backup"
+BACKUP_DIR = "/backup"
+#: The backup job: renew the token, save a snapshot under a UTC timestamp, checksum it, keep the newest $KEEP.
+#: Written to a ``.partial`` name first so an interrupted run never leaves a truncated ``.snap``.
+BACKUP_SCRIPT = """\
+cd "$BACKUP_DIR"
+if ! vault token renew >/dev/null 2>&1; then
+  echo "warning: the backup token could not be renewed (use a periodic token)" >&2
+fi
+name="vault-raft-$(date -u +%Y%m%dT%H%M%SZ).snap"
+vault operator raft snapshot save "$name.partial"
+mv -- "$name.partial" "$name"
+sha256sum "$name" > "$name.sha256"
+sha256sum -c "$name.sha256" >/dev/null
+set -- vault-raft-*.snap
+excess=$(($# - KEEP))
+while [ "$excess" -gt 0 ]; do
+  rm -f -- "$1" "$1.sha256"
+  shift
+  excess=$((excess - 1))
+done
+echo "saved $name ($(wc -c < "$name") bytes), keeping the newest $KEEP snapshots"
+"""
 
 
-@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
-class VaultProps:
-    """Settings of the Vault component."""
+def _k8s_env(var: EnvVar) -> k8s.EnvVar:
+    if var.field_path is not None:
+        return env_from_field(var.name, var.field_path)
+    if var.secret is not None:
+        return env_from_secret(var.name, var.secret.name, var.secret.key)
+    return k8s.EnvVar(name=var.name, value=var.value)
 
-    #: Image tag overriding the pinned one in :mod:`vaultaio_constructs.versions`.
-    image_tag: ImageTag | None = None
-    #: Container resources (``None``: the profile's default).
-    resources: Resources | None = Field(default=None)
+
+@dataclass(frozen=True)
+class _BackupPods:
+    """The backup CronJob's pods as a wiring consumer (their own labels, never Vault's selector)."""
+
+    name: str
+    labels: Mapping[str, str]
+
+    @property
+    def selector(self) -> Mapping[str, str]:
+        return lbl.selector_labels(self.name, self.labels[lbl.INSTANCE])
 
 
 class Vault(Component):
-    """Vault (secrets-store)."""
+    """HashiCorp Vault with integrated raft storage (secrets-store)."""
 
     area = Area.VAULT
 
@@ -37,12 +146,387 @@ class Vault(Component):
         super().__init__(
             scope, id, name="vault", role="secrets-store", version=versions.version("vault", props.image_tag)
         )
-        self.api = self.endpoint(port_name="https", port=8200, scheme=Scheme.HTTPS)
-        service_account(self)
+        # -- resolve defaults once ------------------------------------------------------------------
+        self.replicas = props.replicas
+        self.tls_enabled = props.tls_enabled
+        self.tls_secret_name = props.tls_secret_name
+        self.image = versions.image("vault", props.image_tag)
+        self.resources = props.resources or default_resources(self.stack.profile, "vault")
+        self.storage_gib = props.storage_gib or default_storage_gib(self.stack.profile, "vault")
+        self.server_config = VaultServerConfig(
+            namespace=self.namespace,
+            replicas=props.replicas,
+            tls_enabled=props.tls_enabled,
+            log_level=props.log_level,
+            prometheus_retention_time=props.prometheus_retention_time,
+            ui=props.ui,
+            seal=props.seal,
+            trusted_proxy_cidrs=props.trusted_proxy_cidrs,
+        )
+        self.seal_plan: SealPlan = self.server_config.seal_plan
+        self._policies: dict[str, Policy] = {p.name: p for p in default_policies(pki_role=props.pki_role)}
+        scheme = Scheme.HTTPS if props.tls_enabled else Scheme.HTTP
+        api_port_name = str(scheme)
+
+        # -- endpoints -------------------------------------------------------------------------------
+        #: Client API through Service ``vault``.
+        self.api = self.endpoint(port_name=api_port_name, port=API_PORT, scheme=scheme)
+        #: Per-pod API, cluster and metrics ports through the headless Service ``vault-internal``.
+        self.peer_api = self.endpoint(
+            port_name=api_port_name, port=API_PORT, scheme=scheme, service=HEADLESS_SERVICE_NAME, per_pod=True
+        )
+        self.peer_cluster = self.endpoint(
+            port_name="cluster",
+            port=CLUSTER_PORT,
+            scheme=Scheme.TCP,
+            service=HEADLESS_SERVICE_NAME,
+            per_pod=True,
+        )
+        self.metrics = self.endpoint(
+            port_name="metrics", port=METRICS_PORT, scheme=scheme, service=HEADLESS_SERVICE_NAME, per_pod=True
+        )
+
+        # -- identity and RBAC -----------------------------------------------------------------------
+        self.service_account = service_account(
+            self, annotations=dict(self.seal_plan.service_account_annotations) or None
+        )
+        self._rbac()
+        self.connect_kube_api(reason="service registration: Vault labels its own pod (active, sealed...)")
+
+        # -- services ----------------------------------------------------------------------------------
         service(self, [self.api])
+        service(
+            self,
+            [self.peer_api, self.peer_cluster, self.metrics],
+            name=HEADLESS_SERVICE_NAME,
+            headless=True,
+            publish_not_ready=True,
+        )
+
+        # -- configuration -----------------------------------------------------------------------------
+        config_json = self.server_config.to_json()
+        self.config_map = config_map(self, "vault-config", {CONFIG_FILE_NAME: config_json})
+
+        # -- workload ----------------------------------------------------------------------------------
+        self.stateful_set = self._stateful_set(props, config_json)
+        if self.server_config.ha:
+            self.connect(self.peer_api, reason="raft retry_join and request forwarding between peers")
+            self.connect(self.peer_cluster, reason="raft replication and request forwarding between peers")
+            self._pod_disruption_budget()
+        for destination in self.seal_plan.endpoints:
+            self.connect_external(destination, reason=f"{self.seal_plan.type} auto-unseal")
+
+        # -- optional ----------------------------------------------------------------------------------
+        self.ingress = self._ingress(props.ingress) if props.ingress is not None else None
+        self.backup = self._backup(props.backup) if props.backup is not None else None
+
+    # -- public API --------------------------------------------------------------------------------------
+    @property
+    def tls_ca(self) -> SecretKeyRef | None:
+        """The CA that signed Vault's certificate (``ca.crt`` of the TLS Secret), or ``None`` without TLS."""
+        return SecretKeyRef(name=self.tls_secret_name, key="ca.crt") if self.tls_enabled else None
 
     @property
     def metrics_target(self) -> ScrapeTarget:
+        """Every pod's unauthenticated metrics listener, discovered per pod (sealed and standby included)."""
         return ScrapeTarget(
-            job="vault", endpoint=self.api, metrics_path="/v1/sys/metrics", params={"format": ("prometheus",)}
+            job="vault",
+            endpoint=self.metrics,
+            metrics_path="/v1/sys/metrics",
+            params={"format": ("prometheus",)},
+            ca=self.tls_ca,
+            server_name=self.api.host if self.tls_enabled else None,
+        )
+
+    @property
+    def policies(self) -> tuple[Policy, ...]:
+        """Policies written to ``vault-policies``, sorted by name."""
+        return tuple(self._policies[name] for name in sorted(self._policies))
+
+    def add_policy(self, policy: Policy) -> None:
+        """Add an ACL policy to ``vault-policies`` (applied by ``scripts/init-vault.sh``)."""
+        if policy.name in self._policies:
+            raise ValueError(f"a Vault policy named {policy.name!r} already exists: choose another name")
+        self._policies[policy.name] = policy
+
+    def finalize(self) -> None:
+        """Render ``vault-policies`` once every policy has been added."""
+        self.policies_config_map = config_map(self, "vault-policies", render_policies(self.policies))
+
+    # -- building blocks ---------------------------------------------------------------------------------
+    def _rbac(self) -> None:
+        pods = list(self.server_config.pod_names())
+        role = self.track(
+            k8s.KubeRole(
+                self,
+                "Role",
+                metadata=self.meta(),
+                rules=[
+                    k8s.PolicyRule(
+                        api_groups=[""],
+                        resources=["pods"],
+                        resource_names=pods,
+                        verbs=["get", "update", "patch"],
+                    )
+                ],
+            )
+        )
+        self.track(
+            k8s.KubeRoleBinding(
+                self,
+                "RoleBinding",
+                metadata=self.meta(),
+                role_ref=k8s.RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=role.name),
+                subjects=[k8s.Subject(kind="ServiceAccount", name=self.name, namespace=self.namespace)],
+            )
+        )
+
+    def _volumes(self) -> tuple[list[k8s.Volume], list[k8s.VolumeMount]]:
+        volumes = [
+            config_map_volume("config", "vault-config"),
+            config_map_volume("policies", "vault-policies"),
+            empty_dir("tmp", size_mib=64),
+        ]
+        mounts = [
+            mount("data", DATA_PATH),
+            mount("config", CONFIG_DIR, read_only=True),
+            mount("policies", POLICIES_DIR, read_only=True),
+            mount("tmp", TMP_DIR),
+        ]
+        if self.tls_enabled:
+            volumes.append(
+                k8s.Volume(
+                    name="tls",
+                    secret=k8s.SecretVolumeSource(secret_name=self.tls_secret_name, default_mode=0o440),
+                )
+            )
+            mounts.append(mount("tls", TLS_DIR, read_only=True))
+        for vol in self.seal_plan.volumes:
+            volumes.append(
+                k8s.Volume(
+                    name=vol.volume_name,
+                    secret=k8s.SecretVolumeSource(
+                        secret_name=vol.secret.name,
+                        items=[k8s.KeyToPath(key=vol.secret.key, path=vol.file_name)],
+                        default_mode=vol.default_mode,
+                    ),
+                )
+            )
+            mounts.append(mount(vol.volume_name, vol.mount_path, read_only=True))
+        return volumes, mounts
+
+    def _affinity(self, props: VaultProps) -> k8s.Affinity | None:
+        if not self.server_config.ha:
+            return None
+        term = k8s.PodAffinityTerm(
+            label_selector=k8s.LabelSelector(match_labels=dict(self.selector)),
+            topology_key="kubernetes.io/hostname",
+        )
+        if props.anti_affinity is AntiAffinity.REQUIRED:
+            return k8s.Affinity(
+                pod_anti_affinity=k8s.PodAntiAffinity(
+                    required_during_scheduling_ignored_during_execution=[term]
+                )
+            )
+        return k8s.Affinity(
+            pod_anti_affinity=k8s.PodAntiAffinity(
+                preferred_during_scheduling_ignored_during_execution=[
+                    k8s.WeightedPodAffinityTerm(weight=100, pod_affinity_term=term)
+                ]
+            )
+        )
+
+    def _stateful_set(self, props: VaultProps, config_json: str) -> k8s.KubeStatefulSet:
+        volumes, mounts = self._volumes()
+        https = self.tls_enabled
+        vault = container(
+            name=CONTAINER_NAME,
+            image=self.image,
+            resources=self.resources,
+            ports=[self.peer_api, self.peer_cluster, self.metrics],
+            command=server_command(self.server_config),
+            env=[_k8s_env(v) for v in server_env(self.server_config)],
+            volume_mounts=mounts,
+            readiness=http_probe(
+                HEALTH_READY_PATH, self.api.port_name, https=https, period_seconds=5, failure_threshold=2
+            ),
+            liveness=http_probe(
+                HEALTH_LIVE_PATH,
+                self.api.port_name,
+                https=https,
+                period_seconds=10,
+                failure_threshold=6,
+                initial_delay_seconds=60,
+                timeout_seconds=5,
+            ),
+            lifecycle=k8s.Lifecycle(
+                pre_stop=k8s.LifecycleHandler(exec=k8s.ExecAction(command=["/bin/sh", "-c", "sleep 5"]))
+            ),
+        )
+        checksum = hashlib.sha256(config_json.encode()).hexdigest()
+        template = pod_template(
+            self,
+            containers=[vault],
+            security_context=pod_security_context(user=VAULT_UID, group=VAULT_GID, fs_group=VAULT_GID),
+            volumes=volumes,
+            automount_token=True,
+            termination_grace_period_seconds=props.termination_grace_period_seconds,
+            affinity=self._affinity(props),
+            annotations={"vault-aio.io/config-checksum": checksum},
+        )
+        sts = stateful_set(
+            self,
+            template=template,
+            claims=[storage_claim(self, "data", self.storage_gib)],
+            service_name=HEADLESS_SERVICE_NAME,
+            replicas=self.replicas,
+        )
+        # Sealed pods are never ready: OrderedReady would keep vault-1 from starting until vault-0 is
+        # unsealed, and so on. Parallel starts every peer so each can be unsealed (or auto-unsealed).
+        sts.add_json_patch(cdk8s.JsonPatch.replace("/spec/podManagementPolicy", "Parallel"))
+        for key, value in self.seal_plan.pod_labels:
+            escaped = key.replace("~", "~0").replace("/", "~1")
+            sts.add_json_patch(cdk8s.JsonPatch.add(f"/spec/template/metadata/labels/{escaped}", value))
+        return sts
+
+    def _pod_disruption_budget(self) -> None:
+        self.track(
+            k8s.KubePodDisruptionBudget(
+                self,
+                "PodDisruptionBudget",
+                metadata=self.meta(),
+                spec=k8s.PodDisruptionBudgetSpec(
+                    max_unavailable=k8s.IntOrString.from_number(1),
+                    selector=k8s.LabelSelector(match_labels=dict(self.selector)),
+                ),
+            )
+        )
+
+    def _ingress(self, props: VaultIngressProps) -> k8s.KubeIngress:
+        annotations = dict(props.annotations)
+        if self.tls_enabled:
+            annotations.setdefault("nginx.ingress.kubernetes.io/backend-protocol", "HTTPS")
+        self.expose_to_ingress(self.api, reason=f"Ingress {props.host} routes to the Vault API and UI")
+        return self.track(
+            k8s.KubeIngress(
+                self,
+                "Ingress",
+                metadata=self.meta(annotations=annotations or None),
+                spec=k8s.IngressSpec(
+                    ingress_class_name=props.class_name,
+                    tls=[k8s.IngressTls(hosts=[props.host], secret_name=props.tls_secret_name)],
+                    rules=[
+                        k8s.IngressRule(
+                            host=props.host,
+                            http=k8s.HttpIngressRuleValue(
+                                paths=[
+                                    k8s.HttpIngressPath(
+                                        path="/",
+                                        path_type="Prefix",
+                                        backend=k8s.IngressBackend(
+                                            service=k8s.IngressServiceBackend(
+                                                name=self.api.service,
+                                                port=k8s.ServiceBackendPort(name=self.api.port_name),
+                                            )
+                                        ),
+                                    )
+                                ]
+                            ),
+                        )
+                    ],
+                ),
+            )
+        )
+
+    def _backup(self, props: VaultBackupProps) -> k8s.KubeCronJob:
+        labels = lbl.standard_labels(
+            name=BACKUP_NAME, instance=self.instance, component="backup", version=self.version
+        )
+        pods = _BackupPods(BACKUP_NAME, labels)
+        api = self.stack.wiring.connect(pods, self.api, reason="scheduled raft snapshot")
+        meta = self.meta(BACKUP_NAME, labels=labels)
+        self.track(
+            k8s.KubeServiceAccount(
+                self, "BackupServiceAccount", metadata=meta, automount_service_account_token=False
+            )
+        )
+        gib = props.storage_gib or self.storage_gib
+        self.track(
+            k8s.KubePersistentVolumeClaim(
+                self,
+                "BackupClaim",
+                metadata=meta,
+                spec=k8s.PersistentVolumeClaimSpec(
+                    access_modes=["ReadWriteOnce"],
+                    storage_class_name=self.stack.storage_class,
+                    resources=k8s.ResourceRequirements(
+                        requests={"storage": k8s.Quantity.from_string(f"{gib}Gi")}
+                    ),
+                ),
+            )
+        )
+        env = [
+            k8s.EnvVar(name="VAULT_ADDR", value=api.url),
+            env_from_secret("VAULT_TOKEN", props.token_secret.name, props.token_secret.key),
+            k8s.EnvVar(name="HOME", value=TMP_DIR),
+            k8s.EnvVar(name="KEEP", value=str(props.keep)),
+            k8s.EnvVar(name="BACKUP_DIR", value=BACKUP_DIR),
+        ]
+        volumes = [
+            k8s.Volume(
+                name="backup",
+                persistent_volume_claim=k8s.PersistentVolumeClaimVolumeSource(claim_name=BACKUP_NAME),
+            ),
+            empty_dir("tmp", size_mib=16),
+        ]
+        mounts = [mount("backup", BACKUP_DIR), mount("tmp", TMP_DIR)]
+        if self.tls_enabled:
+            env.append(k8s.EnvVar(name="VAULT_CACERT", value=TLS_CA_FILE))
+            volumes.append(
+                k8s.Volume(
+                    name="tls",
+                    secret=k8s.SecretVolumeSource(
+                        secret_name=self.tls_secret_name,
+                        items=[k8s.KeyToPath(key="ca.crt", path="ca.crt")],
+                        default_mode=0o440,
+                    ),
+                )
+            )
+            mounts.append(mount("tls", TLS_DIR, read_only=True))
+        job = container(
+            name="backup",
+            image=self.image,
+            resources=props.resources or default_resources(self.stack.profile, "backup"),
+            command=["/bin/sh", "-ec", BACKUP_SCRIPT],
+            env=env,
+            volume_mounts=mounts,
+        )
+        template = k8s.PodTemplateSpec(
+            metadata=k8s.ObjectMeta(labels=dict(labels)),
+            spec=k8s.PodSpec(
+                service_account_name=BACKUP_NAME,
+                automount_service_account_token=False,
+                enable_service_links=False,
+                restart_policy="OnFailure",
+                containers=[job],
+                volumes=volumes,
+                security_context=pod_security_context(user=VAULT_UID, group=VAULT_GID, fs_group=VAULT_GID),
+            ),
+        )
+        return self.track(
+            k8s.KubeCronJob(
+                self,
+                "BackupCronJob",
+                metadata=meta,
+                spec=k8s.CronJobSpec(
+                    schedule=props.schedule,
+                    concurrency_policy="Forbid",
+                    successful_jobs_history_limit=3,
+                    failed_jobs_history_limit=3,
+                    job_template=k8s.JobTemplateSpec(
+                        metadata=k8s.ObjectMeta(labels=dict(labels)),
+                        spec=k8s.JobSpec(backoff_limit=2, active_deadline_seconds=900, template=template),
+                    ),
+                ),
+            )
         )

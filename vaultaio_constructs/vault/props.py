@@ -1,0 +1,135 @@
+"""Settings of the Vault component (``vault:`` in ``vaultaio.yaml``).
+
+Every field has a working default except where only the operator can know the value (an Ingress host, a
+KMS key); those live in optional sub-settings that are off until given.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+from pydantic.dataclasses import dataclass
+
+from vaultaio_constructs.common import (
+    PROPS_CONFIG,
+    Cidr,
+    DnsLabel,
+    Hostname,
+    ImageTag,
+    Resources,
+    SecretKeyRef,
+)
+from vaultaio_constructs.vault.config import LogLevel, check_replicas, check_retention
+from vaultaio_constructs.vault.seals import Seal, ShamirSeal
+
+_CRON = r"^(@(hourly|daily|weekly|monthly|yearly)|(\S+\s+){4}\S+)$"
+
+
+class AntiAffinity(StrEnum):
+    """How strictly HA pods are kept on different nodes."""
+
+    #: Never two Vault pods on one node (a node failure costs at most one raft voter). Needs as many
+    #: schedulable nodes as replicas.
+    REQUIRED = "required"
+    #: Spread when possible, co-locate when not (test clusters with fewer nodes than replicas).
+    PREFERRED = "preferred"
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class VaultIngressProps:
+    """An Ingress for Vault's API and UI; created only when this block is present (a host is required).
+
+    The Ingress terminates TLS with ``tls_secret_name`` (or the controller's default certificate) and talks
+    HTTPS to Vault when Vault's TLS is on: for ingress-nginx the annotation
+    ``nginx.ingress.kubernetes.io/backend-protocol: HTTPS`` is added; other controllers need their own
+    annotation through ``annotations``. The NetworkPolicy admits the ingress controller (``network.
+    ingress_controller``) to port 8200 only; the metrics listener stays unreachable from the Ingress.
+    """
+
+    #: Public host name of Vault.
+    host: Hostname
+    #: IngressClass (``None``: the cluster's default class).
+    class_name: DnsLabel | None = None
+    #: TLS Secret (``tls.crt``/``tls.key``) for ``host`` in this namespace (``None``: the controller's
+    #: default certificate).
+    tls_secret_name: DnsLabel | None = None
+    #: Extra annotations for the controller (timeouts, allow-lists...).
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class VaultBackupProps:
+    """A CronJob that saves a raft snapshot to a PersistentVolumeClaim; created when this block is present.
+
+    It runs the Vault image with a token that has only the ``backup`` policy, read from
+    ``token_secret`` (env ``VAULT_TOKEN`` via ``secretKeyRef``), renews that token (use a periodic token so
+    it never expires while the job runs), calls ``vault operator raft snapshot save`` through the ``vault``
+    Service (a standby forwards to the active node), writes ``vault-raft-<UTC timestamp>.snap`` with a
+    ``.sha256`` beside it and keeps the newest ``keep``. Create the token and Secret once::
+
+        vault token create -policy=backup -period=768h -orphan -field=token \\
+          | kubectl -n vault-aio create secret generic vault-backup-token --from-file=token=/dev/stdin
+
+    The snapshot PVC lives beside Vault: copy snapshots off the cluster too (``scripts/backup.sh``).
+    """
+
+    #: Cron schedule (UTC on most clusters).
+    schedule: Annotated[str, Field(pattern=_CRON)] = "0 3 * * *"
+    #: Snapshots kept on the PVC (older ones are deleted after a successful snapshot).
+    keep: Annotated[int, Field(ge=1, le=365)] = 7
+    #: Secret key holding a token with the ``backup`` policy.
+    token_secret: SecretKeyRef = Field(
+        default_factory=lambda: SecretKeyRef(name="vault-backup-token", key="token")
+    )
+    #: PVC size in GiB (``None``: the profile's Vault data size).
+    storage_gib: Annotated[int, Field(ge=1)] | None = None
+    #: Container resources (``None``: the profile's ``backup`` row).
+    resources: Resources | None = None
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class VaultProps:
+    """Settings of the Vault component.
+
+    Defaults: one raft voter, TLS from Secret ``vault-tls`` (created by ``scripts/init-vault.sh
+    --tls-self-signed`` or by cert-manager), Shamir seal, no Ingress, no backup CronJob.
+    """
+
+    #: Image tag overriding the pinned one in :mod:`vaultaio_constructs.versions`.
+    image_tag: ImageTag | None = None
+    #: Container resources (``None``: the profile's default).
+    resources: Resources | None = None
+    #: Raft voters: 1, or 3/5 for HA (retry_join for every peer, anti-affinity, PodDisruptionBudget).
+    replicas: Annotated[int, AfterValidator(check_replicas)] = 1
+    #: Size of each pod's raft data PVC in GiB (``None``: the profile's default).
+    storage_gib: Annotated[int, Field(ge=1)] | None = None
+    #: Serve TLS. ``False`` (plain HTTP on every listener) only for throwaway test clusters.
+    tls_enabled: bool = True
+    #: Secret with ``tls.crt`` (full chain), ``tls.key`` and ``ca.crt`` for Vault's listeners; its
+    #: certificate must name the DNS names in :func:`vaultaio_constructs.vault.config.tls_dns_names`.
+    tls_secret_name: DnsLabel = "vault-tls"
+    #: Server log level.
+    log_level: LogLevel = LogLevel.INFO
+    #: How long Vault keeps an idle Prometheus series (a Go duration, non-zero).
+    prometheus_retention_time: Annotated[str, AfterValidator(check_retention)] = "24h"
+    #: Serve the web UI at ``/ui``.
+    ui: bool = True
+    #: Seal: ``shamir`` (default) or an auto-unseal backend (``transit``, ``awskms``, ``gcpckms``,
+    #: ``azurekeyvault``), see :mod:`vaultaio_constructs.vault.seals`.
+    seal: Seal = Field(default_factory=ShamirSeal)
+    #: Source CIDRs of the ingress controller pods whose ``X-Forwarded-For`` Vault trusts, so audit entries
+    #: carry the real client address (empty: off).
+    trusted_proxy_cidrs: tuple[Cidr, ...] = ()
+    #: How strictly HA pods are spread over nodes.
+    anti_affinity: AntiAffinity = AntiAffinity.REQUIRED
+    #: Seconds Kubernetes waits after SIGTERM: Vault seals, steps down (an HA standby takes over) and
+    #: flushes raft before exiting; the preStop pause of 5 s lets endpoints drop the pod first.
+    termination_grace_period_seconds: Annotated[int, Field(ge=10, le=600)] = 30
+    #: PKI role the ``pki-issuer`` policy may issue from (``scripts/init-vault.sh --pki-role``).
+    pki_role: DnsLabel = "vault-aio"
+    #: Optional Ingress for the API and UI.
+    ingress: VaultIngressProps | None = None
+    #: Optional scheduled raft snapshots to a PVC.
+    backup: VaultBackupProps | None = None
