@@ -20,6 +20,8 @@ Conventions:
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Final
 
 
@@ -40,8 +42,9 @@ SCRAPE_SERIES: Final = frozenset({"up", "scrape_duration_seconds", "scrape_sampl
 #: metrics" (web-unified-docs ``content/vault/v2.x/content/docs/internals/telemetry/metrics/all.mdx`` and the
 #: ``website/content/partials/telemetry-metrics/vault/**`` partials it includes); metric types from those
 #: partials (token.creation counter; core.handle_request, core.handle_login_request and
-#: raft.leader.lastContact summaries in ms; core.response_status_code counter with ``code`` and ``type``
-#: labels, since 1.20; audit.log_*_failure counters; expire.num_leases gauge; autopilot.healthy gauge).
+#: raft.leader.lastContact and core.leadership_lost summaries in ms; core.response_status_code counter
+#: with ``code`` and ``type`` labels, since 1.20; audit.log_*_failure counters; expire.num_leases and
+#: autopilot.healthy gauges).
 _VAULT: Final = (
     frozenset(
         {
@@ -50,8 +53,6 @@ _VAULT: Final = (
             "vault_core_active",
             "vault_core_performance_standby",
             "vault_core_in_flight_requests",
-            "vault_core_leadership_lost",
-            "vault_core_leadership_setup_failed",
             "vault_core_locked_users",
             "vault_core_mount_table_num_entries",
             "vault_core_mount_table_size",
@@ -100,6 +101,7 @@ _VAULT: Final = (
         }
     )
     | _summary("vault_core_handle_request")
+    | _summary("vault_core_leadership_lost")
     | _summary("vault_core_handle_login_request")
     | _summary("vault_core_check_token")
     | _summary("vault_core_fetch_acl_and_token")
@@ -359,3 +361,68 @@ ALL_METRICS: Final = frozenset().union(*KNOWN_METRICS.values())
 def jobs_exporting(metric: str) -> frozenset[str]:
     """The jobs whose scrape yields ``metric`` (empty when no component of the stack exports it)."""
     return frozenset(job for job, names in KNOWN_METRICS.items() if metric in names)
+
+
+# ------------------------------------------------------------------------------ PromQL cross-checking
+
+_PROMQL_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
+_PROMQL_RANGE = re.compile(r"\[[^\]]*\]")
+_PROMQL_GROUPING = re.compile(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")
+_PROMQL_IDENT = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_PROMQL_SELECTOR = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)?\s*\{([^}]*)\}")
+_PROMQL_JOB = re.compile(r'\bjob\s*=\s*"([^"]*)"')
+_PROMQL_KEYWORDS: Final = frozenset(
+    {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "group_left", "group_right"}
+)
+_PROMQL_AGGREGATIONS: Final = frozenset(
+    {"sum", "min", "max", "avg", "count", "stddev", "stdvar", "topk", "bottomk", "quantile", "count_values"}
+)
+
+
+@dataclass(frozen=True)
+class MetricUse:
+    """One metric name used by a PromQL expression, with the ``job`` its selector pins (if any)."""
+
+    metric: str
+    job: str | None
+
+
+def metrics_in_promql(expr: str) -> tuple[MetricUse, ...]:
+    """Every metric name a PromQL expression selects, in order of appearance.
+
+    A small scanner, not a parser: it removes strings, label matchers, range selectors and grouping
+    clauses, then treats identifiers not followed by ``(`` (functions) and not keywords as metric names.
+    ``job`` is read from an equality matcher ``job="..."`` in the metric's own selector.
+    """
+    jobs: dict[int, str | None] = {}
+    masked = expr
+    # Record each selector's job matcher keyed by the position of its metric name, then blank the braces.
+    for match in _PROMQL_SELECTOR.finditer(expr):
+        job = _PROMQL_JOB.search(match.group(2))
+        jobs[match.start()] = job.group(1) if job else None
+        start, end = match.start(2) - 1, match.end(2) + 1
+        masked = masked[:start] + " " * (end - start) + masked[end:]
+    masked = _PROMQL_STRING.sub(lambda m: " " * len(m.group(0)), masked)
+    masked = _PROMQL_RANGE.sub(lambda m: " " * len(m.group(0)), masked)
+    masked = _PROMQL_GROUPING.sub(lambda m: " " * len(m.group(0)), masked)
+    uses: list[MetricUse] = []
+    for match in _PROMQL_IDENT.finditer(masked):
+        name = match.group(0)
+        following = masked[match.end() :].lstrip()
+        if name in _PROMQL_KEYWORDS or following.startswith("("):
+            continue
+        if name in _PROMQL_AGGREGATIONS and following.startswith(("by", "without")):
+            continue
+        uses.append(MetricUse(metric=name, job=jobs.get(match.start())))
+    return tuple(uses)
+
+
+def unknown_metrics(expr: str) -> tuple[str, ...]:
+    """Metrics an expression uses that the catalogue does not list (for its ``job`` when it pins one)."""
+    problems = []
+    for use in metrics_in_promql(expr):
+        known = KNOWN_METRICS.get(use.job, frozenset()) if use.job is not None else ALL_METRICS
+        if use.metric not in known:
+            where = f" for job {use.job!r}" if use.job is not None else ""
+            problems.append(f"{use.metric}{where}")
+    return tuple(problems)
