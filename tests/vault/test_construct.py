@@ -320,6 +320,7 @@ def test_probes_keep_sealed_pods_alive_but_not_ready(default: VaultObjects) -> N
     live = default.container["livenessProbe"]["httpGet"]
     params = dict(p.split("=") for p in live["path"].split("?")[1].split("&"))
     assert params["sealedcode"] == "204" and params["uninitcode"] == "204", "never restart a sealed pod"
+    assert params["haunhealthycode"] == "204", "raft, not the kubelet, handles a lost leader"
     assert params["standbyok"] == "true"
     assert default.container["lifecycle"]["preStop"]["exec"]["command"][-1] == "sleep 5"
     assert default.pod["spec"]["terminationGracePeriodSeconds"] >= 30

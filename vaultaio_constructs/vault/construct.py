@@ -16,9 +16,12 @@ Objects (names are part of the contract with ``scripts/init-vault.sh`` and ``scr
   (``maxUnavailable: 1`` keeps quorum), NetworkPolicy edges between peers on 8200/8201.
 * Optional Ingress ``vault`` and CronJob ``vault-backup`` (see :mod:`.props`).
 
-Probes: readiness ``/v1/sys/health?standbyok=true&perfstandbyok=true`` (active and standby ready; sealed 503
-and uninitialised 501 not); liveness maps sealed/uninitialised to 204 so a sealed pod is never restarted
-(a restart would only seal it again), it fails only when Vault stops answering.
+Probes: readiness ``/v1/sys/health?standbyok=true&perfstandbyok=true`` (active and standby ready; sealed 503,
+uninitialised 501 and a standby cut off from the active node 474 not); liveness maps those to 204 so a
+sealed pod is never restarted (a restart would only seal it again), it fails only when Vault stops answering.
+
+Upgrades roll pod by pod (``RollingUpdate``); with the Shamir seal each restarted pod waits sealed, and the
+rollout with it, until it is unsealed again (``scripts/init-vault.sh`` unseals every sealed pod).
 
 Pod Security ``restricted``: uid 100/gid 1000 (the image's ``vault`` user), seccomp ``RuntimeDefault``, all
 capabilities dropped, read-only root filesystem; writable: ``/vault/data`` (PVC) and ``/tmp`` (emptyDir,
@@ -88,8 +91,12 @@ __all__ = ["Vault", "VaultBackupProps", "VaultIngressProps", "VaultProps"]
 #: The image's ``vault`` user and group.
 VAULT_UID = 100
 VAULT_GID = 1000
-#: Liveness: 200 for active/standby, 204 for sealed or uninitialised (still alive), fails only on no answer.
-HEALTH_LIVE_PATH = "/v1/sys/health?standbyok=true&perfstandbyok=true&sealedcode=204&uninitcode=204"
+#: Liveness: 200 for active/standby, 204 for sealed, uninitialised or a standby that lost the active node's
+#: heartbeat (474 since Vault 1.19; raft elects a new leader, a restart would not help): fails only when
+#: Vault stops answering. A node removed from raft (530) still fails, as it needs an operator anyway.
+HEALTH_LIVE_PATH = (
+    "/v1/sys/health?standbyok=true&perfstandbyok=true&sealedcode=204&uninitcode=204&haunhealthycode=204"
+)
 #: Name of the backup CronJob, its ServiceAccount, PVC and pod labels.
 BACKUP_NAME = "vault-backup"
 BACKUP_DIR = "/backup"
