@@ -403,7 +403,7 @@ def test_vault_tls_probe(blocks: tuple[Block, ...]) -> None:
     assert module["prober"] == "http"
     http = module["http"]
     assert http["fail_if_not_ssl"] is True
-    assert http["tls_config"] == {"ca_file": "/etc/alloy/vault-ca/ca.crt", "insecure_skip_verify": False}
+    assert http["tls_config"] == {"ca_file": "/etc/vault-ca/ca.crt", "insecure_skip_verify": False}
     assert http["valid_status_codes"] == [200]
     target = only(blackbox, "target")
     assert target.attr("module") == "vault_tls"
@@ -524,3 +524,26 @@ def test_attribute_values_are_the_typed_inputs(blocks: tuple[Block, ...]) -> Non
         for item in blk.body:
             if isinstance(item, Attr) and isinstance(item.value, str):
                 assert "${" not in item.value, item
+
+
+def test_each_destination_switches_its_pipelines() -> None:
+    logs_only = alloy_components(AlloyConfig(namespace=NS, loki_push_url=LOKI))
+    assert {b.name for b in logs_only} >= {"loki.write", "loki.process"}
+    assert not [b for b in logs_only if b.name.startswith(("prometheus.", "otelcol."))]
+    traces_only = alloy_components(AlloyConfig(namespace=NS, tempo_otlp_grpc_address=TEMPO))
+    assert {b.name for b in traces_only} == {"logging", *(n for n in EXPORTS if n.startswith("otelcol."))}
+    no_probe = alloy_components(make(vault_api_url=None))
+    assert "prometheus.exporter.blackbox" not in {b.name for b in no_probe}
+    assert find_component(no_probe, "prometheus.scrape", "node")
+
+
+def test_fails_without_any_destination() -> None:
+    with pytest.raises(ValueError, match=r"alloy needs at least one destination"):
+        AlloyConfig(namespace=NS)
+
+
+def test_fails_probe_without_remote_write() -> None:
+    with pytest.raises(
+        ValueError, match=r"'vault_api_url' \(https://v:8200\) needs 'prometheus_remote_write_url'"
+    ):
+        AlloyConfig(namespace=NS, loki_push_url=LOKI, vault_api_url="https://v:8200")

@@ -223,3 +223,13 @@ def test_fails_old_samples_accepted_beyond_retention() -> None:
         ValueError, match=r"'reject_old_samples_max_age_hours' \(168\) must be <= 'retention_days'"
     ):
         LokiConfig(alertmanager_url=AM_URL, retention_days=2)
+
+
+def test_ruler_without_alertmanager_sends_nothing() -> None:
+    ruler = yaml.safe_load(render_loki_config(LokiConfig()))["ruler"]
+    assert "alertmanager_url" not in ruler
+    assert ruler["storage"]["local"]["directory"] == LOKI_RULES_DIR
+
+
+def test_rules_mount_is_not_nested_in_the_config_mount() -> None:
+    assert not LOKI_RULES_DIR.startswith(LOKI_CONFIG_PATH.rsplit("/", 1)[0] + "/")

@@ -81,8 +81,9 @@ JOURNAL_DIR: Final = "/var/log/journal"
 HOST_PROC: Final = "/host/proc"
 HOST_SYS: Final = "/host/sys"
 HOST_ROOT: Final = "/host/root"
-#: Directory in the Alloy container where the Vault CA certificate (``ca.crt``) is mounted.
-VAULT_CA_DIR: Final = "/etc/alloy/vault-ca"
+#: Directory in the Alloy container where the Vault CA certificate (``ca.crt``) is mounted (not under
+#: :data:`ALLOY_CONFIG_DIR`: a mount nested in a ConfigMap mount fails on some runtimes).
+VAULT_CA_DIR: Final = "/etc/vault-ca"
 
 #: Vault health query that answers 200 for active, standby, sealed and uninitialised nodes, so the probe
 #: measures TLS and reachability, not Vault's state (alerts cover the state).
@@ -171,18 +172,23 @@ def _check_host_port(setting: str, value: str) -> None:
 
 @dataclass(frozen=True, kw_only=True)
 class AlloyConfig:
-    """Inputs of :func:`render_alloy_config`; URLs and addresses come from the wiring."""
+    """Inputs of :func:`render_alloy_config`; URLs and addresses come from the wiring.
+
+    Each destination is optional and switches its pipelines on: logs need ``loki_push_url``, metrics
+    ``prometheus_remote_write_url``, traces ``tempo_otlp_grpc_address``; at least one must be set.
+    """
 
     #: The stack's namespace: the only namespace whose pod logs are collected.
     namespace: str
-    #: Loki push URL (``http://loki.<ns>.svc:3100/loki/api/v1/push``).
-    loki_push_url: str
-    #: Tempo OTLP/gRPC address ``host:port`` (``tempo.<ns>.svc:4317``).
-    tempo_otlp_grpc_address: str
-    #: Prometheus remote-write URL (``http://prometheus.<ns>.svc:9090/api/v1/write``).
-    prometheus_remote_write_url: str
+    #: Loki push URL (``http://loki.<ns>.svc:3100/loki/api/v1/push``); ``None``: no log pipelines.
+    loki_push_url: str | None = None
+    #: Tempo OTLP/gRPC address ``host:port`` (``tempo.<ns>.svc:4317``); ``None``: no trace pipeline.
+    tempo_otlp_grpc_address: str | None = None
+    #: Prometheus remote-write URL (``http://prometheus.<ns>.svc:9090/api/v1/write``); ``None``: no metrics.
+    prometheus_remote_write_url: str | None = None
     #: Vault API base URL, ``https://`` (``https://vault.<ns>.svc:8200``); the probe adds the health path.
-    vault_api_url: str
+    #: ``None``: no TLS probe.
+    vault_api_url: str | None = None
     #: CA certificate file in the Alloy container that signed Vault's listener certificate.
     vault_ca_file: str = f"{VAULT_CA_DIR}/ca.crt"
     #: ``app.kubernetes.io/name`` of the Vault pods (the ``app`` log label).
@@ -204,15 +210,33 @@ class AlloyConfig:
         check_dns_label(self.namespace)
         check_dns_label(self.vault_app)
         check_dns_label(self.vault_container)
-        _check_url("loki_push_url", self.loki_push_url, ("http", "https"))
-        _check_url("prometheus_remote_write_url", self.prometheus_remote_write_url, ("http", "https"))
-        _check_url("vault_api_url", self.vault_api_url, ("https",))
-        if urlsplit(self.vault_api_url).path not in ("", "/"):
+        if (
+            self.loki_push_url is None
+            and self.tempo_otlp_grpc_address is None
+            and (self.prometheus_remote_write_url is None)
+        ):
             raise ValueError(
-                f"'vault_api_url' must be the API base URL without a path (the probe adds "
-                f"{VAULT_HEALTH_PATH}), got {self.vault_api_url!r}"
+                "alloy needs at least one destination: set 'loki_push_url', 'prometheus_remote_write_url' "
+                "or 'tempo_otlp_grpc_address', got none"
             )
-        _check_host_port("tempo_otlp_grpc_address", self.tempo_otlp_grpc_address)
+        if self.loki_push_url is not None:
+            _check_url("loki_push_url", self.loki_push_url, ("http", "https"))
+        if self.prometheus_remote_write_url is not None:
+            _check_url("prometheus_remote_write_url", self.prometheus_remote_write_url, ("http", "https"))
+        if self.vault_api_url is not None:
+            _check_url("vault_api_url", self.vault_api_url, ("https",))
+            if urlsplit(self.vault_api_url).path not in ("", "/"):
+                raise ValueError(
+                    f"'vault_api_url' must be the API base URL without a path (the probe adds "
+                    f"{VAULT_HEALTH_PATH}), got {self.vault_api_url!r}"
+                )
+            if self.prometheus_remote_write_url is None:
+                raise ValueError(
+                    f"'vault_api_url' ({self.vault_api_url}) needs 'prometheus_remote_write_url': "
+                    "the probe's metrics are remote-written"
+                )
+        if self.tempo_otlp_grpc_address is not None:
+            _check_host_port("tempo_otlp_grpc_address", self.tempo_otlp_grpc_address)
         if not posixpath.isabs(self.vault_ca_file):
             raise ValueError(f"'vault_ca_file' must be an absolute path, got {self.vault_ca_file!r}")
         if not 5 <= self.scrape_interval_seconds <= 600:
@@ -273,7 +297,13 @@ AUDIT_LABEL_SOURCES: Final = {
 }
 
 
-def _log_pipelines(cfg: AlloyConfig, loki_write: Block) -> list[Block]:
+def _log_pipelines(cfg: AlloyConfig) -> list[Block]:
+    assert cfg.loki_push_url is not None
+    loki_write = block(
+        "loki.write",
+        "default",
+        block("endpoint", None, Attr("url", cfg.loki_push_url)),
+    )
     node = env(cfg.node_name_env)
     receiver = loki_write.ref("receiver")
 
@@ -389,6 +419,7 @@ def _log_pipelines(cfg: AlloyConfig, loki_write: Block) -> list[Block]:
             Attr("forward_to", [receiver]),
         )
         blocks += [varlog_files, varlog]
+    blocks.append(loki_write)
     return blocks
 
 
@@ -412,7 +443,24 @@ def blackbox_modules(cfg: AlloyConfig) -> dict[str, object]:
     }
 
 
+def _blackbox(cfg: AlloyConfig, vault_api_url: str) -> Block:
+    return block(
+        "prometheus.exporter.blackbox",
+        BLACKBOX_MODULE,
+        Attr("config", json.dumps(blackbox_modules(cfg), sort_keys=True)),
+        block(
+            "target",
+            None,
+            Attr("name", "vault"),
+            Attr("address", vault_api_url.rstrip("/") + VAULT_HEALTH_PATH),
+            Attr("module", BLACKBOX_MODULE),
+        ),
+        comment=("TLS probe of Vault's API: probe_ssl_earliest_cert_expiry is the listener certificate's.",),
+    )
+
+
 def _metric_pipelines(cfg: AlloyConfig) -> list[Block]:
+    assert cfg.prometheus_remote_write_url is not None
     node = env(cfg.node_name_env)
     remote_write = block(
         "prometheus.remote_write",
@@ -435,25 +483,14 @@ def _metric_pipelines(cfg: AlloyConfig) -> list[Block]:
         comment=("Node metrics from the host's /proc, /sys and / (mounted read-only under /host).",),
     )
     self_exporter = block("prometheus.exporter.self", "alloy")
-    blackbox = block(
-        "prometheus.exporter.blackbox",
-        BLACKBOX_MODULE,
-        Attr("config", json.dumps(blackbox_modules(cfg), sort_keys=True)),
-        block(
-            "target",
-            None,
-            Attr("name", "vault"),
-            Attr("address", cfg.vault_api_url.rstrip("/") + VAULT_HEALTH_PATH),
-            Attr("module", BLACKBOX_MODULE),
-        ),
-        comment=("TLS probe of Vault's API: probe_ssl_earliest_cert_expiry is the listener certificate's.",),
-    )
-    blocks: list[Block] = []
-    for job, exporter, relabel_label in (
+    exporters: list[tuple[str, Block, str]] = [
         ("node", unix, "node_metrics"),
         ("alloy", self_exporter, "alloy_metrics"),
-        ("blackbox", blackbox, "blackbox_metrics"),
-    ):
+    ]
+    if cfg.vault_api_url is not None:
+        exporters.append(("blackbox", _blackbox(cfg, cfg.vault_api_url), "blackbox_metrics"))
+    blocks: list[Block] = []
+    for job, exporter, relabel_label in exporters:
         relabel = block(
             "discovery.relabel",
             relabel_label,
@@ -475,6 +512,7 @@ def _metric_pipelines(cfg: AlloyConfig) -> list[Block]:
 
 
 def _trace_pipeline(cfg: AlloyConfig) -> list[Block]:
+    assert cfg.tempo_otlp_grpc_address is not None
     exporter = block(
         "otelcol.exporter.otlp",
         "tempo",
@@ -504,19 +542,14 @@ def _trace_pipeline(cfg: AlloyConfig) -> list[Block]:
 
 def alloy_components(cfg: AlloyConfig) -> tuple[Block, ...]:
     """Every top-level block of the configuration, in file order."""
-    loki_write = block(
-        "loki.write",
-        "default",
-        block("endpoint", None, Attr("url", cfg.loki_push_url)),
-    )
-    logging = block("logging", None, Attr("level", "info"), Attr("format", "logfmt"))
-    return (
-        logging,
-        *_log_pipelines(cfg, loki_write),
-        loki_write,
-        *_metric_pipelines(cfg),
-        *_trace_pipeline(cfg),
-    )
+    blocks = [block("logging", None, Attr("level", "info"), Attr("format", "logfmt"))]
+    if cfg.loki_push_url is not None:
+        blocks += _log_pipelines(cfg)
+    if cfg.prometheus_remote_write_url is not None:
+        blocks += _metric_pipelines(cfg)
+    if cfg.tempo_otlp_grpc_address is not None:
+        blocks += _trace_pipeline(cfg)
+    return tuple(blocks)
 
 
 def find_component(blocks: tuple[Block, ...], name: str, label: str) -> Block:

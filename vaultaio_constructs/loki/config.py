@@ -6,7 +6,8 @@ Every key below was checked against the Loki configuration reference
 
 Layout inside the container (the construct mounts these paths):
 
-* ``/etc/loki/loki.yaml``: this file (ConfigMap, read-only).
+* ``/etc/loki/config/loki.yaml``: this file (ConfigMap, read-only). Not ``/etc/loki`` itself: the rules
+  mount below must not be nested inside another ConfigMap mount.
 * ``/etc/loki/rules/fake/*.yaml``: ruler rule files (ConfigMap, read-only). With ``auth_enabled: false``
   Loki runs as the single tenant ``fake``; the local ruler backend expects ``<directory>/<tenant>/``.
 * ``/var/loki``: the PVC: chunks, TSDB index, WAL, compactor and ruler working directories.
@@ -30,7 +31,7 @@ LOKI_GRPC_PORT: Final = 9095
 #: Mount path of the data PVC.
 LOKI_DATA_DIR: Final = "/var/loki"
 #: Directory holding the config file (ConfigMap mount).
-LOKI_CONFIG_DIR: Final = "/etc/loki"
+LOKI_CONFIG_DIR: Final = "/etc/loki/config"
 #: Key of the config file in its ConfigMap.
 LOKI_CONFIG_FILE: Final = "loki.yaml"
 LOKI_CONFIG_PATH: Final = f"{LOKI_CONFIG_DIR}/{LOKI_CONFIG_FILE}"
@@ -97,8 +98,9 @@ def _check_http_url(setting: str, value: str) -> None:
 class LokiConfig:
     """Inputs of :func:`render_loki_config`."""
 
-    #: Alertmanager base URL for the ruler (from the wiring), e.g. ``http://alertmanager.vault-aio.svc:9093``.
-    alertmanager_url: str
+    #: Alertmanager base URL for the ruler (from the wiring), e.g. ``http://alertmanager.vault-aio.svc:9093``;
+    #: ``None``: the ruler evaluates rules but sends no notifications.
+    alertmanager_url: str | None = None
     #: How long logs are kept; the compactor deletes older chunks (``limits_config.retention_period``).
     retention_days: int = 14
     #: Ingestion limits.
@@ -107,7 +109,8 @@ class LokiConfig:
     log_level: LokiLogLevel = LokiLogLevel.INFO
 
     def __post_init__(self) -> None:
-        _check_http_url("alertmanager_url", self.alertmanager_url)
+        if self.alertmanager_url is not None:
+            _check_http_url("alertmanager_url", self.alertmanager_url)
         if self.retention_days < 1:
             raise ValueError(f"'retention_days' must be >= 1, got {self.retention_days}")
         if self.limits.reject_old_samples_max_age_hours > self.retention_days * 24:
@@ -122,6 +125,16 @@ def loki_config_dict(config: LokiConfig) -> dict[str, Any]:
     """The Loki configuration as a plain mapping (the YAML document :func:`render_loki_config` dumps)."""
     data = LOKI_DATA_DIR
     limits = config.limits
+    ruler: dict[str, Any] = {
+        "storage": {"type": "local", "local": {"directory": LOKI_RULES_DIR}},
+        # Scratch copy of the rules the ruler evaluates; must be writable (root filesystem is not).
+        "rule_path": f"{data}/ruler-scratch",
+        "wal": {"dir": f"{data}/ruler-wal"},
+        "enable_api": True,
+    }
+    if config.alertmanager_url is not None:
+        ruler["alertmanager_url"] = config.alertmanager_url
+        ruler["enable_alertmanager_v2"] = True
     return {
         "target": "all",
         "auth_enabled": False,
@@ -173,15 +186,7 @@ def loki_config_dict(config: LokiConfig) -> dict[str, Any]:
             "allow_structured_metadata": True,
             "volume_enabled": True,
         },
-        "ruler": {
-            "storage": {"type": "local", "local": {"directory": LOKI_RULES_DIR}},
-            # Scratch copy of the rules the ruler evaluates; must be writable (root filesystem is not).
-            "rule_path": f"{data}/ruler-scratch",
-            "wal": {"dir": f"{data}/ruler-wal"},
-            "alertmanager_url": config.alertmanager_url,
-            "enable_alertmanager_v2": True,
-            "enable_api": True,
-        },
+        "ruler": ruler,
         "analytics": {"reporting_enabled": False},
     }
 
