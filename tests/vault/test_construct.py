@@ -30,7 +30,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
     "ha3": {"replicas": 3},
     "ha5-preferred": {"replicas": 5, "anti_affinity": "preferred"},
-    "tls-off": {"tls_enabled": False},
+    "tls-off": {"tls": {"enabled": False}},
     "seal-transit": {
         "seal": {
             "type": "transit",

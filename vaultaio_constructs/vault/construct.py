@@ -66,7 +66,13 @@ from vaultaio_constructs.vault.config import (
     server_env,
 )
 from vaultaio_constructs.vault.policies import Policy, default_policies, render_policies
-from vaultaio_constructs.vault.props import AntiAffinity, VaultBackupProps, VaultIngressProps, VaultProps
+from vaultaio_constructs.vault.props import (
+    AntiAffinity,
+    VaultBackupProps,
+    VaultIngressProps,
+    VaultProps,
+    VaultTlsProps,
+)
 from vaultaio_constructs.vault.seals import EnvVar, SealPlan
 from vaultaio_constructs.wiring import Scheme
 from vaultaio_constructs.workload import (
@@ -86,7 +92,7 @@ from vaultaio_constructs.workload import (
     storage_claim,
 )
 
-__all__ = ["Vault", "VaultBackupProps", "VaultIngressProps", "VaultProps"]
+__all__ = ["Vault", "VaultBackupProps", "VaultIngressProps", "VaultProps", "VaultTlsProps"]
 
 #: The image's ``vault`` user and group.
 VAULT_UID = 100
@@ -155,15 +161,15 @@ class Vault(Component):
         )
         # -- resolve defaults once ------------------------------------------------------------------
         self.replicas = props.replicas
-        self.tls_enabled = props.tls_enabled
-        self.tls_secret_name = props.tls_secret_name
+        self.tls_enabled = props.tls.enabled
+        self.tls_secret_name = props.tls.secret_name
         self.image = versions.image("vault", props.image_tag)
         self.resources = props.resources or default_resources(self.stack.profile, "vault")
         self.storage_gib = props.storage_gib or default_storage_gib(self.stack.profile, "vault")
         self.server_config = VaultServerConfig(
             namespace=self.namespace,
             replicas=props.replicas,
-            tls_enabled=props.tls_enabled,
+            tls_enabled=props.tls.enabled,
             log_level=props.log_level,
             prometheus_retention_time=props.prometheus_retention_time,
             ui=props.ui,
@@ -172,7 +178,7 @@ class Vault(Component):
         )
         self.seal_plan: SealPlan = self.server_config.seal_plan
         self._policies: dict[str, Policy] = {p.name: p for p in default_policies(pki_role=props.pki_role)}
-        scheme = Scheme.HTTPS if props.tls_enabled else Scheme.HTTP
+        scheme = Scheme.HTTPS if props.tls.enabled else Scheme.HTTP
         api_port_name = str(scheme)
 
         # -- endpoints -------------------------------------------------------------------------------

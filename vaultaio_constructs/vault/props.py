@@ -38,6 +38,22 @@ class AntiAffinity(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class VaultTlsProps:
+    """TLS of Vault's listeners (on by default).
+
+    The Secret is created outside the manifests, either by ``scripts/init-vault.sh --tls-self-signed`` (a
+    local CA and a server certificate) or by the user, e.g. with a cert-manager ``Certificate`` whose
+    ``secretName`` is ``secret_name``, ``dnsNames`` are :func:`vaultaio_constructs.vault.config.tls_dns_names`
+    and ``ipAddresses`` is ``127.0.0.1``. Pods do not start until it exists.
+    """
+
+    #: Serve TLS. ``False`` (plain HTTP on every listener) only for throwaway test clusters.
+    enabled: bool = True
+    #: Secret with ``tls.crt`` (full chain, server certificate first), ``tls.key`` and ``ca.crt``.
+    secret_name: DnsLabel = "vault-tls"
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class VaultIngressProps:
     """An Ingress for Vault's API and UI; created only when this block is present (a host is required).
 
@@ -105,11 +121,8 @@ class VaultProps:
     replicas: Annotated[int, AfterValidator(check_replicas)] = 1
     #: Size of each pod's raft data PVC in GiB (``None``: the profile's default).
     storage_gib: Annotated[int, Field(ge=1)] | None = None
-    #: Serve TLS. ``False`` (plain HTTP on every listener) only for throwaway test clusters.
-    tls_enabled: bool = True
-    #: Secret with ``tls.crt`` (full chain), ``tls.key`` and ``ca.crt`` for Vault's listeners; its
-    #: certificate must name the DNS names in :func:`vaultaio_constructs.vault.config.tls_dns_names`.
-    tls_secret_name: DnsLabel = "vault-tls"
+    #: TLS of the listeners: on, from Secret ``vault-tls``.
+    tls: VaultTlsProps = Field(default_factory=VaultTlsProps)
     #: Server log level.
     log_level: LogLevel = LogLevel.INFO
     #: How long Vault keeps an idle Prometheus series (a Go duration, non-zero).
