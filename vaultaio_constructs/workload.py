@@ -302,8 +302,13 @@ def stateful_set(
     claims: Sequence[k8s.KubePersistentVolumeClaimProps],
     service_name: str,
     replicas: int = 1,
+    pod_management_policy: str = "OrderedReady",
 ) -> k8s.KubeStatefulSet:
-    """A StatefulSet whose PVCs are kept when it is scaled down or deleted (data outlives the workload)."""
+    """A StatefulSet whose PVCs are kept when it is scaled down or deleted (data outlives the workload).
+
+    ``pod_management_policy="Parallel"`` starts all pods at once (raft peers that are never ready until
+    unsealed must not wait for each other).
+    """
     return component.track(
         k8s.KubeStatefulSet(
             component,
@@ -318,7 +323,7 @@ def stateful_set(
                 persistent_volume_claim_retention_policy=k8s.StatefulSetPersistentVolumeClaimRetentionPolicy(
                     when_deleted="Retain", when_scaled="Retain"
                 ),
-                pod_management_policy="OrderedReady",
+                pod_management_policy=pod_management_policy,
                 update_strategy=k8s.StatefulSetUpdateStrategy(type="RollingUpdate"),
             ),
         )
