@@ -127,11 +127,13 @@ def test_promtool_check_config_with_real_files(tmp_path: Path) -> None:
 
 
 def test_promtool_check_config_rejects_a_missing_rule_file(tmp_path: Path) -> None:
-    """The full check is real: a rule file the config names must exist (promtool 2.42 does not open the CA)."""
+    """The full check is real: a rule file the config names must exist (promtool 2.42 skips the CA)."""
     promtool = require_tool("promtool")
     config = tmp_path / "prometheus.yml"
     config.write_text(render_prometheus_config(_config(None, str(tmp_path / "missing.yaml"))))
-    result = subprocess.run([promtool, "check", "config", str(config)], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [promtool, "check", "config", str(config)], capture_output=True, text=True, check=False
+    )
     assert result.returncode != 0
     assert "does not point to an existing file" in result.stdout + result.stderr
 
