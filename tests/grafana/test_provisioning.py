@@ -233,3 +233,20 @@ def test_fails_on_a_relative_secret_dir() -> None:
 def test_fails_on_a_multi_line_ini_value() -> None:
     with pytest.raises(ValueError, match=r"'server\.root_url' must be a single line"):
         provisioning.render_ini({"server": {"root_url": "http://a/\n[security]"}})
+
+
+def test_missing_stores_leave_out_their_datasource_and_links() -> None:
+    document = provisioning.datasources(DatasourceUrls(loki="http://loki.vault-aio.svc:3100"))
+    (loki,) = document["datasources"]  # type: ignore[misc]
+    assert loki["uid"] == "loki" and loki["isDefault"] is True
+    assert loki["jsonData"] == {"maxLines": 1000}, "no trace links or alerting without Tempo and Alertmanager"
+
+
+def test_fails_without_any_datasource_url() -> None:
+    with pytest.raises(ValueError, match="grafana needs at least one data source"):
+        DatasourceUrls()
+
+
+def test_fails_on_a_service_graph_without_prometheus() -> None:
+    with pytest.raises(ValueError, match="'tempo_service_graph' needs both the Tempo and the Prometheus"):
+        provisioning.datasources(DatasourceUrls(tempo="http://t:3200"), tempo_service_graph=True)

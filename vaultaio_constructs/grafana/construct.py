@@ -1,23 +1,108 @@
-"""Placeholder Grafana construct (foundation): ServiceAccount and Service with the right name and ports.
+"""The Grafana construct: a single-replica StatefulSet with a data PVC, provisioned from the wiring.
 
-The component issue replaces this with the full construct; the public names stay.
+Objects (``monitoring/`` unless noted):
+
+* ServiceAccount and Service ``grafana`` (port ``http`` 3000); the specification's
+  ``kubectl port-forward -n vault-aio svc/grafana 3000:3000`` works with or without the Ingress.
+* ConfigMap ``grafana-config`` with ``grafana.ini``: nothing phones home, anonymous access and sign-up are
+  off, and the admin user and password are read from the Secret ``grafana-admin`` (keys ``admin-user`` and
+  ``admin-password``), mounted read-only and referenced with ``$__file{}``; the manifests never hold them.
+* ConfigMap ``grafana-provisioning`` with ``datasources.yaml`` (URLs from the endpoints Grafana connected
+  to, never literals; trace-to-logs, logs-to-trace and trace-to-metrics correlation) and ``dashboards.yaml``
+  (one provider loading every dashboard file).
+* One ConfigMap ``grafana-dashboard-<name>`` per dashboard in ``dashboards/``, labelled
+  ``grafana_dashboard: "1"`` so the common Grafana dashboard sidecar picks them up when the ConfigMaps are
+  used with another Grafana. All of them are projected into one directory the provider reads.
+* StatefulSet ``grafana`` (one replica, PVC ``data`` at ``/var/lib/grafana``) under the ``restricted`` Pod
+  Security profile: uid/gid 472 (the image's ``grafana`` user), read-only root with an emptyDir ``/tmp``.
+* Optional Ingress ``grafana`` (:class:`GrafanaIngressProps`).
+
+Create the admin Secret once before (or after: the pod waits for it) the first apply, or let
+``scripts/init-vault.sh`` create it::
+
+    kubectl -n vault-aio create secret generic grafana-admin \\
+      --from-literal=admin-user=admin --from-literal=admin-password="$(openssl rand -base64 24)"
 """
 
 from __future__ import annotations
 
+import hashlib
+from typing import Annotated, Final
+from urllib.parse import urlsplit
+
+from cdk8s_plus_27 import k8s
 from constructs import Construct
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs import versions
 from vaultaio_constructs.alertmanager.construct import Alertmanager
-from vaultaio_constructs.common import PROPS_CONFIG, ImageTag, Resources
+from vaultaio_constructs.common import PROPS_CONFIG, DnsLabel, Hostname, ImageTag, Resources
 from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.grafana import provisioning
+from vaultaio_constructs.grafana.dashboards import GrafanaDashboard, builtin_dashboards
 from vaultaio_constructs.loki.construct import Loki
+from vaultaio_constructs.profiles import default_resources, default_storage_gib
 from vaultaio_constructs.prometheus.construct import Prometheus
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.tempo.construct import Tempo
-from vaultaio_constructs.workload import service, service_account
+from vaultaio_constructs.wiring import Endpoint
+from vaultaio_constructs.workload import (
+    config_map,
+    container,
+    empty_dir,
+    http_probe,
+    mount,
+    pod_security_context,
+    pod_template,
+    service,
+    service_account,
+    stateful_set,
+    storage_claim,
+)
+
+#: The official image's ``grafana`` user and group.
+GRAFANA_UID: Final = 472
+#: Prefix of the dashboard ConfigMaps (``grafana-dashboard-vault-overview``).
+DASHBOARD_CONFIGMAP_PREFIX: Final = "grafana-dashboard-"
+CONFIG_CONFIGMAP: Final = "grafana-config"
+PROVISIONING_CONFIGMAP: Final = "grafana-provisioning"
+#: Grafana's health endpoint (database reachable, migrations done).
+HEALTH_PATH: Final = "/api/health"
+#: ``root_url`` when there is no Ingress: the specification's port-forward.
+PORT_FORWARD_ROOT_URL: Final = f"http://localhost:{provisioning.HTTP_PORT}/"
+
+
+def _check_root_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"'root_url' must be an http:// or https:// URL with a host, got {value!r}")
+    if not parts.path.endswith("/"):
+        raise ValueError(f"'root_url' must end with '/', got {value!r}")
+    return value
+
+
+RootUrl = Annotated[str, AfterValidator(_check_root_url)]
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class GrafanaIngressProps:
+    """An Ingress for Grafana's UI; created only when this block is present (a host is required).
+
+    The Ingress terminates TLS with ``tls_secret_name`` (or the controller's default certificate) and
+    forwards plain HTTP to port 3000 inside the cluster. The NetworkPolicy admits the ingress controller
+    (``network.ingress_controller``) to that port only.
+    """
+
+    #: Public host name of Grafana; ``root_url`` defaults to ``https://<host>/``.
+    host: Hostname
+    #: IngressClass (``None``: the cluster's default class).
+    class_name: DnsLabel | None = None
+    #: TLS Secret (``tls.crt``/``tls.key``) for ``host`` in this namespace (``None``: the controller's
+    #: default certificate).
+    tls_secret_name: DnsLabel | None = None
+    #: Extra annotations for the controller.
+    annotations: dict[str, str] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
@@ -28,10 +113,34 @@ class GrafanaProps:
     image_tag: ImageTag | None = None
     #: Container resources (``None``: the profile's default).
     resources: Resources | None = Field(default=None)
+    #: Size of the data PVC (SQLite database, plugins) in GiB (``None``: the profile's default).
+    storage_gib: Annotated[int, Field(ge=1)] | None = None
+    #: Secret with keys ``admin-user`` and ``admin-password``, created outside the manifests (see the
+    #: module docstring). Its values set the admin account when Grafana first creates its database.
+    admin_secret_name: DnsLabel = provisioning.ADMIN_SECRET_NAME
+    #: Public URL of Grafana, ending in ``/`` (links, redirects, cookies). ``None``: ``https://<host>/``
+    #: with an Ingress, otherwise ``http://localhost:3000/`` (the port-forward).
+    root_url: RootUrl | None = None
+    #: Ingress for the UI (``None``: no Ingress; use ``kubectl port-forward``).
+    ingress: GrafanaIngressProps | None = None
+    #: Provision the stack's five dashboards (Vault Overview, Vault Audit Logs, VM System Metrics,
+    #: Container Logs, Trace Explorer). ``False``: only dashboards added with ``add_dashboard``.
+    builtin_dashboards: bool = True
+    #: Name of the dashboard shown as the home page. ``None``: ``vault-overview`` when the built-in
+    #: dashboards are provisioned, otherwise Grafana's own home page.
+    home_dashboard: DnsLabel | None = None
+    #: Enable Tempo's service map in the Tempo data source. It needs Tempo's metrics-generator to
+    #: remote-write ``traces_service_graph_*`` series to Prometheus; without them the map is empty.
+    tempo_service_graph: bool = False
 
 
 class Grafana(Component):
-    """Grafana (dashboards)."""
+    """Grafana with data sources for Prometheus, Loki, Tempo and Alertmanager and the stack's dashboards.
+
+    Connect the stores with ``use_prometheus`` / ``use_loki`` / ``use_tempo`` / ``use_alertmanager`` (each
+    records the NetworkPolicy edge and supplies the data source URL) and add dashboards with
+    :meth:`add_dashboard`; everything is rendered in :meth:`finalize`.
+    """
 
     area = Area.MONITORING
 
@@ -40,22 +149,257 @@ class Grafana(Component):
         super().__init__(
             scope, id, name="grafana", role="dashboards", version=versions.version("grafana", props.image_tag)
         )
-        self.http = self.endpoint(port_name="http", port=3000)
+        self.image = versions.image("grafana", props.image_tag)
+        self.resources = props.resources or default_resources(self.stack.profile, "grafana")
+        self.storage_gib = props.storage_gib or default_storage_gib(self.stack.profile, "grafana")
+        self.admin_secret_name = props.admin_secret_name
+        self.tempo_service_graph = props.tempo_service_graph
+        self.root_url = props.root_url or (
+            f"https://{props.ingress.host}/" if props.ingress is not None else PORT_FORWARD_ROOT_URL
+        )
+        self.home_dashboard = props.home_dashboard or ("vault-overview" if props.builtin_dashboards else None)
+        self.http = self.endpoint(port_name="http", port=provisioning.HTTP_PORT)
+        self._sources: dict[str, Endpoint] = {}
+        self._dashboards: dict[str, GrafanaDashboard] = {}
+        self._finalized = False
+
         service_account(self)
         service(self, [self.http])
+        self.ingress = self._ingress(props.ingress) if props.ingress is not None else None
+        if props.builtin_dashboards:
+            for dashboard in builtin_dashboards():
+                self.add_dashboard(dashboard)
 
+    # -- wiring ---------------------------------------------------------------------------------
     def use_prometheus(self, prometheus: Prometheus) -> None:
-        self.connect(prometheus.query_endpoint, reason="query metrics")
+        """Query metrics from ``prometheus`` (the default data source)."""
+        self._use("prometheus", prometheus.query_endpoint, reason="query metrics")
 
     def use_loki(self, loki: Loki) -> None:
-        self.connect(loki.query_endpoint, reason="query logs")
+        """Query logs from ``loki``."""
+        self._use("loki", loki.query_endpoint, reason="query logs")
 
     def use_tempo(self, tempo: Tempo) -> None:
-        self.connect(tempo.query_endpoint, reason="query traces")
+        """Query traces from ``tempo``."""
+        self._use("tempo", tempo.query_endpoint, reason="query traces")
 
     def use_alertmanager(self, alertmanager: Alertmanager) -> None:
-        self.connect(alertmanager.web, reason="show and silence alerts")
+        """Show alerts and manage silences in ``alertmanager``."""
+        self._use("alertmanager", alertmanager.web, reason="show and silence alerts")
+
+    def _use(self, kind: str, endpoint: Endpoint, *, reason: str) -> None:
+        self._check_open(f"use_{kind}")
+        if kind in self._sources:
+            raise ValueError(f"grafana already has a {kind} data source ({self._sources[kind].url})")
+        self._sources[kind] = self.connect(endpoint, reason=reason)
 
     @property
     def metrics_target(self) -> ScrapeTarget:
         return ScrapeTarget(job="grafana", endpoint=self.http)
+
+    # -- dashboards -----------------------------------------------------------------------------
+    @property
+    def dashboards(self) -> tuple[GrafanaDashboard, ...]:
+        """The dashboards to provision, in the order they were added."""
+        return tuple(self._dashboards.values())
+
+    def add_dashboard(self, dashboard: GrafanaDashboard) -> GrafanaDashboard:
+        """Provision ``dashboard`` from its own ConfigMap; refuses a second dashboard with the same name
+        or UID (either would overwrite the first in Grafana)."""
+        self._check_open(f"add_dashboard({dashboard.name!r})")
+        if dashboard.name in self._dashboards:
+            raise ValueError(f"grafana already has a dashboard named {dashboard.name!r}: choose another name")
+        for existing in self._dashboards.values():
+            if existing.uid == dashboard.uid:
+                raise ValueError(
+                    f"dashboard {dashboard.name!r} has uid {dashboard.uid!r}, "
+                    f"already used by {existing.name!r}"
+                )
+        self._dashboards[dashboard.name] = dashboard
+        return dashboard
+
+    def _check_open(self, action: str) -> None:
+        if self._finalized:
+            raise RuntimeError(
+                f"{action} after the stack was finished: the Grafana objects are already rendered"
+            )
+
+    # -- rendering ------------------------------------------------------------------------------
+    def finalize(self) -> None:
+        """Render configuration, provisioning, dashboards and the StatefulSet from the final wiring."""
+        self._finalized = True
+        urls = provisioning.DatasourceUrls(
+            prometheus=self._url("prometheus"),
+            loki=self._url("loki"),
+            tempo=self._url("tempo"),
+            alertmanager=self._url("alertmanager"),
+        )
+        home = None
+        if self.home_dashboard is not None:
+            home = self._dashboards.get(self.home_dashboard)
+            if home is None:
+                raise ValueError(
+                    f"'home_dashboard' ({self.home_dashboard!r}) is not a dashboard of this grafana: "
+                    f"use one of {list(self._dashboards)} or None"
+                )
+        ini = provisioning.render_ini(
+            provisioning.grafana_ini(
+                root_url=self.root_url,
+                home_dashboard_path=f"{provisioning.DASHBOARDS_DIR}/{home.file_name}" if home else None,
+            )
+        )
+        datasources = provisioning.render_datasources(urls, tempo_service_graph=self.tempo_service_graph)
+        providers = provisioning.render_dashboard_providers()
+        config_map(self, CONFIG_CONFIGMAP, {"grafana.ini": ini})
+        config_map(
+            self,
+            PROVISIONING_CONFIGMAP,
+            {provisioning.DATASOURCES_FILE: datasources, provisioning.DASHBOARD_PROVIDERS_FILE: providers},
+        )
+        label, value = provisioning.DASHBOARD_CONFIGMAP_LABEL
+        for dashboard in self._dashboards.values():
+            self.track(
+                k8s.KubeConfigMap(
+                    self,
+                    f"Dashboard-{dashboard.name}",
+                    metadata=self.meta(DASHBOARD_CONFIGMAP_PREFIX + dashboard.name, labels={label: value}),
+                    data={dashboard.file_name: dashboard.json},
+                ),
+                Area.DASHBOARDS,
+            )
+        checksum = hashlib.sha256("\n".join((ini, datasources, providers)).encode()).hexdigest()
+        stateful_set(
+            self,
+            template=self._pod_template(checksum),
+            claims=[storage_claim(self, "data", self.storage_gib)],
+            service_name=self.http.service,
+        )
+
+    def _url(self, kind: str) -> str | None:
+        endpoint = self._sources.get(kind)
+        return endpoint.url if endpoint is not None else None
+
+    def _pod_template(self, checksum: str) -> k8s.PodTemplateSpec:
+        secret_items = [
+            k8s.KeyToPath(key=provisioning.ADMIN_USER_KEY, path=provisioning.ADMIN_USER_KEY),
+            k8s.KeyToPath(key=provisioning.ADMIN_PASSWORD_KEY, path=provisioning.ADMIN_PASSWORD_KEY),
+        ]
+        volumes = [
+            k8s.Volume(name="config", config_map=k8s.ConfigMapVolumeSource(name=CONFIG_CONFIGMAP)),
+            k8s.Volume(
+                name="datasources",
+                config_map=k8s.ConfigMapVolumeSource(
+                    name=PROVISIONING_CONFIGMAP,
+                    items=[
+                        k8s.KeyToPath(key=provisioning.DATASOURCES_FILE, path=provisioning.DATASOURCES_FILE)
+                    ],
+                ),
+            ),
+            k8s.Volume(
+                name="dashboard-providers",
+                config_map=k8s.ConfigMapVolumeSource(
+                    name=PROVISIONING_CONFIGMAP,
+                    items=[
+                        k8s.KeyToPath(
+                            key=provisioning.DASHBOARD_PROVIDERS_FILE,
+                            path=provisioning.DASHBOARD_PROVIDERS_FILE,
+                        )
+                    ],
+                ),
+            ),
+            k8s.Volume(
+                name="dashboards",
+                projected=k8s.ProjectedVolumeSource(
+                    sources=[
+                        k8s.VolumeProjection(
+                            config_map=k8s.ConfigMapProjection(
+                                name=DASHBOARD_CONFIGMAP_PREFIX + d.name,
+                                items=[k8s.KeyToPath(key=d.file_name, path=d.file_name)],
+                            )
+                        )
+                        for d in self._dashboards.values()
+                    ]
+                ),
+            ),
+            k8s.Volume(
+                name="admin",
+                secret=k8s.SecretVolumeSource(
+                    secret_name=self.admin_secret_name, items=secret_items, default_mode=0o440
+                ),
+            ),
+            empty_dir("tmp", size_mib=64),
+        ]
+        if not self._dashboards:
+            volumes = [v for v in volumes if v.name != "dashboards"]
+        mounts = [
+            mount("data", provisioning.DATA_DIR),
+            mount("config", provisioning.CONFIG_FILE, read_only=True, sub_path="grafana.ini"),
+            mount("datasources", f"{provisioning.PROVISIONING_DIR}/datasources", read_only=True),
+            mount("dashboard-providers", f"{provisioning.PROVISIONING_DIR}/dashboards", read_only=True),
+            mount("admin", provisioning.ADMIN_SECRET_DIR, read_only=True),
+            mount("tmp", "/tmp"),
+        ]
+        if self._dashboards:
+            mounts.append(mount("dashboards", provisioning.DASHBOARDS_DIR, read_only=True))
+        # The image sets GF_PATHS_* itself; repeat them so grafana.ini and the environment agree.
+        env = [
+            k8s.EnvVar(name="GF_PATHS_CONFIG", value=provisioning.CONFIG_FILE),
+            k8s.EnvVar(name="GF_PATHS_DATA", value=provisioning.DATA_DIR),
+            k8s.EnvVar(name="GF_PATHS_LOGS", value=f"{provisioning.DATA_DIR}/log"),
+            k8s.EnvVar(name="GF_PATHS_PLUGINS", value=f"{provisioning.DATA_DIR}/plugins"),
+            k8s.EnvVar(name="GF_PATHS_PROVISIONING", value=provisioning.PROVISIONING_DIR),
+        ]
+        grafana = container(
+            name="grafana",
+            image=self.image,
+            resources=self.resources,
+            ports=[self.http],
+            env=env,
+            volume_mounts=mounts,
+            readiness=http_probe(HEALTH_PATH, self.http.port_name, period_seconds=10),
+            liveness=http_probe(HEALTH_PATH, self.http.port_name, period_seconds=20, failure_threshold=6),
+            startup=http_probe(HEALTH_PATH, self.http.port_name, period_seconds=5, failure_threshold=60),
+        )
+        return pod_template(
+            self,
+            containers=[grafana],
+            security_context=pod_security_context(user=GRAFANA_UID, group=GRAFANA_UID, fs_group=GRAFANA_UID),
+            volumes=volumes,
+            annotations={"checksum/config": checksum},
+        )
+
+    def _ingress(self, props: GrafanaIngressProps) -> k8s.KubeIngress:
+        self.expose_to_ingress(self.http, reason=f"Ingress {props.host} routes to the Grafana UI")
+        return self.track(
+            k8s.KubeIngress(
+                self,
+                "Ingress",
+                metadata=self.meta(annotations=props.annotations or None),
+                spec=k8s.IngressSpec(
+                    ingress_class_name=props.class_name,
+                    tls=[k8s.IngressTls(hosts=[props.host], secret_name=props.tls_secret_name)],
+                    rules=[
+                        k8s.IngressRule(
+                            host=props.host,
+                            http=k8s.HttpIngressRuleValue(
+                                paths=[
+                                    k8s.HttpIngressPath(
+                                        path="/",
+                                        path_type="Prefix",
+                                        backend=k8s.IngressBackend(
+                                            service=k8s.IngressServiceBackend(
+                                                name=self.http.service,
+                                                port=k8s.ServiceBackendPort(name=self.http.port_name),
+                                            )
+                                        ),
+                                    )
+                                ]
+                            ),
+                        )
+                    ],
+                ),
+            )
+        )
+
+
+__all__ = ["Grafana", "GrafanaIngressProps", "GrafanaProps"]

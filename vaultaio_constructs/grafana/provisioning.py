@@ -89,20 +89,131 @@ def _escape(value: str) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class DatasourceUrls:
-    """Base URLs of the four data sources, taken from the endpoints the construct connects to."""
+    """Base URLs of the data sources, taken from the endpoints the construct connected to.
 
-    #: Prometheus web endpoint (``http://prometheus.<ns>.svc:9090``).
-    prometheus: str
-    #: Loki HTTP endpoint (``http://loki.<ns>.svc:3100``).
-    loki: str
-    #: Tempo HTTP (query) endpoint (``http://tempo.<ns>.svc:3200``).
-    tempo: str
-    #: Alertmanager web endpoint (``http://alertmanager.<ns>.svc:9093``).
-    alertmanager: str
+    A data source whose URL is ``None`` is left out, and so are the correlations that point at it (a stack
+    composed without Tempo gets no trace links). At least one URL is required.
+    """
+
+    #: Prometheus web endpoint (``http://prometheus.<ns>.svc:9090``); ``None``: no Prometheus data source.
+    prometheus: str | None = None
+    #: Loki HTTP endpoint (``http://loki.<ns>.svc:3100``); ``None``: no Loki data source.
+    loki: str | None = None
+    #: Tempo HTTP (query) endpoint (``http://tempo.<ns>.svc:3200``); ``None``: no Tempo data source.
+    tempo: str | None = None
+    #: Alertmanager web endpoint (``http://alertmanager.<ns>.svc:9093``); ``None``: no Alertmanager.
+    alertmanager: str | None = None
 
     def __post_init__(self) -> None:
+        present = 0
         for name in ("prometheus", "loki", "tempo", "alertmanager"):
-            _check_url(f"{name}_url", getattr(self, name))
+            value = getattr(self, name)
+            if value is not None:
+                _check_url(f"{name}_url", value)
+                present += 1
+        if not present:
+            raise ValueError(
+                "grafana needs at least one data source: set 'prometheus_url', 'loki_url', 'tempo_url' "
+                "or 'alertmanager_url'"
+            )
+
+
+_COMMON: Final[dict[str, object]] = {"access": "proxy", "orgId": 1, "editable": False, "version": 1}
+
+
+def _prometheus(url: str, *, scrape_interval: str, version: str, alertmanager: bool) -> dict[str, object]:
+    json_data: dict[str, object] = {
+        "httpMethod": "POST",
+        "timeInterval": scrape_interval,
+        "prometheusType": "Prometheus",
+        "prometheusVersion": version,
+    }
+    if alertmanager:
+        json_data |= {"manageAlerts": True, "alertmanagerUid": str(DatasourceUid.ALERTMANAGER)}
+    return {
+        **_COMMON,
+        "name": "Prometheus",
+        "type": "prometheus",
+        "uid": str(DatasourceUid.PROMETHEUS),
+        "url": url,
+        "isDefault": True,
+        "jsonData": json_data,
+    }
+
+
+def _loki(url: str, *, tempo: bool, alertmanager: bool, default: bool) -> dict[str, object]:
+    json_data: dict[str, object] = {"maxLines": 1000}
+    if alertmanager:
+        json_data |= {"manageAlerts": True, "alertmanagerUid": str(DatasourceUid.ALERTMANAGER)}
+    if tempo:
+        json_data["derivedFields"] = [
+            {
+                "name": name,
+                "matcherType": "regex",
+                "matcherRegex": _escape(regex),
+                "datasourceUid": str(DatasourceUid.TEMPO),
+                "url": _escape("${__value.raw}"),
+                "urlDisplayLabel": "Open trace",
+            }
+            for name, regex in DERIVED_FIELDS
+        ]
+    return {
+        **_COMMON,
+        "name": "Loki",
+        "type": "loki",
+        "uid": str(DatasourceUid.LOKI),
+        "url": url,
+        "isDefault": default,
+        "jsonData": json_data,
+    }
+
+
+def _tempo(url: str, *, loki: bool, prometheus: bool, service_graph: bool) -> dict[str, object]:
+    json_data: dict[str, object] = {
+        "nodeGraph": {"enabled": True},
+        "search": {"hide": False},
+        "traceQuery": {"timeShiftEnabled": True, "spanStartTimeShift": "-30m", "spanEndTimeShift": "30m"},
+    }
+    if loki:
+        json_data["tracesToLogsV2"] = {
+            "datasourceUid": str(DatasourceUid.LOKI),
+            "spanStartTimeShift": "-5m",
+            "spanEndTimeShift": "5m",
+            "filterByTraceID": True,
+            "filterBySpanID": False,
+            "customQuery": True,
+            "query": _escape(TRACE_TO_LOGS_QUERY),
+        }
+    if prometheus:
+        json_data["tracesToMetrics"] = {
+            "datasourceUid": str(DatasourceUid.PROMETHEUS),
+            "spanStartTimeShift": "-5m",
+            "spanEndTimeShift": "5m",
+            "queries": [{"name": name, "query": _escape(query)} for name, query in TRACE_TO_METRICS_QUERIES],
+        }
+        if service_graph:
+            json_data["serviceMap"] = {"datasourceUid": str(DatasourceUid.PROMETHEUS)}
+    return {
+        **_COMMON,
+        "name": "Tempo",
+        "type": "tempo",
+        "uid": str(DatasourceUid.TEMPO),
+        "url": url,
+        "isDefault": False,
+        "jsonData": json_data,
+    }
+
+
+def _alertmanager(url: str) -> dict[str, object]:
+    return {
+        **_COMMON,
+        "name": "Alertmanager",
+        "type": "alertmanager",
+        "uid": str(DatasourceUid.ALERTMANAGER),
+        "url": url,
+        "isDefault": False,
+        "jsonData": {"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
+    }
 
 
 def datasources(
@@ -112,107 +223,54 @@ def datasources(
     tempo_service_graph: bool = False,
     prometheus_version: str = versions.version("prometheus"),
 ) -> dict[str, object]:
-    """The data source provisioning document.
+    """The data source provisioning document (``apiVersion: 1``, ``prune: true``).
+
+    Prometheus is the default data source (Loki when there is no Prometheus). Correlations: Tempo spans
+    link to the stack's pod logs containing the trace id (trace to logs) and to Vault's request metrics
+    (trace to metrics); Loki lines with a ``trace_id`` or ``traceparent`` link to the trace in Tempo
+    (derived fields); Prometheus and Loki rules are shown in Grafana's alerting UI with Alertmanager.
 
     ``scrape_interval`` is Prometheus' scrape interval (Grafana's ``$__rate_interval`` is at least four
-    times it). ``tempo_service_graph`` turns on Tempo's service map, which needs Tempo's metrics-generator
-    to remote-write ``traces_service_graph_*`` series to Prometheus. Default: off.
+    times it); default ``30s``. ``tempo_service_graph`` turns on Tempo's service map, which needs Tempo's
+    metrics-generator to remote-write ``traces_service_graph_*`` series to Prometheus; default off.
     """
     if not _DURATION.match(scrape_interval):
         raise ValueError(
             f"'scrape_interval' must be a positive duration such as 15s or 1m, got {scrape_interval!r}"
         )
-    prometheus_uid = str(DatasourceUid.PROMETHEUS)
-    loki_uid = str(DatasourceUid.LOKI)
-    tempo_uid = str(DatasourceUid.TEMPO)
-    alertmanager_uid = str(DatasourceUid.ALERTMANAGER)
-    tempo_json: dict[str, object] = {
-        "nodeGraph": {"enabled": True},
-        "search": {"hide": False},
-        "traceQuery": {"timeShiftEnabled": True, "spanStartTimeShift": "-30m", "spanEndTimeShift": "30m"},
-        "tracesToLogsV2": {
-            "datasourceUid": loki_uid,
-            "spanStartTimeShift": "-5m",
-            "spanEndTimeShift": "5m",
-            "filterByTraceID": True,
-            "filterBySpanID": False,
-            "customQuery": True,
-            "query": _escape(TRACE_TO_LOGS_QUERY),
-        },
-        "tracesToMetrics": {
-            "datasourceUid": prometheus_uid,
-            "spanStartTimeShift": "-5m",
-            "spanEndTimeShift": "5m",
-            "queries": [{"name": name, "query": _escape(query)} for name, query in TRACE_TO_METRICS_QUERIES],
-        },
-    }
-    if tempo_service_graph:
-        tempo_json["serviceMap"] = {"datasourceUid": prometheus_uid}
-    common: dict[str, object] = {"access": "proxy", "orgId": 1, "editable": False, "version": 1}
-    return {
-        "apiVersion": 1,
-        "prune": True,
-        "datasources": [
-            {
-                **common,
-                "name": "Prometheus",
-                "type": "prometheus",
-                "uid": prometheus_uid,
-                "url": _check_url("prometheus_url", urls.prometheus),
-                "isDefault": True,
-                "jsonData": {
-                    "httpMethod": "POST",
-                    "timeInterval": scrape_interval,
-                    "prometheusType": "Prometheus",
-                    "prometheusVersion": prometheus_version,
-                    "manageAlerts": True,
-                    "alertmanagerUid": alertmanager_uid,
-                },
-            },
-            {
-                **common,
-                "name": "Loki",
-                "type": "loki",
-                "uid": loki_uid,
-                "url": _check_url("loki_url", urls.loki),
-                "isDefault": False,
-                "jsonData": {
-                    "maxLines": 1000,
-                    "manageAlerts": True,
-                    "alertmanagerUid": alertmanager_uid,
-                    "derivedFields": [
-                        {
-                            "name": name,
-                            "matcherType": "regex",
-                            "matcherRegex": _escape(regex),
-                            "datasourceUid": tempo_uid,
-                            "url": _escape("${__value.raw}"),
-                            "urlDisplayLabel": "Open trace",
-                        }
-                        for name, regex in DERIVED_FIELDS
-                    ],
-                },
-            },
-            {
-                **common,
-                "name": "Tempo",
-                "type": "tempo",
-                "uid": tempo_uid,
-                "url": _check_url("tempo_url", urls.tempo),
-                "isDefault": False,
-                "jsonData": tempo_json,
-            },
-            {
-                **common,
-                "name": "Alertmanager",
-                "type": "alertmanager",
-                "uid": alertmanager_uid,
-                "url": _check_url("alertmanager_url", urls.alertmanager),
-                "isDefault": False,
-                "jsonData": {"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
-            },
-        ],
-    }
+    if tempo_service_graph and (urls.tempo is None or urls.prometheus is None):
+        raise ValueError("'tempo_service_graph' needs both the Tempo and the Prometheus data source")
+    sources: list[dict[str, object]] = []
+    if urls.prometheus is not None:
+        sources.append(
+            _prometheus(
+                urls.prometheus,
+                scrape_interval=scrape_interval,
+                version=prometheus_version,
+                alertmanager=urls.alertmanager is not None,
+            )
+        )
+    if urls.loki is not None:
+        sources.append(
+            _loki(
+                urls.loki,
+                tempo=urls.tempo is not None,
+                alertmanager=urls.alertmanager is not None,
+                default=urls.prometheus is None,
+            )
+        )
+    if urls.tempo is not None:
+        sources.append(
+            _tempo(
+                urls.tempo,
+                loki=urls.loki is not None,
+                prometheus=urls.prometheus is not None,
+                service_graph=tempo_service_graph,
+            )
+        )
+    if urls.alertmanager is not None:
+        sources.append(_alertmanager(urls.alertmanager))
+    return {"apiVersion": 1, "prune": True, "datasources": sources}
 
 
 def dashboard_providers(
