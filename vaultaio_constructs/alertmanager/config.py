@@ -1,0 +1,363 @@
+"""Render ``alertmanager.yml`` from typed settings: severity routing, grouping, inhibitions, receivers.
+
+Credentials never appear in the rendered file. Each receiver names a :class:`SecretKeyRef`; the construct
+mounts that Secret key as a file and the config points at it with Alertmanager's ``*_file`` options
+(``auth_password_file``, ``api_url_file``, ``routing_key_file``, ``http_config.authorization
+.credentials_file``), which Alertmanager re-reads on every notification.
+
+Every receiver declares where it sends (:meth:`Receiver.endpoint`): host, port and the CIDRs from settings;
+the construct turns each into the only egress Alertmanager gets.
+
+Versions: the keys used here exist in Alertmanager v0.34 (pinned) and are accepted by ``amtool
+check-config`` 0.25 (the validator in CI). ``webhook_configs.url_file`` exists in v0.34 but amtool 0.25
+rejects it, so webhook URLs are plain settings and webhook secrets travel as a bearer token file instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any, Final
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import Field
+from pydantic.dataclasses import dataclass
+
+from vaultaio_constructs.alerts.model import Severity, check_duration
+from vaultaio_constructs.alerts.routing import InhibitRule
+from vaultaio_constructs.common import (
+    PROPS_CONFIG,
+    Cidr,
+    DnsLabel,
+    ExternalEndpoint,
+    Hostname,
+    Port,
+    SecretKeyRef,
+)
+
+#: Name of the receiver that drops notifications; the default route ends there.
+NULL_RECEIVER: Final = "null"
+#: Default in-pod directory under which receiver Secrets are mounted (``<dir>/<secret>/<key>``).
+DEFAULT_SECRETS_DIR: Final = "/etc/alertmanager/secrets"
+
+Cidrs = Annotated[tuple[Cidr, ...], Field(min_length=1)]
+
+
+def secret_file(ref: SecretKeyRef, secrets_dir: str = DEFAULT_SECRETS_DIR) -> str:
+    """In-pod path of a mounted Secret key."""
+    return f"{secrets_dir}/{ref.name}/{ref.key}"
+
+
+def _check_address(value: str, setting: str) -> str:
+    local, _, domain = value.partition("@")
+    if not local or "." not in domain or " " in value:
+        raise ValueError(f"'{setting}' must be an email address, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class WebhookReceiver:
+    """POST alerts as JSON to an HTTP endpoint.
+
+    The URL is written into the ConfigMap, so it must not carry a secret; put a token in ``bearer_token``.
+    """
+
+    #: Receiver name; also the egress policy's destination name.
+    name: DnsLabel
+    #: ``http(s)://host[:port]/path`` of the endpoint.
+    url: str
+    #: Networks the endpoint's host lives in (egress is opened to these only).
+    cidrs: Cidrs
+    #: Token sent as ``Authorization: Bearer``, read from this Secret key (``None``: no authentication).
+    bearer_token: SecretKeyRef | None = None
+    #: Also notify when alerts resolve.
+    send_resolved: bool = True
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"'url' of webhook receiver {self.name!r} must be http(s)://host/..., got {self.url!r}"
+            )
+        if parts.username or parts.password:
+            raise ValueError(
+                f"'url' of webhook receiver {self.name!r} must not contain credentials: use 'bearer_token'"
+            )
+
+    def endpoint(self) -> ExternalEndpoint:
+        parts = urlsplit(self.url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return ExternalEndpoint(name=self.name, cidrs=self.cidrs, port=port, address=self.url)
+
+    def secrets(self) -> tuple[SecretKeyRef, ...]:
+        return (self.bearer_token,) if self.bearer_token else ()
+
+    def to_config(self, secrets_dir: str) -> dict[str, Any]:
+        webhook: dict[str, Any] = {"url": self.url, "send_resolved": self.send_resolved}
+        if self.bearer_token:
+            webhook["http_config"] = {
+                "authorization": {
+                    "type": "Bearer",
+                    "credentials_file": secret_file(self.bearer_token, secrets_dir),
+                }
+            }
+        return {"name": self.name, "webhook_configs": [webhook]}
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class EmailReceiver:
+    """Send alerts by email through an SMTP relay."""
+
+    name: DnsLabel
+    #: Recipient address.
+    to: str
+    #: Sender address.
+    from_address: str
+    #: SMTP relay host.
+    smarthost: Hostname
+    #: Networks the relay lives in.
+    cidrs: Cidrs
+    #: SMTP port (587: submission with STARTTLS).
+    smarthost_port: Port = 587
+    #: SMTP user ("" : no authentication).
+    auth_username: str = ""
+    #: SMTP password, read from this Secret key; required with ``auth_username``.
+    auth_password: SecretKeyRef | None = None
+    #: Refuse to send without STARTTLS.
+    require_tls: bool = True
+    #: Also notify when alerts resolve.
+    send_resolved: bool = True
+
+    def __post_init__(self) -> None:
+        _check_address(self.to, "to")
+        _check_address(self.from_address, "from_address")
+        if bool(self.auth_username) != (self.auth_password is not None):
+            raise ValueError(
+                f"email receiver {self.name!r}: set both 'auth_username' and 'auth_password' or neither"
+            )
+
+    def endpoint(self) -> ExternalEndpoint:
+        return ExternalEndpoint(
+            name=self.name,
+            cidrs=self.cidrs,
+            port=self.smarthost_port,
+            address=f"{self.smarthost}:{self.smarthost_port}",
+        )
+
+    def secrets(self) -> tuple[SecretKeyRef, ...]:
+        return (self.auth_password,) if self.auth_password else ()
+
+    def to_config(self, secrets_dir: str) -> dict[str, Any]:
+        email: dict[str, Any] = {
+            "to": self.to,
+            "from": self.from_address,
+            "smarthost": f"{self.smarthost}:{self.smarthost_port}",
+            "require_tls": self.require_tls,
+            "send_resolved": self.send_resolved,
+        }
+        if self.auth_password:
+            email["auth_username"] = self.auth_username
+            email["auth_password_file"] = secret_file(self.auth_password, secrets_dir)
+        return {"name": self.name, "email_configs": [email]}
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class SlackReceiver:
+    """Post alerts to Slack through an incoming-webhook URL (the URL is the credential)."""
+
+    name: DnsLabel
+    #: The incoming-webhook URL, read from this Secret key.
+    api_url: SecretKeyRef
+    #: Networks of the Slack webhook host.
+    cidrs: Cidrs
+    #: Channel override (``#ops``); "" posts to the webhook's own channel.
+    channel: str = ""
+    #: Host of the webhook URL (for the egress rule and documentation).
+    host: Hostname = "hooks.slack.com"
+    #: Also notify when alerts resolve.
+    send_resolved: bool = True
+
+    def endpoint(self) -> ExternalEndpoint:
+        return ExternalEndpoint(name=self.name, cidrs=self.cidrs, port=443, address=f"https://{self.host}")
+
+    def secrets(self) -> tuple[SecretKeyRef, ...]:
+        return (self.api_url,)
+
+    def to_config(self, secrets_dir: str) -> dict[str, Any]:
+        slack: dict[str, Any] = {
+            "api_url_file": secret_file(self.api_url, secrets_dir),
+            "send_resolved": self.send_resolved,
+        }
+        if self.channel:
+            slack["channel"] = self.channel
+        return {"name": self.name, "slack_configs": [slack]}
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class PagerDutyReceiver:
+    """Open PagerDuty incidents through the Events API v2."""
+
+    name: DnsLabel
+    #: Integration (routing) key of the PagerDuty service, read from this Secret key.
+    routing_key: SecretKeyRef
+    #: Networks of the Events API host.
+    cidrs: Cidrs
+    #: Events API host (for the egress rule; Alertmanager's default URL points at it).
+    host: Hostname = "events.pagerduty.com"
+    #: Also resolve incidents when alerts resolve.
+    send_resolved: bool = True
+
+    def endpoint(self) -> ExternalEndpoint:
+        return ExternalEndpoint(name=self.name, cidrs=self.cidrs, port=443, address=f"https://{self.host}")
+
+    def secrets(self) -> tuple[SecretKeyRef, ...]:
+        return (self.routing_key,)
+
+    def to_config(self, secrets_dir: str) -> dict[str, Any]:
+        pagerduty = {
+            "routing_key_file": secret_file(self.routing_key, secrets_dir),
+            "send_resolved": self.send_resolved,
+        }
+        return {"name": self.name, "pagerduty_configs": [pagerduty]}
+
+
+Receiver = WebhookReceiver | EmailReceiver | SlackReceiver | PagerDutyReceiver
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class SeverityRoute:
+    """Send alerts of these severities to one receiver (every matching route notifies)."""
+
+    severities: Annotated[tuple[Severity, ...], Field(min_length=1)]
+    receiver: DnsLabel
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class AlertmanagerConfigSettings:
+    """Receivers, routes and timing of notifications. The default sends nothing (``null`` receiver)."""
+
+    webhook_receivers: tuple[WebhookReceiver, ...] = ()
+    email_receivers: tuple[EmailReceiver, ...] = ()
+    slack_receivers: tuple[SlackReceiver, ...] = ()
+    pagerduty_receivers: tuple[PagerDutyReceiver, ...] = ()
+    #: Severity routes; alerts matching none go to the ``null`` receiver.
+    routes: tuple[SeverityRoute, ...] = ()
+    #: How long to wait to batch the first notification of a new group.
+    group_wait: str = "30s"
+    #: How long to wait before notifying about new alerts in a group already notified.
+    group_interval: str = "5m"
+    #: How long to wait before repeating a notification for a still-firing group.
+    repeat_interval: str = "4h"
+    #: When an alert without an end time counts as resolved.
+    resolve_timeout: str = "5m"
+
+    def __post_init__(self) -> None:
+        for setting in ("group_wait", "group_interval", "repeat_interval", "resolve_timeout"):
+            check_duration(getattr(self, setting), setting)
+        names = [receiver.name for receiver in self.receivers]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"receiver names must be unique, got duplicates {duplicates}")
+        if NULL_RECEIVER in names:
+            raise ValueError(f"receiver name {NULL_RECEIVER!r} is reserved for the default receiver")
+        for route in self.routes:
+            if route.receiver not in names:
+                raise ValueError(
+                    f"route for {[str(s) for s in route.severities]} names receiver {route.receiver!r}, "
+                    f"which is not defined: define one of {sorted(names) or 'the *_receivers settings'}"
+                )
+
+    @property
+    def receivers(self) -> tuple[Receiver, ...]:
+        return (
+            *self.webhook_receivers,
+            *self.email_receivers,
+            *self.slack_receivers,
+            *self.pagerduty_receivers,
+        )
+
+    def endpoints(self) -> tuple[ExternalEndpoint, ...]:
+        """Where notifications go: one external endpoint per receiver (the construct's egress)."""
+        return tuple(receiver.endpoint() for receiver in self.receivers)
+
+    def secrets(self) -> tuple[SecretKeyRef, ...]:
+        """Every Secret key the config reads, each once, sorted (the construct mounts them)."""
+        refs = {(ref.name, ref.key): ref for receiver in self.receivers for ref in receiver.secrets()}
+        return tuple(refs[key] for key in sorted(refs))
+
+
+def _matcher(label: str, values: Sequence[str]) -> str:
+    if len(values) == 1:
+        return f'{label}="{values[0]}"'
+    return f'{label}=~"{"|".join(values)}"'
+
+
+def alertmanager_config_document(
+    settings: AlertmanagerConfigSettings,
+    inhibit_rules: Iterable[InhibitRule] = (),
+    secrets_dir: str = DEFAULT_SECRETS_DIR,
+) -> dict[str, Any]:
+    """``alertmanager.yml`` as data."""
+    if not secrets_dir.startswith("/"):
+        raise ValueError(f"'secrets_dir' must be an absolute in-pod path, got {secrets_dir!r}")
+    route: dict[str, Any] = {
+        "receiver": NULL_RECEIVER,
+        "group_by": ["alertname", "severity"],
+        "group_wait": settings.group_wait,
+        "group_interval": settings.group_interval,
+        "repeat_interval": settings.repeat_interval,
+    }
+    if settings.routes:
+        route["routes"] = [
+            {
+                "receiver": r.receiver,
+                "matchers": [_matcher("severity", [str(s) for s in r.severities])],
+                "continue": True,
+            }
+            for r in settings.routes
+        ]
+    receivers = [{"name": NULL_RECEIVER}] + [
+        receiver.to_config(secrets_dir) for receiver in sorted(settings.receivers, key=lambda r: r.name)
+    ]
+    document: dict[str, Any] = {
+        "global": {"resolve_timeout": settings.resolve_timeout},
+        "route": route,
+        "receivers": receivers,
+    }
+    inhibits = [
+        {
+            "source_matchers": [_matcher("alertname", rule.sources)],
+            "target_matchers": [_matcher("alertname", rule.targets)],
+            **({"equal": list(rule.equal)} if rule.equal else {}),
+        }
+        for rule in inhibit_rules
+    ]
+    if inhibits:
+        document["inhibit_rules"] = inhibits
+    return document
+
+
+def render_alertmanager_config(
+    settings: AlertmanagerConfigSettings,
+    inhibit_rules: Iterable[InhibitRule] = (),
+    secrets_dir: str = DEFAULT_SECRETS_DIR,
+) -> str:
+    """``alertmanager.yml`` (sorted keys, deterministic, no secret values)."""
+    document = alertmanager_config_document(settings, inhibit_rules, secrets_dir)
+    return yaml.safe_dump(document, sort_keys=True, default_flow_style=False, width=1000)
+
+
+__all__ = [
+    "DEFAULT_SECRETS_DIR",
+    "NULL_RECEIVER",
+    "AlertmanagerConfigSettings",
+    "EmailReceiver",
+    "PagerDutyReceiver",
+    "Receiver",
+    "SeverityRoute",
+    "SlackReceiver",
+    "WebhookReceiver",
+    "alertmanager_config_document",
+    "render_alertmanager_config",
+    "secret_file",
+]
