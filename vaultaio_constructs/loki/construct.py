@@ -1,10 +1,20 @@
-"""Placeholder Loki construct (foundation): ServiceAccount and Service with the right name and ports.
+"""Loki: the stack's log store, one single-binary Loki with its data on a PVC and a local ruler.
 
-The component issue replaces this with the full construct; the public names stay.
+Objects (all called ``loki`` unless noted): ServiceAccount; Service (``http`` 3100, the only port other
+pods may use: gRPC 9095 stays inside the pod); ConfigMap ``loki-config`` (:mod:`.config`); ConfigMap
+``loki-rules`` (rule files added with :meth:`Loki.add_rules`, mounted as tenant ``fake``'s rule
+directory); StatefulSet with one replica and PVC ``data`` at ``/var/loki``.
+
+Pod Security ``restricted`` without exception: the image's ``loki`` user (10001), read-only root
+filesystem (``/tmp`` is an emptyDir), no capability, no ServiceAccount token.
 """
 
 from __future__ import annotations
 
+import hashlib
+from typing import Annotated, Final
+
+import yaml
 from constructs import Construct
 from pydantic import Field
 from pydantic.dataclasses import dataclass
@@ -13,23 +23,84 @@ from vaultaio_constructs import versions
 from vaultaio_constructs.alertmanager.construct import Alertmanager
 from vaultaio_constructs.common import PROPS_CONFIG, ImageTag, Resources
 from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.loki.config import (
+    LOKI_ARGS,
+    LOKI_CONFIG_DIR,
+    LOKI_CONFIG_FILE,
+    LOKI_DATA_DIR,
+    LOKI_HTTP_PORT,
+    LOKI_PUSH_PATH,
+    LOKI_READY_PATH,
+    LOKI_TENANT_RULES_DIR,
+    LokiConfig,
+    LokiLimits,
+    LokiLogLevel,
+    render_loki_config,
+)
+from vaultaio_constructs.profiles import default_resources, default_storage_gib
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.wiring import Endpoint
-from vaultaio_constructs.workload import service, service_account
+from vaultaio_constructs.workload import (
+    config_map,
+    config_map_volume,
+    container,
+    empty_dir,
+    http_probe,
+    mount,
+    pod_security_context,
+    pod_template,
+    service,
+    service_account,
+    stateful_set,
+    storage_claim,
+)
+
+#: The ``loki`` user and group of the ``grafana/loki`` image (``cmd/loki/Dockerfile``: ``USER 10001``).
+LOKI_UID: Final = 10001
+CONTAINER_NAME: Final = "loki"
+CONFIG_MAP_NAME: Final = "loki-config"
+RULES_CONFIG_MAP_NAME: Final = "loki-rules"
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class LokiProps:
-    """Settings of the Loki component."""
+    """Settings of Loki. Defaults keep two weeks of logs on the profile's PVC size."""
 
+    #: Days of logs kept; the compactor deletes older chunks.
+    retention_days: Annotated[int, Field(ge=1)] = 14
+    #: Sustained push rate per tenant in MB/s (``ingestion_rate_mb``).
+    ingestion_rate_mb: Annotated[float, Field(gt=0)] = 8.0
+    #: Burst allowance in MB (``ingestion_burst_size_mb``); must be >= the rate.
+    ingestion_burst_size_mb: Annotated[float, Field(gt=0)] = 16.0
+    #: Active streams allowed (``max_global_streams_per_user``).
+    max_global_streams: Annotated[int, Field(ge=1)] = 5000
+    #: Entries older than this many hours are refused; must fit in the retention.
+    reject_old_samples_max_age_hours: Annotated[int, Field(ge=1)] = 168
+    #: Loki's own log level.
+    log_level: LokiLogLevel = LokiLogLevel.INFO
     #: Image tag overriding the pinned one in :mod:`vaultaio_constructs.versions`.
     image_tag: ImageTag | None = None
     #: Container resources (``None``: the profile's default).
     resources: Resources | None = Field(default=None)
+    #: Size of the data PVC in GiB (``None``: the profile's default).
+    storage_gib: Annotated[int, Field(ge=1)] | None = None
+
+    def __post_init__(self) -> None:
+        if self.ingestion_burst_size_mb < self.ingestion_rate_mb:
+            raise ValueError(
+                f"'ingestion_burst_size_mb' ({self.ingestion_burst_size_mb}) must be >= "
+                f"'ingestion_rate_mb' ({self.ingestion_rate_mb})"
+            )
+        if self.reject_old_samples_max_age_hours > self.retention_days * 24:
+            raise ValueError(
+                f"'reject_old_samples_max_age_hours' ({self.reject_old_samples_max_age_hours}) must be <= "
+                f"'retention_days' * 24 ({self.retention_days * 24}): older entries would be accepted and "
+                "deleted at once"
+            )
 
 
 class Loki(Component):
-    """Loki (logs)."""
+    """Loki (logs): single binary, filesystem storage on a PVC, compactor retention, local ruler."""
 
     area = Area.LOGGING
 
@@ -38,16 +109,34 @@ class Loki(Component):
         super().__init__(
             scope, id, name="loki", role="logs", version=versions.version("loki", props.image_tag)
         )
-        self.http = self.endpoint(port_name="http", port=3100)
+        self.retention_days = props.retention_days
+        self.log_level = props.log_level
+        self.image = versions.image("loki", props.image_tag)
+        self.resources = props.resources or default_resources(self.stack.profile, "loki")
+        self.storage_gib = props.storage_gib or default_storage_gib(self.stack.profile, "loki")
+        self.limits = LokiLimits(
+            ingestion_rate_mb=props.ingestion_rate_mb,
+            ingestion_burst_size_mb=props.ingestion_burst_size_mb,
+            max_global_streams=props.max_global_streams,
+            reject_old_samples_max_age_hours=props.reject_old_samples_max_age_hours,
+        )
+        self._alertmanager_url: str | None = None
+        self._rules: dict[str, str] = {}
+
+        #: HTTP API: push, query, ``/ready`` and ``/metrics``.
+        self.http = self.endpoint(port_name="http", port=LOKI_HTTP_PORT)
         service_account(self)
         service(self, [self.http])
 
+    # -- public API --------------------------------------------------------------------------------------
     @property
     def push_endpoint(self) -> Endpoint:
-        return self.http.with_path("/loki/api/v1/push")
+        """Where agents push logs (``/loki/api/v1/push``)."""
+        return self.http.with_path(LOKI_PUSH_PATH)
 
     @property
     def query_endpoint(self) -> Endpoint:
+        """Where Grafana queries logs."""
         return self.http
 
     @property
@@ -56,4 +145,75 @@ class Loki(Component):
 
     def use_alertmanager(self, alertmanager: Alertmanager) -> None:
         """The ruler sends log-based alerts to ``alertmanager``."""
-        self.connect(alertmanager.web, reason="send log-based alerts from the ruler")
+        endpoint = self.connect(alertmanager.web, reason="send log-based alerts from the ruler")
+        self._alertmanager_url = endpoint.url
+
+    def add_rules(self, file_name: str, content: str) -> None:
+        """Add a rule file (Prometheus rule-group YAML with LogQL expressions) for the ruler.
+
+        Refuses a second file with the same name and a file that is not a ``groups:`` document.
+        """
+        if not file_name.endswith((".yaml", ".yml")) or "/" in file_name:
+            raise ValueError(f"rule file name must be a plain *.yaml or *.yml name, got {file_name!r}")
+        if file_name in self._rules:
+            raise ValueError(f"loki already has a rule file named {file_name!r}: choose another name")
+        try:
+            parsed = yaml.safe_load(content)
+        except yaml.YAMLError as err:
+            raise ValueError(f"rule file {file_name!r} is not valid YAML: {err}") from None
+        if not isinstance(parsed, dict) or not isinstance(parsed.get("groups"), list):
+            raise ValueError(f"rule file {file_name!r} must be a mapping with a 'groups' list")
+        self._rules[file_name] = content
+
+    @property
+    def config(self) -> LokiConfig:
+        """The configuration Loki runs with (final once the stack is finished)."""
+        return LokiConfig(
+            alertmanager_url=self._alertmanager_url,
+            retention_days=self.retention_days,
+            limits=self.limits,
+            log_level=self.log_level,
+        )
+
+    def finalize(self) -> None:
+        """Render the configuration and rules (after wiring and additions) and create the StatefulSet."""
+        config_text = render_loki_config(self.config)
+        self.config_map = config_map(self, CONFIG_MAP_NAME, {LOKI_CONFIG_FILE: config_text})
+        self.rules_config_map = config_map(self, RULES_CONFIG_MAP_NAME, self._rules)
+        checksum = hashlib.sha256(
+            "\n".join([config_text, *(f"{k}\n{v}" for k, v in sorted(self._rules.items()))]).encode()
+        ).hexdigest()
+        loki = container(
+            name=CONTAINER_NAME,
+            image=self.image,
+            resources=self.resources,
+            ports=[self.http],
+            args=LOKI_ARGS,
+            volume_mounts=[
+                mount("config", LOKI_CONFIG_DIR, read_only=True),
+                mount("rules", LOKI_TENANT_RULES_DIR, read_only=True),
+                mount("data", LOKI_DATA_DIR),
+                mount("tmp", "/tmp"),
+            ],
+            # Loki answers /ready only once its ring and modules are up; give the WAL replay time.
+            readiness=http_probe(
+                LOKI_READY_PATH, self.http.port_name, period_seconds=10, failure_threshold=6
+            ),
+        )
+        template = pod_template(
+            self,
+            containers=[loki],
+            security_context=pod_security_context(user=LOKI_UID, group=LOKI_UID, fs_group=LOKI_UID),
+            volumes=[
+                config_map_volume("config", CONFIG_MAP_NAME),
+                config_map_volume("rules", RULES_CONFIG_MAP_NAME),
+                empty_dir("tmp", size_mib=256),
+            ],
+            annotations={"vault-aio.io/config-checksum": checksum},
+        )
+        self.stateful_set = stateful_set(
+            self,
+            template=template,
+            claims=[storage_claim(self, "data", self.storage_gib)],
+            service_name=self.name,
+        )
