@@ -1,9 +1,22 @@
-"""Placeholder Tempo construct (foundation): ServiceAccount and Service with the right name and ports.
+"""Tempo: the stack's trace store, one monolithic Tempo 2.10 with its blocks on a PVC.
 
-The component issue replaces this with the full construct; the public names stay.
+Objects (all called ``tempo`` unless noted): ServiceAccount; Service (``http`` 3200 for queries,
+``otlp-grpc`` 4317 and ``otlp-http`` 4318 for spans); ConfigMap ``tempo-config`` (:mod:`.config`);
+StatefulSet with one replica and PVC ``data`` at ``/var/tempo`` (WAL and blocks survive restarts).
+
+Where traces come from: Vault 2.x open source does not export OpenTelemetry traces of its requests, so
+Tempo receives spans from OTLP clients in the cluster, sent to Alloy (``alloy:4317``/``4318``), which
+batches them to Tempo. With :meth:`Tempo.remote_write_to` the metrics-generator also turns spans into
+service-graph and span-metric series in Prometheus.
+
+Pod Security ``restricted`` without exception: the image's ``tempo`` user (10001), read-only root
+filesystem, no capability, no ServiceAccount token.
 """
 
 from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Final
 
 from constructs import Construct
 from pydantic import Field
@@ -12,23 +25,64 @@ from pydantic.dataclasses import dataclass
 from vaultaio_constructs import versions
 from vaultaio_constructs.common import PROPS_CONFIG, ImageTag, Resources
 from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.profiles import default_resources, default_storage_gib
+from vaultaio_constructs.prometheus.construct import Prometheus
 from vaultaio_constructs.scrape import ScrapeTarget
+from vaultaio_constructs.tempo.config import (
+    TEMPO_ARGS,
+    TEMPO_CONFIG_DIR,
+    TEMPO_CONFIG_FILE,
+    TEMPO_DATA_DIR,
+    TEMPO_HTTP_PORT,
+    TEMPO_OTLP_GRPC_PORT,
+    TEMPO_OTLP_HTTP_PORT,
+    TEMPO_READY_PATH,
+    TEMPO_UID,
+    TempoConfig,
+    TempoLogLevel,
+    render_tempo_config,
+)
 from vaultaio_constructs.wiring import Endpoint, Scheme
-from vaultaio_constructs.workload import service, service_account
+from vaultaio_constructs.workload import (
+    config_map,
+    config_map_volume,
+    container,
+    empty_dir,
+    http_probe,
+    mount,
+    pod_security_context,
+    pod_template,
+    service,
+    service_account,
+    stateful_set,
+    storage_claim,
+)
+
+CONTAINER_NAME: Final = "tempo"
+CONFIG_MAP_NAME: Final = "tempo-config"
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class TempoProps:
-    """Settings of the Tempo component."""
+    """Settings of Tempo. Defaults keep a week of traces on the profile's PVC size."""
 
+    #: Hours of traces kept (``compactor.compaction.block_retention``).
+    retention_hours: Annotated[int, Field(ge=1)] = 168
+    #: Generate service-graph and span-metric series when the stack wires Tempo to Prometheus
+    #: (:meth:`Tempo.remote_write_to`); ``False`` keeps the metrics-generator off regardless.
+    metrics_generator: bool = True
+    #: Tempo's own log level.
+    log_level: TempoLogLevel = TempoLogLevel.INFO
     #: Image tag overriding the pinned one in :mod:`vaultaio_constructs.versions`.
     image_tag: ImageTag | None = None
     #: Container resources (``None``: the profile's default).
     resources: Resources | None = Field(default=None)
+    #: Size of the data PVC in GiB (``None``: the profile's default).
+    storage_gib: Annotated[int, Field(ge=1)] | None = None
 
 
 class Tempo(Component):
-    """Tempo (traces)."""
+    """Tempo (traces): monolithic, local blocks on a PVC, OTLP receivers, compactor retention."""
 
     area = Area.TRACING
 
@@ -37,15 +91,82 @@ class Tempo(Component):
         super().__init__(
             scope, id, name="tempo", role="traces", version=versions.version("tempo", props.image_tag)
         )
-        self.http = self.endpoint(port_name="http", port=3200)
-        self.otlp_grpc = self.endpoint(port_name="otlp-grpc", port=4317, scheme=Scheme.GRPC)
-        service_account(self)
-        service(self, [self.http, self.otlp_grpc])
+        self.retention_hours = props.retention_hours
+        self.metrics_generator = props.metrics_generator
+        self.log_level = props.log_level
+        self.image = versions.image("tempo", props.image_tag)
+        self.resources = props.resources or default_resources(self.stack.profile, "tempo")
+        self.storage_gib = props.storage_gib or default_storage_gib(self.stack.profile, "tempo")
+        self._remote_write_url: str | None = None
 
+        #: Query API, ``/ready`` and ``/metrics``.
+        self.http = self.endpoint(port_name="http", port=TEMPO_HTTP_PORT)
+        #: OTLP receivers (Alloy forwards over gRPC).
+        self.otlp_grpc = self.endpoint(port_name="otlp-grpc", port=TEMPO_OTLP_GRPC_PORT, scheme=Scheme.GRPC)
+        self.otlp_http = self.endpoint(port_name="otlp-http", port=TEMPO_OTLP_HTTP_PORT)
+        service_account(self)
+        service(self, [self.http, self.otlp_grpc, self.otlp_http])
+
+    # -- public API --------------------------------------------------------------------------------------
     @property
     def query_endpoint(self) -> Endpoint:
+        """Where Grafana queries traces."""
         return self.http
 
     @property
     def metrics_target(self) -> ScrapeTarget:
         return ScrapeTarget(job="tempo", endpoint=self.http)
+
+    def remote_write_to(self, prometheus: Prometheus) -> None:
+        """Write the metrics-generator's series to ``prometheus`` (needs its remote-write receiver).
+
+        Does nothing when the ``metrics_generator`` setting is off.
+        """
+        if not self.metrics_generator:
+            return
+        endpoint = self.connect(
+            prometheus.remote_write_endpoint, reason="remote-write service-graph and span metrics"
+        )
+        self._remote_write_url = endpoint.url
+
+    @property
+    def config(self) -> TempoConfig:
+        """The configuration Tempo runs with (final once the stack is finished)."""
+        return TempoConfig(
+            retention_hours=self.retention_hours,
+            metrics_remote_write_url=self._remote_write_url,
+            log_level=self.log_level,
+        )
+
+    def finalize(self) -> None:
+        """Render the configuration (after wiring) and create the StatefulSet."""
+        config_text = render_tempo_config(self.config)
+        self.config_map = config_map(self, CONFIG_MAP_NAME, {TEMPO_CONFIG_FILE: config_text})
+        tempo = container(
+            name=CONTAINER_NAME,
+            image=self.image,
+            resources=self.resources,
+            ports=[self.http, self.otlp_grpc, self.otlp_http],
+            args=TEMPO_ARGS,
+            volume_mounts=[
+                mount("config", TEMPO_CONFIG_DIR, read_only=True),
+                mount("data", TEMPO_DATA_DIR),
+                mount("tmp", "/tmp"),
+            ],
+            readiness=http_probe(
+                TEMPO_READY_PATH, self.http.port_name, period_seconds=10, failure_threshold=6
+            ),
+        )
+        template = pod_template(
+            self,
+            containers=[tempo],
+            security_context=pod_security_context(user=TEMPO_UID, group=TEMPO_UID, fs_group=TEMPO_UID),
+            volumes=[config_map_volume("config", CONFIG_MAP_NAME), empty_dir("tmp", size_mib=128)],
+            annotations={"vault-aio.io/config-checksum": hashlib.sha256(config_text.encode()).hexdigest()},
+        )
+        self.stateful_set = stateful_set(
+            self,
+            template=template,
+            claims=[storage_claim(self, "data", self.storage_gib)],
+            service_name=self.name,
+        )
