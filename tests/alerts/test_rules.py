@@ -243,10 +243,8 @@ def test_stream_label_check_rejects_an_unknown_label() -> None:
 
 
 def test_loki_rule_follows_settings() -> None:
-    settings = AlertSettings(
-        namespace="vault-prod", thresholds=AlertThresholds(audit_login_failures_per_5m=3)
-    )
-    (group,) = loki_rule_groups(settings)
+    settings = AlertSettings(thresholds=AlertThresholds(audit_login_failures_per_5m=3))
+    (group,) = loki_rule_groups(settings, namespace="vault-prod")
     assert 'namespace="vault-prod"' in group.rules[0].expr
     assert group.rules[0].expr.endswith("> 3")
 

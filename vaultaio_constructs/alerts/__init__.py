@@ -1,6 +1,6 @@
 """Typed alert rules for Prometheus and the Loki ruler, rendered with their promtool unit tests."""
 
-from vaultaio_constructs.alerts.loki import loki_rule_groups
+from vaultaio_constructs.alerts.loki import loki_rule_groups, render_loki_rules
 from vaultaio_constructs.alerts.model import (
     DEFAULT_RUNBOOK_BASE_URL,
     AlertRule,
@@ -30,6 +30,7 @@ __all__ = [
     "github_anchor",
     "loki_rule_groups",
     "prometheus_rule_groups",
+    "render_loki_rules",
     "render_promtool_tests",
     "render_rules",
 ]

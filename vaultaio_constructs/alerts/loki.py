@@ -14,6 +14,7 @@ from typing import Final
 
 from vaultaio_constructs import loglabels
 from vaultaio_constructs.alerts.model import AlertRule, Severity
+from vaultaio_constructs.alerts.render import render_rules
 from vaultaio_constructs.alerts.rules import RuleGroup
 from vaultaio_constructs.alerts.settings import AlertSettings
 
@@ -25,12 +26,12 @@ _MATCHER = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]
 _GROUPING = re.compile(r"\b(?:by|without)\s*\(([^)]*)\)")
 
 
-def vault_login_failures_spike(settings: AlertSettings) -> AlertRule:
+def vault_login_failures_spike(settings: AlertSettings, namespace: str) -> AlertRule:
     n = settings.thresholds.audit_login_failures_per_5m
     selector = ", ".join(
         f'{name}="{value}"'
         for name, value in (
-            ("namespace", settings.namespace),
+            ("namespace", namespace),
             ("log_type", loglabels.AUDIT_LOG_TYPE),
             ("audit_type", "response"),
             ("error", "true"),
@@ -55,10 +56,18 @@ def vault_login_failures_spike(settings: AlertSettings) -> AlertRule:
     )
 
 
-def loki_rule_groups(settings: AlertSettings | None = None) -> tuple[RuleGroup, ...]:
-    """The Loki ruler's rule groups."""
+def loki_rule_groups(
+    settings: AlertSettings | None = None, namespace: str = "vault-aio"
+) -> tuple[RuleGroup, ...]:
+    """The Loki ruler's rule groups; ``namespace`` is the stack's (its audit streams carry it)."""
     settings = settings or AlertSettings()
-    return (RuleGroup(name=LOKI_GROUP, rules=(vault_login_failures_spike(settings),)),)
+    return (RuleGroup(name=LOKI_GROUP, rules=(vault_login_failures_spike(settings, namespace),)),)
+
+
+def render_loki_rules(settings: AlertSettings | None = None, namespace: str = "vault-aio") -> str:
+    """The Loki ruler's rule file (Prometheus rule-group format, LogQL expressions)."""
+    settings = settings or AlertSettings()
+    return render_rules(loki_rule_groups(settings, namespace), settings.runbook_base_url)
 
 
 def stream_selector_labels(expr: str) -> frozenset[str]:

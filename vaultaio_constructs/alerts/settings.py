@@ -95,8 +95,6 @@ class AlertSettings:
     #: Base of every ``runbook_url``; each alert appends ``#<anchor>`` of its RUNBOOK section. Point it at
     #: your fork or an internal copy of ``docs/RUNBOOK.md``.
     runbook_base_url: str = DEFAULT_RUNBOOK_BASE_URL
-    #: Namespace of the stack; the Loki ruler rule selects audit streams from it.
-    namespace: str = "vault-aio"
 
     def __post_init__(self) -> None:
         if not self.runbook_base_url.startswith(("https://", "http://")) or "#" in self.runbook_base_url:

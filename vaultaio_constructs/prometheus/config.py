@@ -50,13 +50,13 @@ def _check_host_port(value: str, setting: str) -> None:
 class ScrapeTls:
     """Verify the target's certificate: scraping uses ``https`` when this is set."""
 
-    #: In-pod path of the CA bundle (a Secret key mounted into Prometheus).
-    ca_file: str
+    #: In-pod path of the CA bundle (a Secret key mounted into Prometheus); "" trusts the system roots.
+    ca_file: str = ""
     #: Name to verify on the certificate when targets are addressed by IP ("": the target's host).
     server_name: str = ""
 
     def __post_init__(self) -> None:
-        if not self.ca_file.startswith("/"):
+        if self.ca_file and not self.ca_file.startswith("/"):
             raise ValueError(f"'ca_file' must be an absolute in-pod path, got {self.ca_file!r}")
         if self.server_name and not _DNS_NAME.match(self.server_name):
             raise ValueError(f"'server_name' must be a DNS name, got {self.server_name!r}")
@@ -128,7 +128,9 @@ class ScrapeJob:
         if self.params:
             job["params"] = {key: list(values) for key, values in sorted(self.params.items())}
         if self.tls:
-            tls: dict[str, Any] = {"ca_file": self.tls.ca_file, "insecure_skip_verify": False}
+            tls: dict[str, Any] = {"insecure_skip_verify": False}
+            if self.tls.ca_file:
+                tls["ca_file"] = self.tls.ca_file
             if self.tls.server_name:
                 tls["server_name"] = self.tls.server_name
             job["tls_config"] = tls
