@@ -29,9 +29,11 @@ reference/components/**``) and, where the docs are silent, the component source 
 ``stream`` label, which is dropped to keep the label contract).
 
 Host access the config needs (see :data:`ALLOY_HOST_PATHS`), all read-only: ``/var/log`` (pod logs,
-journal, flat files), ``/proc``, ``/sys`` and ``/`` for the node exporter. Nothing needs a capability:
-files under ``/var/log/pods`` are ``root:root 0640`` and the journal ``root:systemd-journal 0640``, so the
-process needs group ``root`` (GID 0) and the journal's group as supplementary groups, not UID 0.
+journal, flat files), ``/proc``, ``/sys`` and ``/`` for the node exporter. Nothing needs a capability or
+UID 0 on common distributions: files under ``/var/log/pods`` are ``root:root 0640`` (readable with the
+supplementary group ``root``, GID 0), systemd's tmpfiles give group ``adm`` (GID 4) read access to
+``/var/log/journal`` through an ACL, and Debian-style ``/var/log/syslog`` is ``syslog:adm 0640``. Hosts
+whose flat log files are ``root:root 0600`` (``/var/log/messages`` on RHEL) need UID 0 for those files.
 """
 
 from __future__ import annotations
@@ -170,6 +172,27 @@ def _check_host_port(setting: str, value: str) -> None:
         )
 
 
+#: Directories under /var/log read by other pipelines; flat-file globs must stay out of them.
+_COLLECTED_ELSEWHERE: Final = (POD_LOG_DIR, CONTAINER_LOG_DIR, JOURNAL_DIR)
+
+
+def check_varlog_glob(glob: str) -> str:
+    """A normalised, non-recursive glob under ``/var/log`` outside the pod, container and journal trees."""
+    norm = posixpath.normpath(glob)
+    if (
+        not glob.startswith(HOST_LOG_DIR + "/")
+        or norm != glob
+        or "**" in glob
+        or any(norm == d or norm.startswith(d + "/") for d in _COLLECTED_ELSEWHERE)
+    ):
+        raise ValueError(
+            f"'varlog_globs' entry {glob!r} must be a normalised, non-recursive glob under /var/log "
+            "outside /var/log/pods, /var/log/containers and /var/log/journal (those are collected "
+            "by the pod-log and journal pipelines)"
+        )
+    return glob
+
+
 @dataclass(frozen=True, kw_only=True)
 class AlloyConfig:
     """Inputs of :func:`render_alloy_config`; URLs and addresses come from the wiring.
@@ -246,22 +269,7 @@ class AlloyConfig:
         if self.journal_max_age_hours < 1:
             raise ValueError(f"'journal_max_age_hours' must be >= 1, got {self.journal_max_age_hours}")
         for glob in self.varlog_globs:
-            norm = posixpath.normpath(glob)
-            if (
-                not glob.startswith(HOST_LOG_DIR + "/")
-                or norm != glob
-                or "**" in glob
-                or any(norm == d or norm.startswith(d + "/") for d in _COLLECTED_ELSEWHERE)
-            ):
-                raise ValueError(
-                    f"'varlog_globs' entry {glob!r} must be a normalised, non-recursive glob under /var/log "
-                    "outside /var/log/pods, /var/log/containers and /var/log/journal (those are collected "
-                    "by the pod-log and journal pipelines)"
-                )
-
-
-#: Directories under /var/log read by other pipelines; flat-file globs must stay out of them.
-_COLLECTED_ELSEWHERE: Final = (POD_LOG_DIR, CONTAINER_LOG_DIR, JOURNAL_DIR)
+            check_varlog_glob(glob)
 
 
 def _relabel(

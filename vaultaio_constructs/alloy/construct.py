@@ -1,28 +1,107 @@
-"""Placeholder Alloy construct (foundation): ServiceAccount and Service with the right name and ports.
+"""Alloy: the per-node collector (DaemonSet) for logs, node metrics, the Vault TLS probe and traces.
 
-The component issue replaces this with the full construct; the public names stay.
+Objects (all called ``alloy`` unless noted): ServiceAccount (token mounted: pod discovery calls the API);
+Role and RoleBinding (``get``/``list``/``watch`` on pods of this namespace, nothing else); Service (``http``
+12345, ``otlp-grpc`` 4317, ``otlp-http`` 4318 for applications sending traces); ConfigMap ``alloy-config``
+(:mod:`.config`, rendered from the wiring); DaemonSet on every schedulable node.
+
+The configuration and the DaemonSet are created in :meth:`Alloy.finalize`, after the stack has connected
+Alloy to its destinations (:meth:`ship_logs_to`, :meth:`remote_write_to`, :meth:`ship_traces_to`,
+:meth:`probe_tls`); each destination switches on its pipelines and its host mounts only.
+
+Pod Security: the narrowest exception to ``restricted`` that can read node logs and metrics. It mounts
+host paths (``/var/log``, ``/proc``, ``/sys``, ``/``), every one read-only; everything else is restricted:
+non-root (the image's ``alloy`` user, 473) with supplementary groups ``root`` (0, for ``/var/log/pods``,
+``root:root 0640``) and ``adm`` (4, journal ACL and ``/var/log/syslog``), all capabilities dropped, no
+privilege escalation, read-only root filesystem, ``seccompProfile: RuntimeDefault``, no host network or
+PID namespace. ``run_as_root`` is the opt-in for hosts whose log files only root can read.
 """
 
 from __future__ import annotations
 
+import hashlib
+from typing import Annotated, Final
+
+from cdk8s_plus_27 import k8s
 from constructs import Construct
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs import versions
-from vaultaio_constructs.common import PROPS_CONFIG, ImageTag, Resources
+from vaultaio_constructs.alloy.config import (
+    ALLOY_ARGS,
+    ALLOY_COMMAND,
+    ALLOY_CONFIG_DIR,
+    ALLOY_CONFIG_FILE,
+    ALLOY_HOST_PATHS,
+    ALLOY_HTTP_PORT,
+    ALLOY_NODE_NAME_ENV,
+    ALLOY_OTLP_GRPC_PORT,
+    ALLOY_OTLP_HTTP_PORT,
+    ALLOY_READY_PATH,
+    ALLOY_STORAGE_PATH,
+    ALLOY_UID,
+    DEFAULT_VARLOG_GLOBS,
+    VAULT_CA_DIR,
+    AlloyConfig,
+    HostPath,
+    check_varlog_glob,
+    render_alloy_config,
+)
+from vaultaio_constructs.common import PROPS_CONFIG, ImageTag, Resources, SecretKeyRef
 from vaultaio_constructs.component import Area, Component
 from vaultaio_constructs.loki.construct import Loki
+from vaultaio_constructs.profiles import default_resources
 from vaultaio_constructs.prometheus.construct import Prometheus
 from vaultaio_constructs.tempo.construct import Tempo
+from vaultaio_constructs.vault.config import CONTAINER_NAME as VAULT_CONTAINER_NAME
 from vaultaio_constructs.wiring import Endpoint, Scheme
-from vaultaio_constructs.workload import service, service_account
+from vaultaio_constructs.workload import (
+    SecurityExceptions,
+    config_map,
+    config_map_volume,
+    container,
+    daemon_set,
+    empty_dir,
+    env_from_field,
+    http_probe,
+    mount,
+    pod_template,
+    service,
+    service_account,
+)
+
+CONTAINER_NAME: Final = "alloy"
+CONFIG_MAP_NAME: Final = "alloy-config"
+#: Supplementary groups that make the node's logs readable without UID 0 (see the module docstring).
+DEFAULT_SUPPLEMENTARY_GROUPS: Final = (0, 4)
+#: Host mounts each destination needs (by :class:`~vaultaio_constructs.alloy.config.HostPath` name).
+_LOG_MOUNTS: Final = ("varlog",)
+_METRIC_MOUNTS: Final = ("proc", "sys", "rootfs")
+
+VarlogGlob = Annotated[str, AfterValidator(check_varlog_glob)]
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class AlloyProps:
-    """Settings of the Alloy component."""
+    """Settings of the Alloy collector."""
 
+    #: Read the node's systemd journal (``/var/log/journal``). Turn off on nodes with a volatile journal
+    #: only (``/run/log/journal``): the component would report itself unhealthy there.
+    collect_journal: bool = True
+    #: How far back the journal is read the first time, in hours.
+    journal_max_age_hours: Annotated[int, Field(ge=1)] = 12
+    #: Flat log files read from ``/var/log`` (non-recursive globs outside pods/containers/journal).
+    varlog_globs: tuple[VarlogGlob, ...] = DEFAULT_VARLOG_GLOBS
+    #: Interval of the node, Alloy and blackbox scrapes, in seconds.
+    scrape_interval_seconds: Annotated[int, Field(ge=5, le=600)] = 30
+    #: Supplementary groups of the Alloy process. The defaults, ``root`` (0) and ``adm`` (4), read pod logs,
+    #: the journal and Debian-style syslog; add the host's ``systemd-journal`` GID if its journal lacks
+    #: the ``adm`` ACL.
+    supplementary_group_ids: tuple[Annotated[int, Field(ge=0)], ...] = DEFAULT_SUPPLEMENTARY_GROUPS
+    #: Run as UID 0 (still without any capability) for hosts whose log files only root can read, such as
+    #: ``/var/log/messages`` (``0600``) on RHEL. Off: Alloy runs as its image's ``alloy`` user.
+    run_as_root: bool = False
     #: Image tag overriding the pinned one in :mod:`vaultaio_constructs.versions`.
     image_tag: ImageTag | None = None
     #: Container resources (``None``: the profile's default).
@@ -30,7 +109,8 @@ class AlloyProps:
 
 
 class Alloy(Component):
-    """Alloy (collector)."""
+    """Alloy (collector): pod, audit and node logs to Loki; node metrics and a TLS probe to Prometheus;
+    OTLP traces to Tempo."""
 
     area = Area.LOGGING
 
@@ -39,19 +119,192 @@ class Alloy(Component):
         super().__init__(
             scope, id, name="alloy", role="collector", version=versions.version("alloy", props.image_tag)
         )
-        self.http = self.endpoint(port_name="http", port=12345)
-        self.otlp_grpc = self.endpoint(port_name="otlp-grpc", port=4317, scheme=Scheme.GRPC)
-        service_account(self)
-        service(self, [self.http, self.otlp_grpc])
+        self.collect_journal = props.collect_journal
+        self.journal_max_age_hours = props.journal_max_age_hours
+        self.varlog_globs = tuple(props.varlog_globs)
+        self.scrape_interval_seconds = props.scrape_interval_seconds
+        self.supplementary_group_ids = tuple(sorted(set(props.supplementary_group_ids)))
+        self.run_as_root = props.run_as_root
+        self.image = versions.image("alloy", props.image_tag)
+        self.resources = props.resources or default_resources(self.stack.profile, "alloy")
+        self._loki_url: str | None = None
+        self._tempo_address: str | None = None
+        self._prometheus_url: str | None = None
+        self._vault_url: str | None = None
+        self._vault_ca: SecretKeyRef | None = None
 
+        #: UI, ``/metrics`` and ``/-/ready``.
+        self.http = self.endpoint(port_name="http", port=ALLOY_HTTP_PORT)
+        #: OTLP receivers for applications sending traces.
+        self.otlp_grpc = self.endpoint(port_name="otlp-grpc", port=ALLOY_OTLP_GRPC_PORT, scheme=Scheme.GRPC)
+        self.otlp_http = self.endpoint(port_name="otlp-http", port=ALLOY_OTLP_HTTP_PORT)
+        service_account(self)
+        self._rbac()
+        self.connect_kube_api(reason="discover this namespace's pods on the node (log paths and labels)")
+        service(self, [self.http, self.otlp_grpc, self.otlp_http])
+
+    # -- wiring --------------------------------------------------------------------------------------------
     def ship_logs_to(self, loki: Loki) -> None:
-        self.connect(loki.push_endpoint, reason="ship pod, node and Vault audit logs")
+        """Ship pod logs (with Vault audit labels) and node logs to ``loki``."""
+        self._loki_url = self.connect(loki.push_endpoint, reason="ship pod, node and Vault audit logs").url
 
     def ship_traces_to(self, tempo: Tempo) -> None:
-        self.connect(tempo.otlp_grpc, reason="forward OTLP traces")
+        """Forward OTLP traces received from applications to ``tempo``."""
+        self._tempo_address = self.connect(tempo.otlp_grpc, reason="forward OTLP traces").address
 
     def remote_write_to(self, prometheus: Prometheus) -> None:
-        self.connect(prometheus.remote_write_endpoint, reason="remote-write node, probe and agent metrics")
+        """Remote-write node, Alloy and probe metrics to ``prometheus``."""
+        endpoint = self.connect(
+            prometheus.remote_write_endpoint, reason="remote-write node, probe and agent metrics"
+        )
+        self._prometheus_url = endpoint.url
 
-    def probe_tls(self, endpoint: Endpoint) -> None:
-        self.connect(endpoint, reason="probe the TLS certificate for expiry")
+    def probe_tls(self, endpoint: Endpoint, ca: SecretKeyRef | None = None) -> None:
+        """Probe ``endpoint`` (Vault's API) over TLS so its certificate's expiry is a metric.
+
+        ``ca`` is the Secret key holding the CA that signed the certificate; by default the providing
+        component's ``tls_ca`` (Vault publishes it). An endpoint without TLS has no certificate to watch:
+        it is not probed.
+        """
+        if endpoint.scheme is not Scheme.HTTPS:
+            return
+        if ca is None:
+            provider = self.stack.component(endpoint.provider)
+            found = getattr(provider, "tls_ca", None)
+            if not isinstance(found, SecretKeyRef):
+                raise ValueError(
+                    f"probe_tls({endpoint.provider}) needs 'ca': {endpoint.provider} publishes no tls_ca"
+                )
+            ca = found
+        self._vault_url = self.connect(endpoint, reason="probe the TLS certificate for expiry").url
+        self._vault_ca = ca
+
+    # -- configuration ---------------------------------------------------------------------------------------
+    @property
+    def config(self) -> AlloyConfig:
+        """The configuration Alloy runs with (final once the stack is finished)."""
+        return AlloyConfig(
+            namespace=self.namespace,
+            loki_push_url=self._loki_url,
+            tempo_otlp_grpc_address=self._tempo_address,
+            prometheus_remote_write_url=self._prometheus_url,
+            vault_api_url=self._vault_url,
+            vault_ca_file=f"{VAULT_CA_DIR}/ca.crt",
+            vault_container=VAULT_CONTAINER_NAME,
+            node_name_env=ALLOY_NODE_NAME_ENV,
+            scrape_interval_seconds=self.scrape_interval_seconds,
+            collect_journal=self.collect_journal,
+            journal_max_age_hours=self.journal_max_age_hours,
+            varlog_globs=self.varlog_globs,
+        )
+
+    @property
+    def host_paths(self) -> tuple[HostPath, ...]:
+        """The read-only host mounts the connected pipelines need."""
+        wanted: set[str] = set()
+        if self._loki_url is not None:
+            wanted.update(_LOG_MOUNTS)
+        if self._prometheus_url is not None:
+            wanted.update(_METRIC_MOUNTS)
+        return tuple(h for h in ALLOY_HOST_PATHS if h.name in wanted)
+
+    def finalize(self) -> None:
+        """Render the configuration from the recorded connections and create the DaemonSet."""
+        if self._loki_url is None and self._prometheus_url is None and self._tempo_address is None:
+            raise ValueError(
+                "alloy has nowhere to send anything: call ship_logs_to(loki), remote_write_to(prometheus) "
+                "or ship_traces_to(tempo) before finishing the stack"
+            )
+        config_text = render_alloy_config(self.config)
+        self.config_map = config_map(self, CONFIG_MAP_NAME, {ALLOY_CONFIG_FILE: config_text})
+        volumes: list[k8s.Volume] = [
+            config_map_volume("config", CONFIG_MAP_NAME),
+            empty_dir("storage", size_mib=1024),
+            empty_dir("tmp", size_mib=64),
+        ]
+        mounts: list[k8s.VolumeMount] = [
+            mount("config", ALLOY_CONFIG_DIR, read_only=True),
+            mount("storage", ALLOY_STORAGE_PATH),
+            mount("tmp", "/tmp"),
+        ]
+        for host in self.host_paths:
+            volumes.append(
+                k8s.Volume(
+                    name=host.name, host_path=k8s.HostPathVolumeSource(path=host.host_path, type="Directory")
+                )
+            )
+            mounts.append(
+                k8s.VolumeMount(
+                    name=host.name,
+                    mount_path=host.mount_path,
+                    read_only=True,
+                    mount_propagation=host.propagation,
+                )
+            )
+        if self._vault_ca is not None:
+            volumes.append(
+                k8s.Volume(
+                    name="vault-ca",
+                    secret=k8s.SecretVolumeSource(
+                        secret_name=self._vault_ca.name,
+                        items=[k8s.KeyToPath(key=self._vault_ca.key, path="ca.crt")],
+                        default_mode=0o444,
+                    ),
+                )
+            )
+            mounts.append(mount("vault-ca", VAULT_CA_DIR, read_only=True))
+
+        alloy = container(
+            name=CONTAINER_NAME,
+            image=self.image,
+            resources=self.resources,
+            ports=[self.http, self.otlp_grpc, self.otlp_http],
+            command=ALLOY_COMMAND,
+            args=ALLOY_ARGS,
+            env=[env_from_field(ALLOY_NODE_NAME_ENV, "spec.nodeName")],
+            volume_mounts=mounts,
+            readiness=http_probe(ALLOY_READY_PATH, self.http.port_name, period_seconds=10),
+            exceptions=SecurityExceptions(run_as_root=self.run_as_root),
+        )
+        template = pod_template(
+            self,
+            containers=[alloy],
+            security_context=self._pod_security_context(),
+            volumes=volumes,
+            automount_token=True,
+            # Collect from every node, control-plane nodes included.
+            tolerations=[k8s.Toleration(operator="Exists", effect="NoSchedule")],
+            annotations={"vault-aio.io/config-checksum": hashlib.sha256(config_text.encode()).hexdigest()},
+        )
+        self.daemon_set = daemon_set(self, template=template)
+
+    # -- building blocks ---------------------------------------------------------------------------------
+    def _pod_security_context(self) -> k8s.PodSecurityContext:
+        """The ``alloy`` user with the log-reading groups (UID 0 when asked); RuntimeDefault seccomp."""
+        uid = 0 if self.run_as_root else ALLOY_UID
+        return k8s.PodSecurityContext(
+            run_as_non_root=not self.run_as_root,
+            run_as_user=uid,
+            run_as_group=uid,
+            supplemental_groups=list(self.supplementary_group_ids) or None,
+            seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault"),
+        )
+
+    def _rbac(self) -> None:
+        role = self.track(
+            k8s.KubeRole(
+                self,
+                "Role",
+                metadata=self.meta(),
+                rules=[k8s.PolicyRule(api_groups=[""], resources=["pods"], verbs=["get", "list", "watch"])],
+            )
+        )
+        self.track(
+            k8s.KubeRoleBinding(
+                self,
+                "RoleBinding",
+                metadata=self.meta(),
+                role_ref=k8s.RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=role.name),
+                subjects=[k8s.Subject(kind="ServiceAccount", name=self.name, namespace=self.namespace)],
+            )
+        )

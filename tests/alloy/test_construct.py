@@ -1,0 +1,280 @@
+"""The Alloy construct: DaemonSet host access, identity, RBAC, wiring into the rendered config, settings."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import cdk8s
+import pytest
+from syrupy.assertion import SnapshotAssertion
+
+from tests.alloy.alloy_parser import parse
+from tests.stack import Stack
+from vaultaio_constructs.alloy.config import ALLOY_CONFIG_DIR, ALLOY_STORAGE_PATH, VAULT_CA_DIR
+from vaultaio_constructs.alloy.construct import Alloy
+from vaultaio_constructs.common import SecretKeyRef
+from vaultaio_constructs.component import StackChart
+from vaultaio_constructs.loki.construct import Loki
+from vaultaio_constructs.output import Manifest, render, to_yaml
+from vaultaio_constructs.prometheus.construct import Prometheus
+from vaultaio_constructs.settings import SettingsError, parse_settings
+from vaultaio_constructs.tempo.construct import Tempo
+from vaultaio_constructs.vault.construct import Vault
+from vaultaio_constructs.wiring import Scheme
+
+
+class AlloyObjects:
+    """Alloy in a small stack with the destinations it is wired to."""
+
+    def __init__(
+        self,
+        settings: dict[str, Any] | None = None,
+        *,
+        logs: bool = True,
+        metrics: bool = True,
+        traces: bool = True,
+        vault: dict[str, Any] | None = None,
+    ) -> None:
+        parsed = parse_settings({"alloy": settings or {}, "vault": vault or {}}, "test settings")
+        chart = StackChart(cdk8s.App(), "test")
+        self.alloy = Alloy(chart, "Alloy", parsed.alloy)
+        if logs:
+            self.alloy.ship_logs_to(Loki(chart, "Loki"))
+        if metrics:
+            self.alloy.remote_write_to(Prometheus(chart, "Prometheus"))
+            self.alloy.probe_tls(Vault(chart, "Vault", parsed.vault).api)
+        if traces:
+            self.alloy.ship_traces_to(Tempo(chart, "Tempo"))
+        chart.finish()
+        self.manifests: list[Manifest] = render(chart)
+
+    def get(self, kind: str, name: str) -> dict[str, Any]:
+        found = [m.body for m in self.manifests if m.kind == kind and m.name == name]
+        assert len(found) == 1, f"{kind}/{name}"
+        return found[0]
+
+    def has(self, kind: str, name: str) -> bool:
+        return any(m.kind == kind and m.name == name for m in self.manifests)
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        spec: dict[str, Any] = self.get("DaemonSet", "alloy")["spec"]["template"]["spec"]
+        return spec
+
+    @property
+    def container(self) -> dict[str, Any]:
+        (c,) = self.spec["containers"]
+        assert isinstance(c, dict)
+        return c
+
+    @property
+    def config_text(self) -> str:
+        text: str = self.get("ConfigMap", "alloy-config")["data"]["config.alloy"]
+        return text
+
+    def component(self, name: str, label: str) -> dict[str, Any]:
+        (found,) = [b for b in parse(self.config_text)["blocks"] if b["name"] == name and b["label"] == label]
+        assert isinstance(found, dict)
+        return found
+
+    def host_mounts(self) -> dict[str, dict[str, Any]]:
+        host = {v["name"]: v["hostPath"] for v in self.spec["volumes"] if "hostPath" in v}
+        return {
+            m["name"]: {**m, **host[m["name"]]} for m in self.container["volumeMounts"] if m["name"] in host
+        }
+
+
+@pytest.fixture(scope="module")
+def default() -> AlloyObjects:
+    return AlloyObjects()
+
+
+def test_default_stack_alloy_snapshot(stack: Stack, snapshot: SnapshotAssertion) -> None:
+    selected = [
+        m for m in stack.manifests if m.body["metadata"]["labels"].get("app.kubernetes.io/name") == "alloy"
+    ]
+    assert {(m.kind, m.name) for m in selected} == {
+        ("ServiceAccount", "alloy"),
+        ("Role", "alloy"),
+        ("RoleBinding", "alloy"),
+        ("Service", "alloy"),
+        ("ConfigMap", "alloy-config"),
+        ("DaemonSet", "alloy"),
+    }
+    assert "---\n".join(f"# {m.path}\n{to_yaml(m.body)}" for m in selected) == snapshot
+
+
+def test_default_stack_edges(stack: Stack) -> None:
+    for policy, port in (
+        ("allow-alloy-to-loki", 3100),
+        ("allow-alloy-to-tempo", 4317),
+        ("allow-alloy-to-prometheus", 9090),
+        ("allow-alloy-to-vault", 8200),
+    ):
+        egress = stack.get("NetworkPolicy", policy)["spec"]["egress"]
+        assert {p["port"] for r in egress for p in r["ports"]} == {port}, policy
+    assert stack.has("NetworkPolicy", "allow-alloy-to-kube-apiserver")
+
+
+def test_host_paths_are_read_only_and_minimal(default: AlloyObjects) -> None:
+    mounts = default.host_mounts()
+    assert {name: (m["path"], m["mountPath"]) for name, m in mounts.items()} == {
+        "varlog": ("/var/log", "/var/log"),
+        "proc": ("/proc", "/host/proc"),
+        "sys": ("/sys", "/host/sys"),
+        "rootfs": ("/", "/host/root"),
+    }
+    assert all(m["readOnly"] is True and m["type"] == "Directory" for m in mounts.values())
+    assert mounts["rootfs"]["mountPropagation"] == "HostToContainer"
+    assert all("mountPropagation" not in m for name, m in mounts.items() if name != "rootfs")
+
+
+def test_only_the_mounts_of_wired_pipelines() -> None:
+    logs_only = AlloyObjects(metrics=False, traces=False)
+    assert set(logs_only.host_mounts()) == {"varlog"}
+    metrics_only = AlloyObjects(logs=False, traces=False)
+    assert set(metrics_only.host_mounts()) == {"proc", "sys", "rootfs"}
+    traces_only = AlloyObjects(logs=False, metrics=False)
+    assert traces_only.host_mounts() == {}
+
+
+def test_narrowest_exception_non_root_no_capabilities(default: AlloyObjects) -> None:
+    psc = default.spec["securityContext"]
+    assert psc == {
+        "runAsGroup": 473,
+        "runAsNonRoot": True,
+        "runAsUser": 473,
+        "seccompProfile": {"type": "RuntimeDefault"},
+        "supplementalGroups": [0, 4],
+    }
+    sc = default.container["securityContext"]
+    assert sc["capabilities"] == {"drop": ["ALL"]}
+    assert sc["allowPrivilegeEscalation"] is False and sc["readOnlyRootFilesystem"] is True
+    assert sc["runAsNonRoot"] is True
+    for key in ("hostNetwork", "hostPID", "hostIPC"):
+        assert key not in default.spec
+
+
+def test_run_as_root_setting_is_uid_0_still_without_capabilities() -> None:
+    objs = AlloyObjects({"run_as_root": True})
+    psc = objs.spec["securityContext"]
+    assert (psc["runAsUser"], psc["runAsNonRoot"]) == (0, False)
+    assert objs.container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+
+
+def test_supplementary_groups_setting() -> None:
+    objs = AlloyObjects({"supplementary_group_ids": [190, 4, 0, 4]})
+    assert objs.spec["securityContext"]["supplementalGroups"] == [0, 4, 190]
+
+
+def test_process_identity_and_probe(default: AlloyObjects) -> None:
+    c = default.container
+    assert c["image"] == "docker.io/grafana/alloy:v1.18.1"
+    assert c["command"] == ["/bin/alloy"]
+    assert "--disable-reporting" in c["args"] and "--server.http.listen-addr=0.0.0.0:12345" in c["args"]
+    assert c["env"] == [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]
+    assert c["readinessProbe"]["httpGet"] == {"path": "/-/ready", "port": "http", "scheme": "HTTP"}
+    mounts = {m["name"]: m["mountPath"] for m in c["volumeMounts"]}
+    assert mounts["config"] == ALLOY_CONFIG_DIR and mounts["storage"] == ALLOY_STORAGE_PATH
+    assert default.spec["automountServiceAccountToken"] is True
+    assert default.spec["tolerations"] == [{"effect": "NoSchedule", "operator": "Exists"}]
+
+
+def test_rbac_lists_and_watches_pods_of_the_namespace_only(default: AlloyObjects) -> None:
+    role = default.get("Role", "alloy")
+    assert role["metadata"]["namespace"] == "vault-aio"
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}]
+    binding = default.get("RoleBinding", "alloy")
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "alloy"}
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "alloy", "namespace": "vault-aio"}]
+
+
+def test_config_uses_the_wired_endpoints(default: AlloyObjects) -> None:
+    loki = default.component("loki.write", "default")["blocks"][0]["attrs"]["url"]
+    assert loki == "http://loki.vault-aio.svc:3100/loki/api/v1/push"
+    prom = default.component("prometheus.remote_write", "default")["blocks"][0]["attrs"]["url"]
+    assert prom == "http://prometheus.vault-aio.svc:9090/api/v1/write"
+    client = default.component("otelcol.exporter.otlp", "tempo")["blocks"][0]
+    assert client["attrs"]["endpoint"] == "tempo.vault-aio.svc:4317"
+    target = default.component("prometheus.exporter.blackbox", "vault_tls")["blocks"][0]["attrs"]
+    assert target["address"].startswith("https://vault.vault-aio.svc:8200/v1/sys/health?")
+    pods = default.component("discovery.kubernetes", "pods")
+    assert pods["blocks"][0]["attrs"]["names"] == ["vault-aio"]
+
+
+def test_vault_ca_is_mounted_from_the_tls_secret(default: AlloyObjects) -> None:
+    (volume,) = [v for v in default.spec["volumes"] if v["name"] == "vault-ca"]
+    assert volume["secret"]["secretName"] == "vault-tls"
+    assert volume["secret"]["items"] == [{"key": "ca.crt", "path": "ca.crt"}]
+    mount = {m["name"]: m for m in default.container["volumeMounts"]}["vault-ca"]
+    assert (mount["mountPath"], mount["readOnly"]) == (VAULT_CA_DIR, True)
+    assert f'\\"ca_file\\": \\"{VAULT_CA_DIR}/ca.crt\\"' in default.config_text
+
+
+def test_no_probe_without_vault_tls() -> None:
+    objs = AlloyObjects(vault={"tls": {"enabled": False}})
+    assert "prometheus.exporter.blackbox" not in objs.config_text
+    assert not [v for v in objs.spec["volumes"] if v["name"] == "vault-ca"]
+    assert not objs.has("NetworkPolicy", "allow-alloy-to-vault")
+
+
+def test_probe_tls_with_an_explicit_ca() -> None:
+    chart = StackChart(cdk8s.App(), "test")
+    alloy = Alloy(chart, "Alloy")
+    alloy.remote_write_to(Prometheus(chart, "Prometheus"))
+    vault = Vault(chart, "Vault")
+    alloy.probe_tls(vault.api, ca=SecretKeyRef(name="corp-ca", key="bundle.pem"))
+    chart.finish()
+    (volume,) = [
+        v
+        for v in alloy.daemon_set.to_json()["spec"]["template"]["spec"]["volumes"]
+        if v["name"] == "vault-ca"
+    ]
+    assert volume["secret"]["secretName"] == "corp-ca"
+    assert volume["secret"]["items"] == [{"key": "bundle.pem", "path": "ca.crt"}]
+
+
+def test_settings_reach_the_config() -> None:
+    objs = AlloyObjects(
+        {
+            "collect_journal": False,
+            "varlog_globs": ["/var/log/kern.log"],
+            "scrape_interval_seconds": 15,
+            "journal_max_age_hours": 2,
+        }
+    )
+    assert "loki.source.journal" not in objs.config_text
+    targets = objs.component("local.file_match", "node_varlog")["attrs"]["path_targets"]
+    assert [t["__path__"] for t in targets] == ["/var/log/kern.log"]
+    assert objs.component("prometheus.scrape", "node")["attrs"]["scrape_interval"] == "15s"
+
+
+def test_fails_without_any_destination() -> None:
+    chart = StackChart(cdk8s.App(), "test")
+    Alloy(chart, "Alloy")
+    with pytest.raises(ValueError, match=r"alloy has nowhere to send anything"):
+        chart.finish()
+
+
+def test_fails_probe_without_a_ca() -> None:
+    chart = StackChart(cdk8s.App(), "test")
+    alloy = Alloy(chart, "Alloy")
+    loki = Loki(chart, "Loki")
+    https = dataclasses.replace(loki.http, scheme=Scheme.HTTPS)
+    with pytest.raises(ValueError, match=r"probe_tls\(loki\) needs 'ca': loki publishes no tls_ca"):
+        alloy.probe_tls(https)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"varlog_globs": ["/var/log/pods/*.log"]}, r"'varlog_globs' entry '/var/log/pods/\*.log' must be"),
+        ({"scrape_interval_seconds": 1}, r"alloy.scrape_interval_seconds"),
+        ({"supplementary_group_ids": [-1]}, r"alloy.supplementary_group_ids"),
+        ({"collect": True}, r"alloy.collect: unknown setting"),
+    ],
+)
+def test_fails_invalid_settings(settings: dict[str, Any], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        parse_settings({"alloy": settings})
