@@ -1,33 +1,159 @@
-"""Placeholder Chrony construct (foundation): ServiceAccount and Service with the right name and ports.
+"""Chrony: keeps every node's clock synchronised (one chronyd per node, DaemonSet).
 
-The component issue replaces this with the full construct; the public names stay.
+All pods share the node's clock, so one chronyd per node disciplines the time Vault's tokens, leases and
+certificates, and every log and metric timestamp, depend on. Objects (called ``chrony`` unless noted):
+ServiceAccount; a headless Service without ports (it names the pods, one per node, and opens nothing:
+chronyd is a client only and serves nobody); ConfigMap ``chrony-config`` (:mod:`.config`); DaemonSet.
+
+NTP egress is allowed to the configured servers only: each server is an external endpoint (its address
+and the networks it answers from, port 123/UDP; with NTS also 4460/TCP), and the NetworkPolicies allow
+exactly those.
+
+Pod Security: an exception to ``restricted``, and why. Setting the clock needs ``CAP_SYS_TIME``; the pod
+adds that capability and nothing else (every other one is dropped). A non-root process does not get added
+capabilities in its effective set (Kubernetes has no ambient capabilities and ``allowPrivilegeEscalation:
+false`` ignores file capabilities), so chronyd runs as UID 0 with only ``SYS_TIME``, staying root (``-u
+root``) instead of switching users, which would need ``SETUID``/``SETGID``. Everything else is restricted:
+read-only root filesystem, no privilege escalation, ``seccompProfile: RuntimeDefault``, no host namespaces,
+no ServiceAccount token.
+
+Do not run another NTP client on the nodes (systemd-timesyncd, the host's chronyd) while this is enabled:
+two daemons disciplining one clock fight each other.
 """
 
 from __future__ import annotations
 
+import hashlib
+from typing import Annotated, Final
+
+from cdk8s_plus_27 import k8s
 from constructs import Construct
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs import versions
-from vaultaio_constructs.common import PROPS_CONFIG, ImageTag, Protocol, Resources
+from vaultaio_constructs.chrony.config import (
+    CHRONY_ARGS,
+    CHRONY_CAPABILITIES,
+    CHRONY_COMMAND,
+    CHRONY_CONFIG_DIR,
+    CHRONY_CONFIG_FILE,
+    CHRONY_NTP_PORT,
+    CHRONY_NTS_KE_PORT,
+    CHRONY_RUN_MOUNT,
+    CHRONY_STATE_DIR,
+    ChronyConfig,
+    LeapSecondSource,
+    NtpSource,
+    SourceKind,
+    check_ntp_host,
+    readiness_command,
+    render_chrony_conf,
+)
+from vaultaio_constructs.common import (
+    PROPS_CONFIG,
+    Cidr,
+    DnsLabel,
+    ExternalEndpoint,
+    ImageTag,
+    Protocol,
+    Resources,
+)
 from vaultaio_constructs.component import Area, Component
-from vaultaio_constructs.wiring import Scheme
-from vaultaio_constructs.workload import service, service_account
+from vaultaio_constructs.profiles import default_resources
+from vaultaio_constructs.workload import (
+    SecurityExceptions,
+    config_map,
+    config_map_volume,
+    container,
+    daemon_set,
+    empty_dir,
+    exec_probe,
+    mount,
+    pod_security_context,
+    pod_template,
+    service,
+    service_account,
+)
+
+CONTAINER_NAME: Final = "chrony"
+CONFIG_MAP_NAME: Final = "chrony-config"
+NtpHost = Annotated[str, AfterValidator(check_ntp_host)]
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class NtpServerProps:
+    """One NTP server (or pool) chronyd synchronises with, and where it may send packets to reach it."""
+
+    #: Short name, used in the NetworkPolicy name (``allow-chrony-to-<name>``).
+    name: DnsLabel
+    #: Hostname or IP address written to ``chrony.conf``.
+    address: NtpHost
+    #: Networks the server's addresses are in: NTP egress is allowed there only. For a pool, whose
+    #: members change, this has to be broad (``0.0.0.0/0``); prefer fixed servers.
+    cidrs: Annotated[tuple[Cidr, ...], Field(min_length=1)]
+    #: ``server`` (one host) or ``pool`` (a name for several servers).
+    kind: SourceKind = SourceKind.SERVER
+    #: ``iburst``: fast first synchronisation.
+    iburst: bool = True
+    #: ``nts``: authenticate with Network Time Security (adds egress to 4460/TCP for key establishment).
+    nts: bool = False
+    #: ``prefer`` this source.
+    prefer: bool = False
+    #: ``maxsources`` for a pool (``None``: chrony's default, 4).
+    max_sources: Annotated[int, Field(ge=1, le=16)] | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_sources is not None and self.kind is not SourceKind.POOL:
+            raise ValueError(
+                f"'max_sources' is only valid for a pool, got it for server {self.address!r}: "
+                "set kind: pool or remove max_sources"
+            )
+
+
+#: Google Public NTP: ``time.google.com`` answers from 216.239.35.0/4/8/12 and 2001:4860:4806::/::4/::8/::c.
+#: Google smears leap seconds; do not mix it with servers that do not.
+GOOGLE_PUBLIC_NTP: Final = NtpServerProps(
+    name="google-public-ntp",
+    address="time.google.com",
+    cidrs=("216.239.35.0/28", "2001:4860:4806::/48"),
+)
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class ChronyProps:
-    """Settings of the Chrony component."""
+    """Settings of Chrony. The default synchronises with Google Public NTP, client only."""
 
+    #: Time sources, at least one.
+    servers: Annotated[tuple[NtpServerProps, ...], Field(min_length=1)] = (GOOGLE_PUBLIC_NTP,)
+    #: Offsets above this many seconds are stepped instead of slewed...
+    makestep_threshold_seconds: Annotated[float, Field(gt=0)] = 1.0
+    #: ...during the first this-many clock updates (``-1``: always).
+    makestep_limit: int = 3
+    #: Let the kernel copy the system time to the hardware clock every 11 minutes.
+    rtcsync: bool = True
+    #: Selectable sources required before the clock is adjusted.
+    min_sources: Annotated[int, Field(ge=1)] = 1
+    #: Extra leap-second source (``right/UTC`` needs the image's timezone database to ship it).
+    leap_second_source: LeapSecondSource = LeapSecondSource.NONE
+    #: Readiness: synchronised and the remaining correction at most this many seconds.
+    ready_max_correction_seconds: Annotated[float, Field(gt=0)] = 0.1
     #: Image tag overriding the pinned one in :mod:`vaultaio_constructs.versions`.
     image_tag: ImageTag | None = None
     #: Container resources (``None``: the profile's default).
     resources: Resources | None = Field(default=None)
 
+    def __post_init__(self) -> None:
+        if self.makestep_limit == 0 or self.makestep_limit < -1:
+            raise ValueError(f"'makestep_limit' must be >= 1 or -1 (always), got {self.makestep_limit}")
+        names = [s.name for s in self.servers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"'servers' names must be unique, got {', '.join(duplicates)} more than once")
+
 
 class Chrony(Component):
-    """Chrony (time-sync)."""
+    """Chrony (time-sync): chronyd on every node with ``SYS_TIME`` only, egress to its servers only."""
 
     area = Area.NTP
 
@@ -36,6 +162,88 @@ class Chrony(Component):
         super().__init__(
             scope, id, name="chrony", role="time-sync", version=versions.version("chrony", props.image_tag)
         )
-        self.ntp = self.endpoint(port_name="ntp", port=123, protocol=Protocol.UDP, scheme=Scheme.NTP)
+        self.image = versions.image("chrony", props.image_tag)
+        self.resources = props.resources or default_resources(self.stack.profile, "chrony")
+        self.config = ChronyConfig(
+            sources=tuple(
+                NtpSource(
+                    host=s.address,
+                    kind=s.kind,
+                    iburst=s.iburst,
+                    nts=s.nts,
+                    prefer=s.prefer,
+                    max_sources=s.max_sources,
+                )
+                for s in props.servers
+            ),
+            makestep_threshold_seconds=props.makestep_threshold_seconds,
+            makestep_limit=props.makestep_limit,
+            rtcsync=props.rtcsync,
+            min_sources=props.min_sources,
+            leap_second_source=props.leap_second_source,
+        )
+        #: The NTP (and NTS key-establishment) destinations, as wired.
+        self.servers: tuple[ExternalEndpoint, ...] = tuple(self._connect_servers(props.servers))
+
         service_account(self)
-        service(self, [self.ntp])
+        service(self, [], headless=True)
+        config_text = render_chrony_conf(self.config)
+        self.config_map = config_map(self, CONFIG_MAP_NAME, {CHRONY_CONFIG_FILE: config_text})
+        chrony = container(
+            name=CONTAINER_NAME,
+            image=self.image,
+            resources=self.resources,
+            command=CHRONY_COMMAND,
+            args=CHRONY_ARGS,
+            volume_mounts=[
+                mount("config", CHRONY_CONFIG_DIR, read_only=True),
+                mount("run", CHRONY_RUN_MOUNT),
+                mount("state", CHRONY_STATE_DIR),
+            ],
+            readiness=exec_probe(readiness_command(props.ready_max_correction_seconds), period_seconds=30),
+            exceptions=SecurityExceptions(add_capabilities=CHRONY_CAPABILITIES, run_as_root=True),
+        )
+        template = pod_template(
+            self,
+            containers=[chrony],
+            security_context=pod_security_context(user=None, run_as_root=True),
+            volumes=[
+                config_map_volume("config", CONFIG_MAP_NAME),
+                empty_dir("run", size_mib=8, memory=True),
+                empty_dir("state", size_mib=8),
+            ],
+            # Every node's clock, control-plane nodes included.
+            tolerations=[k8s.Toleration(operator="Exists", effect="NoSchedule")],
+            annotations={"vault-aio.io/config-checksum": hashlib.sha256(config_text.encode()).hexdigest()},
+        )
+        self.daemon_set = daemon_set(self, template=template)
+
+    def _connect_servers(self, servers: tuple[NtpServerProps, ...]) -> list[ExternalEndpoint]:
+        wired: list[ExternalEndpoint] = []
+        for server in servers:
+            wired.append(
+                self.connect_external(
+                    ExternalEndpoint(
+                        name=server.name,
+                        cidrs=server.cidrs,
+                        port=CHRONY_NTP_PORT,
+                        protocol=Protocol.UDP,
+                        address=server.address,
+                    ),
+                    reason=f"NTP to {server.address}",
+                )
+            )
+            if server.nts:
+                wired.append(
+                    self.connect_external(
+                        ExternalEndpoint(
+                            name=f"{server.name}-nts-ke"[:63].rstrip("-"),
+                            cidrs=server.cidrs,
+                            port=CHRONY_NTS_KE_PORT,
+                            protocol=Protocol.TCP,
+                            address=server.address,
+                        ),
+                        reason=f"NTS key establishment with {server.address}",
+                    )
+                )
+        return wired
