@@ -1,0 +1,1 @@
+"""Loki: the log store (config renderer in :mod:`.config`, construct in :mod:`.construct`)."""
