@@ -1,21 +1,65 @@
-"""Placeholder Prometheus construct (foundation): ServiceAccount and Service with the right name and ports.
+"""Prometheus: one server on a PVC that scrapes the stack, receives Alloy's remote write and evaluates the
+alert rules of :mod:`vaultaio_constructs.alerts`.
 
-The component issue replaces this with the full construct; the public names stay.
+Targets come from the wiring (:meth:`Prometheus.add_scrape_target`), so every scrape has its NetworkPolicy
+edge; Vault pods are discovered by DNS (no Kubernetes API access, no RBAC). Configuration and rules are
+ConfigMaps rendered in :meth:`Prometheus.finalize`; their checksum is a pod annotation, so a change rolls
+the pod. Data lives on the ``data`` PVC and outlives the pod and the StatefulSet.
 """
 
 from __future__ import annotations
 
+import hashlib
+from typing import Annotated, Final
+
+from cdk8s_plus_27 import k8s
 from constructs import Construct
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs import versions
 from vaultaio_constructs.alertmanager.construct import Alertmanager
-from vaultaio_constructs.common import PROPS_CONFIG, ImageTag, Resources
+from vaultaio_constructs.alerts import AlertSettings, prometheus_rule_groups, render_loki_rules, render_rules
+from vaultaio_constructs.common import PROPS_CONFIG, ImageTag, Resources, SecretKeyRef
 from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.profiles import default_resources, default_storage_gib
+from vaultaio_constructs.prometheus.config import (
+    REMOTE_WRITE_PATH,
+    PrometheusConfig,
+    ScrapeJob,
+    ScrapeTls,
+    prometheus_args,
+    render_prometheus_config,
+)
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.wiring import Endpoint
-from vaultaio_constructs.workload import service, service_account
+from vaultaio_constructs.workload import (
+    config_map,
+    config_map_volume,
+    container,
+    http_probe,
+    mount,
+    pod_security_context,
+    pod_template,
+    service,
+    service_account,
+    stateful_set,
+    storage_claim,
+)
+
+PROMETHEUS_PORT: Final = 9090
+#: The image's ``nobody`` user.
+PROMETHEUS_UID: Final = 65534
+CONFIG_DIR: Final = "/etc/prometheus"
+CONFIG_FILE: Final = "prometheus.yml"
+RULES_DIR: Final = "/etc/prometheus/rules"
+RULES_FILE: Final = "vault-aio.yaml"
+SECRETS_DIR: Final = "/etc/prometheus/secrets"
+DATA_DIR: Final = "/prometheus"
+CONFIG_MAP_NAME: Final = "prometheus-config"
+RULES_CONFIG_MAP_NAME: Final = "prometheus-rules"
+#: File name of the Loki ruler's rule file produced from the same alert settings.
+LOKI_RULES_FILE: Final = "vault-audit.yaml"
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
@@ -26,10 +70,29 @@ class PrometheusProps:
     image_tag: ImageTag | None = None
     #: Container resources (``None``: the profile's default).
     resources: Resources | None = Field(default=None)
+    #: Size of the ``data`` PVC in GiB (``None``: the profile's default).
+    storage_gib: Annotated[int, Field(ge=1)] | None = None
+    #: Days of samples kept.
+    retention_days: Annotated[int, Field(ge=1)] = 15
+    #: TSDB size in GiB at which the oldest blocks are deleted even before ``retention_days`` (``None``:
+    #: 80% of the PVC, leaving room for the WAL and compaction). Must be below ``storage_gib``.
+    retention_size_gib: Annotated[int, Field(ge=1)] | None = None
+    #: Default scrape interval in seconds.
+    scrape_interval_seconds: Annotated[int, Field(ge=5, le=300)] = 30
+    #: Rule evaluation interval in seconds.
+    evaluation_interval_seconds: Annotated[int, Field(ge=5, le=300)] = 30
+    #: Labels added to every series and alert leaving this Prometheus (e.g. ``{"cluster": "prod"}``).
+    external_labels: dict[str, str] = Field(default_factory=dict)
+    #: Alert thresholds and the RUNBOOK base URL of every alert's ``runbook_url``.
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+
+
+def _secret_volume_name(secret: str) -> str:
+    return f"secret-{secret}"[:63].rstrip("-")
 
 
 class Prometheus(Component):
-    """Prometheus (metrics)."""
+    """Prometheus (metrics): StatefulSet on a PVC, remote-write receiver, alert rules, DNS discovery."""
 
     area = Area.MONITORING
 
@@ -42,11 +105,29 @@ class Prometheus(Component):
             role="metrics",
             version=versions.version("prometheus", props.image_tag),
         )
-        self.web = self.endpoint(port_name="web", port=9090)
+        self.image = versions.image("prometheus", props.image_tag)
+        self.resources = props.resources or default_resources(self.stack.profile, "prometheus")
+        self.storage_gib = props.storage_gib or default_storage_gib(self.stack.profile, "prometheus")
+        self.retention_days = props.retention_days
+        self.retention_size_gib = props.retention_size_gib or max(1, self.storage_gib * 4 // 5)
+        if self.retention_size_gib >= self.storage_gib:
+            raise ValueError(
+                f"'retention_size_gib' ({self.retention_size_gib}) must be < 'storage_gib' "
+                f"({self.storage_gib}): the volume also holds the WAL and blocks being compacted"
+            )
+        self.scrape_interval_seconds = props.scrape_interval_seconds
+        self.evaluation_interval_seconds = props.evaluation_interval_seconds
+        self.external_labels = dict(props.external_labels)
+        self.alerts = props.alerts
         self.targets: list[ScrapeTarget] = []
+        self._alertmanagers: list[str] = []
+
+        #: HTTP API and UI, ``/metrics``, and the remote-write receiver.
+        self.web = self.endpoint(port_name="web", port=PROMETHEUS_PORT)
         service_account(self)
         service(self, [self.web])
 
+    # -- public API --------------------------------------------------------------------------------------
     @property
     def query_endpoint(self) -> Endpoint:
         """Where Grafana and people query Prometheus."""
@@ -55,7 +136,7 @@ class Prometheus(Component):
     @property
     def remote_write_endpoint(self) -> Endpoint:
         """Where agents push samples (remote-write receiver)."""
-        return self.web.with_path("/api/v1/write")
+        return self.web.with_path(REMOTE_WRITE_PATH)
 
     @property
     def metrics_target(self) -> ScrapeTarget:
@@ -64,10 +145,151 @@ class Prometheus(Component):
     def add_scrape_target(self, target: ScrapeTarget) -> None:
         """Scrape ``target``; refuses a second target with the same job name."""
         if any(t.job == target.job for t in self.targets):
-            raise ValueError(f"prometheus already scrapes a job named {target.job!r}")
+            raise ValueError(
+                f"prometheus already scrapes a job named {target.job!r}: choose another job name"
+            )
+        if not target.https and target.ca is not None:
+            raise ValueError(f"scrape target {target.job!r} has a CA but is scraped over http")
         self.connect(target.endpoint, reason=f"scrape {target.job} metrics")
         self.targets.append(target)
 
     def use_alertmanager(self, alertmanager: Alertmanager) -> None:
         """Send alerts to ``alertmanager``."""
-        self.connect(alertmanager.web, reason="send alerts")
+        endpoint = self.connect(alertmanager.web, reason="send alerts")
+        if endpoint.address not in self._alertmanagers:
+            self._alertmanagers.append(endpoint.address)
+
+    @property
+    def loki_rule_file(self) -> tuple[str, str]:
+        """``(file name, content)`` of the Loki ruler rules built from the same alert settings.
+
+        For ``Loki.add_rules(*prometheus.loki_rule_file)``: failed logins exist only in Vault's audit log.
+        """
+        return LOKI_RULES_FILE, render_loki_rules(self.alerts, self.namespace)
+
+    # -- rendering ---------------------------------------------------------------------------------------
+    def _secret_path(self, ref: SecretKeyRef) -> str:
+        return f"{SECRETS_DIR}/{ref.name}/{ref.key}"
+
+    def _job(self, target: ScrapeTarget) -> ScrapeJob:
+        endpoint = target.endpoint
+        tls = None
+        if target.https:
+            tls = ScrapeTls(
+                ca_file=self._secret_path(target.ca) if target.ca else "",
+                server_name=target.server_name or "",
+            )
+        if endpoint.per_pod:
+            return ScrapeJob(
+                job=target.job,
+                dns_names=(endpoint.fqdn,),
+                dns_port=endpoint.port,
+                metrics_path=target.metrics_path,
+                params=target.params,
+                tls=tls,
+                scrape_interval_seconds=target.scrape_interval_seconds,
+            )
+        return ScrapeJob(
+            job=target.job,
+            static_targets=(endpoint.address,),
+            metrics_path=target.metrics_path,
+            params=target.params,
+            tls=tls,
+            scrape_interval_seconds=target.scrape_interval_seconds,
+        )
+
+    @property
+    def config(self) -> PrometheusConfig:
+        """The configuration Prometheus runs with (final once the stack is finished)."""
+        return PrometheusConfig(
+            jobs=tuple(self._job(target) for target in self.targets),
+            alertmanagers=tuple(self._alertmanagers),
+            rule_files=(f"{RULES_DIR}/*.yaml",),
+            scrape_interval_seconds=self.scrape_interval_seconds,
+            scrape_timeout_seconds=min(10, self.scrape_interval_seconds),
+            evaluation_interval_seconds=self.evaluation_interval_seconds,
+            external_labels=self.external_labels,
+        )
+
+    @property
+    def rules(self) -> str:
+        """The alert rule file (``vault-aio.yaml``)."""
+        return render_rules(prometheus_rule_groups(self.alerts.thresholds), self.alerts.runbook_base_url)
+
+    def _secret_keys(self) -> dict[str, tuple[str, ...]]:
+        """Secret name -> keys mounted (the CA bundles of TLS targets)."""
+        keys: dict[str, set[str]] = {}
+        for target in self.targets:
+            if target.ca is not None:
+                keys.setdefault(target.ca.name, set()).add(target.ca.key)
+        return {secret: tuple(sorted(keys[secret])) for secret in sorted(keys)}
+
+    def finalize(self) -> None:
+        """Render config and rules (after every target is added) and create the StatefulSet."""
+        config_text = render_prometheus_config(self.config)
+        rules_text = self.rules
+        self.config_map = config_map(self, CONFIG_MAP_NAME, {CONFIG_FILE: config_text})
+        self.rules_config_map = config_map(self, RULES_CONFIG_MAP_NAME, {RULES_FILE: rules_text})
+        checksum = hashlib.sha256(f"{config_text}\n{rules_text}".encode()).hexdigest()
+        secrets = self._secret_keys()
+        prometheus = container(
+            name="prometheus",
+            image=self.image,
+            resources=self.resources,
+            ports=[self.web],
+            args=prometheus_args(
+                config_file=f"{CONFIG_DIR}/{CONFIG_FILE}",
+                storage_path=DATA_DIR,
+                retention_days=self.retention_days,
+                retention_size_gib=self.retention_size_gib,
+                port=PROMETHEUS_PORT,
+            ),
+            volume_mounts=[
+                mount("config", CONFIG_DIR, read_only=True),
+                mount("rules", RULES_DIR, read_only=True),
+                mount("data", DATA_DIR),
+                *(
+                    mount(_secret_volume_name(secret), f"{SECRETS_DIR}/{secret}", read_only=True)
+                    for secret in secrets
+                ),
+            ],
+            readiness=http_probe("/-/ready", self.web.port_name, period_seconds=10, failure_threshold=6),
+            # WAL replay after a restart can take minutes on a full volume: only restart a hung server.
+            liveness=http_probe("/-/healthy", self.web.port_name, period_seconds=30, failure_threshold=10),
+        )
+        template = pod_template(
+            self,
+            containers=[prometheus],
+            security_context=pod_security_context(
+                user=PROMETHEUS_UID, group=PROMETHEUS_UID, fs_group=PROMETHEUS_UID
+            ),
+            volumes=[
+                config_map_volume("config", CONFIG_MAP_NAME),
+                config_map_volume("rules", RULES_CONFIG_MAP_NAME),
+                *(
+                    secret_volume(_secret_volume_name(secret), secret, keys)
+                    for secret, keys in secrets.items()
+                ),
+            ],
+            # Prometheus writes out its head block on SIGTERM; give it time on a busy volume.
+            termination_grace_period_seconds=120,
+            annotations={"vault-aio.io/config-checksum": checksum},
+        )
+        self.stateful_set = stateful_set(
+            self,
+            template=template,
+            claims=[storage_claim(self, "data", self.storage_gib)],
+            service_name=self.name,
+        )
+
+
+def secret_volume(name: str, secret: str, keys: tuple[str, ...]) -> k8s.Volume:
+    """A volume with ``keys`` of ``secret`` as files (readable by the pod's group only)."""
+    return k8s.Volume(
+        name=name,
+        secret=k8s.SecretVolumeSource(
+            secret_name=secret,
+            items=[k8s.KeyToPath(key=key, path=key) for key in keys],
+            default_mode=0o440,
+        ),
+    )
