@@ -1,0 +1,2 @@
+"""Alertmanager: notification routing (``alertmanager.yml`` renderer and receivers in :mod:`.config`,
+construct in :mod:`.construct`)."""
