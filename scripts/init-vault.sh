@@ -29,6 +29,7 @@ PKI_ROLE=vault-aio
 PKI_ALLOWED_DOMAINS=vault-aio.svc
 PKI_ROLE_MAX_TTL=72h
 ENABLE_KUBERNETES_AUTH=0
+TLS_ONLY=0
 WAIT_INTERVAL=${VAULTAIO_WAIT_INTERVAL:-5}
 WAIT_TIMEOUT=${VAULTAIO_WAIT_TIMEOUT:-300}
 
@@ -65,6 +66,8 @@ Options:
       --tls-self-signed         create the TLS Secret with a self-signed CA when it is missing (default)
       --no-tls-self-signed      never create it: wait for it (cert-manager or your own tooling)
       --tls-days N              validity of the self-signed CA and certificate in days (default: 365)
+      --tls-only                step 1 only: create the TLS Secret when it is missing, then stop
+                                (certificate renewal, see docs/RUNBOOK.md)
       --grafana-admin-user NAME Grafana admin user name for Secret grafana-admin (default: admin)
       --grafana-credentials-file PATH
                                 where the generated Grafana admin credentials are written, mode 0600
@@ -121,9 +124,10 @@ while [ $# -gt 0 ]; do
       usage
       exit 0
       ;;
-    --tls-self-signed | --no-tls-self-signed | --enable-kubernetes-auth)
+    --tls-self-signed | --no-tls-self-signed | --enable-kubernetes-auth | --tls-only)
       [ "$has_value" = 0 ] || usage_error "option $opt takes no value"
       case "$opt" in
+        --tls-only) TLS_ONLY=1 ;;
         --tls-self-signed) TLS_SELF_SIGNED=1 ;;
         --no-tls-self-signed) TLS_SELF_SIGNED=0 ;;
         --enable-kubernetes-auth) ENABLE_KUBERNETES_AUTH=1 ;;
@@ -215,8 +219,15 @@ kc() {
   fi
 }
 
-# first_line FILE: the first non-empty line of FILE (for error messages).
-first_line() { grep -v '^[[:space:]]*$' "$1" 2>/dev/null | head -n 1 || true; }
+# summary FILE: the error in FILE on one line: Vault's multi-line API errors joined; kubectl's klog lines and
+# "command terminated with exit code N" dropped (the last line is kept when nothing else is left).
+summary() {
+  local text
+  text=$(grep -v -E -e '^[[:space:]]*$' -e '^command terminated with exit code' -e '^[EWI][0-9]{4} ' "$1" 2>/dev/null |
+    tr '\n' ' ' | tr -s ' ') || true
+  [ -n "$text" ] || text=$(sed -n '$p' "$1" 2>/dev/null) || true
+  printf '%s' "${text% }" | cut -c 1-400
+}
 
 # vault_in POD ARGS...: the vault CLI in POD, without a token and without stdin.
 vault_in() {
@@ -258,7 +269,7 @@ exists() {
   if grep -q '(NotFound)' "$WORK/get.err"; then
     return 1
   fi
-  die "kubectl get $1 $2 failed: $(first_line "$WORK/get.err")"
+  die "kubectl get $1 $2 failed: $(summary "$WORK/get.err")"
 }
 
 preflight() {
@@ -275,9 +286,9 @@ preflight() {
     die "statefulset vault not found in namespace $NAMESPACE: wrong --namespace, or the manifests are not applied"
   fi
   if grep -q '(Forbidden)' "$WORK/preflight.err"; then
-    die "kubectl is not allowed to read the statefulset in namespace $NAMESPACE: $(first_line "$WORK/preflight.err")"
+    die "kubectl is not allowed to read the statefulset in namespace $NAMESPACE: $(summary "$WORK/preflight.err")"
   fi
-  die "cannot reach the Kubernetes API with kubectl (context: $(kubectl config current-context 2>/dev/null || echo none)): $(first_line "$WORK/preflight.err")"
+  die "cannot reach the Kubernetes API with kubectl (context: $(kubectl config current-context 2>/dev/null || echo none)): $(summary "$WORK/preflight.err")"
 }
 
 # ---- step 1: TLS ----------------------------------------------------------------------------------------
@@ -322,12 +333,12 @@ EOF
       openssl x509 -req -in "$dir/tls.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
         -set_serial "0x$(openssl rand -hex 16)" -days "$TLS_DAYS" -sha256 \
         -extfile "$dir/openssl.cnf" -extensions v3_server -out "$dir/server.crt"
-  } >"$WORK/openssl.log" 2>&1 || die "openssl failed: $(first_line "$WORK/openssl.log")"
+  } >"$WORK/openssl.log" 2>&1 || die "openssl failed: $(summary "$WORK/openssl.log")"
   # tls.crt is the chain, server certificate first (what Vault's tls_cert_file expects)
   cat "$dir/server.crt" "$dir/ca.crt" >"$dir/tls.crt"
   kc create secret generic "$TLS_SECRET" \
     --from-file=tls.crt="$dir/tls.crt" --from-file=tls.key="$dir/tls.key" --from-file=ca.crt="$dir/ca.crt" \
-    >/dev/null 2>"$WORK/create.err" || die "cannot create Secret $TLS_SECRET: $(first_line "$WORK/create.err")"
+    >/dev/null 2>"$WORK/create.err" || die "cannot create Secret $TLS_SECRET: $(summary "$WORK/create.err")"
   rm -rf "$dir"
   log "tls: created Secret $TLS_SECRET with a self-signed CA and a server certificate for vault.$ns.svc and"
   log "     *.vault-internal.$ns.svc, valid $TLS_DAYS days; the CA key was discarded (renewal: docs/RUNBOOK.md)"
@@ -376,22 +387,28 @@ ensure_grafana_admin() {
   fi
   kc create secret generic grafana-admin \
     --from-file=admin-user="$dir/admin-user" --from-file=admin-password="$dir/admin-password" \
-    >/dev/null 2>"$WORK/create.err" || die "cannot create Secret grafana-admin: $(first_line "$WORK/create.err")"
+    >/dev/null 2>"$WORK/create.err" || die "cannot create Secret grafana-admin: $(summary "$WORK/create.err")"
   rm -rf "$dir"
   log "grafana: created Secret grafana-admin; the credentials are in $GRAFANA_CREDENTIALS_FILE (mode 0600)"
 }
 
 # ---- Vault status --------------------------------------------------------------------------------------
-# status POD: sets STATUS (the JSON of `vault status -format=json`) and STATUS_RC (0 unsealed, 2 sealed,
-# anything else: no answer).
+# status POD: runs `vault status -format=json` in POD and sets STATUS_RC (0 unsealed, 2 sealed, anything
+# else: no answer) and, from the JSON, S_INITIALIZED, S_TYPE (seal type), S_RECOVERY (recovery_seal),
+# S_T (threshold), S_PROGRESS and S_IS_SELF (true on the active node).
 status() {
+  local json
   STATUS_RC=0
-  STATUS=$(vault_in "$1" status -format=json 2>"$WORK/status.err") || STATUS_RC=$?
+  S_INITIALIZED="" S_SEALED="" S_TYPE="" S_RECOVERY="" S_T="" S_PROGRESS="" S_IS_SELF=""
+  json=$(vault_in "$1" status -format=json 2>"$WORK/status.err") || STATUS_RC=$?
   if [ "$STATUS_RC" -eq 0 ] || [ "$STATUS_RC" -eq 2 ]; then
-    printf '%s' "$STATUS" | jq -e 'has("sealed")' >/dev/null 2>&1 || STATUS_RC=1
+    IFS=$'\t' read -r S_INITIALIZED S_SEALED S_TYPE S_RECOVERY S_T S_PROGRESS S_IS_SELF < <(
+      printf '%s' "$json" | jq -r \
+        '[.initialized, .sealed, .type, .recovery_seal, .t, .progress, (.is_self // false)] | @tsv' 2>/dev/null
+    ) || true
+    case "$S_SEALED" in true | false) ;; *) STATUS_RC=1 ;; esac
   fi
 }
-field() { printf '%s' "$STATUS" | jq -r "$1"; }
 
 pod_running() { [ "$(kc get pod "$1" -o 'jsonpath={.status.phase}' 2>/dev/null)" = Running ]; }
 vault_answers() {
@@ -407,7 +424,7 @@ wait_for_pod() {
   wait_for "pod $1 to run" pod_running "$1" ||
     die "pod $1 is not Running after ${WAIT_TIMEOUT}s: kubectl -n $NAMESPACE describe pod $1 (a missing Secret $TLS_SECRET keeps it Pending)"
   wait_for "Vault in $1 to answer" vault_answers "$1" ||
-    die "Vault in $1 does not answer after ${WAIT_TIMEOUT}s: $(first_line "$WORK/status.err") (kubectl -n $NAMESPACE logs $1 -c vault)"
+    die "Vault in $1 does not answer after ${WAIT_TIMEOUT}s: $(summary "$WORK/status.err") (kubectl -n $NAMESPACE logs $1 -c vault)"
 }
 
 PODS=()
@@ -415,7 +432,7 @@ list_pods() {
   local line
   PODS=()
   kc get pods -l "$SELECTOR" -o name >"$WORK/pods" 2>"$WORK/pods.err" ||
-    die "cannot list the Vault pods: $(first_line "$WORK/pods.err")"
+    die "cannot list the Vault pods: $(summary "$WORK/pods.err")"
   while IFS= read -r line; do
     line=${line#pod/}
     [ -n "$line" ] && PODS+=("$line")
@@ -427,24 +444,23 @@ list_pods() {
 init_vault() {
   local pod seal recovery tmp
   status vault-0
-  if [ "$(field .initialized)" = true ]; then
+  seal=$S_TYPE
+  recovery=$S_RECOVERY
+  if [ "$S_INITIALIZED" = true ]; then
     log "init: Vault is already initialised: skipping vault operator init"
     return 0
   fi
   for pod in "${PODS[@]}"; do
     [ "$pod" != vault-0 ] || continue
     status "$pod"
-    if [ "$(field '.initialized // false')" = true ]; then
+    if [ "$S_INITIALIZED" = true ]; then
       log "init: vault-0 is not initialised but $pod is: skipping init (vault-0 joins the cluster once unsealed)"
       return 0
     fi
   done
-  status vault-0
   if [ -e "$INIT_FILE" ]; then
     die "Vault is not initialised but $INIT_FILE exists (keys of an earlier cluster?): move it away or pass another --init-file"
   fi
-  seal=$(field .type)
-  recovery=$(field .recovery_seal)
   mkdir -p "$(dirname "$INIT_FILE")"
   tmp="$INIT_FILE.partial"
   if [ "$recovery" = true ]; then
@@ -456,7 +472,7 @@ init_vault() {
   fi
   if ! vault_in vault-0 operator init "$@" -format=json >"$tmp" 2>"$WORK/init.err"; then
     rm -f "$tmp"
-    die "vault operator init failed: $(grep -v '^command terminated' "$WORK/init.err" | tr '\n' ' ')"
+    die "vault operator init failed: $(summary "$WORK/init.err")"
   fi
   chmod 600 "$tmp"
   if ! jq -e '(.root_token | type == "string" and length > 0)' "$tmp" >/dev/null 2>&1; then
@@ -478,29 +494,33 @@ load_unseal_keys() {
   done < <(jq -r '.unseal_keys_b64[]?' "$INIT_FILE")
 }
 
+# ACTIVE: the pod that reported itself the active node (is_self) while unsealing
+ACTIVE=""
 unseal_pod() {
   local pod=$1 threshold i
   status "$pod"
   if [ "$STATUS_RC" -eq 0 ]; then
     log "unseal: $pod is already unsealed: skipping"
+    [ "$S_IS_SELF" != true ] || ACTIVE=${ACTIVE:-$pod}
     return 0
   fi
-  if [ "$(field .recovery_seal)" = true ]; then
-    log "unseal: $pod uses the $(field .type) seal: waiting for it to unseal itself"
+  if [ "$S_RECOVERY" = true ]; then
+    log "unseal: $pod uses the $S_TYPE seal: waiting for it to unseal itself"
     wait_for "$pod to auto-unseal" vault_unsealed "$pod" ||
       die "$pod is still sealed after ${WAIT_TIMEOUT}s: check that it reaches the seal's KMS/transit (kubectl -n $NAMESPACE logs $pod -c vault)"
     log "unseal: $pod is unsealed"
+    [ "$S_IS_SELF" != true ] || ACTIVE=${ACTIVE:-$pod}
     return 0
   fi
   if [ ${#UNSEAL_KEYS[@]} -eq 0 ]; then
     die "$pod is sealed and there are no unseal keys in --init-file $INIT_FILE: unseal it by hand (docs/RUNBOOK.md, Unseal) or pass the init file"
   fi
-  if [ "$(field .progress)" != 0 ]; then
-    log "unseal: $pod: discarding a partial unseal attempt ($(field .progress) key(s) entered earlier)"
+  if [ "$S_PROGRESS" != 0 ]; then
+    log "unseal: $pod: discarding a partial unseal attempt ($S_PROGRESS key(s) entered earlier)"
     vault_in "$pod" operator unseal -reset >/dev/null 2>"$WORK/unseal.err" ||
-      die "cannot reset the unseal progress of $pod: $(first_line "$WORK/unseal.err")"
+      die "cannot reset the unseal progress of $pod: $(summary "$WORK/unseal.err")"
   fi
-  threshold=$(field .t)
+  threshold=$S_T
   if [ "$threshold" = 0 ] || [ "$threshold" = null ]; then
     threshold=$(jq -r '.unseal_threshold // 0' "$INIT_FILE")
   fi
@@ -513,12 +533,13 @@ unseal_pod() {
     # the key travels on stdin; `vault write ... key=-` reads it there (vault operator unseal needs a tty)
     printf '%s' "${UNSEAL_KEYS[$i]}" |
       kc exec -i "$pod" -c vault -- vault write sys/unseal key=- >/dev/null 2>"$WORK/unseal.err" ||
-      die "$pod refused unseal key $((i + 1)): $(grep -v '^command terminated' "$WORK/unseal.err" | tr '\n' ' ')"
+      die "$pod refused unseal key $((i + 1)): $(summary "$WORK/unseal.err")"
     i=$((i + 1))
   done
   wait_for "$pod to unseal" vault_unsealed "$pod" ||
     die "$pod is still sealed after $threshold keys: are the keys in $INIT_FILE from this cluster?"
   log "unseal: $pod is unsealed"
+  [ "$S_IS_SELF" != true ] || ACTIVE=${ACTIVE:-$pod}
 }
 
 # ---- step 6: configuration -----------------------------------------------------------------------------
@@ -539,27 +560,27 @@ load_token() {
 configure_audit() {
   local pod=$1 devices
   devices=$(vault_auth "$pod" audit list -format=json 2>"$WORK/vault.err") ||
-    die "cannot list audit devices: $(first_line "$WORK/vault.err")"
+    die "cannot list audit devices: $(summary "$WORK/vault.err")"
   if printf '%s' "$devices" | jq -e 'has("stdout/")' >/dev/null; then
     log "audit: device stdout/ exists: skipping"
     return 0
   fi
   vault_auth "$pod" audit enable -path=stdout file file_path=stdout format=json >/dev/null 2>"$WORK/vault.err" ||
-    die "cannot enable the audit device: $(first_line "$WORK/vault.err")"
+    die "cannot enable the audit device: $(summary "$WORK/vault.err")"
   log "audit: enabled file device stdout/ (JSON lines on the vault container's stdout, shipped by Alloy)"
 }
 
 configure_policies() {
   local pod=$1 file name current wanted
   kc exec "$pod" -c vault -- ls /vault/policies </dev/null >"$WORK/policies" 2>"$WORK/ls.err" ||
-    die "cannot list /vault/policies in $pod (is ConfigMap vault-policies mounted?): $(first_line "$WORK/ls.err")"
+    die "cannot list /vault/policies in $pod (is ConfigMap vault-policies mounted?): $(summary "$WORK/ls.err")"
   grep -q '\.hcl$' "$WORK/policies" || die "no *.hcl policy in /vault/policies of $pod"
   while IFS= read -r file; do
     case "$file" in *.hcl) ;; *) continue ;; esac
     name=${file%.hcl}
     printf '%s' "$name" | grep -Eq '^[a-z0-9][a-z0-9_-]*$' || die "unexpected policy file name /vault/policies/$file"
     wanted=$(kc exec "$pod" -c vault -- cat "/vault/policies/$file" </dev/null 2>"$WORK/cat.err") ||
-      die "cannot read /vault/policies/$file: $(first_line "$WORK/cat.err")"
+      die "cannot read /vault/policies/$file: $(summary "$WORK/cat.err")"
     if current=$(vault_auth "$pod" policy read -format=json "$name" 2>/dev/null); then
       current=$(printf '%s' "$current" | jq -r '.policy')
       if [ "$current" = "$wanted" ]; then
@@ -569,7 +590,7 @@ configure_policies() {
       log "policy: $name differs from /vault/policies/$file: updating"
     fi
     vault_auth "$pod" policy write "$name" "/vault/policies/$file" >/dev/null 2>"$WORK/vault.err" ||
-      die "cannot write policy $name: $(first_line "$WORK/vault.err")"
+      die "cannot write policy $name: $(summary "$WORK/vault.err")"
     log "policy: wrote $name from /vault/policies/$file"
   done <"$WORK/policies"
 }
@@ -577,23 +598,23 @@ configure_policies() {
 configure_pki() {
   local pod=$1 mounts base="https://vault.$NAMESPACE.svc:8200/v1/pki"
   mounts=$(vault_auth "$pod" secrets list -format=json 2>"$WORK/vault.err") ||
-    die "cannot list secrets engines: $(first_line "$WORK/vault.err")"
+    die "cannot list secrets engines: $(summary "$WORK/vault.err")"
   if printf '%s' "$mounts" | jq -e 'has("pki/")' >/dev/null; then
     log "pki: mount pki/ exists: skipping the root CA setup"
     return 0
   fi
   vault_auth "$pod" secrets enable pki >/dev/null 2>"$WORK/vault.err" ||
-    die "cannot enable pki/: $(first_line "$WORK/vault.err")"
+    die "cannot enable pki/: $(summary "$WORK/vault.err")"
   vault_auth "$pod" secrets tune -max-lease-ttl="$PKI_TTL" pki >/dev/null 2>"$WORK/vault.err" ||
-    die "cannot tune pki/ (pki/ is mounted: disable it with 'vault secrets disable pki' before re-running): $(first_line "$WORK/vault.err")"
+    die "cannot tune pki/ (pki/ is mounted: disable it with 'vault secrets disable pki' before re-running): $(summary "$WORK/vault.err")"
   vault_auth "$pod" write -format=json pki/root/generate/internal common_name="$PKI_COMMON_NAME" ttl="$PKI_TTL" \
     >"$WORK/pki-root.json" 2>"$WORK/vault.err" ||
-    die "cannot generate the root CA (pki/ is mounted: disable it with 'vault secrets disable pki' before re-running): $(first_line "$WORK/vault.err")"
+    die "cannot generate the root CA (pki/ is mounted: disable it with 'vault secrets disable pki' before re-running): $(summary "$WORK/vault.err")"
   vault_auth "$pod" write pki/config/urls issuing_certificates="$base/ca" crl_distribution_points="$base/crl" \
-    >/dev/null 2>"$WORK/vault.err" || die "cannot write pki/config/urls: $(first_line "$WORK/vault.err")"
+    >/dev/null 2>"$WORK/vault.err" || die "cannot write pki/config/urls: $(summary "$WORK/vault.err")"
   vault_auth "$pod" write "pki/roles/$PKI_ROLE" allowed_domains="$PKI_ALLOWED_DOMAINS" allow_subdomains=true \
     max_ttl="$PKI_ROLE_MAX_TTL" >/dev/null 2>"$WORK/vault.err" ||
-    die "cannot write pki/roles/$PKI_ROLE: $(first_line "$WORK/vault.err")"
+    die "cannot write pki/roles/$PKI_ROLE: $(summary "$WORK/vault.err")"
   log "pki: root CA \"$PKI_COMMON_NAME\" (serial $(jq -r '.data.serial_number // "?"' "$WORK/pki-root.json"), ttl $PKI_TTL),"
   log "     URLs $base/ca and $base/crl, role $PKI_ROLE for $PKI_ALLOWED_DOMAINS and subdomains (max_ttl $PKI_ROLE_MAX_TTL)"
 }
@@ -601,25 +622,29 @@ configure_pki() {
 configure_kubernetes_auth() {
   local pod=$1 methods
   methods=$(vault_auth "$pod" auth list -format=json 2>"$WORK/vault.err") ||
-    die "cannot list auth methods: $(first_line "$WORK/vault.err")"
+    die "cannot list auth methods: $(summary "$WORK/vault.err")"
   if printf '%s' "$methods" | jq -e 'has("kubernetes/")' >/dev/null; then
     log "auth: kubernetes/ is enabled: skipping enable"
   else
     vault_auth "$pod" auth enable kubernetes >/dev/null 2>"$WORK/vault.err" ||
-      die "cannot enable auth/kubernetes: $(first_line "$WORK/vault.err")"
+      die "cannot enable auth/kubernetes: $(summary "$WORK/vault.err")"
     log "auth: enabled kubernetes/"
   fi
   vault_auth "$pod" write auth/kubernetes/config kubernetes_host=https://kubernetes.default.svc:443 \
-    >/dev/null 2>"$WORK/vault.err" || die "cannot write auth/kubernetes/config: $(first_line "$WORK/vault.err")"
+    >/dev/null 2>"$WORK/vault.err" || die "cannot write auth/kubernetes/config: $(summary "$WORK/vault.err")"
   log "auth: wrote auth/kubernetes/config (kubernetes_host=https://kubernetes.default.svc:443)"
 }
 
 # ---- main ----------------------------------------------------------------------------------------------
 main() {
-  local pod active=""
+  local pod active
   log "namespace $NAMESPACE, pods $SELECTOR"
   preflight
   ensure_tls
+  if [ "$TLS_ONLY" = 1 ]; then
+    log "done (--tls-only)."
+    return 0
+  fi
   ensure_grafana_admin
 
   wait_for "the Vault pods to be created" list_pods || die "no pod matches $SELECTOR in namespace $NAMESPACE"
@@ -635,17 +660,10 @@ main() {
     unseal_pod "$pod"
   done
 
-  for pod in "${PODS[@]}"; do
-    status "$pod"
-    if [ "$STATUS_RC" -eq 0 ] && [ "$(field '.is_self // false')" = true ]; then
-      active=$pod
-      break
-    fi
-  done
-  [ -n "$active" ] || active=vault-0
+  active=${ACTIVE:-vault-0}
   load_token
   vault_auth "$active" token lookup >/dev/null 2>"$WORK/vault.err" ||
-    die "Vault refused the token (expired, revoked or not from this cluster?): $(first_line "$WORK/vault.err")"
+    die "Vault refused the token (expired, revoked or not from this cluster?): $(summary "$WORK/vault.err")"
   log "configure: using $active"
   configure_audit "$active"
   configure_policies "$active"

@@ -1,0 +1,794 @@
+"""A fake ``kubectl`` that plays a small Kubernetes namespace with a Vault StatefulSet, for the script tests.
+
+It answers the kubectl verbs the operator scripts use (``get``, ``create secret generic``, ``exec``,
+``config current-context``) and, inside ``exec``, the commands they run in the Vault container: the ``vault``
+CLI (with the JSON shapes of Vault 2.0.4, from ``fixtures/``), the token wrapper
+``sh -c 'VAULT_TOKEN="$(cat)" exec vault "$@"'``, ``ls``, ``cat``, ``rm -f`` and a ``sha256sum`` probe.
+Anything else fails with exit code 127, so a script that drifts from what the fake knows fails loudly instead
+of passing by accident.
+
+The state is a JSON document (``FAKE_KUBECTL_STATE``) that the tests build with :func:`new_state` and read
+back after the run. Every invocation is appended to the JSON-lines file ``FAKE_KUBECTL_LOG`` as
+``{"argv": [...], "stdin": "..." | null}`` (stdin is recorded only when ``-i`` forwards it, as with the real
+kubectl), so tests can assert what was called and that secrets travel on stdin only.
+
+Run it as a program (``python fake_kubectl.py ARGS``); tests import :func:`new_state` and the constants.
+"""
+
+from __future__ import annotations
+
+# Start-up time matters (the scripts call kubectl dozens of times per test): only cheap modules are imported
+# at run time. The state and the log are marshal files, fixtures are loaded into the state by the tests, and
+# JSON output is written by a small encoder (json, base64 and pathlib import re, enum and more).
+import binascii
+import marshal
+import os
+import sys
+
+TYPE_CHECKING = False  # typing itself takes ~8 ms to import
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    State = dict[str, Any]
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+FIXTURE_FILES = (
+    "status_uninitialized.json",
+    "status_uninitialized_transit.json",
+    "status_sealed.json",
+    "status_unsealed_active.json",
+    "status_unsealed_standby.json",
+    "operator_init_shamir.json",
+    "operator_init_recovery.json",
+    "audit_list_stdout.json",
+    "secrets_list.json",
+    "secrets_list_pki_entry.json",
+    "auth_list.json",
+    "auth_list_kubernetes_entry.json",
+    "pki_root_generate.json",
+    "token_lookup.json",
+)
+
+#: The label selector of the Vault pods (the contract with the Vault construct).
+VAULT_SELECTOR = "app.kubernetes.io/name=vault,app.kubernetes.io/instance=vault-aio"
+#: The only in-pod shell snippet that may carry a token: it reads the token from stdin.
+TOKEN_WRAPPER = 'VAULT_TOKEN="$(cat)" exec vault "$@"'
+#: Prefix of every error a Vault API call returns through the CLI.
+API_ERROR = (
+    "Error making API request.\n\nURL: {method} https://127.0.0.1:8200/v1/{path}\n"
+    + "Code: {code}. Errors:\n\n* {msg}"
+)
+
+
+class Result:
+    """What one invocation prints and returns."""
+
+    def __init__(self, rc: int = 0, out: bytes | str = b"", err: str = "") -> None:
+        self.rc = rc
+        self.out = out.encode() if isinstance(out, str) else out
+        self.err = err
+
+
+def fixture(name: str) -> Any:
+    """Parse ``fixtures/<name>`` (JSON); used by the tests, which load every fixture into the state."""
+    import json
+
+    with open(os.path.join(FIXTURES, name)) as f:
+        return json.load(f)
+
+
+def _read(path: str) -> str:
+    with open(path) as f:
+        return f.read()
+
+
+def load_state(path: str | os.PathLike[str]) -> State:
+    with open(path, "rb") as f:
+        data: State = marshal.load(f)
+    return data
+
+
+def save_state(path: str | os.PathLike[str], state: State) -> None:
+    with open(path, "wb") as f:
+        marshal.dump(state, f)
+
+
+def read_log(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The logged invocations: ``{"argv": [...], "stdin": str | None}`` each."""
+    calls = []
+    with open(path, "rb") as f:
+        while True:
+            try:
+                calls.append(marshal.load(f))
+            except EOFError:
+                return calls
+
+
+def _fx(state: State, name: str) -> Any:
+    """A deep copy of a fixture from the state."""
+    data: Any = marshal.loads(marshal.dumps(state["fixtures"][name]))
+    return data
+
+
+def to_json(data: Any, indent: str = "") -> str:
+    """JSON as Vault's CLI prints it (two-space indentation); :func:`out_json` adds the final newline."""
+    from _json import encode_basestring
+
+    if data is None:
+        return "null"
+    if data is True:
+        return "true"
+    if data is False:
+        return "false"
+    if isinstance(data, int | float):
+        return repr(data)
+    if isinstance(data, str):
+        return str(encode_basestring(data))
+    inner = indent + "  "
+    if isinstance(data, list):
+        if not data:
+            return "[]"
+        return "[\n" + ",\n".join(inner + to_json(v, inner) for v in data) + "\n" + indent + "]"
+    if not data:
+        return "{}"
+    items = (inner + str(encode_basestring(k)) + ": " + to_json(v, inner) for k, v in data.items())
+    return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+
+
+def out_json(data: Any) -> str:
+    return to_json(data) + "\n"
+
+
+def new_state(
+    *,
+    namespace: str = "vault-aio",
+    pods: int = 1,
+    seal: str = "shamir",
+    initialized: bool = False,
+    sealed: bool = True,
+    secrets: dict[str, dict[str, str]] | None = None,
+) -> State:
+    """A namespace with the Vault StatefulSet and ``pods`` Running pods.
+
+    ``initialized=True`` means a cluster initialised earlier with the fixture's keys and root token (all pods
+    are members); ``sealed`` then says whether the pods are sealed. Tests tweak the returned dict further.
+    """
+    init_fixture = "operator_init_shamir.json" if seal == "shamir" else "operator_init_recovery.json"
+    init_output = fixture(init_fixture)
+    names = [f"vault-{i}" for i in range(pods)]
+    policies = sorted(os.listdir(os.path.join(FIXTURES, "policies")))
+    with open(os.path.join(FIXTURES, "raft.snap"), "rb") as f:
+        snapshot = f.read()
+    return {
+        "fixtures": {name: fixture(name) for name in FIXTURE_FILES},
+        "snapshot_bytes": snapshot,
+        "reachable": True,
+        "forbidden": False,
+        "namespaces": ["default", "kube-system", namespace],
+        "namespace": namespace,
+        "statefulset": True,
+        "secrets": dict(secrets or {}),
+        "pods": {
+            name: {
+                "phases": ["Running"],
+                "sealed": sealed if initialized else True,
+                "member": initialized,
+                "progress": [],
+                "api_down": 0,
+            }
+            for name in names
+        },
+        "pod_files": {name: {} for name in names},
+        "policy_files": {p: _read(os.path.join(FIXTURES, "policies", p)) for p in policies},
+        "has_sha256sum": True,
+        "corrupt_copy": False,
+        "vault": {
+            "seal": seal,
+            "initialized": initialized,
+            "init_fixture": init_fixture,
+            "init_output": init_output if initialized else None,
+            "active": names[0] if initialized and not sealed else None,
+            "tokens": {init_output["root_token"]: "root"} if initialized else {},
+            "audit": {},
+            "policies": {"default": 'path "auth/token/lookup-self" {\n  capabilities = ["read"]\n}\n'},
+            "mounts": [],
+            "auths": [],
+            "writes": {},
+            "tunes": {},
+            "snapshot_error": None,
+        },
+    }
+
+
+# --------------------------------------------------------------------------------------------------------
+# kubectl argument parsing
+
+_VALUE_FLAGS = {
+    "-n": "namespace",
+    "--namespace": "namespace",
+    "--context": "context",
+    "-c": "container",
+    "--container": "container",
+    "-o": "output",
+    "--output": "output",
+    "-l": "selector",
+    "--selector": "selector",
+    "--from-file": "from_file",
+    "--from-literal": "from_literal",
+    "--request-timeout": "request_timeout",
+    "--type": "type",
+}
+_BOOL_FLAGS = {
+    "-i": "stdin",
+    "--stdin": "stdin",
+    "-t": "tty",
+    "--tty": "tty",
+    "-q": "quiet",
+    "--quiet": "quiet",
+}
+_MULTI = {"from_file", "from_literal"}
+
+
+class Usage(Exception):
+    """A kubectl usage error (exit 1)."""
+
+
+def parse_kubectl(argv: list[str]) -> tuple[list[str], dict[str, Any], list[str]]:
+    """Split argv into positional words, flags and the remote command after ``--``."""
+    words: list[str] = []
+    flags: dict[str, Any] = {"from_file": [], "from_literal": []}
+    remote: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            remote = argv[i + 1 :]
+            break
+        if arg.startswith("-"):
+            name, eq, value = arg.partition("=")
+            if name in _BOOL_FLAGS and not eq:
+                flags[_BOOL_FLAGS[name]] = True
+            elif name in _VALUE_FLAGS:
+                if not eq:
+                    if i + 1 >= len(argv):
+                        raise Usage(f"error: flag needs an argument: {name}")
+                    i += 1
+                    value = argv[i]
+                key = _VALUE_FLAGS[name]
+                if key in _MULTI:
+                    flags[key].append(value)
+                else:
+                    flags[key] = value
+            else:
+                raise Usage(f"error: unknown flag: {name}")
+        else:
+            words.append(arg)
+        i += 1
+    return words, flags, remote
+
+
+def unreachable() -> Result:
+    return Result(
+        1,
+        err=(
+            'E0914 08:00:00.000000   4242 memcache.go:265] "Unhandled Error" err="couldn\'t get current'
+            " server"
+            ' API group list: Get \\"https://127.0.0.1:6443/api?timeout=32s\\": dial tcp 127.0.0.1:6443:'
+            ' connect: connection refused"\n'
+            "The connection to the server 127.0.0.1:6443 was refused"
+            " - did you specify the right host or port?"
+        ),
+    )
+
+
+def not_found(kind: str, name: str) -> Result:
+    return Result(1, err=f'Error from server (NotFound): {kind} "{name}" not found')
+
+
+def kubectl(state: State, argv: list[str], stdin: bytes | None) -> Result:
+    """Run one kubectl invocation against ``state``."""
+    try:
+        words, flags, remote = parse_kubectl(argv)
+    except Usage as exc:
+        return Result(1, err=str(exc))
+    if words[:2] == ["config", "current-context"]:
+        return Result(0, "fake-context\n")
+    if not state["reachable"]:
+        return unreachable()
+    ns = flags.get("namespace", "default")
+    if not words:
+        return Result(1, err="error: You must specify the type of resource to get.")
+    verb = words[0]
+    if verb == "get":
+        return kubectl_get(state, words[1:], flags, ns)
+    if verb == "create":
+        return kubectl_create(state, words[1:], flags, ns)
+    if verb == "exec":
+        return kubectl_exec(state, words[1:], flags, ns, remote, stdin)
+    return Result(127, err=f"fake kubectl: unsupported verb {verb!r}")
+
+
+def kubectl_get(state: State, words: list[str], flags: dict[str, Any], ns: str) -> Result:
+    if not words:
+        return Result(1, err="error: You must specify the type of resource to get.")
+    kind = words[0]
+    name = words[1] if len(words) > 1 else None
+    output = flags.get("output", "")
+    in_ns = ns == state["namespace"]
+    if kind in ("namespace", "namespaces", "ns") and name:
+        if name not in state["namespaces"]:
+            return not_found("namespaces", name)
+        return Result(0, f"namespace/{name}\n" if output == "name" else f"{name}   Active   42d\n")
+    if kind in ("statefulset", "statefulsets", "sts", "statefulset.apps") and name:
+        if state["forbidden"]:
+            return Result(
+                1,
+                err=(
+                    'Error from server (Forbidden): statefulsets.apps "vault" is forbidden: User "alice"'
+                    " cannot"
+                    f' get resource "statefulsets" in API group "apps" in the namespace "{ns}"'
+                ),
+            )
+        if not (in_ns and state["statefulset"] and name == "vault"):
+            return not_found("statefulsets.apps", name)
+        return Result(0, "statefulset.apps/vault\n" if output == "name" else "vault   1/1   42d\n")
+    if kind in ("secret", "secrets") and name:
+        if not (in_ns and name in state["secrets"]):
+            return not_found("secrets", name)
+        return Result(0, f"secret/{name}\n" if output == "name" else f"{name}   Opaque   3   1d\n")
+    if kind in ("pod", "pods", "po"):
+        if name:
+            pod = state["pods"].get(name) if in_ns else None
+            if pod is None or pod["phases"][0] == "Absent":
+                if pod is not None and len(pod["phases"]) > 1:
+                    pod["phases"].pop(0)
+                return not_found("pods", name)
+            phase = pod["phases"][0]
+            if len(pod["phases"]) > 1:
+                pod["phases"].pop(0)
+            if output == "jsonpath={.status.phase}":
+                return Result(0, phase)
+            if output == "name":
+                return Result(0, f"pod/{name}\n")
+            return Result(127, err=f"fake kubectl: unsupported output {output!r} for a pod")
+        selector = set(flags.get("selector", "").split(","))
+        if not in_ns or selector != set(VAULT_SELECTOR.split(",")):
+            return Result(0, err="No resources found in " + ns + " namespace.")
+        if output != "name":
+            return Result(127, err=f"fake kubectl: unsupported output {output!r} for a pod list")
+        names = []
+        for n, p in state["pods"].items():
+            if p["phases"][0] == "Absent":
+                if len(p["phases"]) > 1:
+                    p["phases"].pop(0)
+                continue
+            names.append(n)
+        return Result(0, "".join(f"pod/{n}\n" for n in names))
+    return Result(127, err=f"fake kubectl: unsupported get {words!r}")
+
+
+def kubectl_create(state: State, words: list[str], flags: dict[str, Any], ns: str) -> Result:
+    if words[:2] != ["secret", "generic"] or len(words) != 3:
+        return Result(127, err=f"fake kubectl: unsupported create {words!r}")
+    name = words[2]
+    if ns != state["namespace"]:
+        return not_found("namespaces", ns)
+    if name in state["secrets"]:
+        return Result(1, err=f'error: failed to create secret secrets "{name}" already exists')
+    data: dict[str, str] = {}
+    for spec in flags["from_file"]:
+        key, _, path = spec.partition("=")
+        try:
+            with open(path) as f:
+                data[key] = f.read()
+        except OSError as exc:
+            return Result(1, err=f"error: error reading {path}: {exc.strerror}")
+    for spec in flags["from_literal"]:
+        key, _, value = spec.partition("=")
+        data[key] = value
+    state["secrets"][name] = data
+    state.setdefault("secret_sources", {})[name] = {
+        "from_file": list(flags["from_file"]),
+        "from_literal": list(flags["from_literal"]),
+    }
+    return Result(0, f"secret/{name} created\n")
+
+
+def kubectl_exec(
+    state: State, words: list[str], flags: dict[str, Any], ns: str, remote: list[str], stdin: bytes | None
+) -> Result:
+    if len(words) != 1 or not remote:
+        return Result(1, err="error: you must specify at least one command for the container")
+    pod_name = words[0]
+    pod = state["pods"].get(pod_name) if ns == state["namespace"] else None
+    if pod is None or pod["phases"][0] == "Absent":
+        return not_found("pods", pod_name)
+    container = flags.get("container", "vault")
+    if container != "vault":
+        return Result(
+            1, err=f"Error from server (BadRequest): container {container} is not valid for pod {pod_name}"
+        )
+    if pod["phases"][0] != "Running":
+        return Result(1, err='error: unable to upgrade connection: container not found ("vault")')
+    result = in_pod(state, pod_name, remote, stdin if flags.get("stdin") else b"")
+    if result.rc != 0:
+        tail = "\n" if result.err and not result.err.endswith("\n") else ""
+        result.err = f"{result.err}{tail}command terminated with exit code {result.rc}"
+    return result
+
+
+# --------------------------------------------------------------------------------------------------------
+# commands inside the Vault container
+
+
+def in_pod(state: State, pod: str, cmd: list[str], stdin: bytes | None) -> Result:
+    files: dict[str, bytes] = state["pod_files"][pod]
+    if cmd[0] == "vault":
+        return vault(state, pod, cmd[1:], None, stdin or b"")
+    if cmd[:2] == ["sh", "-c"] and len(cmd) >= 4:
+        script = cmd[2]
+        if script == TOKEN_WRAPPER:
+            token = (stdin or b"").decode(errors="replace").rstrip("\n")
+            return vault(state, pod, cmd[4:], token, b"")
+        if "sha256sum" in script and len(cmd) == 5:
+            path = cmd[4]
+            if not state["has_sha256sum"]:
+                return Result(0)
+            if path not in files:
+                return Result(1, err=f"sha256sum: {path}: No such file or directory")
+            from _sha256 import sha256  # type: ignore[import-not-found]  # hashlib costs 4 ms
+
+            digest = sha256(files[path]).hexdigest()
+            return Result(0, f"{digest}  {path}\n")
+        return Result(127, err=f"fake kubectl: unsupported shell snippet {script!r}")
+    if cmd in (["ls", "/vault/policies"], ["ls", "-1", "/vault/policies"]):
+        return Result(0, "".join(f"{n}\n" for n in sorted(state["policy_files"])))
+    if cmd[0] == "cat" and len(cmd) == 2:
+        path = cmd[1]
+        if (
+            path.startswith("/vault/policies/")
+            and path.removeprefix("/vault/policies/") in state["policy_files"]
+        ):
+            return Result(0, state["policy_files"][path.removeprefix("/vault/policies/")])
+        if path not in files:
+            return Result(1, err=f"cat: can't open '{path}': No such file or directory")
+        data = bytearray(files[path])
+        if state["corrupt_copy"] and data:
+            data[len(data) // 2] ^= 0xFF
+        return Result(0, bytes(data))
+    if cmd[:2] == ["rm", "-f"] and len(cmd) == 3:
+        files.pop(cmd[2], None)
+        return Result(0)
+    return Result(127, err=f"sh: {cmd[0]}: fake kubectl does not know this command: {cmd!r}")
+
+
+def split_flags(args: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Go's flag package: flags come first and parsing stops at the first non-flag argument."""
+    flags: dict[str, str] = {}
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "-":
+        name, _, value = args[i].lstrip("-").partition("=")
+        flags[name] = value
+        i += 1
+    return flags, args[i:]
+
+
+def api_error(method: str, path: str, code: int, msg: str) -> str:
+    return API_ERROR.format(method=method, path=path, code=code, msg=msg)
+
+
+def vault(state: State, pod: str, args: list[str], token: str | None, stdin: bytes) -> Result:
+    """The ``vault`` CLI in ``pod`` with ``token`` (None: no token)."""
+    v = state["vault"]
+    p = state["pods"][pod]
+    if p["api_down"] > 0:
+        p["api_down"] -= 1
+        return Result(
+            2 if args[:1] != ["status"] else 1,
+            err=(
+                'Error checking seal status: Get "https://127.0.0.1:8200/v1/sys/seal-status": dial tcp'
+                " 127.0.0.1:8200: connect: connection refused"
+            ),
+        )
+    if not args:
+        return Result(127, err="Usage: vault <command> [args]")
+    if args[0] == "status":
+        return vault_status(state, pod, args[1:])
+    if args[:2] == ["operator", "init"]:
+        return vault_init(state, pod, args[2:])
+    if args[:2] == ["operator", "unseal"]:
+        flags, rest = split_flags(args[2:])
+        if "reset" in flags and not rest:
+            p["progress"] = []
+            return Result(
+                0, "Key                Value\n---                -----\nSeal Type          shamir\n"
+            )
+        return Result(127, err="fake kubectl: pass unseal keys with `vault write sys/unseal key=-`")
+    if args[:2] == ["write", "sys/unseal"] or (args[:1] == ["write"] and "sys/unseal" in args):
+        return vault_unseal(state, pod, args[1:], stdin)
+
+    # everything below needs an unsealed node and a valid token
+    if not v["initialized"] or not p["member"] or p["sealed"]:
+        return Result(2, err="Error: " + api_error("GET", "sys/...", 503, "Vault is sealed"))
+    role = v["tokens"].get(token or "")
+    if role is None:
+        return Result(2, err="Error: " + api_error("GET", "...", 403, "permission denied"))
+    if args[:4] == ["operator", "raft", "snapshot", "save"]:
+        return vault_snapshot(state, pod, args[4:])
+    if role != "root":
+        return Result(2, err="Error: " + api_error("GET", "...", 403, "permission denied"))
+    flags, rest = split_flags(
+        args[2:] if args[0] in ("audit", "policy", "secrets", "auth", "token") else args[1:]
+    )
+    json_out = flags.get("format") == "json"
+    cmd = args[:2] if args[0] in ("audit", "policy", "secrets", "auth", "token") else args[:1]
+    if cmd == ["token", "lookup"]:
+        data = _fx(state, "token_lookup.json")
+        data["data"]["id"] = token
+        return Result(0, out_json(data) if json_out else f"Key    Value\n---    -----\nid     {token}\n")
+    if cmd == ["audit", "list"] and json_out:
+        return Result(0, out_json(v["audit"]))
+    if cmd == ["audit", "enable"]:
+        if not rest:
+            return Result(1, err="Error enabling audit device: missing type")
+        kind, options = rest[0], dict(o.partition("=")[::2] for o in rest[1:])
+        path = flags.get("path", kind).strip("/") + "/"
+        if path in v["audit"]:
+            return Result(
+                2,
+                err="Error enabling audit device: "
+                + api_error("PUT", f"sys/audit/{path}", 400, "path already in use"),
+            )
+        v["audit"][path] = {"type": kind, "description": "", "options": options, "local": False, "path": path}
+        return Result(0, f"Success! Enabled the {kind} audit device at: {path}\n")
+    if cmd == ["policy", "list"] and json_out:
+        return Result(0, out_json(sorted([*v["policies"], "root"])))
+    if cmd == ["policy", "read"] and len(rest) == 1:
+        name = rest[0]
+        if name not in v["policies"]:
+            return Result(2, err=f"No policy named: {name}")
+        return Result(
+            0, out_json({"policy": v["policies"][name]}) if json_out else v["policies"][name].strip() + "\n"
+        )
+    if cmd == ["policy", "write"] and len(rest) == 2:
+        name, path = rest
+        base = path.removeprefix("/vault/policies/")
+        if not path.startswith("/vault/policies/") or base not in state["policy_files"]:
+            return Result(1, err=f"Error opening policy file: open {path}: no such file or directory")
+        v["policies"][name] = state["policy_files"][base]
+        return Result(0, f"Success! Uploaded policy: {name}\n")
+    if cmd == ["secrets", "list"] and json_out:
+        mounts = _fx(state, "secrets_list.json")
+        if "pki" in v["mounts"]:
+            mounts["pki/"] = _fx(state, "secrets_list_pki_entry.json")
+        return Result(0, out_json(mounts))
+    if cmd == ["secrets", "enable"] and len(rest) == 1:
+        path = flags.get("path", rest[0]).strip("/")
+        if path in v["mounts"]:
+            return Result(
+                2,
+                err="Error enabling: "
+                + api_error("POST", f"sys/mounts/{path}", 400, f"path is already in use at {path}/"),
+            )
+        v["mounts"].append(path)
+        return Result(0, f"Success! Enabled the {rest[0]} secrets engine at: {path}/\n")
+    if cmd == ["secrets", "tune"] and len(rest) == 1:
+        if rest[0].strip("/") not in v["mounts"]:
+            return Result(
+                2,
+                err="Error tuning secrets engine "
+                + rest[0]
+                + ": "
+                + api_error("POST", f"sys/mounts/{rest[0]}/tune", 400, "no mount entry found"),
+            )
+        v["tunes"][rest[0].strip("/")] = flags
+        return Result(0, f"Success! Tuned the secrets engine at: {rest[0].strip('/')}/\n")
+    if cmd == ["auth", "list"] and json_out:
+        auths = _fx(state, "auth_list.json")
+        if "kubernetes" in v["auths"]:
+            auths["kubernetes/"] = _fx(state, "auth_list_kubernetes_entry.json")
+        return Result(0, out_json(auths))
+    if cmd == ["auth", "enable"] and len(rest) == 1:
+        path = flags.get("path", rest[0]).strip("/")
+        if path in v["auths"]:
+            return Result(
+                2,
+                err="Error enabling "
+                + rest[0]
+                + " auth: "
+                + api_error("POST", f"sys/auth/{path}", 400, f"path is already in use at {path}/"),
+            )
+        v["auths"].append(path)
+        return Result(0, f"Success! Enabled {rest[0]} auth method at: {path}/\n")
+    if cmd == ["write"] and rest:
+        return vault_write(state, rest[0], rest[1:], json_out)
+    return Result(127, err=f"fake kubectl: unsupported vault command {args!r}")
+
+
+def vault_status(state: State, pod: str, args: list[str]) -> Result:
+    flags, rest = split_flags(args)
+    if flags != {"format": "json"} or rest:
+        return Result(127, err=f"fake kubectl: use `vault status -format=json`, got {args!r}")
+    v = state["vault"]
+    p = state["pods"][pod]
+    if not v["initialized"]:
+        name = "status_uninitialized.json" if v["seal"] == "shamir" else "status_uninitialized_transit.json"
+        return Result(2, out_json(_fx(state, name)))
+    # From here on the cluster is initialised. A pod that has not joined yet reports sealed (raft join in
+    # progress: it waits for the unseal keys), like a member that restarted.
+    shamir = v["seal"] == "shamir"
+    init = v["init_output"]
+    threshold = init["unseal_threshold"] if shamir else init["recovery_keys_threshold"]
+    shares = init["unseal_shares"] if shamir else init["recovery_keys_shares"]
+    if p["sealed"]:
+        data = _fx(state, "status_sealed.json")
+        data.update(t=threshold, n=shares, progress=len(p["progress"]))
+        if not shamir:
+            data.update(type=v["seal"], recovery_seal=True, recovery_seal_type="shamir")
+        return Result(2, out_json(data))
+    data = _fx(state, "status_unsealed_active.json" if v["active"] == pod else "status_unsealed_standby.json")
+    data.update(t=threshold, n=shares)
+    if not shamir:
+        data.update(type=v["seal"], recovery_seal=True, recovery_seal_type="shamir")
+    leader = v["active"] or "vault-0"
+    data["leader_address"] = f"https://{leader}.vault-internal.{state['namespace']}.svc:8200"
+    data["leader_cluster_address"] = f"https://{leader}.vault-internal.{state['namespace']}.svc:8201"
+    return Result(0, out_json(data))
+
+
+def vault_init(state: State, pod: str, args: list[str]) -> Result:
+    v = state["vault"]
+    flags, rest = split_flags(args)
+    if rest:
+        return Result(1, err=f"Too many arguments (expected 0, got {len(rest)})")
+    if v["initialized"]:
+        return Result(
+            2, err="Error initializing: " + api_error("PUT", "sys/init", 400, "Vault is already initialized")
+        )
+    out = _fx(state, v["init_fixture"])
+    if v["seal"] == "shamir":
+        if "recovery-shares" in flags or "recovery-threshold" in flags:
+            msg = "parameters recovery_shares,recovery_threshold not applicable to seal type shamir"
+            return Result(2, err="Error initializing: " + api_error("PUT", "sys/init", 400, msg))
+        n, t = int(flags.get("key-shares", "5")), int(flags.get("key-threshold", "3"))
+        out["unseal_keys_b64"] = out["unseal_keys_b64"][:n]
+        out["unseal_keys_hex"] = out["unseal_keys_hex"][:n]
+        out.update(unseal_shares=n, unseal_threshold=t)
+    else:
+        if "key-shares" in flags or "key-threshold" in flags:
+            msg = (
+                "secret shares and threshold must be 1 (or unset) when using auto-unseal; use recovery_shares"
+            )
+            return Result(2, err="Error initializing: " + api_error("PUT", "sys/init", 400, msg))
+        n, t = int(flags.get("recovery-shares", "5")), int(flags.get("recovery-threshold", "3"))
+        out["recovery_keys_b64"] = out["recovery_keys_b64"][:n]
+        out["recovery_keys_hex"] = out["recovery_keys_hex"][:n]
+        out.update(recovery_keys_shares=n, recovery_keys_threshold=t)
+    v["initialized"] = True
+    v["init_output"] = out
+    v["init_flags"] = flags
+    v["tokens"][out["root_token"]] = "root"
+    p = state["pods"][pod]
+    p["member"] = True
+    if v["seal"] == "shamir":
+        p["sealed"] = True
+    else:
+        # auto-unseal: the initialising node unseals itself, the others follow through the seal
+        for other in state["pods"].values():
+            other["member"] = True
+            other["sealed"] = False
+        v["active"] = pod
+    if flags.get("format") != "json":
+        return Result(127, err="fake kubectl: call `vault operator init` with -format=json")
+    return Result(0, out_json(out))
+
+
+def vault_unseal(state: State, pod: str, args: list[str], stdin: bytes) -> Result:
+    v = state["vault"]
+    p = state["pods"][pod]
+    _flags, rest = split_flags(args)
+    if rest != ["sys/unseal", "key=-"]:
+        return Result(127, err=f"fake kubectl: unseal with `vault write sys/unseal key=-`, got {args!r}")
+    if not v["initialized"]:
+        return Result(
+            2,
+            err="Error writing data to sys/unseal: "
+            + api_error("PUT", "sys/unseal", 400, "Vault is not initialized"),
+        )
+    if v["seal"] != "shamir":
+        msg = "can't unseal with a key: the seal unseals by itself; recovery keys are for rekey/generate-root"
+        return Result(2, err="Error writing data to sys/unseal: " + api_error("PUT", "sys/unseal", 400, msg))
+    if not p["sealed"]:
+        return Result(0, "Success! Data written to: sys/unseal\n")
+    key = stdin.decode(errors="replace").strip()
+    if not key:
+        return Result(1, err="Failed to parse K=V data: error reading value for key from stdin: empty")
+    try:
+        binascii.a2b_base64(key, strict_mode=True)
+    except binascii.Error:
+        return Result(
+            2,
+            err="Error writing data to sys/unseal: "
+            + api_error("PUT", "sys/unseal", 400, "'key' must be a valid hex or base64 string"),
+        )
+    if key not in p["progress"]:
+        p["progress"].append(key)
+    init = v["init_output"]
+    if len(p["progress"]) >= init["unseal_threshold"]:
+        good = all(k in init["unseal_keys_b64"] for k in p["progress"])
+        p["progress"] = []
+        if not good:
+            msg = "failed to decrypt keys from storage: cipher: message authentication failed"
+            return Result(
+                2, err="Error writing data to sys/unseal: " + api_error("PUT", "sys/unseal", 400, msg)
+            )
+        p["sealed"] = False
+        p["member"] = True
+        if v["active"] is None:
+            v["active"] = pod
+    return Result(0, "Success! Data written to: sys/unseal\n")
+
+
+def vault_write(state: State, path: str, pairs: list[str], json_out: bool) -> Result:
+    v = state["vault"]
+    params: dict[str, str] = {}
+    for pair in pairs:
+        key, eq, value = pair.partition("=")
+        if not eq:
+            return Result(
+                1, err=f'Failed to parse K=V data: invalid key/value pair "{pair}": format must be key=value'
+            )
+        params[key] = value
+    mount = path.split("/", 1)[0]
+    routes_ok = (mount in v["mounts"]) or (path.startswith("auth/") and path.split("/")[1] in v["auths"])
+    if not routes_ok:
+        msg = f'no handler for route "{path}". route entry not found.'
+        return Result(2, err=f"Error writing data to {path}: " + api_error("PUT", path, 404, msg))
+    v["writes"].setdefault(path, []).append(params)
+    if path.endswith("/root/generate/internal"):
+        out = _fx(state, "pki_root_generate.json")
+        return Result(
+            0,
+            out_json(out)
+            if json_out
+            else "Key    Value\n---    -----\nserial_number    " + out["data"]["serial_number"] + "\n",
+        )
+    return Result(0, f"Success! Data written to: {path}\n")
+
+
+def vault_snapshot(state: State, pod: str, rest: list[str]) -> Result:
+    if len(rest) != 1:
+        return Result(1, err=f"Incorrect arguments (expected 1, got {len(rest)})")
+    path = rest[0]
+    error = state["vault"]["snapshot_error"]
+    files = state["pod_files"][pod]
+    if error:
+        files[path] = b"\x1f\x8b\x08"  # the CLI leaves what it wrote so far
+        return Result(2, err=f"Error taking the snapshot: {error}")
+    files[path] = state["snapshot_bytes"]
+    return Result(0)
+
+
+def main(argv: list[str]) -> int:
+    state_path = os.environ["FAKE_KUBECTL_STATE"]
+    log_path = os.environ["FAKE_KUBECTL_LOG"]
+    state = load_state(state_path)
+    try:
+        forwards_stdin = bool(parse_kubectl(argv)[1].get("stdin"))
+    except Usage:
+        forwards_stdin = False
+    stdin = sys.stdin.buffer.read() if forwards_stdin else None
+    with open(log_path, "ab") as log:
+        marshal.dump({"argv": argv, "stdin": None if stdin is None else stdin.decode(errors="replace")}, log)
+    result = kubectl(state, argv, stdin)
+    save_state(state_path, state)
+    sys.stdout.buffer.write(result.out)
+    sys.stdout.flush()
+    if result.err:
+        sys.stderr.write(result.err if result.err.endswith("\n") else result.err + "\n")
+    return result.rc
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,630 @@
+"""scripts/init-vault.sh against the fake kubectl: what it runs, what it writes, what it prints.
+
+The fresh three-pod install runs once per module and several tests assert on it; so does the re-run on the
+resulting state. The other scenarios are small runs of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.scripts.conftest import (
+    SCRIPTS,
+    FakeCluster,
+    Run,
+    assert_no_secrets,
+    assert_secrets_only_on_stdin,
+    make_cluster,
+)
+from tests.scripts.fake_kubectl import TOKEN_WRAPPER, fixture, new_state
+from tests.tools import require_tool
+
+SHAMIR = fixture("operator_init_shamir.json")
+RECOVERY = fixture("operator_init_recovery.json")
+POLICIES = ["admin", "backup", "operator", "pki-issuer", "prometheus-metrics"]
+EXPECTED_SANS = {
+    "DNS:vault",
+    "DNS:vault.vault-aio",
+    "DNS:vault.vault-aio.svc",
+    "DNS:vault.vault-aio.svc.cluster.local",
+    "DNS:*.vault-internal",
+    "DNS:*.vault-internal.vault-aio.svc",
+    "DNS:*.vault-internal.vault-aio.svc.cluster.local",
+    "DNS:localhost",
+    "IP Address:127.0.0.1",
+}
+
+
+def generated_secrets(state: dict[str, Any]) -> list[str]:
+    """Secret values the run itself created: the Grafana password and the TLS private key body."""
+    values = []
+    grafana = state["secrets"].get("grafana-admin")
+    if grafana:
+        values.append(grafana["admin-password"])
+    tls = state["secrets"].get("vault-tls")
+    if tls and "PRIVATE KEY" in tls.get("tls.key", ""):
+        body = [line for line in tls["tls.key"].splitlines() if line and not line.startswith("-----")]
+        values.extend(body)
+    return values
+
+
+# ------------------------------------------------------------------------------------------------------
+# fresh install of three pods, then a re-run
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> tuple[FakeCluster, Run]:
+    fake = make_cluster(tmp_path_factory.mktemp("fresh"), new_state(pods=3))
+    return fake, fake.run("init-vault.sh")
+
+
+@pytest.fixture(scope="module")
+def rerun(fresh: tuple[FakeCluster, Run]) -> tuple[FakeCluster, Run]:
+    fake, first = fresh
+    assert first.rc == 0, first.stderr
+    return fake, fake.run("init-vault.sh")
+
+
+def test_fresh_install_succeeds_and_initialises_once_on_vault_0(fresh: tuple[FakeCluster, Run]) -> None:
+    fake, run = fresh
+    assert run.rc == 0, run.stderr
+    inits = [e for e in run.execs() if "init" in e["cmd"] and "operator" in e["cmd"]]
+    assert len(inits) == 1
+    assert inits[0]["pod"] == "vault-0"
+    assert inits[0]["cmd"] == [
+        "vault",
+        "operator",
+        "init",
+        "-key-shares=5",
+        "-key-threshold=3",
+        "-format=json",
+    ]
+    assert fake.state["vault"]["initialized"] is True
+
+
+def test_fresh_install_writes_the_init_output_to_a_0600_file(fresh: tuple[FakeCluster, Run]) -> None:
+    fake, run = fresh
+    init_file = fake.cwd / "vault-aio-init.json"
+    assert stat.S_IMODE(init_file.stat().st_mode) == 0o600
+    assert json.loads(init_file.read_text()) == SHAMIR
+    assert "vault-aio-init.json" in run.stdout
+
+
+def test_fresh_install_unseals_every_pod_with_keys_on_stdin_only(fresh: tuple[FakeCluster, Run]) -> None:
+    fake, run = fresh
+    unseals = [e for e in run.execs() if e["cmd"][:3] == ["vault", "write", "sys/unseal"]]
+    assert [e["pod"] for e in unseals] == ["vault-0"] * 3 + ["vault-1"] * 3 + ["vault-2"] * 3
+    for e in unseals:
+        assert e["cmd"] == ["vault", "write", "sys/unseal", "key=-"]
+        assert "-i" in e["argv"]
+        assert e["stdin"] in SHAMIR["unseal_keys_b64"]
+    assert all(not pod["sealed"] for pod in fake.state["pods"].values())
+    assert_secrets_only_on_stdin(run)
+
+
+def test_fresh_install_never_prints_a_secret(fresh: tuple[FakeCluster, Run]) -> None:
+    fake, run = fresh
+    assert_no_secrets(run, generated_secrets(fake.state))
+
+
+def test_root_token_travels_on_stdin_through_the_token_wrapper(fresh: tuple[FakeCluster, Run]) -> None:
+    _fake, run = fresh
+    authed = [e for e in run.execs() if e["cmd"][:2] == ["sh", "-c"]]
+    assert authed, "no authenticated vault call"
+    for e in authed:
+        assert e["cmd"][2] == TOKEN_WRAPPER
+        assert e["stdin"] == SHAMIR["root_token"]
+        assert "-i" in e["argv"]
+    for e in run.execs():
+        if e["cmd"][:1] == ["vault"]:
+            assert e["stdin"] is None or e["stdin"] in SHAMIR["unseal_keys_b64"]
+
+
+def test_every_kubectl_call_targets_the_namespace_and_the_vault_container(
+    fresh: tuple[FakeCluster, Run],
+) -> None:
+    _fake, run = fresh
+    for argv in run.argvs():
+        if argv[:2] == ["config", "current-context"]:
+            continue
+        assert argv[:2] == ["-n", "vault-aio"], argv
+    for e in run.execs():
+        assert e["argv"][e["argv"].index("-c") + 1] == "vault"
+
+
+def test_fresh_install_creates_a_verifiable_tls_secret_and_removes_the_temp_files(
+    fresh: tuple[FakeCluster, Run],
+) -> None:
+    fake, _run = fresh
+    openssl = require_tool("openssl")
+    tls = fake.state["secrets"]["vault-tls"]
+    assert set(tls) == {"tls.crt", "tls.key", "ca.crt"}
+    d = fake.root / "check"
+    d.mkdir(exist_ok=True)
+    for name, text in tls.items():
+        (d / name).write_text(text)
+    # tls.crt holds the chain, server certificate first; it verifies against ca.crt
+    verify = subprocess.run(
+        [openssl, "verify", "-CAfile", d / "ca.crt", d / "tls.crt"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert verify.returncode == 0, verify.stderr
+    text = subprocess.run(
+        [openssl, "x509", "-in", d / "tls.crt", "-noout", "-text"], capture_output=True, text=True, check=True
+    ).stdout
+    san_line = text.split("X509v3 Subject Alternative Name:")[1].splitlines()[1]
+    assert {s.strip() for s in san_line.split(",")} == EXPECTED_SANS
+    assert "TLS Web Server Authentication" in text
+    assert "CN = vault.vault-aio.svc" in text or "CN=vault.vault-aio.svc" in text
+    # the key matches the certificate
+    cert_pub = subprocess.run(
+        [openssl, "x509", "-in", d / "tls.crt", "-noout", "-pubkey"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    key_pub = subprocess.run(
+        [openssl, "pkey", "-in", d / "tls.key", "-pubout"], capture_output=True, text=True, check=True
+    ).stdout
+    assert cert_pub == key_pub
+    # created from files, never from literals, and those files are gone
+    sources = fake.state["secret_sources"]["vault-tls"]
+    assert sources["from_literal"] == []
+    assert sorted(s.split("=")[0] for s in sources["from_file"]) == ["ca.crt", "tls.crt", "tls.key"]
+    for spec in sources["from_file"]:
+        assert not Path(spec.split("=", 1)[1]).exists()
+    assert list(fake.tmp_dir.iterdir()) == []
+
+
+def test_fresh_install_creates_grafana_admin_from_the_0600_credentials_file(
+    fresh: tuple[FakeCluster, Run],
+) -> None:
+    fake, _run = fresh
+    secret = fake.state["secrets"]["grafana-admin"]
+    assert secret["admin-user"] == "admin"
+    assert re.fullmatch(r"[A-Za-z0-9+/]{32}", secret["admin-password"])
+    creds_file = fake.cwd / "vault-aio-grafana-admin.json"
+    assert stat.S_IMODE(creds_file.stat().st_mode) == 0o600
+    assert json.loads(creds_file.read_text()) == secret
+    assert fake.state["secret_sources"]["grafana-admin"]["from_literal"] == []
+
+
+def test_fresh_install_enables_the_stdout_audit_device(fresh: tuple[FakeCluster, Run]) -> None:
+    fake, run = fresh
+    assert ["audit", "enable", "-path=stdout", "file", "file_path=stdout", "format=json"] in run.vault_calls()
+    assert fake.state["vault"]["audit"]["stdout/"]["options"] == {"file_path": "stdout", "format": "json"}
+
+
+def test_fresh_install_writes_every_policy_from_the_mounted_directory(fresh: tuple[FakeCluster, Run]) -> None:
+    fake, run = fresh
+    writes = [c for c in run.vault_calls() if c[:2] == ["policy", "write"]]
+    assert writes == [["policy", "write", name, f"/vault/policies/{name}.hcl"] for name in POLICIES]
+    for name in POLICIES:
+        assert fake.state["vault"]["policies"][name] == fake.state["policy_files"][f"{name}.hcl"]
+
+
+def test_fresh_install_sets_up_the_pki_root_ca(fresh: tuple[FakeCluster, Run]) -> None:
+    fake, run = fresh
+    calls = run.vault_calls()
+    assert ["secrets", "enable", "pki"] in calls
+    assert ["secrets", "tune", "-max-lease-ttl=87600h", "pki"] in calls
+    writes = fake.state["vault"]["writes"]
+    assert writes["pki/root/generate/internal"] == [{"common_name": "vault-aio Root CA", "ttl": "87600h"}]
+    assert writes["pki/config/urls"] == [
+        {
+            "issuing_certificates": "https://vault.vault-aio.svc:8200/v1/pki/ca",
+            "crl_distribution_points": "https://vault.vault-aio.svc:8200/v1/pki/crl",
+        }
+    ]
+    assert writes["pki/roles/vault-aio"] == [
+        {"allowed_domains": "vault-aio.svc", "allow_subdomains": "true", "max_ttl": "72h"}
+    ]
+    assert not [c for c in calls if c[:2] == ["auth", "enable"]], "kubernetes auth is off by default"
+
+
+def test_rerun_skips_every_step_and_says_so(rerun: tuple[FakeCluster, Run]) -> None:
+    fake, run = rerun
+    assert run.rc == 0, run.stderr
+    for phrase in (
+        "Secret vault-tls exists: skipping",
+        "Secret grafana-admin exists: skipping",
+        "already initialised: skipping",
+        "vault-0 is already unsealed: skipping",
+        "vault-2 is already unsealed: skipping",
+        "device stdout/ exists: skipping",
+        "policy: admin is up to date: skipping",
+        "mount pki/ exists: skipping",
+    ):
+        assert phrase in run.stdout
+    changing = [
+        c
+        for c in run.vault_calls()
+        if c[:2] in (["operator", "init"], ["audit", "enable"], ["policy", "write"], ["secrets", "enable"])
+        or c[:1] == ["write"]
+    ]
+    assert changing == []
+    assert not [a for a in run.argvs() if "create" in a]
+    assert_no_secrets(run, generated_secrets(fake.state))
+
+
+def test_rerun_updates_a_policy_whose_file_changed(rerun: tuple[FakeCluster, Run], tmp_path: Path) -> None:
+    fake, _ = rerun
+    changed = make_cluster(tmp_path, fake.state)
+    (changed.cwd / "vault-aio-init.json").write_text(json.dumps(SHAMIR))
+    state = changed.state
+    state["policy_files"]["backup.hcl"] += (
+        '\npath "sys/storage/raft/configuration" {\n  capabilities = ["read"]\n}\n'
+    )
+    changed.state = state
+    run = changed.run("init-vault.sh")
+    assert run.rc == 0, run.stderr
+    assert "policy: backup differs" in run.stdout
+    assert [c for c in run.vault_calls() if c[:2] == ["policy", "write"]] == [
+        ["policy", "write", "backup", "/vault/policies/backup.hcl"]
+    ]
+
+
+# ------------------------------------------------------------------------------------------------------
+# other starting points
+
+
+def test_sealed_cluster_with_an_init_file_is_unsealed_without_init(cluster: FakeCluster) -> None:
+    cluster.state = new_state(pods=1, initialized=True, sealed=True)
+    (cluster.cwd / "vault-aio-init.json").write_text(json.dumps(SHAMIR))
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 0, run.stderr
+    assert not [c for c in run.vault_calls() if c[:2] == ["operator", "init"]]
+    assert len([c for c in run.vault_calls() if c[:2] == ["write", "sys/unseal"]]) == 3
+    assert "vault-0 is unsealed" in run.stdout
+    assert_no_secrets(run)
+
+
+def test_partial_unseal_progress_is_reset_first(cluster: FakeCluster) -> None:
+    state = new_state(pods=1, initialized=True, sealed=True)
+    state["pods"]["vault-0"]["progress"] = [SHAMIR["unseal_keys_b64"][4]]
+    cluster.state = state
+    (cluster.cwd / "vault-aio-init.json").write_text(json.dumps(SHAMIR))
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 0, run.stderr
+    calls = run.vault_calls()
+    reset = calls.index(["operator", "unseal", "-reset"])
+    assert reset < calls.index(["write", "sys/unseal", "key=-"])
+    assert "discarding a partial unseal attempt (1 key(s) entered earlier)" in run.stdout
+
+
+def test_fails_when_sealed_and_no_init_file(cluster: FakeCluster) -> None:
+    cluster.state = new_state(pods=1, initialized=True, sealed=True)
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 1
+    assert "vault-0 is sealed and there are no unseal keys in --init-file ./vault-aio-init.json" in run.stderr
+    assert not [c for c in run.vault_calls() if c[:1] == ["write"]]
+
+
+def test_fails_when_the_keys_do_not_open_this_vault(cluster: FakeCluster) -> None:
+    cluster.state = new_state(pods=1, initialized=True, sealed=True)
+    wrong = dict(SHAMIR, unseal_keys_b64=RECOVERY["recovery_keys_b64"])
+    (cluster.cwd / "vault-aio-init.json").write_text(json.dumps(wrong))
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 1
+    assert "vault-0 refused unseal key 3" in run.stderr
+    assert "message authentication failed" in run.stderr
+    assert_no_secrets(run)
+
+
+def test_unsealed_cluster_configures_with_the_token_file(cluster: FakeCluster) -> None:
+    cluster.state = new_state(pods=1, initialized=True, sealed=False)
+    token_file = cluster.root / "root-token"
+    token_file.write_text(SHAMIR["root_token"] + "\n")
+    run = cluster.run("init-vault.sh", "--token-file", str(token_file))
+    assert run.rc == 0, run.stderr
+    assert "audit: enabled file device stdout/" in run.stdout
+    authed = [e for e in run.execs() if e["cmd"][:2] == ["sh", "-c"]]
+    assert authed and all(e["stdin"] == SHAMIR["root_token"] for e in authed)
+    assert_no_secrets(run)
+    assert_secrets_only_on_stdin(run)
+
+
+def test_token_file_comes_from_vault_token_file_env(cluster: FakeCluster) -> None:
+    cluster.state = new_state(pods=1, initialized=True, sealed=False)
+    token_file = cluster.root / "root-token"
+    token_file.write_text(SHAMIR["root_token"])
+    run = cluster.run("init-vault.sh", env={"VAULT_TOKEN_FILE": str(token_file)})
+    assert run.rc == 0, run.stderr
+    assert "pki: root CA" in run.stdout
+
+
+def test_fails_with_a_clear_message_when_there_is_no_token(cluster: FakeCluster) -> None:
+    cluster.state = new_state(pods=1, initialized=True, sealed=False)
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 1
+    assert "no token to configure it: pass --token-file" in run.stderr
+
+
+def test_fails_when_vault_refuses_the_token(cluster: FakeCluster) -> None:
+    cluster.state = new_state(pods=1, initialized=True, sealed=False)
+    token_file = cluster.root / "stale-token"
+    token_file.write_text("hvs.NotAValidTokenAnymore0")
+    run = cluster.run("init-vault.sh", "--token-file", str(token_file))
+    assert run.rc == 1
+    assert "Vault refused the token" in run.stderr and "permission denied" in run.stderr
+    assert "hvs.NotAValidTokenAnymore0" not in run.output
+
+
+def test_auto_unseal_uses_recovery_keys_and_enters_no_unseal_key(cluster: FakeCluster) -> None:
+    cluster.state = new_state(pods=3, seal="transit")
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 0, run.stderr
+    calls = run.vault_calls()
+    assert ["operator", "init", "-recovery-shares=5", "-recovery-threshold=3", "-format=json"] in calls
+    assert not [c for c in calls if c[:2] == ["write", "sys/unseal"]]
+    assert "vault-0 is already unsealed" in run.stdout
+    assert json.loads((cluster.cwd / "vault-aio-init.json").read_text()) == RECOVERY
+    assert_no_secrets(run, generated_secrets(cluster.state))
+    assert_secrets_only_on_stdin(run)
+
+
+@pytest.fixture(scope="module")
+def custom(tmp_path_factory: pytest.TempPathFactory) -> tuple[FakeCluster, Run]:
+    """One run with every option changed from its default (namespace from the environment)."""
+    fake = make_cluster(tmp_path_factory.mktemp("custom"), new_state(pods=1, namespace="vault-prod"))
+    run = fake.run(
+        "init-vault.sh",
+        "--key-shares",
+        "3",
+        "--key-threshold=2",
+        "--init-file",
+        "keys/init.json",
+        "--pki-common-name",
+        "Example Root CA",
+        "--pki-ttl=43800h",
+        "--pki-role",
+        "apps",
+        "--pki-allowed-domains",
+        "example.internal,svc.cluster.local",
+        "--pki-role-max-ttl",
+        "24h",
+        "--enable-kubernetes-auth",
+        "--grafana-admin-user",
+        "ops",
+        "--grafana-credentials-file=creds/grafana.json",
+        env={"VAULTAIO_NAMESPACE": "vault-prod"},
+    )
+    assert run.rc == 0, run.stderr
+    return fake, run
+
+
+def test_key_share_options_reach_vault_operator_init(custom: tuple[FakeCluster, Run]) -> None:
+    fake, run = custom
+    assert ["operator", "init", "-key-shares=3", "-key-threshold=2", "-format=json"] in run.vault_calls()
+    assert len([c for c in run.vault_calls() if c[:2] == ["write", "sys/unseal"]]) == 2
+    init_file = fake.cwd / "keys" / "init.json"
+    assert stat.S_IMODE(init_file.stat().st_mode) == 0o600
+    init = json.loads(init_file.read_text())
+    assert init["unseal_threshold"] == 2 and len(init["unseal_keys_b64"]) == 3
+
+
+def test_pki_and_kubernetes_auth_options(custom: tuple[FakeCluster, Run]) -> None:
+    fake, run = custom
+    writes = fake.state["vault"]["writes"]
+    assert writes["pki/root/generate/internal"] == [{"common_name": "Example Root CA", "ttl": "43800h"}]
+    assert ["secrets", "tune", "-max-lease-ttl=43800h", "pki"] in run.vault_calls()
+    assert writes["pki/roles/apps"] == [
+        {
+            "allowed_domains": "example.internal,svc.cluster.local",
+            "allow_subdomains": "true",
+            "max_ttl": "24h",
+        }
+    ]
+    assert ["auth", "enable", "kubernetes"] in run.vault_calls()
+    assert writes["auth/kubernetes/config"] == [{"kubernetes_host": "https://kubernetes.default.svc:443"}]
+
+
+def test_grafana_options(custom: tuple[FakeCluster, Run]) -> None:
+    fake, _run = custom
+    creds = fake.cwd / "creds" / "grafana.json"
+    assert stat.S_IMODE(creds.stat().st_mode) == 0o600
+    assert json.loads(creds.read_text()) == fake.state["secrets"]["grafana-admin"]
+    assert fake.state["secrets"]["grafana-admin"]["admin-user"] == "ops"
+
+
+def test_namespace_from_env_reaches_kubectl_urls_and_certificate(custom: tuple[FakeCluster, Run]) -> None:
+    fake, run = custom
+    assert all(a[:2] == ["-n", "vault-prod"] for a in run.argvs() if a[:1] != ["config"])
+    urls = fake.state["vault"]["writes"]["pki/config/urls"][0]
+    assert urls["issuing_certificates"] == "https://vault.vault-prod.svc:8200/v1/pki/ca"
+    assert urls["crl_distribution_points"] == "https://vault.vault-prod.svc:8200/v1/pki/crl"
+    openssl = require_tool("openssl")
+    sans = subprocess.run(
+        [openssl, "x509", "-noout", "-ext", "subjectAltName"],
+        input=fake.state["secrets"]["vault-tls"]["tls.crt"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "DNS:*.vault-internal.vault-prod.svc.cluster.local" in sans
+    assert "vault-aio" not in sans
+
+
+def test_tls_only_creates_the_secret_and_stops(cluster: FakeCluster) -> None:
+    cluster.state = new_state(pods=1)
+    run = cluster.run("init-vault.sh", "--tls-only", "--tls-days", "30")
+    assert run.rc == 0, run.stderr
+    assert "valid 30 days" in run.stdout and "done (--tls-only)." in run.stdout
+    assert set(cluster.state["secrets"]) == {"vault-tls"}
+    assert run.execs() == []
+    assert_no_secrets(run, generated_secrets(cluster.state))
+
+
+def test_self_signed_names_match_the_vault_construct_contract() -> None:
+    from vaultaio_constructs.vault.config import tls_dns_names
+
+    assert {f"DNS:{n}" for n in tls_dns_names("vault-aio")} | {"IP Address:127.0.0.1"} == EXPECTED_SANS
+
+
+def test_existing_tls_and_grafana_secrets_are_left_alone(cluster: FakeCluster) -> None:
+    tls = {"tls.crt": "cert-manager chain", "tls.key": "cert-manager key", "ca.crt": "cert-manager ca"}
+    grafana = {"admin-user": "ops", "admin-password": "kept-as-is"}
+    cluster.state = new_state(pods=1, secrets={"vault-tls": tls, "grafana-admin": grafana})
+    run = cluster.run("init-vault.sh", "--tls-self-signed")
+    assert run.rc == 0, run.stderr
+    assert cluster.state["secrets"]["vault-tls"] == tls
+    assert cluster.state["secrets"]["grafana-admin"] == grafana
+    assert not (cluster.cwd / "vault-aio-grafana-admin.json").exists()
+
+
+def test_grafana_credentials_from_an_earlier_failed_run_are_reused(cluster: FakeCluster) -> None:
+    cluster.state = new_state(pods=1, secrets={"vault-tls": {"tls.crt": "x", "tls.key": "y", "ca.crt": "z"}})
+    creds = cluster.cwd / "vault-aio-grafana-admin.json"
+    creds.write_text(
+        json.dumps({"admin-user": "admin", "admin-password": "Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4"})
+    )
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 0, run.stderr
+    assert cluster.state["secrets"]["grafana-admin"]["admin-password"] == "Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4"
+    assert "Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4" not in run.output
+
+
+def test_waits_for_pods_that_start_late(cluster: FakeCluster) -> None:
+    state = new_state(pods=1)
+    state["pods"]["vault-0"]["phases"] = ["Absent", "Pending", "Pending", "Running"]
+    state["pods"]["vault-0"]["api_down"] = 2
+    cluster.state = state
+    run = cluster.run("init-vault.sh", env={"VAULTAIO_WAIT_TIMEOUT": "10"})
+    assert run.rc == 0, run.stderr
+    assert "waiting for pod vault-0 to run" in run.stdout
+    assert "waiting for Vault in vault-0 to answer" in run.stdout
+
+
+def test_fails_when_a_pod_never_runs(cluster: FakeCluster) -> None:
+    state = new_state(pods=1)
+    state["pods"]["vault-0"]["phases"] = ["Pending"]
+    cluster.state = state
+    run = cluster.run("init-vault.sh", env={"VAULTAIO_WAIT_TIMEOUT": "2"})
+    assert run.rc == 1
+    assert "pod vault-0 is not Running after 2s" in run.stderr
+    assert "Secret vault-tls keeps it Pending" in run.stderr
+
+
+def test_no_tls_self_signed_waits_for_the_secret_and_fails_clearly(cluster: FakeCluster) -> None:
+    cluster.state = new_state(pods=1)
+    run = cluster.run("init-vault.sh", "--no-tls-self-signed", env={"VAULTAIO_WAIT_TIMEOUT": "1"})
+    assert run.rc == 1
+    assert "waiting for Secret vault-tls (cert-manager" in run.stdout
+    assert "Secret vault-tls still missing after 1s" in run.stderr
+    assert "vault-tls" not in cluster.state["secrets"]
+
+
+def test_fails_when_the_init_file_would_be_overwritten(cluster: FakeCluster) -> None:
+    cluster.state = new_state(pods=1)
+    (cluster.cwd / "vault-aio-init.json").write_text('{"root_token": "from another cluster"}')
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 1
+    assert "./vault-aio-init.json exists (keys of an earlier cluster?)" in run.stderr
+    assert not [c for c in run.vault_calls() if c[:2] == ["operator", "init"]]
+
+
+def test_vault_0_rejoins_instead_of_initialising_a_second_cluster(cluster: FakeCluster) -> None:
+    state = new_state(pods=3, initialized=True, sealed=False)
+    state["pods"]["vault-0"].update(member=False, sealed=True)
+    state["vault"]["active"] = "vault-1"
+    cluster.state = state
+    (cluster.cwd / "vault-aio-init.json").write_text(json.dumps(SHAMIR))
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 0, run.stderr
+    assert not [c for c in run.vault_calls() if c[:2] == ["operator", "init"]]
+    assert "configure: using vault-1" in run.stdout
+
+
+# ------------------------------------------------------------------------------------------------------
+# environment errors and usage
+
+
+def test_fails_without_kubectl(cluster: FakeCluster) -> None:
+    cluster.state = new_state()
+    cluster.remove_kubectl()
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 1
+    assert "kubectl not found on PATH" in run.stderr
+
+
+def test_fails_when_the_cluster_is_unreachable(cluster: FakeCluster) -> None:
+    state = new_state()
+    state["reachable"] = False
+    cluster.state = state
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 1
+    assert "cannot reach the Kubernetes API with kubectl (context: fake-context)" in run.stderr
+    assert "connection to the server 127.0.0.1:6443 was refused" in run.stderr
+
+
+def test_fails_on_a_wrong_namespace(cluster: FakeCluster) -> None:
+    cluster.state = new_state()
+    run = cluster.run("init-vault.sh", "--namespace", "vault-aoi")
+    assert run.rc == 1
+    assert "namespace vault-aoi does not exist: wrong --namespace" in run.stderr
+
+
+def test_fails_when_the_stack_is_not_applied(cluster: FakeCluster) -> None:
+    state = new_state()
+    state["statefulset"] = False
+    cluster.state = state
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 1
+    assert (
+        "statefulset vault not found in namespace vault-aio: apply the vault-aio manifests first"
+        in run.stderr
+    )
+
+
+def test_fails_when_kubectl_is_forbidden(cluster: FakeCluster) -> None:
+    state = new_state()
+    state["forbidden"] = True
+    cluster.state = state
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 1
+    assert "not allowed to read the statefulset" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--bogus"], "unknown option: --bogus"),
+        (["--key-shares"], "option --key-shares needs a value"),
+        (["--key-shares", "0"], "--key-shares must be between 1 and 255, got '0'"),
+        (["--key-threshold", "6"], "--key-threshold must be between 1 and --key-shares (5), got '6'"),
+        (["--key-threshold", "1"], "--key-threshold must be at least 2 when --key-shares is more than 1"),
+        (["--namespace", "Vault_AIO"], "--namespace must be a DNS label"),
+        (["--pki-ttl", "ten years"], "--pki-ttl must be a duration such as 87600h, got 'ten years'"),
+        (["--enable-kubernetes-auth=yes"], "option --enable-kubernetes-auth takes no value"),
+        (["--tls-days", "0"], "--tls-days must be a whole number >= 1, got '0'"),
+    ],
+)
+def test_fails_on_bad_options(cluster: FakeCluster, args: list[str], message: str) -> None:
+    cluster.state = new_state()
+    run = cluster.run("init-vault.sh", *args)
+    assert run.rc == 2
+    assert message in run.stderr
+    assert run.calls == [], "usage errors are found before kubectl runs"
+
+
+def test_help_documents_every_option(cluster: FakeCluster) -> None:
+    run = cluster.run("init-vault.sh", "--help")
+    assert run.rc == 0
+    source = (SCRIPTS / "init-vault.sh").read_text()
+    parsed = set(
+        re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", source.split("# ---- options")[1].split("is_uint()")[0])
+    )
+    assert parsed >= {"--namespace", "--init-file", "--enable-kubernetes-auth", "--pki-common-name"}
+    for option in parsed:
+        assert option in run.stdout, f"{option} is parsed but not documented in --help"
+    for env in ("VAULTAIO_NAMESPACE", "VAULT_TOKEN_FILE", "VAULTAIO_WAIT_INTERVAL", "VAULTAIO_WAIT_TIMEOUT"):
+        assert env in run.stdout
