@@ -140,7 +140,15 @@ kc() {
     kubectl -n "$NAMESPACE" "$@"
   fi
 }
-first_line() { grep -v -e '^[[:space:]]*$' -e '^command terminated' "$1" 2>/dev/null | head -n 1 || true; }
+# summary FILE: the error in FILE on one line: Vault's multi-line API errors joined; kubectl's klog lines and
+# "command terminated with exit code N" dropped (the last line is kept when nothing else is left).
+summary() {
+  local text
+  text=$(grep -v -E -e '^[[:space:]]*$' -e '^command terminated with exit code' -e '^[EWI][0-9]{4} ' "$1" 2>/dev/null |
+    tr '\n' ' ' | tr -s ' ') || true
+  [ -n "$text" ] || text=$(sed -n '$p' "$1" 2>/dev/null) || true
+  printf '%s' "${text% }" | cut -c 1-400
+}
 
 preflight() {
   if kc get statefulset vault -o name >/dev/null 2>"$WORK/preflight.err"; then
@@ -153,9 +161,9 @@ preflight() {
     die "namespace $NAMESPACE does not exist: wrong --namespace (or VAULTAIO_NAMESPACE)?"
   fi
   if grep -q '(Forbidden)' "$WORK/preflight.err"; then
-    die "kubectl is not allowed to read the statefulset in namespace $NAMESPACE: $(first_line "$WORK/preflight.err")"
+    die "kubectl is not allowed to read the statefulset in namespace $NAMESPACE: $(summary "$WORK/preflight.err")"
   fi
-  die "cannot reach the Kubernetes API with kubectl (context: $(kubectl config current-context 2>/dev/null || echo none)): $(first_line "$WORK/preflight.err")"
+  die "cannot reach the Kubernetes API with kubectl (context: $(kubectl config current-context 2>/dev/null || echo none)): $(summary "$WORK/preflight.err")"
 }
 
 # status POD: STATUS (JSON of `vault status -format=json`) and STATUS_RC (0 unsealed, 2 sealed, else error)
@@ -167,7 +175,7 @@ status() {
 pick_pod() {
   local pod
   kc get pods -l "$SELECTOR" -o name >"$WORK/pods" 2>"$WORK/pods.err" ||
-    die "cannot list the Vault pods: $(first_line "$WORK/pods.err")"
+    die "cannot list the Vault pods: $(summary "$WORK/pods.err")"
   while IFS= read -r pod; do
     [ -n "$pod" ] || continue
     status "$pod"
@@ -208,7 +216,7 @@ main() {
   case "$STATUS_RC" in
     0) ;;
     2) die "Vault in $POD is sealed: unseal it first (docs/RUNBOOK.md, Unseal)" ;;
-    *) die "Vault in $POD does not answer: $(first_line "$WORK/status.err")" ;;
+    *) die "Vault in $POD does not answer: $(summary "$WORK/status.err")" ;;
   esac
 
   mkdir -p "$OUTPUT_DIR" || die "cannot create --output-dir $OUTPUT_DIR"
@@ -222,17 +230,17 @@ main() {
   printf '%s' "$TOKEN" |
     kc exec -i "$POD" -c vault -- sh -c 'VAULT_TOKEN="$(cat)" exec vault "$@"' sh \
       operator raft snapshot save "$REMOTE" >/dev/null 2>"$WORK/save.err" ||
-    die "vault operator raft snapshot save failed in $POD: $(first_line "$WORK/save.err")"
+    die "vault operator raft snapshot save failed in $POD: $(summary "$WORK/save.err")"
 
   PARTIAL="$target.partial"
   kc exec "$POD" -c vault -- cat "$REMOTE" </dev/null >"$PARTIAL" 2>"$WORK/cat.err" ||
-    die "cannot copy $REMOTE out of $POD: $(first_line "$WORK/cat.err")"
+    die "cannot copy $REMOTE out of $POD: $(summary "$WORK/cat.err")"
   [ -s "$PARTIAL" ] || die "the snapshot copied out of $POD is empty"
   local_sum=$(sha256 "$PARTIAL" | cut -d' ' -f1)
   # shellcheck disable=SC2016 # expanded by the shell in the pod, on purpose
   remote_sum=$(kc exec "$POD" -c vault -- sh -c \
     'if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1"; fi' sh "$REMOTE" </dev/null 2>"$WORK/sum.err") ||
-    die "cannot checksum $REMOTE in $POD: $(first_line "$WORK/sum.err")"
+    die "cannot checksum $REMOTE in $POD: $(summary "$WORK/sum.err")"
   remote_sum=${remote_sum%% *}
   if [ -z "$remote_sum" ]; then
     log "the image has no sha256sum: the copy was not compared with the pod's file"
@@ -240,7 +248,7 @@ main() {
     die "the copy of $REMOTE differs from the file in $POD (sha256 $local_sum, expected $remote_sum)"
   fi
   kc exec "$POD" -c vault -- rm -f "$REMOTE" </dev/null >/dev/null 2>"$WORK/rm.err" ||
-    die "cannot remove $REMOTE from $POD: $(first_line "$WORK/rm.err")"
+    die "cannot remove $REMOTE from $POD: $(summary "$WORK/rm.err")"
   REMOTE=""
 
   mv -f "$PARTIAL" "$target"
