@@ -1,19 +1,54 @@
-"""Placeholder Alertmanager construct (foundation): ServiceAccount and Service with the right name and ports.
+"""Alertmanager: one instance on a PVC (silences and notification log survive restarts) that routes the
+stack's alerts by severity to the receivers declared in settings.
 
-The component issue replaces this with the full construct; the public names stay.
+Receiver credentials are Secret keys mounted as files (the config names the files, never the values); each
+receiver's endpoint becomes an explicit egress rule to its CIDRs, the only traffic Alertmanager may send out
+of the cluster. High-availability gossip is switched off (single replica): no cluster port is opened.
 """
 
 from __future__ import annotations
 
+import hashlib
+from typing import Annotated, Final
+
+from cdk8s_plus_27 import k8s
 from constructs import Construct
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs import versions
+from vaultaio_constructs.alertmanager.config import (
+    AlertmanagerConfigSettings,
+    render_alertmanager_config,
+)
+from vaultaio_constructs.alerts import default_inhibit_rules
 from vaultaio_constructs.common import PROPS_CONFIG, ImageTag, Resources
 from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.profiles import default_resources, default_storage_gib
 from vaultaio_constructs.scrape import ScrapeTarget
-from vaultaio_constructs.workload import service, service_account
+from vaultaio_constructs.wiring import Endpoint
+from vaultaio_constructs.workload import (
+    config_map,
+    config_map_volume,
+    container,
+    http_probe,
+    mount,
+    pod_security_context,
+    pod_template,
+    service,
+    service_account,
+    stateful_set,
+    storage_claim,
+)
+
+ALERTMANAGER_PORT: Final = 9093
+#: The image's ``nobody`` user.
+ALERTMANAGER_UID: Final = 65534
+CONFIG_DIR: Final = "/etc/alertmanager"
+CONFIG_FILE: Final = "alertmanager.yml"
+SECRETS_DIR: Final = "/etc/alertmanager/secrets"
+DATA_DIR: Final = "/alertmanager"
+CONFIG_MAP_NAME: Final = "alertmanager-config"
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
@@ -24,10 +59,21 @@ class AlertmanagerProps:
     image_tag: ImageTag | None = None
     #: Container resources (``None``: the profile's default).
     resources: Resources | None = Field(default=None)
+    #: Size of the ``data`` PVC in GiB (``None``: the profile's default).
+    storage_gib: Annotated[int, Field(ge=1)] | None = None
+    #: Hours silences and the notification log are kept after they expire.
+    data_retention_hours: Annotated[int, Field(ge=1)] = 120
+    #: Receivers, severity routes and notification timing. The default routes every alert to the ``null``
+    #: receiver: nothing leaves the cluster until receivers and routes are declared.
+    notifications: AlertmanagerConfigSettings = Field(default_factory=AlertmanagerConfigSettings)
+
+
+def _secret_volume_name(secret: str) -> str:
+    return f"secret-{secret}"[:63].rstrip("-")
 
 
 class Alertmanager(Component):
-    """Alertmanager (alerting)."""
+    """Alertmanager (alerting): StatefulSet on a PVC, severity routing, receivers from Secret files."""
 
     area = Area.MONITORING
 
@@ -40,10 +86,94 @@ class Alertmanager(Component):
             role="alerting",
             version=versions.version("alertmanager", props.image_tag),
         )
-        self.web = self.endpoint(port_name="web", port=9093)
+        self.image = versions.image("alertmanager", props.image_tag)
+        self.resources = props.resources or default_resources(self.stack.profile, "alertmanager")
+        self.storage_gib = props.storage_gib or default_storage_gib(self.stack.profile, "alertmanager")
+        self.data_retention_hours = props.data_retention_hours
+        self.notifications = props.notifications
+
+        #: API and UI, ``/metrics``; Prometheus and the Loki ruler send alerts here.
+        self.web = self.endpoint(port_name="web", port=ALERTMANAGER_PORT)
         service_account(self)
         service(self, [self.web])
+        for endpoint in self.notifications.endpoints():
+            self.connect_external(endpoint, reason=f"send notifications to receiver {endpoint.name}")
+
+    @property
+    def web_endpoint(self) -> Endpoint:
+        """Where alerts are sent and people open the UI."""
+        return self.web
 
     @property
     def metrics_target(self) -> ScrapeTarget:
         return ScrapeTarget(job="alertmanager", endpoint=self.web)
+
+    @property
+    def config_text(self) -> str:
+        """The rendered ``alertmanager.yml`` (no secret values: receivers read mounted files)."""
+        return render_alertmanager_config(self.notifications, default_inhibit_rules(), SECRETS_DIR)
+
+    def _secret_keys(self) -> dict[str, tuple[str, ...]]:
+        keys: dict[str, set[str]] = {}
+        for ref in self.notifications.secrets():
+            keys.setdefault(ref.name, set()).add(ref.key)
+        return {secret: tuple(sorted(keys[secret])) for secret in sorted(keys)}
+
+    def finalize(self) -> None:
+        """Render the configuration and create the StatefulSet."""
+        config_text = self.config_text
+        self.config_map = config_map(self, CONFIG_MAP_NAME, {CONFIG_FILE: config_text})
+        checksum = hashlib.sha256(config_text.encode()).hexdigest()
+        secrets = self._secret_keys()
+        alertmanager = container(
+            name="alertmanager",
+            image=self.image,
+            resources=self.resources,
+            ports=[self.web],
+            args=[
+                f"--config.file={CONFIG_DIR}/{CONFIG_FILE}",
+                f"--storage.path={DATA_DIR}",
+                f"--data.retention={self.data_retention_hours}h",
+                f"--web.listen-address=:{ALERTMANAGER_PORT}",
+                # Single replica: no gossip mesh, so no cluster port to open or protect.
+                "--cluster.listen-address=",
+            ],
+            volume_mounts=[
+                mount("config", CONFIG_DIR, read_only=True),
+                mount("data", DATA_DIR),
+                *(
+                    mount(_secret_volume_name(secret), f"{SECRETS_DIR}/{secret}", read_only=True)
+                    for secret in secrets
+                ),
+            ],
+            readiness=http_probe("/-/ready", self.web.port_name),
+            liveness=http_probe("/-/healthy", self.web.port_name, period_seconds=30, failure_threshold=5),
+        )
+        template = pod_template(
+            self,
+            containers=[alertmanager],
+            security_context=pod_security_context(
+                user=ALERTMANAGER_UID, group=ALERTMANAGER_UID, fs_group=ALERTMANAGER_UID
+            ),
+            volumes=[
+                config_map_volume("config", CONFIG_MAP_NAME),
+                *(
+                    k8s.Volume(
+                        name=_secret_volume_name(secret),
+                        secret=k8s.SecretVolumeSource(
+                            secret_name=secret,
+                            items=[k8s.KeyToPath(key=key, path=key) for key in keys],
+                            default_mode=0o440,
+                        ),
+                    )
+                    for secret, keys in secrets.items()
+                ),
+            ],
+            annotations={"vault-aio.io/config-checksum": checksum},
+        )
+        self.stateful_set = stateful_set(
+            self,
+            template=template,
+            claims=[storage_claim(self, "data", self.storage_gib)],
+            service_name=self.name,
+        )

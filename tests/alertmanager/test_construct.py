@@ -1,0 +1,240 @@
+"""The Alertmanager construct: StatefulSet on a PVC, config from settings, Secret files, egress, amtool."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import cdk8s
+import pytest
+import yaml
+from syrupy.assertion import SnapshotAssertion
+
+from tests.stack import Stack, synth_stack
+from tests.tools import require_tool
+from vaultaio_constructs.alertmanager.construct import Alertmanager
+from vaultaio_constructs.component import StackChart
+from vaultaio_constructs.output import Manifest, render, to_yaml
+from vaultaio_constructs.profiles import Profile
+from vaultaio_constructs.settings import SettingsError, parse_settings
+
+NOTIFICATIONS: dict[str, Any] = {
+    "webhook_receivers": [
+        {
+            "name": "ops-hook",
+            "url": "https://hooks.example.org/alerts",
+            "cidrs": ["203.0.113.10/32"],
+            "bearer_token": {"name": "am-webhook", "key": "token"},
+        }
+    ],
+    "email_receivers": [
+        {
+            "name": "ops-mail",
+            "to": "ops@example.org",
+            "from_address": "vault-aio@example.org",
+            "smarthost": "smtp.example.org",
+            "cidrs": ["203.0.113.20/32"],
+            "auth_username": "vault-aio",
+            "auth_password": {"name": "am-smtp", "key": "password"},
+        }
+    ],
+    "slack_receivers": [
+        {"name": "ops-slack", "api_url": {"name": "am-slack", "key": "url"}, "cidrs": ["198.51.100.0/24"]}
+    ],
+    "pagerduty_receivers": [
+        {
+            "name": "oncall",
+            "routing_key": {"name": "am-pagerduty", "key": "routing-key"},
+            "cidrs": ["198.51.100.128/25"],
+        }
+    ],
+    "routes": [
+        {"severities": ["critical"], "receiver": "oncall"},
+        {"severities": ["critical", "warning"], "receiver": "ops-slack"},
+        {"severities": ["warning"], "receiver": "ops-mail"},
+        {"severities": ["critical"], "receiver": "ops-hook"},
+    ],
+}
+
+
+class AlertmanagerObjects:
+    """One Alertmanager in a small stack."""
+
+    def __init__(self, settings: dict[str, Any] | None = None, *, profile: Profile = Profile.SMALL) -> None:
+        props = parse_settings({"alertmanager": settings or {}}, "test settings").alertmanager
+        chart = StackChart(cdk8s.App(), "test", profile=profile)
+        self.alertmanager = Alertmanager(chart, "Alertmanager", props)
+        chart.finish()
+        self.manifests: list[Manifest] = render(chart)
+
+    def get(self, kind: str, name: str) -> dict[str, Any]:
+        found = [m.body for m in self.manifests if m.kind == kind and m.name == name]
+        assert len(found) == 1, f"{kind}/{name}"
+        return found[0]
+
+    def has(self, kind: str, name: str) -> bool:
+        return any(m.kind == kind and m.name == name for m in self.manifests)
+
+    @property
+    def pod(self) -> dict[str, Any]:
+        template: dict[str, Any] = self.get("StatefulSet", "alertmanager")["spec"]["template"]
+        return template
+
+    @property
+    def config_text(self) -> str:
+        text: str = self.get("ConfigMap", "alertmanager-config")["data"]["alertmanager.yml"]
+        return text
+
+
+@pytest.fixture(scope="module")
+def default() -> AlertmanagerObjects:
+    return AlertmanagerObjects()
+
+
+@pytest.fixture(scope="module")
+def receivers() -> AlertmanagerObjects:
+    return AlertmanagerObjects({"notifications": NOTIFICATIONS})
+
+
+def _amtool(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
+    amtool = require_tool("amtool")
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(text)
+    return subprocess.run([amtool, "check-config", str(path)], capture_output=True, text=True, check=False)
+
+
+def test_default_stack_alertmanager_snapshot(stack: Stack, snapshot: SnapshotAssertion) -> None:
+    selected = [
+        m
+        for m in stack.manifests
+        if m.body["metadata"]["labels"].get("app.kubernetes.io/name") == "alertmanager"
+    ]
+    assert {(m.kind, m.name) for m in selected} == {
+        ("ServiceAccount", "alertmanager"),
+        ("Service", "alertmanager"),
+        ("ConfigMap", "alertmanager-config"),
+        ("StatefulSet", "alertmanager"),
+    }
+    assert "---\n".join(f"# {m.path}\n{to_yaml(m.body)}" for m in selected) == snapshot
+
+
+def test_default_config_passes_amtool(default: AlertmanagerObjects, tmp_path: Path) -> None:
+    result = _amtool(tmp_path, default.config_text)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_receiver_type_passes_amtool(receivers: AlertmanagerObjects, tmp_path: Path) -> None:
+    result = _amtool(tmp_path, receivers.config_text)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "5 receivers" in result.stdout
+
+
+def test_default_sends_nothing_out(default: AlertmanagerObjects) -> None:
+    config = yaml.safe_load(default.config_text)
+    assert config["route"]["receiver"] == "null"
+    assert config["receivers"] == [{"name": "null"}]
+    assert not [
+        m
+        for m in default.manifests
+        if m.kind == "NetworkPolicy" and m.name.startswith("allow-alertmanager-to")
+    ]
+    assert "inhibit_rules" in config
+
+
+def test_statefulset_keeps_silences_on_the_pvc(default: AlertmanagerObjects) -> None:
+    sts = default.get("StatefulSet", "alertmanager")["spec"]
+    (claim,) = sts["volumeClaimTemplates"]
+    assert claim["metadata"]["name"] == "data"
+    assert claim["spec"]["resources"]["requests"]["storage"] == "1Gi"
+    assert sts["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+    (container,) = sts["template"]["spec"]["containers"]
+    assert "--storage.path=/alertmanager" in container["args"]
+    assert {m["name"]: m["mountPath"] for m in container["volumeMounts"]}["data"] == "/alertmanager"
+
+
+def test_container_is_restricted_without_gossip(default: AlertmanagerObjects) -> None:
+    spec = default.pod["spec"]
+    (container,) = spec["containers"]
+    assert container["image"] == "quay.io/prometheus/alertmanager:v0.34.0"
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert spec["securityContext"]["runAsUser"] == 65534
+    assert "--cluster.listen-address=" in container["args"]
+    assert [p["containerPort"] for p in container["ports"]] == [9093]
+
+
+def test_receiver_secrets_are_mounted_files(receivers: AlertmanagerObjects) -> None:
+    spec = receivers.pod["spec"]
+    volumes = {v["name"]: v for v in spec["volumes"] if "secret" in v}
+    assert {v["secret"]["secretName"] for v in volumes.values()} == {
+        "am-pagerduty",
+        "am-slack",
+        "am-smtp",
+        "am-webhook",
+    }
+    mounts = {m["name"]: m["mountPath"] for m in spec["containers"][0]["volumeMounts"]}
+    config = yaml.safe_load(receivers.config_text)
+    by_name = {r["name"]: r for r in config["receivers"]}
+    path = by_name["ops-slack"]["slack_configs"][0]["api_url_file"]
+    assert path == f"{mounts['secret-am-slack']}/url"
+    assert volumes["secret-am-slack"]["secret"]["items"] == [{"key": "url", "path": "url"}]
+    assert "Secret" not in {m.kind for m in receivers.manifests}
+
+
+def test_each_receiver_gets_its_own_egress(receivers: AlertmanagerObjects) -> None:
+    policy = receivers.get("NetworkPolicy", "allow-alertmanager-to-ops-mail")["spec"]
+    (rule,) = policy["egress"]
+    assert rule["to"] == [{"ipBlock": {"cidr": "203.0.113.20/32"}}]
+    assert rule["ports"] == [{"port": 587, "protocol": "TCP"}]
+    for name in ("ops-hook", "ops-slack", "oncall"):
+        assert receivers.has("NetworkPolicy", f"allow-alertmanager-to-{name}"), name
+
+
+def test_settings_reach_the_config(receivers: AlertmanagerObjects) -> None:
+    objects = AlertmanagerObjects({"data_retention_hours": 240, "notifications": {"repeat_interval": "12h"}})
+    assert "--data.retention=240h" in objects.pod["spec"]["containers"][0]["args"]
+    assert yaml.safe_load(objects.config_text)["route"]["repeat_interval"] == "12h"
+    key = "vault-aio.io/config-checksum"
+    assert objects.pod["metadata"]["annotations"][key] != receivers.pod["metadata"]["annotations"][key]
+
+
+def test_default_stack_receives_alerts_from_prometheus_and_loki(stack: Stack) -> None:
+    for policy in ("allow-alertmanager-from-prometheus", "allow-alertmanager-from-loki"):
+        assert stack.has("NetworkPolicy", policy), policy
+
+
+def test_production_profile_sizes() -> None:
+    objects = AlertmanagerObjects(profile=Profile.PRODUCTION)
+    (claim,) = objects.get("StatefulSet", "alertmanager")["spec"]["volumeClaimTemplates"]
+    assert claim["spec"]["resources"]["requests"]["storage"] == "2Gi"
+
+
+def test_fails_route_to_undefined_receiver() -> None:
+    with pytest.raises(SettingsError, match="names receiver 'pager', which is not defined"):
+        parse_settings(
+            {
+                "alertmanager": {
+                    "notifications": {"routes": [{"severities": ["critical"], "receiver": "pager"}]}
+                }
+            }
+        )
+
+
+def test_fails_unknown_or_invalid_setting() -> None:
+    with pytest.raises(SettingsError, match=r"alertmanager.retention: unknown setting"):
+        parse_settings({"alertmanager": {"retention": 3}})
+    with pytest.raises(SettingsError, match=r"cidrs"):
+        parse_settings(
+            {
+                "alertmanager": {
+                    "notifications": {
+                        "slack_receivers": [{"name": "s", "api_url": {"name": "a", "key": "b"}, "cidrs": []}]
+                    }
+                }
+            }
+        )
+
+
+def test_whole_stack_with_receivers_synthesizes() -> None:
+    stack = synth_stack({"alertmanager": {"notifications": NOTIFICATIONS}})
+    assert stack.has("NetworkPolicy", "allow-alertmanager-to-oncall")
