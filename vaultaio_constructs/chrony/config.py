@@ -8,8 +8,10 @@ a test runs ``chronyd -p -f chrony.conf`` (parse and print, works as any user) o
 Paths (the construct mounts them; the root filesystem stays read-only):
 
 * ``/etc/chrony/chrony.conf``: this file (ConfigMap).
-* ``/run``: an emptyDir; chronyd creates ``/run/chrony`` with the private permissions it insists on for
-  the command socket (a mounted emptyDir would be world-writable and refused).
+* ``/run``: an emptyDir; chronyd creates ``/run/chronyd`` in it with the private permissions it insists on
+  for the command socket (a mounted emptyDir is world-writable and would be refused). Not ``/run/chrony``:
+  images declare that as a VOLUME, and a runtime-provided directory with other owners or modes there
+  would make chronyd refuse its socket.
 * ``/var/lib/chrony``: an emptyDir for the drift file.
 
 Health: the UDP command port is off (``cmdport 0``); ``chronyc`` talks to chronyd over the Unix socket
@@ -35,7 +37,7 @@ CHRONY_CONFIG_FILE: Final = "chrony.conf"
 CHRONY_CONFIG_PATH: Final = f"{CHRONY_CONFIG_DIR}/{CHRONY_CONFIG_FILE}"
 #: emptyDir mount for runtime files; chronyd creates :data:`CHRONY_RUN_DIR` inside it.
 CHRONY_RUN_MOUNT: Final = "/run"
-CHRONY_RUN_DIR: Final = "/run/chrony"
+CHRONY_RUN_DIR: Final = "/run/chronyd"
 CHRONY_SOCKET_PATH: Final = f"{CHRONY_RUN_DIR}/chronyd.sock"
 CHRONY_PID_FILE: Final = f"{CHRONY_RUN_DIR}/chronyd.pid"
 #: emptyDir for the drift file.
