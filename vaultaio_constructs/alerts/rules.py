@@ -21,7 +21,8 @@ VAULT_0: Final = "10.42.0.11:8202"
 VAULT_1: Final = "10.42.0.12:8202"
 VAULT_2: Final = "10.42.0.13:8202"
 NODE: Final = "node-1"
-PROBE: Final = "https://vault.vault-aio.svc:8200/v1/sys/health"
+#: Alloy probes from every node and sets ``instance`` to the node name.
+PROBE: Final = NODE
 
 VAULT: Final = 'job="vault"'
 
@@ -521,11 +522,11 @@ def _expiry_rule(name: str, days: int, severity: Severity, healthy_days: int) ->
         severity=severity,
         summary=f"Vault's TLS listener certificate expires within {days} days",
         description=(
-            f"The certificate Vault serves on its API listener (probed at {{{{ $labels.instance }}}} by "
-            "Alloy's "
-            f"blackbox exporter; probe_ssl_earliest_cert_expiry is the earliest expiry in the served chain) "
-            f"expires within {days} days. Clients and Prometheus stop trusting Vault once it expires. This "
-            "does not cover the PKI root CA inside Vault: check that with 'vault pki health-check'."
+            "The certificate Vault serves on its API listener (probe_ssl_earliest_cert_expiry from Alloy's "
+            "blackbox probe of Vault's health endpoint, run from node {{ $labels.instance }}; the earliest "
+            f"expiry in the served chain) expires within {days} days. Clients and Prometheus stop trusting "
+            "Vault once it expires. This does not cover the PKI root CA inside Vault: check that with "
+            "'vault pki health-check'."
         ),
         scenarios=(
             Scenario(
@@ -568,9 +569,10 @@ def vault_api_probe_failing(t: AlertThresholds) -> AlertRule:
         severity=Severity.WARNING,
         summary="Probing Vault's API listener fails",
         description=(
-            "Alloy's blackbox probe of {{ $labels.instance }} has failed for 5 minutes: the Service has no "
-            "ready Vault pod, the TLS handshake fails (expired certificate, wrong CA, name mismatch) or the "
-            "health endpoint answers an error. While it fails the certificate-expiry alerts are blind."
+            "Alloy's blackbox probe of Vault's API (from node {{ $labels.instance }}) has failed for 5 "
+            "minutes: the Service has no ready Vault pod, the TLS handshake fails (expired certificate, "
+            "wrong CA, name mismatch) or the health endpoint answers an error. While it fails the "
+            "certificate-expiry alerts are blind."
         ),
         scenarios=_gauge_scenarios(
             series=lambda values: (_series("probe_success", _PROBE_LABELS, values),),
