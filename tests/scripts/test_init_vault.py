@@ -42,6 +42,22 @@ EXPECTED_SANS = {
 }
 
 
+def lean(state: dict[str, Any]) -> dict[str, Any]:
+    """Only one policy file in /vault/policies: fewer calls for tests that are about something else."""
+    state["policy_files"] = {"backup.hcl": state["policy_files"]["backup.hcl"]}
+    return state
+
+
+def configured(state: dict[str, Any]) -> dict[str, Any]:
+    """An initialised cluster whose audit device, policies and PKI are already set up."""
+    lean(state)
+    vault = state["vault"]
+    vault["audit"] = fixture("audit_list_stdout.json")
+    vault["mounts"].append("pki")
+    vault["policies"]["backup"] = state["policy_files"]["backup.hcl"]
+    return state
+
+
 def generated_secrets(state: dict[str, Any]) -> list[str]:
     """Secret values the run itself created: the Grafana password and the TLS private key body."""
     values = []
@@ -278,7 +294,7 @@ def test_rerun_updates_a_policy_whose_file_changed(rerun: tuple[FakeCluster, Run
 
 
 def test_sealed_cluster_with_an_init_file_is_unsealed_without_init(cluster: FakeCluster) -> None:
-    cluster.state = new_state(pods=1, initialized=True, sealed=True)
+    cluster.state = configured(new_state(pods=1, initialized=True, sealed=True))
     (cluster.cwd / "vault-aio-init.json").write_text(json.dumps(SHAMIR))
     run = cluster.run("init-vault.sh")
     assert run.rc == 0, run.stderr
@@ -289,7 +305,7 @@ def test_sealed_cluster_with_an_init_file_is_unsealed_without_init(cluster: Fake
 
 
 def test_partial_unseal_progress_is_reset_first(cluster: FakeCluster) -> None:
-    state = new_state(pods=1, initialized=True, sealed=True)
+    state = configured(new_state(pods=1, initialized=True, sealed=True))
     state["pods"]["vault-0"]["progress"] = [SHAMIR["unseal_keys_b64"][4]]
     cluster.state = state
     (cluster.cwd / "vault-aio-init.json").write_text(json.dumps(SHAMIR))
@@ -334,12 +350,13 @@ def test_unsealed_cluster_configures_with_the_token_file(cluster: FakeCluster) -
 
 
 def test_token_file_comes_from_vault_token_file_env(cluster: FakeCluster) -> None:
-    cluster.state = new_state(pods=1, initialized=True, sealed=False)
+    cluster.state = configured(new_state(pods=1, initialized=True, sealed=False))
     token_file = cluster.root / "root-token"
     token_file.write_text(SHAMIR["root_token"])
     run = cluster.run("init-vault.sh", env={"VAULT_TOKEN_FILE": str(token_file)})
     assert run.rc == 0, run.stderr
-    assert "pki: root CA" in run.stdout
+    assert "configure: using vault-0" in run.stdout
+    assert {e["stdin"] for e in run.execs() if e["cmd"][:2] == ["sh", "-c"]} == {SHAMIR["root_token"]}
 
 
 def test_fails_with_a_clear_message_when_there_is_no_token(cluster: FakeCluster) -> None:
@@ -396,6 +413,8 @@ def custom(tmp_path_factory: pytest.TempPathFactory) -> tuple[FakeCluster, Run]:
         "--grafana-admin-user",
         "ops",
         "--grafana-credentials-file=creds/grafana.json",
+        "--context",
+        "prod-admin",
         env={"VAULTAIO_NAMESPACE": "vault-prod"},
     )
     assert run.rc == 0, run.stderr
@@ -436,9 +455,9 @@ def test_grafana_options(custom: tuple[FakeCluster, Run]) -> None:
     assert fake.state["secrets"]["grafana-admin"]["admin-user"] == "ops"
 
 
-def test_namespace_from_env_reaches_kubectl_urls_and_certificate(custom: tuple[FakeCluster, Run]) -> None:
+def test_namespace_and_context_reach_kubectl_urls_and_certificate(custom: tuple[FakeCluster, Run]) -> None:
     fake, run = custom
-    assert all(a[:2] == ["-n", "vault-prod"] for a in run.argvs() if a[:1] != ["config"])
+    assert all(a[:4] == ["--context", "prod-admin", "-n", "vault-prod"] for a in run.argvs())
     urls = fake.state["vault"]["writes"]["pki/config/urls"][0]
     assert urls["issuing_certificates"] == "https://vault.vault-prod.svc:8200/v1/pki/ca"
     assert urls["crl_distribution_points"] == "https://vault.vault-prod.svc:8200/v1/pki/crl"
@@ -473,7 +492,7 @@ def test_self_signed_names_match_the_vault_construct_contract() -> None:
 def test_existing_tls_and_grafana_secrets_are_left_alone(cluster: FakeCluster) -> None:
     tls = {"tls.crt": "cert-manager chain", "tls.key": "cert-manager key", "ca.crt": "cert-manager ca"}
     grafana = {"admin-user": "ops", "admin-password": "kept-as-is"}
-    cluster.state = new_state(pods=1, secrets={"vault-tls": tls, "grafana-admin": grafana})
+    cluster.state = lean(new_state(pods=1, secrets={"vault-tls": tls, "grafana-admin": grafana}))
     run = cluster.run("init-vault.sh", "--tls-self-signed")
     assert run.rc == 0, run.stderr
     assert cluster.state["secrets"]["vault-tls"] == tls
@@ -482,7 +501,9 @@ def test_existing_tls_and_grafana_secrets_are_left_alone(cluster: FakeCluster) -
 
 
 def test_grafana_credentials_from_an_earlier_failed_run_are_reused(cluster: FakeCluster) -> None:
-    cluster.state = new_state(pods=1, secrets={"vault-tls": {"tls.crt": "x", "tls.key": "y", "ca.crt": "z"}})
+    cluster.state = lean(
+        new_state(pods=1, secrets={"vault-tls": {"tls.crt": "x", "tls.key": "y", "ca.crt": "z"}})
+    )
     creds = cluster.cwd / "vault-aio-grafana-admin.json"
     creds.write_text(
         json.dumps({"admin-user": "admin", "admin-password": "Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4"})
@@ -494,7 +515,7 @@ def test_grafana_credentials_from_an_earlier_failed_run_are_reused(cluster: Fake
 
 
 def test_waits_for_pods_that_start_late(cluster: FakeCluster) -> None:
-    state = new_state(pods=1)
+    state = lean(new_state(pods=1))
     state["pods"]["vault-0"]["phases"] = ["Absent", "Pending", "Pending", "Running"]
     state["pods"]["vault-0"]["api_down"] = 2
     cluster.state = state
@@ -533,7 +554,7 @@ def test_fails_when_the_init_file_would_be_overwritten(cluster: FakeCluster) -> 
 
 
 def test_vault_0_rejoins_instead_of_initialising_a_second_cluster(cluster: FakeCluster) -> None:
-    state = new_state(pods=3, initialized=True, sealed=False)
+    state = configured(new_state(pods=3, initialized=True, sealed=False))
     state["pods"]["vault-0"].update(member=False, sealed=True)
     state["vault"]["active"] = "vault-1"
     cluster.state = state
