@@ -81,8 +81,10 @@ class VaultAioChart(StackChart):
         self.alloy.ship_logs_to(self.loki)
         self.alloy.ship_traces_to(self.tempo)
         self.alloy.remote_write_to(self.prometheus)
-        self.alloy.probe_tls(self.vault.api)
+        self.alloy.probe_tls(self.vault.api, ca=self.vault.tls_ca)
+        # log-based alerts (Vault login failures from the audit log) run in Loki's ruler
         self.loki.use_alertmanager(self.alertmanager)
+        self.loki.add_rules(*self.prometheus.loki_rule_file)
         # Grafana reads from every store
         self.grafana.use_prometheus(self.prometheus)
         self.grafana.use_loki(self.loki)

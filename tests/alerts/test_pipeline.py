@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from vaultaio_constructs.alerts import AlertThresholds
 from vaultaio_constructs.alloy import config as alloy_config
 
@@ -19,12 +17,10 @@ def test_kubelet_volume_regex_matches_volume_mounts_only() -> None:
     assert not volume.match("/var/lib/kubelet")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="alloy/config.py MOUNT_POINTS_EXCLUDE drops every /var/lib/kubelet/... mount, so the "
-    "PersistentVolume* alerts see no volume; it should keep /var/lib/kubelet/pods/*/volumes/",
-)
 def test_alloy_keeps_kubelet_volume_mounts() -> None:
     excluded = re.compile(alloy_config.MOUNT_POINTS_EXCLUDE)
     assert excluded.search("/") is None
     assert excluded.search(VOLUME_MOUNT) is None
+    assert excluded.search("/var/lib/kubelet/pods/0f5b/volume-subpaths/x/y")
+    assert excluded.search("/proc")
+    assert excluded.search("/var/lib/containerd/io.containerd.runtime.v2.task/k8s.io/abc/rootfs")

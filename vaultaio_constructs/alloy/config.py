@@ -104,7 +104,8 @@ FS_TYPES_EXCLUDE: Final = (
 )
 #: Mount points the filesystem collector ignores (``mount_points_exclude``; paths without the rootfs prefix).
 MOUNT_POINTS_EXCLUDE: Final = (
-    "^/(dev|proc|run|sys|var/lib/containerd/.+|var/lib/docker/.+|var/lib/kubelet/.+)($|/)"
+    "^/(dev|proc|run|sys|var/lib/containerd/.+|var/lib/docker/.+"
+    "|var/lib/kubelet/(plugins|pods/[^/]+/volume-subpaths)/.+)($|/)"
 )
 
 
