@@ -1,0 +1,264 @@
+"""Uniform hardening guarantees over every pod template and object the stack synthesizes (issue 8).
+
+Each guarantee is one test over all workloads of the default stack and of the variants below, with an
+explicit exception table. A component that regresses fails here, whichever issue touched it last.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.stack import Stack, synth_stack
+from vaultaio_constructs import versions
+
+#: Every long-running workload the stack must have (kind, name).
+WORKLOADS = {
+    ("StatefulSet", "vault"),
+    ("StatefulSet", "prometheus"),
+    ("StatefulSet", "alertmanager"),
+    ("StatefulSet", "grafana"),
+    ("StatefulSet", "loki"),
+    ("StatefulSet", "tempo"),
+    ("DaemonSet", "alloy"),
+    ("DaemonSet", "chrony"),
+}
+
+#: The only departures from Pod Security "restricted", and why (also in README.md, "Security").
+CAPABILITY_EXCEPTIONS = {"chrony": {"SYS_TIME"}}  # sets the node clock: the purpose of the pod
+HOSTPATH_EXCEPTIONS = {"alloy"}  # node logs and metrics live on the host; every mount is read-only
+ROOT_EXCEPTIONS = {"chrony"}  # a non-root process never holds added capabilities (SYS_TIME) in Kubernetes
+
+#: Secrets the manifests reference but never contain: created by scripts/init-vault.sh or the user.
+EXTERNAL_SECRETS = {"vault-tls", "grafana-admin", "vault-backup-token", "alertmanager-receivers"}
+
+#: Components whose pods call the Kubernetes API, so their ServiceAccount token is mounted.
+API_CALLERS = {"vault", "alloy"}
+
+STATEFUL = {"vault", "prometheus", "alertmanager", "grafana", "loki", "tempo"}
+
+
+@pytest.fixture(scope="module", params=["default", "ha", "tls-off", "production"])
+def variant(request: pytest.FixtureRequest, stack: Stack) -> Stack:
+    settings: dict[str, dict[str, Any]] = {
+        "default": {},
+        "ha": {"vault": {"replicas": 3}},
+        "tls-off": {"vault": {"tls": {"enabled": False}}},
+        "production": {"profile": "production"},
+    }
+    if request.param == "default":
+        return stack
+    return synth_stack(settings[request.param])
+
+
+def _pods(s: Stack) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for workload, template in s.pod_templates():
+        yield workload["kind"], workload["metadata"]["name"], template["spec"]
+
+
+def _containers(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(spec.get("initContainers", [])) + list(spec["containers"])
+
+
+def test_every_component_has_its_workload(stack: Stack) -> None:
+    found = {(w["kind"], w["metadata"]["name"]) for w, _ in stack.pod_templates() if w["kind"] != "CronJob"}
+    assert found == WORKLOADS
+
+
+def test_pod_security_restricted_or_documented_exception(variant: Stack) -> None:
+    for kind, name, spec in _pods(variant):
+        owner = name.split("-")[0]
+        psc = spec.get("securityContext", {})
+        assert psc.get("seccompProfile", {}).get("type") == "RuntimeDefault", name
+        for key in ("hostNetwork", "hostPID", "hostIPC"):
+            assert not spec.get(key), f"{name}: {key}"
+        if owner not in ROOT_EXCEPTIONS:
+            assert psc.get("runAsNonRoot") is True, f"{name}: pod runAsNonRoot"
+        for c in _containers(spec):
+            sc = c.get("securityContext", {})
+            where = f"{kind}/{name}/{c['name']}"
+            assert sc.get("allowPrivilegeEscalation") is False, where
+            assert not sc.get("privileged"), where
+            assert sc.get("readOnlyRootFilesystem") is True, where
+            assert sc.get("capabilities", {}).get("drop") == ["ALL"], where
+            added = set(sc.get("capabilities", {}).get("add") or [])
+            assert added <= CAPABILITY_EXCEPTIONS.get(owner, set()), f"{where} adds {added}"
+            if owner not in ROOT_EXCEPTIONS:
+                assert sc.get("runAsNonRoot", psc.get("runAsNonRoot")) is True, where
+                assert sc.get("runAsUser", psc.get("runAsUser", 1)) != 0, where
+
+
+def test_host_paths_only_for_exceptions_and_read_only(variant: Stack) -> None:
+    for _, name, spec in _pods(variant):
+        host = {v["name"] for v in spec.get("volumes", []) if "hostPath" in v}
+        if not host:
+            continue
+        assert name in HOSTPATH_EXCEPTIONS, f"{name} mounts hostPath {host}"
+        for c in _containers(spec):
+            for m in c.get("volumeMounts", []):
+                if m["name"] in host:
+                    assert m.get("readOnly") is True, f"{name}/{c['name']} mounts {m['mountPath']} writable"
+
+
+def test_resources_requests_and_memory_limits(variant: Stack) -> None:
+    for _, name, spec in _pods(variant):
+        for c in _containers(spec):
+            r = c.get("resources", {})
+            assert {"cpu", "memory"} <= set(r.get("requests", {})), f"{name}/{c['name']}"
+            assert "memory" in r.get("limits", {}), f"{name}/{c['name']}"
+
+
+def test_readiness_probes_on_long_running_containers(stack: Stack) -> None:
+    for workload, template in stack.pod_templates():
+        if workload["kind"] in ("CronJob", "Job"):
+            continue
+        for c in template["spec"]["containers"]:
+            assert "readinessProbe" in c, f"{workload['metadata']['name']}/{c['name']}"
+
+
+def test_images_are_pinned_from_the_versions_module(variant: Stack) -> None:
+    pinned = {versions.image(name) for name in versions.IMAGES}
+    for _, name, spec in _pods(variant):
+        for c in _containers(spec):
+            image = c["image"]
+            tag = image.rsplit(":", 1)[-1]
+            assert versions.IMAGE_TAG_PATTERN.match(tag), f"{name}: {image}"
+            assert image in pinned, f"{name}: {image} is not defined in versions.py"
+
+
+def test_stateful_components_keep_data_on_pvcs(variant: Stack) -> None:
+    for s in variant.all("StatefulSet"):
+        name = s["metadata"]["name"]
+        assert name in STATEFUL
+        assert s["spec"].get("volumeClaimTemplates"), name
+        policy = s["spec"]["persistentVolumeClaimRetentionPolicy"]
+        assert policy == {"whenDeleted": "Retain", "whenScaled": "Retain"}, name
+    assert {s["metadata"]["name"] for s in variant.all("StatefulSet")} == STATEFUL
+
+
+def test_service_account_tokens_only_where_the_api_is_called(variant: Stack) -> None:
+    for _, name, spec in _pods(variant):
+        mounted = spec.get("automountServiceAccountToken", True)
+        assert mounted == (name in API_CALLERS), f"{name}: automountServiceAccountToken={mounted}"
+    for sa in variant.all("ServiceAccount"):
+        assert sa.get("automountServiceAccountToken") is False, sa["metadata"]["name"]
+
+
+def test_rbac_least_privilege(variant: Stack) -> None:
+    assert not variant.all("ClusterRole"), "namespaced Roles only"
+    for role in variant.all("Role"):
+        for rule in role["rules"]:
+            for key in ("verbs", "resources", "apiGroups"):
+                assert "*" not in rule.get(key, []), f"{role['metadata']['name']}: wildcard {key}"
+            assert not set(rule["verbs"]) & {
+                "create",
+                "delete",
+                "deletecollection",
+                "escalate",
+                "bind",
+                "impersonate",
+            }
+
+
+SECRET_PATTERNS = [
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    re.compile(r"\bhvs\.[A-Za-z0-9_-]{20,}"),  # Vault service tokens
+    re.compile(r"\bs\.[A-Za-z0-9]{24}\b"),  # legacy Vault tokens
+    re.compile(
+        r"(?i)(password|passwd|secret|token|api_key|routing_key)[ \t]*[:=][ \t]*[\"']?(?!\$|__file|/|\{)[^\s\"'{}]{6,}"
+    ),
+    re.compile(r"hooks\.slack\.com/services/[A-Z0-9]+/"),
+]
+
+
+def test_no_secret_values_in_the_manifests(variant: Stack) -> None:
+    assert not [s for s in variant.all("Secret") if s.get("data") or s.get("stringData")]
+    text = variant.yaml()
+    for pattern in SECRET_PATTERNS:
+        match = pattern.search(text)
+        assert not match, f"possible secret in manifests: {match.group(0) if match else ''}"
+
+
+def _referenced(spec: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    for v in spec.get("volumes", []):
+        if "configMap" in v:
+            yield "ConfigMap", v["configMap"]["name"]
+        if "secret" in v:
+            yield "Secret", v["secret"]["secretName"]
+        if "persistentVolumeClaim" in v:
+            yield "PersistentVolumeClaim", v["persistentVolumeClaim"]["claimName"]
+        for src in v.get("projected", {}).get("sources", []):
+            if "secret" in src:
+                yield "Secret", src["secret"]["name"]
+            if "configMap" in src:
+                yield "ConfigMap", src["configMap"]["name"]
+    for c in _containers(spec):
+        for e in c.get("env", []):
+            ref = e.get("valueFrom", {})
+            if "secretKeyRef" in ref:
+                yield "Secret", ref["secretKeyRef"]["name"]
+            if "configMapKeyRef" in ref:
+                yield "ConfigMap", ref["configMapKeyRef"]["name"]
+    yield "ServiceAccount", spec.get("serviceAccountName", "default")
+
+
+def test_every_reference_exists_or_is_documented_external(variant: Stack) -> None:
+    for _, name, spec in _pods(variant):
+        for kind, ref in _referenced(spec):
+            if kind == "Secret" and ref in EXTERNAL_SECRETS:
+                continue
+            assert variant.has(kind, ref), f"{name} references missing {kind} {ref}"
+
+
+def test_services_select_pods_and_target_declared_ports(variant: Stack) -> None:
+    templates = [(w, t) for w, t in variant.pod_templates() if w["kind"] != "CronJob"]
+    for svc in variant.all("Service"):
+        sel = svc["spec"]["selector"]
+        matching = [t for _, t in templates if sel.items() <= t["metadata"]["labels"].items()]
+        assert matching, f"Service {svc['metadata']['name']} selects no pod"
+        for port in svc["spec"]["ports"]:
+            target = port.get("targetPort", port["port"])
+            declared = {
+                (p.get("name"), p["containerPort"], p.get("protocol", "TCP"))
+                for t in matching
+                for c in t["spec"]["containers"]
+                for p in c.get("ports", [])
+            }
+            assert any(
+                (target in (n, num)) and proto == port.get("protocol", "TCP") for n, num, proto in declared
+            ), f"Service {svc['metadata']['name']} port {port} has no matching container port"
+
+
+def test_probe_ports_are_declared(variant: Stack) -> None:
+    for _, name, spec in _pods(variant):
+        for c in spec["containers"]:
+            names = {p.get("name") for p in c.get("ports", [])} | {
+                p["containerPort"] for p in c.get("ports", [])
+            }
+            for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+                action = c.get(probe, {}).get("httpGet") or c.get(probe, {}).get("tcpSocket")
+                if action:
+                    assert action["port"] in names, f"{name}/{c['name']} {probe} port {action['port']}"
+
+
+def test_disruption_budgets_where_replicas_exceed_one(variant: Stack) -> None:
+    multi = {
+        w["metadata"]["name"]
+        for w, _ in variant.pod_templates()
+        if w["kind"] in ("StatefulSet", "Deployment") and w["spec"].get("replicas", 1) > 1
+    }
+    pdbs = {p["metadata"]["name"] for p in variant.all("PodDisruptionBudget")}
+    assert pdbs == multi
+
+
+def test_graceful_termination_for_vault_and_prometheus(stack: Stack) -> None:
+    assert (
+        stack.get("StatefulSet", "vault")["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] >= 30
+    )
+    assert (
+        stack.get("StatefulSet", "prometheus")["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+        >= 60
+    )
