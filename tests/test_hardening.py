@@ -168,7 +168,8 @@ SECRET_PATTERNS = [
     re.compile(r"\bhvs\.[A-Za-z0-9_-]{20,}"),  # Vault service tokens
     re.compile(r"\bs\.[A-Za-z0-9]{24}\b"),  # legacy Vault tokens
     re.compile(
-        r"(?i)(password|passwd|secret|token|api_key|routing_key)[ \t]*[:=][ \t]*[\"']?(?!\$|__file|/|\{)[^\s\"'{}]{6,}"
+        r"(?i)(password|passwd|secret|token|api_key|routing_key)[ \t]*[:=][ \t]*"
+        r"[\"']?(?!\$|__file|/|\{)[^\s\"'{}]{6,}"
     ),
     re.compile(r"hooks\.slack\.com/services/[A-Z0-9]+/"),
 ]
