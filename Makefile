@@ -18,7 +18,7 @@ node_modules/.installed: package.json package-lock.json
 
 ## synth: create .venv, install the package and the pinned cdk8s CLI, write dist/
 synth: $(BIN)/.installed node_modules/.installed
-	$(BIN)/python app.py
+	$(BIN)/python -O app.py
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

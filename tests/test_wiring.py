@@ -147,3 +147,13 @@ def test_default_stack_every_edge_has_both_policies_and_no_policy_lacks_an_edge(
     expected |= {f"allow-{e.consumer}-to-kube-apiserver" for e in wiring.kube_api_edges}
     expected |= {f"allow-{e.endpoint.provider}-from-ingress-controller" for e in wiring.ingress_edges}
     assert {o["metadata"]["name"] for o in stack.all("NetworkPolicy")} == expected
+
+
+def test_fails_object_not_tracked_by_its_component(chart: StackChart) -> None:
+    from cdk8s_plus_27 import k8s
+
+    a = Server(chart, "A", "a", 1000)
+    k8s.KubeConfigMap(a, "Stray", metadata=a.meta("stray"))
+    chart.finish()
+    with pytest.raises(RuntimeError, match=r"1 object\(s\) were created without Component.track\(\)"):
+        render(chart)

@@ -2,7 +2,10 @@
 """Benchmark: synth of the whole stack vs. the floor (an empty cdk8s-plus-27 app), as process launches.
 
 Both commands start a fresh Python process with the jsii runtime, so the floor is the fixed cost every
-cdk8s Python app pays. Runs alternate (floor, stack, floor, stack...) to spread machine noise evenly.
+cdk8s Python app pays. Both run with ``python -O``, as ``make synth`` and ``cdk8s.yaml`` run the app:
+``-O`` skips the jsii runtime's per-call typeguard checks of argument types (``if __debug__:`` in the
+generated bindings), which ``mypy --strict`` already proves statically; the tests run without ``-O``.
+Runs alternate (floor, stack, floor, stack...) to spread machine noise evenly.
 Prints medians and the ratio; never fails on timing (it is a measurement, not a test).
 
     python tools/bench.py [--runs N]
@@ -49,11 +52,11 @@ def main() -> int:
         floor_env = {**env, "CDK8S_OUTDIR": str(Path(tmp) / "floor")}
         stack_env = {**env, "CDK8S_OUTDIR": str(Path(tmp) / "stack")}
         # one warm-up of each (file system caches, .pyc files)
-        _time([sys.executable, "-c", FLOOR], floor_env)
-        _time([sys.executable, "app.py"], stack_env)
+        _time([sys.executable, "-O", "-c", FLOOR], floor_env)
+        _time([sys.executable, "-O", "app.py"], stack_env)
         for _ in range(args.runs):
-            floor_t.append(_time([sys.executable, "-c", FLOOR], floor_env))
-            stack_t.append(_time([sys.executable, "app.py"], stack_env))
+            floor_t.append(_time([sys.executable, "-O", "-c", FLOOR], floor_env))
+            stack_t.append(_time([sys.executable, "-O", "app.py"], stack_env))
     floor_m, stack_m = statistics.median(floor_t), statistics.median(stack_t)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cpus, Python {platform.python_version()}")
     print(f"runs each: {args.runs} (alternating, after one warm-up)")

@@ -88,19 +88,30 @@ def build(props: VaultAioProps | None = None) -> tuple[cdk8s.App, StackChart]:
 def render(chart: StackChart) -> list[Manifest]:
     """Every object of the stack, validated, with its ``dist/`` folder.
 
-    Fails when a construct validation fails or when an object was created without being tracked by a
+    The chart is resolved in one call (``Chart.to_json``, construct-tree order) and matched to the
+    components' tracked objects, which are in the same order; each match is checked by kind. Fails
+    when a construct validation fails or when an object was created without being tracked by a
     component (it would silently be missing from ``dist/``).
     """
     errors = chart.node.validate()
     if errors:
         raise ValueError("stack validation failed:\n" + "\n".join(f"  {e}" for e in errors))
-    manifests = [Manifest(area, body) for c in chart.components for area, body in c.to_manifests()]
-    total = sum(1 for c in chart.node.find_all() if isinstance(c, cdk8s.ApiObject))
-    if total != len(manifests):
+    tracked = [(area, obj) for c in chart.components for area, obj in c.objects]
+    bodies = chart.to_json()
+    if len(bodies) != len(tracked):
         raise RuntimeError(
-            f"{total - len(manifests)} object(s) were created without Component.track(): "
+            f"{len(bodies) - len(tracked)} object(s) were created without Component.track(): "
             "they would be missing from dist/"
         )
+    manifests = []
+    for (area, obj), body in zip(tracked, bodies, strict=True):
+        expected_kind = type(obj).__name__.removeprefix("Kube")
+        if body["kind"] != expected_kind:
+            raise RuntimeError(
+                f"object order mismatch: expected a {expected_kind}, got {body['kind']} "
+                f"{body['metadata'].get('name')}: create objects directly under their component"
+            )
+        manifests.append(Manifest(area, body))
     paths = [m.path for m in manifests]
     dupes = sorted({p for p in paths if paths.count(p) > 1})
     if dupes:

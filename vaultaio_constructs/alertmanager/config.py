@@ -19,7 +19,6 @@ from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Final
 from urllib.parse import urlsplit
 
-import yaml
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
@@ -34,6 +33,7 @@ from vaultaio_constructs.common import (
     Port,
     SecretKeyRef,
 )
+from vaultaio_constructs.rendering import dump_yaml
 
 #: Name of the receiver that drops notifications; the default route ends there.
 NULL_RECEIVER: Final = "null"
@@ -344,7 +344,7 @@ def render_alertmanager_config(
 ) -> str:
     """``alertmanager.yml`` (sorted keys, deterministic, no secret values)."""
     document = alertmanager_config_document(settings, inhibit_rules, secrets_dir)
-    return yaml.safe_dump(document, sort_keys=True, default_flow_style=False, width=1000)
+    return dump_yaml(document, width=1000)
 
 
 __all__ = [

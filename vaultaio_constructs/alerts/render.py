@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import yaml
-
 from vaultaio_constructs.alerts.model import DEFAULT_RUNBOOK_BASE_URL, AlertRule, expand_annotations
 from vaultaio_constructs.alerts.rules import RuleGroup
+from vaultaio_constructs.rendering import dump_yaml
 
 #: Evaluation interval of the generated promtool tests; scenario values are one sample per interval.
 TEST_INTERVAL = "1m"
 
 
 def _dump(document: dict[str, Any]) -> str:
-    return yaml.safe_dump(document, sort_keys=True, default_flow_style=False, width=1000)
+    return dump_yaml(document, width=1000)
 
 
 def rule_groups_document(

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
 
-import yaml
-
 from vaultaio_constructs import versions
 from vaultaio_constructs.grafana.dashboards.common import DatasourceUid
 from vaultaio_constructs.loglabels import JOB_PODS
+from vaultaio_constructs.rendering import dump_yaml
 
 #: Grafana's HTTP port (container and Service).
 HTTP_PORT: Final = 3000
@@ -386,7 +385,7 @@ def grafana_ini(
 
 def render_yaml(document: Mapping[str, object]) -> str:
     """YAML text with sorted keys (provisioning documents)."""
-    return yaml.safe_dump(dict(document), sort_keys=True, default_flow_style=False, allow_unicode=True)
+    return dump_yaml(dict(document), allow_unicode=True)
 
 
 def render_datasources(

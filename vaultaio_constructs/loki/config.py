@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-import yaml
+from vaultaio_constructs.rendering import dump_yaml
 
 #: HTTP API (push, query, ``/ready``, ``/metrics``).
 LOKI_HTTP_PORT: Final = 3100
@@ -193,4 +193,4 @@ def loki_config_dict(config: LokiConfig) -> dict[str, Any]:
 
 def render_loki_config(config: LokiConfig) -> str:
     """Loki's ``loki.yaml`` (sorted keys, no timestamps)."""
-    return yaml.safe_dump(loki_config_dict(config), sort_keys=True, default_flow_style=False)
+    return dump_yaml(loki_config_dict(config))

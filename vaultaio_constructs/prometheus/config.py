@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import yaml
+from vaultaio_constructs.rendering import dump_yaml
 
 #: Where Alloy pushes samples (Prometheus' remote-write receiver, enabled by :data:`REMOTE_WRITE_FLAG`).
 REMOTE_WRITE_PATH: Final = "/api/v1/write"
@@ -232,7 +232,7 @@ class PrometheusConfig:
 
 def render_prometheus_config(config: PrometheusConfig) -> str:
     """``prometheus.yml`` (sorted keys, deterministic)."""
-    return yaml.safe_dump(config.to_dict(), sort_keys=True, default_flow_style=False)
+    return dump_yaml(config.to_dict())
 
 
 def prometheus_args(

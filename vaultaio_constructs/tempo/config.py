@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-import yaml
+from vaultaio_constructs.rendering import dump_yaml
 
 #: HTTP API (query, ``/ready``, ``/metrics``).
 TEMPO_HTTP_PORT: Final = 3200
@@ -128,4 +128,4 @@ def tempo_config_dict(config: TempoConfig) -> dict[str, Any]:
 
 def render_tempo_config(config: TempoConfig) -> str:
     """Tempo's ``tempo.yaml`` (sorted keys, no timestamps)."""
-    return yaml.safe_dump(tempo_config_dict(config), sort_keys=True, default_flow_style=False)
+    return dump_yaml(tempo_config_dict(config))
