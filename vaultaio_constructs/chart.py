@@ -42,7 +42,11 @@ class Namespace(Component):
 
 
 class VaultAioChart(StackChart):
-    """Vault with Prometheus, Alertmanager, Grafana, Loki, Alloy, Tempo and Chrony in one namespace."""
+    """Vault with Prometheus, Alertmanager, Grafana, Loki, Alloy, Tempo and Chrony in one namespace.
+
+    The components are attributes (``chart.vault``, ``chart.prometheus``, ...). To add to them, subclass
+    and override :meth:`extend`; the chart is complete (policies generated) when the constructor returns.
+    """
 
     def __init__(self, scope: Construct, id: str, props: VaultAioProps | None = None) -> None:
         props = props or VaultAioProps()
@@ -91,4 +95,13 @@ class VaultAioChart(StackChart):
         self.grafana.use_tempo(self.tempo)
         self.grafana.use_alertmanager(self.alertmanager)
 
+        self.extend()
         self.network_policies = self.finish(props.network)
+
+    def extend(self) -> None:
+        """Hook for subclasses: add dashboards, scrape targets, Vault policies or Loki rules here.
+
+        It runs after every component exists and is wired, and before the deferred configuration and
+        the NetworkPolicies are rendered, so whatever it adds (including new ``connect`` edges) is in
+        the output. The default adds nothing. See ``examples/extended_stack.py``.
+        """
