@@ -40,7 +40,7 @@ def test_selectors_leave_out_the_version(stack: Stack) -> None:
 
 
 def test_names_are_readable_without_hash_suffixes(stack: Stack) -> None:
-    for name in ("vault", "prometheus", "grafana", "alertmanager", "loki", "tempo", "alloy", "chrony"):
+    for name in ("vault", "prometheus", "grafana", "alertmanager", "loki", "tempo", "alloy"):
         assert stack.has("Service", name), name
     hashed = re.compile(r"-[0-9a-f]{8}$")
     for o in stack.objects:

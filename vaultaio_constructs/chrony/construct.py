@@ -72,7 +72,6 @@ from vaultaio_constructs.workload import (
     mount,
     pod_security_context,
     pod_template,
-    service,
     service_account,
 )
 
@@ -186,7 +185,7 @@ class Chrony(Component):
         self.servers: tuple[ExternalEndpoint, ...] = tuple(self._connect_servers(props.servers))
 
         service_account(self)
-        service(self, [], headless=True)
+        # No Service: chrony is an NTP client of external servers and serves nobody (``port 0``).
         config_text = render_chrony_conf(self.config)
         self.config_map = config_map(self, CONFIG_MAP_NAME, {CHRONY_CONFIG_FILE: config_text})
         chrony = container(
