@@ -1,0 +1,37 @@
+"""The README's settings example is valid and does what it says (docs must not drift from the code)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from tests.stack import synth_stack
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _settings_example() -> dict[str, object]:
+    section = README.read_text().split("### A settings file", 1)[1]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block, "README has no yaml block under 'A settings file'"
+    data = yaml.safe_load(block.group(1))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_readme_settings_example_synthesizes_as_described() -> None:
+    stack = synth_stack(_settings_example())
+    assert stack.get("StatefulSet", "vault")["spec"]["replicas"] == 3
+    assert stack.has("PodDisruptionBudget", "vault")
+    assert stack.has("Ingress", "vault")
+    assert stack.has("CronJob", "vault-backup")
+    policies = {o["metadata"]["name"] for o in stack.all("NetworkPolicy")}
+    assert {"allow-alertmanager-to-ops", "allow-chrony-to-corp-ntp"} <= policies
+    kms = [
+        p
+        for p in policies
+        if p.startswith("allow-vault-to-") and "vault" not in p.removeprefix("allow-vault-to-")
+    ]
+    assert any("52.94.0.0/16" in str(stack.get("NetworkPolicy", p)) for p in kms)
