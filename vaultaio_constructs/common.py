@@ -22,6 +22,12 @@ PROPS_CONFIG: Final = ConfigDict(extra="forbid", validate_default=True, str_stri
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+#: A label or annotation key: an optional DNS-subdomain prefix (at most 253 characters) and ``/``, then a name
+#: of at most 63 alphanumerics, ``-``, ``_`` and ``.``, starting and ending alphanumeric.
+_QUALIFIED_NAME = re.compile(
+    r"^(?:(?=[^/]{1,253}/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
 
 
 def check_dns_label(value: str) -> str:
@@ -52,10 +58,23 @@ def check_cidr(value: str) -> str:
     return value
 
 
+def check_annotations(value: dict[str, str]) -> dict[str, str]:
+    """Annotation keys the API server accepts (``name`` or ``prefix/name``); it refuses others at apply."""
+    for key in value:
+        if not _QUALIFIED_NAME.match(key):
+            raise ValueError(
+                f"annotation key {key!r} is invalid: use 'name' or 'prefix/name' with a DNS-subdomain "
+                "prefix and a name of at most 63 letters, digits, '-', '_' or '.', starting and ending with "
+                "a letter or digit (e.g. 'nginx.ingress.kubernetes.io/proxy-body-size')"
+            )
+    return value
+
+
 DnsLabel = Annotated[str, AfterValidator(check_dns_label)]
 Hostname = Annotated[str, AfterValidator(check_hostname)]
 Cidr = Annotated[str, AfterValidator(check_cidr)]
 Port = Annotated[int, Field(ge=1, le=65535)]
+Annotations = Annotated[dict[str, str], AfterValidator(check_annotations)]
 
 
 class Protocol(StrEnum):

@@ -48,6 +48,14 @@ def secret_file(ref: SecretKeyRef, secrets_dir: str = DEFAULT_SECRETS_DIR) -> st
     return f"{secrets_dir}/{ref.name}/{ref.key}"
 
 
+def _port_of(url: str) -> int | None:
+    """The URL's port, ``None`` without one, ``0`` when it is out of range."""
+    try:
+        return urlsplit(url).port
+    except ValueError:  # urlsplit checks the range only when the port is read
+        return 0
+
+
 def _check_address(value: str, setting: str) -> str:
     local, _, domain = value.partition("@")
     if not local or "." not in domain or " " in value:
@@ -82,6 +90,10 @@ class WebhookReceiver:
         if parts.username or parts.password:
             raise ValueError(
                 f"'url' of webhook receiver {self.name!r} must not contain credentials: use 'bearer_token'"
+            )
+        if _port_of(self.url) == 0:
+            raise ValueError(
+                f"'url' of webhook receiver {self.name!r} has a port outside 1-65535, got {self.url!r}"
             )
 
     def endpoint(self) -> ExternalEndpoint:

@@ -37,7 +37,7 @@ from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs import versions
 from vaultaio_constructs.alertmanager.construct import Alertmanager
-from vaultaio_constructs.common import PROPS_CONFIG, DnsLabel, Hostname, ImageTag, Resources
+from vaultaio_constructs.common import PROPS_CONFIG, Annotations, DnsLabel, Hostname, ImageTag, Resources
 from vaultaio_constructs.component import Area, Component
 from vaultaio_constructs.grafana import provisioning
 from vaultaio_constructs.grafana.dashboards import GrafanaDashboard, builtin_dashboards
@@ -77,6 +77,12 @@ def _check_root_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"'root_url' must be an http:// or https:// URL with a host, got {value!r}")
+    try:
+        port = parts.port
+    except ValueError:  # urlsplit checks the range only when the port is read
+        port = 0
+    if port == 0:
+        raise ValueError(f"'root_url' has a port outside 1-65535, got {value!r}")
     if not parts.path.endswith("/"):
         raise ValueError(f"'root_url' must end with '/', got {value!r}")
     return value
@@ -102,7 +108,7 @@ class GrafanaIngressProps:
     #: default certificate).
     tls_secret_name: DnsLabel | None = None
     #: Extra annotations for the controller.
-    annotations: dict[str, str] = Field(default_factory=dict)
+    annotations: Annotations = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)

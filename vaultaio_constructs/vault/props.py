@@ -6,14 +6,16 @@ KMS key); those live in optional sub-settings that are off until given.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Final
 
 from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs.common import (
     PROPS_CONFIG,
+    Annotations,
     Cidr,
     DnsLabel,
     Hostname,
@@ -24,7 +26,68 @@ from vaultaio_constructs.common import (
 from vaultaio_constructs.vault.config import LogLevel, check_replicas, check_retention
 from vaultaio_constructs.vault.seals import Seal, ShamirSeal
 
-_CRON = r"^(@(hourly|daily|weekly|monthly|yearly)|(\S+\s+){4}\S+)$"
+_CRON_MACROS: Final = ("@hourly", "@daily", "@weekly", "@monthly", "@yearly")
+#: The five fields of a standard cron schedule as the API server parses them: bounds and accepted names.
+_CRON_FIELDS: Final = (
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    ("month", 1, 12, ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")),
+    ("day of week", 0, 6, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")),
+)
+_CRON_ITEM = re.compile(r"^(?:(?P<any>[*?])|(?P<start>\w+)(?:-(?P<end>\w+))?)(?:/(?P<step>\d+))?$")
+#: Prometheus scrapes at most every 300 s, and Vault refreshes its usage gauges (token, entity and secret
+#: counts) every ``usage_gauge_period`` (10m, which this stack keeps).
+_MIN_RETENTION_SECONDS: Final = 600
+
+
+def _cron_value(value: str, low: int, high: int, names: tuple[str, ...]) -> int:
+    if value.lower() in names:
+        return names.index(value.lower()) + low
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise ValueError(str(value))
+    return int(value)
+
+
+def check_schedule(value: str) -> str:
+    """A cron schedule the Kubernetes API server accepts for a CronJob (five fields or an ``@`` macro)."""
+    if value in _CRON_MACROS:
+        return value
+    fields = value.split()
+    if len(fields) != 5:
+        raise ValueError(
+            f"'schedule' must be a cron schedule of 5 fields (minute hour day-of-month month day-of-week, "
+            f"e.g. '0 3 * * *') or one of {', '.join(_CRON_MACROS)}, got {value!r}"
+        )
+    for text, (what, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
+        for item in text.split(","):
+            match = _CRON_ITEM.match(item)
+            try:
+                if match is None or match["step"] == "0":
+                    raise ValueError(item)
+                if match["start"] is not None:
+                    start = _cron_value(match["start"], low, high, names)
+                    end = _cron_value(match["end"], low, high, names) if match["end"] else start
+                    if end < start:
+                        raise ValueError(item)
+            except ValueError:
+                raise ValueError(
+                    f"'schedule' {value!r} has an invalid {what} field {text!r}: use '*', numbers "
+                    f"{low}-{high}{' or names' if names else ''}, ranges 'a-b', lists 'a,b' and steps '/n'"
+                ) from None
+    return value
+
+
+def check_retention_covers_scrapes(value: str) -> str:
+    """At least :data:`_MIN_RETENTION_SECONDS`: Vault drops a series that was not updated for that long."""
+    seconds = int(value[:-1]) * {"s": 1, "m": 60, "h": 3600}[value[-1]]
+    if seconds < _MIN_RETENTION_SECONDS:
+        raise ValueError(
+            f"'prometheus_retention_time' ({value!r}) must be at least 10m: vault drops series not updated "
+            "within it, and it updates its usage gauges every 10m (prometheus scrapes up to every 5m), so a "
+            "shorter retention leaves gaps; use e.g. '24h'"
+        )
+    return value
 
 
 class AntiAffinity(StrEnum):
@@ -72,7 +135,7 @@ class VaultIngressProps:
     #: default certificate).
     tls_secret_name: DnsLabel | None = None
     #: Extra annotations for the controller (timeouts, allow-lists...).
-    annotations: dict[str, str] = Field(default_factory=dict)
+    annotations: Annotations = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
@@ -92,7 +155,7 @@ class VaultBackupProps:
     """
 
     #: Cron schedule (UTC on most clusters).
-    schedule: Annotated[str, Field(pattern=_CRON)] = "0 3 * * *"
+    schedule: Annotated[str, AfterValidator(check_schedule)] = "0 3 * * *"
     #: Snapshots kept on the PVC (older ones are deleted after a successful snapshot).
     keep: Annotated[int, Field(ge=1, le=365)] = 7
     #: Secret key holding a token with the ``backup`` policy.
@@ -125,8 +188,11 @@ class VaultProps:
     tls: VaultTlsProps = Field(default_factory=VaultTlsProps)
     #: Server log level.
     log_level: LogLevel = LogLevel.INFO
-    #: How long Vault keeps an idle Prometheus series (a Go duration, non-zero).
-    prometheus_retention_time: Annotated[str, AfterValidator(check_retention)] = "24h"
+    #: How long Vault keeps an idle Prometheus series (a Go duration, at least 10m so that series updated
+    #: every ``usage_gauge_period`` survive between scrapes).
+    prometheus_retention_time: Annotated[
+        str, AfterValidator(check_retention), AfterValidator(check_retention_covers_scrapes)
+    ] = "24h"
     #: Serve the web UI at ``/ui``.
     ui: bool = True
     #: Seal: ``shamir`` (default) or an auto-unseal backend (``transit``, ``awskms``, ``gcpckms``,
