@@ -22,6 +22,7 @@ from vaultaio_constructs.alertmanager.config import (
     render_alertmanager_config,
 )
 from vaultaio_constructs.alerts import default_inhibit_rules
+from vaultaio_constructs.alerts.model import duration_seconds
 from vaultaio_constructs.common import PROPS_CONFIG, ImageTag, Resources
 from vaultaio_constructs.component import Area, Component
 from vaultaio_constructs.profiles import default_resources, default_storage_gib
@@ -61,11 +62,23 @@ class AlertmanagerProps:
     resources: Resources | None = Field(default=None)
     #: Size of the ``data`` PVC in GiB (``None``: the profile's default).
     storage_gib: Annotated[int, Field(ge=1)] | None = None
-    #: Hours silences and the notification log are kept after they expire.
+    #: Hours silences and the notification log are kept after they expire; at least
+    #: ``notifications.repeat_interval`` (a shorter log forgets notifications and repeats them early).
     data_retention_hours: Annotated[int, Field(ge=1)] = 120
     #: Receivers, severity routes and notification timing. The default routes every alert to the ``null``
     #: receiver: nothing leaves the cluster until receivers and routes are declared.
     notifications: AlertmanagerConfigSettings = Field(default_factory=AlertmanagerConfigSettings)
+
+    def __post_init__(self) -> None:
+        # Alertmanager forgets a notification after the retention, so it would repeat it sooner than asked
+        # (it only logs a warning about this).
+        repeat = self.notifications.repeat_interval
+        if duration_seconds(repeat) > self.data_retention_hours * 3600:
+            raise ValueError(
+                f"'data_retention_hours' ({self.data_retention_hours}) must cover "
+                f"'notifications.repeat_interval' ({repeat!r}): alertmanager forgets sent notifications "
+                "after the retention and would repeat them sooner: raise the retention or shorten it"
+            )
 
 
 def _secret_volume_name(secret: str) -> str:

@@ -163,24 +163,27 @@ class Chrony(Component):
         )
         self.image = versions.image("chrony", props.image_tag)
         self.resources = props.resources or default_resources(self.stack.profile, "chrony")
-        self.config = ChronyConfig(
-            sources=tuple(
-                NtpSource(
-                    host=s.address,
-                    kind=s.kind,
-                    iburst=s.iburst,
-                    nts=s.nts,
-                    prefer=s.prefer,
-                    max_sources=s.max_sources,
-                )
-                for s in props.servers
-            ),
-            makestep_threshold_seconds=props.makestep_threshold_seconds,
-            makestep_limit=props.makestep_limit,
-            rtcsync=props.rtcsync,
-            min_sources=props.min_sources,
-            leap_second_source=props.leap_second_source,
-        )
+        try:  # cross-field rules over servers (min_sources): name the component in the message
+            self.config = ChronyConfig(
+                sources=tuple(
+                    NtpSource(
+                        host=s.address,
+                        kind=s.kind,
+                        iburst=s.iburst,
+                        nts=s.nts,
+                        prefer=s.prefer,
+                        max_sources=s.max_sources,
+                    )
+                    for s in props.servers
+                ),
+                makestep_threshold_seconds=props.makestep_threshold_seconds,
+                makestep_limit=props.makestep_limit,
+                rtcsync=props.rtcsync,
+                min_sources=props.min_sources,
+                leap_second_source=props.leap_second_source,
+            )
+        except ValueError as err:
+            raise ValueError(f"chrony: {err}") from None
         #: The NTP (and NTS key-establishment) destinations, as wired.
         self.servers: tuple[ExternalEndpoint, ...] = tuple(self._connect_servers(props.servers))
 

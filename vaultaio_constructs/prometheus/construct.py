@@ -24,6 +24,7 @@ from vaultaio_constructs.common import PROPS_CONFIG, ImageTag, Resources, Secret
 from vaultaio_constructs.component import Area, Component
 from vaultaio_constructs.profiles import default_resources, default_storage_gib
 from vaultaio_constructs.prometheus.config import (
+    _LABEL_NAME,
     REMOTE_WRITE_PATH,
     PrometheusConfig,
     ScrapeJob,
@@ -86,6 +87,14 @@ class PrometheusProps:
     #: Alert thresholds and the RUNBOOK base URL of every alert's ``runbook_url``.
     alerts: AlertSettings = Field(default_factory=AlertSettings)
 
+    def __post_init__(self) -> None:
+        for name in self.external_labels:
+            if not _LABEL_NAME.match(name):
+                raise ValueError(
+                    f"'external_labels' key {name!r} is not a valid label name: use letters, digits and '_', "
+                    "not starting with a digit"
+                )
+
 
 def _secret_volume_name(secret: str) -> str:
     return f"secret-{secret}"[:63].rstrip("-")
@@ -112,7 +121,7 @@ class Prometheus(Component):
         self.retention_size_gib = props.retention_size_gib or max(1, self.storage_gib * 4 // 5)
         if self.retention_size_gib >= self.storage_gib:
             raise ValueError(
-                f"'retention_size_gib' ({self.retention_size_gib}) must be < 'storage_gib' "
+                f"prometheus: 'retention_size_gib' ({self.retention_size_gib}) must be < 'storage_gib' "
                 f"({self.storage_gib}): the volume also holds the WAL and blocks being compacted"
             )
         self.scrape_interval_seconds = props.scrape_interval_seconds
