@@ -1,0 +1,653 @@
+"""Bad input never reaches dist/: every bad setting fails before anything is written, naming the setting.
+
+The table runs each bad settings file through the real entry point (``load_settings`` then ``synth``) into
+an output folder that already holds a file, and checks that the error names the setting's path and what is
+accepted, and that the folder is exactly as it was (no file written, replaced or left behind). Settings a
+field validator can judge fail while the file is parsed (:class:`SettingsError`, the key path first);
+rules that need the resolved profile or the whole component fail while the chart is built (a plain
+``ValueError`` naming the component). Python extensions (duplicate dashboards, scrape targets, policies)
+fail in ``VaultAioChart.extend`` the same way, and a few cases run ``app.py`` as the user does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cdk8s
+import pytest
+import yaml
+
+import tests.stack  # noqa: F401 - silences the jsii Node.js warning before cdk8s is imported
+from vaultaio_constructs.chart import VaultAioChart
+from vaultaio_constructs.component import Area
+from vaultaio_constructs.grafana.dashboards import GrafanaDashboard
+from vaultaio_constructs.output import Manifest, render, synth, write
+from vaultaio_constructs.scrape import ScrapeTarget
+from vaultaio_constructs.settings import SettingsError, VaultAioProps, load_settings, parse_settings
+from vaultaio_constructs.vault.policies import Capability, PathRule, Policy
+
+REPO = Path(__file__).resolve().parent.parent
+MARKER = "marker.yaml"
+MARKER_TEXT = "# written before the failed synth; must survive it\nkept: true\n"
+
+RESOURCES = {"cpu_request_millicores": 100, "memory_request_mib": 256, "memory_limit_mib": 512}
+TRANSIT = {
+    "type": "transit",
+    "address": "https://vault-unseal.example.com:8200",
+    "key_name": "vault-aio-unseal",
+    "token": {"name": "vault-transit-seal", "key": "token"},
+    "egress_cidrs": ["203.0.113.10/32"],
+}
+GCPCKMS = {
+    "type": "gcpckms",
+    "project": "acme",
+    "key_ring": "vault",
+    "crypto_key": "unseal",
+    "gcp_service_account": "vault@acme.iam.gserviceaccount.com",
+    "egress_cidrs": ["199.36.153.8/30"],
+}
+WEBHOOK = {"name": "ops", "url": "https://hooks.example.com/alerts", "cidrs": ["198.51.100.0/24"]}
+NTP = {"name": "corp", "address": "ntp.example.com", "cidrs": ["192.0.2.0/24"]}
+
+
+@dataclass(frozen=True)
+class Bad:
+    """One bad settings file and the error it must produce."""
+
+    #: The settings as ``yaml.safe_load`` would return them.
+    settings: Any
+    #: Regex the error message must match (``re.search``): the setting's path and what is accepted.
+    match: str
+    #: ``False``: refused while the file is parsed (``SettingsError``); ``True``: while the chart is built.
+    at_synth: bool = False
+
+
+def case(id: str, settings: Any, match: str, *, at_synth: bool = False) -> Any:
+    return pytest.param(Bad(settings, match, at_synth), id=id)
+
+
+CASES = [
+    # -- unknown keys and wrong types -----------------------------------------------------------
+    case(
+        "unknown-top-level-key", {"namepsace": "x"}, r"namepsace: unknown setting; accepted keys: namespace,"
+    ),
+    case(
+        "unknown-nested-key",
+        {"vault": {"replica": 3}},
+        r"vault\.replica: unknown setting; accepted keys: .*\breplicas\b",
+    ),
+    case(
+        "unknown-key-in-seal",
+        {"vault": {"seal": {**TRANSIT, "mount": "transit"}}},
+        # The accepted keys are missing here (see test_unknown_key_in_a_seal_lists_the_accepted_keys).
+        r"vault\.seal\.transit\.mount: unknown setting",
+    ),
+    case(
+        "wrong-type-int",
+        {"vault": {"replicas": "three"}},
+        r"vault\.replicas: Input should be a valid integer.*\(got 'three'\)",
+    ),
+    case("wrong-type-bool", {"vault": {"ui": "maybe"}}, r"vault\.ui: Input should be a valid boolean"),
+    case(
+        "wrong-type-section",
+        {"prometheus": ["retention_days", 3]},
+        r"prometheus: Input should be a dictionary or an instance of PrometheusProps",
+    ),
+    case(
+        "wrong-type-list",
+        {"network": {"kube_api": {"cidrs": "10.0.0.0/8"}}},
+        r"network\.kube_api\.cidrs: Input should be a valid tuple",
+    ),
+    # -- sizes and quantities -------------------------------------------------------------------
+    case(
+        "storage-zero",
+        {"vault": {"storage_gib": 0}},
+        r"vault\.storage_gib: Input should be greater than or equal to 1 \(got 0\)",
+    ),
+    case(
+        "storage-negative",
+        {"loki": {"storage_gib": -5}},
+        r"loki\.storage_gib: Input should be greater than or equal to 1 \(got -5\)",
+    ),
+    case(
+        "storage-quantity-10Gb",
+        {"prometheus": {"storage_gib": "10Gb"}},
+        r"prometheus\.storage_gib: Input should be a valid integer, unable to parse string .*\(got '10Gb'\)",
+    ),
+    case(
+        "storage-fractional",
+        {"grafana": {"storage_gib": 1.5}},
+        r"grafana\.storage_gib: Input should be a valid integer, got a number with a fractional part",
+    ),
+    case(
+        "backup-storage-zero",
+        {"vault": {"backup": {"storage_gib": 0}}},
+        r"vault\.backup\.storage_gib: Input should be greater than or equal to 1 \(got 0\)",
+    ),
+    case(
+        "retention-zero",
+        {"tempo": {"retention_hours": 0}},
+        r"tempo\.retention_hours: Input should be greater than or equal to 1 \(got 0\)",
+    ),
+    case(
+        "cpu-request-negative",
+        {"alloy": {"resources": {**RESOURCES, "cpu_request_millicores": -100}}},
+        r"alloy\.resources\.cpu_request_millicores: Input should be greater than or equal to 1 \(got -100\)",
+    ),
+    case(
+        "memory-limit-below-request",
+        {"grafana": {"resources": {**RESOURCES, "memory_limit_mib": 128}}},
+        r"grafana\.resources: 'memory_limit_mib' \(128\) must be >= 'memory_request_mib' \(256\)",
+    ),
+    case(
+        "cpu-limit-below-request",
+        {"vault": {"resources": {**RESOURCES, "cpu_limit_millicores": 50}}},
+        r"vault\.resources: 'cpu_limit_millicores' \(50\) must be >= 'cpu_request_millicores' \(100\)",
+    ),
+    case(
+        "ingestion-burst-below-rate",
+        {"loki": {"ingestion_rate_mb": 8, "ingestion_burst_size_mb": 4}},
+        r"loki: 'ingestion_burst_size_mb' \(4\.0\) must be >= 'ingestion_rate_mb' \(8\.0\)",
+    ),
+    case(
+        "prometheus-retention-size-fills-volume",
+        {"prometheus": {"storage_gib": 10, "retention_size_gib": 10}},
+        r"prometheus: 'retention_size_gib' \(10\) must be < 'storage_gib' \(10\)",
+        at_synth=True,
+    ),
+    case(
+        "prometheus-volume-too-small-for-default-retention-size",
+        {"prometheus": {"storage_gib": 1}},
+        r"prometheus: 'retention_size_gib' \(1\) must be < 'storage_gib' \(1\)",
+        at_synth=True,
+    ),
+    # -- retention shorter than the interval it must cover --------------------------------------
+    case(
+        "vault-metrics-retention-shorter-than-scrapes",
+        {"vault": {"prometheus_retention_time": "1m"}},
+        r"vault\.prometheus_retention_time: 'prometheus_retention_time' \('1m'\) must be at least 10m",
+    ),
+    case(
+        "vault-metrics-retention-zero",
+        {"vault": {"prometheus_retention_time": "0s"}},
+        r"vault\.prometheus_retention_time: 'prometheus_retention_time' must be a non-zero duration",
+    ),
+    case(
+        "alertmanager-retention-shorter-than-repeat-interval",
+        {"alertmanager": {"data_retention_hours": 2}},
+        r"alertmanager: 'data_retention_hours' \(2\) must cover 'notifications\.repeat_interval' \('4h'\)",
+    ),
+    case(
+        "loki-accepts-logs-older-than-retention",
+        {"loki": {"retention_days": 1, "reject_old_samples_max_age_hours": 48}},
+        r"loki: 'reject_old_samples_max_age_hours' \(48\) must be <= 'retention_days' \* 24 \(24\)",
+    ),
+    # -- Vault: raft and seals ------------------------------------------------------------------
+    case(
+        "raft-replicas-even",
+        {"vault": {"replicas": 2}},
+        r"vault\.replicas: 'replicas' \(2\) must be odd for raft: use 1, 3 or 5",
+    ),
+    case(
+        "raft-replicas-unsupported",
+        {"vault": {"replicas": 7}},
+        r"vault\.replicas: 'replicas' \(7\) is not supported: use 1, 3 or 5",
+    ),
+    case(
+        "seal-unknown-type",
+        {"vault": {"seal": {"type": "hsm"}}},
+        r"vault\.seal: Input tag 'hsm' .* expected tags: 'shamir', 'transit', 'awskms', 'gcpckms', "
+        r"'azurekeyvault'",
+    ),
+    case(
+        "seal-without-type",
+        {"vault": {"seal": {"address": "https://vault-unseal.example.com:8200"}}},
+        r"vault\.seal: Unable to extract tag using discriminator 'type'",
+    ),
+    case(
+        "seal-awskms-missing-fields",
+        {"vault": {"seal": {"type": "awskms"}}},
+        r"vault\.seal\.awskms\.region: Field required(.|\n)*vault\.seal\.awskms\.kms_key_id: Field required",
+    ),
+    case(
+        "seal-transit-without-egress",
+        {"vault": {"seal": {key: v for key, v in TRANSIT.items() if key != "egress_cidrs"}}},
+        r"vault\.seal\.transit: 'seal\.egress_cidrs' is required for the transit seal, got none",
+    ),
+    case(
+        "seal-transit-plain-http",
+        {"vault": {"seal": {**TRANSIT, "address": "http://vault-unseal.example.com:8200"}}},
+        r"vault\.seal\.transit: 'seal\.address' must be an https:// URL",
+    ),
+    case(
+        "seal-gcpckms-two-credential-sources",
+        {"vault": {"seal": {**GCPCKMS, "credentials": {"name": "gcp-kms", "key": "key.json"}}}},
+        r"vault\.seal\.gcpckms: the gcpckms seal needs exactly one credential source: .* got both",
+    ),
+    case(
+        "seal-extra-egress-reuses-seal-name",
+        {
+            "vault": {
+                "seal": {
+                    **GCPCKMS,
+                    "extra_egress": [{"name": "seal-gcpckms", "cidrs": ["169.254.169.254/32"], "port": 80}],
+                }
+            }
+        },
+        r"vault already has an external endpoint named 'seal-gcpckms': give each external endpoint a unique",
+        at_synth=True,
+    ),
+    case(
+        "backup-schedule-hour-25",
+        {"vault": {"backup": {"schedule": "0 25 * * *"}}},
+        r"vault\.backup\.schedule: 'schedule' '0 25 \* \* \*' has an invalid hour field '25': .*0-23",
+    ),
+    case(
+        "backup-schedule-prose",
+        {"vault": {"backup": {"schedule": "every night"}}},
+        r"vault\.backup\.schedule: 'schedule' must be a cron schedule of 5 fields",
+    ),
+    # -- names, addresses, ports ----------------------------------------------------------------
+    case(
+        "namespace-invalid",
+        {"namespace": "Vault_AIO"},
+        r"namespace: 'Vault_AIO' is not a valid name: use lowercase letters, digits and '-'",
+    ),
+    case(
+        "cidr-invalid",
+        {"network": {"kube_api": {"cidrs": ["10.0.0.300/8"]}}},
+        r"network\.kube_api\.cidrs\.0: '10\.0\.0\.300/8' is not a valid CIDR \(e\.g\. 192\.0\.2\.0/24\)",
+    ),
+    case(
+        "ntp-server-cidr-with-host-bits",
+        {"chrony": {"servers": [{**NTP, "cidrs": ["192.0.2.10/24"]}]}},
+        r"chrony\.servers\.0\.cidrs\.0: '192\.0\.2\.10/24' is not a valid CIDR .*has host bits set",
+    ),
+    case(
+        "ntp-server-address-invalid",
+        {"chrony": {"servers": [{**NTP, "address": "ntp example com"}]}},
+        r"chrony\.servers\.0\.address: 'host' must be a hostname or an ip address, got 'ntp example com'",
+    ),
+    case(
+        "ntp-server-names-duplicate",
+        {"chrony": {"servers": [NTP, {**NTP, "address": "ntp2.example.com"}]}},
+        r"chrony: 'servers' names must be unique, got corp more than once",
+    ),
+    case(
+        "ntp-min-sources-beyond-servers",
+        {"chrony": {"min_sources": 3}},
+        r"chrony: 'min_sources' must be between 1 and the number of sources .* \(1\), got 3",
+        at_synth=True,
+    ),
+    case(
+        "ingress-host-uppercase",
+        {"vault": {"ingress": {"host": "Vault.Example.com"}}},
+        r"vault\.ingress\.host: 'Vault\.Example\.com' is not a valid hostname: use dot-separated labels",
+    ),
+    case(
+        "ingress-host-is-a-url",
+        {"grafana": {"ingress": {"host": "https://grafana.example.com"}}},
+        r"grafana\.ingress\.host: 'https://grafana\.example\.com' is not a valid hostname",
+    ),
+    case(
+        "ingress-annotation-key-invalid",
+        {"vault": {"ingress": {"host": "vault.example.com", "annotations": {"proxy body size": "1m"}}}},
+        r"vault\.ingress\.annotations: annotation key 'proxy body size' is invalid: use 'name' or "
+        r"'prefix/name'",
+    ),
+    case(
+        "port-out-of-range",
+        {"network": {"dns": {"port": 70000}}},
+        r"network\.dns\.port: Input should be less than or equal to 65535 \(got 70000\)",
+    ),
+    case(
+        "port-zero",
+        {"vault": {"seal": {**TRANSIT, "egress_port": 0}}},
+        r"vault\.seal\.transit\.egress_port: Input should be greater than or equal to 1 \(got 0\)",
+    ),
+    case(
+        "port-out-of-range-in-url",
+        {
+            "alertmanager": {
+                "notifications": {
+                    "webhook_receivers": [{**WEBHOOK, "url": "https://hooks.example.com:70000/a"}]
+                }
+            }
+        },
+        r"alertmanager\.notifications\.webhook_receivers\.0: 'url' of webhook receiver 'ops' has a port "
+        r"outside 1-65535",
+    ),
+    case(
+        "grafana-root-url-port-out-of-range",
+        {"grafana": {"root_url": "https://grafana.example.com:99999/"}},
+        r"grafana\.root_url: 'root_url' has a port outside 1-65535, got 'https://grafana\.example\.com:99999/'",
+    ),
+    case(
+        "image-tag-latest",
+        {"vault": {"image_tag": "latest"}},
+        r"vault\.image_tag: 'latest' is not an exact version tag: use e\.g\. '2\.0\.4'",
+    ),
+    case(
+        "image-tag-floating-major",
+        {"prometheus": {"image_tag": "v3"}},
+        r"prometheus\.image_tag: 'v3' is not an exact version tag",
+    ),
+    case(
+        "secret-key-with-slash",
+        {"vault": {"backup": {"token_secret": {"name": "vault-backup-token", "key": "a/token"}}}},
+        r"vault\.backup\.token_secret\.key: String should match pattern",
+    ),
+    # -- closed sets ----------------------------------------------------------------------------
+    case("profile-unknown", {"profile": "huge"}, r"profile: Input should be 'small' or 'production'"),
+    case(
+        "log-level-unknown",
+        {"vault": {"log_level": "verbose"}},
+        r"vault\.log_level: Input should be 'trace', 'debug', 'info', 'warn' or 'error'",
+    ),
+    case(
+        "route-severity-unknown",
+        {
+            "alertmanager": {
+                "notifications": {
+                    "webhook_receivers": [WEBHOOK],
+                    "routes": [{"severities": ["fatal"], "receiver": "ops"}],
+                }
+            }
+        },
+        r"alertmanager\.notifications\.routes\.0\.severities\.0: Input should be 'critical', 'warning' or "
+        r"'info'",
+    ),
+    # -- receivers ------------------------------------------------------------------------------
+    case(
+        "receiver-without-required-fields",
+        {"alertmanager": {"notifications": {"slack_receivers": [{"name": "chat"}]}}},
+        r"alertmanager\.notifications\.slack_receivers\.0\.api_url: Field required"
+        r"(.|\n)*slack_receivers\.0\.cidrs: Field required",
+    ),
+    case(
+        "receiver-names-duplicate",
+        {
+            "alertmanager": {
+                "notifications": {
+                    "webhook_receivers": [WEBHOOK, {**WEBHOOK, "url": "https://b.example.com/"}]
+                }
+            }
+        },
+        r"alertmanager\.notifications: receiver names must be unique, got duplicates \['ops'\]",
+    ),
+    case(
+        "route-to-undefined-receiver",
+        {"alertmanager": {"notifications": {"routes": [{"severities": ["critical"], "receiver": "pager"}]}}},
+        r"alertmanager\.notifications: route for \['critical'\] names receiver 'pager', which is not defined",
+    ),
+    case(
+        "receiver-email-user-without-password",
+        {
+            "alertmanager": {
+                "notifications": {
+                    "email_receivers": [
+                        {
+                            "name": "mail",
+                            "to": "ops@example.com",
+                            "from_address": "vault@example.com",
+                            "smarthost": "smtp.example.com",
+                            "cidrs": ["198.51.100.25/32"],
+                            "auth_username": "vault",
+                        }
+                    ]
+                }
+            }
+        },
+        r"alertmanager\.notifications\.email_receivers\.0: email receiver 'mail': set both 'auth_username' "
+        r"and 'auth_password' or neither",
+    ),
+    case(
+        "receiver-url-with-credentials",
+        {
+            "alertmanager": {
+                "notifications": {"webhook_receivers": [{**WEBHOOK, "url": "https://u:p@hooks.example.com/"}]}
+            }
+        },
+        r"alertmanager\.notifications\.webhook_receivers\.0: 'url' of webhook receiver 'ops' must not "
+        r"contain credentials: use 'bearer_token'",
+    ),
+    # -- Prometheus, Grafana, alerts ------------------------------------------------------------
+    case(
+        "external-label-name-invalid",
+        {"prometheus": {"external_labels": {"k8s-cluster": "prod"}}},
+        r"prometheus: 'external_labels' key 'k8s-cluster' is not a valid label name: use letters, digits",
+    ),
+    case(
+        "scrape-interval-too-long",
+        {"prometheus": {"scrape_interval_seconds": 600}},
+        r"prometheus\.scrape_interval_seconds: Input should be less than or equal to 300 \(got 600\)",
+    ),
+    case(
+        "alert-critical-not-below-warning",
+        {"prometheus": {"alerts": {"thresholds": {"tls_cert_critical_days": 30}}}},
+        r"prometheus\.alerts\.thresholds: 'tls_cert_critical_days' \(30\) must be < 'tls_cert_warning_days' "
+        r"\(30\)",
+    ),
+    case(
+        "duration-in-prose",
+        {"alertmanager": {"notifications": {"group_wait": "30 seconds"}}},
+        r"alertmanager\.notifications: 'group_wait' must be a duration like '30s', '5m' or '1h', got "
+        r"'30 seconds'",
+    ),
+    case(
+        "grafana-home-dashboard-unknown",
+        {"grafana": {"home_dashboard": "payments"}},
+        r"'home_dashboard' \('payments'\) is not a dashboard of this grafana: use one of \['vault-overview'",
+        at_synth=True,
+    ),
+    case(
+        "grafana-home-dashboard-without-builtin-dashboards",
+        {"grafana": {"builtin_dashboards": False, "home_dashboard": "vault-overview"}},
+        r"'home_dashboard' \('vault-overview'\) is not a dashboard of this grafana: use one of \[\] or None",
+        at_synth=True,
+    ),
+    case(
+        "alloy-glob-outside-var-log",
+        {"alloy": {"varlog_globs": ["../etc/*.conf"]}},
+        r"alloy\.varlog_globs\.0: 'varlog_globs' entry '\.\./etc/\*\.conf' must be a normalised, "
+        r"non-recursive glob under /var/log",
+    ),
+]
+
+
+def _outdir(tmp_path: Path) -> Path:
+    """A dist folder as a previous synth would have left it (here: one marker file)."""
+    out = tmp_path / "dist"
+    out.mkdir()
+    (out / MARKER).write_text(MARKER_TEXT)
+    return out
+
+
+def _assert_untouched(tmp_path: Path, outdir: Path, *expected_siblings: str) -> None:
+    """``outdir`` holds exactly the marker, unchanged, and no temporary folder was left beside it."""
+    assert sorted(p.name for p in outdir.iterdir()) == [MARKER]
+    assert (outdir / MARKER).read_text() == MARKER_TEXT
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["dist", *expected_siblings])
+
+
+def test_the_table_is_big_and_covers_both_stages() -> None:
+    cases: list[Bad] = [p.values[0] for p in CASES]
+    assert len(cases) >= 30
+    assert len({p.id for p in CASES}) == len(CASES)
+    assert sum(c.at_synth for c in cases) >= 5, "construct-time validations need cases too"
+
+
+@pytest.mark.parametrize("bad", CASES)
+def test_fails_bad_setting_before_writing_anything(bad: Bad, tmp_path: Path) -> None:
+    settings_file = tmp_path / "vaultaio.yaml"
+    settings_file.write_text(yaml.safe_dump(bad.settings, sort_keys=False))
+    outdir = _outdir(tmp_path)
+    with pytest.raises(ValueError, match=bad.match) as raised:
+        props = load_settings(settings_file)
+        synth(props, outdir)
+    # Field rules fail while parsing (the message starts with the file and the key path); rules that need
+    # the built chart fail in synth, before write().
+    assert isinstance(raised.value, SettingsError) is not bad.at_synth, str(raised.value)
+    if not bad.at_synth:
+        assert str(raised.value).startswith(f"invalid settings in {settings_file}:")
+    _assert_untouched(tmp_path, outdir, "vaultaio.yaml")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="settings.format_validation_error cannot find the fields of a discriminated-union member "
+    "(the location holds the tag 'transit', not a field name), so it lists no accepted keys",
+)
+def test_unknown_key_in_a_seal_lists_the_accepted_keys() -> None:
+    with pytest.raises(SettingsError, match=r"vault\.seal\.transit\.mount: unknown setting; accepted keys: "):
+        parse_settings({"vault": {"seal": {**TRANSIT, "mount": "transit"}}})
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a seal without 'type' gets pydantic's 'Unable to extract tag using discriminator' message, "
+    "which does not say which types exist",
+)
+def test_seal_without_type_lists_the_seal_types() -> None:
+    with pytest.raises(SettingsError, match=r"vault\.seal: .*'shamir', 'transit', 'awskms'"):
+        parse_settings({"vault": {"seal": {"address": "https://vault-unseal.example.com:8200"}}})
+
+
+# -- Python extensions: duplicates are refused in extend(), before anything is rendered --------------------
+
+
+def _dashboard(name: str, uid: str) -> GrafanaDashboard:
+    return GrafanaDashboard.from_json(name, json.dumps({"title": f"Team {name}", "uid": uid, "panels": []}))
+
+
+def _policy(name: str) -> Policy:
+    return Policy(
+        name=name,
+        description="read a team's secrets",
+        rules=(PathRule(path="secret/data/team/*", capabilities=frozenset({Capability.READ})),),
+    )
+
+
+EXTENSIONS: list[Any] = [
+    pytest.param(
+        lambda chart: chart.grafana.add_dashboard(_dashboard("vault-overview", "team-overview")),
+        r"grafana already has a dashboard named 'vault-overview': choose another name",
+        id="duplicate-dashboard-name",
+    ),
+    pytest.param(
+        lambda chart: chart.grafana.add_dashboard(_dashboard("team-overview", "vault-overview")),
+        r"dashboard 'team-overview' has uid 'vault-overview', already used by 'vault-overview'",
+        id="duplicate-dashboard-uid",
+    ),
+    pytest.param(
+        lambda chart: chart.prometheus.add_scrape_target(chart.vault.metrics_target),
+        r"prometheus already scrapes a job named 'vault': choose another job name",
+        id="duplicate-scrape-target",
+    ),
+    pytest.param(
+        lambda chart: chart.prometheus.add_scrape_target(
+            ScrapeTarget(job="loki", endpoint=chart.grafana.http)
+        ),
+        r"prometheus already scrapes a job named 'loki': choose another job name",
+        id="duplicate-scrape-job-name",
+    ),
+    pytest.param(
+        lambda chart: chart.vault.add_policy(_policy("backup")),
+        r"a Vault policy named 'backup' already exists: choose another name",
+        id="duplicate-vault-policy",
+    ),
+    pytest.param(
+        lambda chart: chart.loki.add_rules(*chart.prometheus.loki_rule_file),
+        r"loki already has a rule file named 'vault-audit\.yaml': choose another name",
+        id="duplicate-loki-rule-file",
+    ),
+]
+
+
+@pytest.mark.parametrize(("extend", "match"), EXTENSIONS)
+def test_fails_duplicate_addition_before_writing_anything(
+    extend: Callable[[VaultAioChart], None], match: str, tmp_path: Path
+) -> None:
+    class Extended(VaultAioChart):
+        def extend(self) -> None:
+            extend(self)
+
+    outdir = _outdir(tmp_path)
+    with pytest.raises(ValueError, match=match):
+        write(render(Extended(cdk8s.App(), "vault-aio", VaultAioProps())), outdir)
+    _assert_untouched(tmp_path, outdir)
+
+
+def test_fails_additions_after_the_stack_is_finished() -> None:
+    chart = VaultAioChart(cdk8s.App(), "vault-aio", VaultAioProps())
+    with pytest.raises(RuntimeError, match=r"add_dashboard\('team'\) after the stack was finished"):
+        chart.grafana.add_dashboard(_dashboard("team", "team"))
+
+
+def test_fails_while_writing_leaves_dist_untouched(tmp_path: Path) -> None:
+    """A failure half-way through writing (here: an object YAML cannot represent) discards the temporary
+    folder; the previous dist/ stays as it was."""
+    outdir = _outdir(tmp_path)
+    fine = Manifest(Area.SETUP, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}})
+    broken = Manifest(
+        Area.VAULT, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b"}, "x": object()}
+    )
+    with pytest.raises(yaml.representer.RepresenterError):
+        write([fine, broken], outdir)
+    _assert_untouched(tmp_path, outdir)
+
+
+# -- the real command line -------------------------------------------------------------------------------
+
+APP_CASES = [
+    pytest.param(
+        {"vault": {"replicas": 4}}, r"vault\.replicas: 'replicas' \(4\) must be odd for raft", id="even"
+    ),
+    pytest.param(
+        {"vault": {"seal": {"type": "pkcs11"}}},
+        r"vault\.seal: Input tag 'pkcs11' .*'shamir', 'transit'",
+        id="seal",
+    ),
+    pytest.param(
+        {"prometheus": {"storage_gib": 8, "retention_size_gib": 9}},
+        r"prometheus: 'retention_size_gib' \(9\) must be < 'storage_gib' \(8\)",
+        id="construct-time",
+    ),
+]
+
+
+@pytest.mark.parametrize(("settings", "match"), APP_CASES)
+def test_app_exits_2_naming_the_setting_and_writes_nothing(
+    settings: dict[str, Any], match: str, tmp_path: Path
+) -> None:
+    settings_file = tmp_path / "bad.yaml"
+    settings_file.write_text(yaml.safe_dump(settings))
+    outdir = _outdir(tmp_path)
+    env = {
+        **os.environ,
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "VAULTAIO_SETTINGS": str(settings_file),
+        "CDK8S_OUTDIR": str(outdir),
+    }
+    result = subprocess.run(
+        [sys.executable, str(REPO / "app.py")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: "), result.stderr
+    assert re.search(match, result.stderr), result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    _assert_untouched(tmp_path, outdir, "bad.yaml")
