@@ -14,11 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_extended_stack_example_synthesizes_and_extends(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    env = {
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-        "PYTHONPATH": str(REPO),
-        "PATH": "/usr/bin:/bin",
-    }
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "PYTHONPATH": str(REPO)}
     result = subprocess.run(
         [sys.executable, str(REPO / "examples" / "extended_stack.py"), str(out)],
         capture_output=True,
