@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 
 
 @dataclass(frozen=True)
@@ -81,13 +81,25 @@ def _matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> b
     return True
 
 
+def pod_template(workload: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The pod template of a workload object (a CronJob's is inside its job template)."""
+    if workload["kind"] == "CronJob":
+        template: Mapping[str, Any] = workload["spec"]["jobTemplate"]["spec"]["template"]
+    else:
+        template = workload["spec"]["template"]
+    return template
+
+
 def pods_of(objects: Iterable[Mapping[str, Any]]) -> list[Pod]:
-    """The pod of each workload object (labels and declared container ports)."""
+    """The pod of each workload object (labels and declared container ports).
+
+    Jobs and CronJobs count: their pods are selected by the same policies (a backup job is a client).
+    """
     pods = []
     for o in objects:
         if o["kind"] not in WORKLOAD_KINDS:
             continue
-        template = o["spec"]["template"]
+        template = pod_template(o)
         ports = tuple(
             Port(p.get("name"), p["containerPort"], p.get("protocol", "TCP"))
             for c in template["spec"]["containers"]
@@ -199,21 +211,19 @@ def connectivity(objects: Sequence[Mapping[str, Any]]) -> Matrix:
                             matrix.egress_external.add(
                                 Connection(src.workload, peer["ipBlock"]["cidr"], number, proto)
                             )
-                        elif "namespaceSelector" in peer:
-                            dest = _describe(peer)
-                            if dest.split("/")[0] != f"kubernetes.io/metadata.name={src.namespace}":
-                                matrix.egress_other_namespaces.add(
-                                    Connection(src.workload, dest, number, proto)
-                                )
+                        elif "namespaceSelector" in peer and _reaches_other_namespaces(peer, src.namespace):
+                            matrix.egress_other_namespaces.add(
+                                Connection(src.workload, describe_peer(peer), number, proto)
+                            )
     for dst in pods:
         for p in _selecting(policies, dst, "Ingress"):
             for rule in p["spec"].get("ingress") or []:
                 for peer in rule.get("from") or []:
-                    if "namespaceSelector" in peer:
+                    if "namespaceSelector" in peer and _reaches_other_namespaces(peer, dst.namespace):
                         for rp in rule.get("ports") or [{}]:
                             matrix.ingress_other_namespaces.add(
                                 Connection(
-                                    _describe(peer),
+                                    describe_peer(peer),
                                     dst.workload,
                                     rp.get("port", 0),
                                     rp.get("protocol", "TCP"),
@@ -222,7 +232,16 @@ def connectivity(objects: Sequence[Mapping[str, Any]]) -> Matrix:
     return matrix
 
 
-def _describe(peer: Mapping[str, Any]) -> str:
+def _reaches_other_namespaces(peer: Mapping[str, Any], namespace: str) -> bool:
+    """Whether a ``namespaceSelector`` peer may select namespaces other than ``namespace`` (its pods in
+    ``namespace`` itself are evaluated as stack pods)."""
+    selector = peer["namespaceSelector"]
+    return bool(selector.get("matchExpressions")) or (selector.get("matchLabels") or {}) != {
+        "kubernetes.io/metadata.name": namespace
+    }
+
+
+def describe_peer(peer: Mapping[str, Any]) -> str:
     ns = ",".join(f"{k}={v}" for k, v in sorted((peer["namespaceSelector"].get("matchLabels") or {}).items()))
     pod = ",".join(
         f"{k}={v}" for k, v in sorted(((peer.get("podSelector") or {}).get("matchLabels") or {}).items())
@@ -234,47 +253,118 @@ def cidr_contains(cidr: str, address: str) -> bool:
     return ipaddress.ip_address(address) in ipaddress.ip_network(cidr)
 
 
-def to_dot(matrix: Matrix, *, title: str = "vault-aio network policies") -> str:
-    """A Graphviz graph of ``matrix``: stack workloads as boxes, outside peers as ellipses/notes."""
+def to_dot(
+    matrix: Matrix,
+    *,
+    title: str = "vault-aio network policies",
+    stack_label: str = "stack namespace",
+    labels: Mapping[str, str] | None = None,
+) -> str:
+    """A Graphviz graph of ``matrix``: stack workloads as boxes, outside peers as ellipses/notes.
+
+    To keep the picture readable:
+
+    * the workloads sit in one box (``stack_label``); an outside peer that *every* workload reaches on
+      the same ports (the cluster DNS) gets one edge from that box instead of one per workload;
+    * outside peers with exactly the same connections (the CIDRs of one NTP server) are one node;
+    * ``labels`` names outside peers (``{"0.0.0.0/0": "kube-apiserver\\n0.0.0.0/0"}``); unnamed ones show
+      their CIDR or ``<namespace-labels>/<pod-labels>``.
+
+    Edges inside the stack are solid; edges to or from outside the namespace are dashed.
+    """
+    names = labels or {}
 
     def q(s: str) -> str:
-        return '"' + s.replace('"', '\\"') + '"'
+        return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
-    lines = [
-        f"digraph {q('vault-aio')} {{",
-        f"  label={q(title)}; labelloc=t; rankdir=LR; fontname=Helvetica;",
-        "  node [fontname=Helvetica, fontsize=11]; edge [fontname=Helvetica, fontsize=9];",
-    ]
+    def ports_of(conns: Iterable[Connection]) -> str:
+        return ", ".join(f"{c.port}/{c.protocol}" for c in sorted(conns))
+
     workloads = sorted(
         {c.source for c in matrix.internal}
         | {c.destination for c in matrix.internal}
         | {c.source for c in matrix.egress_external | matrix.egress_other_namespaces}
         | {c.destination for c in matrix.ingress_other_namespaces}
     )
-    for w in workloads:
-        lines.append(f'  {q(w)} [shape=box, style=filled, fillcolor="#e8f0fe"];')
-    outside = sorted(
-        {c.destination for c in matrix.egress_external | matrix.egress_other_namespaces}
-        | {c.source for c in matrix.ingress_other_namespaces}
-    )
-    for o in outside:
-        lines.append(f"  {q(o)} [shape=ellipse, style=dashed];")
+    outgoing = matrix.egress_external | matrix.egress_other_namespaces
 
-    def grouped(conns: Iterable[Connection]) -> dict[tuple[str, str], list[str]]:
-        out: dict[tuple[str, str], list[str]] = {}
+    # peers every workload reaches on the same ports: one edge from the namespace box
+    shared: dict[str, str] = {}
+    for peer in sorted({c.destination for c in outgoing}):
+        by_source: dict[str, set[tuple[int, str]]] = {}
+        for c in outgoing:
+            if c.destination == peer:
+                by_source.setdefault(c.source, set()).add((c.port, c.protocol))
+        port_sets = {frozenset(v) for v in by_source.values()}
+        if len(workloads) > 1 and set(by_source) == set(workloads) and len(port_sets) == 1:
+            shared[peer] = ports_of(c for c in outgoing if c.destination == peer and c.source == workloads[0])
+    outgoing = {c for c in outgoing if c.destination not in shared}
+
+    # merge outside peers that have exactly the same connections
+    signature: dict[str, set[tuple[str, str, int, str]]] = {}
+    for c in outgoing:
+        signature.setdefault(c.destination, set()).add(("out", c.source, c.port, c.protocol))
+    for c in matrix.ingress_other_namespaces:
+        signature.setdefault(c.source, set()).add(("in", c.destination, c.port, c.protocol))
+    groups: dict[frozenset[tuple[str, str, int, str]], list[str]] = {}
+    for peer in sorted(signature):
+        groups.setdefault(frozenset(signature[peer]), []).append(peer)
+    node_of = {peer: " | ".join(members) for members in groups.values() for peer in members}
+
+    def label(members: Sequence[str]) -> str:
+        lines = [line for m in members for line in names.get(m, m).split("\n")]
+        return "\n".join(dict.fromkeys(lines))
+
+    lines = [
+        f"digraph {q('vault-aio')} {{",
+        f"  label={q(title)}; labelloc=t; rankdir=LR; fontname=Helvetica;",
+        "  compound=true; ranksep=1.1; nodesep=0.35;",
+        "  node [fontname=Helvetica, fontsize=11]; edge [fontname=Helvetica, fontsize=9];",
+        f"  subgraph {q('cluster_stack')} {{",
+        f'    label={q(stack_label)}; style=rounded; color="#5f6368";',
+    ]
+    for w in workloads:
+        lines.append(f'    {q(w)} [shape=box, style=filled, fillcolor="#e8f0fe"];')
+    lines.append("  }")
+    for members in groups.values():
+        lines.append(f"  {q(node_of[members[0]])} [label={q(label(members))}, shape=ellipse, style=dashed];")
+    for peer in shared:
+        lines.append(f"  {q(peer)} [label={q(label([peer]))}, shape=ellipse, style=dashed];")
+
+    def grouped(conns: Iterable[Connection]) -> dict[tuple[str, str], list[Connection]]:
+        out: dict[tuple[str, str], list[Connection]] = {}
         for c in sorted(conns):
-            out.setdefault((c.source, c.destination), []).append(f"{c.port}/{c.protocol}")
+            out.setdefault((c.source, c.destination), []).append(c)
         return out
 
     internal = {c for c in matrix.internal if c.source != c.destination or c.port}
-    for (s, d), ports in grouped(internal).items():
-        lines.append(f"  {q(s)} -> {q(d)} [label={q(', '.join(ports))}];")
-    for (s, d), ports in grouped(matrix.egress_external | matrix.egress_other_namespaces).items():
-        lines.append(f"  {q(s)} -> {q(d)} [label={q(', '.join(ports))}, style=dashed];")
-    for (s, d), ports in grouped(matrix.ingress_other_namespaces).items():
-        lines.append(f"  {q(s)} -> {q(d)} [label={q(', '.join(ports))}, style=dashed];")
+    for (s, d), conns in grouped(internal).items():
+        lines.append(f"  {q(s)} -> {q(d)} [label={q(ports_of(conns))}];")
+    merged_out = {Connection(c.source, node_of[c.destination], c.port, c.protocol) for c in outgoing}
+    for (s, d), conns in grouped(merged_out).items():
+        lines.append(f"  {q(s)} -> {q(d)} [label={q(ports_of(conns))}, style=dashed];")
+    merged_in = {
+        Connection(node_of[c.source], c.destination, c.port, c.protocol)
+        for c in matrix.ingress_other_namespaces
+    }
+    for (s, d), conns in grouped(merged_in).items():
+        lines.append(f"  {q(s)} -> {q(d)} [label={q(ports_of(conns))}, style=dashed];")
+    for peer, ports in shared.items():
+        lines.append(
+            f"  {q(workloads[0])} -> {q(peer)} "
+            f"[label={q(ports + ' (every pod)')}, style=dashed, ltail={q('cluster_stack')}];"
+        )
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["Connection", "Matrix", "Pod", "connectivity", "pods_of", "to_dot"]
+__all__ = [
+    "Connection",
+    "Matrix",
+    "Pod",
+    "connectivity",
+    "describe_peer",
+    "pod_template",
+    "pods_of",
+    "to_dot",
+]
