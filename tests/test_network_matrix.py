@@ -1,0 +1,359 @@
+"""Proof of the NetworkPolicies: the full connectivity matrix of the synthesized stack, computed by the
+independent evaluator (:mod:`vaultaio_constructs.analysis`, Kubernetes NetworkPolicy semantics: a
+connection needs the source's egress *and* the destination's ingress), must equal the table below.
+
+Anything the policies allow that is not in the table fails, and so does anything in the table they do not
+allow. Variants prove that each optional feature adds exactly its own connections and nothing else. The
+committed diagram (docs/network.dot) must be what the current policies give.
+
+Rows are ``(source, destination, port, protocol, reason)``. Destinations outside the stack are written as
+the evaluator reports them: an IP block (``0.0.0.0/0``) or ``<namespace labels>/<pod labels>``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.stack import Stack, synth_stack
+from vaultaio_constructs.analysis import Matrix, connectivity, pods_of
+
+REPO = Path(__file__).resolve().parent.parent
+
+Row = tuple[str, str, int, str]
+
+# -- peers outside the stack, as the evaluator names them (defaults of the ``network`` settings) ------------
+#: ``network.dns``: CoreDNS pods in kube-system.
+KUBE_DNS = "kubernetes.io/metadata.name=kube-system/k8s-app=kube-dns"
+#: ``network.kube_api.cidrs``: any address (the API server is not a pod); ports 443 and 6443.
+KUBE_API = "0.0.0.0/0"
+#: ``network.ingress_controller``: any pod of namespace ingress-nginx.
+INGRESS_CONTROLLER = "kubernetes.io/metadata.name=ingress-nginx/*"
+#: ``chrony.servers`` default: time.google.com (IPv4 and IPv6 networks).
+NTP_V4 = "216.239.35.0/28"
+NTP_V6 = "2001:4860:4806::/48"
+
+#: Every workload of the default stack (each gets DNS).
+WORKLOADS = ("alertmanager", "alloy", "chrony", "grafana", "loki", "prometheus", "tempo", "vault")
+
+EXPECTED: list[tuple[str, str, int, str, str]] = [
+    # -- metrics: Prometheus scrapes every component that serves metrics -----------------------------------
+    (
+        "prometheus",
+        "vault",
+        8202,
+        "TCP",
+        "scrape Vault's metrics listener, every pod (spec: Vault <- Prometheus)",
+    ),
+    (
+        "prometheus",
+        "alertmanager",
+        9093,
+        "TCP",
+        "scrape Alertmanager and send alerts (spec: -> Alertmanager)",
+    ),
+    ("prometheus", "grafana", 3000, "TCP", "scrape Grafana's /metrics"),
+    ("prometheus", "loki", 3100, "TCP", "scrape Loki's /metrics"),
+    ("prometheus", "tempo", 3200, "TCP", "scrape Tempo's /metrics"),
+    ("prometheus", "prometheus", 9090, "TCP", "scrape itself through its Service"),
+    # -- logs, traces, node metrics: Alloy -----------------------------------------------------------------
+    ("alloy", "loki", 3100, "TCP", "ship pod, node and Vault audit logs (spec: Alloy -> Loki)"),
+    ("alloy", "tempo", 4317, "TCP", "forward OTLP traces over gRPC (spec: Alloy -> Tempo)"),
+    ("alloy", "prometheus", 9090, "TCP", "remote-write node, probe and agent metrics"),
+    ("alloy", "vault", 8200, "TCP", "probe Vault's TLS certificate for expiry"),
+    # -- alerts --------------------------------------------------------------------------------------------
+    ("loki", "alertmanager", 9093, "TCP", "log-based alerts from Loki's ruler"),
+    # -- Grafana reads every store -------------------------------------------------------------------------
+    ("grafana", "prometheus", 9090, "TCP", "metric queries (spec: Prometheus <- Grafana)"),
+    ("grafana", "loki", 3100, "TCP", "log queries (spec: Loki <- Grafana)"),
+    ("grafana", "tempo", 3200, "TCP", "trace queries (spec: Tempo <- Grafana)"),
+    ("grafana", "alertmanager", 9093, "TCP", "alert and silence views"),
+    # -- cluster DNS: every pod, kube-dns in kube-system only, UDP and TCP 53 ------------------------------
+    *[(w, KUBE_DNS, 53, proto, "name resolution") for w in WORKLOADS for proto in ("UDP", "TCP")],
+    # -- Kubernetes API: only the two workloads that call it -----------------------------------------------
+    ("vault", KUBE_API, 443, "TCP", "service registration labels Vault's own pod"),
+    ("vault", KUBE_API, 6443, "TCP", "service registration labels Vault's own pod"),
+    ("alloy", KUBE_API, 443, "TCP", "discover this namespace's pods on the node"),
+    ("alloy", KUBE_API, 6443, "TCP", "discover this namespace's pods on the node"),
+    # -- outside the cluster: NTP only (no receiver, no auto-unseal, no Ingress by default) ----------------
+    ("chrony", NTP_V4, 123, "UDP", "NTP to time.google.com (spec: Chrony <-> NTP servers)"),
+    ("chrony", NTP_V6, 123, "UDP", "NTP to time.google.com over IPv6 (spec: Chrony <-> NTP servers)"),
+]
+
+# -- variants: settings, and exactly the connections each adds to the default -------------------------------
+RECEIVER_CIDR = "192.0.2.0/24"
+TRANSIT_CIDR = "203.0.113.10/32"
+KMS_CIDR = "198.51.100.0/24"
+
+VARIANTS: dict[str, dict[str, Any]] = {
+    "ha": {"vault": {"replicas": 3}},
+    "vault-ingress": {"vault": {"ingress": {"host": "vault.example.com"}}},
+    "grafana-ingress": {"grafana": {"ingress": {"host": "grafana.example.com"}}},
+    "transit-seal": {
+        "vault": {
+            "seal": {
+                "type": "transit",
+                "address": "https://transit.example.com:8200",
+                "key_name": "vault-aio-unseal",
+                "token": {"name": "vault-transit-token", "key": "token"},
+                "egress_cidrs": [TRANSIT_CIDR],
+            }
+        }
+    },
+    "awskms-seal": {
+        "vault": {
+            "seal": {
+                "type": "awskms",
+                "region": "eu-west-1",
+                "kms_key_id": "alias/vault-aio",
+                "role_arn": "arn:aws:iam::123456789012:role/vault-aio-unseal",
+                "egress_cidrs": [KMS_CIDR],
+            }
+        }
+    },
+    "receiver": {
+        "alertmanager": {
+            "notifications": {
+                "webhook_receivers": [
+                    {"name": "ops", "url": "https://alerts.example.com/hook", "cidrs": [RECEIVER_CIDR]}
+                ],
+                "routes": [{"severities": ["critical"], "receiver": "ops"}],
+            }
+        }
+    },
+    "backup": {"vault": {"backup": {}}},
+}
+
+ADDED: dict[str, set[Row]] = {
+    # raft replication and request forwarding between Vault pods only, on the API and cluster ports
+    "ha": {("vault", "vault", 8200, "TCP"), ("vault", "vault", 8201, "TCP")},
+    # the ingress controller reaches Vault's API only (not its metrics listener, nothing else)
+    "vault-ingress": {(INGRESS_CONTROLLER, "vault", 8200, "TCP")},
+    "grafana-ingress": {(INGRESS_CONTROLLER, "grafana", 3000, "TCP")},
+    # one egress to the auto-unseal backend, for Vault only
+    "transit-seal": {("vault", TRANSIT_CIDR, 8200, "TCP")},
+    "awskms-seal": {("vault", KMS_CIDR, 443, "TCP")},
+    # one egress to the receiver, for Alertmanager only
+    "receiver": {("alertmanager", RECEIVER_CIDR, 443, "TCP")},
+    # the backup job's pods reach Vault's API through its Service (and, like every pod, the cluster DNS)
+    "backup": {
+        ("vault-backup", "vault", 8200, "TCP"),
+        ("vault-backup", KUBE_DNS, 53, "UDP"),
+        ("vault-backup", KUBE_DNS, 53, "TCP"),
+    },
+}
+
+#: The specification's allow list ("Network Policies" section), each with the variant where it applies.
+#: "Alloy -> VM host (node logs via hostPath)" is a volume, not a connection (tests/test_hardening.py).
+#: "Chrony <-> NTP servers": answers come back on the allowed egress connection (policies are stateful).
+SPEC_ALLOW_LIST: list[tuple[str, str, Row]] = [
+    ("Vault <- Prometheus (metrics scraping)", "default", ("prometheus", "vault", 8202, "TCP")),
+    ("Vault <- Ingress (API access)", "vault-ingress", (INGRESS_CONTROLLER, "vault", 8200, "TCP")),
+    ("Prometheus <- Grafana (queries)", "default", ("grafana", "prometheus", 9090, "TCP")),
+    ("Loki <- Grafana (log queries)", "default", ("grafana", "loki", 3100, "TCP")),
+    ("Tempo <- Grafana (trace queries)", "default", ("grafana", "tempo", 3200, "TCP")),
+    ("Alloy -> Loki (log shipping)", "default", ("alloy", "loki", 3100, "TCP")),
+    ("Alloy -> Tempo (trace shipping)", "default", ("alloy", "tempo", 4317, "TCP")),
+    ("Prometheus -> Alertmanager (alerts)", "default", ("prometheus", "alertmanager", 9093, "TCP")),
+    ("Chrony <-> external NTP servers", "default", ("chrony", NTP_V4, 123, "UDP")),
+    ("Alertmanager -> external (notifications)", "receiver", ("alertmanager", RECEIVER_CIDR, 443, "TCP")),
+]
+
+
+def rows(matrix: Matrix) -> set[Row]:
+    """Every allowed connection as ``(source, destination, port, protocol)``."""
+    return {
+        (c.source, c.destination, c.port, c.protocol)
+        for c in matrix.internal
+        | matrix.egress_external
+        | matrix.egress_other_namespaces
+        | matrix.ingress_other_namespaces
+    }
+
+
+def _fmt(row: Iterable[object]) -> str:
+    source, destination, port, protocol, *reason = row
+    text = f"  {source} -> {destination} {port}/{protocol}"
+    return f"{text:<78} {reason[0]}" if reason else text
+
+
+def diff(expected: Iterable[tuple[str, str, int, str, str]], allowed: set[Row]) -> str:
+    """A readable difference between the table and what the policies allow ("" when equal)."""
+    table = {row[:4]: row for row in expected}
+    extra = sorted(allowed - set(table))
+    missing = sorted(set(table) - allowed)
+    out = []
+    if extra:
+        out.append(
+            "allowed by the policies but not in the table (add a row with a reason, or remove the edge):"
+        )
+        out += [_fmt(r) for r in extra]
+    if missing:
+        out.append("in the table but not allowed by the policies:")
+        out += [_fmt(table[r]) for r in missing]
+    return "\n".join(out)
+
+
+@pytest.fixture(scope="module")
+def variant() -> Callable[[str], Stack]:
+    """Synthesize each variant at most once in this module."""
+    cache: dict[str, Stack] = {}
+
+    def get(name: str) -> Stack:
+        if name not in cache:
+            cache[name] = synth_stack(VARIANTS[name])
+        return cache[name]
+
+    return get
+
+
+@pytest.fixture(scope="module")
+def default_rows(stack: Stack) -> set[Row]:
+    return rows(connectivity(stack.objects))
+
+
+def _rows_of(name: str, stack: Stack, variant: Callable[[str], Stack]) -> set[Row]:
+    return rows(connectivity((stack if name == "default" else variant(name)).objects))
+
+
+# -- the default stack -------------------------------------------------------------------------------------
+
+
+def test_expected_table_is_well_formed() -> None:
+    keys = [row[:4] for row in EXPECTED]
+    assert len(keys) == len(set(keys)), "a row appears twice in EXPECTED"
+    assert all(row[4].strip() for row in EXPECTED), "every row needs a reason"
+
+
+def test_default_matrix_is_exactly_the_table(default_rows: set[Row]) -> None:
+    problems = diff(EXPECTED, default_rows)
+    if problems:
+        pytest.fail("the default stack's policies differ from EXPECTED:\n" + problems, pytrace=False)
+
+
+def test_table_names_every_workload_of_the_stack(stack: Stack) -> None:
+    """A new workload must show up in WORKLOADS (and so in the DNS rows and the review of its edges)."""
+    assert {p.workload for p in pods_of(stack.objects)} == set(WORKLOADS)
+
+
+def test_default_has_no_ingress_from_other_namespaces(stack: Stack) -> None:
+    matrix = connectivity(stack.objects)
+    assert matrix.ingress_other_namespaces == set()
+    assert {c.destination for c in matrix.egress_other_namespaces} == {KUBE_DNS}
+
+
+def test_diff_reports_both_directions() -> None:
+    """The comparison itself can fail: an extra and a missing row are both reported, with the reason."""
+    table = [("a", "b", 1, "TCP", "why a talks to b")]
+    text = diff(table, {("a", "c", 2, "UDP")})
+    assert "allowed by the policies but not in the table" in text and "a -> c 2/UDP" in text
+    assert "in the table but not allowed" in text and "why a talks to b" in text
+    assert diff(table, {("a", "b", 1, "TCP")}) == ""
+
+
+def test_own_namespace_selector_is_not_another_namespace(stack: Stack) -> None:
+    """The evaluator reports only peers that can lie outside the stack's namespace as outside peers."""
+    ns = stack.chart.stack_namespace
+    peer = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}},
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "loki"}},
+    }
+    extra = {
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "extra", "namespace": ns},
+        "spec": {
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "chrony"}},
+            "policyTypes": ["Egress"],
+            "egress": [{"to": [peer], "ports": [{"port": 3100}]}],
+        },
+    }
+    matrix = connectivity([*stack.objects, extra])
+    assert {c.destination for c in matrix.egress_other_namespaces} == {KUBE_DNS}
+    # egress alone: Loki's ingress does not admit chrony, so nothing new inside either
+    assert rows(matrix) == rows(connectivity(stack.objects))
+
+
+@pytest.mark.parametrize(("item", "where", "row"), SPEC_ALLOW_LIST, ids=[s[0] for s in SPEC_ALLOW_LIST])
+def test_specification_allow_list_is_covered(
+    item: str, where: str, row: Row, stack: Stack, variant: Callable[[str], Stack]
+) -> None:
+    assert row in _rows_of(where, stack, variant), f"{item}: {_fmt(row)} is not allowed ({where} stack)"
+    if where == "default":
+        assert row in {r[:4] for r in EXPECTED}, f"{item} is missing from EXPECTED"
+
+
+# -- variants ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_variant_adds_exactly_its_connections(
+    name: str, default_rows: set[Row], variant: Callable[[str], Stack]
+) -> None:
+    allowed = rows(connectivity(variant(name).objects))
+    added, removed = allowed - default_rows, default_rows - allowed
+    message = [f"variant {name} ({VARIANTS[name]}):"]
+    if added != ADDED[name]:
+        message.append("added: " + ", ".join(_fmt(r).strip() for r in sorted(added)))
+        message.append("expected added: " + ", ".join(_fmt(r).strip() for r in sorted(ADDED[name])))
+    if removed:
+        message.append("removed: " + ", ".join(_fmt(r).strip() for r in sorted(removed)))
+    assert added == ADDED[name] and not removed, "\n".join(message)
+
+
+def test_ha_peer_edges_connect_vault_pods_only(variant: Callable[[str], Stack]) -> None:
+    """Vault's peer policies select Vault's pods on both sides (no other pod gains 8201)."""
+    matrix = connectivity(variant("ha").objects)
+    to_8201 = {c for c in matrix.internal if c.port == 8201}
+    assert to_8201 == {c for c in to_8201 if c.source == "vault" and c.destination == "vault"} != set()
+
+
+def test_ingress_controller_selector_comes_from_settings() -> None:
+    stack = synth_stack(
+        {
+            "vault": {"ingress": {"host": "vault.example.com"}},
+            "network": {
+                "ingress_controller": {
+                    "namespace_labels": {"kubernetes.io/metadata.name": "traefik"},
+                    "pod_labels": {"app.kubernetes.io/name": "traefik"},
+                }
+            },
+        }
+    )
+    matrix = connectivity(stack.objects)
+    assert {(c.source, c.destination, c.port) for c in matrix.ingress_other_namespaces} == {
+        ("kubernetes.io/metadata.name=traefik/app.kubernetes.io/name=traefik", "vault", 8200)
+    }
+
+
+# -- the picture -------------------------------------------------------------------------------------------
+
+
+def _diagram_module() -> Any:
+    spec = importlib.util.spec_from_file_location("vaultaio_diagram", REPO / "tools" / "diagram.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_diagram_matches_the_policies() -> None:
+    committed = (REPO / "docs" / "network.dot").read_text(encoding="utf-8")
+    current: str = _diagram_module().network_dot()
+    assert committed == current, "docs/network.dot is stale: run `make diagram` and commit both files"
+
+
+def test_diagram_shows_every_connection_of_the_default_stack(stack: Stack) -> None:
+    """Each internal edge is drawn with its ports; DNS is one edge from the namespace box."""
+    dot = (REPO / "docs" / "network.dot").read_text(encoding="utf-8")
+    matrix = connectivity(stack.objects)
+    pairs: dict[tuple[str, str], list[str]] = {}
+    for c in sorted(matrix.internal):
+        pairs.setdefault((c.source, c.destination), []).append(f"{c.port}/{c.protocol}")
+    for (source, destination), ports in pairs.items():
+        assert f'"{source}" -> "{destination}" [label="{", ".join(ports)}"];' in dot
+    assert dot.count(f'-> "{KUBE_DNS}"') == 1
+    assert (REPO / "docs" / "network.svg").is_file()
