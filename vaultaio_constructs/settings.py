@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import types
 import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -68,31 +69,77 @@ class SettingsError(ValueError):
 _ADAPTER: TypeAdapter[VaultAioProps] = TypeAdapter(VaultAioProps)
 
 
-def _fields_at(loc: Sequence[int | str]) -> list[str]:
-    """Accepted keys of the dataclass at ``loc`` (for 'unknown setting' messages)."""
-    cls: Any = VaultAioProps
+def _candidates(tp: Any) -> list[Any]:
+    """The dataclasses a field type can hold (unwrapping Annotated, Optional, unions and tuples)."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _candidates(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType, tuple, list):
+        return [c for a in typing.get_args(tp) if a is not Ellipsis for c in _candidates(a)]
+    return [tp] if dataclasses.is_dataclass(tp) else []
+
+
+def _tag(cls: Any) -> str | None:
+    """The discriminator value (``type`` default) of a tagged-union member such as a seal."""
+    for f in dataclasses.fields(cls):
+        if f.name == "type" and isinstance(f.default, str):
+            return f.default
+    return None
+
+
+def _dataclasses_at(loc: Sequence[int | str]) -> list[Any]:
+    """The dataclass(es) that the value at ``loc`` may be (several for a tagged union)."""
+    current: list[Any] = [VaultAioProps]
     for part in loc:
-        if not isinstance(part, str) or not dataclasses.is_dataclass(cls):
+        if isinstance(part, int):
+            continue  # an index into a tuple: the element type was already unwrapped
+        if len(current) > 1:  # a tagged union: this part of the location is the tag
+            tagged = [c for c in current if _tag(c) == part]
+            if tagged:
+                current = tagged
+                continue
+        if len(current) != 1:
             return []
-        hints = typing.get_type_hints(cls)
+        hints = typing.get_type_hints(current[0], include_extras=True)
         if part not in hints:
             return []
-        cls = next((a for a in typing.get_args(hints[part]) if dataclasses.is_dataclass(a)), hints[part])
-    return [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else []
+        current = _candidates(hints[part])
+    return current
+
+
+def _fields_at(loc: Sequence[int | str]) -> list[str]:
+    """Accepted keys of the dataclass at ``loc`` (for 'unknown setting' messages)."""
+    found = _dataclasses_at(loc)
+    return [f.name for f in dataclasses.fields(found[0])] if len(found) == 1 else []
+
+
+def _shown(value: Any) -> str:
+    """The offending value, unless it is a whole mapping (cross-field errors already name the fields)."""
+    text = repr(value)
+    if isinstance(value, dict | list | tuple) or type(value).__name__ == "ArgsKwargs" or len(text) > 120:
+        return ""
+    return f" (got {text})"
 
 
 def format_validation_error(err: ValidationError, source: str) -> str:
     lines = [f"invalid settings in {source}:"]
-    for e in err.errors():
-        loc = [p for p in e["loc"] if p not in ("function-after",)]
+    errors = err.errors()
+    locs = [tuple(p for p in e["loc"] if p != "function-after") for e in errors]
+    for e, loc in zip(errors, locs, strict=True):
         key = ".".join(str(p) for p in loc) or "(top level)"
+        if e["type"] == "too_short" and any(len(o) > len(loc) and o[: len(loc)] == loc for o in locs):
+            continue  # pydantic repeats a failed item as "too short" for its list: the item says why
         if e["type"] in ("unexpected_keyword_argument", "extra_forbidden"):
             accepted = _fields_at(loc[:-1])
             hint = f"; accepted keys: {', '.join(accepted)}" if accepted else ""
             lines.append(f"  {key}: unknown setting{hint}")
             continue
+        if e["type"] == "union_tag_not_found":
+            tags = [t for t in (_tag(c) for c in _dataclasses_at(loc)) if t]
+            lines.append(f"  {key}: missing 'type'; accepted types: {', '.join(repr(t) for t in tags)}")
+            continue
         msg = e["msg"].removeprefix("Value error, ")
-        lines.append(f"  {key}: {msg} (got {e.get('input')!r})")
+        lines.append(f"  {key}: {msg}{_shown(e.get('input'))}")
     return "\n".join(lines)
 
 
