@@ -64,6 +64,7 @@ EXPECTED: list[tuple[str, str, int, str, str]] = [
     ("alloy", "loki", 3100, "TCP", "ship pod, node and Vault audit logs (spec: Alloy -> Loki)"),
     ("alloy", "tempo", 4317, "TCP", "forward OTLP traces over gRPC (spec: Alloy -> Tempo)"),
     ("alloy", "prometheus", 9090, "TCP", "remote-write node, probe and agent metrics"),
+    ("tempo", "prometheus", 9090, "TCP", "remote-write service-graph and span metrics (metrics-generator)"),
     ("alloy", "vault", 8200, "TCP", "probe Vault's TLS certificate for expiry"),
     # -- alerts --------------------------------------------------------------------------------------------
     ("loki", "alertmanager", 9093, "TCP", "log-based alerts from Loki's ruler"),

@@ -85,6 +85,8 @@ class VaultAioChart(StackChart):
         self.alloy.ship_logs_to(self.loki)
         self.alloy.ship_traces_to(self.tempo)
         self.alloy.remote_write_to(self.prometheus)
+        # Tempo's metrics-generator writes service-graph and span metrics (for Grafana's service map)
+        self.tempo.remote_write_to(self.prometheus)
         self.alloy.probe_tls(self.vault.api, ca=self.vault.tls_ca)
         # log-based alerts (Vault login failures from the audit log) run in Loki's ruler
         self.loki.use_alertmanager(self.alertmanager)

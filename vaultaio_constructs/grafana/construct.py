@@ -137,7 +137,8 @@ class GrafanaProps:
     home_dashboard: DnsLabel | None = None
     #: Enable Tempo's service map in the Tempo data source. It needs Tempo's metrics-generator to
     #: remote-write ``traces_service_graph_*`` series to Prometheus; without them the map is empty.
-    tempo_service_graph: bool = False
+    #: ``None``: on exactly when the Tempo that Grafana uses writes its metrics to Prometheus.
+    tempo_service_graph: bool | None = None
 
 
 class Grafana(Component):
@@ -159,7 +160,8 @@ class Grafana(Component):
         self.resources = props.resources or default_resources(self.stack.profile, "grafana")
         self.storage_gib = props.storage_gib or default_storage_gib(self.stack.profile, "grafana")
         self.admin_secret_name = props.admin_secret_name
-        self.tempo_service_graph = props.tempo_service_graph
+        self._tempo_service_graph = props.tempo_service_graph
+        self._tempo: Tempo | None = None
         self.root_url = props.root_url or (
             f"https://{props.ingress.host}/" if props.ingress is not None else PORT_FORWARD_ROOT_URL
         )
@@ -186,8 +188,9 @@ class Grafana(Component):
         self._use("loki", loki.query_endpoint, reason="query logs")
 
     def use_tempo(self, tempo: Tempo) -> None:
-        """Query traces from ``tempo``."""
+        """Query traces from ``tempo`` (and show its service map when it writes metrics)."""
         self._use("tempo", tempo.query_endpoint, reason="query traces")
+        self._tempo = tempo
 
     def use_alertmanager(self, alertmanager: Alertmanager) -> None:
         """Show alerts and manage silences in ``alertmanager``."""
@@ -198,6 +201,13 @@ class Grafana(Component):
         if kind in self._sources:
             raise ValueError(f"grafana already has a {kind} data source ({self._sources[kind].url})")
         self._sources[kind] = self.connect(endpoint, reason=reason)
+
+    @property
+    def tempo_service_graph(self) -> bool:
+        """Whether the Tempo data source shows the service map (resolved from the setting and wiring)."""
+        if self._tempo_service_graph is not None:
+            return self._tempo_service_graph
+        return self._tempo is not None and self._tempo.writes_metrics
 
     @property
     def metrics_target(self) -> ScrapeTarget:

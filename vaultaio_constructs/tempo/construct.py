@@ -117,6 +117,11 @@ class Tempo(Component):
     def metrics_target(self) -> ScrapeTarget:
         return ScrapeTarget(job="tempo", endpoint=self.http)
 
+    @property
+    def writes_metrics(self) -> bool:
+        """Whether the metrics-generator is on and wired to a Prometheus (service graph available)."""
+        return self._remote_write_url is not None
+
     def remote_write_to(self, prometheus: Prometheus) -> None:
         """Write the metrics-generator's series to ``prometheus`` (needs its remote-write receiver).
 
