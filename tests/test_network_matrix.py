@@ -83,6 +83,9 @@ EXPECTED: list[tuple[str, str, int, str, str]] = [
     # -- outside the cluster: NTP only (no receiver, no auto-unseal, no Ingress by default) ----------------
     ("chrony", NTP_V4, 123, "UDP", "NTP to time.google.com (spec: Chrony <-> NTP servers)"),
     ("chrony", NTP_V6, 123, "UDP", "NTP to time.google.com over IPv6 (spec: Chrony <-> NTP servers)"),
+    # -- from other namespaces: only the ingress controller's spans into Alloy's OTLP receiver -------------
+    (INGRESS_CONTROLLER, "alloy", 4317, "TCP", "edge spans of calls to Vault (OTLP gRPC); Vault emits none"),
+    (INGRESS_CONTROLLER, "alloy", 4318, "TCP", "edge spans of calls to Vault (OTLP HTTP)"),
 ]
 
 # -- variants: settings, and exactly the connections each adds to the default -------------------------------
@@ -241,9 +244,12 @@ def test_table_names_every_workload_of_the_stack(stack: Stack) -> None:
     assert {p.workload for p in pods_of(stack.objects)} == set(WORKLOADS)
 
 
-def test_default_has_no_ingress_from_other_namespaces(stack: Stack) -> None:
+def test_default_admits_from_other_namespaces_only_otlp_into_alloy(stack: Stack) -> None:
     matrix = connectivity(stack.objects)
-    assert matrix.ingress_other_namespaces == set()
+    assert {(c.destination, c.port) for c in matrix.ingress_other_namespaces} == {
+        ("alloy", 4317),
+        ("alloy", 4318),
+    }
     assert {c.destination for c in matrix.egress_other_namespaces} == {KUBE_DNS}
 
 
@@ -325,9 +331,29 @@ def test_ingress_controller_selector_comes_from_settings() -> None:
         }
     )
     matrix = connectivity(stack.objects)
+    traefik = "kubernetes.io/metadata.name=traefik/app.kubernetes.io/name=traefik"
     assert {(c.source, c.destination, c.port) for c in matrix.ingress_other_namespaces} == {
-        ("kubernetes.io/metadata.name=traefik/app.kubernetes.io/name=traefik", "vault", 8200)
+        (traefik, "vault", 8200),
+        (traefik, "alloy", 4317),
+        (traefik, "alloy", 4318),
     }
+
+
+def test_otlp_clients_from_settings_and_none_without_the_ingress_controller() -> None:
+    stack = synth_stack(
+        {
+            "alloy": {
+                "otlp_from_ingress_controller": False,
+                "otlp_clients": [{"name": "payments", "namespace_labels": {"team": "payments"}}],
+            }
+        }
+    )
+    matrix = connectivity(stack.objects)
+    assert {(c.source, c.destination, c.port) for c in matrix.ingress_other_namespaces} == {
+        ("team=payments/*", "alloy", 4317),
+        ("team=payments/*", "alloy", 4318),
+    }
+    assert stack.has("NetworkPolicy", "allow-alloy-from-payments")
 
 
 # -- the picture -------------------------------------------------------------------------------------------

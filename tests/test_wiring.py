@@ -157,3 +157,19 @@ def test_fails_object_not_tracked_by_its_component(chart: StackChart) -> None:
     chart.finish()
     with pytest.raises(RuntimeError, match=r"1 object\(s\) were created without Component.track\(\)"):
         render(chart)
+
+
+def test_namespace_clients_get_their_own_policy(chart: StackChart) -> None:
+    a = Server(chart, "A", "a", 1000)
+    a.expose_to_namespaces(a.web, source="team-x", namespace_labels={"team": "x"}, reason="clients")
+    chart.finish()
+    rule = _policies(chart)["allow-a-from-team-x"]["spec"]["ingress"][0]
+    assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"team": "x"}}}]
+
+
+def test_fails_namespace_clients_without_labels(chart: StackChart) -> None:
+    a = Server(chart, "A", "a", 1000)
+    with pytest.raises(
+        ValueError, match="need namespace labels: an empty selector would admit every namespace"
+    ):
+        a.expose_to_namespaces(a.web, source="all", namespace_labels={}, reason="r")

@@ -206,6 +206,20 @@ class Component(Construct):
         """Let the ingress controller reach ``endpoint``."""
         self.stack.wiring.expose_to_ingress(endpoint, reason=reason)
 
+    def expose_to_namespaces(
+        self,
+        endpoint: Endpoint,
+        *,
+        source: str,
+        namespace_labels: Mapping[str, str],
+        pod_labels: Mapping[str, str] | None = None,
+        reason: str,
+    ) -> None:
+        """Let pods of other namespaces (selected by labels) reach ``endpoint``."""
+        self.stack.wiring.expose_to_namespaces(
+            endpoint, source=source, namespace_labels=namespace_labels, pod_labels=pod_labels, reason=reason
+        )
+
     def finalize(self) -> None:
         """Render configuration that depends on later additions (scrape targets, dashboards...).
 

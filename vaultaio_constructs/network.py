@@ -12,7 +12,8 @@ Policies (all in the stack's namespace):
   (ingress on the provider) for each wired pair, on the provider's ports only.
 * ``allow-<consumer>-to-<external>`` for each external endpoint (IP blocks from settings).
 * ``allow-<consumer>-to-kube-apiserver`` for pods that call the API (CIDRs/ports from settings).
-* ``allow-<provider>-from-ingress-controller`` for endpoints routed by an Ingress.
+* ``allow-<provider>-from-ingress-controller`` for endpoints routed by an Ingress, and
+  ``allow-<provider>-from-<source>`` for clients in other namespaces selected by labels (OTLP senders).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs.common import PROPS_CONFIG, Cidr, DnsLabel, Port, Protocol
 from vaultaio_constructs.component import Area, Component
-from vaultaio_constructs.wiring import Edge, Endpoint
+from vaultaio_constructs.wiring import Edge, Endpoint, IngressEdge
 
 REASON_ANNOTATION = "vault-aio.io/reason"
 
@@ -194,22 +195,27 @@ class NetworkPolicies(Component):
                 reason=api.reason,
             )
 
-        by_provider: dict[str, list[Endpoint]] = defaultdict(list)
-        reasons: dict[str, list[str]] = defaultdict(list)
+        by_source: dict[tuple[str, str], list[IngressEdge]] = defaultdict(list)
         for ing in wiring.ingress_edges:
-            by_provider[ing.endpoint.provider].append(ing.endpoint)
-            reasons[ing.endpoint.provider].append(ing.reason)
+            by_source[(ing.endpoint.provider, ing.source)].append(ing)
         ic = props.ingress_controller
-        for provider, endpoints in by_provider.items():
+        for (provider, source), edges_in in by_source.items():
+            first = edges_in[0]
+            if first.namespace_labels is None:
+                ns_labels, pod_labels = dict(ic.namespace_labels), dict(ic.pod_labels or {})
+            else:
+                ns_labels, pod_labels = _labels(first.namespace_labels), _labels(first.pod_labels)
             peer = k8s.NetworkPolicyPeer(
-                namespace_selector=k8s.LabelSelector(match_labels=dict(ic.namespace_labels)),
-                pod_selector=k8s.LabelSelector(match_labels=dict(ic.pod_labels)) if ic.pod_labels else None,
+                namespace_selector=k8s.LabelSelector(match_labels=ns_labels),
+                pod_selector=k8s.LabelSelector(match_labels=pod_labels) if pod_labels else None,
             )
             self._policy(
-                f"allow-{provider}-from-ingress-controller",
-                _labels(endpoints[0].selector),
-                ingress=[k8s.NetworkPolicyIngressRule(from_=[peer], ports=_ports(endpoints))],
-                reason="; ".join(dict.fromkeys(reasons[provider])),
+                f"allow-{provider}-from-{source}",
+                _labels(first.endpoint.selector),
+                ingress=[
+                    k8s.NetworkPolicyIngressRule(from_=[peer], ports=_ports([e.endpoint for e in edges_in]))
+                ],
+                reason="; ".join(dict.fromkeys(e.reason for e in edges_in)),
             )
         wiring.frozen = True
 

@@ -133,10 +133,18 @@ class KubeApiEdge:
 
 @dataclass(frozen=True)
 class IngressEdge:
-    """The ingress controller may reach ``endpoint`` (an Ingress routes to it)."""
+    """Pods of other namespaces may reach ``endpoint``.
+
+    ``source`` names them in the policy name. With no ``namespace_labels`` they are the ingress
+    controller selected by the network settings (an Ingress routes to ``endpoint``); otherwise they are
+    the pods matching ``pod_labels`` (any pod when empty) in namespaces matching ``namespace_labels``.
+    """
 
     endpoint: Endpoint
     reason: str
+    source: str = "ingress-controller"
+    namespace_labels: tuple[tuple[str, str], ...] | None = None
+    pod_labels: tuple[tuple[str, str], ...] = ()
 
 
 def _selector(workload: Workload) -> tuple[tuple[str, str], ...]:
@@ -201,5 +209,31 @@ class Wiring:
         """Allow the ingress controller (selected by network settings) to reach ``endpoint``."""
         self._check_open(f"expose_to_ingress({endpoint.provider})")
         edge = IngressEdge(endpoint, reason)
+        if edge not in self.ingress_edges:
+            self.ingress_edges.append(edge)
+
+    def expose_to_namespaces(
+        self,
+        endpoint: Endpoint,
+        *,
+        source: str,
+        namespace_labels: Mapping[str, str],
+        pod_labels: Mapping[str, str] | None = None,
+        reason: str,
+    ) -> None:
+        """Allow pods of other namespaces (selected by labels) to reach ``endpoint``."""
+        self._check_open(f"expose_to_namespaces({endpoint.provider} <- {source})")
+        if not namespace_labels:
+            raise ValueError(
+                f"clients {source!r} of {endpoint.provider} need namespace labels: an empty selector "
+                "would admit every namespace"
+            )
+        edge = IngressEdge(
+            endpoint,
+            reason,
+            source=source,
+            namespace_labels=tuple(sorted(namespace_labels.items())),
+            pod_labels=tuple(sorted((pod_labels or {}).items())),
+        )
         if edge not in self.ingress_edges:
             self.ingress_edges.append(edge)

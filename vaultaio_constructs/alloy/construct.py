@@ -48,7 +48,7 @@ from vaultaio_constructs.alloy.config import (
     check_varlog_glob,
     render_alloy_config,
 )
-from vaultaio_constructs.common import PROPS_CONFIG, ImageTag, Resources, SecretKeyRef
+from vaultaio_constructs.common import PROPS_CONFIG, DnsLabel, ImageTag, Resources, SecretKeyRef
 from vaultaio_constructs.component import Area, Component
 from vaultaio_constructs.loki.construct import Loki
 from vaultaio_constructs.profiles import default_resources
@@ -83,8 +83,27 @@ VarlogGlob = Annotated[str, AfterValidator(check_varlog_glob)]
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class OtlpClientsProps:
+    """Pods in other namespaces that may send OTLP traces to Alloy (4317 gRPC, 4318 HTTP)."""
+
+    #: Short name, used in the NetworkPolicy name (``allow-alloy-from-<name>``).
+    name: DnsLabel
+    #: Labels of the namespaces the senders run in (at least one label: never every namespace).
+    namespace_labels: Annotated[dict[str, str], Field(min_length=1)]
+    #: Labels of the sending pods in those namespaces (empty: every pod there).
+    pod_labels: dict[str, str] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class AlloyProps:
     """Settings of the Alloy collector."""
+
+    #: Accept OTLP traces from the ingress controller (selected by ``network.ingress_controller``):
+    #: controllers such as ingress-nginx, Traefik or Envoy create the edge spans of calls to Vault,
+    #: which emits no traces itself. Off: only ``otlp_clients`` may send.
+    otlp_from_ingress_controller: bool = True
+    #: Further namespaces whose instrumented applications send OTLP traces through Alloy.
+    otlp_clients: tuple[OtlpClientsProps, ...] = ()
 
     #: Read the node's systemd journal (``/var/log/journal``). Turn off on nodes with a volatile journal
     #: only (``/run/log/journal``): the component would report itself unhealthy there.
@@ -142,6 +161,23 @@ class Alloy(Component):
         self._rbac()
         self.connect_kube_api(reason="discover this namespace's pods on the node (log paths and labels)")
         service(self, [self.http, self.otlp_grpc, self.otlp_http])
+        if props.otlp_from_ingress_controller:
+            for otlp in (self.otlp_grpc, self.otlp_http):
+                self.expose_to_ingress(otlp, reason="OTLP spans from the ingress controller")
+        names = [c.name for c in props.otlp_clients]
+        if len(set(names)) != len(names) or "ingress-controller" in names:
+            raise ValueError(
+                f"alloy.otlp_clients: names must be unique and not 'ingress-controller', got {names}"
+            )
+        for client in props.otlp_clients:
+            for otlp in (self.otlp_grpc, self.otlp_http):
+                self.expose_to_namespaces(
+                    otlp,
+                    source=client.name,
+                    namespace_labels=client.namespace_labels,
+                    pod_labels=client.pod_labels,
+                    reason=f"OTLP spans from {client.name}",
+                )
 
     # -- wiring --------------------------------------------------------------------------------------------
     def ship_logs_to(self, loki: Loki) -> None:
