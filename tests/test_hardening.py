@@ -263,3 +263,16 @@ def test_graceful_termination_for_vault_and_prometheus(stack: Stack) -> None:
         stack.get("StatefulSet", "prometheus")["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
         >= 60
     )
+
+
+def test_secret_patterns_catch_real_looking_secrets() -> None:
+    samples = [
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "token: hvs.CAESIJ2bqY3lMZ6sJfKqQz7EXAMPLEabcdef",
+        "admin_password: hunter2hunter2",
+        "api_url: https://hooks.slack.com/services/T000/B000/XXXX",
+    ]
+    for sample in samples:
+        assert any(p.search(sample) for p in SECRET_PATTERNS), sample
+    for harmless in ("password_file: /etc/alertmanager/secrets/smtp", "admin_password = $__file{/x}"):
+        assert not any(p.search(harmless) for p in SECRET_PATTERNS), harmless
