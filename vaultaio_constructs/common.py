@@ -159,3 +159,21 @@ def check_image_tag(value: str) -> str:
 
 
 ImageTag = Annotated[str, AfterValidator(check_image_tag)]
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class IngressProps:
+    """An Ingress for a component's UI or API; created only when the block is present (a host is
+    required). TLS terminates at the controller with ``tls_secret_name`` (or its default certificate);
+    the NetworkPolicy admits the ingress controller (``network.ingress_controller``) to that one port.
+    """
+
+    #: Public host name.
+    host: Hostname
+    #: IngressClass (``None``: the cluster's default class).
+    class_name: DnsLabel | None = None
+    #: TLS Secret (``tls.crt``/``tls.key``) for ``host`` in this namespace (``None``: the controller's
+    #: default certificate).
+    tls_secret_name: DnsLabel | None = None
+    #: Extra annotations for the controller (timeouts, allow-lists...).
+    annotations: Annotations = Field(default_factory=dict)

@@ -379,3 +379,42 @@ def config_map_volume(name: str, config_map: str) -> k8s.Volume:
 
 def mount(name: str, path: str, *, read_only: bool = False, sub_path: str | None = None) -> k8s.VolumeMount:
     return k8s.VolumeMount(name=name, mount_path=path, read_only=read_only or None, sub_path=sub_path)
+
+
+def ingress(
+    component: Component,
+    endpoint: Endpoint,
+    *,
+    host: str,
+    class_name: str | None,
+    tls_secret_name: str | None,
+    annotations: Mapping[str, str] | None,
+    reason: str,
+) -> k8s.KubeIngress:
+    """An Ingress routing ``host`` (TLS, path ``/``) to ``endpoint``'s Service port, and the NetworkPolicy
+    edge that lets the ingress controller reach it (one call, so the two cannot disagree)."""
+    component.expose_to_ingress(endpoint, reason=reason)
+    backend = k8s.IngressBackend(
+        service=k8s.IngressServiceBackend(
+            name=endpoint.service, port=k8s.ServiceBackendPort(name=endpoint.port_name)
+        )
+    )
+    return component.track(
+        k8s.KubeIngress(
+            component,
+            "Ingress",
+            metadata=component.meta(annotations=dict(annotations) if annotations else None),
+            spec=k8s.IngressSpec(
+                ingress_class_name=class_name,
+                tls=[k8s.IngressTls(hosts=[host], secret_name=tls_secret_name)],
+                rules=[
+                    k8s.IngressRule(
+                        host=host,
+                        http=k8s.HttpIngressRuleValue(
+                            paths=[k8s.HttpIngressPath(path="/", path_type="Prefix", backend=backend)]
+                        ),
+                    )
+                ],
+            ),
+        )
+    )

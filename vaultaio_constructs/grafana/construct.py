@@ -37,7 +37,13 @@ from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs import versions
 from vaultaio_constructs.alertmanager.construct import Alertmanager
-from vaultaio_constructs.common import PROPS_CONFIG, Annotations, DnsLabel, Hostname, ImageTag, Resources
+from vaultaio_constructs.common import (
+    PROPS_CONFIG,
+    DnsLabel,
+    ImageTag,
+    IngressProps,
+    Resources,
+)
 from vaultaio_constructs.component import Area, Component
 from vaultaio_constructs.grafana import provisioning
 from vaultaio_constructs.grafana.dashboards import GrafanaDashboard, builtin_dashboards
@@ -52,6 +58,7 @@ from vaultaio_constructs.workload import (
     container,
     empty_dir,
     http_probe,
+    ingress,
     mount,
     pod_security_context,
     pod_template,
@@ -92,23 +99,13 @@ RootUrl = Annotated[str, AfterValidator(_check_root_url)]
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
-class GrafanaIngressProps:
+class GrafanaIngressProps(IngressProps):
     """An Ingress for Grafana's UI; created only when this block is present (a host is required).
 
     The Ingress terminates TLS with ``tls_secret_name`` (or the controller's default certificate) and
     forwards plain HTTP to port 3000 inside the cluster. The NetworkPolicy admits the ingress controller
     (``network.ingress_controller``) to that port only.
     """
-
-    #: Public host name of Grafana; ``root_url`` defaults to ``https://<host>/``.
-    host: Hostname
-    #: IngressClass (``None``: the cluster's default class).
-    class_name: DnsLabel | None = None
-    #: TLS Secret (``tls.crt``/``tls.key``) for ``host`` in this namespace (``None``: the controller's
-    #: default certificate).
-    tls_secret_name: DnsLabel | None = None
-    #: Extra annotations for the controller.
-    annotations: Annotations = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
@@ -385,36 +382,14 @@ class Grafana(Component):
         )
 
     def _ingress(self, props: GrafanaIngressProps) -> k8s.KubeIngress:
-        self.expose_to_ingress(self.http, reason=f"Ingress {props.host} routes to the Grafana UI")
-        return self.track(
-            k8s.KubeIngress(
-                self,
-                "Ingress",
-                metadata=self.meta(annotations=props.annotations or None),
-                spec=k8s.IngressSpec(
-                    ingress_class_name=props.class_name,
-                    tls=[k8s.IngressTls(hosts=[props.host], secret_name=props.tls_secret_name)],
-                    rules=[
-                        k8s.IngressRule(
-                            host=props.host,
-                            http=k8s.HttpIngressRuleValue(
-                                paths=[
-                                    k8s.HttpIngressPath(
-                                        path="/",
-                                        path_type="Prefix",
-                                        backend=k8s.IngressBackend(
-                                            service=k8s.IngressServiceBackend(
-                                                name=self.http.service,
-                                                port=k8s.ServiceBackendPort(name=self.http.port_name),
-                                            )
-                                        ),
-                                    )
-                                ]
-                            ),
-                        )
-                    ],
-                ),
-            )
+        return ingress(
+            self,
+            self.http,
+            host=props.host,
+            class_name=props.class_name,
+            tls_secret_name=props.tls_secret_name,
+            annotations=props.annotations,
+            reason=f"Ingress {props.host} routes to the Grafana UI",
         )
 
 

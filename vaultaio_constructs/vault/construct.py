@@ -83,6 +83,7 @@ from vaultaio_constructs.workload import (
     env_from_field,
     env_from_secret,
     http_probe,
+    ingress,
     mount,
     pod_security_context,
     pod_template,
@@ -419,36 +420,14 @@ class Vault(Component):
         annotations = dict(props.annotations)
         if self.tls_enabled:
             annotations.setdefault("nginx.ingress.kubernetes.io/backend-protocol", "HTTPS")
-        self.expose_to_ingress(self.api, reason=f"Ingress {props.host} routes to the Vault API and UI")
-        return self.track(
-            k8s.KubeIngress(
-                self,
-                "Ingress",
-                metadata=self.meta(annotations=annotations or None),
-                spec=k8s.IngressSpec(
-                    ingress_class_name=props.class_name,
-                    tls=[k8s.IngressTls(hosts=[props.host], secret_name=props.tls_secret_name)],
-                    rules=[
-                        k8s.IngressRule(
-                            host=props.host,
-                            http=k8s.HttpIngressRuleValue(
-                                paths=[
-                                    k8s.HttpIngressPath(
-                                        path="/",
-                                        path_type="Prefix",
-                                        backend=k8s.IngressBackend(
-                                            service=k8s.IngressServiceBackend(
-                                                name=self.api.service,
-                                                port=k8s.ServiceBackendPort(name=self.api.port_name),
-                                            )
-                                        ),
-                                    )
-                                ]
-                            ),
-                        )
-                    ],
-                ),
-            )
+        return ingress(
+            self,
+            self.api,
+            host=props.host,
+            class_name=props.class_name,
+            tls_secret_name=props.tls_secret_name,
+            annotations=annotations,
+            reason=f"Ingress {props.host} routes to the Vault API and UI",
         )
 
     def _backup(self, props: VaultBackupProps) -> k8s.KubeCronJob:

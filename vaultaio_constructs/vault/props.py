@@ -15,11 +15,10 @@ from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs.common import (
     PROPS_CONFIG,
-    Annotations,
     Cidr,
     DnsLabel,
-    Hostname,
     ImageTag,
+    IngressProps,
     Resources,
     SecretKeyRef,
 )
@@ -117,7 +116,7 @@ class VaultTlsProps:
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
-class VaultIngressProps:
+class VaultIngressProps(IngressProps):
     """An Ingress for Vault's API and UI; created only when this block is present (a host is required).
 
     The Ingress terminates TLS with ``tls_secret_name`` (or the controller's default certificate) and talks
@@ -126,16 +125,6 @@ class VaultIngressProps:
     annotation through ``annotations``. The NetworkPolicy admits the ingress controller (``network.
     ingress_controller``) to port 8200 only; the metrics listener stays unreachable from the Ingress.
     """
-
-    #: Public host name of Vault.
-    host: Hostname
-    #: IngressClass (``None``: the cluster's default class).
-    class_name: DnsLabel | None = None
-    #: TLS Secret (``tls.crt``/``tls.key``) for ``host`` in this namespace (``None``: the controller's
-    #: default certificate).
-    tls_secret_name: DnsLabel | None = None
-    #: Extra annotations for the controller (timeouts, allow-lists...).
-    annotations: Annotations = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
