@@ -15,6 +15,7 @@ objects with hash suffixes, and NetworkPolicies come from our own wiring model.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -169,6 +170,19 @@ def pod_security_context(
         fs_group_change_policy="OnRootMismatch" if fs_group is not None else None,
         seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault"),
     )
+
+
+#: Pod annotation holding the SHA-256 of the configuration a pod reads: a config change rolls the pods.
+CONFIG_CHECKSUM_ANNOTATION = "vault-aio.io/config-checksum"
+
+
+def config_checksum(*texts: str) -> str:
+    """SHA-256 over configuration texts (in order), for :data:`CONFIG_CHECKSUM_ANNOTATION`."""
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(text.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def pod_template(

@@ -184,7 +184,7 @@ def test_dashboards_come_from_labelled_configmaps_projected_into_the_provider_pa
 def test_config_changes_roll_the_pod(stack: Stack, ingress: Stack) -> None:
     def checksum(s: Stack) -> str:
         value: str = s.get("StatefulSet", "grafana")["spec"]["template"]["metadata"]["annotations"][
-            "checksum/config"
+            "vault-aio.io/config-checksum"
         ]
         return value
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import cdk8s
@@ -18,6 +17,7 @@ from vaultaio_constructs.loki.construct import Loki, LokiProps
 from vaultaio_constructs.output import Manifest, render, to_yaml
 from vaultaio_constructs.profiles import Profile
 from vaultaio_constructs.settings import SettingsError, parse_settings
+from vaultaio_constructs.workload import config_checksum
 
 RULES = """groups:
   - name: example
@@ -136,7 +136,7 @@ def test_container_runs_the_rendered_config_restricted(default: LokiObjects) -> 
 def test_config_checksum_rolls_the_pod_on_change(default: LokiObjects) -> None:
     text = default.get("ConfigMap", "loki-config")["data"]["loki.yaml"]
     annotation = default.pod["metadata"]["annotations"]["vault-aio.io/config-checksum"]
-    assert annotation == hashlib.sha256(text.encode()).hexdigest()
+    assert annotation == config_checksum(text)
     with_rules = LokiObjects(rules={"example.yaml": RULES})
     assert with_rules.pod["metadata"]["annotations"]["vault-aio.io/config-checksum"] != annotation
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import cdk8s
@@ -17,6 +16,7 @@ from vaultaio_constructs.prometheus.construct import Prometheus
 from vaultaio_constructs.settings import SettingsError, parse_settings
 from vaultaio_constructs.tempo.config import TEMPO_CONFIG_DIR, TEMPO_DATA_DIR
 from vaultaio_constructs.tempo.construct import Tempo
+from vaultaio_constructs.workload import config_checksum
 
 
 class TempoObjects:
@@ -124,7 +124,7 @@ def test_restricted_as_the_tempo_user(default: TempoObjects) -> None:
     assert sc["readOnlyRootFilesystem"] is True and sc["capabilities"] == {"drop": ["ALL"]}
     text = default.get("ConfigMap", "tempo-config")["data"]["tempo.yaml"]
     annotation = default.pod["metadata"]["annotations"]["vault-aio.io/config-checksum"]
-    assert annotation == hashlib.sha256(text.encode()).hexdigest()
+    assert annotation == config_checksum(text)
 
 
 def test_no_metrics_generator_unless_wired(default: TempoObjects) -> None:

@@ -24,6 +24,7 @@ from vaultaio_constructs.settings import parse_settings
 from vaultaio_constructs.vault.config import VaultServerConfig
 from vaultaio_constructs.vault.construct import BACKUP_SCRIPT, Vault
 from vaultaio_constructs.vault.policies import Capability, PathRule, Policy
+from vaultaio_constructs.workload import config_checksum
 
 CIDRS = ["198.51.100.0/24"]
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -252,7 +253,7 @@ def test_config_map_holds_the_rendered_config(default: VaultObjects) -> None:
     assert default.container["command"] == ["vault", "server", "-config=/vault/config/config.json"]
     text = default.get("ConfigMap", "vault-config")["data"]["config.json"]
     checksum = default.pod["metadata"]["annotations"]["vault-aio.io/config-checksum"]
-    assert checksum == hashlib.sha256(text.encode()).hexdigest(), "config changes must roll the pods"
+    assert checksum == config_checksum(text), "config changes must roll the pods"
 
 
 def test_policies_config_map_has_one_file_per_policy(default: VaultObjects) -> None:

@@ -8,7 +8,6 @@ of the cluster. High-availability gossip is switched off (single replica): no cl
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Final
 
 from cdk8s_plus_27 import k8s
@@ -29,6 +28,8 @@ from vaultaio_constructs.profiles import default_resources, default_storage_gib
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.wiring import Endpoint
 from vaultaio_constructs.workload import (
+    CONFIG_CHECKSUM_ANNOTATION,
+    config_checksum,
     config_map,
     config_map_volume,
     container,
@@ -136,7 +137,7 @@ class Alertmanager(Component):
         """Render the configuration and create the StatefulSet."""
         config_text = self.config_text
         self.config_map = config_map(self, CONFIG_MAP_NAME, {CONFIG_FILE: config_text})
-        checksum = hashlib.sha256(config_text.encode()).hexdigest()
+        checksum = config_checksum(config_text)
         secrets = self._secret_keys()
         alertmanager = container(
             name="alertmanager",
@@ -182,7 +183,7 @@ class Alertmanager(Component):
                     for secret, keys in secrets.items()
                 ),
             ],
-            annotations={"vault-aio.io/config-checksum": checksum},
+            annotations={CONFIG_CHECKSUM_ANNOTATION: checksum},
         )
         self.stateful_set = stateful_set(
             self,

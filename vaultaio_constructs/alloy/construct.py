@@ -19,7 +19,6 @@ PID namespace. ``run_as_root`` is the opt-in for hosts whose log files only root
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Final
 
 from cdk8s_plus_27 import k8s
@@ -57,7 +56,9 @@ from vaultaio_constructs.tempo.construct import Tempo
 from vaultaio_constructs.vault.config import CONTAINER_NAME as VAULT_CONTAINER_NAME
 from vaultaio_constructs.wiring import Endpoint, Scheme
 from vaultaio_constructs.workload import (
+    CONFIG_CHECKSUM_ANNOTATION,
     SecurityExceptions,
+    config_checksum,
     config_map,
     config_map_volume,
     container,
@@ -310,7 +311,7 @@ class Alloy(Component):
             automount_token=True,
             # Collect from every node, control-plane nodes included.
             tolerations=[k8s.Toleration(operator="Exists", effect="NoSchedule")],
-            annotations={"vault-aio.io/config-checksum": hashlib.sha256(config_text.encode()).hexdigest()},
+            annotations={CONFIG_CHECKSUM_ANNOTATION: config_checksum(config_text)},
         )
         self.daemon_set = daemon_set(self, template=template)
 

@@ -23,7 +23,6 @@ two daemons disciplining one clock fight each other.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Final
 
 from cdk8s_plus_27 import k8s
@@ -62,7 +61,9 @@ from vaultaio_constructs.common import (
 from vaultaio_constructs.component import Area, Component
 from vaultaio_constructs.profiles import default_resources
 from vaultaio_constructs.workload import (
+    CONFIG_CHECKSUM_ANNOTATION,
     SecurityExceptions,
+    config_checksum,
     config_map,
     config_map_volume,
     container,
@@ -216,7 +217,7 @@ class Chrony(Component):
             ],
             # Every node's clock, control-plane nodes included.
             tolerations=[k8s.Toleration(operator="Exists", effect="NoSchedule")],
-            annotations={"vault-aio.io/config-checksum": hashlib.sha256(config_text.encode()).hexdigest()},
+            annotations={CONFIG_CHECKSUM_ANNOTATION: config_checksum(config_text)},
         )
         self.daemon_set = daemon_set(self, template=template)
 

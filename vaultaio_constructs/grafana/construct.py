@@ -26,7 +26,6 @@ Create the admin Secret once before (or after: the pod waits for it) the first a
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Final
 from urllib.parse import urlsplit
 
@@ -54,6 +53,8 @@ from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.tempo.construct import Tempo
 from vaultaio_constructs.wiring import Endpoint
 from vaultaio_constructs.workload import (
+    CONFIG_CHECKSUM_ANNOTATION,
+    config_checksum,
     config_map,
     container,
     empty_dir,
@@ -280,7 +281,7 @@ class Grafana(Component):
                 ),
                 Area.DASHBOARDS,
             )
-        checksum = hashlib.sha256("\n".join((ini, datasources, providers)).encode()).hexdigest()
+        checksum = config_checksum(ini, datasources, providers)
         stateful_set(
             self,
             template=self._pod_template(checksum),
@@ -378,7 +379,7 @@ class Grafana(Component):
             containers=[grafana],
             security_context=pod_security_context(user=GRAFANA_UID, group=GRAFANA_UID, fs_group=GRAFANA_UID),
             volumes=volumes,
-            annotations={"checksum/config": checksum},
+            annotations={CONFIG_CHECKSUM_ANNOTATION: checksum},
         )
 
     def _ingress(self, props: GrafanaIngressProps) -> k8s.KubeIngress:

@@ -11,7 +11,6 @@ filesystem (``/tmp`` is an emptyDir), no capability, no ServiceAccount token.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Final
 
 import yaml
@@ -41,6 +40,8 @@ from vaultaio_constructs.profiles import default_resources, default_storage_gib
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.wiring import Endpoint
 from vaultaio_constructs.workload import (
+    CONFIG_CHECKSUM_ANNOTATION,
+    config_checksum,
     config_map,
     config_map_volume,
     container,
@@ -180,9 +181,7 @@ class Loki(Component):
         config_text = render_loki_config(self.config)
         self.config_map = config_map(self, CONFIG_MAP_NAME, {LOKI_CONFIG_FILE: config_text})
         self.rules_config_map = config_map(self, RULES_CONFIG_MAP_NAME, self._rules)
-        checksum = hashlib.sha256(
-            "\n".join([config_text, *(f"{k}\n{v}" for k, v in sorted(self._rules.items()))]).encode()
-        ).hexdigest()
+        checksum = config_checksum(config_text, *(f"{k}\n{v}" for k, v in sorted(self._rules.items())))
         loki = container(
             name=CONTAINER_NAME,
             image=self.image,
@@ -209,7 +208,7 @@ class Loki(Component):
                 config_map_volume("rules", RULES_CONFIG_MAP_NAME),
                 empty_dir("tmp", size_mib=256),
             ],
-            annotations={"vault-aio.io/config-checksum": checksum},
+            annotations={CONFIG_CHECKSUM_ANNOTATION: checksum},
         )
         self.stateful_set = stateful_set(
             self,

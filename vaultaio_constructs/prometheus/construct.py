@@ -9,7 +9,6 @@ the pod. Data lives on the ``data`` PVC and outlives the pod and the StatefulSet
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Final
 
 from cdk8s_plus_27 import k8s
@@ -35,6 +34,8 @@ from vaultaio_constructs.prometheus.config import (
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.wiring import Endpoint
 from vaultaio_constructs.workload import (
+    CONFIG_CHECKSUM_ANNOTATION,
+    config_checksum,
     config_map,
     config_map_volume,
     container,
@@ -239,7 +240,7 @@ class Prometheus(Component):
         rules_text = self.rules
         self.config_map = config_map(self, CONFIG_MAP_NAME, {CONFIG_FILE: config_text})
         self.rules_config_map = config_map(self, RULES_CONFIG_MAP_NAME, {RULES_FILE: rules_text})
-        checksum = hashlib.sha256(f"{config_text}\n{rules_text}".encode()).hexdigest()
+        checksum = config_checksum(config_text, rules_text)
         secrets = self._secret_keys()
         prometheus = container(
             name="prometheus",
@@ -282,7 +283,7 @@ class Prometheus(Component):
             ],
             # Prometheus writes out its head block on SIGTERM; give it time on a busy volume.
             termination_grace_period_seconds=120,
-            annotations={"vault-aio.io/config-checksum": checksum},
+            annotations={CONFIG_CHECKSUM_ANNOTATION: checksum},
         )
         self.stateful_set = stateful_set(
             self,

@@ -15,7 +15,6 @@ filesystem, no capability, no ServiceAccount token.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Final
 
 from constructs import Construct
@@ -44,6 +43,8 @@ from vaultaio_constructs.tempo.config import (
 )
 from vaultaio_constructs.wiring import Endpoint, Scheme
 from vaultaio_constructs.workload import (
+    CONFIG_CHECKSUM_ANNOTATION,
+    config_checksum,
     config_map,
     config_map_volume,
     container,
@@ -167,7 +168,7 @@ class Tempo(Component):
             containers=[tempo],
             security_context=pod_security_context(user=TEMPO_UID, group=TEMPO_UID, fs_group=TEMPO_UID),
             volumes=[config_map_volume("config", CONFIG_MAP_NAME), empty_dir("tmp", size_mib=128)],
-            annotations={"vault-aio.io/config-checksum": hashlib.sha256(config_text.encode()).hexdigest()},
+            annotations={CONFIG_CHECKSUM_ANNOTATION: config_checksum(config_text)},
         )
         self.stateful_set = stateful_set(
             self,

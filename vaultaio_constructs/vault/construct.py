@@ -33,7 +33,6 @@ runs ``vault audit enable -path=stdout file file_path=stdout format=json`` once,
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -76,6 +75,8 @@ from vaultaio_constructs.vault.props import (
 from vaultaio_constructs.vault.seals import EnvVar, SealPlan
 from vaultaio_constructs.wiring import Scheme
 from vaultaio_constructs.workload import (
+    CONFIG_CHECKSUM_ANNOTATION,
+    config_checksum,
     config_map,
     config_map_volume,
     container,
@@ -377,7 +378,7 @@ class Vault(Component):
                 pre_stop=k8s.LifecycleHandler(exec=k8s.ExecAction(command=["/bin/sh", "-c", "sleep 5"]))
             ),
         )
-        checksum = hashlib.sha256(config_json.encode()).hexdigest()
+        checksum = config_checksum(config_json)
         template = pod_template(
             self,
             containers=[vault],
@@ -386,7 +387,7 @@ class Vault(Component):
             automount_token=True,
             termination_grace_period_seconds=props.termination_grace_period_seconds,
             affinity=self._affinity(props),
-            annotations={"vault-aio.io/config-checksum": checksum},
+            annotations={CONFIG_CHECKSUM_ANNOTATION: checksum},
         )
         sts = stateful_set(
             self,
