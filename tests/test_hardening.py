@@ -41,17 +41,26 @@ API_CALLERS = {"vault", "alloy"}
 STATEFUL = {"vault", "prometheus", "alertmanager", "grafana", "loki", "tempo"}
 
 
-@pytest.fixture(scope="module", params=["default", "ha", "tls-off", "production"])
+@pytest.fixture(scope="module", params=["default", "ha", "tls-off", "production", "everything-on"])
 def variant(request: pytest.FixtureRequest, stack: Stack) -> Stack:
     settings: dict[str, dict[str, Any]] = {
         "default": {},
         "ha": {"vault": {"replicas": 3}},
         "tls-off": {"vault": {"tls": {"enabled": False}}},
         "production": {"profile": "production"},
+        # the README's settings example: HA, awskms auto-unseal, both Ingresses, the backup CronJob,
+        # a Slack receiver and a corporate NTP server
+        "everything-on": {**_readme_settings(), "grafana": {"ingress": {"host": "grafana.example.com"}}},
     }
     if request.param == "default":
         return stack
     return synth_stack(settings[request.param])
+
+
+def _readme_settings() -> dict[str, Any]:
+    from tests.test_readme import _settings_example
+
+    return dict(_settings_example())
 
 
 def _pods(s: Stack) -> Iterator[tuple[str, str, dict[str, Any]]]:
