@@ -30,6 +30,7 @@ from pydantic.dataclasses import dataclass
 from vaultaio_constructs.common import PROPS_CONFIG, Cidr, DnsLabel, Port, Protocol
 from vaultaio_constructs.component import Area, Component
 from vaultaio_constructs.wiring import Edge, Endpoint, IngressEdge
+from vaultaio_constructs.workload import int_or_string
 
 REASON_ANNOTATION = "vault-aio.io/reason"
 
@@ -84,7 +85,7 @@ class NetworkProps:
 
 def _ports(endpoints: Sequence[Endpoint]) -> list[k8s.NetworkPolicyPort]:
     unique = sorted({(e.port, str(e.protocol)) for e in endpoints})
-    return [k8s.NetworkPolicyPort(port=k8s.IntOrString.from_number(p), protocol=proto) for p, proto in unique]
+    return [k8s.NetworkPolicyPort(port=int_or_string(p), protocol=proto) for p, proto in unique]
 
 
 def _labels(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
@@ -118,7 +119,7 @@ class NetworkPolicies(Component):
                 k8s.NetworkPolicyEgressRule(
                     to=[dns_peer],
                     ports=[
-                        k8s.NetworkPolicyPort(port=k8s.IntOrString.from_number(props.dns.port), protocol=p)
+                        k8s.NetworkPolicyPort(port=int_or_string(props.dns.port), protocol=p)
                         for p in (str(Protocol.UDP), str(Protocol.TCP))
                     ],
                 )
@@ -167,11 +168,7 @@ class NetworkPolicies(Component):
                 egress=[
                     k8s.NetworkPolicyEgressRule(
                         to=[k8s.NetworkPolicyPeer(ip_block=k8s.IpBlock(cidr=c)) for c in d.cidrs],
-                        ports=[
-                            k8s.NetworkPolicyPort(
-                                port=k8s.IntOrString.from_number(d.port), protocol=str(d.protocol)
-                            )
-                        ],
+                        ports=[k8s.NetworkPolicyPort(port=int_or_string(d.port), protocol=str(d.protocol))],
                     )
                 ],
                 reason=ext.reason,
@@ -187,7 +184,7 @@ class NetworkPolicies(Component):
                             k8s.NetworkPolicyPeer(ip_block=k8s.IpBlock(cidr=c)) for c in props.kube_api.cidrs
                         ],
                         ports=[
-                            k8s.NetworkPolicyPort(port=k8s.IntOrString.from_number(p), protocol="TCP")
+                            k8s.NetworkPolicyPort(port=int_or_string(p), protocol="TCP")
                             for p in sorted(set(props.kube_api.ports))
                         ],
                     )

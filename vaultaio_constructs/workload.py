@@ -15,6 +15,7 @@ objects with hash suffixes, and NetworkPolicies come from our own wiring model.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,16 +27,31 @@ from vaultaio_constructs.component import Component
 from vaultaio_constructs.wiring import Endpoint
 
 
+@functools.cache
+def quantity(text: str) -> k8s.Quantity:
+    """A Kubernetes quantity. Cached: each value is a jsii object, and one per distinct text suffices
+    (they are immutable), which saves a Node round trip per use."""
+    return k8s.Quantity.from_string(text)
+
+
+@functools.cache
+def int_or_string(value: int | str) -> k8s.IntOrString:
+    """A port number or port name (cached like :func:`quantity`)."""
+    return (
+        k8s.IntOrString.from_number(value) if isinstance(value, int) else k8s.IntOrString.from_string(value)
+    )
+
+
 def cpu(millicores: int) -> k8s.Quantity:
-    return k8s.Quantity.from_string(f"{millicores}m")
+    return quantity(f"{millicores}m")
 
 
 def mebibytes(mib: int) -> k8s.Quantity:
-    return k8s.Quantity.from_string(f"{mib}Mi")
+    return quantity(f"{mib}Mi")
 
 
 def gibibytes(gib: int) -> k8s.Quantity:
-    return k8s.Quantity.from_string(f"{gib}Gi")
+    return quantity(f"{gib}Gi")
 
 
 def resource_requirements(resources: Resources) -> k8s.ResourceRequirements:
@@ -72,7 +88,7 @@ def http_probe(
     """An HTTP GET probe on a named container port."""
     return k8s.Probe(
         http_get=k8s.HttpGetAction(
-            path=path, port=k8s.IntOrString.from_string(port_name), scheme="HTTPS" if https else "HTTP"
+            path=path, port=int_or_string(port_name), scheme="HTTPS" if https else "HTTP"
         ),
         period_seconds=period_seconds,
         failure_threshold=failure_threshold,
@@ -268,7 +284,7 @@ def service(
                     k8s.ServicePort(
                         name=e.port_name,
                         port=e.port,
-                        target_port=k8s.IntOrString.from_string(e.port_name),
+                        target_port=int_or_string(e.port_name),
                         protocol=str(e.protocol),
                     )
                     for e in _unique_ports(endpoints)
@@ -356,7 +372,7 @@ def daemon_set(component: Component, *, template: k8s.PodTemplateSpec) -> k8s.Ku
                 template=template,
                 update_strategy=k8s.DaemonSetUpdateStrategy(
                     type="RollingUpdate",
-                    rolling_update=k8s.RollingUpdateDaemonSet(max_unavailable=k8s.IntOrString.from_number(1)),
+                    rolling_update=k8s.RollingUpdateDaemonSet(max_unavailable=int_or_string(1)),
                 ),
             ),
         )

@@ -83,8 +83,10 @@ from vaultaio_constructs.workload import (
     empty_dir,
     env_from_field,
     env_from_secret,
+    gibibytes,
     http_probe,
     ingress,
+    int_or_string,
     mount,
     pod_security_context,
     pod_template,
@@ -411,7 +413,7 @@ class Vault(Component):
                 "PodDisruptionBudget",
                 metadata=self.meta(),
                 spec=k8s.PodDisruptionBudgetSpec(
-                    max_unavailable=k8s.IntOrString.from_number(1),
+                    max_unavailable=int_or_string(1),
                     selector=k8s.LabelSelector(match_labels=dict(self.selector)),
                 ),
             )
@@ -452,9 +454,7 @@ class Vault(Component):
                 spec=k8s.PersistentVolumeClaimSpec(
                     access_modes=["ReadWriteOnce"],
                     storage_class_name=self.stack.storage_class,
-                    resources=k8s.ResourceRequirements(
-                        requests={"storage": k8s.Quantity.from_string(f"{gib}Gi")}
-                    ),
+                    resources=k8s.ResourceRequirements(requests={"storage": gibibytes(gib)}),
                 ),
             )
         )
