@@ -7,6 +7,8 @@ umask 077
 export LC_ALL=C
 
 PROG=backup.sh
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 NAMESPACE=${VAULTAIO_NAMESPACE:-vault-aio}
 INSTANCE=${VAULTAIO_INSTANCE:-vault-aio}
@@ -43,70 +45,39 @@ Exit status: 0 when the snapshot is saved and verified, 1 on any failure, 2 on a
 EOF
 }
 
-log() { printf '%s: %s\n' "$PROG" "$*"; }
-die() {
-  printf '%s: error: %s\n' "$PROG" "$*" >&2
-  exit 1
-}
-usage_error() {
-  printf '%s: %s (see --help)\n' "$PROG" "$*" >&2
-  exit 2
-}
-
 while [ $# -gt 0 ]; do
-  opt=$1
-  has_value=0
-  value=""
-  case "$opt" in
-    --*=*)
-      value=${opt#*=}
-      opt=${opt%%=*}
-      has_value=1
-      ;;
-  esac
-  case "$opt" in
+  split_option "$1"
+  case "$OPT" in
     -h | --help)
       usage
       exit 0
       ;;
     -n | --namespace | --instance | --context | --output-dir | --keep | --token-file | --pod)
-      if [ "$has_value" = 0 ]; then
-        [ $# -ge 2 ] || usage_error "option $opt needs a value"
-        value=$2
-        shift
-      fi
-      case "$opt" in
-        -n | --namespace) NAMESPACE=$value ;;
-        --instance) INSTANCE=$value ;;
-        --context) CONTEXT=$value ;;
-        --output-dir) OUTPUT_DIR=$value ;;
-        --keep) KEEP=$value ;;
-        --token-file) TOKEN_FILE=$value ;;
-        --pod) POD=$value ;;
+      value_option "$@"
+      case "$OPT" in
+        -n | --namespace) NAMESPACE=$VALUE ;;
+        --instance) INSTANCE=$VALUE ;;
+        --context) CONTEXT=$VALUE ;;
+        --output-dir) OUTPUT_DIR=$VALUE ;;
+        --keep) KEEP=$VALUE ;;
+        --token-file) TOKEN_FILE=$VALUE ;;
+        --pod) POD=$VALUE ;;
       esac
       ;;
-    *) usage_error "unknown option: $opt" ;;
+    *) usage_error "unknown option: $OPT" ;;
   esac
-  shift
+  shift "$OPT_ARGS"
 done
 
-is_dns_label() { [ ${#1} -le 63 ] && printf '%s' "$1" | grep -Eq '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'; }
-is_dns_label "$NAMESPACE" || usage_error "--namespace must be a DNS label (lowercase letters, digits, '-'), got '$NAMESPACE'"
-is_dns_label "$INSTANCE" || usage_error "--instance must be a DNS label, got '$INSTANCE'"
+check_stack_options
 [ -z "$POD" ] || is_dns_label "$POD" || usage_error "--pod must be a pod name, got '$POD'"
 case "$KEEP" in '' | *[!0-9]*) usage_error "--keep must be a whole number >= 1, got '$KEEP'" ;; esac
 [ "$KEEP" -ge 1 ] || usage_error "--keep must be a whole number >= 1, got '$KEEP'"
 [ -n "$OUTPUT_DIR" ] || usage_error "--output-dir must not be empty"
 [ -n "$TOKEN_FILE" ] || usage_error "--token-file (or VAULT_TOKEN_FILE) is required: a token with the backup policy"
-[ -r "$TOKEN_FILE" ] || die "--token-file $TOKEN_FILE is not a readable file"
-TOKEN=$(tr -d ' \t\r\n' <"$TOKEN_FILE")
-[ -n "$TOKEN" ] || die "--token-file $TOKEN_FILE is empty"
+read_token_file "$TOKEN_FILE"
 
-SELECTOR="app.kubernetes.io/name=vault,app.kubernetes.io/instance=$INSTANCE"
-
-command -v kubectl >/dev/null 2>&1 ||
-  die "kubectl not found on PATH: install it (https://kubernetes.io/docs/tasks/tools/) and point it at the cluster"
-command -v jq >/dev/null 2>&1 || die "jq not found on PATH: install it (apt-get install jq, brew install jq, ...)"
+require_kubectl_and_jq
 if command -v sha256sum >/dev/null 2>&1; then
   sha256() { sha256sum "$@"; }
 elif command -v shasum >/dev/null 2>&1; then
@@ -115,76 +86,35 @@ else
   die "neither sha256sum nor shasum found on PATH"
 fi
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/vault-aio-backup.XXXXXX") || die "cannot create a temporary directory"
+start_work backup
 REMOTE=""
 PARTIAL=""
-cleanup() {
-  local rc=$?
+on_exit() {
   if [ -n "$REMOTE" ]; then
     # best effort: do not leave a copy of the snapshot in the pod's /tmp
     kc exec "$POD" -c vault -- rm -f "$REMOTE" </dev/null >/dev/null 2>&1 ||
-      printf '%s: warning: could not remove %s from pod %s: remove it by hand\n' "$PROG" "$REMOTE" "$POD" >&2
+      warn "could not remove $REMOTE from pod $POD: remove it by hand"
   fi
   [ -z "$PARTIAL" ] || rm -f "$PARTIAL"
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-kc() {
-  if [ -n "$CONTEXT" ]; then
-    kubectl --context "$CONTEXT" -n "$NAMESPACE" "$@"
-  else
-    kubectl -n "$NAMESPACE" "$@"
-  fi
-}
-# summary FILE: the error in FILE on one line: Vault's multi-line API errors joined; kubectl's klog lines and
-# "command terminated with exit code N" dropped (the last line is kept when nothing else is left).
-summary() {
-  local text
-  text=$(grep -v -E -e '^[[:space:]]*$' -e '^command terminated with exit code' -e '^[EWI][0-9]{4} ' "$1" 2>/dev/null |
-    tr '\n' ' ' | tr -s ' ') || true
-  [ -n "$text" ] || text=$(sed -n '$p' "$1" 2>/dev/null) || true
-  printf '%s' "${text% }" | cut -c 1-400
-}
-
-preflight() {
-  if kc get statefulset vault -o name >/dev/null 2>"$WORK/preflight.err"; then
-    return 0
-  fi
-  if grep -q '(NotFound)' "$WORK/preflight.err"; then
-    if kc get namespace "$NAMESPACE" -o name >/dev/null 2>"$WORK/ns.err" || ! grep -q '(NotFound)' "$WORK/ns.err"; then
-      die "statefulset vault not found in namespace $NAMESPACE: wrong --namespace, or the manifests are not applied"
-    fi
-    die "namespace $NAMESPACE does not exist: wrong --namespace (or VAULTAIO_NAMESPACE)?"
-  fi
-  if grep -q '(Forbidden)' "$WORK/preflight.err"; then
-    die "kubectl is not allowed to read the statefulset in namespace $NAMESPACE: $(summary "$WORK/preflight.err")"
-  fi
-  die "cannot reach the Kubernetes API with kubectl (context: $(kubectl config current-context 2>/dev/null || echo none)): $(summary "$WORK/preflight.err")"
 }
 
 # status POD: STATUS (JSON of `vault status -format=json`) and STATUS_RC (0 unsealed, 2 sealed, else error)
 status() {
   STATUS_RC=0
-  STATUS=$(kc exec "$1" -c vault -- vault status -format=json </dev/null 2>"$WORK/status.err") || STATUS_RC=$?
+  STATUS=$(vault_in "$1" status -format=json 2>"$WORK/status.err") || STATUS_RC=$?
 }
 
 pick_pod() {
   local pod
-  kc get pods -l "$SELECTOR" -o name >"$WORK/pods" 2>"$WORK/pods.err" ||
-    die "cannot list the Vault pods: $(summary "$WORK/pods.err")"
-  while IFS= read -r pod; do
-    [ -n "$pod" ] || continue
+  load_pods
+  for pod in ${PODS[@]+"${PODS[@]}"}; do
     status "$pod"
     if [ "$STATUS_RC" -eq 0 ] && [ "$(printf '%s' "$STATUS" | jq -r '.is_self // false')" = true ]; then
       POD=$pod
       log "active pod: $pod"
       return 0
     fi
-  done < <(sed 's#^pod/##' "$WORK/pods" | sort -t- -k2,2n)
+  done
   POD=vault-0
   log "no pod reports itself active: using $POD"
 }
@@ -208,7 +138,7 @@ prune() {
 
 main() {
   local stamp name target remote_sum local_sum size
-  preflight
+  preflight "wrong --namespace, or the manifests are not applied"
   if [ -z "$POD" ]; then
     pick_pod
   fi
@@ -226,10 +156,7 @@ main() {
   [ ! -e "$target" ] || die "$target already exists (two backups in the same second?)"
 
   REMOTE="/tmp/$name"
-  # shellcheck disable=SC2016 # expanded by the shell in the pod, on purpose
-  printf '%s' "$TOKEN" |
-    kc exec -i "$POD" -c vault -- sh -c 'VAULT_TOKEN="$(cat)" exec vault "$@"' sh \
-      operator raft snapshot save "$REMOTE" >/dev/null 2>"$WORK/save.err" ||
+  vault_auth "$POD" operator raft snapshot save "$REMOTE" >/dev/null 2>"$WORK/save.err" ||
     die "vault operator raft snapshot save failed in $POD: $(summary "$WORK/save.err")"
 
   PARTIAL="$target.partial"

@@ -8,7 +8,8 @@ umask 077
 export LC_ALL=C
 
 PROG=init-vault.sh
-SELECTOR_NAME=vault
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # ---- defaults (each documented in usage) -----------------------------------------------------------------
 NAMESPACE=${VAULTAIO_NAMESPACE:-vault-aio}
@@ -96,37 +97,17 @@ Exit status: 0 when every step is done or was done before, 1 on any failure, 2 o
 EOF
 }
 
-log() { printf '%s: %s\n' "$PROG" "$*"; }
-warn() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; }
-die() {
-  printf '%s: error: %s\n' "$PROG" "$*" >&2
-  exit 1
-}
-usage_error() {
-  printf '%s: %s (see --help)\n' "$PROG" "$*" >&2
-  exit 2
-}
-
 # ---- options -------------------------------------------------------------------------------------------
 while [ $# -gt 0 ]; do
-  opt=$1
-  has_value=0
-  value=""
-  case "$opt" in
-    --*=*)
-      value=${opt#*=}
-      opt=${opt%%=*}
-      has_value=1
-      ;;
-  esac
-  case "$opt" in
+  split_option "$1"
+  case "$OPT" in
     -h | --help)
       usage
       exit 0
       ;;
     --tls-self-signed | --no-tls-self-signed | --enable-kubernetes-auth | --tls-only)
-      [ "$has_value" = 0 ] || usage_error "option $opt takes no value"
-      case "$opt" in
+      flag_option
+      case "$OPT" in
         --tls-only) TLS_ONLY=1 ;;
         --tls-self-signed) TLS_SELF_SIGNED=1 ;;
         --no-tls-self-signed) TLS_SELF_SIGNED=0 ;;
@@ -136,45 +117,37 @@ while [ $# -gt 0 ]; do
     -n | --namespace | --instance | --context | --init-file | --token-file | --key-shares | --key-threshold | \
       --tls-secret | --tls-days | --grafana-admin-user | --grafana-credentials-file | --pki-common-name | \
       --pki-ttl | --pki-role | --pki-allowed-domains | --pki-role-max-ttl)
-      if [ "$has_value" = 0 ]; then
-        [ $# -ge 2 ] || usage_error "option $opt needs a value"
-        value=$2
-        shift
-      fi
-      case "$opt" in
-        -n | --namespace) NAMESPACE=$value ;;
-        --instance) INSTANCE=$value ;;
-        --context) CONTEXT=$value ;;
-        --init-file) INIT_FILE=$value ;;
-        --token-file) TOKEN_FILE=$value ;;
-        --key-shares) KEY_SHARES=$value ;;
-        --key-threshold) KEY_THRESHOLD=$value ;;
-        --tls-secret) TLS_SECRET=$value ;;
-        --tls-days) TLS_DAYS=$value ;;
-        --grafana-admin-user) GRAFANA_ADMIN_USER=$value ;;
-        --grafana-credentials-file) GRAFANA_CREDENTIALS_FILE=$value ;;
-        --pki-common-name) PKI_COMMON_NAME=$value ;;
-        --pki-ttl) PKI_TTL=$value ;;
-        --pki-role) PKI_ROLE=$value ;;
-        --pki-allowed-domains) PKI_ALLOWED_DOMAINS=$value ;;
-        --pki-role-max-ttl) PKI_ROLE_MAX_TTL=$value ;;
+      value_option "$@"
+      case "$OPT" in
+        -n | --namespace) NAMESPACE=$VALUE ;;
+        --instance) INSTANCE=$VALUE ;;
+        --context) CONTEXT=$VALUE ;;
+        --init-file) INIT_FILE=$VALUE ;;
+        --token-file) TOKEN_FILE=$VALUE ;;
+        --key-shares) KEY_SHARES=$VALUE ;;
+        --key-threshold) KEY_THRESHOLD=$VALUE ;;
+        --tls-secret) TLS_SECRET=$VALUE ;;
+        --tls-days) TLS_DAYS=$VALUE ;;
+        --grafana-admin-user) GRAFANA_ADMIN_USER=$VALUE ;;
+        --grafana-credentials-file) GRAFANA_CREDENTIALS_FILE=$VALUE ;;
+        --pki-common-name) PKI_COMMON_NAME=$VALUE ;;
+        --pki-ttl) PKI_TTL=$VALUE ;;
+        --pki-role) PKI_ROLE=$VALUE ;;
+        --pki-allowed-domains) PKI_ALLOWED_DOMAINS=$VALUE ;;
+        --pki-role-max-ttl) PKI_ROLE_MAX_TTL=$VALUE ;;
       esac
       ;;
-    *) usage_error "unknown option: $opt" ;;
+    *) usage_error "unknown option: $OPT" ;;
   esac
-  shift
+  shift "$OPT_ARGS"
 done
 
 is_uint() { case "$1" in '' | *[!0-9]*) return 1 ;; *) return 0 ;; esac }
 # uint_between VALUE MIN MAX: VALUE is a whole number in [MIN, MAX]
 uint_between() { is_uint "$1" && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
-is_dns_label() {
-  [ ${#1} -le 63 ] && printf '%s' "$1" | grep -Eq '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
-}
 is_ttl() { printf '%s' "$1" | grep -Eq '^[0-9]+[smhd]?$'; }
 
-is_dns_label "$NAMESPACE" || usage_error "--namespace must be a DNS label (lowercase letters, digits, '-'), got '$NAMESPACE'"
-is_dns_label "$INSTANCE" || usage_error "--instance must be a DNS label, got '$INSTANCE'"
+check_stack_options
 is_dns_label "$TLS_SECRET" || usage_error "--tls-secret must be a DNS label, got '$TLS_SECRET'"
 is_dns_label "$PKI_ROLE" || usage_error "--pki-role must be a DNS label, got '$PKI_ROLE'"
 uint_between "$KEY_SHARES" 1 255 ||
@@ -197,53 +170,9 @@ printf '%s' "$GRAFANA_ADMIN_USER" | grep -Eq '^[A-Za-z0-9._@-]+$' ||
 is_uint "$WAIT_INTERVAL" || usage_error "VAULTAIO_WAIT_INTERVAL must be a whole number of seconds, got '$WAIT_INTERVAL'"
 is_uint "$WAIT_TIMEOUT" || usage_error "VAULTAIO_WAIT_TIMEOUT must be a whole number of seconds, got '$WAIT_TIMEOUT'"
 
-SELECTOR="app.kubernetes.io/name=$SELECTOR_NAME,app.kubernetes.io/instance=$INSTANCE"
-
 # ---- tools and the work directory ----------------------------------------------------------------------
-command -v kubectl >/dev/null 2>&1 ||
-  die "kubectl not found on PATH: install it (https://kubernetes.io/docs/tasks/tools/) and point it at the cluster"
-command -v jq >/dev/null 2>&1 || die "jq not found on PATH: install it (apt-get install jq, brew install jq, ...)"
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/vault-aio-init.XXXXXX") || die "cannot create a temporary directory"
-cleanup() { rm -rf "$WORK"; }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# kc ARGS...: kubectl in the stack's namespace (and context).
-kc() {
-  if [ -n "$CONTEXT" ]; then
-    kubectl --context "$CONTEXT" -n "$NAMESPACE" "$@"
-  else
-    kubectl -n "$NAMESPACE" "$@"
-  fi
-}
-
-# summary FILE: the error in FILE on one line: Vault's multi-line API errors joined; kubectl's klog lines and
-# "command terminated with exit code N" dropped (the last line is kept when nothing else is left).
-summary() {
-  local text
-  text=$(grep -v -E -e '^[[:space:]]*$' -e '^command terminated with exit code' -e '^[EWI][0-9]{4} ' "$1" 2>/dev/null |
-    tr '\n' ' ' | tr -s ' ') || true
-  [ -n "$text" ] || text=$(sed -n '$p' "$1" 2>/dev/null) || true
-  printf '%s' "${text% }" | cut -c 1-400
-}
-
-# vault_in POD ARGS...: the vault CLI in POD, without a token and without stdin.
-vault_in() {
-  local pod=$1
-  shift
-  kc exec "$pod" -c vault -- vault "$@" </dev/null
-}
-
-# vault_auth POD ARGS...: the vault CLI in POD with $TOKEN, which travels on stdin only (never in argv/env
-# of kubectl); the in-pod shell reads it into VAULT_TOKEN for this one command.
-vault_auth() {
-  local pod=$1
-  shift
-  # shellcheck disable=SC2016 # expanded by the shell in the pod, on purpose
-  printf '%s' "$TOKEN" | kc exec -i "$pod" -c vault -- sh -c 'VAULT_TOKEN="$(cat)" exec vault "$@"' sh "$@"
-}
+require_kubectl_and_jq
+start_work init
 
 # wait_for DESCRIPTION COMMAND...: run COMMAND until it succeeds; fail after VAULTAIO_WAIT_TIMEOUT.
 wait_for() {
@@ -270,25 +199,6 @@ exists() {
     return 1
   fi
   die "kubectl get $1 $2 failed: $(summary "$WORK/get.err")"
-}
-
-preflight() {
-  if kc get statefulset vault -o name >/dev/null 2>"$WORK/preflight.err"; then
-    return 0
-  fi
-  if grep -q '(NotFound)' "$WORK/preflight.err"; then
-    if kc get namespace "$NAMESPACE" -o name >/dev/null 2>"$WORK/ns.err"; then
-      die "statefulset vault not found in namespace $NAMESPACE: apply the vault-aio manifests first (kubectl apply -k dist/)"
-    fi
-    if grep -q '(NotFound)' "$WORK/ns.err"; then
-      die "namespace $NAMESPACE does not exist: wrong --namespace (or VAULTAIO_NAMESPACE)? Apply the manifests first"
-    fi
-    die "statefulset vault not found in namespace $NAMESPACE: wrong --namespace, or the manifests are not applied"
-  fi
-  if grep -q '(Forbidden)' "$WORK/preflight.err"; then
-    die "kubectl is not allowed to read the statefulset in namespace $NAMESPACE: $(summary "$WORK/preflight.err")"
-  fi
-  die "cannot reach the Kubernetes API with kubectl (context: $(kubectl config current-context 2>/dev/null || echo none)): $(summary "$WORK/preflight.err")"
 }
 
 # ---- step 1: TLS ----------------------------------------------------------------------------------------
@@ -428,15 +338,9 @@ wait_for_pod() {
 }
 
 PODS=()
+# list_pods: PODS (vault-0 first); fails while there is none
 list_pods() {
-  local line
-  PODS=()
-  kc get pods -l "$SELECTOR" -o name >"$WORK/pods" 2>"$WORK/pods.err" ||
-    die "cannot list the Vault pods: $(summary "$WORK/pods.err")"
-  while IFS= read -r line; do
-    line=${line#pod/}
-    [ -n "$line" ] && PODS+=("$line")
-  done < <(sed 's#^pod/##' "$WORK/pods" | sort -t- -k2,2n)
+  load_pods
   [ ${#PODS[@]} -gt 0 ]
 }
 
@@ -546,9 +450,7 @@ unseal_pod() {
 TOKEN=""
 load_token() {
   if [ -n "$TOKEN_FILE" ]; then
-    [ -r "$TOKEN_FILE" ] || die "--token-file $TOKEN_FILE is not a readable file"
-    TOKEN=$(tr -d ' \t\r\n' <"$TOKEN_FILE")
-    [ -n "$TOKEN" ] || die "--token-file $TOKEN_FILE is empty"
+    read_token_file "$TOKEN_FILE"
   elif [ -f "$INIT_FILE" ]; then
     TOKEN=$(jq -r '.root_token // empty' "$INIT_FILE" 2>/dev/null) || true
     [ -n "$TOKEN" ] || die "$INIT_FILE holds no root_token: pass --token-file with a root or admin token"
@@ -639,7 +541,7 @@ configure_kubernetes_auth() {
 main() {
   local pod active
   log "namespace $NAMESPACE, pods $SELECTOR"
-  preflight
+  preflight "apply the vault-aio manifests first (kubectl apply -k dist/)" "Apply the manifests first"
   ensure_tls
   if [ "$TLS_ONLY" = 1 ]; then
     log "done (--tls-only)."
