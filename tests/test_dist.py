@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.stack import Stack
@@ -81,3 +82,22 @@ def test_importing_app_has_no_side_effects() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=env)
     assert result.stdout.strip() == "True"
     assert before == {p: p.stat().st_mtime_ns for p in DIST.rglob("*.yaml")}
+
+
+def test_npx_cdk8s_synth_gives_the_committed_dist(tmp_path: Path) -> None:
+    """cdk8s users run `npx cdk8s synth`; cdk8s.yaml must point it at app.py and give the same dist/."""
+    cli = REPO / "node_modules" / ".bin" / "cdk8s"
+    if not cli.exists():
+        reason = "the pinned cdk8s CLI is not installed (run `make synth`, which runs `npm ci`)"
+        if os.environ.get("VAULTAIO_REQUIRE_TOOLS") == "1":
+            pytest.fail(f"VAULTAIO_REQUIRE_TOOLS=1 but {reason}")
+        pytest.skip(reason)
+    if not (REPO / ".venv" / "bin" / "python").exists():
+        pytest.skip("cdk8s.yaml runs .venv/bin/python: create it with `make synth`")
+    out = tmp_path / "out"
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "VAULTAIO_SETTINGS": ""}
+    result = subprocess.run(
+        [str(cli), "synth", "-o", str(out)], capture_output=True, text=True, env=env, cwd=REPO
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _tree(out) == _tree(DIST)
