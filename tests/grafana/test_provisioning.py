@@ -178,6 +178,7 @@ def test_grafana_ini_turns_off_phoning_home_and_anonymous_access() -> None:
         "reporting_enabled": "false",
     }
     assert ini["auth.anonymous"]["enabled"] == "false"
+    # Also keeps the bundled Loki/Prometheus/Tempo plugins loaded on the read-only root filesystem.
     assert ini["plugins"]["preinstall_disabled"] == "true"
     assert ini["news"]["news_feed_enabled"] == "false"
     assert ini["snapshots"]["external_enabled"] == "false"

@@ -363,6 +363,10 @@ def grafana_ini(
             "provisioning": PROVISIONING_DIR,
         },
         "plugins": {
+            # Load-bearing beyond "no phoning home": since 13.x the Loki, Prometheus and Tempo data sources
+            # are bundled plugins in /usr/share/grafana/data/plugins-bundled. With preinstall on, the
+            # background installer tries to update them in place, fails on the read-only root filesystem
+            # after stopping the plugin, and the data source stays unregistered (grafana/grafana#132528).
             "preinstall_disabled": "true",
             "preinstall_auto_update": "false",
             "public_key_retrieval_disabled": "true",
