@@ -111,7 +111,7 @@ def test_no_metrics_generator_without_a_remote_write_url() -> None:
 def test_metrics_generator_writes_service_graphs_and_span_metrics_to_prometheus() -> None:
     doc = load(TempoConfig(metrics_remote_write_url=PROM_WRITE))
     storage = doc["metrics_generator"]["storage"]
-    assert storage["remote_write"] == [{"url": PROM_WRITE, "send_exemplars": True}]
+    assert storage["remote_write"] == [{"url": PROM_WRITE, "send_exemplars": False}]
     assert storage["path"].startswith(TEMPO_DATA_DIR + "/")
     assert doc["overrides"]["defaults"]["metrics_generator"]["processors"] == [
         "service-graphs",

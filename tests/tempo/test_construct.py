@@ -135,7 +135,7 @@ def test_no_metrics_generator_unless_wired(default: TempoObjects) -> None:
 def test_remote_write_to_prometheus_enables_the_metrics_generator() -> None:
     objs = TempoObjects(prometheus=True)
     remote = objs.config["metrics_generator"]["storage"]["remote_write"]
-    assert remote == [{"url": "http://prometheus.vault-aio.svc:9090/api/v1/write", "send_exemplars": True}]
+    assert remote == [{"url": "http://prometheus.vault-aio.svc:9090/api/v1/write", "send_exemplars": False}]
     policy = objs.get("NetworkPolicy", "allow-tempo-to-prometheus")["spec"]
     assert {p["port"] for r in policy["egress"] for p in r["ports"]} == {9090}
 

@@ -117,7 +117,9 @@ def tempo_config_dict(config: TempoConfig) -> dict[str, Any]:
             "registry": {"external_labels": {"source": "tempo"}},
             "storage": {
                 "path": f"{data}/generator/wal",
-                "remote_write": [{"url": config.metrics_remote_write_url, "send_exemplars": True}],
+                # Prometheus stores exemplars only with --enable-feature=exemplar-storage, which the stack
+                # does not enable (no panel or data source uses them), so none are sent.
+                "remote_write": [{"url": config.metrics_remote_write_url, "send_exemplars": False}],
             },
         }
         doc["overrides"] = {
