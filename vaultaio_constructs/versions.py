@@ -22,7 +22,9 @@ IMAGES: Final[dict[str, tuple[str, str]]] = {
     "loki": ("docker.io/grafana/loki", "3.7.6"),
     "tempo": ("docker.io/grafana/tempo", "2.10.8"),
     "alloy": ("docker.io/grafana/alloy", "v1.18.1"),
-    "chrony": ("docker.io/dockurr/chrony", "4.6.1"),
+    # dockurr/chrony tags follow Alpine's chrony package; 4.8 is a tag seen pinned in public deployments
+    # (the 4.6.1 tag could not be confirmed). Consider pinning a digest: the tags are rebuilt on Alpine edge.
+    "chrony": ("docker.io/dockurr/chrony", "4.8"),
 }
 
 

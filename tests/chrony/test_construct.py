@@ -105,7 +105,7 @@ def test_only_sys_time_is_added_and_everything_else_is_hardened(default: ChronyO
 
 def test_chronyd_runs_the_rendered_file_with_clock_control(default: ChronyObjects) -> None:
     c = default.container
-    assert c["image"] == "docker.io/dockurr/chrony:4.6.1"
+    assert c["image"] == "docker.io/dockurr/chrony:4.8"
     assert c["command"] == ["/usr/sbin/chronyd"]
     assert c["args"] == ["-d", "-u", "root", "-f", f"{CHRONY_CONFIG_DIR}/chrony.conf"]
     mounts = {m["name"]: m for m in c["volumeMounts"]}
