@@ -285,3 +285,16 @@ def test_secret_patterns_catch_real_looking_secrets() -> None:
         assert any(p.search(sample) for p in SECRET_PATTERNS), sample
     for harmless in ("password_file: /etc/alertmanager/secrets/smtp", "admin_password = $__file{/x}"):
         assert not any(p.search(harmless) for p in SECRET_PATTERNS), harmless
+
+
+def test_peer_ca_bundles_are_optional_and_own_credentials_are_required(stack: Stack) -> None:
+    """Monitoring must start (and alert) before Vault's TLS Secret exists; a pod's own secrets must not."""
+
+    def secret_volumes(kind: str, name: str) -> dict[str, dict[str, Any]]:
+        spec = stack.get(kind, name)["spec"]["template"]["spec"]
+        return {v["secret"]["secretName"]: v["secret"] for v in spec["volumes"] if "secret" in v}
+
+    assert secret_volumes("StatefulSet", "prometheus")["vault-tls"].get("optional") is True
+    assert secret_volumes("DaemonSet", "alloy")["vault-tls"].get("optional") is True
+    assert not secret_volumes("StatefulSet", "vault")["vault-tls"].get("optional")
+    assert not secret_volumes("StatefulSet", "grafana")["grafana-admin"].get("optional")

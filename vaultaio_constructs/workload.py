@@ -448,3 +448,28 @@ def ingress(
             ),
         )
     )
+
+
+def secret_volume(
+    name: str,
+    secret: str,
+    items: Mapping[str, str] | None = None,
+    *,
+    mode: int = 0o440,
+    optional: bool = False,
+) -> k8s.Volume:
+    """A Secret as files: ``items`` maps Secret keys to file names (``None``: every key, by its name).
+
+    Mode ``0440`` makes the files readable by the pod's group (``fsGroup``) only. ``optional=True`` lets a
+    pod start before the Secret exists (the kubelet fills the files in once it is created): for CA
+    bundles of a peer that is bootstrapped later, never for a pod's own credentials.
+    """
+    return k8s.Volume(
+        name=name,
+        secret=k8s.SecretVolumeSource(
+            secret_name=secret,
+            items=[k8s.KeyToPath(key=k, path=p) for k, p in items.items()] if items is not None else None,
+            default_mode=mode,
+            optional=optional or None,
+        ),
+    )

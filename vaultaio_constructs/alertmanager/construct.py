@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from cdk8s_plus_27 import k8s
 from constructs import Construct
 from pydantic import Field
 from pydantic.dataclasses import dataclass
@@ -37,6 +36,7 @@ from vaultaio_constructs.workload import (
     mount,
     pod_security_context,
     pod_template,
+    secret_volume,
     service,
     service_account,
     stateful_set,
@@ -172,14 +172,7 @@ class Alertmanager(Component):
             volumes=[
                 config_map_volume("config", CONFIG_MAP_NAME),
                 *(
-                    k8s.Volume(
-                        name=_secret_volume_name(secret),
-                        secret=k8s.SecretVolumeSource(
-                            secret_name=secret,
-                            items=[k8s.KeyToPath(key=key, path=key) for key in keys],
-                            default_mode=0o440,
-                        ),
-                    )
+                    secret_volume(_secret_volume_name(secret), secret, {key: key for key in keys})
                     for secret, keys in secrets.items()
                 ),
             ],

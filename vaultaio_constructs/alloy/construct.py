@@ -68,6 +68,7 @@ from vaultaio_constructs.workload import (
     http_probe,
     mount,
     pod_template,
+    secret_volume,
     service,
     service_account,
 )
@@ -280,13 +281,10 @@ class Alloy(Component):
             )
         if self._vault_ca is not None:
             volumes.append(
-                k8s.Volume(
-                    name="vault-ca",
-                    secret=k8s.SecretVolumeSource(
-                        secret_name=self._vault_ca.name,
-                        items=[k8s.KeyToPath(key=self._vault_ca.key, path="ca.crt")],
-                        default_mode=0o444,
-                    ),
+                # optional: Alloy starts (logs, metrics) before Vault's TLS Secret is created; the probe
+                # fails until then, which is what the certificate alerts should see
+                secret_volume(
+                    "vault-ca", self._vault_ca.name, {self._vault_ca.key: "ca.crt"}, mode=0o444, optional=True
                 )
             )
             mounts.append(mount("vault-ca", VAULT_CA_DIR, read_only=True))

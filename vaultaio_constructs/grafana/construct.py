@@ -63,6 +63,7 @@ from vaultaio_constructs.workload import (
     mount,
     pod_security_context,
     pod_template,
+    secret_volume,
     service,
     service_account,
     stateful_set,
@@ -294,10 +295,7 @@ class Grafana(Component):
         return endpoint.url if endpoint is not None else None
 
     def _pod_template(self, checksum: str) -> k8s.PodTemplateSpec:
-        secret_items = [
-            k8s.KeyToPath(key=provisioning.ADMIN_USER_KEY, path=provisioning.ADMIN_USER_KEY),
-            k8s.KeyToPath(key=provisioning.ADMIN_PASSWORD_KEY, path=provisioning.ADMIN_PASSWORD_KEY),
-        ]
+        admin_keys = {key: key for key in (provisioning.ADMIN_USER_KEY, provisioning.ADMIN_PASSWORD_KEY)}
         volumes = [
             k8s.Volume(name="config", config_map=k8s.ConfigMapVolumeSource(name=CONFIG_CONFIGMAP)),
             k8s.Volume(
@@ -335,12 +333,7 @@ class Grafana(Component):
                     ]
                 ),
             ),
-            k8s.Volume(
-                name="admin",
-                secret=k8s.SecretVolumeSource(
-                    secret_name=self.admin_secret_name, items=secret_items, default_mode=0o440
-                ),
-            ),
+            secret_volume("admin", self.admin_secret_name, admin_keys),
             empty_dir("tmp", size_mib=64),
         ]
         if not self._dashboards:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from cdk8s_plus_27 import k8s
 from constructs import Construct
 from pydantic import Field
 from pydantic.dataclasses import dataclass
@@ -43,6 +42,7 @@ from vaultaio_constructs.workload import (
     mount,
     pod_security_context,
     pod_template,
+    secret_volume,
     service,
     service_account,
     stateful_set,
@@ -277,7 +277,9 @@ class Prometheus(Component):
                 config_map_volume("config", CONFIG_MAP_NAME),
                 config_map_volume("rules", RULES_CONFIG_MAP_NAME),
                 *(
-                    secret_volume(_secret_volume_name(secret), secret, keys)
+                    # CA bundles of scrape targets: optional, so Prometheus starts (and alerts) before a
+                    # peer's TLS Secret exists; the kubelet adds the files once it is created
+                    secret_volume(_secret_volume_name(secret), secret, {k: k for k in keys}, optional=True)
                     for secret, keys in secrets.items()
                 ),
             ],
@@ -291,15 +293,3 @@ class Prometheus(Component):
             claims=[storage_claim(self, "data", self.storage_gib)],
             service_name=self.name,
         )
-
-
-def secret_volume(name: str, secret: str, keys: tuple[str, ...]) -> k8s.Volume:
-    """A volume with ``keys`` of ``secret`` as files (readable by the pod's group only)."""
-    return k8s.Volume(
-        name=name,
-        secret=k8s.SecretVolumeSource(
-            secret_name=secret,
-            items=[k8s.KeyToPath(key=key, path=key) for key in keys],
-            default_mode=0o440,
-        ),
-    )

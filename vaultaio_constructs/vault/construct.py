@@ -90,6 +90,7 @@ from vaultaio_constructs.workload import (
     mount,
     pod_security_context,
     pod_template,
+    secret_volume,
     service,
     service_account,
     stateful_set,
@@ -311,22 +312,12 @@ class Vault(Component):
             mount("tmp", TMP_DIR),
         ]
         if self.tls_enabled:
-            volumes.append(
-                k8s.Volume(
-                    name="tls",
-                    secret=k8s.SecretVolumeSource(secret_name=self.tls_secret_name, default_mode=0o440),
-                )
-            )
+            volumes.append(secret_volume("tls", self.tls_secret_name))
             mounts.append(mount("tls", TLS_DIR, read_only=True))
         for vol in self.seal_plan.volumes:
             volumes.append(
-                k8s.Volume(
-                    name=vol.volume_name,
-                    secret=k8s.SecretVolumeSource(
-                        secret_name=vol.secret.name,
-                        items=[k8s.KeyToPath(key=vol.secret.key, path=vol.file_name)],
-                        default_mode=vol.default_mode,
-                    ),
+                secret_volume(
+                    vol.volume_name, vol.secret.name, {vol.secret.key: vol.file_name}, mode=vol.default_mode
                 )
             )
             mounts.append(mount(vol.volume_name, vol.mount_path, read_only=True))
@@ -475,16 +466,7 @@ class Vault(Component):
         mounts = [mount("backup", BACKUP_DIR), mount("tmp", TMP_DIR)]
         if self.tls_enabled:
             env.append(k8s.EnvVar(name="VAULT_CACERT", value=TLS_CA_FILE))
-            volumes.append(
-                k8s.Volume(
-                    name="tls",
-                    secret=k8s.SecretVolumeSource(
-                        secret_name=self.tls_secret_name,
-                        items=[k8s.KeyToPath(key="ca.crt", path="ca.crt")],
-                        default_mode=0o440,
-                    ),
-                )
-            )
+            volumes.append(secret_volume("tls", self.tls_secret_name, {"ca.crt": "ca.crt"}))
             mounts.append(mount("tls", TLS_DIR, read_only=True))
         job = container(
             name="backup",
