@@ -43,8 +43,9 @@ class StackChart(cdk8s.Chart):
     """A chart that holds one stack: its namespace, instance name, profile and wiring.
 
     :class:`~vaultaio_constructs.chart.VaultAioChart` is the complete stack; people composing their own
-    stack from single components create a ``StackChart``, add and connect components, then create one
-    :class:`~vaultaio_constructs.network.NetworkPolicies` last (it renders the recorded wiring).
+    stack from single components create a ``StackChart``, add and connect components, then call
+    :meth:`finish` last (it runs every component's ``finalize()`` and creates the
+    :class:`~vaultaio_constructs.network.NetworkPolicies` from the recorded wiring).
     """
 
     def __init__(

@@ -12,8 +12,9 @@ Policies (all in the stack's namespace):
   (ingress on the provider) for each wired pair, on the provider's ports only.
 * ``allow-<consumer>-to-<external>`` for each external endpoint (IP blocks from settings).
 * ``allow-<consumer>-to-kube-apiserver`` for pods that call the API (CIDRs/ports from settings).
-* ``allow-<provider>-from-ingress-controller`` for endpoints routed by an Ingress, and
-  ``allow-<provider>-from-<source>`` for clients in other namespaces selected by labels (OTLP senders).
+* ``allow-<provider>-from-ingress-controller`` for endpoints routed by an Ingress or opened to the ingress
+  controller (Alloy's OTLP receivers), and ``allow-<provider>-from-<source>`` for clients in other
+  namespaces selected by labels (OTLP senders).
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ class KubeApiProps:
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class IngressControllerProps:
-    """Which pods may reach endpoints that an Ingress routes to (Vault's API, Grafana)."""
+    """Which pods may reach endpoints that an Ingress routes to (Vault's API, Grafana), and Alloy's OTLP
+    receivers when ``alloy.otlp_from_ingress_controller`` is on."""
 
     #: Labels of the ingress controller's namespace.
     namespace_labels: dict[str, str] = Field(
@@ -93,7 +95,8 @@ def _labels(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
 
 
 class NetworkPolicies(Component):
-    """All NetworkPolicies of one stack, generated from its wiring (create it after every component)."""
+    """All NetworkPolicies of one stack, generated from its wiring (``StackChart.finish()`` creates it, after
+    every component has been finalized)."""
 
     area = Area.NETWORK_POLICIES
 

@@ -1,8 +1,9 @@
 """Every container image the stack runs, pinned to an exact tag, in one place.
 
 Tags are the newest stable releases seen in late summer 2026 (see ``../shared/reference/vault-facts.md``
-section 8 for the sources). Settings may override a tag per component (``images:`` in ``vaultaio.yaml``);
-overrides are validated against :data:`IMAGE_TAG_PATTERN` so ``latest`` and empty tags are refused.
+section 8 for the sources). Settings may override a tag per component (``<component>.image_tag`` in
+``vaultaio.yaml``, e.g. ``vault.image_tag``); overrides are validated against :data:`IMAGE_TAG_PATTERN` so
+``latest`` and empty tags are refused.
 """
 
 from __future__ import annotations

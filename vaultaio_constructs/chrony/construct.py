@@ -2,8 +2,8 @@
 
 All pods share the node's clock, so one chronyd per node disciplines the time Vault's tokens, leases and
 certificates, and every log and metric timestamp, depend on. Objects (called ``chrony`` unless noted):
-ServiceAccount; a headless Service without ports (it names the pods, one per node, and opens nothing:
-chronyd is a client only and serves nobody); ConfigMap ``chrony-config`` (:mod:`.config`); DaemonSet.
+ServiceAccount; ConfigMap ``chrony-config`` (:mod:`.config`); DaemonSet. No Service: chronyd is a client
+only and serves nobody (``port 0``).
 
 NTP egress is allowed to the configured servers only: each server is an external endpoint (its address
 and the networks it answers from, port 123/UDP; with NTS also 4460/TCP), and the NetworkPolicies allow
