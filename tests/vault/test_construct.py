@@ -650,3 +650,13 @@ def test_fails_seal_without_egress_from_settings() -> None:
     del seal["egress_cidrs"]
     with pytest.raises(ValueError, match=r"'seal.egress_cidrs' is required for the awskms seal"):
         parse_settings({"vault": {"seal": seal}})
+
+
+def test_scratch_space_holds_a_snapshot_of_the_whole_data_volume() -> None:
+    """backup.sh saves and restores copy raft snapshots through /tmp: it must fit the data volume's size."""
+    from tests.stack import synth_stack
+
+    stack = synth_stack({"vault": {"storage_gib": 7}})
+    spec = stack.get("StatefulSet", "vault")["spec"]["template"]["spec"]
+    tmp = next(v for v in spec["volumes"] if v["name"] == "tmp")
+    assert tmp["emptyDir"]["sizeLimit"] == "7168Mi"

@@ -303,7 +303,9 @@ class Vault(Component):
         volumes = [
             config_map_volume("config", "vault-config"),
             config_map_volume("policies", "vault-policies"),
-            empty_dir("tmp", size_mib=64),
+            # /tmp also holds raft snapshots that backup.sh saves and restores copy in: a snapshot is at
+            # most the size of the data volume, so the scratch limit follows it (a limit, not a reservation)
+            empty_dir("tmp", size_mib=self.storage_gib * 1024),
         ]
         mounts = [
             mount("data", DATA_PATH),
