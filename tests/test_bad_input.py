@@ -87,8 +87,7 @@ CASES = [
     case(
         "unknown-key-in-seal",
         {"vault": {"seal": {**TRANSIT, "mount": "transit"}}},
-        # The accepted keys are missing here (see test_unknown_key_in_a_seal_lists_the_accepted_keys).
-        r"vault\.seal\.transit\.mount: unknown setting",
+        r"vault\.seal\.transit\.mount: unknown setting; accepted keys: type, address, key_name",
     ),
     case(
         "wrong-type-int",

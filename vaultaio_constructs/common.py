@@ -177,3 +177,21 @@ class IngressProps:
     tls_secret_name: DnsLabel | None = None
     #: Extra annotations for the controller (timeouts, allow-lists...).
     annotations: Annotations = Field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class WorkloadProps:
+    """Settings every component with a container has (its props classes extend this)."""
+
+    #: Image tag overriding the pinned one in :mod:`vaultaio_constructs.versions`.
+    image_tag: ImageTag | None = None
+    #: Container resources (``None``: the profile's default, see :mod:`vaultaio_constructs.profiles`).
+    resources: Resources | None = None
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class StatefulWorkloadProps(WorkloadProps):
+    """Settings of a component that keeps its data on a PVC."""
+
+    #: Size of the ``data`` PVC in GiB (``None``: the profile's default).
+    storage_gib: Annotated[int, Field(ge=1)] | None = None

@@ -16,8 +16,9 @@ from cdk8s_plus_27 import k8s
 from constructs import Construct
 
 from vaultaio_constructs import labels as lbl
-from vaultaio_constructs.common import ExternalEndpoint, Protocol
-from vaultaio_constructs.profiles import Profile
+from vaultaio_constructs import versions
+from vaultaio_constructs.common import ExternalEndpoint, Protocol, Resources
+from vaultaio_constructs.profiles import Profile, default_resources, default_storage_gib
 from vaultaio_constructs.wiring import Endpoint, Scheme, Wiring
 
 if TYPE_CHECKING:
@@ -114,11 +115,27 @@ class Component(Construct):
 
     area: Area = Area.SETUP
 
-    def __init__(self, scope: Construct, id: str, *, name: str, role: str, version: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        role: str,
+        version: str | None = None,
+        image_tag: str | None = None,
+    ) -> None:
+        """``name`` also keys the component's image in :mod:`~vaultaio_constructs.versions` and its row in
+        :mod:`~vaultaio_constructs.profiles`; components without an image (Namespace, NetworkPolicies)
+        pass an explicit ``version`` instead."""
         super().__init__(scope, id)
         self.stack = StackChart.find(scope)
         self._name = name
         self.role = role
+        if version is None:
+            version = versions.version(name, image_tag)
+            #: The pinned image (or the ``image_tag`` override).
+            self.image = versions.image(name, image_tag)
         self.version = version
         self.namespace = self.stack.stack_namespace
         self.instance = self.stack.instance
@@ -220,6 +237,14 @@ class Component(Construct):
         self.stack.wiring.expose_to_namespaces(
             endpoint, source=source, namespace_labels=namespace_labels, pod_labels=pod_labels, reason=reason
         )
+
+    def resolve_resources(self, override: Resources | None, container: str | None = None) -> Resources:
+        """``override``, or the stack profile's default for ``container`` (default: this component)."""
+        return override or default_resources(self.stack.profile, container or self.name)
+
+    def resolve_storage_gib(self, override: int | None) -> int:
+        """``override``, or the stack profile's default PVC size for this component."""
+        return override or default_storage_gib(self.stack.profile, self.name)
 
     def finalize(self) -> None:
         """Render configuration that depends on later additions (scrape targets, dashboards...).

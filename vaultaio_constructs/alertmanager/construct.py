@@ -14,16 +14,14 @@ from constructs import Construct
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs import versions
 from vaultaio_constructs.alertmanager.config import (
     AlertmanagerConfigSettings,
     render_alertmanager_config,
 )
 from vaultaio_constructs.alerts import default_inhibit_rules
 from vaultaio_constructs.alerts.model import duration_seconds
-from vaultaio_constructs.common import PROPS_CONFIG, ImageTag, Resources
+from vaultaio_constructs.common import PROPS_CONFIG, StatefulWorkloadProps
 from vaultaio_constructs.component import Area, Component
-from vaultaio_constructs.profiles import default_resources, default_storage_gib
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.wiring import Endpoint
 from vaultaio_constructs.workload import (
@@ -54,15 +52,9 @@ CONFIG_MAP_NAME: Final = "alertmanager-config"
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
-class AlertmanagerProps:
+class AlertmanagerProps(StatefulWorkloadProps):
     """Settings of the Alertmanager component."""
 
-    #: Image tag overriding the pinned one in :mod:`vaultaio_constructs.versions`.
-    image_tag: ImageTag | None = None
-    #: Container resources (``None``: the profile's default).
-    resources: Resources | None = Field(default=None)
-    #: Size of the ``data`` PVC in GiB (``None``: the profile's default).
-    storage_gib: Annotated[int, Field(ge=1)] | None = None
     #: Hours silences and the notification log are kept after they expire; at least
     #: ``notifications.repeat_interval`` (a shorter log forgets notifications and repeats them early).
     data_retention_hours: Annotated[int, Field(ge=1)] = 120
@@ -98,11 +90,10 @@ class Alertmanager(Component):
             id,
             name="alertmanager",
             role="alerting",
-            version=versions.version("alertmanager", props.image_tag),
+            image_tag=props.image_tag,
         )
-        self.image = versions.image("alertmanager", props.image_tag)
-        self.resources = props.resources or default_resources(self.stack.profile, "alertmanager")
-        self.storage_gib = props.storage_gib or default_storage_gib(self.stack.profile, "alertmanager")
+        self.resources = self.resolve_resources(props.resources)
+        self.storage_gib = self.resolve_storage_gib(props.storage_gib)
         self.data_retention_hours = props.data_retention_hours
         self.notifications = props.notifications
 

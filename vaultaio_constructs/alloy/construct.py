@@ -26,7 +26,6 @@ from constructs import Construct
 from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs import versions
 from vaultaio_constructs.alloy.config import (
     ALLOY_ARGS,
     ALLOY_COMMAND,
@@ -47,10 +46,14 @@ from vaultaio_constructs.alloy.config import (
     check_varlog_glob,
     render_alloy_config,
 )
-from vaultaio_constructs.common import PROPS_CONFIG, DnsLabel, ImageTag, Resources, SecretKeyRef
+from vaultaio_constructs.common import (
+    PROPS_CONFIG,
+    DnsLabel,
+    SecretKeyRef,
+    WorkloadProps,
+)
 from vaultaio_constructs.component import Area, Component
 from vaultaio_constructs.loki.construct import Loki
-from vaultaio_constructs.profiles import default_resources
 from vaultaio_constructs.prometheus.construct import Prometheus
 from vaultaio_constructs.tempo.construct import Tempo
 from vaultaio_constructs.vault.config import CONTAINER_NAME as VAULT_CONTAINER_NAME
@@ -97,7 +100,7 @@ class OtlpClientsProps:
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
-class AlloyProps:
+class AlloyProps(WorkloadProps):
     """Settings of the Alloy collector."""
 
     #: Accept OTLP traces from the ingress controller (selected by ``network.ingress_controller``):
@@ -123,10 +126,6 @@ class AlloyProps:
     #: Run as UID 0 (still without any capability) for hosts whose log files only root can read, such as
     #: ``/var/log/messages`` (``0600``) on RHEL. Off: Alloy runs as its image's ``alloy`` user.
     run_as_root: bool = False
-    #: Image tag overriding the pinned one in :mod:`vaultaio_constructs.versions`.
-    image_tag: ImageTag | None = None
-    #: Container resources (``None``: the profile's default).
-    resources: Resources | None = Field(default=None)
 
 
 class Alloy(Component):
@@ -137,17 +136,14 @@ class Alloy(Component):
 
     def __init__(self, scope: Construct, id: str, props: AlloyProps | None = None) -> None:
         props = props or AlloyProps()
-        super().__init__(
-            scope, id, name="alloy", role="collector", version=versions.version("alloy", props.image_tag)
-        )
+        super().__init__(scope, id, name="alloy", role="collector", image_tag=props.image_tag)
         self.collect_journal = props.collect_journal
         self.journal_max_age_hours = props.journal_max_age_hours
         self.varlog_globs = tuple(props.varlog_globs)
         self.scrape_interval_seconds = props.scrape_interval_seconds
         self.supplementary_group_ids = tuple(sorted(set(props.supplementary_group_ids)))
         self.run_as_root = props.run_as_root
-        self.image = versions.image("alloy", props.image_tag)
-        self.resources = props.resources or default_resources(self.stack.profile, "alloy")
+        self.resources = self.resolve_resources(props.resources)
         self._loki_url: str | None = None
         self._tempo_address: str | None = None
         self._prometheus_url: str | None = None

@@ -30,7 +30,6 @@ from constructs import Construct
 from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs import versions
 from vaultaio_constructs.chrony.config import (
     CHRONY_ARGS,
     CHRONY_CAPABILITIES,
@@ -54,12 +53,10 @@ from vaultaio_constructs.common import (
     Cidr,
     DnsLabel,
     ExternalEndpoint,
-    ImageTag,
     Protocol,
-    Resources,
+    WorkloadProps,
 )
 from vaultaio_constructs.component import Area, Component
-from vaultaio_constructs.profiles import default_resources
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
     SecurityExceptions,
@@ -121,7 +118,7 @@ GOOGLE_PUBLIC_NTP: Final = NtpServerProps(
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
-class ChronyProps:
+class ChronyProps(WorkloadProps):
     """Settings of Chrony. The default synchronises with Google Public NTP, client only."""
 
     #: Time sources, at least one.
@@ -138,10 +135,6 @@ class ChronyProps:
     leap_second_source: LeapSecondSource = LeapSecondSource.NONE
     #: Readiness: synchronised and the remaining correction at most this many seconds.
     ready_max_correction_seconds: Annotated[float, Field(gt=0)] = 0.1
-    #: Image tag overriding the pinned one in :mod:`vaultaio_constructs.versions`.
-    image_tag: ImageTag | None = None
-    #: Container resources (``None``: the profile's default).
-    resources: Resources | None = Field(default=None)
 
     def __post_init__(self) -> None:
         if self.makestep_limit == 0 or self.makestep_limit < -1:
@@ -159,11 +152,8 @@ class Chrony(Component):
 
     def __init__(self, scope: Construct, id: str, props: ChronyProps | None = None) -> None:
         props = props or ChronyProps()
-        super().__init__(
-            scope, id, name="chrony", role="time-sync", version=versions.version("chrony", props.image_tag)
-        )
-        self.image = versions.image("chrony", props.image_tag)
-        self.resources = props.resources or default_resources(self.stack.profile, "chrony")
+        super().__init__(scope, id, name="chrony", role="time-sync", image_tag=props.image_tag)
+        self.resources = self.resolve_resources(props.resources)
         try:  # cross-field rules over servers (min_sources): name the component in the message
             self.config = ChronyConfig(
                 sources=tuple(

@@ -31,23 +31,20 @@ from urllib.parse import urlsplit
 
 from cdk8s_plus_27 import k8s
 from constructs import Construct
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs import versions
 from vaultaio_constructs.alertmanager.construct import Alertmanager
 from vaultaio_constructs.common import (
     PROPS_CONFIG,
     DnsLabel,
-    ImageTag,
     IngressProps,
-    Resources,
+    StatefulWorkloadProps,
 )
 from vaultaio_constructs.component import Area, Component
 from vaultaio_constructs.grafana import provisioning
 from vaultaio_constructs.grafana.dashboards import GrafanaDashboard, builtin_dashboards
 from vaultaio_constructs.loki.construct import Loki
-from vaultaio_constructs.profiles import default_resources, default_storage_gib
 from vaultaio_constructs.prometheus.construct import Prometheus
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.tempo.construct import Tempo
@@ -111,15 +108,9 @@ class GrafanaIngressProps(IngressProps):
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
-class GrafanaProps:
+class GrafanaProps(StatefulWorkloadProps):
     """Settings of the Grafana component."""
 
-    #: Image tag overriding the pinned one in :mod:`vaultaio_constructs.versions`.
-    image_tag: ImageTag | None = None
-    #: Container resources (``None``: the profile's default).
-    resources: Resources | None = Field(default=None)
-    #: Size of the data PVC (SQLite database, plugins) in GiB (``None``: the profile's default).
-    storage_gib: Annotated[int, Field(ge=1)] | None = None
     #: Secret with keys ``admin-user`` and ``admin-password``, created outside the manifests (see the
     #: module docstring). Its values set the admin account when Grafana first creates its database.
     admin_secret_name: DnsLabel = provisioning.ADMIN_SECRET_NAME
@@ -152,12 +143,9 @@ class Grafana(Component):
 
     def __init__(self, scope: Construct, id: str, props: GrafanaProps | None = None) -> None:
         props = props or GrafanaProps()
-        super().__init__(
-            scope, id, name="grafana", role="dashboards", version=versions.version("grafana", props.image_tag)
-        )
-        self.image = versions.image("grafana", props.image_tag)
-        self.resources = props.resources or default_resources(self.stack.profile, "grafana")
-        self.storage_gib = props.storage_gib or default_storage_gib(self.stack.profile, "grafana")
+        super().__init__(scope, id, name="grafana", role="dashboards", image_tag=props.image_tag)
+        self.resources = self.resolve_resources(props.resources)
+        self.storage_gib = self.resolve_storage_gib(props.storage_gib)
         self.admin_secret_name = props.admin_secret_name
         self._tempo_service_graph = props.tempo_service_graph
         self._tempo: Tempo | None = None

@@ -18,9 +18,8 @@ from constructs import Construct
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs import versions
 from vaultaio_constructs.alertmanager.construct import Alertmanager
-from vaultaio_constructs.common import PROPS_CONFIG, ImageTag, Resources
+from vaultaio_constructs.common import PROPS_CONFIG, StatefulWorkloadProps
 from vaultaio_constructs.component import Area, Component
 from vaultaio_constructs.loki.config import (
     LOKI_ARGS,
@@ -36,7 +35,6 @@ from vaultaio_constructs.loki.config import (
     LokiLogLevel,
     render_loki_config,
 )
-from vaultaio_constructs.profiles import default_resources, default_storage_gib
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.wiring import Endpoint
 from vaultaio_constructs.workload import (
@@ -64,7 +62,7 @@ RULES_CONFIG_MAP_NAME: Final = "loki-rules"
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
-class LokiProps:
+class LokiProps(StatefulWorkloadProps):
     """Settings of Loki. Defaults keep two weeks of logs on the profile's PVC size."""
 
     #: Days of logs kept; the compactor deletes older chunks.
@@ -79,12 +77,6 @@ class LokiProps:
     reject_old_samples_max_age_hours: Annotated[int, Field(ge=1)] = 168
     #: Loki's own log level.
     log_level: LokiLogLevel = LokiLogLevel.INFO
-    #: Image tag overriding the pinned one in :mod:`vaultaio_constructs.versions`.
-    image_tag: ImageTag | None = None
-    #: Container resources (``None``: the profile's default).
-    resources: Resources | None = Field(default=None)
-    #: Size of the data PVC in GiB (``None``: the profile's default).
-    storage_gib: Annotated[int, Field(ge=1)] | None = None
 
     def __post_init__(self) -> None:
         if self.ingestion_burst_size_mb < self.ingestion_rate_mb:
@@ -107,14 +99,11 @@ class Loki(Component):
 
     def __init__(self, scope: Construct, id: str, props: LokiProps | None = None) -> None:
         props = props or LokiProps()
-        super().__init__(
-            scope, id, name="loki", role="logs", version=versions.version("loki", props.image_tag)
-        )
+        super().__init__(scope, id, name="loki", role="logs", image_tag=props.image_tag)
         self.retention_days = props.retention_days
         self.log_level = props.log_level
-        self.image = versions.image("loki", props.image_tag)
-        self.resources = props.resources or default_resources(self.stack.profile, "loki")
-        self.storage_gib = props.storage_gib or default_storage_gib(self.stack.profile, "loki")
+        self.resources = self.resolve_resources(props.resources)
+        self.storage_gib = self.resolve_storage_gib(props.storage_gib)
         self.limits = LokiLimits(
             ingestion_rate_mb=props.ingestion_rate_mb,
             ingestion_burst_size_mb=props.ingestion_burst_size_mb,

@@ -15,12 +15,10 @@ from constructs import Construct
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs import versions
 from vaultaio_constructs.alertmanager.construct import Alertmanager
 from vaultaio_constructs.alerts import AlertSettings, prometheus_rule_groups, render_loki_rules, render_rules
-from vaultaio_constructs.common import PROPS_CONFIG, ImageTag, Resources, SecretKeyRef
+from vaultaio_constructs.common import PROPS_CONFIG, SecretKeyRef, StatefulWorkloadProps
 from vaultaio_constructs.component import Area, Component
-from vaultaio_constructs.profiles import default_resources, default_storage_gib
 from vaultaio_constructs.prometheus.config import (
     _LABEL_NAME,
     REMOTE_WRITE_PATH,
@@ -65,15 +63,9 @@ LOKI_RULES_FILE: Final = "vault-audit.yaml"
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
-class PrometheusProps:
+class PrometheusProps(StatefulWorkloadProps):
     """Settings of the Prometheus component."""
 
-    #: Image tag overriding the pinned one in :mod:`vaultaio_constructs.versions`.
-    image_tag: ImageTag | None = None
-    #: Container resources (``None``: the profile's default).
-    resources: Resources | None = Field(default=None)
-    #: Size of the ``data`` PVC in GiB (``None``: the profile's default).
-    storage_gib: Annotated[int, Field(ge=1)] | None = None
     #: Days of samples kept.
     retention_days: Annotated[int, Field(ge=1)] = 15
     #: TSDB size in GiB at which the oldest blocks are deleted even before ``retention_days`` (``None``:
@@ -113,11 +105,10 @@ class Prometheus(Component):
             id,
             name="prometheus",
             role="metrics",
-            version=versions.version("prometheus", props.image_tag),
+            image_tag=props.image_tag,
         )
-        self.image = versions.image("prometheus", props.image_tag)
-        self.resources = props.resources or default_resources(self.stack.profile, "prometheus")
-        self.storage_gib = props.storage_gib or default_storage_gib(self.stack.profile, "prometheus")
+        self.resources = self.resolve_resources(props.resources)
+        self.storage_gib = self.resolve_storage_gib(props.storage_gib)
         self.retention_days = props.retention_days
         self.retention_size_gib = props.retention_size_gib or max(1, self.storage_gib * 4 // 5)
         if self.retention_size_gib >= self.storage_gib:

@@ -21,10 +21,8 @@ from constructs import Construct
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs import versions
-from vaultaio_constructs.common import PROPS_CONFIG, ImageTag, Resources
+from vaultaio_constructs.common import PROPS_CONFIG, StatefulWorkloadProps
 from vaultaio_constructs.component import Area, Component
-from vaultaio_constructs.profiles import default_resources, default_storage_gib
 from vaultaio_constructs.prometheus.construct import Prometheus
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.tempo.config import (
@@ -64,7 +62,7 @@ CONFIG_MAP_NAME: Final = "tempo-config"
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
-class TempoProps:
+class TempoProps(StatefulWorkloadProps):
     """Settings of Tempo. Defaults keep a week of traces on the profile's PVC size."""
 
     #: Hours of traces kept (``compactor.compaction.block_retention``).
@@ -74,12 +72,6 @@ class TempoProps:
     metrics_generator: bool = True
     #: Tempo's own log level.
     log_level: TempoLogLevel = TempoLogLevel.INFO
-    #: Image tag overriding the pinned one in :mod:`vaultaio_constructs.versions`.
-    image_tag: ImageTag | None = None
-    #: Container resources (``None``: the profile's default).
-    resources: Resources | None = Field(default=None)
-    #: Size of the data PVC in GiB (``None``: the profile's default).
-    storage_gib: Annotated[int, Field(ge=1)] | None = None
 
 
 class Tempo(Component):
@@ -89,15 +81,12 @@ class Tempo(Component):
 
     def __init__(self, scope: Construct, id: str, props: TempoProps | None = None) -> None:
         props = props or TempoProps()
-        super().__init__(
-            scope, id, name="tempo", role="traces", version=versions.version("tempo", props.image_tag)
-        )
+        super().__init__(scope, id, name="tempo", role="traces", image_tag=props.image_tag)
         self.retention_hours = props.retention_hours
         self.metrics_generator = props.metrics_generator
         self.log_level = props.log_level
-        self.image = versions.image("tempo", props.image_tag)
-        self.resources = props.resources or default_resources(self.stack.profile, "tempo")
-        self.storage_gib = props.storage_gib or default_storage_gib(self.stack.profile, "tempo")
+        self.resources = self.resolve_resources(props.resources)
+        self.storage_gib = self.resolve_storage_gib(props.storage_gib)
         self._remote_write_url: str | None = None
 
         #: Query API, ``/ready`` and ``/metrics``.

@@ -41,10 +41,8 @@ from cdk8s_plus_27 import k8s
 from constructs import Construct
 
 from vaultaio_constructs import labels as lbl
-from vaultaio_constructs import versions
 from vaultaio_constructs.common import SecretKeyRef
 from vaultaio_constructs.component import Area, Component
-from vaultaio_constructs.profiles import default_resources, default_storage_gib
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.vault.config import (
     API_PORT,
@@ -161,16 +159,13 @@ class Vault(Component):
 
     def __init__(self, scope: Construct, id: str, props: VaultProps | None = None) -> None:
         props = props or VaultProps()
-        super().__init__(
-            scope, id, name="vault", role="secrets-store", version=versions.version("vault", props.image_tag)
-        )
+        super().__init__(scope, id, name="vault", role="secrets-store", image_tag=props.image_tag)
         # -- resolve defaults once ------------------------------------------------------------------
         self.replicas = props.replicas
         self.tls_enabled = props.tls.enabled
         self.tls_secret_name = props.tls.secret_name
-        self.image = versions.image("vault", props.image_tag)
-        self.resources = props.resources or default_resources(self.stack.profile, "vault")
-        self.storage_gib = props.storage_gib or default_storage_gib(self.stack.profile, "vault")
+        self.resources = self.resolve_resources(props.resources)
+        self.storage_gib = self.resolve_storage_gib(props.storage_gib)
         self.server_config = VaultServerConfig(
             namespace=self.namespace,
             replicas=props.replicas,
@@ -473,7 +468,7 @@ class Vault(Component):
         job = container(
             name="backup",
             image=self.image,
-            resources=props.resources or default_resources(self.stack.profile, "backup"),
+            resources=self.resolve_resources(props.resources, "backup"),
             command=["/bin/sh", "-ec", BACKUP_SCRIPT],
             env=env,
             volume_mounts=mounts,

@@ -17,10 +17,10 @@ from vaultaio_constructs.common import (
     PROPS_CONFIG,
     Cidr,
     DnsLabel,
-    ImageTag,
     IngressProps,
     Resources,
     SecretKeyRef,
+    StatefulWorkloadProps,
 )
 from vaultaio_constructs.vault.config import LogLevel, check_replicas, check_retention
 from vaultaio_constructs.vault.seals import Seal, ShamirSeal
@@ -158,21 +158,15 @@ class VaultBackupProps:
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
-class VaultProps:
+class VaultProps(StatefulWorkloadProps):
     """Settings of the Vault component.
 
     Defaults: one raft voter, TLS from Secret ``vault-tls`` (created by ``scripts/init-vault.sh
     --tls-self-signed`` or by cert-manager), Shamir seal, no Ingress, no backup CronJob.
     """
 
-    #: Image tag overriding the pinned one in :mod:`vaultaio_constructs.versions`.
-    image_tag: ImageTag | None = None
-    #: Container resources (``None``: the profile's default).
-    resources: Resources | None = None
     #: Raft voters: 1, or 3/5 for HA (retry_join for every peer, anti-affinity, PodDisruptionBudget).
     replicas: Annotated[int, AfterValidator(check_replicas)] = 1
-    #: Size of each pod's raft data PVC in GiB (``None``: the profile's default).
-    storage_gib: Annotated[int, Field(ge=1)] | None = None
     #: TLS of the listeners: on, from Secret ``vault-tls``.
     tls: VaultTlsProps = Field(default_factory=VaultTlsProps)
     #: Server log level.
