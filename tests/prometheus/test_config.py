@@ -144,8 +144,10 @@ def test_args_enable_remote_write_and_retention() -> None:
         storage_path="/prometheus",
         retention_days=15,
         retention_size_gib=8,
+        port=9090,
     )
     assert REMOTE_WRITE_FLAG in args
+    assert "--web.listen-address=:9090" in args
     assert "--storage.tsdb.retention.time=15d" in args
     assert "--storage.tsdb.retention.size=8GB" in args
     assert "--storage.tsdb.path=/prometheus" in args
@@ -186,4 +188,6 @@ def test_fails_relative_ca_file() -> None:
 
 def test_fails_zero_retention() -> None:
     with pytest.raises(ValueError, match="'retention_days' must be >= 1, got 0"):
-        prometheus_args(config_file="/c", storage_path="/p", retention_days=0, retention_size_gib=None)
+        prometheus_args(
+            config_file="/c", storage_path="/p", retention_days=0, retention_size_gib=None, port=9090
+        )

@@ -241,7 +241,7 @@ def prometheus_args(
     storage_path: str,
     retention_days: int,
     retention_size_gib: int | None,
-    port: int = 9090,
+    port: int,
 ) -> list[str]:
     """Prometheus' command line: config, TSDB path and retention, listen port, remote-write receiver."""
     if retention_days < 1:
