@@ -25,7 +25,7 @@ import cdk8s
 import pytest
 import yaml
 
-import tests.stack  # noqa: F401 - silences the jsii Node.js warning before cdk8s is imported
+from tests.stack import Stack  # first: silences the jsii Node.js warning before cdk8s is imported
 from vaultaio_constructs.chart import VaultAioChart
 from vaultaio_constructs.component import Area
 from vaultaio_constructs.grafana.dashboards import GrafanaDashboard
@@ -575,10 +575,10 @@ def test_fails_duplicate_addition_before_writing_anything(
     _assert_untouched(tmp_path, outdir)
 
 
-def test_fails_additions_after_the_stack_is_finished() -> None:
-    chart = VaultAioChart(cdk8s.App(), "vault-aio", VaultAioProps())
+def test_fails_additions_after_the_stack_is_finished(stack: Stack) -> None:
+    # the session's default stack: the refused addition changes nothing
     with pytest.raises(RuntimeError, match=r"add_dashboard\('team'\) after the stack was finished"):
-        chart.grafana.add_dashboard(_dashboard("team", "team"))
+        stack.chart.grafana.add_dashboard(_dashboard("team", "team"))
 
 
 def test_fails_while_writing_leaves_dist_untouched(tmp_path: Path) -> None:

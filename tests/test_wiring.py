@@ -7,6 +7,7 @@ from typing import Any
 import cdk8s
 import pytest
 
+from tests.stack import Stack
 from vaultaio_constructs.common import ExternalEndpoint, Protocol
 from vaultaio_constructs.component import Component, StackChart
 from vaultaio_constructs.network import NetworkProps
@@ -132,10 +133,7 @@ def test_per_pod_endpoint_has_pod_dns_names(chart: StackChart) -> None:
         a.web.pod_host("a-0")
 
 
-def test_default_stack_every_edge_has_both_policies_and_no_policy_lacks_an_edge() -> None:
-    from tests.stack import synth_stack
-
-    stack = synth_stack()
+def test_default_stack_every_edge_has_both_policies_and_no_policy_lacks_an_edge(stack: Stack) -> None:
     wiring = stack.chart.wiring
     expected = {"default-deny-all", "allow-dns"}
     for e in wiring.edges:
