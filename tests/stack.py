@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from vaultaio_constructs.chart import VaultAioChart
+from vaultaio_constructs.labels import NAME as NAME_LABEL
 from vaultaio_constructs.output import Manifest, build, render, to_yaml
 from vaultaio_constructs.settings import VaultAioProps, parse_settings
 
 
-@dataclass
-class Stack:
-    """A synthesized stack: the chart object (for wiring assertions) and its manifests."""
+def manifests_yaml(manifests: Sequence[Manifest]) -> str:
+    """Objects as one YAML stream, each headed by its dist path: what snapshots record."""
+    return "---\n".join(f"# {m.path}\n{to_yaml(m.body)}" for m in manifests)
 
-    chart: VaultAioChart
+
+class Manifests:
+    """Look-ups over synthesized manifests (a whole stack, or a small stack around one component)."""
+
     manifests: list[Manifest]
 
     @property
@@ -40,6 +43,10 @@ class Stack:
     def has(self, kind: str, name: str) -> bool:
         return any(o["metadata"]["name"] == name for o in self.all(kind))
 
+    def of_component(self, name: str) -> list[Manifest]:
+        """The manifests labelled ``app.kubernetes.io/name: <name>``."""
+        return [m for m in self.manifests if m.body["metadata"]["labels"].get(NAME_LABEL) == name]
+
     def pod_templates(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
         """(workload, pod template) for every Deployment, StatefulSet, DaemonSet and Job/CronJob."""
         for o in self.objects:
@@ -56,7 +63,15 @@ class Stack:
 
     def yaml(self) -> str:
         """All objects as one YAML stream in dist order, for snapshots."""
-        return "---\n".join(f"# {m.path}\n{to_yaml(m.body)}" for m in self.manifests)
+        return manifests_yaml(self.manifests)
+
+
+class Stack(Manifests):
+    """A synthesized complete stack: the chart object (for wiring assertions) and its manifests."""
+
+    def __init__(self, chart: VaultAioChart, manifests: list[Manifest]) -> None:
+        self.chart = chart
+        self.manifests = manifests
 
 
 def synth_stack(props: VaultAioProps | Mapping[str, Any] | None = None) -> Stack:

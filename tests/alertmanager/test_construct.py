@@ -11,11 +11,11 @@ import pytest
 import yaml
 from syrupy.assertion import SnapshotAssertion
 
-from tests.stack import Stack, synth_stack
+from tests.stack import Manifests, Stack, manifests_yaml, synth_stack
 from tests.tools import require_tool
 from vaultaio_constructs.alertmanager.construct import Alertmanager
 from vaultaio_constructs.component import StackChart
-from vaultaio_constructs.output import Manifest, render, to_yaml
+from vaultaio_constructs.output import Manifest, render
 from vaultaio_constructs.profiles import Profile
 from vaultaio_constructs.settings import SettingsError, parse_settings
 
@@ -58,7 +58,7 @@ NOTIFICATIONS: dict[str, Any] = {
 }
 
 
-class AlertmanagerObjects:
+class AlertmanagerObjects(Manifests):
     """One Alertmanager in a small stack."""
 
     def __init__(self, settings: dict[str, Any] | None = None, *, profile: Profile = Profile.SMALL) -> None:
@@ -67,14 +67,6 @@ class AlertmanagerObjects:
         self.alertmanager = Alertmanager(chart, "Alertmanager", props)
         chart.finish()
         self.manifests: list[Manifest] = render(chart)
-
-    def get(self, kind: str, name: str) -> dict[str, Any]:
-        found = [m.body for m in self.manifests if m.kind == kind and m.name == name]
-        assert len(found) == 1, f"{kind}/{name}"
-        return found[0]
-
-    def has(self, kind: str, name: str) -> bool:
-        return any(m.kind == kind and m.name == name for m in self.manifests)
 
     @property
     def pod(self) -> dict[str, Any]:
@@ -116,7 +108,7 @@ def test_default_stack_alertmanager_snapshot(stack: Stack, snapshot: SnapshotAss
         ("ConfigMap", "alertmanager-config"),
         ("StatefulSet", "alertmanager"),
     }
-    assert "---\n".join(f"# {m.path}\n{to_yaml(m.body)}" for m in selected) == snapshot
+    assert manifests_yaml(selected) == snapshot
 
 
 def test_default_config_passes_amtool(default: AlertmanagerObjects, tmp_path: Path) -> None:

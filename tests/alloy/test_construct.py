@@ -10,13 +10,13 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from tests.alloy.alloy_parser import parse
-from tests.stack import Stack
+from tests.stack import Manifests, Stack, manifests_yaml
 from vaultaio_constructs.alloy.config import ALLOY_CONFIG_DIR, ALLOY_STORAGE_PATH, VAULT_CA_DIR
 from vaultaio_constructs.alloy.construct import Alloy
 from vaultaio_constructs.common import SecretKeyRef
 from vaultaio_constructs.component import StackChart
 from vaultaio_constructs.loki.construct import Loki
-from vaultaio_constructs.output import Manifest, render, to_yaml
+from vaultaio_constructs.output import Manifest, render
 from vaultaio_constructs.prometheus.construct import Prometheus
 from vaultaio_constructs.settings import SettingsError, parse_settings
 from vaultaio_constructs.tempo.construct import Tempo
@@ -24,7 +24,7 @@ from vaultaio_constructs.vault.construct import Vault
 from vaultaio_constructs.wiring import Scheme
 
 
-class AlloyObjects:
+class AlloyObjects(Manifests):
     """Alloy in a small stack with the destinations it is wired to."""
 
     def __init__(
@@ -48,14 +48,6 @@ class AlloyObjects:
             self.alloy.ship_traces_to(Tempo(chart, "Tempo"))
         chart.finish()
         self.manifests: list[Manifest] = render(chart)
-
-    def get(self, kind: str, name: str) -> dict[str, Any]:
-        found = [m.body for m in self.manifests if m.kind == kind and m.name == name]
-        assert len(found) == 1, f"{kind}/{name}"
-        return found[0]
-
-    def has(self, kind: str, name: str) -> bool:
-        return any(m.kind == kind and m.name == name for m in self.manifests)
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -91,9 +83,7 @@ def default() -> AlloyObjects:
 
 
 def test_default_stack_alloy_snapshot(stack: Stack, snapshot: SnapshotAssertion) -> None:
-    selected = [
-        m for m in stack.manifests if m.body["metadata"]["labels"].get("app.kubernetes.io/name") == "alloy"
-    ]
+    selected = stack.of_component("alloy")
     assert {(m.kind, m.name) for m in selected} == {
         ("ServiceAccount", "alloy"),
         ("Role", "alloy"),
@@ -102,7 +92,7 @@ def test_default_stack_alloy_snapshot(stack: Stack, snapshot: SnapshotAssertion)
         ("ConfigMap", "alloy-config"),
         ("DaemonSet", "alloy"),
     }
-    assert "---\n".join(f"# {m.path}\n{to_yaml(m.body)}" for m in selected) == snapshot
+    assert manifests_yaml(selected) == snapshot
 
 
 def test_default_stack_edges(stack: Stack) -> None:

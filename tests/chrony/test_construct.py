@@ -10,7 +10,7 @@ import cdk8s
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from tests.stack import Stack
+from tests.stack import Manifests, Stack, manifests_yaml
 from tests.tools import require_tool
 from vaultaio_constructs.chrony.config import (
     CHRONY_CONFIG_DIR,
@@ -20,7 +20,7 @@ from vaultaio_constructs.chrony.config import (
 )
 from vaultaio_constructs.chrony.construct import Chrony
 from vaultaio_constructs.component import StackChart
-from vaultaio_constructs.output import Manifest, render, to_yaml
+from vaultaio_constructs.output import Manifest, render
 from vaultaio_constructs.settings import SettingsError, parse_settings
 
 CORP = {"name": "corp-ntp", "address": "ntp.corp.example", "cidrs": ["192.0.2.0/28"], "prefer": True}
@@ -28,18 +28,13 @@ NTS = {"name": "cloudflare", "address": "time.cloudflare.com", "cidrs": ["162.15
 POOL = {"name": "pool", "address": "pool.ntp.org", "cidrs": ["0.0.0.0/0"], "kind": "pool", "max_sources": 3}
 
 
-class ChronyObjects:
+class ChronyObjects(Manifests):
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         props = parse_settings({"chrony": settings or {}}, "test settings").chrony
         chart = StackChart(cdk8s.App(), "test")
         self.chrony = Chrony(chart, "Chrony", props)
         chart.finish()
         self.manifests: list[Manifest] = render(chart)
-
-    def get(self, kind: str, name: str) -> dict[str, Any]:
-        found = [m.body for m in self.manifests if m.kind == kind and m.name == name]
-        assert len(found) == 1, f"{kind}/{name}"
-        return found[0]
 
     def policies(self) -> dict[str, dict[str, Any]]:
         return {m.name: m.body["spec"] for m in self.manifests if m.kind == "NetworkPolicy"}
@@ -76,15 +71,13 @@ def directives(text: str) -> list[str]:
 
 
 def test_default_stack_chrony_snapshot(stack: Stack, snapshot: SnapshotAssertion) -> None:
-    selected = [
-        m for m in stack.manifests if m.body["metadata"]["labels"].get("app.kubernetes.io/name") == "chrony"
-    ]
+    selected = stack.of_component("chrony")
     assert {(m.kind, m.name) for m in selected} == {
         ("ServiceAccount", "chrony"),
         ("ConfigMap", "chrony-config"),
         ("DaemonSet", "chrony"),
     }
-    assert "---\n".join(f"# {m.path}\n{to_yaml(m.body)}" for m in selected) == snapshot
+    assert manifests_yaml(selected) == snapshot
 
 
 def test_only_sys_time_is_added_and_everything_else_is_hardened(default: ChronyObjects) -> None:

@@ -9,12 +9,12 @@ import pytest
 import yaml
 from syrupy.assertion import SnapshotAssertion
 
-from tests.stack import Stack
+from tests.stack import Manifests, Stack, manifests_yaml
 from vaultaio_constructs.alertmanager.construct import Alertmanager
 from vaultaio_constructs.component import StackChart
 from vaultaio_constructs.loki.config import LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_TENANT_RULES_DIR
 from vaultaio_constructs.loki.construct import Loki, LokiProps
-from vaultaio_constructs.output import Manifest, render, to_yaml
+from vaultaio_constructs.output import Manifest, render
 from vaultaio_constructs.profiles import Profile
 from vaultaio_constructs.settings import SettingsError, parse_settings
 from vaultaio_constructs.workload import config_checksum
@@ -27,7 +27,7 @@ RULES = """groups:
 """
 
 
-class LokiObjects:
+class LokiObjects(Manifests):
     """One Loki in a small stack (optionally with an Alertmanager and rule files)."""
 
     def __init__(
@@ -47,11 +47,6 @@ class LokiObjects:
             self.loki.add_rules(name, content)
         chart.finish()
         self.manifests: list[Manifest] = render(chart)
-
-    def get(self, kind: str, name: str) -> dict[str, Any]:
-        found = [m.body for m in self.manifests if m.kind == kind and m.name == name]
-        assert len(found) == 1, f"{kind}/{name}"
-        return found[0]
 
     @property
     def pod(self) -> dict[str, Any]:
@@ -76,9 +71,7 @@ def default() -> LokiObjects:
 
 
 def test_default_stack_loki_snapshot(stack: Stack, snapshot: SnapshotAssertion) -> None:
-    selected = [
-        m for m in stack.manifests if m.body["metadata"]["labels"].get("app.kubernetes.io/name") == "loki"
-    ]
+    selected = stack.of_component("loki")
     assert {(m.kind, m.name) for m in selected} == {
         ("ServiceAccount", "loki"),
         ("Service", "loki"),
@@ -86,7 +79,7 @@ def test_default_stack_loki_snapshot(stack: Stack, snapshot: SnapshotAssertion) 
         ("ConfigMap", "loki-rules"),
         ("StatefulSet", "loki"),
     }
-    assert "---\n".join(f"# {m.path}\n{to_yaml(m.body)}" for m in selected) == snapshot
+    assert manifests_yaml(selected) == snapshot
 
 
 def test_default_stack_wires_alloy_grafana_prometheus_and_alertmanager(stack: Stack) -> None:

@@ -11,12 +11,12 @@ import pytest
 import yaml
 from syrupy.assertion import SnapshotAssertion
 
-from tests.stack import Stack
+from tests.stack import Manifests, Stack, manifests_yaml
 from tests.tools import require_tool
 from vaultaio_constructs.alertmanager.construct import Alertmanager
 from vaultaio_constructs.common import SecretKeyRef
 from vaultaio_constructs.component import StackChart
-from vaultaio_constructs.output import Manifest, render, to_yaml
+from vaultaio_constructs.output import Manifest, render
 from vaultaio_constructs.profiles import Profile
 from vaultaio_constructs.prometheus.config import REMOTE_WRITE_FLAG
 from vaultaio_constructs.prometheus.construct import Prometheus, PrometheusProps
@@ -25,7 +25,7 @@ from vaultaio_constructs.settings import SettingsError, parse_settings
 from vaultaio_constructs.wiring import Scheme
 
 
-class PrometheusObjects:
+class PrometheusObjects(Manifests):
     """One Prometheus in a small stack, with an Alertmanager and optional extra targets."""
 
     def __init__(
@@ -46,11 +46,6 @@ class PrometheusObjects:
             self.prometheus.add_scrape_target(target)
         chart.finish()
         self.manifests: list[Manifest] = render(chart)
-
-    def get(self, kind: str, name: str) -> dict[str, Any]:
-        found = [m.body for m in self.manifests if m.kind == kind and m.name == name]
-        assert len(found) == 1, f"{kind}/{name}"
-        return found[0]
 
     @property
     def pod(self) -> dict[str, Any]:
@@ -92,7 +87,7 @@ def test_default_stack_prometheus_snapshot(stack: Stack, snapshot: SnapshotAsser
         ("ConfigMap", "prometheus-rules"),
         ("StatefulSet", "prometheus"),
     }
-    assert "---\n".join(f"# {m.path}\n{to_yaml(m.body)}" for m in selected) == snapshot
+    assert manifests_yaml(selected) == snapshot
 
 
 def test_default_stack_scrapes_every_component(stack: Stack) -> None:

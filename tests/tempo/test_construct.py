@@ -9,9 +9,9 @@ import pytest
 import yaml
 from syrupy.assertion import SnapshotAssertion
 
-from tests.stack import Stack
+from tests.stack import Manifests, Stack, manifests_yaml
 from vaultaio_constructs.component import StackChart
-from vaultaio_constructs.output import Manifest, render, to_yaml
+from vaultaio_constructs.output import Manifest, render
 from vaultaio_constructs.prometheus.construct import Prometheus
 from vaultaio_constructs.settings import SettingsError, parse_settings
 from vaultaio_constructs.tempo.config import TEMPO_CONFIG_DIR, TEMPO_DATA_DIR
@@ -19,7 +19,7 @@ from vaultaio_constructs.tempo.construct import Tempo
 from vaultaio_constructs.workload import config_checksum
 
 
-class TempoObjects:
+class TempoObjects(Manifests):
     """One Tempo in a small stack, optionally remote-writing to a Prometheus."""
 
     def __init__(self, settings: dict[str, Any] | None = None, *, prometheus: bool = False) -> None:
@@ -30,14 +30,6 @@ class TempoObjects:
             self.tempo.remote_write_to(Prometheus(chart, "Prometheus"))
         chart.finish()
         self.manifests: list[Manifest] = render(chart)
-
-    def get(self, kind: str, name: str) -> dict[str, Any]:
-        found = [m.body for m in self.manifests if m.kind == kind and m.name == name]
-        assert len(found) == 1, f"{kind}/{name}"
-        return found[0]
-
-    def has(self, kind: str, name: str) -> bool:
-        return any(m.kind == kind and m.name == name for m in self.manifests)
 
     @property
     def pod(self) -> dict[str, Any]:
@@ -62,16 +54,14 @@ def default() -> TempoObjects:
 
 
 def test_default_stack_tempo_snapshot(stack: Stack, snapshot: SnapshotAssertion) -> None:
-    selected = [
-        m for m in stack.manifests if m.body["metadata"]["labels"].get("app.kubernetes.io/name") == "tempo"
-    ]
+    selected = stack.of_component("tempo")
     assert {(m.kind, m.name) for m in selected} == {
         ("ServiceAccount", "tempo"),
         ("Service", "tempo"),
         ("ConfigMap", "tempo-config"),
         ("StatefulSet", "tempo"),
     }
-    assert "---\n".join(f"# {m.path}\n{to_yaml(m.body)}" for m in selected) == snapshot
+    assert manifests_yaml(selected) == snapshot
 
 
 def test_default_stack_admits_alloy_on_otlp_grpc_and_grafana_on_http(stack: Stack) -> None:

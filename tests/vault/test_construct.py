@@ -16,10 +16,10 @@ import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from tests.stack import Stack
+from tests.stack import Manifests, Stack, manifests_yaml
 from tests.tools import require_tool
 from vaultaio_constructs.component import StackChart
-from vaultaio_constructs.output import Manifest, render, to_yaml
+from vaultaio_constructs.output import Manifest, render
 from vaultaio_constructs.settings import parse_settings
 from vaultaio_constructs.vault.config import VaultServerConfig
 from vaultaio_constructs.vault.construct import BACKUP_SCRIPT, Vault
@@ -94,7 +94,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
-class VaultObjects:
+class VaultObjects(Manifests):
     """The objects of one Vault in a small stack (Vault alone plus its NetworkPolicies)."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
@@ -104,17 +104,6 @@ class VaultObjects:
         self.vault = Vault(chart, "Vault", props)
         chart.finish()
         self.manifests: list[Manifest] = render(chart)
-
-    def all(self, kind: str) -> list[dict[str, Any]]:
-        return [m.body for m in self.manifests if m.kind == kind]
-
-    def get(self, kind: str, name: str) -> dict[str, Any]:
-        found = [o for o in self.all(kind) if o["metadata"]["name"] == name]
-        assert len(found) == 1, f"{kind}/{name}: found {[o['metadata']['name'] for o in self.all(kind)]}"
-        return found[0]
-
-    def has(self, kind: str, name: str) -> bool:
-        return any(o["metadata"]["name"] == name for o in self.all(kind))
 
     @property
     def pod(self) -> dict[str, Any]:
@@ -135,9 +124,6 @@ class VaultObjects:
     def config(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(self.get("ConfigMap", "vault-config")["data"]["config.json"])
         return data
-
-    def yaml(self) -> str:
-        return "---\n".join(f"# {m.path}\n{to_yaml(m.body)}" for m in self.manifests)
 
 
 _CACHE: dict[str, VaultObjects] = {}
@@ -183,7 +169,7 @@ def test_default_stack_vault_snapshot(stack: Stack, snapshot: SnapshotAssertion)
     """Vault's own objects in the whole default stack (other components' policies are asserted below)."""
     selected = [m for m in stack.manifests if m.path.startswith("vault/")]
     assert {m.kind for m in selected} >= {"StatefulSet", "Service", "ConfigMap", "Role", "ServiceAccount"}
-    assert "---\n".join(f"# {m.path}\n{to_yaml(m.body)}" for m in selected) == snapshot
+    assert manifests_yaml(selected) == snapshot
 
 
 def test_default_stack_admits_prometheus_to_the_metrics_port_only(stack: Stack) -> None:
