@@ -97,11 +97,7 @@ def _amtool(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_default_stack_alertmanager_snapshot(stack: Stack, snapshot: SnapshotAssertion) -> None:
-    selected = [
-        m
-        for m in stack.manifests
-        if m.body["metadata"]["labels"].get("app.kubernetes.io/name") == "alertmanager"
-    ]
+    selected = stack.of_component("alertmanager")
     assert {(m.kind, m.name) for m in selected} == {
         ("ServiceAccount", "alertmanager"),
         ("Service", "alertmanager"),

@@ -75,11 +75,7 @@ def _jobs(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_default_stack_prometheus_snapshot(stack: Stack, snapshot: SnapshotAssertion) -> None:
-    selected = [
-        m
-        for m in stack.manifests
-        if m.body["metadata"]["labels"].get("app.kubernetes.io/name") == "prometheus"
-    ]
+    selected = stack.of_component("prometheus")
     assert {(m.kind, m.name) for m in selected} == {
         ("ServiceAccount", "prometheus"),
         ("Service", "prometheus"),
