@@ -214,6 +214,7 @@ def pod_template(
     annotations: Mapping[str, str] | None = None,
     tolerations: Sequence[k8s.Toleration] = (),
     priority_class_name: str | None = None,
+    topology_spread_constraints: Sequence[k8s.TopologySpreadConstraint] = (),
 ) -> k8s.PodTemplateSpec:
     """A pod template for ``component``: its labels, its ServiceAccount, no token unless asked."""
     return k8s.PodTemplateSpec(
@@ -232,6 +233,7 @@ def pod_template(
             affinity=affinity,
             tolerations=list(tolerations) or None,
             priority_class_name=priority_class_name,
+            topology_spread_constraints=list(topology_spread_constraints) or None,
         ),
     )
 
