@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.stack import Stack, synth_stack
 from vaultaio_constructs import versions
+from vaultaio_constructs.settings import load_settings
 
 #: Every long-running workload the stack must have (kind, name).
 WORKLOADS = {
@@ -32,8 +34,17 @@ CAPABILITY_EXCEPTIONS = {"chrony": {"SYS_TIME"}}  # sets the node clock: the pur
 HOSTPATH_EXCEPTIONS = {"alloy"}  # node logs and metrics live on the host; every mount is read-only
 ROOT_EXCEPTIONS = {"chrony"}  # a non-root process never holds added capabilities (SYS_TIME) in Kubernetes
 
-#: Secrets the manifests reference but never contain: created by scripts/init-vault.sh or the user.
-EXTERNAL_SECRETS = {"vault-tls", "grafana-admin", "vault-backup-token", "alertmanager-receivers"}
+#: Secrets the manifests reference but never contain: created by scripts/init-vault.sh or the user (the
+#: object-store credentials and CA are those named in examples/settings/ha.yaml).
+EXTERNAL_SECRETS = {
+    "vault-tls",
+    "grafana-admin",
+    "vault-backup-token",
+    "alertmanager-receivers",
+    "loki-object-store",
+    "tempo-object-store",
+    "object-store-ca",
+}
 
 #: Components whose pods call the Kubernetes API, so their ServiceAccount token is mounted.
 API_CALLERS = {"vault", "alloy"}
@@ -41,7 +52,20 @@ API_CALLERS = {"vault", "alloy"}
 STATEFUL = {"vault", "prometheus", "alertmanager", "grafana", "loki", "tempo"}
 
 
-@pytest.fixture(scope="module", params=["default", "ha", "tls-off", "production", "everything-on"])
+SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "examples" / "settings").glob("*.yaml"))
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        "default",
+        "ha",
+        "tls-off",
+        "production",
+        "everything-on",
+        *(f"scenario:{p.stem}" for p in SCENARIOS),
+    ],
+)
 def variant(request: pytest.FixtureRequest, stack: Stack) -> Stack:
     settings: dict[str, dict[str, Any]] = {
         "default": {},
@@ -54,6 +78,9 @@ def variant(request: pytest.FixtureRequest, stack: Stack) -> Stack:
     }
     if request.param == "default":
         return stack
+    if request.param.startswith("scenario:"):
+        (path,) = [p for p in SCENARIOS if p.stem == request.param.removeprefix("scenario:")]
+        return synth_stack(load_settings(path))
     return synth_stack(settings[request.param])
 
 
