@@ -398,3 +398,73 @@ def test_runbook_base_comes_from_the_alert_rules(tmp_path: Path, cert_pem: str) 
         run.outcomes["network.enforced"].runbook
         == "https://wiki.example/runbook#networkpolicies-not-enforced"
     )
+
+
+# ---- the installed command, as an operator runs it -------------------------------------------------------
+
+
+def test_verify_imports_no_jsii() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, vaultaio_constructs.verify.cli, vaultaio_constructs.verify.checks, "
+        "vaultaio_constructs.verify.upgrade; "
+        "bad = [m for m in ('jsii', 'cdk8s', 'cdk8s_plus_27', 'pydantic') if m in sys.modules]; "
+        "sys.exit(f'imported {bad}' if bad else 0)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_console_script_is_declared() -> None:
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    assert pyproject["project"]["scripts"]["vault-aio"] == "vaultaio_constructs.verify.cli:main"
+
+
+def test_end_to_end_through_the_kubectl_program(state: dict[str, Any], tmp_path: Path) -> None:
+    """The real subprocess runner and the fake kubectl as a program on PATH (marshal state file)."""
+    import subprocess
+    import sys
+
+    from tests.scripts.conftest import FakeCluster
+
+    fake = FakeCluster(tmp_path)
+    _break_policies(state)
+    fake.state = state
+    token = tmp_path / "token"
+    token.write_bytes(OPERATOR_TOKEN)
+    env = {
+        "PATH": str(fake.bin_dir),
+        "HOME": str(tmp_path),
+        "FAKE_KUBECTL_STATE": str(fake.state_file),
+        "FAKE_KUBECTL_LOG": str(fake.log_file),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "vaultaio_constructs.verify", "verify", "--dist", str(DIST), "--token-file",
+         str(token), "--timeout", "0"],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    fails = [line for line in proc.stdout.splitlines() if line.startswith("FAIL ")]
+    assert len(fails) == 1 and fails[0].startswith("FAIL  network.enforced")
+    assert "your CNI does not enforce NetworkPolicies" in fails[0]
+    assert proc.stdout.splitlines()[-1] == f"FAILED: {len(ALL) - 1} passed, 1 failed, 0 warnings, 0 skipped"
+    assert OPERATOR_TOKEN.decode() not in proc.stdout + proc.stderr
+    from tests.scripts.fake_kubectl import read_log
+
+    for call in read_log(fake.log_file):
+        assert OPERATOR_TOKEN.decode() not in " ".join(call["argv"])
+
+
+def test_settings_file_is_synthesized_first(state: dict[str, Any], tmp_path: Path) -> None:
+    settings = tmp_path / "vaultaio.yaml"
+    settings.write_text("namespace: vault-aio\n")
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        rc = cli.main(["verify", "--settings", str(settings), "--only", "pvcs"], runner=FakeRunner(state))
+    out = buf.getvalue()
+    assert rc == 0, out
+    assert "PASS  pvcs  6 PVCs bound" in out
