@@ -468,3 +468,35 @@ def test_settings_file_is_synthesized_first(state: dict[str, Any], tmp_path: Pat
     out = buf.getvalue()
     assert rc == 0, out
     assert "PASS  pvcs  6 PVCs bound" in out
+
+
+def test_without_grafana_the_policy_probe_runs_from_another_pod_with_bash(
+    tmp_path: Path, cert_pem: str
+) -> None:
+    objects = [
+        o
+        for o in load_objects()
+        if (o["metadata"].get("labels") or {}).get("app.kubernetes.io/name") != "grafana"
+    ]
+    dist = write_dist(objects, tmp_path / "dist")
+    state = fake_cluster.build(objects, cert_pem=cert_pem)
+    run = run_verify(state, dist)
+    evidence = run.outcomes["network.enforced"].evidence
+    # chrony has no allowed peer in the stack (NTP and DNS only); alloy may reach vault:8200, not alertmanager
+    assert evidence.startswith("from alloy-a: alloy -> vault.vault-aio.svc:8200 (allowed) connected"), (
+        evidence
+    )
+    assert "alloy -> alertmanager.vault-aio.svc:9093 (forbidden) blocked" in evidence
+    _break_policies(state)
+    assert run_verify(state, dist).status("network.enforced") == "FAIL"
+
+
+def test_vault_pods_on_an_old_revision_warn_and_name_the_upgrade_command(state: dict[str, Any]) -> None:
+    state["cluster"]["objects"]["StatefulSet/vault-aio/vault"]["status"]["updateRevision"] = "vault-rev2"
+    run = run_verify(state)
+    assert run.failed() == set()
+    assert run.status("workloads") == "WARN"
+    assert run.outcomes["workloads"].details == [
+        "vault-aio/statefulset/vault: 1/1 ready, 1 on an old revision "
+        "(OnDelete: vault-aio upgrade-vault rolls them)"
+    ]

@@ -1008,7 +1008,10 @@ class Verifier:
         for dst in sorted(targets, key=lambda w: (prefer.get(w.component, 9), w.name)):
             if dst.ref == src.ref:
                 continue
-            for sp in self.m.service_ports(dst):
+            # ClusterIP Services only: their port is the component's API, which listens whenever a pod is
+            # ready (a headless Service also reaches ports such as Vault's 8201 that a sealed pod does not
+            # open, and a refused connection there would look like a policy at work)
+            for sp in (p for p in self.m.service_ports(dst) if not p.headless):
                 ok = self.allowed(src, dst, sp.target)
                 if ok and allowed is None:
                     allowed = (dst, sp)

@@ -146,6 +146,8 @@ class ServicePort:
     port: int
     target: int
     name: str | None
+    #: A headless Service (``clusterIP: None``) resolves to the pods themselves.
+    headless: bool = False
 
     @property
     def host(self) -> str:
@@ -235,7 +237,12 @@ class Manifests:
                     continue
                 found.append(
                     ServicePort(
-                        svc["metadata"]["name"], workload.namespace, int(p["port"]), number, p.get("name")
+                        svc["metadata"]["name"],
+                        workload.namespace,
+                        int(p["port"]),
+                        number,
+                        p.get("name"),
+                        headless=svc["spec"].get("clusterIP") == "None",
                     )
                 )
         return found
