@@ -589,20 +589,19 @@ def vault_raft(state: State, pod: str, args: list[str], role: str) -> Any:
         ]  # fmt: skip
         return _result(0, _json(doc))
     if args[:4] == ["operator", "raft", "autopilot", "state"]:
-        doc = c["fixtures"]["autopilot"]
-        template = next(iter(doc["servers"].values()))
+        doc = c["fixtures"]["autopilot"]  # Go field names, as the CLI prints api.AutopilotState
+        template = next(iter(doc["Servers"].values()))
         servers = {}
         for n in members:
             healthy = not state["pods"][n]["sealed"] and n not in c["unhealthy"]
-            servers[n] = {**template, "id": n, "name": n, "healthy": healthy,
-                          "status": "leader" if n == v["active"] else "voter"}  # fmt: skip
-        doc["servers"] = servers
-        doc["healthy"] = all(s["healthy"] for s in servers.values())
-        doc["leader"] = v["active"]
-        doc["voters"] = members
-        doc["failure_tolerance"] = max(
-            0, (len(members) - 1) // 2 - sum(not s["healthy"] for s in servers.values())
-        )
+            servers[n] = {**template, "ID": n, "Name": n, "Healthy": healthy,
+                          "Status": "leader" if n == v["active"] else "voter"}  # fmt: skip
+        doc["Servers"] = servers
+        doc["Healthy"] = all(s["Healthy"] for s in servers.values())
+        doc["Leader"] = v["active"]
+        doc["Voters"] = members
+        failed = sum(not s["Healthy"] for s in servers.values())
+        doc["FailureTolerance"] = max(0, (len(members) - 1) // 2 - failed)
         return _result(0, _json(doc))
     if args[:2] == ["operator", "step-down"] and role in ("root", "admin"):
         if v["active"] != pod:

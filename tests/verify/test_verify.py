@@ -500,3 +500,13 @@ def test_vault_pods_on_an_old_revision_warn_and_name_the_upgrade_command(state: 
         "vault-aio/statefulset/vault: 1/1 ready, 1 on an old revision "
         "(OnDelete: vault-aio upgrade-vault rolls them)"
     ]
+
+
+def test_autopilot_state_reads_the_cli_and_the_api_shapes() -> None:
+    from tests.scripts.fake_kubectl import fixture
+
+    cli_doc = fixture("raft_autopilot_state.json")  # Go field names
+    api_doc = {"data": {"healthy": False, "failure_tolerance": 0, "servers": {"vault-0": {"healthy": False}}}}
+    assert checks.autopilot_state(cli_doc)["servers"]["vault-0"]["last_contact"] == "0s"
+    assert checks.autopilot_state(cli_doc)["healthy"] is True
+    assert checks.autopilot_state(api_doc)["servers"] == {"vault-0": {"healthy": False}}

@@ -13,6 +13,7 @@ Vault token travels on stdin (:data:`~.kube.TOKEN_WRAPPER`), Grafana's admin pas
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 import urllib.parse
@@ -29,7 +30,7 @@ from vaultaio_constructs.verify.kube import TOKEN_WRAPPER, Kubectl, Result, pod_
 from vaultaio_constructs.verify.manifest import LOADER, Manifests, Workload
 from vaultaio_constructs.verify.report import CheckSpec, Outcome, Status
 
-__all__ = ["CHECKS", "SPECS", "Options", "Status", "Verifier"]
+__all__ = ["CHECKS", "SPECS", "Options", "Status", "Verifier", "autopilot_state"]
 
 CHECKS: Final[tuple[CheckSpec, ...]] = (
     CheckSpec(
@@ -1130,11 +1131,29 @@ def _rollout(obj: Mapping[str, Any]) -> tuple[str, bool, bool]:
 
 
 def autopilot_state(doc: Any) -> Mapping[str, Any]:
-    """The autopilot state whether the CLI printed it bare or wrapped in ``data``."""
-    if isinstance(doc, dict) and "servers" not in doc and isinstance(doc.get("data"), dict):
-        data: Mapping[str, Any] = doc["data"]
-        return data
-    return doc if isinstance(doc, dict) else {}
+    """The autopilot state with the API's snake_case keys.
+
+    ``vault operator raft autopilot state -format=json`` marshals ``api.AutopilotState``, whose fields
+    carry only ``mapstructure`` tags, so the CLI prints Go names (``Healthy``, ``FailureTolerance``,
+    ``Servers`` and, per server, ``LastContact``); the HTTP API says ``healthy``, ``failure_tolerance``.
+    Both are accepted; server names (the keys of ``servers``) are kept as they are.
+    """
+    if isinstance(doc, dict) and isinstance(doc.get("data"), dict) and "servers" in doc["data"]:
+        doc = doc["data"]
+    if not isinstance(doc, dict):
+        return {}
+    state = {_snake(k): v for k, v in doc.items()}
+    servers = state.get("servers") or {}
+    state["servers"] = {
+        name: {_snake(k): v for k, v in server.items()}
+        for name, server in servers.items()
+        if isinstance(server, dict)
+    }
+    return state
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
 
 
 def parse_tracking(csv: str) -> dict[str, Any]:
