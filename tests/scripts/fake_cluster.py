@@ -540,6 +540,13 @@ def _http(
         status, payload = (
             (200, [{"uid": u, "type": "dash-db"} for u in c["grafana"]["dashboards"]]) if auth else (401, {})
         )
+    elif comp == "grafana" and path.startswith("/api/datasources/uid/") and path.count("/") == 4:
+        found = path.split("/")[4] in c["grafana"]["datasources"]
+        status, payload = (
+            (200, {"uid": path.split("/")[4]}) if found else (404, {"message": "Data source not found"})
+        )
+        if not auth:
+            status, payload = 401, {"message": "Unauthorized"}
     elif comp == "grafana" and path.startswith("/api/datasources/uid/") and path.endswith("/health"):
         uid = path.split("/")[4]
         health = c["grafana"]["datasources"].get(uid)

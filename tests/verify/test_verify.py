@@ -510,3 +510,11 @@ def test_autopilot_state_reads_the_cli_and_the_api_shapes() -> None:
     assert checks.autopilot_state(cli_doc)["servers"]["vault-0"]["last_contact"] == "0s"
     assert checks.autopilot_state(cli_doc)["healthy"] is True
     assert checks.autopilot_state(api_doc)["servers"] == {"vault-0": {"healthy": False}}
+
+
+def test_a_target_not_scraped_yet_warns(state: dict[str, Any]) -> None:
+    next(t for t in state["cluster"]["prometheus"]["targets"] if t["job"] == "loki")["health"] = "unknown"
+    run = run_verify(state)
+    assert run.failed() == set()
+    assert run.status("prometheus.targets") == "WARN"
+    assert run.outcomes["prometheus.targets"].details == ["job loki: loki.vault-aio.svc:3100 not scraped yet"]
