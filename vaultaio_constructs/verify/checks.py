@@ -836,7 +836,7 @@ class Verifier:
             raise Skip(f"{alloy.image()} has no tool to POST a span")
         pod = self.ready_pod(alloy)
         client = self.client_for(tempo, tempo.port("http") or tempo.ports()[0].number)
-        trace_id = (self.o.nonce() * 4)[:32]
+        trace_id = (self.o.nonce() + self.o.nonce())[:32]  # 16 random bytes, hex (OTLP/JSON ids are hex)
         span_id = self.o.nonce()[:16]
         now_ns = int(self.o.clock() * 1e9)
         body = json.dumps(
