@@ -291,6 +291,23 @@ def test_disruption_budgets_where_replicas_exceed_one(variant: Stack) -> None:
     assert pdbs == multi
 
 
+def test_replicated_workloads_keep_their_pods_on_different_nodes(variant: Stack) -> None:
+    """Every workload with more than one replica has pod anti-affinity on the node for its own pods, so one
+    node failure costs at most one replica."""
+    for w, template in variant.pod_templates():
+        if w["kind"] not in ("StatefulSet", "Deployment") or w["spec"].get("replicas", 1) <= 1:
+            continue
+        anti = template["spec"].get("affinity", {}).get("podAntiAffinity", {})
+        terms = list(anti.get("requiredDuringSchedulingIgnoredDuringExecution", [])) + [
+            t["podAffinityTerm"] for t in anti.get("preferredDuringSchedulingIgnoredDuringExecution", [])
+        ]
+        own = w["spec"]["selector"]["matchLabels"]
+        assert any(
+            t["topologyKey"] == "kubernetes.io/hostname" and t["labelSelector"]["matchLabels"] == own
+            for t in terms
+        ), f"{w['metadata']['name']} has {w['spec']['replicas']} replicas but no anti-affinity on the node"
+
+
 def test_graceful_termination_for_vault_and_prometheus(stack: Stack) -> None:
     assert (
         stack.get("StatefulSet", "vault")["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] >= 30
