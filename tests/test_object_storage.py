@@ -251,14 +251,16 @@ def test_one_egress_policy_to_the_store_from_settings(
 
 @pytest.mark.parametrize("component", COMPONENTS)
 def test_replicas_find_each_other_through_the_headless_peers_service(
-    variant: Callable[[str], Stack], component: str
+    variant: Callable[[str], Stack], component: str, stack: Stack
 ) -> None:
     s = variant("s3-replicas")
     sts = s.get("StatefulSet", component)
     peers = s.get("Service", f"{component}-peers")
     assert sts["spec"]["replicas"] == 3
-    assert sts["spec"]["serviceName"] == f"{component}-peers"
-    assert sts["spec"]["podManagementPolicy"] == "Parallel"
+    # immutable fields as with one replica, so 'replicas' scales an existing StatefulSet in place
+    default = stack.get("StatefulSet", component)["spec"]
+    for field in ("serviceName", "podManagementPolicy", "selector", "volumeClaimTemplates"):
+        assert sts["spec"][field] == default[field], field
     assert peers["spec"]["clusterIP"] == "None"
     assert peers["spec"]["publishNotReadyAddresses"] is True
     assert peers["spec"]["selector"] == sts["spec"]["selector"]["matchLabels"]

@@ -15,8 +15,9 @@ Replicas (``replicas`` > 1, object storage only): every pod runs the whole of Lo
 rings over memberlist (headless Service ``loki-peers``: ``memberlist`` 7946 and ``grpc`` 9095, published
 before readiness so peers find each other at start) and each write is replicated to
 ``min(replicas, 3)`` ingesters. Loki pods reach each other on those two ports only (a NetworkPolicy edge of
-Loki to itself); the StatefulSet starts its pods in parallel, keeps them on different nodes
-(``anti_affinity``) and spread over zones, and a PodDisruptionBudget allows one eviction at a time.
+Loki to itself); the StatefulSet keeps its pods on different nodes (``anti_affinity``) and spread over
+zones, a PodDisruptionBudget allows one eviction at a time, and its immutable fields do not depend on
+``replicas``, so changing it scales an existing StatefulSet in place.
 
 Why monolithic replicas and not the simple scalable (read/write/backend) split: Loki 3.7's deployment-modes
 page (``docs/sources/get-started/deployment-modes.md``) deprecates SSD ("will be removed with the Loki 4.0
@@ -326,9 +327,9 @@ class Loki(Component):
             self,
             template=template,
             claims=[storage_claim(self, "data", self.storage_gib)],
-            service_name=PEERS_SERVICE_NAME if self.replicas > 1 else self.name,
+            # serviceName and podManagementPolicy are immutable: they stay the same for every replica count so
+            # that changing 'replicas' scales the StatefulSet in place (new pods join the ring one by one)
+            service_name=self.name,
             replicas=self.replicas,
-            # replicas join the ring together; OrderedReady would hold each pod until the previous is ready
-            pod_management_policy="Parallel" if self.replicas > 1 else "OrderedReady",
         )
         add_pod_labels(self.stateful_set, plan)

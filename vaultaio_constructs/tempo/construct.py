@@ -13,10 +13,10 @@ Replicas (``replicas`` > 1, object storage only) run ``-target=scalable-single-b
 :mod:`.config` for why ``all`` cannot): the pods share the ingester, metrics-generator and compactor rings
 over memberlist through the headless Service ``tempo-peers`` (``http`` for per-pod scrapes, ``memberlist``
 7946, ``grpc`` 9095), each span goes to ``min(replicas, 3)`` ingesters, and queriers connect to every
-query-frontend found behind ``tempo-peers``. Tempo pods reach each other on 7946 and 9095 only; pods start in
-parallel, keep to different nodes (``anti_affinity``), spread over zones, and a PodDisruptionBudget allows
-one eviction at a time. Scaling down must flush the leaving ingesters first (``/flush`` then
-``/shutdown``, see ``docs/SCALING.md``).
+query-frontend found behind ``tempo-peers``. Tempo pods reach each other on 7946 and 9095 only; pods keep to
+different nodes (``anti_affinity``), spread over zones, and a PodDisruptionBudget allows one eviction at a
+time. The StatefulSet's immutable fields do not depend on ``replicas``, so changing it scales in place.
+Scaling down must flush the leaving ingesters first (``/shutdown``, see ``docs/SCALING.md``).
 
 Where traces come from: Vault 2.x open source does not export OpenTelemetry traces of its requests, so
 Tempo receives spans from OTLP clients in the cluster, sent to Alloy (``alloy:4317``/``4318``), which
@@ -278,8 +278,9 @@ class Tempo(Component):
             self,
             template=template,
             claims=[storage_claim(self, "data", self.storage_gib)],
-            service_name=PEERS_SERVICE_NAME if self.replicas > 1 else self.name,
+            # serviceName and podManagementPolicy are immutable: they stay the same for every replica count so
+            # that changing 'replicas' scales the StatefulSet in place (new pods join the ring one by one)
+            service_name=self.name,
             replicas=self.replicas,
-            pod_management_policy="Parallel" if self.replicas > 1 else "OrderedReady",
         )
         add_pod_labels(self.stateful_set, plan)
