@@ -224,10 +224,9 @@ class Loki(Component):
             )
             self._memberlist_join = f"dns+{gossip.address}"
             pod_disruption_budget(self)
-        for destination in plan.endpoints if plan else ():
-            self.connect_external(
-                destination, reason=f"chunks and index in {plan.type if plan else ''} object storage"
-            )
+        if plan is not None:
+            for destination in plan.endpoints:
+                self.connect_external(destination, reason=f"chunks and index in {plan.type} object storage")
 
     # -- public API --------------------------------------------------------------------------------------
     @property

@@ -191,10 +191,9 @@ class Tempo(Component):
             self._memberlist_join = f"dns+{gossip.address}"
             self._frontend_address = grpc.address
             pod_disruption_budget(self)
-        for destination in plan.endpoints if plan else ():
-            self.connect_external(
-                destination, reason=f"trace blocks in {plan.type if plan else ''} object storage"
-            )
+        if plan is not None:
+            for destination in plan.endpoints:
+                self.connect_external(destination, reason=f"trace blocks in {plan.type} object storage")
 
     # -- public API --------------------------------------------------------------------------------------
     @property
