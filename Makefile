@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test lint typecheck diagram bench footprint clean
+.PHONY: synth test lint typecheck diagram bench footprint clean kube-api-cidrs
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,7 @@ bench: $(BIN)/.installed
 ## footprint: requests, limits and PVC sizes per component from dist/
 footprint: $(BIN)/.installed
 	$(BIN)/python tools/footprint.py
+
+## kube-api-cidrs: print network.kube_api (API server addresses and ports) for the cluster kubectl points at
+kube-api-cidrs:
+	scripts/kube-api-cidrs.sh
