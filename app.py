@@ -8,11 +8,30 @@ defaults. Importing this module has no side effects: the app runs only as a scri
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vaultaio_constructs.settings import VaultAioProps
 
 HERE = Path(__file__).resolve().parent
+
+
+def synth_warnings(props: VaultAioProps) -> list[str]:
+    """Settings that synthesize but that a production cluster should not keep (printed on stderr)."""
+    kube_api = props.network.kube_api
+    wide = [c for c in kube_api.cidrs if ipaddress.ip_network(c, strict=False).prefixlen == 0]
+    if not wide:
+        return []
+    return [
+        f"network.kube_api.cidrs allows any address ({', '.join(wide)}) on ports "
+        f"{', '.join(str(p) for p in kube_api.ports)}: Vault and Alloy may connect to any host there, not "
+        "only the Kubernetes API server. Run `make kube-api-cidrs` (scripts/kube-api-cidrs.sh) and put the "
+        "network.kube_api it prints into vaultaio.yaml"
+    ]
 
 
 def main() -> int:
@@ -26,6 +45,8 @@ def main() -> int:
     except ValueError as err:  # settings and validation errors: nothing was written
         print(f"error: {err}", file=sys.stderr)
         return 2
+    for warning in synth_warnings(props):
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"synthesized {len(files)} files into {outdir}")
     return 0
 

@@ -73,6 +73,8 @@ def test_app_writes_to_cdk8s_outdir(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (out / "kustomization.yaml").is_file()
     assert (out / "setup" / "namespace-vault-aio.yaml").is_file()
+    # the default network.kube_api allows any address: said on stderr at every synth (issue 14)
+    assert "warning: network.kube_api.cidrs allows any address (0.0.0.0/0, ::/0)" in result.stderr
 
 
 def test_importing_app_has_no_side_effects() -> None:
