@@ -40,7 +40,7 @@ def test_a_folder_with_a_git_repository_and_other_files_survives(stack: Stack, t
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gitops"], "no temporary folder is left behind"
 
 
-def test_synth_refuses_before_building(tmp_path: Path) -> None:
+def test_synth_refuses_too(tmp_path: Path) -> None:
     repo = _gitops_folder(tmp_path)
     with pytest.raises(ValueError, match="set CDK8S_OUTDIR to such a folder"):
         synth(None, repo)

@@ -208,7 +208,7 @@ def write(manifests: Sequence[Manifest], outdir: Path) -> list[Path]:
             written.append(outdir / m.path)
         (tmp / KUSTOMIZATION_FILE).write_text(to_yaml(kustomization(manifests)), encoding="utf-8")
         written.append(outdir / KUSTOMIZATION_FILE)
-        check_outdir(outdir)  # again, right before the swap: the folder may have changed since synth began
+        check_outdir(outdir)  # right before the swap: settings errors and render errors come first
         tmp.chmod(_folder_mode(outdir))  # mkdtemp made it 0700
         if outdir.exists():
             # a fresh, unique name: nothing that happens to sit beside outdir is ever deleted
@@ -226,6 +226,5 @@ def write(manifests: Sequence[Manifest], outdir: Path) -> list[Path]:
 
 def synth(props: VaultAioProps | None, outdir: Path) -> list[Path]:
     """Build, validate and write the stack; nothing is written unless every step succeeds."""
-    check_outdir(outdir.resolve())  # before the slow part
     _, chart = build(props)
     return write(render(chart), outdir)
