@@ -22,6 +22,7 @@ PROCEDURES = (
     "Restore a snapshot",
     "Upgrade Vault",
     "Scale to HA",
+    "Remove the stack and keep the data",
 )
 
 
