@@ -35,6 +35,7 @@ IRSA = {
     "region": "eu-west-1",
     "role_arn": "arn:aws:iam::123456789012:role/observability",
     "egress_cidrs": ["52.218.0.0/17"],
+    "extra_egress": [{"name": "sts", "cidrs": ["52.94.0.0/22"], "port": 443}],
 }
 AZURE_KEY = {
     "type": "azure",
@@ -243,6 +244,21 @@ def test_one_egress_policy_to_the_store_from_settings(
     assert policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == component
     assert policy["spec"]["egress"] == [
         {"to": [{"ipBlock": {"cidr": STORE_CIDR}}], "ports": [{"port": 9000, "protocol": "TCP"}]}
+    ]
+
+
+@pytest.mark.parametrize("component", COMPONENTS)
+def test_extra_egress_adds_one_policy_per_destination(
+    variant: Callable[[str], Stack], component: str
+) -> None:
+    s = variant("irsa")
+    store = s.get("NetworkPolicy", f"allow-{component}-to-object-storage")["spec"]["egress"]
+    sts = s.get("NetworkPolicy", f"allow-{component}-to-sts")["spec"]["egress"]
+    assert store == [
+        {"to": [{"ipBlock": {"cidr": "52.218.0.0/17"}}], "ports": [{"port": 443, "protocol": "TCP"}]}
+    ]
+    assert sts == [
+        {"to": [{"ipBlock": {"cidr": "52.94.0.0/22"}}], "ports": [{"port": 443, "protocol": "TCP"}]}
     ]
 
 
