@@ -12,6 +12,20 @@ from vaultaio_constructs.chart import VaultAioChart
 from vaultaio_constructs.labels import NAME as NAME_LABEL
 from vaultaio_constructs.output import Manifest, build, render, to_yaml
 from vaultaio_constructs.settings import VaultAioProps, parse_settings
+from vaultaio_constructs.vault.config import SERVICE_REGISTRATION_LABELS
+
+#: Labels a workload sets on its own pods while it runs (so never in the manifests), by workload: Vault's
+#: Kubernetes service registration keeps ``vault-active``, ``vault-sealed``... current. Services may select
+#: on them (``vault-active``, ``vault-standby``); tests/test_hardening.py proves the workload may patch them.
+RUNTIME_POD_LABELS: dict[str, tuple[str, ...]] = {"vault": SERVICE_REGISTRATION_LABELS}
+
+
+def selector_matches(selector: Mapping[str, str], workload: str, labels: Mapping[str, str]) -> bool:
+    """Whether a Service ``selector`` can select pods of ``workload`` (template ``labels``): its static
+    labels are on the template and every other key is one the workload sets at runtime."""
+    runtime = RUNTIME_POD_LABELS.get(workload, ())
+    static = {k: v for k, v in selector.items() if k not in runtime}
+    return bool(selector) and static.items() <= labels.items()
 
 
 def manifests_yaml(manifests: Sequence[Manifest]) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.stack import Stack, synth_stack
+from tests.stack import RUNTIME_POD_LABELS, Stack, selector_matches, synth_stack
 from vaultaio_constructs import versions
 
 #: Every long-running workload the stack must have (kind, name).
@@ -227,7 +227,9 @@ def test_services_select_pods_and_target_declared_ports(variant: Stack) -> None:
     templates = [(w, t) for w, t in variant.pod_templates() if w["kind"] != "CronJob"]
     for svc in variant.all("Service"):
         sel = svc["spec"]["selector"]
-        matching = [t for _, t in templates if sel.items() <= t["metadata"]["labels"].items()]
+        matching = [
+            t for w, t in templates if selector_matches(sel, w["metadata"]["name"], t["metadata"]["labels"])
+        ]
         assert matching, f"Service {svc['metadata']['name']} selects no pod"
         for port in svc["spec"]["ports"]:
             target = port.get("targetPort", port["port"])
@@ -240,6 +242,31 @@ def test_services_select_pods_and_target_declared_ports(variant: Stack) -> None:
             assert any(
                 (target in (n, num)) and proto == port.get("protocol", "TCP") for n, num, proto in declared
             ), f"Service {svc['metadata']['name']} port {port} has no matching container port"
+
+
+def test_runtime_selector_labels_are_kept_by_the_selected_workload(variant: Stack) -> None:
+    """A Service selecting on a label the manifests do not set (``vault-active``) relies on the workload
+    labelling its own pods: its ServiceAccount token is mounted, its Role may patch exactly its own pods,
+    its config turns service registration on, and the Service publishes ready pods only (a pod whose label
+    went stale when it crashed drops out on its readiness probe)."""
+    found = 0
+    for svc in variant.all("Service"):
+        static = {k for _, t in variant.pod_templates() for k in t["metadata"]["labels"]}
+        runtime = set(svc["spec"]["selector"]) - static
+        if not runtime:
+            continue
+        found += 1
+        name = svc["spec"]["selector"]["app.kubernetes.io/name"]
+        assert runtime <= set(RUNTIME_POD_LABELS.get(name, ())), (svc["metadata"]["name"], runtime)
+        assert not svc["spec"].get("publishNotReadyAddresses"), svc["metadata"]["name"]
+        sts = variant.get("StatefulSet", name)
+        assert sts["spec"]["template"]["spec"]["automountServiceAccountToken"] is True
+        rule = variant.get("Role", name)["rules"][0]
+        replicas = sts["spec"]["replicas"]
+        assert rule["resources"] == ["pods"] and {"get", "patch"} <= set(rule["verbs"])
+        assert rule["resourceNames"] == [f"{name}-{i}" for i in range(replicas)]
+        assert "service_registration" in variant.config_data(f"{name}-config")["config.json"]
+    assert found == 2, "vault-active and vault-standby select on Vault's service registration label"
 
 
 def test_probe_ports_are_declared(variant: Stack) -> None:

@@ -31,7 +31,7 @@ from typing import Any, Literal
 import pytest
 import yaml
 
-from tests.stack import Stack, synth_stack
+from tests.stack import Stack, selector_matches, synth_stack
 from tests.test_network_matrix import VARIANTS
 from vaultaio_constructs.analysis import Connection, Matrix, Pod, connectivity, pod_template, pods_of
 
@@ -264,7 +264,7 @@ class Target:
 
 
 def _selects(selector: Mapping[str, str], pod: Pod) -> bool:
-    return bool(selector) and all(pod.labels.get(k) == v for k, v in selector.items())
+    return selector_matches(selector, pod.workload, pod.labels)
 
 
 def resolve(stack: Stack, ref: Reference) -> tuple[Target | None, list[str]]:
