@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
@@ -95,3 +98,19 @@ def synth_stack(props: VaultAioProps | Mapping[str, Any] | None = None) -> Stack
     _, chart = build(props)
     assert isinstance(chart, VaultAioChart)
     return Stack(chart, render(chart))
+
+
+#: Scenario settings files (``examples/settings/*.yaml``): supported deployment shapes, synthesized and
+#: validated like the default stack.
+SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "examples" / "settings"
+
+
+def scenario_settings(name: str) -> dict[str, Any]:
+    """The settings of scenario ``name`` (``examples/settings/<name>.yaml``) as a mapping."""
+    data: dict[str, Any] = yaml.safe_load((SCENARIOS_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
+    return data
+
+
+def scenario_names() -> list[str]:
+    """Every scenario file's name, sorted."""
+    return sorted(p.stem for p in SCENARIOS_DIR.glob("*.yaml"))

@@ -33,16 +33,30 @@ HOSTPATH_EXCEPTIONS = {"alloy"}  # node logs and metrics live on the host; every
 ROOT_EXCEPTIONS = {"chrony"}  # a non-root process never holds added capabilities (SYS_TIME) in Kubernetes
 
 #: Secrets the manifests reference but never contain: created by scripts/init-vault.sh or the user.
-EXTERNAL_SECRETS = {"vault-tls", "grafana-admin", "vault-backup-token", "alertmanager-receivers"}
+EXTERNAL_SECRETS = {
+    "vault-tls",
+    "grafana-admin",
+    "vault-backup-token",
+    "alertmanager-receivers",
+    # examples/settings/ha.yaml: remote-write token and CA, Grafana's database credentials and secret key
+    "prometheus-remote-write",
+    "grafana-database",
+    "grafana-secret-key",
+}
 
 #: Components whose pods call the Kubernetes API, so their ServiceAccount token is mounted.
 API_CALLERS = {"vault", "alloy"}
 
 STATEFUL = {"vault", "prometheus", "alertmanager", "grafana", "loki", "tempo"}
+#: StatefulSets that keep no PVC when their state lives in an external store, and how to tell: Grafana on
+#: an external database (``[database]`` in grafana.ini) has nothing on its pods that outlives them.
+STATELESS_WITH_EXTERNAL_STATE = {"grafana": ("grafana-config", "grafana.ini", "[database]")}
 
 
-@pytest.fixture(scope="module", params=["default", "ha", "tls-off", "production", "everything-on"])
-def variant(request: pytest.FixtureRequest, stack: Stack) -> Stack:
+@pytest.fixture(
+    scope="module", params=["default", "ha", "tls-off", "production", "everything-on", "scenario-ha"]
+)
+def variant(request: pytest.FixtureRequest, stack: Stack, ha_stack: Stack) -> Stack:
     settings: dict[str, dict[str, Any]] = {
         "default": {},
         "ha": {"vault": {"replicas": 3}},
@@ -54,6 +68,8 @@ def variant(request: pytest.FixtureRequest, stack: Stack) -> Stack:
     }
     if request.param == "default":
         return stack
+    if request.param == "scenario-ha":  # examples/settings/ha.yaml: every component replicated
+        return ha_stack
     return synth_stack(settings[request.param])
 
 
@@ -142,7 +158,12 @@ def test_stateful_components_keep_data_on_pvcs(variant: Stack) -> None:
     for s in variant.all("StatefulSet"):
         name = s["metadata"]["name"]
         assert name in STATEFUL
-        assert s["spec"].get("volumeClaimTemplates"), name
+        if name in STATELESS_WITH_EXTERNAL_STATE:
+            config_map, key, marker = STATELESS_WITH_EXTERNAL_STATE[name]
+            external = marker in variant.config_data(config_map)[key]
+            assert bool(s["spec"].get("volumeClaimTemplates")) != external, name
+        else:
+            assert s["spec"].get("volumeClaimTemplates"), name
         policy = s["spec"]["persistentVolumeClaimRetentionPolicy"]
         assert policy == {"whenDeleted": "Retain", "whenScaled": "Retain"}, name
     assert {s["metadata"]["name"] for s in variant.all("StatefulSet")} == STATEFUL
@@ -289,6 +310,29 @@ def test_disruption_budgets_where_replicas_exceed_one(variant: Stack) -> None:
     }
     pdbs = {p["metadata"]["name"] for p in variant.all("PodDisruptionBudget")}
     assert pdbs == multi
+    for pdb in variant.all("PodDisruptionBudget"):
+        # one pod at a time: a quorum of 3 and an HA pair both survive it
+        assert pdb["spec"]["maxUnavailable"] == 1, pdb["metadata"]["name"]
+        workload = variant.get("StatefulSet", pdb["metadata"]["name"])
+        assert pdb["spec"]["selector"] == workload["spec"]["selector"]
+
+
+def test_replicas_are_spread_over_nodes_and_zones(variant: Stack) -> None:
+    """Every workload with more than one replica keeps its pods apart: anti-affinity on the node (required
+    for Vault's raft voters by default, preferred elsewhere) and a zone spread that never blocks
+    scheduling."""
+    for workload, template in variant.pod_templates():
+        if workload["kind"] != "StatefulSet" or workload["spec"].get("replicas", 1) < 2:
+            continue
+        name, spec = workload["metadata"]["name"], template["spec"]
+        anti = spec["affinity"]["podAntiAffinity"]
+        terms = [t.get("podAffinityTerm", t) for rules in anti.values() for t in rules]
+        assert [t["topologyKey"] for t in terms] == ["kubernetes.io/hostname"], name
+        assert all(t["labelSelector"] == workload["spec"]["selector"] for t in terms), name
+        (spread,) = spec["topologySpreadConstraints"]
+        assert spread["topologyKey"] == "topology.kubernetes.io/zone", name
+        assert spread["whenUnsatisfiable"] == "ScheduleAnyway", name
+        assert spread["labelSelector"] == workload["spec"]["selector"], name
 
 
 def test_graceful_termination_for_vault_and_prometheus(stack: Stack) -> None:
