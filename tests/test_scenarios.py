@@ -1,77 +1,133 @@
-"""Every scenario in ``examples/settings/*.yaml`` loads through the same entry point as ``vaultaio.yaml`` and
-its synthesized stack passes the validators the default does: strict Kubernetes schemas (1.27 and the
-newest), the hardening guarantees (tests/test_hardening.py runs over every scenario too), every in-cluster
-address resolves and is allowed and no policy is unused (tests/test_network_urls.py's checks), and
-``promtool check config`` on its Prometheus configuration.
+"""Every scenario in ``examples/settings/`` goes through the same gates as the default stack.
 
-Scenario-specific expectations (what makes ``ha.yaml`` highly available) are asserted below, so a scenario
-that silently stops exercising its feature fails.
+For each ``examples/settings/<name>.yaml``: the settings file loads through the real loader, the stack
+synthesizes into a folder as ``make synth`` writes ``dist/``, ``kubectl kustomize`` builds it, every object
+validates strictly against Kubernetes 1.27 and the newest schema, ``promtool`` checks the Prometheus
+configuration and rules, ``amtool`` the Alertmanager configuration, and every in-cluster address in every
+configuration resolves and is allowed by the NetworkPolicies (which allow nothing unused). The hardening
+guarantees and the exact connectivity table of each scenario are in tests/test_hardening.py and
+tests/test_network_matrix.py.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
 import pytest
 import yaml
 
-from tests.stack import Stack, synth_stack
+from tests.stack import SCENARIOS_DIR, Stack, scenario_names, synth_stack
 from tests.test_network_urls import _analyse, check
-from tests.test_schemas import VERSIONS, _failures
 from tests.tools import require_tool
+from vaultaio_constructs.output import synth
 from vaultaio_constructs.settings import load_settings
 
-SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "examples" / "settings"
-SCENARIOS = sorted(SCENARIOS_DIR.glob("*.yaml"))
+SCHEMA_VERSIONS = ("1.27", kubernetes_validate.latest_version())
+SCENARIOS = scenario_names()
 
 
-def scenario_stack(path: Path) -> Stack:
-    return synth_stack(load_settings(path))
+@pytest.fixture(scope="module", params=SCENARIOS)
+def scenario(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """``(name, dist folder)``: the scenario loaded from its file and written like ``make synth`` does."""
+    name: str = request.param
+    props = load_settings(SCENARIOS_DIR / f"{name}.yaml")
+    out = tmp_path_factory.mktemp(name) / "dist"
+    synth(props, out)
+    return name, out
 
 
-@pytest.fixture(scope="module", params=SCENARIOS, ids=[p.stem for p in SCENARIOS])
-def scenario(request: pytest.FixtureRequest) -> Stack:
-    return scenario_stack(request.param)
+def _objects(dist: Path) -> list[dict[str, Any]]:
+    return [
+        d
+        for f in sorted(dist.rglob("*.yaml"))
+        if f.name != "kustomization.yaml"
+        for d in yaml.safe_load_all(f.read_text())
+        if d
+    ]
 
 
-@pytest.fixture(scope="module")
-def ha() -> Stack:
-    return scenario_stack(SCENARIOS_DIR / "ha.yaml")
+def _config_map(dist: Path, name: str) -> dict[str, str]:
+    found = [o for o in _objects(dist) if o["kind"] == "ConfigMap" and o["metadata"]["name"] == name]
+    assert len(found) == 1, name
+    data: dict[str, str] = found[0]["data"]
+    return data
 
 
-def test_there_are_scenarios() -> None:
-    assert (SCENARIOS_DIR / "ha.yaml") in SCENARIOS
+def test_there_is_a_scenario_for_high_availability() -> None:
+    assert "ha" in SCENARIOS
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-def test_scenario_validates_strictly(scenario: Stack, version: str) -> None:
-    failures = _failures(scenario, version)
+def test_kustomize_builds_every_object(scenario: tuple[str, Path]) -> None:
+    kubectl = require_tool("kubectl")
+    _, dist = scenario
+    out = subprocess.run([kubectl, "kustomize", str(dist)], check=True, capture_output=True, text=True).stdout
+    built = sorted((d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(out) if d)
+    assert built == sorted((o["kind"], o["metadata"]["name"]) for o in _objects(dist))
+
+
+@pytest.mark.parametrize("version", SCHEMA_VERSIONS)
+def test_objects_validate_strictly(scenario: tuple[str, Path], version: str) -> None:
+    _, dist = scenario
+    failures = []
+    for o in _objects(dist):
+        try:
+            kubernetes_validate.validate(o, version, strict=True)
+        except kubernetes_validate.ValidationError as err:
+            failures.append(
+                f"{o['kind']}/{o['metadata']['name']}: {err.message} at {'/'.join(map(str, err.path))}"
+            )
     assert not failures, "\n".join(failures)
 
 
-def test_scenario_addresses_resolve_and_every_policy_is_used(scenario: Stack) -> None:
-    _, refs, matrix = _analyse(scenario)
-    problems, needed = check(scenario, matrix, refs)
-    assert not problems, "\n".join(problems)
-    assert not sorted(matrix.internal - needed), "policies allow connections no configuration uses"
-
-
-def test_scenario_prometheus_config_passes_promtool(scenario: Stack, tmp_path: Path) -> None:
+def test_prometheus_config_and_rules_pass_promtool(scenario: tuple[str, Path], tmp_path: Path) -> None:
     promtool = require_tool("promtool")
+    _, dist = scenario
     config = tmp_path / "prometheus.yml"
-    config.write_text(scenario.config_data("prometheus-config")["prometheus.yml"])
+    config.write_text(_config_map(dist, "prometheus-config")["prometheus.yml"])
+    env = {"PATH": os.environ.get("PATH", ""), "POD_NAME": "prometheus-0"}  # the replica label's variable
     result = subprocess.run(
-        [promtool, "check", "config", "--syntax-only", str(config)],
-        capture_output=True,
-        text=True,
-        check=False,
+        [promtool, "check", "config", "--syntax-only", str(config)], capture_output=True, text=True, env=env
     )
+    assert result.returncode == 0, result.stdout + result.stderr
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(_config_map(dist, "prometheus-rules")["vault-aio.yaml"])
+    result = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-# -- what ha.yaml must keep exercising -------------------------------------------------------------------
+def test_alertmanager_config_passes_amtool(scenario: tuple[str, Path], tmp_path: Path) -> None:
+    amtool = require_tool("amtool")
+    _, dist = scenario
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(_config_map(dist, "alertmanager-config")["alertmanager.yml"])
+    result = subprocess.run([amtool, "check-config", str(config)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def scenario_stack(scenario: tuple[str, Path], ha_stack: Stack) -> Stack:
+    from tests.stack import scenario_settings
+
+    name, _ = scenario
+    return ha_stack if name == "ha" else synth_stack(scenario_settings(name))
+
+
+def test_every_in_cluster_address_resolves_and_only_used_connections_are_allowed(
+    scenario_stack: Stack,
+) -> None:
+    scanner, refs, matrix = _analyse(scenario_stack)
+    problems, needed = check(scenario_stack, matrix, refs)
+    problems = scanner.problems + problems
+    unused = sorted(matrix.internal - needed)
+    problems += [f"allowed but used by no configuration: {c}" for c in unused]
+    assert not problems, "\n".join(problems)
+
+
+# -- what ha.yaml must keep exercising for Loki and Tempo ------------------------------------------------
 
 
 def _config(stack: Stack, name: str, key: str) -> dict[str, Any]:
@@ -79,25 +135,26 @@ def _config(stack: Stack, name: str, key: str) -> dict[str, Any]:
     return doc
 
 
-def test_ha_runs_three_of_each_stateful_store(ha: Stack) -> None:
-    for name in ("vault", "loki", "tempo"):
-        assert ha.get("StatefulSet", name)["spec"]["replicas"] == 3, name
-        assert ha.has("PodDisruptionBudget", name), name
+def test_ha_runs_three_loki_and_tempo_pods_with_disruption_budgets(ha_stack: Stack) -> None:
+    for name in ("loki", "tempo"):
+        assert ha_stack.get("StatefulSet", name)["spec"]["replicas"] == 3, name
+        assert ha_stack.has("PodDisruptionBudget", name), name
 
 
-def test_ha_loki_and_tempo_use_object_storage_with_memberlist_rings(ha: Stack) -> None:
-    loki = _config(ha, "loki-config", "loki.yaml")
+def test_ha_loki_and_tempo_use_object_storage_with_memberlist_rings(ha_stack: Stack) -> None:
+    loki = _config(ha_stack, "loki-config", "loki.yaml")
     assert loki["common"]["ring"]["kvstore"]["store"] == "memberlist"
     assert loki["common"]["replication_factor"] == 3
     assert loki["schema_config"]["configs"][0]["object_store"] == "s3"
     assert loki["common"]["storage"]["s3"]["bucketnames"] == "loki-chunks"
-    tempo = _config(ha, "tempo-config", "tempo.yaml")
+    tempo = _config(ha_stack, "tempo-config", "tempo.yaml")
     assert tempo["target"] == "scalable-single-binary"
     assert tempo["ingester"]["lifecycler"]["ring"]["replication_factor"] == 3
     assert tempo["storage"]["trace"]["backend"] == "s3"
     assert tempo["storage"]["trace"]["s3"]["bucket"] == "tempo-traces"
-    # the metrics-generator still remote-writes to Prometheus
-    assert tempo["metrics_generator"]["storage"]["remote_write"][0]["url"].endswith("/api/v1/write")
+    # the metrics-generator still remote-writes to Prometheus (every replica of the HA pair)
+    urls = [w["url"] for w in tempo["metrics_generator"]["storage"]["remote_write"]]
+    assert urls and all(u.endswith("/api/v1/write") for u in urls)
     for component in ("loki", "tempo"):
-        assert ha.has("NetworkPolicy", f"allow-{component}-to-object-storage")
-        assert ha.has("NetworkPolicy", f"allow-{component}-to-{component}")
+        assert ha_stack.has("NetworkPolicy", f"allow-{component}-to-object-storage")
+        assert ha_stack.has("NetworkPolicy", f"allow-{component}-to-{component}")

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Print the stack's footprint from dist/: requests, limits and PVC sizes per component, and totals; then
-the same table for every scenario in examples/settings/ (synthesized in memory).
+the same table for every scenario in examples/settings/ (synthesized in memory from its settings file).
 
-DaemonSets count once (one node). Reads the synthesized YAML, so it shows exactly what is deployed.
+DaemonSets count once (one node). Reads the synthesized objects, so it shows exactly what is deployed.
 
     python tools/footprint.py [DIST_DIR]
 """
@@ -67,6 +67,7 @@ def footprint(objects: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
 
 
 def print_table(title: str, objects: list[dict[str, Any]]) -> None:
+    """One footprint table under ``title``."""
     rows = footprint(objects)
     header = (
         f"{'component':<34}{'replicas':>9}{'cpu req':>9}{'mem req':>9}{'cpu lim':>9}{'mem lim':>9}{'PVC':>7}"
@@ -92,12 +93,12 @@ def print_table(title: str, objects: list[dict[str, Any]]) -> None:
     )
 
 
-def scenario_objects(path: Path) -> list[dict[str, Any]]:
-    """The objects ``path`` (a settings file) synthesizes, without writing anything."""
+def scenario_objects(settings_file: Path) -> list[dict[str, Any]]:
+    """The objects a scenario's settings file synthesizes (in memory; dist/ is not touched)."""
     from vaultaio_constructs.output import build, render
     from vaultaio_constructs.settings import load_settings
 
-    _, chart = build(load_settings(path))
+    _, chart = build(load_settings(settings_file))
     return [m.body for m in render(chart)]
 
 
@@ -105,10 +106,11 @@ def main() -> int:
     root = Path(__file__).resolve().parent.parent
     dist = Path(sys.argv[1]) if len(sys.argv) > 1 else root / "dist"
     objects = [d for f in sorted(dist.rglob("*.yaml")) for d in yaml.safe_load_all(f.read_text()) if d]
-    print_table(f"{dist} (default settings)", objects)
-    for path in sorted((root / "examples" / "settings").glob("*.yaml")):
+    print_table(f"default ({dist})", objects)
+    for settings_file in sorted((root / "examples" / "settings").glob("*.yaml")):
         print()
-        print_table(f"{path.relative_to(root)} (synthesized in memory)", scenario_objects(path))
+        title = f"scenario {settings_file.stem} ({settings_file.relative_to(root)})"
+        print_table(title, scenario_objects(settings_file))
     return 0
 
 

@@ -43,12 +43,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass as std_dataclass
 from enum import StrEnum
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Final, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs.common import PROPS_CONFIG, Cidr, ExternalEndpoint, Port, SecretKeyRef
+from vaultaio_constructs.common import PROPS_CONFIG, Cidr, ExternalEndpoint, Port, SecretKeyRef, SecretRef
 
 #: Where Secret files of the object store (CA bundle, GCS key) are mounted.
 OBJECT_STORE_MOUNT_ROOT: Final = "/etc/object-store"
@@ -73,20 +73,6 @@ class StorageType(StrEnum):
     S3 = "s3"
     GCS = "gcs"
     AZURE = "azure"
-
-
-def _refuse_literal(value: Any) -> Any:
-    """A credential must be a Secret reference; a plain string is the secret itself and is refused."""
-    if isinstance(value, str):
-        raise ValueError(
-            "must be a Secret reference such as {name: my-secret, key: my-key}, not the credential itself: "
-            "secret values never go into settings or manifests"
-        )
-    return value
-
-
-#: A Secret key holding a credential; a literal value is refused with a clear message.
-CredentialRef = Annotated[SecretKeyRef, BeforeValidator(_refuse_literal)]
 
 
 def check_s3_bucket(value: str) -> str:
@@ -229,9 +215,9 @@ class S3Storage:
     #: Secret key holding the PEM CA bundle of the endpoint's certificate (``None``: the image's trust store).
     ca: SecretKeyRef | None = None
     #: Secret key holding the access key ID (static credentials; needs ``secret_access_key`` too).
-    access_key_id: CredentialRef | None = None
+    access_key_id: SecretRef | None = None
     #: Secret key holding the secret access key.
-    secret_access_key: CredentialRef | None = None
+    secret_access_key: SecretRef | None = None
     #: IAM role for IRSA, set as ServiceAccount annotation ``eks.amazonaws.com/role-arn``.
     role_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")] | None = None
     #: Networks of the endpoint, for the egress rule; required.
@@ -324,7 +310,7 @@ class GcsStorage:
     #: Bucket name; the bucket must exist.
     bucket: GcsBucket
     #: Secret key holding a service-account JSON key.
-    credentials: CredentialRef | None = None
+    credentials: SecretRef | None = None
     #: Google service account for GKE Workload Identity (``name@project.iam.gserviceaccount.com``).
     gcp_service_account: (
         Annotated[str, Field(pattern=r"^[a-z0-9-]+@[a-z0-9.-]+\.iam\.gserviceaccount\.com$")] | None
@@ -391,7 +377,7 @@ class AzureStorage:
     #: Blob container; it must exist.
     container: AzureContainer
     #: Secret key holding the storage account key.
-    account_key: CredentialRef | None = None
+    account_key: SecretRef | None = None
     #: Use Azure Workload Identity instead of an account key (needs ``client_id``).
     workload_identity: bool = False
     #: Client ID of the managed identity or app registration (workload identity).

@@ -24,7 +24,14 @@ from pydantic.dataclasses import dataclass
 from vaultaio_constructs.alertmanager.construct import AlertmanagerProps
 from vaultaio_constructs.alloy.construct import AlloyProps
 from vaultaio_constructs.chrony.construct import ChronyProps
-from vaultaio_constructs.common import PROPS_CONFIG, DnsLabel, Hostname, SecretKeyRef
+from vaultaio_constructs.common import (
+    LITERAL_SECRET_ERROR,
+    LITERAL_SECRET_MESSAGE,
+    PROPS_CONFIG,
+    DnsLabel,
+    Hostname,
+    SecretKeyRef,
+)
 from vaultaio_constructs.grafana.construct import GrafanaProps
 from vaultaio_constructs.loki.construct import LokiProps
 from vaultaio_constructs.network import NetworkProps
@@ -162,14 +169,14 @@ def format_validation_error(err: ValidationError, source: str) -> str:
             tags = [t for t in (_tag(c) for c in _dataclasses_at(loc)) if t]
             lines.append(f"  {key}: missing 'type'; accepted types: {', '.join(repr(t) for t in tags)}")
             continue
-        if isinstance(e.get("input"), str) and SecretKeyRef in _dataclasses_at(loc):
-            # a string where a Secret reference belongs is most likely the secret itself: never echo it
-            lines.append(
-                f"  {key}: must be a Secret reference ({{name: <secret>, key: <key>}}), not the credential "
-                "itself (the value is not shown)"
-            )
-            continue
         msg = _message(e)
+        if e["type"] == LITERAL_SECRET_ERROR:  # never repeat a credential
+            lines.append(f"  {key}: {msg}")
+            continue
+        if isinstance(e.get("input"), str) and SecretKeyRef in _dataclasses_at(loc):
+            # a string where a plain SecretKeyRef belongs (seals, receivers) is most likely the secret too
+            lines.append(f"  {key}: {LITERAL_SECRET_MESSAGE}")
+            continue
         lines.append(f"  {key}: {msg}{_shown(e.get('input'), msg)}")
     return "\n".join(lines)
 

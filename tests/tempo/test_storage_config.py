@@ -70,7 +70,7 @@ def ha(replicas: int = 3, **fields: Any) -> dict[str, Any]:
 
 
 def test_ha_keys_are_documented() -> None:
-    doc = ha(metrics_remote_write_url=PROM_WRITE)
+    doc = ha(metrics_remote_write_urls=(PROM_WRITE,))
     assert leaf_keys(doc) == (DOCUMENTED_KEYS - LOCAL_ONLY_KEYS) | GENERATOR_KEYS | S3_KEYS | REPLICA_KEYS
 
 
