@@ -3,7 +3,9 @@
 Props classes across the package are pydantic dataclasses configured with :data:`PROPS_CONFIG`: frozen,
 keyword-only and validated on construction, so the same class serves people importing a construct from
 Python and the settings file (``vaultaio.yaml``), which is parsed straight into them. Unknown keys are
-refused; error messages carry the key's location.
+refused; error messages carry the key's location. Types are strict (no ``"3"`` for an integer, no ``"no"``
+for a boolean), and every pattern must match a whole value (``fullmatch``: a ``$``-anchored ``re.match``
+accepts a trailing newline).
 """
 
 from __future__ import annotations
@@ -12,12 +14,17 @@ import ipaddress
 import re
 from enum import StrEnum
 from typing import Annotated, Final
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, ConfigDict, Field
 from pydantic.dataclasses import dataclass
 
-#: Configuration shared by every props dataclass: unknown keys are errors, defaults are validated too.
-PROPS_CONFIG: Final = ConfigDict(extra="forbid", validate_default=True, str_strip_whitespace=False)
+#: Configuration shared by every props dataclass: unknown keys are errors, defaults are validated too, types
+#: are strict (Python: exactly the annotated types; the settings file is validated in JSON mode, see
+#: :func:`vaultaio_constructs.settings.validate_settings_value`), and no float setting is NaN or infinite.
+PROPS_CONFIG: Final = ConfigDict(
+    extra="forbid", validate_default=True, str_strip_whitespace=False, strict=True, allow_inf_nan=False
+)
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -26,13 +33,24 @@ _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 #: of at most 63 alphanumerics, ``-``, ``_`` and ``.``, starting and ending alphanumeric.
 _QUALIFIED_NAME = re.compile(
     r"^(?:(?=[^/]{1,253}/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-    r"(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+    r"(?=.{1,63}\Z)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
 )
+#: A label value: empty, or at most 63 alphanumerics, ``-``, ``_`` and ``.``, starting and ending
+#: alphanumeric.
+_LABEL_VALUE = re.compile(r"(?=.{0,63}\Z)([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
+#: Whitespace and control characters: never part of a name, URL or address.
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def has_control_characters(value: str) -> bool:
+    """``True`` if ``value`` holds a newline, tab or another control character (C0, DEL or C1)."""
+    return _CONTROL.search(value) is not None
 
 
 def check_dns_label(value: str) -> str:
     """A Kubernetes DNS-1123 label: lowercase alphanumerics and '-', at most 63 characters."""
-    if len(value) > 63 or not _DNS1123_LABEL.match(value):
+    if len(value) > 63 or not _DNS1123_LABEL.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a valid name: use lowercase letters, digits and '-', "
             "start and end with a letter or digit, at most 63 characters"
@@ -42,7 +60,7 @@ def check_dns_label(value: str) -> str:
 
 def check_hostname(value: str) -> str:
     """A DNS name (RFC 1123 subdomain), as used for Ingress hosts."""
-    if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
+    if len(value) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a valid hostname: use dot-separated labels of lowercase letters, digits, '-'"
         )
@@ -61,7 +79,7 @@ def check_cidr(value: str) -> str:
 def check_annotations(value: dict[str, str]) -> dict[str, str]:
     """Annotation keys the API server accepts (``name`` or ``prefix/name``); it refuses others at apply."""
     for key in value:
-        if not _QUALIFIED_NAME.match(key):
+        if not _QUALIFIED_NAME.fullmatch(key):
             raise ValueError(
                 f"annotation key {key!r} is invalid: use 'name' or 'prefix/name' with a DNS-subdomain "
                 "prefix and a name of at most 63 letters, digits, '-', '_' or '.', starting and ending with "
@@ -70,11 +88,73 @@ def check_annotations(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+def check_labels(value: dict[str, str]) -> dict[str, str]:
+    """Label keys and values the API server accepts (it refuses others at apply time)."""
+    for key, label_value in value.items():
+        if not _QUALIFIED_NAME.fullmatch(key):
+            raise ValueError(
+                f"label key {key!r} is invalid: use 'name' or 'prefix/name' with a DNS-subdomain prefix and "
+                "a name of at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or "
+                "digit (e.g. 'kubernetes.io/metadata.name')"
+            )
+        if not _LABEL_VALUE.fullmatch(label_value):
+            raise ValueError(
+                f"label {key!r} has an invalid value {label_value!r}: use at most 63 letters, digits, '-', "
+                "'_' or '.', starting and ending with a letter or digit (or an empty value)"
+            )
+    return value
+
+
+def check_no_space(value: str) -> str:
+    """One word: no whitespace and no control character (a newline would split the line of a config)."""
+    if not value or _SPACE_OR_CONTROL.search(value):
+        raise ValueError(f"{value!r} must be non-empty, without spaces, newlines or other control characters")
+    return value
+
+
+def check_address(value: str) -> str:
+    """An optional host, ``host:port`` or URL: empty, or one word without whitespace or control characters."""
+    return check_no_space(value) if value else value
+
+
+def check_url(value: str, setting: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
+    """An absolute URL with one of ``schemes``, a host and a valid port, and no whitespace or control
+    character (``urlsplit`` silently drops newlines and tabs, so they are refused first)."""
+    accepted = " or ".join(f"{s}://" for s in schemes)
+    if _SPACE_OR_CONTROL.search(value):
+        raise ValueError(
+            f"'{setting}' must be an {accepted} URL without spaces, newlines or control characters, "
+            f"got {value!r}"
+        )
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ValueError(f"'{setting}' must be an {accepted} URL with a host, got {value!r}")
+    try:
+        port = parts.port
+    except ValueError:  # urlsplit checks the range only when the port is read
+        port = 0
+    if port == 0:
+        raise ValueError(f"'{setting}' has a port outside 1-65535, got {value!r}")
+    return value
+
+
 DnsLabel = Annotated[str, AfterValidator(check_dns_label)]
 Hostname = Annotated[str, AfterValidator(check_hostname)]
 Cidr = Annotated[str, AfterValidator(check_cidr)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Annotations = Annotated[dict[str, str], AfterValidator(check_annotations)]
+#: Labels (keys and values as the API server accepts them), e.g. ``external_labels``.
+Labels = Annotated[dict[str, str], AfterValidator(check_labels)]
+#: Labels that select namespaces or pods in a NetworkPolicy.
+Selector = Annotated[dict[str, str], AfterValidator(check_labels)]
+#: A word without whitespace or control characters (a host, an address shown in a policy annotation...).
+NoSpace = Annotated[str, AfterValidator(check_no_space)]
+#: Linux user and group IDs as Kubernetes accepts them (``runAsUser``, ``supplementalGroups``).
+UnixId = Annotated[int, Field(ge=0, le=2**31 - 1)]
+#: PVC sizes in GiB: at least 1, at most 64 TiB (the largest single volume the common clouds offer; a larger
+#: request stays Pending forever).
+MAX_STORAGE_GIB: Final = 65536
+StorageGib = Annotated[int, Field(ge=1, le=MAX_STORAGE_GIB)]
 
 
 class Protocol(StrEnum):
@@ -114,7 +194,16 @@ class ExternalEndpoint:
     #: Transport protocol.
     protocol: Protocol = Protocol.TCP
     #: Hostname or URL the consumer's config uses, if any (informational; never resolved at synth).
-    address: str = ""
+    address: Annotated[str, AfterValidator(check_address)] = ""
+
+
+#: Bounds of :class:`Resources`: guards against typos (``1`` meant as 1 GiB, an extra zero), not a sizing
+#: guide (``docs/PERFORMANCE.md`` has the sizes that work). No container of this stack starts in less
+#: than 32 MiB (a Go runtime alone takes about 10 MiB), and no node has more than 256 cores or 1 TiB.
+MAX_MILLICORES: Final = 256_000
+MIN_MEMORY_REQUEST_MIB: Final = 16
+MIN_MEMORY_LIMIT_MIB: Final = 32
+MAX_MEMORY_MIB: Final = 1024 * 1024
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
@@ -125,14 +214,14 @@ class Resources:
     latency more than it protects neighbours on a small node.
     """
 
-    #: CPU request in millicores.
-    cpu_request_millicores: Annotated[int, Field(ge=1)]
-    #: Memory request in MiB.
-    memory_request_mib: Annotated[int, Field(ge=1)]
-    #: Memory limit in MiB; must be >= the request.
-    memory_limit_mib: Annotated[int, Field(ge=1)]
+    #: CPU request in millicores (at most 256 cores).
+    cpu_request_millicores: Annotated[int, Field(ge=1, le=MAX_MILLICORES)]
+    #: Memory request in MiB (at least 16 MiB, at most 1 TiB).
+    memory_request_mib: Annotated[int, Field(ge=MIN_MEMORY_REQUEST_MIB, le=MAX_MEMORY_MIB)]
+    #: Memory limit in MiB; must be >= the request (at least 32 MiB, at most 1 TiB).
+    memory_limit_mib: Annotated[int, Field(ge=MIN_MEMORY_LIMIT_MIB, le=MAX_MEMORY_MIB)]
     #: CPU limit in millicores, or ``None`` for no CPU limit.
-    cpu_limit_millicores: Annotated[int, Field(ge=1)] | None = None
+    cpu_limit_millicores: Annotated[int, Field(ge=1, le=MAX_MILLICORES)] | None = None
 
     def __post_init__(self) -> None:
         if self.memory_limit_mib < self.memory_request_mib:
@@ -151,7 +240,7 @@ def check_image_tag(value: str) -> str:
     """An exact version tag (``2.0.4``, ``v3.14.0``); ``latest`` and floating tags are refused."""
     from vaultaio_constructs.versions import IMAGE_TAG_PATTERN
 
-    if not IMAGE_TAG_PATTERN.match(value):
+    if not IMAGE_TAG_PATTERN.fullmatch(value):
         raise ValueError(
             f"{value!r} is not an exact version tag: use e.g. '2.0.4' or 'v3.14.0', never 'latest'"
         )
@@ -193,5 +282,5 @@ class WorkloadProps:
 class StatefulWorkloadProps(WorkloadProps):
     """Settings of a component that keeps its data on a PVC."""
 
-    #: Size of the ``data`` PVC in GiB (``None``: the profile's default).
-    storage_gib: Annotated[int, Field(ge=1)] | None = None
+    #: Size of the ``data`` PVC in GiB, at most 65536 (64 TiB) (``None``: the profile's default).
+    storage_gib: StorageGib | None = None

@@ -28,7 +28,7 @@ from constructs import Construct
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs.common import PROPS_CONFIG, Cidr, DnsLabel, Port, Protocol
+from vaultaio_constructs.common import PROPS_CONFIG, Cidr, DnsLabel, Port, Protocol, Selector
 from vaultaio_constructs.component import Area, Component
 from vaultaio_constructs.wiring import Edge, Endpoint, IngressEdge
 from vaultaio_constructs.workload import int_or_string
@@ -43,7 +43,7 @@ class DnsProps:
     #: Namespace of the DNS pods.
     namespace: DnsLabel = "kube-system"
     #: Labels of the DNS pods (CoreDNS keeps the historical ``k8s-app: kube-dns``).
-    pod_labels: dict[str, str] = Field(default_factory=lambda: {"k8s-app": "kube-dns"})
+    pod_labels: Selector = Field(default_factory=lambda: {"k8s-app": "kube-dns"})
     #: DNS port (UDP and TCP).
     port: Port = 53
 
@@ -69,11 +69,11 @@ class IngressControllerProps:
     receivers when ``alloy.otlp_from_ingress_controller`` is on."""
 
     #: Labels of the ingress controller's namespace.
-    namespace_labels: dict[str, str] = Field(
+    namespace_labels: Selector = Field(
         default_factory=lambda: {"kubernetes.io/metadata.name": "ingress-nginx"}
     )
     #: Labels of the controller pods within that namespace (``None``: any pod there).
-    pod_labels: dict[str, str] | None = None
+    pod_labels: Selector | None = None
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)

@@ -463,7 +463,7 @@ def test_host_paths_cover_what_the_config_reads(blocks: tuple[Block, ...]) -> No
 
 def test_fails_vault_url_without_tls() -> None:
     with pytest.raises(
-        ValueError, match=r"'vault_api_url' must be a https:// URL with a host, got 'http://v:8200'"
+        ValueError, match=r"'vault_api_url' must be an https:// URL with a host, got 'http://v:8200'"
     ):
         make(vault_api_url="http://v:8200")
 
@@ -481,7 +481,7 @@ def test_fails_tempo_address_not_host_port(address: str) -> None:
 
 @pytest.mark.parametrize("setting", ["loki_push_url", "prometheus_remote_write_url"])
 def test_fails_sink_url_not_http(setting: str) -> None:
-    with pytest.raises(ValueError, match=rf"'{setting}' must be a http:// or https:// URL"):
+    with pytest.raises(ValueError, match=rf"'{setting}' must be an http:// or https:// URL"):
         make(**{setting: "loki:3100"})
 
 

@@ -81,7 +81,7 @@ SECRET_KEYS = {
 
 
 def seal(name: str) -> Seal:
-    result: Seal = TypeAdapter(Seal).validate_python(SEALS[name])
+    result: Seal = TypeAdapter(Seal).validate_json(json.dumps(SEALS[name]))
     return result
 
 

@@ -46,7 +46,7 @@ from urllib.parse import urlsplit
 
 from vaultaio_constructs import loglabels
 from vaultaio_constructs.alloy.syntax import Attr, Block, Value, attrs, block, concat, env, render
-from vaultaio_constructs.common import check_dns_label
+from vaultaio_constructs.common import check_dns_label, check_url, has_control_characters
 
 #: HTTP server: UI, ``/metrics``, ``/-/ready``, ``/-/healthy``.
 ALLOY_HTTP_PORT: Final = 12345
@@ -159,15 +159,20 @@ ALLOY_HOST_PATHS: Final = (
 
 
 def _check_url(setting: str, value: str, schemes: tuple[str, ...]) -> None:
-    parts = urlsplit(value)
-    if parts.scheme not in schemes or not parts.hostname:
-        accepted = " or ".join(f"{s}://" for s in schemes)
-        raise ValueError(f"{setting!r} must be a {accepted} URL with a host, got {value!r}")
+    check_url(value, setting, schemes)
 
 
 def _check_host_port(setting: str, value: str) -> None:
     host, sep, port = value.rpartition(":")
-    if not sep or not host or "/" in value or not port.isdigit() or not 1 <= int(port) <= 65535:
+    if (
+        not sep
+        or not host
+        or "/" in value
+        or has_control_characters(value)
+        or " " in value
+        or not port.isdigit()
+        or not 1 <= int(port) <= 65535
+    ):
         raise ValueError(
             f"{setting!r} must be host:port without a scheme (e.g. tempo.ns.svc:4317), got {value!r}"
         )
@@ -180,6 +185,10 @@ _COLLECTED_ELSEWHERE: Final = (POD_LOG_DIR, CONTAINER_LOG_DIR, JOURNAL_DIR)
 def check_varlog_glob(glob: str) -> str:
     """A normalised, non-recursive glob under ``/var/log`` outside the pod, container and journal trees."""
     norm = posixpath.normpath(glob)
+    if has_control_characters(glob):
+        raise ValueError(
+            f"'varlog_globs' entry {glob!r} must not contain newlines or other control characters"
+        )
     if (
         not glob.startswith(HOST_LOG_DIR + "/")
         or norm != glob

@@ -50,6 +50,8 @@ from vaultaio_constructs.common import (
     PROPS_CONFIG,
     DnsLabel,
     SecretKeyRef,
+    Selector,
+    UnixId,
     WorkloadProps,
 )
 from vaultaio_constructs.component import Area, Component
@@ -94,9 +96,9 @@ class OtlpClientsProps:
     #: Short name, used in the NetworkPolicy name (``allow-alloy-from-<name>``).
     name: DnsLabel
     #: Labels of the namespaces the senders run in (at least one label: never every namespace).
-    namespace_labels: Annotated[dict[str, str], Field(min_length=1)]
+    namespace_labels: Annotated[Selector, Field(min_length=1)]
     #: Labels of the sending pods in those namespaces (empty: every pod there).
-    pod_labels: dict[str, str] = Field(default_factory=dict)
+    pod_labels: Selector = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
@@ -122,7 +124,7 @@ class AlloyProps(WorkloadProps):
     #: Supplementary groups of the Alloy process. The defaults, ``root`` (0) and ``adm`` (4), read pod logs,
     #: the journal and Debian-style syslog; add the host's ``systemd-journal`` GID if its journal lacks
     #: the ``adm`` ACL.
-    supplementary_group_ids: tuple[Annotated[int, Field(ge=0)], ...] = DEFAULT_SUPPLEMENTARY_GROUPS
+    supplementary_group_ids: tuple[UnixId, ...] = DEFAULT_SUPPLEMENTARY_GROUPS
     #: Run as UID 0 (still without any capability) for hosts whose log files only root can read, such as
     #: ``/var/log/messages`` (``0600``) on RHEL. Off: Alloy runs as its image's ``alloy`` user.
     run_as_root: bool = False

@@ -81,7 +81,7 @@ def check_ntp_host(value: str) -> str:
         return value
     except ValueError:
         pass
-    if not _HOSTNAME.match(value):
+    if not _HOSTNAME.fullmatch(value):
         raise ValueError(f"'host' must be a hostname or an ip address, got {value!r}")
     return value
 

@@ -40,6 +40,7 @@ from vaultaio_constructs.common import (
     DnsLabel,
     IngressProps,
     StatefulWorkloadProps,
+    check_url,
 )
 from vaultaio_constructs.component import Area, Component
 from vaultaio_constructs.grafana import provisioning
@@ -80,15 +81,8 @@ PORT_FORWARD_ROOT_URL: Final = f"http://localhost:{provisioning.HTTP_PORT}/"
 
 
 def _check_root_url(value: str) -> str:
+    check_url(value, "root_url")
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"'root_url' must be an http:// or https:// URL with a host, got {value!r}")
-    try:
-        port = parts.port
-    except ValueError:  # urlsplit checks the range only when the port is read
-        port = 0
-    if port == 0:
-        raise ValueError(f"'root_url' has a port outside 1-65535, got {value!r}")
     if not parts.path.endswith("/"):
         raise ValueError(f"'root_url' must end with '/', got {value!r}")
     return value

@@ -233,7 +233,7 @@ def datasources(
     times it); default ``30s``. ``tempo_service_graph`` turns on Tempo's service map, which needs Tempo's
     metrics-generator to remote-write ``traces_service_graph_*`` series to Prometheus; default off.
     """
-    if not _DURATION.match(scrape_interval):
+    if not _DURATION.fullmatch(scrape_interval):
         raise ValueError(
             f"'scrape_interval' must be a positive duration such as 15s or 1m, got {scrape_interval!r}"
         )

@@ -110,7 +110,7 @@ def check_replicas(replicas: int) -> int:
 
 def check_retention(value: str) -> str:
     """A non-zero Go duration in whole seconds, minutes or hours (``0`` would turn Prometheus metrics off)."""
-    match = _DURATION.match(value)
+    match = _DURATION.fullmatch(value)
     if match is None or int(match.group(1)) == 0:
         raise ValueError(
             "'prometheus_retention_time' must be a non-zero duration like '24h', '30m' or '600s', "
