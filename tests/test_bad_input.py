@@ -253,6 +253,32 @@ CASES = [
         "prometheus:\n  alerts:\n    thresholds:\n      token_creation_per_second: .inf\n",
         r"prometheus\.alerts\.thresholds\.token_creation_per_second: Input should be a finite number",
     ),
+    # -- empty selectors select everything (issue 14, item 4) -----------------------------------
+    case(
+        "ingress-controller-namespace-selector-empty",
+        {"network": {"ingress_controller": {"namespace_labels": {}}}},
+        r"network\.ingress_controller\.namespace_labels: an empty selector matches everything",
+    ),
+    case(
+        "ingress-controller-pod-selector-empty",
+        {"network": {"ingress_controller": {"pod_labels": {}}}},
+        r"network\.ingress_controller\.pod_labels: an empty selector matches everything",
+    ),
+    case(
+        "dns-pod-selector-empty",
+        {"network": {"dns": {"pod_labels": {}}}},
+        r"network\.dns\.pod_labels: an empty selector matches everything",
+    ),
+    case(
+        "otlp-client-namespace-selector-empty",
+        {"alloy": {"otlp_clients": [{"name": "apps", "namespace_labels": {}}]}},
+        r"alloy\.otlp_clients\.0\.namespace_labels: an empty selector matches everything",
+    ),
+    case(
+        "otlp-client-pod-selector-empty",
+        {"alloy": {"otlp_clients": [{"name": "apps", "namespace_labels": {"team": "a"}, "pod_labels": {}}]}},
+        r"alloy\.otlp_clients\.0\.pod_labels: an empty selector matches everything",
+    ),
     # -- sizes and quantities -------------------------------------------------------------------
     case(
         "storage-zero",

@@ -156,6 +156,26 @@ def test_service_account_tokens_only_where_the_api_is_called(variant: Stack) -> 
         assert sa.get("automountServiceAccountToken") is False, sa["metadata"]["name"]
 
 
+def _selects_something(selector: dict[str, Any]) -> bool:
+    return bool(selector.get("matchLabels") or selector.get("matchExpressions"))
+
+
+def test_no_policy_peer_selects_every_namespace_or_pod(variant: Stack) -> None:
+    """An empty selector in a peer admits every namespace (or every pod): issue 14, item 4."""
+    peers = 0
+    for policy in variant.all("NetworkPolicy"):
+        spec = policy["spec"]
+        for rule in [*spec.get("ingress", []), *spec.get("egress", [])]:
+            for peer in [*rule.get("from", []), *rule.get("to", [])]:
+                peers += 1
+                for key in ("namespaceSelector", "podSelector"):
+                    if key in peer:
+                        assert _selects_something(peer[key]), (
+                            f"{policy['metadata']['name']}: {key} {peer[key]}"
+                        )
+    assert peers > 20
+
+
 def test_rbac_least_privilege(variant: Stack) -> None:
     assert not variant.all("ClusterRole"), "namespaced Roles only"
     for role in variant.all("Role"):

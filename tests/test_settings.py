@@ -8,8 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from tests.stack import synth_stack
+from vaultaio_constructs.alloy.construct import OtlpClientsProps
 from vaultaio_constructs.common import Resources
-from vaultaio_constructs.network import KubeApiProps
+from vaultaio_constructs.network import IngressControllerProps, KubeApiProps, NetworkProps
 from vaultaio_constructs.profiles import Profile
 from vaultaio_constructs.settings import (
     SettingsError,
@@ -200,3 +201,21 @@ def test_sub_settings_validate_like_the_file() -> None:
         SettingsError, match=r"transit\.disable_renewal: Input should be true or false without"
     ):
         validate_settings_value(Seal, refused)
+
+
+# -- empty selectors (issue 14, item 4) --------------------------------------------------------------------
+
+
+def test_python_api_refuses_empty_selectors() -> None:
+    with pytest.raises(ValidationError, match=r"namespace_labels\n  Value error, an empty selector matches"):
+        IngressControllerProps(namespace_labels={})
+    with pytest.raises(ValidationError, match=r"pod_labels\n  Value error, an empty selector matches"):
+        OtlpClientsProps(name="apps", namespace_labels={"team": "apps"}, pod_labels={})
+
+
+def test_policies_refuse_an_empty_namespace_selector_that_skipped_validation() -> None:
+    controller = IngressControllerProps()
+    object.__setattr__(controller, "namespace_labels", {})  # as if built around pydantic
+    props = VaultAioProps(network=NetworkProps(ingress_controller=controller))
+    with pytest.raises(ValueError, match=r"allow-vault-from-ingress-controller|allow-alloy-from-ingress"):
+        synth_stack(props)

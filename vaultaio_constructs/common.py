@@ -105,6 +105,16 @@ def check_labels(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+def check_selector(value: dict[str, str]) -> dict[str, str]:
+    """Labels that select something: an empty selector matches every namespace (or pod), so it is refused."""
+    if not value:
+        raise ValueError(
+            "an empty selector matches everything (every namespace or every pod): name at least one label, "
+            "e.g. {kubernetes.io/metadata.name: ingress-nginx}"
+        )
+    return value
+
+
 def check_no_space(value: str) -> str:
     """One word: no whitespace and no control character (a newline would split the line of a config)."""
     if not value or _SPACE_OR_CONTROL.search(value):
@@ -145,8 +155,8 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 Annotations = Annotated[dict[str, str], AfterValidator(check_annotations)]
 #: Labels (keys and values as the API server accepts them), e.g. ``external_labels``.
 Labels = Annotated[dict[str, str], AfterValidator(check_labels)]
-#: Labels that select namespaces or pods in a NetworkPolicy.
-Selector = Annotated[dict[str, str], AfterValidator(check_labels)]
+#: Labels that select namespaces or pods in a NetworkPolicy: valid and never empty (``{}`` selects all).
+Selector = Annotated[dict[str, str], AfterValidator(check_labels), AfterValidator(check_selector)]
 #: A word without whitespace or control characters (a host, an address shown in a policy annotation...).
 NoSpace = Annotated[str, AfterValidator(check_no_space)]
 #: Linux user and group IDs as Kubernetes accepts them (``runAsUser``, ``supplementalGroups``).

@@ -42,7 +42,7 @@ class DnsProps:
 
     #: Namespace of the DNS pods.
     namespace: DnsLabel = "kube-system"
-    #: Labels of the DNS pods (CoreDNS keeps the historical ``k8s-app: kube-dns``).
+    #: Labels of the DNS pods (CoreDNS keeps the historical ``k8s-app: kube-dns``); never empty.
     pod_labels: Selector = Field(default_factory=lambda: {"k8s-app": "kube-dns"})
     #: DNS port (UDP and TCP).
     port: Port = 53
@@ -68,11 +68,12 @@ class IngressControllerProps:
     """Which pods may reach endpoints that an Ingress routes to (Vault's API, Grafana), and Alloy's OTLP
     receivers when ``alloy.otlp_from_ingress_controller`` is on."""
 
-    #: Labels of the ingress controller's namespace.
+    #: Labels of the ingress controller's namespace (at least one: ``{}`` would select every namespace and
+    #: open Vault, Grafana and Alloy's OTLP receivers to all of them).
     namespace_labels: Selector = Field(
         default_factory=lambda: {"kubernetes.io/metadata.name": "ingress-nginx"}
     )
-    #: Labels of the controller pods within that namespace (``None``: any pod there).
+    #: Labels of the controller pods within that namespace (``None``: any pod there; ``{}`` is refused).
     pod_labels: Selector | None = None
 
 
@@ -205,6 +206,10 @@ class NetworkPolicies(Component):
                 ns_labels, pod_labels = dict(ic.namespace_labels), dict(ic.pod_labels or {})
             else:
                 ns_labels, pod_labels = _labels(first.namespace_labels), _labels(first.pod_labels)
+            if not ns_labels:  # the settings refuse it; props built around validation must not open it either
+                raise ValueError(
+                    f"allow-{provider}-from-{source}: an empty namespace selector would admit every namespace"
+                )
             peer = k8s.NetworkPolicyPeer(
                 namespace_selector=k8s.LabelSelector(match_labels=ns_labels),
                 pod_selector=k8s.LabelSelector(match_labels=pod_labels) if pod_labels else None,

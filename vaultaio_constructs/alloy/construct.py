@@ -96,9 +96,9 @@ class OtlpClientsProps:
     #: Short name, used in the NetworkPolicy name (``allow-alloy-from-<name>``).
     name: DnsLabel
     #: Labels of the namespaces the senders run in (at least one label: never every namespace).
-    namespace_labels: Annotated[Selector, Field(min_length=1)]
-    #: Labels of the sending pods in those namespaces (empty: every pod there).
-    pod_labels: Selector = Field(default_factory=dict)
+    namespace_labels: Selector
+    #: Labels of the sending pods in those namespaces (``None``: every pod there; ``{}`` is refused).
+    pod_labels: Selector | None = None
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
