@@ -41,7 +41,9 @@ API_CALLERS = {"vault", "alloy"}
 STATEFUL = {"vault", "prometheus", "alertmanager", "grafana", "loki", "tempo"}
 
 
-@pytest.fixture(scope="module", params=["default", "ha", "tls-off", "production", "everything-on"])
+@pytest.fixture(
+    scope="module", params=["default", "ha", "tls-off", "production", "everything-on", "kubernetes-1.27"]
+)
 def variant(request: pytest.FixtureRequest, stack: Stack) -> Stack:
     settings: dict[str, dict[str, Any]] = {
         "default": {},
@@ -51,6 +53,7 @@ def variant(request: pytest.FixtureRequest, stack: Stack) -> Stack:
         # the README's settings example: HA, awskms auto-unseal, both Ingresses, the backup CronJob,
         # a Slack receiver and a corporate NTP server
         "everything-on": {**_readme_settings(), "grafana": {"ingress": {"host": "grafana.example.com"}}},
+        "kubernetes-1.27": {"kubernetes_version": "1.27"},
     }
     if request.param == "default":
         return stack
@@ -106,10 +109,18 @@ def test_host_paths_only_for_exceptions_and_read_only(variant: Stack) -> None:
         if not host:
             continue
         assert name in HOSTPATH_EXCEPTIONS, f"{name} mounts hostPath {host}"
+        recursive = variant.chart.api_at_least("1.31")
         for c in _containers(spec):
             for m in c.get("volumeMounts", []):
                 if m["name"] in host:
-                    assert m.get("readOnly") is True, f"{name}/{c['name']} mounts {m['mountPath']} writable"
+                    where = f"{name}/{c['name']} mounts {m['mountPath']}"
+                    assert m.get("readOnly") is True, f"{where} writable"
+                    # no propagation: mounts made on the host later stay invisible (and rro needs it off)
+                    assert "mountPropagation" not in m, where
+                    if recursive:  # filesystems mounted below the path are read-only too
+                        assert m.get("recursiveReadOnly") == "Enabled", where
+        # the root group reads every host file readable by group root (issue 14, item 1)
+        assert 0 not in spec.get("securityContext", {}).get("supplementalGroups", []), name
 
 
 def test_resources_requests_and_memory_limits(variant: Stack) -> None:

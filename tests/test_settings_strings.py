@@ -50,6 +50,7 @@ SAMPLES: list[dict[str, Any]] = [
         "instance": "vault-aio",
         "cluster_domain": "cluster.local",
         "storage_class": "local-path",
+        "kubernetes_version": "1.33",
         "network": {
             "dns": {"namespace": "kube-system", "pod_labels": {"k8s-app": "kube-dns"}},
             "kube_api": {"cidrs": ["10.0.0.1/32"]},

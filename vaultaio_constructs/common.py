@@ -148,9 +148,38 @@ def check_url(value: str, setting: str, schemes: tuple[str, ...] = ("http", "htt
     return value
 
 
+#: Oldest Kubernetes minor version the manifests target unless the settings say otherwise
+#: (``kubernetes_version``): every version before it is out of upstream support. API fields newer than the
+#: target are never written, so the output validates against the target's schema.
+DEFAULT_KUBERNETES_VERSION: Final = "1.31"
+#: The oldest target accepted: the version of the L1 classes (``cdk8s_plus_27``).
+OLDEST_KUBERNETES_VERSION: Final = "1.27"
+_KUBERNETES_VERSION = re.compile(r"1\.([0-9]{2})")
+
+
+def kubernetes_minor(version: str) -> int:
+    """The minor number of ``1.NN``."""
+    match = _KUBERNETES_VERSION.fullmatch(version)
+    if match is None:
+        raise ValueError(f"{version!r} is not a Kubernetes version like '1.31'")
+    return int(match[1])
+
+
+def check_kubernetes_version(value: str) -> str:
+    """A Kubernetes minor version ``1.NN`` from :data:`OLDEST_KUBERNETES_VERSION` on."""
+    match = _KUBERNETES_VERSION.fullmatch(value)
+    if match is None or int(match[1]) < kubernetes_minor(OLDEST_KUBERNETES_VERSION):
+        raise ValueError(
+            f"{value!r} is not a supported Kubernetes version: use a minor version from "
+            f"'{OLDEST_KUBERNETES_VERSION}' on, e.g. '{DEFAULT_KUBERNETES_VERSION}'"
+        )
+    return value
+
+
 DnsLabel = Annotated[str, AfterValidator(check_dns_label)]
 Hostname = Annotated[str, AfterValidator(check_hostname)]
 Cidr = Annotated[str, AfterValidator(check_cidr)]
+KubernetesVersion = Annotated[str, AfterValidator(check_kubernetes_version)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Annotations = Annotated[dict[str, str], AfterValidator(check_annotations)]
 #: Labels (keys and values as the API server accepts them), e.g. ``external_labels``.

@@ -30,7 +30,13 @@ from pydantic.dataclasses import dataclass
 from vaultaio_constructs.alertmanager.construct import AlertmanagerProps
 from vaultaio_constructs.alloy.construct import AlloyProps
 from vaultaio_constructs.chrony.construct import ChronyProps
-from vaultaio_constructs.common import PROPS_CONFIG, DnsLabel, Hostname
+from vaultaio_constructs.common import (
+    DEFAULT_KUBERNETES_VERSION,
+    PROPS_CONFIG,
+    DnsLabel,
+    Hostname,
+    KubernetesVersion,
+)
 from vaultaio_constructs.grafana.construct import GrafanaProps
 from vaultaio_constructs.loki.construct import LokiProps
 from vaultaio_constructs.network import NetworkProps
@@ -58,6 +64,12 @@ class VaultAioProps:
     storage_class: DnsLabel | None = None
     #: Sizing profile: ``small`` fits a 2 vCPU / 4 GiB VM with k3s; ``production`` raises every size.
     profile: Profile = Profile.SMALL
+    #: Oldest Kubernetes minor version the manifests must apply to (``1.27`` or later). API fields newer
+    #: than it are not written: from ``1.31`` Alloy's host mounts are recursively read-only
+    #: (``recursiveReadOnly: Enabled``, which also needs containerd >= 2.0 or CRI-O >= 1.30 and Linux
+    #: >= 5.12, else Alloy's pods do not start) and the node's filesystems are measured; below it they
+    #: are not (see README, "Security").
+    kubernetes_version: KubernetesVersion = DEFAULT_KUBERNETES_VERSION
     network: NetworkProps = Field(default_factory=NetworkProps)
     vault: VaultProps = Field(default_factory=VaultProps)
     prometheus: PrometheusProps = Field(default_factory=PrometheusProps)

@@ -19,6 +19,7 @@ import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cdk8s_plus_27 import k8s
 
@@ -360,12 +361,47 @@ def stateful_set(
     )
 
 
-def daemon_set(component: Component, *, template: k8s.PodTemplateSpec) -> k8s.KubeDaemonSet:
-    """A DaemonSet (one pod per node) with rolling updates."""
+class KubeDaemonSet(k8s.KubeDaemonSet):
+    """The 1.27 L1 DaemonSet plus ``recursiveReadOnly: Enabled`` on the named read-only volume mounts of
+    its containers: a field added in Kubernetes 1.30 that the 1.27 classes cannot carry (their ``to_json``
+    drops unknown fields, JSON patches included), so it is added to the rendered body."""
+
+    def __init__(
+        self,
+        scope: Component,
+        id: str,
+        *,
+        recursive_read_only_mounts: Sequence[str] = (),
+        metadata: k8s.ObjectMeta,
+        spec: k8s.DaemonSetSpec,
+    ) -> None:
+        super().__init__(scope, id, metadata=metadata, spec=spec)
+        self._recursive_read_only_mounts = frozenset(recursive_read_only_mounts)
+
+    def to_json(self) -> Any:
+        body = super().to_json()
+        for container in body["spec"]["template"]["spec"]["containers"]:
+            for volume_mount in container.get("volumeMounts", []):
+                if volume_mount["name"] in self._recursive_read_only_mounts:
+                    if not volume_mount.get("readOnly") or volume_mount.get("mountPropagation"):
+                        raise ValueError(
+                            f"volume mount {volume_mount['name']!r}: recursiveReadOnly needs readOnly and "
+                            "no mountPropagation"
+                        )
+                    volume_mount["recursiveReadOnly"] = "Enabled"
+        return body
+
+
+def daemon_set(
+    component: Component, *, template: k8s.PodTemplateSpec, recursive_read_only_mounts: Sequence[str] = ()
+) -> k8s.KubeDaemonSet:
+    """A DaemonSet (one pod per node) with rolling updates; ``recursive_read_only_mounts`` names volume
+    mounts made recursively read-only (Kubernetes >= 1.30 only: the caller checks the target version)."""
     return component.track(
-        k8s.KubeDaemonSet(
+        KubeDaemonSet(
             component,
             "DaemonSet",
+            recursive_read_only_mounts=recursive_read_only_mounts,
             metadata=component.meta(),
             spec=k8s.DaemonSetSpec(
                 selector=selector(component),

@@ -1,7 +1,8 @@
 """Alloy: the per-node collector (DaemonSet) for logs, node metrics, the Vault TLS probe and traces.
 
-Objects (all called ``alloy`` unless noted): ServiceAccount (token mounted: pod discovery calls the API);
-Role and RoleBinding (``get``/``list``/``watch`` on pods of this namespace, nothing else); Service (``http``
+Objects (all called ``alloy`` unless noted): ServiceAccount (token mounted: pod discovery and pod logs come
+from the API); Role and RoleBinding (``get``/``list``/``watch`` on pods and ``get`` on ``pods/log`` of this
+namespace, nothing else); Service (``http``
 12345, ``otlp-grpc`` 4317, ``otlp-http`` 4318 for applications sending traces); ConfigMap ``alloy-config``
 (:mod:`.config`, rendered from the wiring); DaemonSet on every schedulable node.
 
@@ -10,11 +11,15 @@ Alloy to its destinations (:meth:`ship_logs_to`, :meth:`remote_write_to`, :meth:
 :meth:`probe_tls`); each destination switches on its pipelines and its host mounts only.
 
 Pod Security: the narrowest exception to ``restricted`` that can read node logs and metrics. It mounts
-host paths (``/var/log``, ``/proc``, ``/sys``, ``/``), every one read-only; everything else is restricted:
-non-root (the image's ``alloy`` user, 473) with supplementary groups ``root`` (0, for ``/var/log/pods``,
-``root:root 0640``) and ``adm`` (4, journal ACL and ``/var/log/syslog``), all capabilities dropped, no
-privilege escalation, read-only root filesystem, ``seccompProfile: RuntimeDefault``, no host network or
-PID namespace. ``run_as_root`` is the opt-in for hosts whose log files only root can read.
+only the host paths its pipelines read (:data:`~vaultaio_constructs.alloy.config.ALLOY_HOST_PATHS`:
+``/var/log`` and ``/etc/machine-id`` for node logs, ``/proc`` and ``/sys`` for node metrics, and ``/`` for
+the filesystem collector only where ``kubernetes_version`` allows ``recursiveReadOnly``), every one
+read-only, without mount propagation, and ``recursiveReadOnly: Enabled`` from Kubernetes 1.31 (filesystems
+mounted below them are read-only too). Everything else is restricted: non-root (the image's ``alloy``
+user, 473) with the supplementary group ``adm`` (4: journal ACL and ``/var/log/syslog``) and never the
+root group, all capabilities dropped, no privilege escalation, read-only root filesystem,
+``seccompProfile: RuntimeDefault``, no host network or PID namespace. ``run_as_root`` is the opt-in for
+hosts whose log files only root can read.
 """
 
 from __future__ import annotations
@@ -80,11 +85,11 @@ from vaultaio_constructs.workload import (
 
 CONTAINER_NAME: Final = "alloy"
 CONFIG_MAP_NAME: Final = "alloy-config"
-#: Supplementary groups that make the node's logs readable without UID 0 (see the module docstring).
-DEFAULT_SUPPLEMENTARY_GROUPS: Final = (0, 4)
-#: Host mounts each destination needs (by :class:`~vaultaio_constructs.alloy.config.HostPath` name).
-_LOG_MOUNTS: Final = ("varlog",)
-_METRIC_MOUNTS: Final = ("proc", "sys", "rootfs")
+#: Supplementary groups that make the node's logs readable without UID 0 (see the module docstring):
+#: ``adm`` (4). Never the root group (0): it reads every host file readable by group root.
+DEFAULT_SUPPLEMENTARY_GROUPS: Final = (4,)
+#: Kubernetes version from which ``recursiveReadOnly`` is on by default (beta in 1.31, GA in 1.33).
+RECURSIVE_READ_ONLY_SINCE: Final = "1.31"
 
 VarlogGlob = Annotated[str, AfterValidator(check_varlog_glob)]
 
@@ -112,8 +117,8 @@ class AlloyProps(WorkloadProps):
     #: Further namespaces whose instrumented applications send OTLP traces through Alloy.
     otlp_clients: tuple[OtlpClientsProps, ...] = ()
 
-    #: Read the node's systemd journal (``/var/log/journal``). Turn off on nodes with a volatile journal
-    #: only (``/run/log/journal``): the component would report itself unhealthy there.
+    #: Read the node's systemd journal (``/var/log/journal``, with ``/etc/machine-id``). Turn off on nodes
+    #: with a volatile journal only (``/run/log/journal``): the component would report itself unhealthy.
     collect_journal: bool = True
     #: How far back the journal is read the first time, in hours.
     journal_max_age_hours: Annotated[int, Field(ge=1)] = 12
@@ -121,13 +126,27 @@ class AlloyProps(WorkloadProps):
     varlog_globs: tuple[VarlogGlob, ...] = DEFAULT_VARLOG_GLOBS
     #: Interval of the node, Alloy and blackbox scrapes, in seconds.
     scrape_interval_seconds: Annotated[int, Field(ge=5, le=600)] = 30
-    #: Supplementary groups of the Alloy process. The defaults, ``root`` (0) and ``adm`` (4), read pod logs,
-    #: the journal and Debian-style syslog; add the host's ``systemd-journal`` GID if its journal lacks
-    #: the ``adm`` ACL.
+    #: Supplementary groups of the Alloy process. The default, ``adm`` (4), reads the journal (systemd's
+    #: ACL) and Debian-style syslog; add the host's ``systemd-journal`` GID if its journal lacks the
+    #: ``adm`` ACL. The root group (0) is refused: it would read every host file readable by group root.
     supplementary_group_ids: tuple[UnixId, ...] = DEFAULT_SUPPLEMENTARY_GROUPS
+    #: Mount the node's root filesystem (read-only, recursively) so the node exporter measures the free
+    #: space of its filesystems (``node_filesystem_*``, the node disk alerts). ``None``: on when
+    #: ``kubernetes_version`` is 1.31 or later; below it the mount could not be recursively read-only
+    #: (world-writable filesystems mounted under ``/``, such as ``/tmp`` or ``/dev/shm``, would be
+    #: writable), so it is refused.
+    node_filesystems: bool | None = None
     #: Run as UID 0 (still without any capability) for hosts whose log files only root can read, such as
     #: ``/var/log/messages`` (``0600``) on RHEL. Off: Alloy runs as its image's ``alloy`` user.
     run_as_root: bool = False
+
+    def __post_init__(self) -> None:
+        if 0 in self.supplementary_group_ids:
+            raise ValueError(
+                f"'supplementary_group_ids' ({list(self.supplementary_group_ids)}) must not contain the root "
+                "group 0: it reads every host file readable by group root; use 'adm' (4) or the host's "
+                "'systemd-journal' GID, or 'run_as_root' for logs only root can read"
+            )
 
 
 class Alloy(Component):
@@ -145,6 +164,17 @@ class Alloy(Component):
         self.scrape_interval_seconds = props.scrape_interval_seconds
         self.supplementary_group_ids = tuple(sorted(set(props.supplementary_group_ids)))
         self.run_as_root = props.run_as_root
+        #: Host mounts are recursively read-only (the API of every targeted cluster has the field).
+        self.recursive_read_only = self.stack.api_at_least(RECURSIVE_READ_ONLY_SINCE)
+        if props.node_filesystems and not self.recursive_read_only:
+            raise ValueError(
+                f"alloy: 'node_filesystems' needs kubernetes_version >= {RECURSIVE_READ_ONLY_SINCE} (got "
+                f"{self.stack.kubernetes_version}): only then is the node's root mounted recursively "
+                "read-only; below it, world-writable filesystems under / (/tmp, /dev/shm) would be writable"
+            )
+        self.node_filesystems = (
+            self.recursive_read_only if props.node_filesystems is None else props.node_filesystems
+        )
         self.resources = self.resolve_resources(props.resources)
         self._loki_url: str | None = None
         self._tempo_address: str | None = None
@@ -159,7 +189,7 @@ class Alloy(Component):
         self.otlp_http = self.endpoint(port_name="otlp-http", port=ALLOY_OTLP_HTTP_PORT)
         service_account(self)
         self._rbac()
-        self.connect_kube_api(reason="discover this namespace's pods on the node (log paths and labels)")
+        self.connect_kube_api(reason="discover this namespace's pods on the node and tail their logs")
         service(self, [self.http, self.otlp_grpc, self.otlp_http])
         if props.otlp_from_ingress_controller:
             for otlp in (self.otlp_grpc, self.otlp_http):
@@ -232,6 +262,7 @@ class Alloy(Component):
             collect_journal=self.collect_journal,
             journal_max_age_hours=self.journal_max_age_hours,
             varlog_globs=self.varlog_globs,
+            node_filesystems=self.node_filesystems,
         )
 
     @property
@@ -239,9 +270,14 @@ class Alloy(Component):
         """The read-only host mounts the connected pipelines need."""
         wanted: set[str] = set()
         if self._loki_url is not None:
-            wanted.update(_LOG_MOUNTS)
+            if self.collect_journal or self.varlog_globs:
+                wanted.add("varlog")
+            if self.collect_journal:
+                wanted.add("machine-id")
         if self._prometheus_url is not None:
-            wanted.update(_METRIC_MOUNTS)
+            wanted.update(("proc", "sys"))
+            if self.node_filesystems:
+                wanted.add("rootfs")
         return tuple(h for h in ALLOY_HOST_PATHS if h.name in wanted)
 
     def finalize(self) -> None:
@@ -266,17 +302,10 @@ class Alloy(Component):
         for host in self.host_paths:
             volumes.append(
                 k8s.Volume(
-                    name=host.name, host_path=k8s.HostPathVolumeSource(path=host.host_path, type="Directory")
+                    name=host.name, host_path=k8s.HostPathVolumeSource(path=host.host_path, type=host.type)
                 )
             )
-            mounts.append(
-                k8s.VolumeMount(
-                    name=host.name,
-                    mount_path=host.mount_path,
-                    read_only=True,
-                    mount_propagation=host.propagation,
-                )
-            )
+            mounts.append(k8s.VolumeMount(name=host.name, mount_path=host.mount_path, read_only=True))
         if self._vault_ca is not None:
             volumes.append(
                 # optional: Alloy starts (logs, metrics) before Vault's TLS Secret is created; the probe
@@ -309,7 +338,11 @@ class Alloy(Component):
             tolerations=[k8s.Toleration(operator="Exists", effect="NoSchedule")],
             annotations={CONFIG_CHECKSUM_ANNOTATION: config_checksum(config_text)},
         )
-        self.daemon_set = daemon_set(self, template=template)
+        self.daemon_set = daemon_set(
+            self,
+            template=template,
+            recursive_read_only_mounts=[h.name for h in self.host_paths] if self.recursive_read_only else (),
+        )
 
     # -- building blocks ---------------------------------------------------------------------------------
     def _pod_security_context(self) -> k8s.PodSecurityContext:
@@ -329,7 +362,10 @@ class Alloy(Component):
                 self,
                 "Role",
                 metadata=self.meta(),
-                rules=[k8s.PolicyRule(api_groups=[""], resources=["pods"], verbs=["get", "list", "watch"])],
+                rules=[
+                    k8s.PolicyRule(api_groups=[""], resources=["pods"], verbs=["get", "list", "watch"]),
+                    k8s.PolicyRule(api_groups=[""], resources=["pods/log"], verbs=["get"]),
+                ],
             )
         )
         self.track(
