@@ -308,10 +308,15 @@ def test_journal_labels_are_the_contract(blocks: tuple[Block, ...]) -> None:
     assert targets["node"] == ("fixed", NODE)
     assert targets["unit"] == ("from", ["__journal__systemd_unit"])
     assert targets["level"] == ("from", ["__journal_priority_keyword"])
-    journal = comp(blocks, "loki.source.journal", "node")
-    assert journal.attr("path") == JOURNAL_DIR
-    assert journal.attr("relabel_rules") == Ref("loki.relabel", "journal", "rules")
-    assert journal.attr("forward_to") == [Ref("loki.write", "default", "receiver")]
+    # both journal locations, with the same labels: persistent and volatile (issue 14, item 15)
+    sources = {b.label: b for b in blocks if b.name == "loki.source.journal"}
+    assert {label: b.attr("path") for label, b in sources.items()} == {
+        "node": JOURNAL_DIR,
+        "node_volatile": "/run/log/journal",
+    }
+    for journal in sources.values():
+        assert journal.attr("relabel_rules") == Ref("loki.relabel", "journal", "rules")
+        assert journal.attr("forward_to") == [Ref("loki.write", "default", "receiver")]
 
 
 def test_varlog_labels_are_the_contract(blocks: tuple[Block, ...]) -> None:
@@ -455,12 +460,19 @@ def test_command_line_disables_reporting_and_listens_for_probes() -> None:
 def test_host_paths_cover_what_the_config_reads(blocks: tuple[Block, ...]) -> None:
     mounts = {h.mount_path for h in ALLOY_HOST_PATHS}
     text = render_alloy_config(make())
-    used = {JOURNAL_DIR, HOST_PROC, HOST_SYS, HOST_ROOT}
+    used = {JOURNAL_DIR, "/run/log/journal", HOST_PROC, HOST_SYS, HOST_ROOT}
     for path in used:
         assert path in text
         assert any(path == m or path.startswith(m + "/") for m in mounts), path
     assert all(h.reason for h in ALLOY_HOST_PATHS)
-    assert {h.host_path for h in ALLOY_HOST_PATHS} == {"/var/log", "/etc/machine-id", "/proc", "/sys", "/"}
+    assert {h.host_path for h in ALLOY_HOST_PATHS} == {
+        "/var/log",
+        "/run/log/journal",
+        "/etc/machine-id",
+        "/proc",
+        "/sys",
+        "/",
+    }
     # pod logs come through the API: no component reads the pod log directory of the host
     assert f'"{POD_LOG_DIR}' not in text
 

@@ -112,6 +112,7 @@ def test_host_paths_are_read_only_and_minimal(default: AlloyObjects) -> None:
     mounts = default.host_mounts()
     assert {name: (m["path"], m["mountPath"], m["type"]) for name, m in mounts.items()} == {
         "varlog": ("/var/log", "/var/log", "Directory"),
+        "run-journal": ("/run/log/journal", "/run/log/journal", "DirectoryOrCreate"),
         "machine-id": ("/etc/machine-id", "/etc/machine-id", "File"),
         "proc": ("/proc", "/host/proc", "Directory"),
         "sys": ("/sys", "/host/sys", "Directory"),
@@ -129,7 +130,7 @@ def test_before_kubernetes_1_31_no_recursive_read_only_and_no_host_root() -> Non
     written, and the host root is not mounted, as its sub-mounts (/tmp, /dev/shm) would stay writable."""
     old = AlloyObjects(kubernetes_version="1.27")
     mounts = old.host_mounts()
-    assert set(mounts) == {"varlog", "machine-id", "proc", "sys"}
+    assert set(mounts) == {"varlog", "run-journal", "machine-id", "proc", "sys"}
     for m in mounts.values():
         assert m["readOnly"] is True and "recursiveReadOnly" not in m and "mountPropagation" not in m
     unix = old.component("prometheus.exporter.unix", "node")["attrs"]
@@ -153,7 +154,7 @@ def test_fails_root_group() -> None:
 
 def test_only_the_mounts_of_wired_pipelines() -> None:
     logs_only = AlloyObjects(metrics=False, traces=False)
-    assert set(logs_only.host_mounts()) == {"varlog", "machine-id"}
+    assert set(logs_only.host_mounts()) == {"varlog", "run-journal", "machine-id"}
     assert AlloyObjects({"collect_journal": False}, metrics=False, traces=False).host_mounts().keys() == {
         "varlog"
     }

@@ -270,7 +270,10 @@ def test_env_matches_the_script_contract(default: VaultObjects) -> None:
     env = default.env
     assert env["VAULT_ADDR"]["value"] == "https://127.0.0.1:8200"
     assert env["VAULT_CACERT"]["value"] == "/vault/tls/ca.crt"
-    assert env["SKIP_SETCAP"]["value"] == env["SKIP_CHOWN"]["value"] == "true"
+    # the image's entrypoint (the only reader of SKIP_SETCAP/SKIP_CHOWN) is replaced by the command
+    assert "SKIP_SETCAP" not in env and "SKIP_CHOWN" not in env
+    (container,) = default.get("StatefulSet", "vault")["spec"]["template"]["spec"]["containers"]
+    assert container["command"][0] in ("vault", "/bin/sh")
     assert env["VAULT_K8S_POD_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
     assert env["VAULT_K8S_NAMESPACE"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.namespace"
     assert env["VAULT_RAFT_NODE_ID"]["value"] == "$(VAULT_K8S_POD_NAME)"

@@ -9,7 +9,8 @@ Pipelines (component names are part of the contract with the tests and the runbo
   labels) -> ``loki.write "default"``.
 * Vault audit entries: JSON lines with a top-level ``type`` of ``request``/``response`` on the Vault
   container's stdout get the :data:`~vaultaio_constructs.loglabels.AUDIT_EXTRA_LABELS`; the line is kept.
-* Node logs: ``loki.source.journal "node"`` (systemd journal) and ``loki.source.file "node_varlog"`` (flat
+* Node logs: ``loki.source.journal "node"`` and ``"node_volatile"`` (the systemd journal in
+  ``/var/log/journal`` and ``/run/log/journal``) and ``loki.source.file "node_varlog"`` (flat
   files under ``/var/log``), labelled per :data:`~vaultaio_constructs.loglabels.JOURNAL_LABELS` and
   :data:`~vaultaio_constructs.loglabels.VARLOG_LABELS`.
 * Metrics: ``prometheus.exporter.unix "node"`` (host ``/proc`` and ``/sys``, and ``/`` where it can be
@@ -29,12 +30,12 @@ reference/components/**``) and, where the docs are silent, the component source 
 ``stream`` label, which is dropped to keep the label contract).
 
 Host access the config needs (see :data:`ALLOY_HOST_PATHS`), all read-only: ``/var/log`` (journal, flat
-files) and ``/etc/machine-id``, ``/proc`` and ``/sys`` for the node exporter, and ``/`` for its filesystem
-collector only where the mount is recursively read-only. Nothing needs a capability, UID 0 or the root
-group on common distributions: pod logs come through the API (their files under ``/var/log/pods`` are
-``root:root 0640``), systemd's tmpfiles give group ``adm`` (GID 4) read access to ``/var/log/journal``
-through an ACL, and Debian-style ``/var/log/syslog`` is ``syslog:adm 0640``. Hosts whose flat log files
-are ``root:root 0600`` (``/var/log/messages`` on RHEL) need UID 0 for those files.
+files), ``/run/log/journal`` and ``/etc/machine-id``, ``/proc`` and ``/sys`` for the node exporter, and
+``/`` for its filesystem collector only where the mount is recursively read-only. Nothing needs a
+capability, UID 0 or the root group on common distributions: pod logs come through the API (their files
+under ``/var/log/pods`` are ``root:root 0640``), systemd's tmpfiles give group ``adm`` (GID 4) read access
+to ``/var/log/journal`` through an ACL, and Debian-style ``/var/log/syslog`` is ``syslog:adm 0640``. Hosts
+whose flat log files are ``root:root 0600`` (``/var/log/messages`` on RHEL) need UID 0 for those files.
 """
 
 from __future__ import annotations
@@ -80,6 +81,9 @@ HOST_LOG_DIR: Final = "/var/log"
 POD_LOG_DIR: Final = "/var/log/pods"
 CONTAINER_LOG_DIR: Final = "/var/log/containers"
 JOURNAL_DIR: Final = "/var/log/journal"
+#: Where journald keeps a volatile journal (``Storage=volatile``, or ``auto`` without ``/var/log/journal``)
+#: and every journal until it is flushed to ``/var/log/journal`` at boot.
+VOLATILE_JOURNAL_DIR: Final = "/run/log/journal"
 #: The node's machine ID (the journal of this boot lives in ``/var/log/journal/<machine-id>``).
 MACHINE_ID_FILE: Final = "/etc/machine-id"
 #: Where the host's ``/proc``, ``/sys`` and ``/`` are mounted (read-only) for the node exporter.
@@ -139,6 +143,13 @@ ALLOY_HOST_PATHS: Final = (
         mount_path=HOST_LOG_DIR,
         type="Directory",
         reason="the systemd journal (/var/log/journal) and flat node log files",
+    ),
+    HostPath(
+        name="run-journal",
+        host_path=VOLATILE_JOURNAL_DIR,
+        mount_path=VOLATILE_JOURNAL_DIR,
+        type="DirectoryOrCreate",
+        reason="the volatile systemd journal (hosts without a persistent journal, and early boot)",
     ),
     HostPath(
         name="machine-id",
@@ -253,7 +264,7 @@ class AlloyConfig:
     node_name_env: str = ALLOY_NODE_NAME_ENV
     #: Scrape interval of the node, Alloy and blackbox jobs, in seconds.
     scrape_interval_seconds: int = 30
-    #: Read the systemd journal (``/var/log/journal``). Off for nodes without a persistent journal.
+    #: Read the systemd journal (``/var/log/journal`` and ``/run/log/journal``).
     collect_journal: bool = True
     #: How far back the journal is read on first start, in hours.
     journal_max_age_hours: int = 12
@@ -420,15 +431,21 @@ def _log_pipelines(cfg: AlloyConfig) -> list[Block]:
             _relabel("level", "__journal_priority_keyword"),
             comment=("Labels of node journal entries (the journal source sets job to its own ID first).",),
         )
-        journal = block(
-            "loki.source.journal",
-            "node",
-            Attr("path", JOURNAL_DIR),
-            Attr("max_age", f"{cfg.journal_max_age_hours}h"),
-            Attr("relabel_rules", journal_relabel.ref("rules")),
-            Attr("forward_to", [receiver]),
-        )
-        blocks += [journal_relabel, journal]
+        # Both journal locations: a persistent journal lives in /var/log/journal (journald flushes the
+        # boot's entries there and empties /run/log/journal), a volatile one only in /run/log/journal.
+        # On a host with only one of them the other source reports itself unhealthy and reads nothing.
+        journals = [
+            block(
+                "loki.source.journal",
+                label,
+                Attr("path", path),
+                Attr("max_age", f"{cfg.journal_max_age_hours}h"),
+                Attr("relabel_rules", journal_relabel.ref("rules")),
+                Attr("forward_to", [receiver]),
+            )
+            for label, path in (("node", JOURNAL_DIR), ("node_volatile", VOLATILE_JOURNAL_DIR))
+        ]
+        blocks += [journal_relabel, *journals]
 
     if cfg.varlog_globs:
         varlog_files = block(

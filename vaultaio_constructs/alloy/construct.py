@@ -10,14 +10,14 @@ The configuration and the DaemonSet are created in :meth:`Alloy.finalize`, after
 Alloy to its destinations (:meth:`ship_logs_to`, :meth:`remote_write_to`, :meth:`ship_traces_to`,
 :meth:`probe_tls`); each destination switches on its pipelines and its host mounts only.
 
-Pod Security: the narrowest exception to ``restricted`` that can read node logs and metrics. It mounts
-only the host paths its pipelines read (:data:`~vaultaio_constructs.alloy.config.ALLOY_HOST_PATHS`:
-``/var/log`` and ``/etc/machine-id`` for node logs, ``/proc`` and ``/sys`` for node metrics, and ``/`` for
-the filesystem collector only where ``kubernetes_version`` allows ``recursiveReadOnly``), every one
-read-only, without mount propagation, and ``recursiveReadOnly: Enabled`` from Kubernetes 1.31 (filesystems
-mounted below them are read-only too). Everything else is restricted: non-root (the image's ``alloy``
-user, 473) with the supplementary group ``adm`` (4: journal ACL and ``/var/log/syslog``) and never the
-root group, all capabilities dropped, no privilege escalation, read-only root filesystem,
+Pod Security: the narrowest exception to ``restricted`` that can read node logs and metrics. It mounts only
+the host paths its pipelines read (:data:`~vaultaio_constructs.alloy.config.ALLOY_HOST_PATHS`: ``/var/log``,
+``/run/log/journal`` and ``/etc/machine-id`` for node logs, ``/proc`` and ``/sys`` for node metrics, and
+``/`` for the filesystem collector only where ``kubernetes_version`` allows ``recursiveReadOnly``), every
+one read-only, without mount propagation, and ``recursiveReadOnly: Enabled`` from Kubernetes 1.31
+(filesystems mounted below them are read-only too). Everything else is restricted: non-root (the image's
+``alloy`` user, 473) with the supplementary group ``adm`` (4: journal ACL and ``/var/log/syslog``) and never
+the root group, all capabilities dropped, no privilege escalation, read-only root filesystem,
 ``seccompProfile: RuntimeDefault``, no host network or PID namespace. ``run_as_root`` is the opt-in for
 hosts whose log files only root can read.
 """
@@ -117,8 +117,8 @@ class AlloyProps(WorkloadProps):
     #: Further namespaces whose instrumented applications send OTLP traces through Alloy.
     otlp_clients: tuple[OtlpClientsProps, ...] = ()
 
-    #: Read the node's systemd journal (``/var/log/journal``, with ``/etc/machine-id``). Turn off on nodes
-    #: with a volatile journal only (``/run/log/journal``): the component would report itself unhealthy.
+    #: Read the node's systemd journal, persistent (``/var/log/journal``) and volatile
+    #: (``/run/log/journal``), with ``/etc/machine-id``. Off on nodes without systemd.
     collect_journal: bool = True
     #: How far back the journal is read the first time, in hours.
     journal_max_age_hours: Annotated[int, Field(ge=1)] = 12
@@ -273,7 +273,7 @@ class Alloy(Component):
             if self.collect_journal or self.varlog_globs:
                 wanted.add("varlog")
             if self.collect_journal:
-                wanted.add("machine-id")
+                wanted.update(("run-journal", "machine-id"))
         if self._prometheus_url is not None:
             wanted.update(("proc", "sys"))
             if self.node_filesystems:
