@@ -514,6 +514,21 @@ CASES = [
         r"prometheus\.image_tag: 'v3' is not an exact version tag",
     ),
     case(
+        "image-digest-short",
+        {"vault": {"image_digest": "sha256:abc"}},
+        r"vault\.image_digest: 'sha256:abc' is not an image digest: use 'sha256:' and 64 lowercase hex",
+    ),
+    case(
+        "image-tag-with-digest",
+        {"vault": {"image_tag": "2.0.4@sha256:" + "a" * 64}},
+        r"vault\.image_tag: .* is not an exact version tag: .*put a digest in 'image_digest'",
+    ),
+    case(
+        "image-repository-with-tag",
+        {"chrony": {"image_repository": "registry.example.com/chrony:4.8"}},
+        r"chrony\.image_repository: 'registry\.example\.com/chrony:4\.8' is not an image repository",
+    ),
+    case(
         "secret-key-with-slash",
         {"vault": {"backup": {"token_secret": {"name": "vault-backup-token", "key": "a/token"}}}},
         r"vault\.backup\.token_secret\.key: String should match pattern",

@@ -145,7 +145,7 @@ def test_images_are_pinned_from_the_versions_module(variant: Stack) -> None:
         for c in _containers(spec):
             image = c["image"]
             tag = image.rsplit(":", 1)[-1]
-            assert versions.IMAGE_TAG_PATTERN.match(tag), f"{name}: {image}"
+            assert versions.IMAGE_TAG_PATTERN.fullmatch(tag), f"{name}: {image}"
             assert image in pinned, f"{name}: {image} is not defined in versions.py"
 
 

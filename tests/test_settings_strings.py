@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from vaultaio_constructs import versions
 from vaultaio_constructs.settings import SettingsError, VaultAioProps, parse_settings
 
 #: Fields whose strings are free text by design and may hold newlines: annotation values are stored by
@@ -223,6 +224,13 @@ SAMPLES: list[dict[str, Any]] = [
         }
     },
 ]
+
+
+# every component's image can be pinned by digest and pulled from another repository
+for _component in versions.IMAGES:
+    SAMPLES[0][_component].update(
+        image_digest="sha256:" + "0" * 64, image_repository=f"registry.example.com/mirror/{_component}"
+    )
 
 
 @dataclasses.dataclass(frozen=True)

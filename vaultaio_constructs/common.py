@@ -282,11 +282,40 @@ def check_image_tag(value: str) -> str:
     if not IMAGE_TAG_PATTERN.fullmatch(value):
         raise ValueError(
             f"{value!r} is not an exact version tag: use e.g. '2.0.4' or 'v3.14.0', never 'latest'"
+            + ("; put a digest in 'image_digest'" if "@" in value else "")
         )
     return value
 
 
 ImageTag = Annotated[str, AfterValidator(check_image_tag)]
+
+
+def check_image_digest(value: str) -> str:
+    """A content digest ``sha256:`` + 64 lowercase hex digits (``crane digest``, ``skopeo inspect``)."""
+    from vaultaio_constructs.versions import IMAGE_DIGEST_PATTERN
+
+    if not IMAGE_DIGEST_PATTERN.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an image digest: use 'sha256:' and 64 lowercase hex digits, as "
+            "'crane digest <image>' or 'skopeo inspect --format {{.Digest}} docker://<image>' print it"
+        )
+    return value
+
+
+def check_image_repository(value: str) -> str:
+    """``[registry[:port]/]path`` in lowercase, without tag or digest (e.g. ``registry.corp/chrony``)."""
+    from vaultaio_constructs.versions import IMAGE_REPOSITORY_PATTERN
+
+    if not IMAGE_REPOSITORY_PATTERN.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an image repository: use '[registry[:port]/]path' in lowercase without a tag "
+            "or digest (those are 'image_tag' and 'image_digest'), e.g. 'registry.example.com/mirror/vault'"
+        )
+    return value
+
+
+ImageDigest = Annotated[str, AfterValidator(check_image_digest)]
+ImageRepository = Annotated[str, AfterValidator(check_image_repository)]
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
@@ -313,6 +342,12 @@ class WorkloadProps:
 
     #: Image tag overriding the pinned one in :mod:`vaultaio_constructs.versions`.
     image_tag: ImageTag | None = None
+    #: Content digest (``sha256:...``) of the image at that tag: the image becomes ``repo:tag@sha256:...``
+    #: and the runtime pulls exactly that content (``None``: the tag alone; see README, "Pinning images by
+    #: digest"). Set it again whenever the tag changes.
+    image_digest: ImageDigest | None = None
+    #: Repository overriding the pinned one (a mirror, or a Chrony image you build), without tag or digest.
+    image_repository: ImageRepository | None = None
     #: Container resources (``None``: the profile's default, see :mod:`vaultaio_constructs.profiles`).
     resources: Resources | None = None
 

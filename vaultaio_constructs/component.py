@@ -138,6 +138,8 @@ class Component(Construct):
         role: str,
         version: str | None = None,
         image_tag: str | None = None,
+        image_digest: str | None = None,
+        image_repository: str | None = None,
     ) -> None:
         """``name`` also keys the component's image in :mod:`~vaultaio_constructs.versions` and its row in
         :mod:`~vaultaio_constructs.profiles`; components without an image (Namespace, NetworkPolicies)
@@ -148,8 +150,9 @@ class Component(Construct):
         self.role = role
         if version is None:
             version = versions.version(name, image_tag)
-            #: The pinned image (or the ``image_tag`` override).
-            self.image = versions.image(name, image_tag)
+            #: The pinned image (or the ``image_tag``/``image_repository`` overrides), with ``@<digest>``
+            #: when one is set.
+            self.image = versions.image(name, image_tag, digest=image_digest, repository=image_repository)
         self.version = version
         self.namespace = self.stack.stack_namespace
         self.instance = self.stack.instance

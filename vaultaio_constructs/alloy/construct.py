@@ -157,7 +157,15 @@ class Alloy(Component):
 
     def __init__(self, scope: Construct, id: str, props: AlloyProps | None = None) -> None:
         props = props or AlloyProps()
-        super().__init__(scope, id, name="alloy", role="collector", image_tag=props.image_tag)
+        super().__init__(
+            scope,
+            id,
+            name="alloy",
+            role="collector",
+            image_tag=props.image_tag,
+            image_digest=props.image_digest,
+            image_repository=props.image_repository,
+        )
         self.collect_journal = props.collect_journal
         self.journal_max_age_hours = props.journal_max_age_hours
         self.varlog_globs = tuple(props.varlog_globs)

@@ -152,7 +152,15 @@ class Chrony(Component):
 
     def __init__(self, scope: Construct, id: str, props: ChronyProps | None = None) -> None:
         props = props or ChronyProps()
-        super().__init__(scope, id, name="chrony", role="time-sync", image_tag=props.image_tag)
+        super().__init__(
+            scope,
+            id,
+            name="chrony",
+            role="time-sync",
+            image_tag=props.image_tag,
+            image_digest=props.image_digest,
+            image_repository=props.image_repository,
+        )
         self.resources = self.resolve_resources(props.resources)
         try:  # cross-field rules over servers (min_sources): name the component in the message
             self.config = ChronyConfig(

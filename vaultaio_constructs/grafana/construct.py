@@ -137,7 +137,15 @@ class Grafana(Component):
 
     def __init__(self, scope: Construct, id: str, props: GrafanaProps | None = None) -> None:
         props = props or GrafanaProps()
-        super().__init__(scope, id, name="grafana", role="dashboards", image_tag=props.image_tag)
+        super().__init__(
+            scope,
+            id,
+            name="grafana",
+            role="dashboards",
+            image_tag=props.image_tag,
+            image_digest=props.image_digest,
+            image_repository=props.image_repository,
+        )
         self.resources = self.resolve_resources(props.resources)
         self.storage_gib = self.resolve_storage_gib(props.storage_gib)
         self.admin_secret_name = props.admin_secret_name

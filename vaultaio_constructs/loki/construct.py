@@ -99,7 +99,15 @@ class Loki(Component):
 
     def __init__(self, scope: Construct, id: str, props: LokiProps | None = None) -> None:
         props = props or LokiProps()
-        super().__init__(scope, id, name="loki", role="logs", image_tag=props.image_tag)
+        super().__init__(
+            scope,
+            id,
+            name="loki",
+            role="logs",
+            image_tag=props.image_tag,
+            image_digest=props.image_digest,
+            image_repository=props.image_repository,
+        )
         self.retention_days = props.retention_days
         self.log_level = props.log_level
         self.resources = self.resolve_resources(props.resources)

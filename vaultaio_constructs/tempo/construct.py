@@ -81,7 +81,15 @@ class Tempo(Component):
 
     def __init__(self, scope: Construct, id: str, props: TempoProps | None = None) -> None:
         props = props or TempoProps()
-        super().__init__(scope, id, name="tempo", role="traces", image_tag=props.image_tag)
+        super().__init__(
+            scope,
+            id,
+            name="tempo",
+            role="traces",
+            image_tag=props.image_tag,
+            image_digest=props.image_digest,
+            image_repository=props.image_repository,
+        )
         self.retention_hours = props.retention_hours
         self.metrics_generator = props.metrics_generator
         self.log_level = props.log_level

@@ -159,7 +159,15 @@ class Vault(Component):
 
     def __init__(self, scope: Construct, id: str, props: VaultProps | None = None) -> None:
         props = props or VaultProps()
-        super().__init__(scope, id, name="vault", role="secrets-store", image_tag=props.image_tag)
+        super().__init__(
+            scope,
+            id,
+            name="vault",
+            role="secrets-store",
+            image_tag=props.image_tag,
+            image_digest=props.image_digest,
+            image_repository=props.image_repository,
+        )
         # -- resolve defaults once ------------------------------------------------------------------
         self.replicas = props.replicas
         self.tls_enabled = props.tls.enabled
