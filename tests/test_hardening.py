@@ -123,6 +123,25 @@ def test_host_paths_only_for_exceptions_and_read_only(variant: Stack) -> None:
         assert 0 not in spec.get("securityContext", {}).get("supplementalGroups", []), name
 
 
+def test_processes_run_as_uids_no_host_account_has(variant: Stack) -> None:
+    """UIDs >= 10000 (CKV_K8S_40): a low UID can be a host account, whose files the process would own."""
+    for _, name, spec in _pods(variant):
+        owner = name.split("-")[0]
+        if owner in ROOT_EXCEPTIONS:
+            continue
+        for c in _containers(spec):
+            uid = c.get("securityContext", {}).get("runAsUser", spec["securityContext"].get("runAsUser"))
+            assert uid is not None and uid >= 10000, f"{name}/{c['name']} runs as {uid}"
+
+
+def test_long_running_containers_have_liveness_probes(stack: Stack) -> None:
+    for workload, template in stack.pod_templates():
+        if workload["kind"] in ("Job", "CronJob"):
+            continue
+        for c in template["spec"]["containers"]:
+            assert "livenessProbe" in c, f"{workload['metadata']['name']}/{c['name']}"
+
+
 def test_resources_requests_and_memory_limits(variant: Stack) -> None:
     for _, name, spec in _pods(variant):
         for c in _containers(spec):

@@ -98,6 +98,19 @@ def http_probe(
     )
 
 
+def tcp_probe(
+    port_name: str, *, period_seconds: int = 30, failure_threshold: int = 10, timeout_seconds: int = 3
+) -> k8s.Probe:
+    """A TCP connect probe on a named container port: for liveness of a server whose HTTP readiness depends
+    on its peers or on a replay (the process is alive while it accepts connections)."""
+    return k8s.Probe(
+        tcp_socket=k8s.TcpSocketAction(port=int_or_string(port_name)),
+        period_seconds=period_seconds,
+        failure_threshold=failure_threshold,
+        timeout_seconds=timeout_seconds,
+    )
+
+
 def exec_probe(
     command: Sequence[str], *, period_seconds: int = 30, timeout_seconds: int = 5, failure_threshold: int = 3
 ) -> k8s.Probe:
@@ -176,15 +189,26 @@ def _unique_ports(endpoints: Sequence[Endpoint]) -> list[Endpoint]:
 
 
 def pod_security_context(
-    *, user: int | None, group: int | None = None, fs_group: int | None = None, run_as_root: bool = False
+    *,
+    user: int | None,
+    group: int | None = None,
+    fs_group: int | None = None,
+    run_as_root: bool = False,
+    fs_group_always: bool = False,
 ) -> k8s.PodSecurityContext:
-    """Pod-level context: non-root user and ``seccompProfile: RuntimeDefault``."""
+    """Pod-level context: non-root user and ``seccompProfile: RuntimeDefault``.
+
+    Volumes get ``fs_group`` ownership once (``OnRootMismatch``); ``fs_group_always`` re-applies it (group
+    read/write on every file) at each start, for volumes holding files an earlier UID created owner-only.
+    """
     return k8s.PodSecurityContext(
         run_as_non_root=not run_as_root,
         run_as_user=0 if run_as_root else user,
         run_as_group=0 if run_as_root else group,
         fs_group=fs_group,
-        fs_group_change_policy="OnRootMismatch" if fs_group is not None else None,
+        fs_group_change_policy=(
+            None if fs_group is None else "Always" if fs_group_always else "OnRootMismatch"
+        ),
         seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault"),
     )
 

@@ -169,7 +169,7 @@ def test_narrowest_exception_non_root_no_capabilities(default: AlloyObjects) -> 
     assert psc == {
         "runAsGroup": 473,
         "runAsNonRoot": True,
-        "runAsUser": 473,
+        "runAsUser": 10473,  # no host account: Alloy reads host files
         "seccompProfile": {"type": "RuntimeDefault"},
         "supplementalGroups": [4],
     }

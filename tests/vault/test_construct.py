@@ -649,3 +649,11 @@ def test_scratch_space_holds_a_snapshot_of_the_whole_data_volume() -> None:
     spec = stack.get("StatefulSet", "vault")["spec"]["template"]["spec"]
     tmp = next(v for v in spec["volumes"] if v["name"] == "tmp")
     assert tmp["emptyDir"]["sizeLimit"] == "7168Mi"
+
+
+def test_runs_as_a_high_uid_in_the_vault_group(default: VaultObjects) -> None:
+    """UID 10100 (no host account, CKV_K8S_40) in the image's vault group 1000, which owns the data volume;
+    fsGroupChangePolicy Always gives raft files an earlier UID (100) created 0600 back to the group."""
+    context = default.get("StatefulSet", "vault")["spec"]["template"]["spec"]["securityContext"]
+    assert (context["runAsUser"], context["runAsGroup"], context["fsGroup"]) == (10100, 1000, 1000)
+    assert context["fsGroupChangePolicy"] == "Always"

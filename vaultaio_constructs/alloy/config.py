@@ -64,8 +64,11 @@ ALLOY_CONFIG_PATH: Final = f"{ALLOY_CONFIG_DIR}/{ALLOY_CONFIG_FILE}"
 ALLOY_STORAGE_PATH: Final = "/var/lib/alloy/data"
 #: Environment variable holding the node name (``fieldRef: spec.nodeName``).
 ALLOY_NODE_NAME_ENV: Final = "NODE_NAME"
-#: The ``alloy`` user of the ``grafana/alloy`` image (created but not the image default).
-ALLOY_UID: Final = 473
+#: UID of the Alloy process: a high UID no host account has, as Alloy reads host files (the image's
+#: ``alloy`` user, 473, could be a host account whose files it would then own). Alloy writes only to its
+#: emptyDir volumes, so any UID works; the group stays the image's ``alloy`` group (473).
+ALLOY_UID: Final = 10473
+ALLOY_GID: Final = 473
 #: Container command and arguments: no usage reporting, HTTP server reachable from other pods.
 ALLOY_COMMAND: Final = ("/bin/alloy",)
 ALLOY_ARGS: Final = (

@@ -15,11 +15,11 @@ the host paths its pipelines read (:data:`~vaultaio_constructs.alloy.config.ALLO
 ``/run/log/journal`` and ``/etc/machine-id`` for node logs, ``/proc`` and ``/sys`` for node metrics, and
 ``/`` for the filesystem collector only where ``kubernetes_version`` allows ``recursiveReadOnly``), every
 one read-only, without mount propagation, and ``recursiveReadOnly: Enabled`` from Kubernetes 1.31
-(filesystems mounted below them are read-only too). Everything else is restricted: non-root (the image's
-``alloy`` user, 473) with the supplementary group ``adm`` (4: journal ACL and ``/var/log/syslog``) and never
-the root group, all capabilities dropped, no privilege escalation, read-only root filesystem,
-``seccompProfile: RuntimeDefault``, no host network or PID namespace. ``run_as_root`` is the opt-in for
-hosts whose log files only root can read.
+(filesystems mounted below them are read-only too). Everything else is restricted: non-root (UID 10473, no
+host account, in the image's ``alloy`` group 473) with the supplementary group ``adm`` (4: journal ACL and
+``/var/log/syslog``) and never the root group, all capabilities dropped, no privilege escalation, read-only
+root filesystem, ``seccompProfile: RuntimeDefault``, no host network or PID namespace. ``run_as_root`` is
+the opt-in for hosts whose log files only root can read.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from vaultaio_constructs.alloy.config import (
     ALLOY_COMMAND,
     ALLOY_CONFIG_DIR,
     ALLOY_CONFIG_FILE,
+    ALLOY_GID,
     ALLOY_HOST_PATHS,
     ALLOY_HTTP_PORT,
     ALLOY_NODE_NAME_ENV,
@@ -81,6 +82,7 @@ from vaultaio_constructs.workload import (
     secret_volume,
     service,
     service_account,
+    tcp_probe,
 )
 
 CONTAINER_NAME: Final = "alloy"
@@ -334,6 +336,7 @@ class Alloy(Component):
             env=[env_from_field(ALLOY_NODE_NAME_ENV, "spec.nodeName")],
             volume_mounts=mounts,
             readiness=http_probe(ALLOY_READY_PATH, self.http.port_name, period_seconds=10),
+            liveness=tcp_probe(self.http.port_name),
             exceptions=SecurityExceptions(run_as_root=self.run_as_root),
         )
         template = pod_template(
@@ -355,11 +358,10 @@ class Alloy(Component):
     # -- building blocks ---------------------------------------------------------------------------------
     def _pod_security_context(self) -> k8s.PodSecurityContext:
         """The ``alloy`` user with the log-reading groups (UID 0 when asked); RuntimeDefault seccomp."""
-        uid = 0 if self.run_as_root else ALLOY_UID
         return k8s.PodSecurityContext(
             run_as_non_root=not self.run_as_root,
-            run_as_user=uid,
-            run_as_group=uid,
+            run_as_user=0 if self.run_as_root else ALLOY_UID,
+            run_as_group=0 if self.run_as_root else ALLOY_GID,
             supplemental_groups=list(self.supplementary_group_ids) or None,
             seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault"),
         )

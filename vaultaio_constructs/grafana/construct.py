@@ -68,8 +68,12 @@ from vaultaio_constructs.workload import (
     storage_claim,
 )
 
-#: The official image's ``grafana`` user and group.
-GRAFANA_UID: Final = 472
+#: UID of the Grafana process: a high UID no host user has. The official image supports any UID (its
+#: Dockerfile makes the data, plugins and provisioning paths mode 777); the group stays 472, which owns
+#: the data volume. Earlier releases ran as 472 (``fsGroupChangePolicy: Always`` keeps their files
+#: readable).
+GRAFANA_UID: Final = 10472
+GRAFANA_GID: Final = 472
 #: Prefix of the dashboard ConfigMaps (``grafana-dashboard-vault-overview``).
 DASHBOARD_CONFIGMAP_PREFIX: Final = "grafana-dashboard-"
 CONFIG_CONFIGMAP: Final = "grafana-config"
@@ -360,7 +364,9 @@ class Grafana(Component):
         return pod_template(
             self,
             containers=[grafana],
-            security_context=pod_security_context(user=GRAFANA_UID, group=GRAFANA_UID, fs_group=GRAFANA_UID),
+            security_context=pod_security_context(
+                user=GRAFANA_UID, group=GRAFANA_GID, fs_group=GRAFANA_GID, fs_group_always=True
+            ),
             volumes=volumes,
             annotations={CONFIG_CHECKSUM_ANNOTATION: checksum},
         )

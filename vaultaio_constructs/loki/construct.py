@@ -52,6 +52,7 @@ from vaultaio_constructs.workload import (
     service_account,
     stateful_set,
     storage_claim,
+    tcp_probe,
 )
 
 #: The ``loki`` user and group of the ``grafana/loki`` image (``cmd/loki/Dockerfile``: ``USER 10001``).
@@ -195,6 +196,8 @@ class Loki(Component):
             readiness=http_probe(
                 LOKI_READY_PATH, self.http.port_name, period_seconds=10, failure_threshold=6
             ),
+            # /ready waits for the ring and the WAL replay; the process is alive while it accepts connections
+            liveness=tcp_probe(self.http.port_name),
         )
         template = pod_template(
             self,

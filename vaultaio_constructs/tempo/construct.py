@@ -55,6 +55,7 @@ from vaultaio_constructs.workload import (
     service_account,
     stateful_set,
     storage_claim,
+    tcp_probe,
 )
 
 CONTAINER_NAME: Final = "tempo"
@@ -159,6 +160,8 @@ class Tempo(Component):
             readiness=http_probe(
                 TEMPO_READY_PATH, self.http.port_name, period_seconds=10, failure_threshold=6
             ),
+            # /ready waits for the ring and the WAL replay; the process is alive while it accepts connections
+            liveness=tcp_probe(self.http.port_name),
         )
         template = pod_template(
             self,

@@ -23,7 +23,8 @@ sealed pod is never restarted (a restart would only seal it again), it fails onl
 Upgrades roll pod by pod (``RollingUpdate``); with the Shamir seal each restarted pod waits sealed, and the
 rollout with it, until it is unsealed again (``scripts/init-vault.sh`` unseals every sealed pod).
 
-Pod Security ``restricted``: uid 100/gid 1000 (the image's ``vault`` user), seccomp ``RuntimeDefault``, all
+Pod Security ``restricted``: uid 10100 (no host account) / gid 1000 (the image's ``vault`` group), seccomp
+``RuntimeDefault``, all
 capabilities dropped, read-only root filesystem; writable: ``/vault/data`` (PVC) and ``/tmp`` (emptyDir,
 also ``HOME``). ``disable_mlock`` is set, so no ``IPC_LOCK`` (Vault >= 2.0.2 does not need it).
 
@@ -97,8 +98,12 @@ from vaultaio_constructs.workload import (
 
 __all__ = ["Vault", "VaultBackupProps", "VaultIngressProps", "VaultProps", "VaultTlsProps"]
 
-#: The image's ``vault`` user and group.
-VAULT_UID = 100
+#: UID of the Vault process: a high UID no host user has (the image's ``vault`` user is 100, which can be a
+#: host account; the image needs neither: the command replaces its entrypoint, and every path Vault
+#: writes is a volume). The group stays the image's ``vault`` group, which owns the data volume.
+VAULT_UID = 10100
+#: Earlier releases ran as 100 and raft creates owner-only (``0600``) files, so the volumes' group
+#: permissions are re-applied at each start (``fsGroupChangePolicy: Always``) to keep those readable.
 VAULT_GID = 1000
 #: Liveness: 200 for active/standby, 204 for sealed, uninitialised or a standby that lost the active node's
 #: heartbeat (474 since Vault 1.19; raft elects a new leader, a restart would not help): fails only when
@@ -380,7 +385,9 @@ class Vault(Component):
         template = pod_template(
             self,
             containers=[vault],
-            security_context=pod_security_context(user=VAULT_UID, group=VAULT_GID, fs_group=VAULT_GID),
+            security_context=pod_security_context(
+                user=VAULT_UID, group=VAULT_GID, fs_group=VAULT_GID, fs_group_always=True
+            ),
             volumes=volumes,
             automount_token=True,
             termination_grace_period_seconds=props.termination_grace_period_seconds,
@@ -490,7 +497,9 @@ class Vault(Component):
                 restart_policy="OnFailure",
                 containers=[job],
                 volumes=volumes,
-                security_context=pod_security_context(user=VAULT_UID, group=VAULT_GID, fs_group=VAULT_GID),
+                security_context=pod_security_context(
+                    user=VAULT_UID, group=VAULT_GID, fs_group=VAULT_GID, fs_group_always=True
+                ),
             ),
         )
         return self.track(
