@@ -226,6 +226,42 @@ SAMPLES: list[dict[str, Any]] = [
 ]
 
 
+DATABASE = {
+    "host": "grafana-db.example.internal",
+    "name": "grafana",
+    "user": SECRET,
+    "password": SECRET,
+    "ca": SECRET,
+    "client_cert": SECRET,
+    "client_key": SECRET,
+    "cidrs": CIDRS,
+}
+SAMPLES[0]["grafana"].update(database={"type": "postgres", **DATABASE}, secret_key=SECRET)
+SAMPLES.append({"grafana": {"database": {"type": "mysql", **DATABASE}, "secret_key": SECRET}})
+SAMPLES[0]["prometheus"].update(
+    replicas=2,
+    replica_label="prometheus_replica",
+    remote_write=[
+        {
+            "name": "mimir",
+            "url": "https://mimir.example.com/api/v1/push",
+            "cidrs": CIDRS,
+            "headers": {"X-Scope-OrgID": "vault-aio"},
+            "tls": {"ca": SECRET, "cert": SECRET, "key": SECRET, "server_name": "mimir.example.com"},
+            "write_relabel_configs": [
+                {
+                    "action": "replace",
+                    "source_labels": ["__name__"],
+                    "separator": ";",
+                    "regex": "go_(.*)",
+                    "target_label": "runtime",
+                    "replacement": "$1",
+                }
+            ],
+        }
+    ],
+)
+
 # every component's image can be pinned by digest and pulled from another repository
 for _component in versions.IMAGES:
     SAMPLES[0][_component].update(
