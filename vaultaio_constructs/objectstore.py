@@ -76,7 +76,7 @@ class StorageType(StrEnum):
 
 
 def check_s3_bucket(value: str) -> str:
-    if not _S3_BUCKET.match(value) or ".." in value:
+    if not _S3_BUCKET.fullmatch(value) or ".." in value:
         raise ValueError(
             f"{value!r} is not a valid S3 bucket name: 3-63 lowercase letters, digits, '.' and '-', "
             "starting and ending with a letter or digit"
@@ -85,7 +85,7 @@ def check_s3_bucket(value: str) -> str:
 
 
 def check_gcs_bucket(value: str) -> str:
-    if not _GCS_BUCKET.match(value):
+    if not _GCS_BUCKET.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a valid GCS bucket name: lowercase letters, digits, '-', '_' and '.', "
             "starting and ending with a letter or digit"
@@ -94,7 +94,7 @@ def check_gcs_bucket(value: str) -> str:
 
 
 def check_azure_container(value: str) -> str:
-    if not _AZURE_CONTAINER.match(value):
+    if not _AZURE_CONTAINER.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a valid Azure container name: 3-63 lowercase letters, digits and single '-', "
             "starting and ending with a letter or digit"
@@ -111,7 +111,7 @@ def check_endpoint(value: str) -> str:
         )
     if "@" in value:
         raise ValueError(f"{value!r} must not contain credentials: use Secret references")
-    match = _HOST_PORT.match(value)
+    match = _HOST_PORT.fullmatch(value)
     if not match or (match["port"] and not 1 <= int(match["port"]) <= 65535):
         raise ValueError(f"{value!r} is not host[:port] (e.g. 's3.eu-west-1.amazonaws.com' or 'minio:9000')")
     return value
@@ -262,7 +262,7 @@ class S3Storage:
 
     @property
     def port(self) -> int:
-        match = _HOST_PORT.match(self.host)
+        match = _HOST_PORT.fullmatch(self.host)
         explicit = int(match["port"]) if match and match["port"] else None
         return self.egress_port or explicit or (80 if self.insecure else 443)
 

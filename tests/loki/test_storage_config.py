@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from tests.loki.test_config import AM_URL, DOCUMENTED_KEYS, leaf_keys
+from vaultaio_constructs.common import SecretKeyRef
 from vaultaio_constructs.loki.config import (
     DELETION_MARKER_PREFIX,
     LOKI_MEMBERLIST_PORT,
@@ -21,7 +22,7 @@ from vaultaio_constructs.loki.config import (
 from vaultaio_constructs.objectstore import AzureStorage, GcsStorage, S3Storage
 
 JOIN = "dns+loki-peers.vault-aio.svc:7946"
-KEYS = {"name": "loki-s3", "key": "id"}, {"name": "loki-s3", "key": "secret"}
+KEYS = SecretKeyRef(name="loki-s3", key="id"), SecretKeyRef(name="loki-s3", key="secret")
 
 #: Leaf keys the object-storage and replica variants add, each in Loki 3.7.6's configuration reference
 #: (docs/sources/shared/configuration.md): ``common.storage.<backend>`` (s3_storage_config,
@@ -125,7 +126,7 @@ def test_insecure_and_ca_only_when_asked() -> None:
     assert "insecure" not in render(storage=s3())["common"]["storage"]["s3"]
     doc = render(storage=s3(insecure=True))["common"]["storage"]["s3"]
     assert doc["insecure"] is True
-    ca = render(storage=s3(ca={"name": "minio-ca", "key": "ca.crt"}))["common"]["storage"]["s3"]
+    ca = render(storage=s3(ca=SecretKeyRef(name="minio-ca", key="ca.crt")))["common"]["storage"]["s3"]
     assert ca["http_config"] == {"ca_file": "/etc/object-store/ca/ca.crt"}
     assert leaf_keys(render(storage=s3(insecure=True))) <= DOCUMENTED_KEYS | OBJECT_KEYS | S3_OPTIONAL_KEYS
 
@@ -138,7 +139,9 @@ def test_aws_s3_without_endpoint_uses_the_regional_endpoint() -> None:
 
 def test_gcs() -> None:
     storage = GcsStorage(
-        bucket="acme-loki", credentials={"name": "gcs", "key": "key.json"}, egress_cidrs=("199.36.153.8/30",)
+        bucket="acme-loki",
+        credentials=SecretKeyRef(name="gcs", key="key.json"),
+        egress_cidrs=("199.36.153.8/30",),
     )
     doc = render(storage=storage, replicas=2, memberlist_join=JOIN)
     assert doc["common"]["storage"] == {"gcs": {"bucket_name": "acme-loki"}}
@@ -150,7 +153,7 @@ def test_azure_key_is_expanded_from_the_environment_and_workload_identity_is_not
     keyed = AzureStorage(
         account_name="acmelogs",
         container="loki",
-        account_key={"name": "azure", "key": "account-key"},
+        account_key=SecretKeyRef(name="azure", key="account-key"),
         egress_cidrs=("20.60.0.0/16",),
     )
     config = LokiConfig(storage=keyed)

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from tests.tempo.test_config import DOCUMENTED_KEYS, GENERATOR_KEYS, PROM_WRITE, leaf_keys
+from vaultaio_constructs.common import SecretKeyRef
 from vaultaio_constructs.objectstore import AzureStorage, GcsStorage, S3Storage
 from vaultaio_constructs.tempo.config import (
     TEMPO_MEMBERLIST_PORT,
@@ -46,8 +47,8 @@ def s3(**extra: Any) -> S3Storage:
         "endpoint": "minio.storage.svc:9000",
         "region": "us-east-1",
         "force_path_style": True,
-        "access_key_id": {"name": "tempo-s3", "key": "id"},
-        "secret_access_key": {"name": "tempo-s3", "key": "secret"},
+        "access_key_id": SecretKeyRef(name="tempo-s3", key="id"),
+        "secret_access_key": SecretKeyRef(name="tempo-s3", key="secret"),
         "egress_cidrs": ("10.20.0.0/16",),
     }
     return S3Storage(**(fields | extra))
@@ -116,7 +117,7 @@ def test_s3_backend_keeps_the_wal_on_the_pvc_and_credentials_out() -> None:
 def test_insecure_and_ca_only_when_asked() -> None:
     assert "insecure" not in load(storage=s3())["storage"]["trace"]["s3"]
     assert load(storage=s3(insecure=True))["storage"]["trace"]["s3"]["insecure"] is True
-    ca = load(storage=s3(ca={"name": "minio-ca", "key": "ca.crt"}))["storage"]["trace"]["s3"]
+    ca = load(storage=s3(ca=SecretKeyRef(name="minio-ca", key="ca.crt")))["storage"]["trace"]["s3"]
     assert ca["tls_ca_path"] == "/etc/object-store/ca/ca.crt"
 
 
@@ -131,7 +132,7 @@ def test_gcs_and_azure_backends() -> None:
     keyed = AzureStorage(
         account_name="acmetraces",
         container="tempo",
-        account_key={"name": "azure", "key": "key"},
+        account_key=SecretKeyRef(name="azure", key="key"),
         egress_cidrs=("20.60.0.0/16",),
     )
     trace = ha(storage=keyed)["storage"]["trace"]
