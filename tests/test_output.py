@@ -8,10 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cdk8s
+import constructs
+import jsii
 import pytest
 
 from tests.stack import Stack
-from vaultaio_constructs.output import check_outdir, foreign_entries, synth, write
+from vaultaio_constructs.chart import Namespace
+from vaultaio_constructs.component import StackChart
+from vaultaio_constructs.output import check_outdir, foreign_entries, render, synth, write
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -122,3 +127,33 @@ def test_an_empty_folder_is_used_and_a_file_is_refused(stack: Stack, tmp_path: P
 
 def test_the_committed_dist_counts_as_a_previous_output() -> None:
     assert foreign_entries(REPO / "dist") == []
+
+
+@jsii.implements(constructs.IValidation)
+class _Refuse:
+    """A construct validation that always fails (as a user's ``node.add_validation`` would)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def validate(self) -> list[str]:
+        return [self.message]
+
+
+def test_a_failed_construct_validation_stops_the_render_naming_each_construct(tmp_path: Path) -> None:
+    app = cdk8s.App()
+    chart = StackChart(app, "small")
+    namespace = Namespace(chart, "Namespace")
+    namespace.node.add_validation(_Refuse("labels are wrong"))
+    chart.node.add_validation(_Refuse("the chart is incomplete"))
+    with pytest.raises(ValueError, match="stack validation failed:") as failed:
+        render(chart)
+    assert "[small] the chart is incomplete" in str(failed.value)
+    assert "[small/Namespace] labels are wrong" in str(failed.value)
+
+
+def test_a_chart_without_validations_renders_its_objects() -> None:
+    app = cdk8s.App()
+    chart = StackChart(app, "small")
+    Namespace(chart, "Namespace")
+    assert [(m.kind, m.name) for m in render(chart)] == [("Namespace", "vault-aio")]

@@ -90,19 +90,29 @@ def build(props: VaultAioProps | None = None) -> tuple[cdk8s.App, StackChart]:
     return app, chart
 
 
+#: How cdk8s begins the error of failed construct validations (``App._synthChart``), one line each.
+_CDK8S_VALIDATION_FAILED = "Validation failed with the following errors:"
+
+
 def render(chart: StackChart) -> list[Manifest]:
     """Every object of the stack, validated, with its ``dist/`` folder.
 
-    The chart is resolved in one call (``Chart.to_json``, construct-tree order) and matched to the
-    components' tracked objects, which are in the same order; each match is checked by kind. Fails
-    when a construct validation fails or when an object was created without being tracked by a
-    component (it would silently be missing from ``dist/``).
+    The chart is validated and resolved in one call (``Chart.to_json`` runs every construct's validations
+    first, then resolves the objects in construct-tree order) and matched to the components' tracked
+    objects, which are in the same order; each match is checked by kind. Fails when a construct
+    validation fails (``ValueError`` naming each construct's path and message) or when an object was
+    created without being tracked by a component (it would silently be missing from ``dist/``).
     """
-    errors = chart.node.validate()
-    if errors:
-        raise ValueError("stack validation failed:\n" + "\n".join(f"  {e}" for e in errors))
     tracked = [(area, obj) for c in chart.components for area, obj in c.objects]
-    bodies = chart.to_json()
+    try:
+        bodies = chart.to_json()
+    except RuntimeError as err:  # what jsii raises for a JavaScript error
+        message = str(err).removeprefix("Error: ")
+        if not message.startswith(_CDK8S_VALIDATION_FAILED):
+            raise
+        raise ValueError(
+            "stack validation failed:" + message.removeprefix(_CDK8S_VALIDATION_FAILED)
+        ) from None
     if len(bodies) != len(tracked):
         raise RuntimeError(
             f"{len(bodies) - len(tracked)} object(s) were created without Component.track(): "

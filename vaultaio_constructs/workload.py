@@ -422,11 +422,13 @@ def stateful_set(
     service_name: str,
     replicas: int = 1,
     pod_management_policy: str = "OrderedReady",
+    update_strategy: str = "RollingUpdate",
 ) -> k8s.KubeStatefulSet:
     """A StatefulSet whose PVCs are kept when it is scaled down or deleted (data outlives the workload).
 
     ``pod_management_policy="Parallel"`` starts all pods at once (raft peers that are never ready until
-    unsealed must not wait for each other).
+    unsealed must not wait for each other); ``update_strategy="OnDelete"`` restarts no pod when the template
+    changes (a program restarts them in its own order).
     """
     return component.track(
         k8s.KubeStatefulSet(
@@ -443,7 +445,7 @@ def stateful_set(
                     when_deleted="Retain", when_scaled="Retain"
                 ),
                 pod_management_policy=pod_management_policy,
-                update_strategy=k8s.StatefulSetUpdateStrategy(type="RollingUpdate"),
+                update_strategy=k8s.StatefulSetUpdateStrategy(type=update_strategy),
             ),
         )
     )

@@ -367,11 +367,13 @@ class Alloy(Component):
         )
 
     def _rbac(self) -> None:
-        role = self.track(
+        # the Role is named after the component (its name is known here: asking Node costs a round trip)
+        role_name = self.name
+        self.track(
             k8s.KubeRole(
                 self,
                 "Role",
-                metadata=self.meta(),
+                metadata=self.meta(role_name),
                 rules=[
                     k8s.PolicyRule(api_groups=[""], resources=["pods"], verbs=["get", "list", "watch"]),
                     k8s.PolicyRule(api_groups=[""], resources=["pods/log"], verbs=["get"]),
@@ -383,7 +385,7 @@ class Alloy(Component):
                 self,
                 "RoleBinding",
                 metadata=self.meta(),
-                role_ref=k8s.RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=role.name),
+                role_ref=k8s.RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=role_name),
                 subjects=[k8s.Subject(kind="ServiceAccount", name=self.name, namespace=self.namespace)],
             )
         )

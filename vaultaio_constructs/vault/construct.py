@@ -331,11 +331,13 @@ class Vault(Component):
     # -- building blocks ---------------------------------------------------------------------------------
     def _rbac(self) -> None:
         pods = list(self.server_config.pod_names())
-        role = self.track(
+        # the Role is named after the component (its name is known here: asking Node costs a round trip)
+        role_name = self.name
+        self.track(
             k8s.KubeRole(
                 self,
                 "Role",
-                metadata=self.meta(),
+                metadata=self.meta(role_name),
                 rules=[
                     k8s.PolicyRule(
                         api_groups=[""],
@@ -351,7 +353,7 @@ class Vault(Component):
                 self,
                 "RoleBinding",
                 metadata=self.meta(),
-                role_ref=k8s.RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=role.name),
+                role_ref=k8s.RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=role_name),
                 subjects=[k8s.Subject(kind="ServiceAccount", name=self.name, namespace=self.namespace)],
             )
         )
@@ -434,14 +436,14 @@ class Vault(Component):
             claims=[storage_claim(self, "data", self.storage_gib)],
             service_name=HEADLESS_SERVICE_NAME,
             replicas=self.replicas,
+            # Sealed pods are never ready: OrderedReady would keep vault-1 from starting until vault-0 is
+            # unsealed, and so on. Parallel starts every peer so each can be unsealed (or auto-unsealed).
+            pod_management_policy="Parallel",
+            # OnDelete (as vault-helm): applying a new template restarts no pod; `vault-aio upgrade-vault`
+            # then restarts them in Vault's order (standbys, then the stepped-down active node), checking
+            # health in between.
+            update_strategy="OnDelete",
         )
-        # Sealed pods are never ready: OrderedReady would keep vault-1 from starting until vault-0 is
-        # unsealed, and so on. Parallel starts every peer so each can be unsealed (or auto-unsealed).
-        sts.add_json_patch(cdk8s.JsonPatch.replace("/spec/podManagementPolicy", "Parallel"))
-        # OnDelete (as vault-helm): applying a new template restarts no pod; `vault-aio upgrade-vault` then
-        # restarts them in Vault's order (standbys, then the stepped-down active node), checking health in
-        # between.
-        sts.add_json_patch(cdk8s.JsonPatch.replace("/spec/updateStrategy", {"type": "OnDelete"}))
         for key, value in self.seal_plan.pod_labels:
             escaped = key.replace("~", "~0").replace("/", "~1")
             sts.add_json_patch(cdk8s.JsonPatch.add(f"/spec/template/metadata/labels/{escaped}", value))
