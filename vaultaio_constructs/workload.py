@@ -486,23 +486,31 @@ def daemon_set(
     component: Component, *, template: k8s.PodTemplateSpec, recursive_read_only_mounts: Sequence[str] = ()
 ) -> k8s.KubeDaemonSet:
     """A DaemonSet (one pod per node) with rolling updates; ``recursive_read_only_mounts`` names volume
-    mounts made recursively read-only (Kubernetes >= 1.30 only: the caller checks the target version)."""
-    return component.track(
-        KubeDaemonSet(
-            component,
-            "DaemonSet",
-            recursive_read_only_mounts=recursive_read_only_mounts,
-            metadata=component.meta(),
-            spec=k8s.DaemonSetSpec(
-                selector=selector(component),
-                template=template,
-                update_strategy=k8s.DaemonSetUpdateStrategy(
-                    type="RollingUpdate",
-                    rolling_update=k8s.RollingUpdateDaemonSet(max_unavailable=int_or_string(1)),
-                ),
-            ),
-        )
+    mounts made recursively read-only (Kubernetes >= 1.30 only: the caller checks the target version).
+
+    Only a DaemonSet with such mounts is a :class:`KubeDaemonSet`: its Python ``to_json`` makes Node call
+    back into Python while the chart resolves (several round trips, the whole body sent both ways).
+    """
+    metadata = component.meta()
+    spec = k8s.DaemonSetSpec(
+        selector=selector(component),
+        template=template,
+        update_strategy=k8s.DaemonSetUpdateStrategy(
+            type="RollingUpdate",
+            rolling_update=k8s.RollingUpdateDaemonSet(max_unavailable=int_or_string(1)),
+        ),
     )
+    if recursive_read_only_mounts:
+        return component.track(
+            KubeDaemonSet(
+                component,
+                "DaemonSet",
+                recursive_read_only_mounts=recursive_read_only_mounts,
+                metadata=metadata,
+                spec=spec,
+            )
+        )
+    return component.track(k8s.KubeDaemonSet(component, "DaemonSet", metadata=metadata, spec=spec))
 
 
 def env_from_field(name: str, field_path: str) -> k8s.EnvVar:
