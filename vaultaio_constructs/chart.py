@@ -6,6 +6,8 @@ call records the NetworkPolicy edge it needs), then generates the NetworkPolicie
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cdk8s_plus_27 import k8s
 from constructs import Construct
 
@@ -19,6 +21,9 @@ from vaultaio_constructs.prometheus.construct import Prometheus
 from vaultaio_constructs.settings import VaultAioProps
 from vaultaio_constructs.tempo.construct import Tempo
 from vaultaio_constructs.vault.construct import Vault
+
+if TYPE_CHECKING:
+    from vaultaio_constructs.integrations.prometheus_operator import PrometheusOperatorResources
 
 #: Pod Security admission labels of the namespace. ``enforce: privileged`` because two DaemonSets need
 #: host access (Alloy: read-only hostPath for node logs and metrics; Chrony: SYS_TIME); ``warn`` and
@@ -96,9 +101,29 @@ class VaultAioChart(StackChart):
         self.grafana.use_loki(self.loki)
         self.grafana.use_tempo(self.tempo)
         self.grafana.use_alertmanager(self.alertmanager)
+        # a Prometheus Operator the cluster runs: PodMonitor, PrometheusRule (the Vault rules) and Probe
+        self.prometheus_operator = self._prometheus_operator(props)
 
         self.extend()
         self.network_policies = self.finish(props.network)
+
+    def _prometheus_operator(self, props: VaultAioProps) -> PrometheusOperatorResources | None:
+        settings = props.monitoring.prometheus_operator
+        if settings is None:
+            return None
+        # loaded only when asked for: the custom-resource code stays off the default synth path
+        from vaultaio_constructs.alerts import prometheus_rule_groups
+        from vaultaio_constructs.alerts.rules import VAULT_GROUP
+        from vaultaio_constructs.integrations.prometheus_operator import PrometheusOperatorResources
+
+        resources = PrometheusOperatorResources(self, "PrometheusOperator", settings)
+        resources.add_scrape_target(self.vault.metrics_target)
+        alerts = props.prometheus.alerts
+        for group in prometheus_rule_groups(alerts.thresholds):
+            if group.name == VAULT_GROUP:
+                resources.add_rule_group(group, alerts.runbook_base_url)
+        resources.probe_tls(self.vault.api)
+        return resources
 
     def extend(self) -> None:
         """Hook for subclasses: add dashboards, scrape targets, Vault policies or Loki rules here.

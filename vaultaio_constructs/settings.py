@@ -25,6 +25,7 @@ from vaultaio_constructs.alloy.construct import AlloyProps
 from vaultaio_constructs.chrony.construct import ChronyProps
 from vaultaio_constructs.common import PROPS_CONFIG, DnsLabel, Hostname
 from vaultaio_constructs.grafana.construct import GrafanaProps
+from vaultaio_constructs.integrations.props import MonitoringProps
 from vaultaio_constructs.loki.construct import LokiProps
 from vaultaio_constructs.network import NetworkProps
 from vaultaio_constructs.profiles import Profile
@@ -60,6 +61,9 @@ class VaultAioProps:
     tempo: TempoProps = Field(default_factory=TempoProps)
     alloy: AlloyProps = Field(default_factory=AlloyProps)
     chrony: ChronyProps = Field(default_factory=ChronyProps)
+    #: Monitoring the cluster already runs (Prometheus Operator custom resources); nothing by default.
+    monitoring: MonitoringProps = Field(default_factory=MonitoringProps)
+
 
 
 class SettingsError(ValueError):

@@ -25,6 +25,11 @@ NODE: Final = "node-1"
 PROBE: Final = NODE
 
 VAULT: Final = 'job="vault"'
+#: ``job`` of the TLS probe's series (Alloy's blackbox exporter, or a Prometheus Operator ``Probe``).
+PROBE_JOB: Final = "blackbox"
+#: Names of the two Prometheus rule groups: Vault itself, and the stack's own nodes, volumes and pipeline.
+VAULT_GROUP: Final = "vault"
+STACK_GROUP: Final = "vault-aio-stack"
 
 
 def _series(metric: str, labels: Mapping[str, str], values: str) -> InputSeries:
@@ -504,8 +509,8 @@ def vault_lease_count_high(t: AlertThresholds) -> AlertRule:
 
 # ----------------------------------------------------------------------------------- TLS certificate
 
-BLACKBOX: Final = 'job="blackbox"'
-_PROBE_LABELS: Final = {"job": "blackbox", "instance": PROBE}
+BLACKBOX: Final = f'job="{PROBE_JOB}"'
+_PROBE_LABELS: Final = {"job": PROBE_JOB, "instance": PROBE}
 
 
 def _expiry_rule(name: str, days: int, severity: Severity, healthy_days: int) -> AlertRule:
@@ -1092,8 +1097,8 @@ def prometheus_rule_groups(thresholds: AlertThresholds | None = None) -> tuple[R
     """The Prometheus alert rule groups: ``vault`` and ``vault-aio-stack``."""
     t = thresholds or AlertThresholds()
     groups = (
-        RuleGroup(name="vault", rules=tuple(factory(t) for factory in VAULT_RULE_FACTORIES)),
-        RuleGroup(name="vault-aio-stack", rules=tuple(factory(t) for factory in STACK_RULE_FACTORIES)),
+        RuleGroup(name=VAULT_GROUP, rules=tuple(factory(t) for factory in VAULT_RULE_FACTORIES)),
+        RuleGroup(name=STACK_GROUP, rules=tuple(factory(t) for factory in STACK_RULE_FACTORIES)),
     )
     names = [rule.name for group in groups for rule in group.rules]
     duplicates = sorted({name for name in names if names.count(name) > 1})
