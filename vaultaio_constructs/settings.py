@@ -64,6 +64,16 @@ class VaultAioProps:
     #: Monitoring the cluster already runs (Prometheus Operator custom resources); nothing by default.
     monitoring: MonitoringProps = Field(default_factory=MonitoringProps)
 
+    def __post_init__(self) -> None:
+        issuer = self.vault.tls.issuer
+        warning_days = self.prometheus.alerts.thresholds.tls_cert_warning_days
+        if issuer is not None and issuer.renew_before_hours <= warning_days * 24:
+            raise ValueError(
+                f"'vault.tls.issuer.renew_before_hours' ({issuer.renew_before_hours}) must exceed "
+                f"'prometheus.alerts.thresholds.tls_cert_warning_days' ({warning_days}) x 24 = "
+                f"{warning_days * 24}: cert-manager must renew before the expiry warning fires, so the "
+                "warning means 'Vault still serves the old certificate' (reload it, see docs/RUNBOOK.md)"
+            )
 
 
 class SettingsError(ValueError):

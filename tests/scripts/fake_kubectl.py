@@ -169,6 +169,8 @@ def new_state(
         "namespace": namespace,
         "statefulset": True,
         "secrets": dict(secrets or {}),
+        # secretName of each cert-manager Certificate in the namespace (None: cert-manager not installed)
+        "certificates": None,
         "pods": {
             name: {
                 "phases": ["Running"],
@@ -337,6 +339,13 @@ def kubectl_get(state: State, words: list[str], flags: dict[str, Any], ns: str) 
         if not (in_ns and name in state["secrets"]):
             return not_found("secrets", name)
         return Result(0, f"secret/{name}\n" if output == "name" else f"{name}   Opaque   3   1d\n")
+    if kind == "certificates.cert-manager.io" and not name:
+        # state["certificates"]: secretName of each Certificate in the namespace; None: no cert-manager CRDs
+        if state.get("certificates") is None:
+            return Result(1, err='error: the server doesn\'t have a resource type "certificates"')
+        if output != "jsonpath={range .items[*]}{.spec.secretName}{\"\\n\"}{end}":
+            return Result(127, err=f"fake kubectl: unsupported output {output!r} for certificates")
+        return Result(0, "".join(f"{n}\n" for n in state["certificates"]) if in_ns else "")
     if kind in ("pod", "pods", "po"):
         if name:
             pod = state["pods"].get(name) if in_ns else None
