@@ -1,7 +1,8 @@
 """Uniform hardening guarantees over every pod template and object the stack synthesizes (issue 8).
 
-Each guarantee is one test over all workloads of the default stack and of the variants below, with an
-explicit exception table. A component that regresses fails here, whichever issue touched it last.
+Each guarantee is one test over all workloads of the default stack, of the variants below and of every
+scenario in ``examples/settings/``, with an explicit exception table. A component that regresses fails
+here, whichever issue touched it last.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.scenarios import SCENARIOS, scenario_stack
 from tests.stack import Stack, synth_stack
 from vaultaio_constructs import versions
 
@@ -41,7 +43,17 @@ API_CALLERS = {"vault", "alloy"}
 STATEFUL = {"vault", "prometheus", "alertmanager", "grafana", "loki", "tempo"}
 
 
-@pytest.fixture(scope="module", params=["default", "ha", "tls-off", "production", "everything-on"])
+@pytest.fixture(
+    scope="module",
+    params=[
+        "default",
+        "ha",
+        "tls-off",
+        "production",
+        "everything-on",
+        *(f"scenario:{name}" for name in SCENARIOS),
+    ],
+)
 def variant(request: pytest.FixtureRequest, stack: Stack) -> Stack:
     settings: dict[str, dict[str, Any]] = {
         "default": {},
@@ -54,6 +66,8 @@ def variant(request: pytest.FixtureRequest, stack: Stack) -> Stack:
     }
     if request.param == "default":
         return stack
+    if request.param.startswith("scenario:"):
+        return scenario_stack(request.param.removeprefix("scenario:"))
     return synth_stack(settings[request.param])
 
 

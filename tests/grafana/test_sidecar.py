@@ -27,7 +27,8 @@ def test_defaults_match_kube_prometheus_stack_and_the_sidecar_folder_annotation(
 
 def test_label_and_folder_from_settings() -> None:
     sidecar = {"label_key": "example.com/dashboard", "label_value": "", "folder": "Platform/Vault"}
-    stack = synth_stack({"grafana": {"dashboard_sidecar": {**sidecar, "folder_annotation": "grafana_folder"}}})
+    sidecar["folder_annotation"] = "grafana_folder"
+    stack = synth_stack({"grafana": {"dashboard_sidecar": sidecar}})
     for config_map in _dashboard_maps(stack):
         assert config_map["metadata"]["labels"]["example.com/dashboard"] == ""
         assert "grafana_dashboard" not in config_map["metadata"]["labels"]
