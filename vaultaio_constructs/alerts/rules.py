@@ -186,9 +186,8 @@ def vault_sealed(t: AlertThresholds) -> AlertRule:
             "Vault pod {{ $labels.instance }} cannot serve secrets: reason {{ $labels.reason }}. 'sealed': "
             "vault_core_unsealed is 0. 'scrape_failed': Prometheus cannot scrape the metrics listener "
             "(port 8202), so the pod is down, restarting or unreachable. 'no_metrics': the pod answers but "
-            "does not report vault_core_unsealed. 'no_targets': DNS discovery of the headless Service finds "
-            "no "
-            "Vault pod at all."
+            "does not report vault_core_unsealed. 'no_targets': discovery (DNS of the headless Service, or "
+            "the PodMonitor) finds no Vault pod at all."
         ),
         scenarios=(
             Scenario(
