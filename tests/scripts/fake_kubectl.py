@@ -220,6 +220,9 @@ _VALUE_FLAGS = {
     "--from-literal": "from_literal",
     "--request-timeout": "request_timeout",
     "--type": "type",
+    "-k": "kustomize",
+    "--kustomize": "kustomize",
+    "--wait": "wait",
 }
 _BOOL_FLAGS = {
     "-i": "stdin",
@@ -308,6 +311,12 @@ def kubectl(state: State, argv: list[str], stdin: bytes | None) -> Result:
         return kubectl_create(state, words[1:], flags, ns)
     if verb == "exec":
         return kubectl_exec(state, words[1:], flags, ns, remote, stdin)
+    if state.get("cluster") and verb in ("delete", "diff"):
+        import fake_cluster
+
+        if verb == "delete":
+            return fake_cluster.delete(state, words[1:], ns)  # type: ignore[no-any-return]
+        return fake_cluster.diff(state, flags)  # type: ignore[no-any-return]
     return Result(127, err=f"fake kubectl: unsupported verb {verb!r}")
 
 
@@ -317,6 +326,10 @@ def kubectl_get(state: State, words: list[str], flags: dict[str, Any], ns: str) 
     kind = words[0]
     name = words[1] if len(words) > 1 else None
     output = flags.get("output", "")
+    if state.get("cluster") and output == "json":
+        import fake_cluster
+
+        return fake_cluster.get(state, words, flags, ns)  # type: ignore[no-any-return]
     in_ns = ns == state["namespace"]
     if kind in ("namespace", "namespaces", "ns") and name:
         if name not in state["namespaces"]:
@@ -410,6 +423,11 @@ def kubectl_exec(
     if len(words) != 1 or not remote:
         return Result(1, err="error: you must specify at least one command for the container")
     pod_name = words[0]
+    if state.get("cluster") and pod_name not in state["pods"]:
+        import fake_cluster
+
+        container = flags.get("container", "")
+        return fake_cluster.exec_(state, pod_name, ns, container, remote, stdin)  # type: ignore[no-any-return]
     pod = state["pods"].get(pod_name) if ns == state["namespace"] else None
     if pod is None or pod["phases"][0] == "Absent":
         return not_found("pods", pod_name)
@@ -502,6 +520,10 @@ def vault(state: State, pod: str, args: list[str], token: str | None, stdin: byt
         )
     if not args:
         return Result(127, err="Usage: vault <command> [args]")
+    if state.get("cluster") and args[0] == "read":
+        import fake_cluster
+
+        fake_cluster.audit(state, pod, args)
     if args[0] == "status":
         return vault_status(state, pod, args[1:])
     if args[:2] == ["operator", "init"]:
@@ -525,6 +547,14 @@ def vault(state: State, pod: str, args: list[str], token: str | None, stdin: byt
         return Result(2, err="Error: " + api_error("GET", "...", 403, "permission denied"))
     if args[:4] == ["operator", "raft", "snapshot", "save"]:
         return vault_snapshot(state, pod, args[4:])
+    if state.get("cluster") and args[:2] in (["operator", "raft"], ["operator", "step-down"]):
+        import fake_cluster
+
+        return fake_cluster.vault_raft(state, pod, args, role)  # type: ignore[no-any-return]
+    if state.get("cluster") and role == "operator" and args[:2] == ["audit", "list"]:
+        return Result(0, out_json(v["audit"]))
+    if state.get("cluster") and args[:1] == ["read"]:
+        return Result(2, err=f"No value found at {args[-1]}")
     if role != "root":
         return Result(2, err="Error: " + api_error("GET", "...", 403, "permission denied"))
     flags, rest = split_flags(

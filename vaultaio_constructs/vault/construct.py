@@ -22,8 +22,11 @@ Probes: readiness ``/v1/sys/health?standbyok=true&perfstandbyok=true`` (active a
 uninitialised 501 and a standby cut off from the active node 474 not); liveness maps those to 204 so a
 sealed pod is never restarted (a restart would only seal it again), it fails only when Vault stops answering.
 
-Upgrades roll pod by pod (``RollingUpdate``); with the Shamir seal each restarted pod waits sealed, and the
-rollout with it, until it is unsealed again (``scripts/init-vault.sh`` unseals every sealed pod).
+Updates are ``OnDelete``: ``kubectl apply`` changes the template and restarts no pod;
+``vault-aio upgrade-vault`` restarts the pods in Vault's documented order (standbys first, then the active
+node after a step-down), waiting for each to be unsealed (by you with the Shamir seal:
+``scripts/init-vault.sh`` unseals every sealed pod) and for autopilot to be healthy before the next one, and
+stops at the first failed check.
 
 Pod Security ``restricted``: uid 100/gid 1000 (the image's ``vault`` user), seccomp ``RuntimeDefault``, all
 capabilities dropped, read-only root filesystem; writable: ``/vault/data`` (PVC) and ``/tmp`` (emptyDir,
@@ -397,6 +400,10 @@ class Vault(Component):
         # Sealed pods are never ready: OrderedReady would keep vault-1 from starting until vault-0 is
         # unsealed, and so on. Parallel starts every peer so each can be unsealed (or auto-unsealed).
         sts.add_json_patch(cdk8s.JsonPatch.replace("/spec/podManagementPolicy", "Parallel"))
+        # OnDelete (as vault-helm): applying a new template restarts no pod; `vault-aio upgrade-vault` then
+        # restarts them in Vault's order (standbys, then the stepped-down active node), checking health in
+        # between.
+        sts.add_json_patch(cdk8s.JsonPatch.replace("/spec/updateStrategy", {"type": "OnDelete"}))
         for key, value in self.seal_plan.pod_labels:
             escaped = key.replace("~", "~0").replace("/", "~1")
             sts.add_json_patch(cdk8s.JsonPatch.add(f"/spec/template/metadata/labels/{escaped}", value))
