@@ -22,6 +22,7 @@ from tests.stack import Stack, synth_stack
 from tests.test_network_matrix import Row, rows
 from tests.tools import require_tool
 from vaultaio_constructs.analysis import connectivity
+from vaultaio_constructs.output import write
 
 #: ``examples/settings/operator.yaml``: kube-prometheus-stack's Prometheus pods in namespace monitoring.
 CLUSTER_PROMETHEUS = "kubernetes.io/metadata.name=monitoring/app.kubernetes.io/name=prometheus"
@@ -76,6 +77,20 @@ def test_scenario_custom_resources_match_their_crds(name: str) -> None:
         p for o in scenario_stack(name).objects if is_custom(o) for p in validate_custom_resource(o)
     ]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_scenario_output_builds_with_kustomize(name: str, tmp_path: Path) -> None:
+    """Written as make synth writes dist/, the scenario builds with kustomize, custom resources included."""
+    stack = scenario_stack(name)
+    kubectl = require_tool("kubectl")
+    write(stack.manifests, tmp_path / "dist")
+    result = subprocess.run(
+        [kubectl, "kustomize", str(tmp_path / "dist")], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    built = sorted((d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(result.stdout) if d)
+    assert built == sorted((m.kind, m.name) for m in stack.manifests)
 
 
 # -- what each scenario is for -----------------------------------------------------------------------------
