@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test lint typecheck diagram bench footprint clean verify diff
+.PHONY: synth test lint typecheck diagram bench footprint clean verify diff kube-api-cidrs
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,3 +52,6 @@ verify: $(BIN)/.installed
 ## diff: what kubectl apply -k dist/ would change on the cluster
 diff:
 	kubectl diff -k dist/
+## kube-api-cidrs: print network.kube_api (API server addresses and ports) for the cluster kubectl points at
+kube-api-cidrs:
+	scripts/kube-api-cidrs.sh

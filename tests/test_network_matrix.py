@@ -29,8 +29,9 @@ Row = tuple[str, str, int, str]
 # -- peers outside the stack, as the evaluator names them (defaults of the ``network`` settings) ------------
 #: ``network.dns``: CoreDNS pods in kube-system.
 KUBE_DNS = "kubernetes.io/metadata.name=kube-system/k8s-app=kube-dns"
-#: ``network.kube_api.cidrs``: any address (the API server is not a pod); ports 443 and 6443.
+#: ``network.kube_api.cidrs``: any address, IPv4 and IPv6 (the API server is not a pod); ports 443 and 6443.
 KUBE_API = "0.0.0.0/0"
+KUBE_API_V6 = "::/0"
 #: ``network.ingress_controller``: any pod of namespace ingress-nginx.
 INGRESS_CONTROLLER = "kubernetes.io/metadata.name=ingress-nginx/*"
 #: ``chrony.servers`` default: time.google.com (IPv4 and IPv6 networks).
@@ -76,10 +77,16 @@ EXPECTED: list[tuple[str, str, int, str, str]] = [
     # -- cluster DNS: every pod, kube-dns in kube-system only, UDP and TCP 53 ------------------------------
     *[(w, KUBE_DNS, 53, proto, "name resolution") for w in WORKLOADS for proto in ("UDP", "TCP")],
     # -- Kubernetes API: only the two workloads that call it -----------------------------------------------
-    ("vault", KUBE_API, 443, "TCP", "service registration labels Vault's own pod"),
-    ("vault", KUBE_API, 6443, "TCP", "service registration labels Vault's own pod"),
-    ("alloy", KUBE_API, 443, "TCP", "discover this namespace's pods on the node"),
-    ("alloy", KUBE_API, 6443, "TCP", "discover this namespace's pods on the node"),
+    *[
+        ("vault", api, port, "TCP", "service registration labels Vault's own pod")
+        for api in (KUBE_API, KUBE_API_V6)
+        for port in (443, 6443)
+    ],
+    *[
+        ("alloy", api, port, "TCP", "discover this namespace's pods on the node")
+        for api in (KUBE_API, KUBE_API_V6)
+        for port in (443, 6443)
+    ],
     # -- outside the cluster: NTP only (no receiver, no auto-unseal, no Ingress by default) ----------------
     ("chrony", NTP_V4, 123, "UDP", "NTP to time.google.com (spec: Chrony <-> NTP servers)"),
     ("chrony", NTP_V6, 123, "UDP", "NTP to time.google.com over IPv6 (spec: Chrony <-> NTP servers)"),

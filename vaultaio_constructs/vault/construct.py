@@ -114,26 +114,48 @@ HEALTH_LIVE_PATH = (
 #: Name of the backup CronJob, its ServiceAccount, PVC and pod labels.
 BACKUP_NAME = "vault-backup"
 BACKUP_DIR = "/backup"
-#: The backup job: renew the token, save a snapshot under a UTC timestamp, checksum it, keep the newest $KEEP.
-#: Written to a ``.partial`` name first so an interrupted run never leaves a truncated ``.snap``.
+#: The line the backup job prints after a snapshot is saved and verified, and only then: the
+#: ``VaultBackupMissing`` rule (Loki ruler) looks for it in the job's log.
+BACKUP_SUCCESS_MARKER = "vault-backup: saved "
+#: The backup job (POSIX sh, run with ``-e``). Before saving, so that a full volume cannot stop every later
+#: run: remove ``*.snap.partial`` left by interrupted runs, prune to the newest $KEEP, then check that the
+#: volume has room for a snapshot as large as the newest one plus 10 % and 1 MiB, pruning older snapshots
+#: (never the newest) until it has. Then renew the token, save to a ``.partial`` name (an interrupted run
+#: never leaves a truncated ``.snap``), checksum, prune to $KEEP and print :data:`BACKUP_SUCCESS_MARKER`.
+#: Every failure prints ``vault-backup: error: ...`` and exits non-zero.
 BACKUP_SCRIPT = """\
 cd "$BACKUP_DIR"
+say() { echo "vault-backup: $*"; }
+fail() { echo "vault-backup: error: $*" >&2; exit 1; }
+snapshots() { for f in vault-raft-*.snap; do if [ -e "$f" ]; then echo "$f"; fi; done; }
+count() { snapshots | wc -l; }
+drop_oldest() { f=$(snapshots | head -n 1); rm -f -- "$f" "$f.sha256"; say "pruned $f$1"; }
+free_kib() { df -Pk . | awk 'NR == 2 { print $4 }'; }
+for f in vault-raft-*.snap.partial; do
+  if [ -e "$f" ]; then rm -f -- "$f"; say "removed $f (left by an interrupted run)"; fi
+done
+while [ "$(count)" -gt "$KEEP" ]; do drop_oldest ""; done
+newest=$(snapshots | tail -n 1)
+need=1024
+if [ -n "$newest" ]; then need=$(( $(wc -c < "$newest") * 11 / 10240 + 1024 )); fi
+while [ "$(free_kib)" -lt "$need" ] && [ "$(count)" -gt 1 ]; do drop_oldest " to make room"; done
+free=$(free_kib)
+if [ "$free" -lt "$need" ]; then
+  fail "$free KiB free on the backup volume, a snapshot needs about $need KiB: raise vault.backup.storage_gib"
+fi
 if ! vault token renew >/dev/null 2>&1; then
-  echo "warning: the backup token could not be renewed (use a periodic token)" >&2
+  echo "vault-backup: warning: the backup token could not be renewed (use a periodic token)" >&2
 fi
 name="vault-raft-$(date -u +%Y%m%dT%H%M%SZ).snap"
-vault operator raft snapshot save "$name.partial"
+if ! vault operator raft snapshot save "$name.partial"; then
+  rm -f -- "$name.partial"
+  fail "vault operator raft snapshot save failed"
+fi
 mv -- "$name.partial" "$name"
 sha256sum "$name" > "$name.sha256"
-sha256sum -c "$name.sha256" >/dev/null
-set -- vault-raft-*.snap
-excess=$(($# - KEEP))
-while [ "$excess" -gt 0 ]; do
-  rm -f -- "$1" "$1.sha256"
-  shift
-  excess=$((excess - 1))
-done
-echo "saved $name ($(wc -c < "$name") bytes), keeping the newest $KEEP snapshots"
+sha256sum -c "$name.sha256" >/dev/null || fail "$name does not match its checksum"
+while [ "$(count)" -gt "$KEEP" ]; do drop_oldest ""; done
+say "saved $name ($(wc -c < "$name") bytes), keeping the newest $KEEP snapshots"
 """
 
 
@@ -243,6 +265,8 @@ class Vault(Component):
         # -- optional ----------------------------------------------------------------------------------
         self.ingress = self._ingress(props.ingress) if props.ingress is not None else None
         self.backup = self._backup(props.backup) if props.backup is not None else None
+        #: Cron schedule of the backup CronJob (``None``: no CronJob); the chart adds its alert rule.
+        self.backup_schedule = props.backup.schedule if props.backup is not None else None
 
     # -- public API --------------------------------------------------------------------------------------
     @property
