@@ -35,7 +35,7 @@ def synth_warnings(props: VaultAioProps) -> list[str]:
         f"network.kube_api.cidrs allows any address ({', '.join(wide)}) on ports "
         f"{', '.join(str(p) for p in kube_api.ports)}: Vault and Alloy may connect to any host there, not "
         "only the Kubernetes API server. Run `make kube-api-cidrs` (scripts/kube-api-cidrs.sh) and put the "
-        "network.kube_api it prints into vaultaio.yaml"
+        "network.kube_api it prints into your settings file"
     ]
 
 

@@ -248,10 +248,18 @@ DNS.1 = vault
 DNS.2 = vault.$ns
 DNS.3 = vault.$ns.svc
 DNS.4 = vault.$ns.svc.cluster.local
-DNS.5 = *.vault-internal
-DNS.6 = *.vault-internal.$ns.svc
-DNS.7 = *.vault-internal.$ns.svc.cluster.local
-DNS.8 = localhost
+DNS.5 = vault-active
+DNS.6 = vault-active.$ns
+DNS.7 = vault-active.$ns.svc
+DNS.8 = vault-active.$ns.svc.cluster.local
+DNS.9 = vault-standby
+DNS.10 = vault-standby.$ns
+DNS.11 = vault-standby.$ns.svc
+DNS.12 = vault-standby.$ns.svc.cluster.local
+DNS.13 = *.vault-internal
+DNS.14 = *.vault-internal.$ns.svc
+DNS.15 = *.vault-internal.$ns.svc.cluster.local
+DNS.16 = localhost
 IP.1 = 127.0.0.1
 EOF
   {
@@ -270,8 +278,9 @@ EOF
     --from-file=tls.crt="$dir/tls.crt" --from-file=tls.key="$dir/tls.key" --from-file=ca.crt="$dir/ca.crt" \
     >/dev/null 2>"$WORK/create.err" || die "cannot create Secret $TLS_SECRET: $(summary "$WORK/create.err")"
   rm -rf "$dir"
-  log "tls: created Secret $TLS_SECRET with a self-signed CA and a server certificate for vault.$ns.svc and"
-  log "     *.vault-internal.$ns.svc, valid $TLS_DAYS days; the CA key was discarded (renewal: docs/RUNBOOK.md)"
+  log "tls: created Secret $TLS_SECRET with a self-signed CA and a server certificate for vault.$ns.svc,"
+  log "     vault-active.$ns.svc, vault-standby.$ns.svc and *.vault-internal.$ns.svc, valid $TLS_DAYS days;"
+  log "     the CA key was discarded (renewal: docs/RUNBOOK.md)"
 }
 
 # cert_manager_issues_tls: a cert-manager Certificate in the namespace writes $TLS_SECRET (the manifests'

@@ -1,105 +1,147 @@
-"""Every scenario in ``examples/settings/`` synthesizes from its file and passes what the default passes.
+"""Every scenario in ``examples/settings/`` goes through the same gates as the default stack.
 
-The strict schema checks (1.27, newest, CRDs) and the hardening guarantees run over every scenario in
-``tests/test_schemas.py`` and ``tests/test_hardening.py``. Here: each scenario's rule files pass promtool,
-its NetworkPolicies allow exactly the default's connections plus the ones the scenario declares, and what
-each scenario is for is really in its output.
+For each ``examples/settings/<name>.yaml``: the settings file loads through the real loader, the stack
+synthesizes into a folder as ``make synth`` writes ``dist/``, ``kubectl kustomize`` builds it, every object
+validates strictly against Kubernetes 1.27 and the newest schema (custom resources against their CRD),
+``promtool`` checks the Prometheus configuration and every rule file (the own Prometheus' and each
+PrometheusRule's), ``amtool`` the Alertmanager configuration, and every in-cluster address in every
+configuration resolves and is allowed by the NetworkPolicies (which allow nothing unused). The hardening
+guarantees and the exact connectivity table of each scenario are in tests/test_hardening.py and
+tests/test_network_matrix.py. The last tests check that each scenario delivers what it is for.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
 import pytest
 import yaml
 
-from tests.crds import is_custom, validate_custom_resource
-from tests.scenarios import REPO, SCENARIOS, scenario_stack
-from tests.stack import Stack, synth_stack
-from tests.test_network_matrix import Row, rows
+from tests.crds import validate_object
+from tests.stack import SCENARIOS_DIR, Stack, scenario_names, scenario_settings, synth_stack
+from tests.test_network_urls import _analyse, check
 from tests.tools import require_tool
-from vaultaio_constructs.analysis import connectivity
-from vaultaio_constructs.output import write
+from vaultaio_constructs.output import synth
+from vaultaio_constructs.settings import load_settings
 
-#: ``examples/settings/operator.yaml``: kube-prometheus-stack's Prometheus pods in namespace monitoring.
-CLUSTER_PROMETHEUS = "kubernetes.io/metadata.name=monitoring/app.kubernetes.io/name=prometheus"
-
-#: Connections each scenario adds to the default stack's, and why. A new scenario must declare its own.
-ADDED: dict[str, set[Row]] = {
-    # the cluster's Prometheus scrapes Vault's metrics listener, and nothing else
-    "operator": {(CLUSTER_PROMETHEUS, "vault", 8202, "TCP")},
-    # three raft voters: retry_join and request forwarding between Vault pods, on the API and cluster ports
-    "cert-manager": {("vault", "vault", 8200, "TCP"), ("vault", "vault", 8201, "TCP")},
-}
+SCHEMA_VERSIONS = ("1.27", kubernetes_validate.latest_version())
+SCENARIOS = scenario_names()
 
 
-def test_every_scenario_is_known() -> None:
-    assert {"operator", "cert-manager"} <= set(SCENARIOS)
-    assert set(SCENARIOS) == set(ADDED), "declare the connections of every scenario in ADDED"
+@pytest.fixture(scope="module", params=SCENARIOS)
+def scenario(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """``(name, dist folder)``: the scenario loaded from its file and written like ``make synth`` does."""
+    name: str = request.param
+    props = load_settings(SCENARIOS_DIR / f"{name}.yaml")
+    out = tmp_path_factory.mktemp(name) / "dist"
+    synth(props, out)
+    return name, out
 
 
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_scenario_adds_exactly_its_connections(name: str, stack: Stack) -> None:
-    default = rows(connectivity(stack.objects))
-    allowed = rows(connectivity(scenario_stack(name).objects))
-    assert (allowed - default, default - allowed) == (ADDED[name], set())
-
-
-def _rule_files(stack: Stack) -> dict[str, dict[str, Any]]:
-    """Every Prometheus rule file of a stack: the own Prometheus' and each PrometheusRule's groups."""
-    files: dict[str, dict[str, Any]] = {}
-    if stack.has("ConfigMap", "prometheus-rules"):
-        for key, text in stack.config_data("prometheus-rules").items():
-            files[f"configmap-{key}"] = yaml.safe_load(text)
-    for rule in stack.all("PrometheusRule"):
-        files[f"prometheusrule-{rule['metadata']['name']}.yaml"] = {"groups": rule["spec"]["groups"]}
-    return files
-
-
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_scenario_rule_files_pass_promtool(name: str, tmp_path: Path) -> None:
-    files = _rule_files(scenario_stack(name))
-    assert files
-    promtool = require_tool("promtool")
-    for file_name, document in files.items():
-        path = tmp_path / file_name
-        path.write_text(yaml.safe_dump(document, sort_keys=False))
-        result = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True)
-        assert result.returncode == 0, f"{name}/{file_name}: {result.stdout}{result.stderr}"
-
-
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_scenario_custom_resources_match_their_crds(name: str) -> None:
-    problems = [
-        p for o in scenario_stack(name).objects if is_custom(o) for p in validate_custom_resource(o)
+def _objects(dist: Path) -> list[dict[str, Any]]:
+    return [
+        d
+        for f in sorted(dist.rglob("*.yaml"))
+        if f.name != "kustomization.yaml"
+        for d in yaml.safe_load_all(f.read_text())
+        if d
     ]
-    assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_scenario_output_builds_with_kustomize(name: str, tmp_path: Path) -> None:
-    """Written as make synth writes dist/, the scenario builds with kustomize, custom resources included."""
-    stack = scenario_stack(name)
+def _config_map(dist: Path, name: str) -> dict[str, str]:
+    found = [o for o in _objects(dist) if o["kind"] == "ConfigMap" and o["metadata"]["name"] == name]
+    assert len(found) == 1, name
+    data: dict[str, str] = found[0]["data"]
+    return data
+
+
+def test_there_is_a_scenario_for_high_availability_operator_and_cert_manager() -> None:
+    assert {"ha", "operator", "cert-manager"} <= set(SCENARIOS)
+
+
+def test_kustomize_builds_every_object(scenario: tuple[str, Path]) -> None:
     kubectl = require_tool("kubectl")
-    write(stack.manifests, tmp_path / "dist")
+    _, dist = scenario
+    out = subprocess.run([kubectl, "kustomize", str(dist)], check=True, capture_output=True, text=True).stdout
+    built = sorted((d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(out) if d)
+    assert built == sorted((o["kind"], o["metadata"]["name"]) for o in _objects(dist))
+
+
+@pytest.mark.parametrize("version", SCHEMA_VERSIONS)
+def test_objects_validate_strictly(scenario: tuple[str, Path], version: str) -> None:
+    _, dist = scenario
+    failures = [problem for o in _objects(dist) for problem in validate_object(o, version)]
+    assert not failures, "\n".join(failures)
+
+
+def test_prometheus_config_and_rules_pass_promtool(scenario: tuple[str, Path], tmp_path: Path) -> None:
+    promtool = require_tool("promtool")
+    _, dist = scenario
+    config = tmp_path / "prometheus.yml"
+    config.write_text(_config_map(dist, "prometheus-config")["prometheus.yml"])
+    env = {"PATH": os.environ.get("PATH", ""), "POD_NAME": "prometheus-0"}  # the replica label's variable
     result = subprocess.run(
-        [kubectl, "kustomize", str(tmp_path / "dist")], capture_output=True, text=True, check=False
+        [promtool, "check", "config", "--syntax-only", str(config)], capture_output=True, text=True, env=env
     )
-    assert result.returncode == 0, result.stderr
-    built = sorted((d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(result.stdout) if d)
-    assert built == sorted((m.kind, m.name) for m in stack.manifests)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rule_files = {"vault-aio.yaml": _config_map(dist, "prometheus-rules")["vault-aio.yaml"]}
+    for rule in (o for o in _objects(dist) if o["kind"] == "PrometheusRule"):
+        rule_files[f"prometheusrule-{rule['metadata']['name']}.yaml"] = yaml.safe_dump(
+            {"groups": rule["spec"]["groups"]}, sort_keys=False
+        )
+    for file_name, text in rule_files.items():
+        rules = tmp_path / file_name
+        rules.write_text(text)
+        result = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True, text=True)
+        assert result.returncode == 0, f"{file_name}: {result.stdout}{result.stderr}"
+
+
+def test_alertmanager_config_passes_amtool(scenario: tuple[str, Path], tmp_path: Path) -> None:
+    amtool = require_tool("amtool")
+    _, dist = scenario
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(_config_map(dist, "alertmanager-config")["alertmanager.yml"])
+    result = subprocess.run([amtool, "check-config", str(config)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def scenario_stack(scenario: tuple[str, Path], ha_stack: Stack) -> Stack:
+    from tests.stack import scenario_settings
+
+    name, _ = scenario
+    return ha_stack if name == "ha" else synth_stack(scenario_settings(name))
+
+
+def test_every_in_cluster_address_resolves_and_only_used_connections_are_allowed(
+    scenario_stack: Stack,
+) -> None:
+    scanner, refs, matrix = _analyse(scenario_stack)
+    problems, needed = check(scenario_stack, matrix, refs)
+    problems = scanner.problems + problems
+    unused = sorted(matrix.internal - needed)
+    problems += [f"allowed but used by no configuration: {c}" for c in unused]
+    assert not problems, "\n".join(problems)
 
 
 # -- what each scenario is for -----------------------------------------------------------------------------
 
 
+def _custom(stack: Stack) -> list[tuple[str, str]]:
+    groups = ("monitoring.coreos.com/", "cert-manager.io/")
+    return sorted(
+        (o["kind"], o["metadata"]["name"]) for o in stack.objects if o["apiVersion"].startswith(groups)
+    )
+
+
 def test_operator_scenario_serves_an_existing_kube_prometheus_stack() -> None:
-    stack = scenario_stack("operator")
-    custom = sorted((o["kind"], o["metadata"]["name"]) for o in stack.objects if is_custom(o))
-    assert custom == [("PodMonitor", "vault"), ("PrometheusRule", "vault")]
+    stack = synth_stack(scenario_settings("operator"))
+    assert _custom(stack) == [("PodMonitor", "vault"), ("PrometheusRule", "vault")]
     for obj in stack.all("PodMonitor") + stack.all("PrometheusRule"):
         assert obj["metadata"]["labels"]["release"] == "kube-prometheus-stack"
     dashboards = [m.body for m in stack.manifests if m.path.startswith("dashboards/")]
@@ -110,9 +152,8 @@ def test_operator_scenario_serves_an_existing_kube_prometheus_stack() -> None:
 
 
 def test_cert_manager_scenario_needs_no_script_for_tls() -> None:
-    stack = scenario_stack("cert-manager")
-    chain = sorted((o["kind"], o["metadata"]["name"]) for o in stack.objects if is_custom(o))
-    assert chain == [
+    stack = synth_stack(scenario_settings("cert-manager"))
+    assert _custom(stack) == [
         ("Certificate", "vault-ca"),
         ("Certificate", "vault-tls"),
         ("Issuer", "vault-ca"),
@@ -124,11 +165,11 @@ def test_cert_manager_scenario_needs_no_script_for_tls() -> None:
 
 def test_readme_kube_prometheus_stack_example_is_the_operator_scenario() -> None:
     """The README's snippet synthesizes and says what examples/settings/operator.yaml says."""
-    section = (REPO / "README.md").read_text().split("### Already running kube-prometheus-stack?", 1)[1]
+    readme_text = (SCENARIOS_DIR.parent.parent / "README.md").read_text()
+    section = readme_text.split("### Already running kube-prometheus-stack?", 1)[1]
     block = re.search(r"```yaml\n(.*?)```", section, re.S)
     assert block, "README has no yaml block under 'Already running kube-prometheus-stack?'"
     readme = yaml.safe_load(block.group(1))
-    scenario = yaml.safe_load(SCENARIOS["operator"].read_text())
-    assert readme["monitoring"] == scenario["monitoring"]
+    assert readme["monitoring"] == scenario_settings("operator")["monitoring"]
     stack = synth_stack(readme)
     assert stack.has("PodMonitor", "vault") and stack.has("PrometheusRule", "vault")

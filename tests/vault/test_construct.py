@@ -22,7 +22,7 @@ from tests.tools import require_tool
 from vaultaio_constructs.component import StackChart
 from vaultaio_constructs.output import Manifest, render
 from vaultaio_constructs.settings import parse_settings
-from vaultaio_constructs.vault.config import VaultServerConfig
+from vaultaio_constructs.vault.config import VaultServerConfig, tls_dns_names
 from vaultaio_constructs.vault.construct import BACKUP_SCRIPT, BACKUP_SUCCESS_MARKER, Vault
 from vaultaio_constructs.vault.policies import Capability, PathRule, Policy
 from vaultaio_constructs.workload import config_checksum
@@ -235,6 +235,31 @@ def test_services_match_the_contract(default: VaultObjects) -> None:
     )
 
 
+@pytest.mark.parametrize(("service", "active"), [("vault-active", "true"), ("vault-standby", "false")])
+def test_active_and_standby_services_select_on_the_service_registration_label(
+    default: VaultObjects, service: str, active: str
+) -> None:
+    """The official chart's convention: Vault labels its own pod ``vault-active`` (service registration),
+    these Services select on it; ready pods only, so a sealed pod is never a standby target."""
+    spec = default.get("Service", service)["spec"]
+    api = default.get("Service", "vault")["spec"]
+    assert spec["selector"] == {**api["selector"], "vault-active": active}
+    assert spec["ports"] == api["ports"]
+    assert "clusterIP" not in spec and not spec.get("publishNotReadyAddresses")
+    # the label the Services rely on is the one service registration maintains, for this very pod
+    assert "kubernetes" in default.config["service_registration"]
+    env = {e["name"]: e for e in default.container["env"]}
+    assert env["VAULT_K8S_POD_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+    # no new policy: the policies select Vault's pods whichever Service a client uses
+    assert not [p for p in default.all("NetworkPolicy") if service in p["metadata"]["name"]]
+
+
+def test_tls_certificate_names_cover_the_active_and_standby_services() -> None:
+    names = tls_dns_names("vault-aio")
+    for service in ("vault-active", "vault-standby"):
+        assert f"{service}.vault-aio.svc" in names and f"{service}.vault-aio.svc.cluster.local" in names
+
+
 def test_config_map_holds_the_rendered_config(default: VaultObjects) -> None:
     assert default.config == VaultServerConfig().to_dict()
     assert default.container["command"] == ["vault", "server", "-config=/vault/config/config.json"]
@@ -332,6 +357,7 @@ def test_pods_meet_restricted_pod_security(name: str) -> None:
 def test_default_has_no_ha_ingress_or_backup_objects(default: VaultObjects) -> None:
     assert not default.all("PodDisruptionBudget")
     assert "affinity" not in default.pod["spec"]
+    assert "topologySpreadConstraints" not in default.pod["spec"]
     assert "retry_join" not in default.config["storage"]["raft"]
     assert not default.all("Ingress") and not default.all("CronJob")
     assert not default.has("NetworkPolicy", "allow-vault-to-vault")
@@ -362,6 +388,14 @@ def test_ha_adds_retry_join_pdb_anti_affinity_and_peer_policies(ha3: VaultObject
     )
     (term,) = ha3.pod["spec"]["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
     assert term["topologyKey"] == "kubernetes.io/hostname"
+    # and across zones, as a preference: a single-zone cluster (or nodes without the label) still schedules
+    (spread,) = ha3.pod["spec"]["topologySpreadConstraints"]
+    assert spread == {
+        "maxSkew": 1,
+        "topologyKey": "topology.kubernetes.io/zone",
+        "whenUnsatisfiable": "ScheduleAnyway",
+        "labelSelector": {"matchLabels": ha3.get("StatefulSet", "vault")["spec"]["selector"]["matchLabels"]},
+    }
     for name in ("allow-vault-to-vault", "allow-vault-from-vault"):
         rules = ha3.get("NetworkPolicy", name)["spec"]
         ports = {p["port"] for r in rules.get("egress", []) + rules.get("ingress", []) for p in r["ports"]}
@@ -464,7 +498,8 @@ def test_ingress_routes_host_to_the_api_over_https(extras: VaultObjects) -> None
     (rule,) = spec["rules"]
     assert rule["host"] == "vault.example.com"
     (path,) = rule["http"]["paths"]
-    assert path["backend"]["service"] == {"name": "vault", "port": {"name": "https"}}
+    # the active node directly (no forwarding hop through a standby); vault-active is tested below
+    assert path["backend"]["service"] == {"name": "vault-active", "port": {"name": "https"}}
     assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/backend-protocol"] == "HTTPS"
     policy = extras.get("NetworkPolicy", "allow-vault-from-ingress-controller")["spec"]
     assert {p["port"] for r in policy["ingress"] for p in r["ports"]} == {8200}, "never the metrics port"

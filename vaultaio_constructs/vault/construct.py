@@ -7,13 +7,20 @@ Objects (names are part of the contract with ``scripts/init-vault.sh`` and ``scr
   sealed peers do not block each other from starting), one ``data`` PVC per pod at ``/vault/data``.
 * Service ``vault`` (API, port ``https``/``http`` 8200) and headless ``vault-internal`` (8200 API, 8201
   cluster, 8202 metrics; ``publishNotReadyAddresses: true`` so raft peers and Prometheus reach sealed pods).
+* Services ``vault-active`` and ``vault-standby`` (API only) select the pods service registration labels
+  ``vault-active: "true"`` / ``"false"`` (the official chart's convention), so clients and the Ingress reach
+  the active node without a forwarding hop. Unlike the chart they publish ready pods only: a sealed pod
+  (labelled ``vault-active: "false"``) is never a standby target, and a crashed active pod whose label is
+  stale drops out as soon as its readiness fails. The NetworkPolicies select pods, not Services, so these
+  add no policy: whoever may reach Vault's API may reach it through any of the three Services.
 * ConfigMaps ``vault-config`` (``config.json``, see :mod:`.config`) and ``vault-policies`` (``<name>.hcl``,
   see :mod:`.policies`), mounted read-only at ``/vault/config`` and ``/vault/policies``.
 * ServiceAccount ``vault`` with a Role allowing exactly ``get``, ``update``, ``patch`` on its own pods, which
   is what ``service_registration "kubernetes"`` needs to maintain the ``vault-active``/``vault-sealed``
   labels; the token is mounted for that reason only.
-* HA (3 or 5 replicas): ``retry_join`` for every peer, pod anti-affinity, a PodDisruptionBudget
-  (``maxUnavailable: 1`` keeps quorum), NetworkPolicy edges between peers on 8200/8201.
+* HA (3 or 5 replicas): ``retry_join`` for every peer, pod anti-affinity across nodes and a topology spread
+  across zones (``ScheduleAnyway``: a preference, so a single-zone cluster still schedules every voter), a
+  PodDisruptionBudget (``maxUnavailable: 1`` keeps quorum), NetworkPolicy edges between peers on 8200/8201.
 * Optional Ingress ``vault`` and CronJob ``vault-backup`` (see :mod:`.props`).
 * With ``tls.issuer``: a cert-manager Certificate that writes the TLS Secret, optionally with its own
   bootstrap CA chain (:mod:`.certificates`).
@@ -50,6 +57,8 @@ from vaultaio_constructs.common import SecretKeyRef
 from vaultaio_constructs.component import Area, Component
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.vault.config import (
+    ACTIVE_LABEL,
+    ACTIVE_SERVICE_NAME,
     API_PORT,
     CLUSTER_PORT,
     CONFIG_DIR,
@@ -60,6 +69,7 @@ from vaultaio_constructs.vault.config import (
     HEALTH_READY_PATH,
     METRICS_PORT,
     POLICIES_DIR,
+    STANDBY_SERVICE_NAME,
     TLS_CA_FILE,
     TLS_DIR,
     TMP_DIR,
@@ -79,6 +89,7 @@ from vaultaio_constructs.vault.seals import EnvVar, SealPlan
 from vaultaio_constructs.wiring import Scheme
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
+    anti_affinity,
     config_checksum,
     config_map,
     config_map_volume,
@@ -89,8 +100,8 @@ from vaultaio_constructs.workload import (
     gibibytes,
     http_probe,
     ingress,
-    int_or_string,
     mount,
+    pod_disruption_budget,
     pod_security_context,
     pod_template,
     secret_volume,
@@ -98,6 +109,7 @@ from vaultaio_constructs.workload import (
     service_account,
     stateful_set,
     storage_claim,
+    zone_spread,
 )
 
 __all__ = ["Vault", "VaultBackupProps", "VaultIngressProps", "VaultProps", "VaultTlsProps"]
@@ -209,8 +221,16 @@ class Vault(Component):
         api_port_name = str(scheme)
 
         # -- endpoints -------------------------------------------------------------------------------
-        #: Client API through Service ``vault``.
+        #: Client API through Service ``vault`` (any ready pod; a standby forwards to the active node).
         self.api = self.endpoint(port_name=api_port_name, port=API_PORT, scheme=scheme)
+        #: Client API of the active node only (Service ``vault-active``); what the Ingress routes to.
+        self.active_api = self.endpoint(
+            port_name=api_port_name, port=API_PORT, scheme=scheme, service=ACTIVE_SERVICE_NAME
+        )
+        #: Client API of the unsealed standby nodes (Service ``vault-standby``).
+        self.standby_api = self.endpoint(
+            port_name=api_port_name, port=API_PORT, scheme=scheme, service=STANDBY_SERVICE_NAME
+        )
         #: Per-pod API, cluster and metrics ports through the headless Service ``vault-internal``.
         self.peer_api = self.endpoint(
             port_name=api_port_name, port=API_PORT, scheme=scheme, service=HEADLESS_SERVICE_NAME, per_pod=True
@@ -235,6 +255,8 @@ class Vault(Component):
 
         # -- services ----------------------------------------------------------------------------------
         service(self, [self.api])
+        service(self, [self.active_api], name=ACTIVE_SERVICE_NAME, runtime_selector={ACTIVE_LABEL: "true"})
+        service(self, [self.standby_api], name=STANDBY_SERVICE_NAME, runtime_selector={ACTIVE_LABEL: "false"})
         service(
             self,
             [self.peer_api, self.peer_cluster, self.metrics],
@@ -258,7 +280,7 @@ class Vault(Component):
         if self.server_config.ha:
             self.connect(self.peer_api, reason="raft retry_join and request forwarding between peers")
             self.connect(self.peer_cluster, reason="raft replication and request forwarding between peers")
-            self._pod_disruption_budget()
+            pod_disruption_budget(self, max_unavailable=1)
         for destination in self.seal_plan.endpoints:
             self.connect_external(destination, reason=f"{self.seal_plan.type} auto-unseal")
 
@@ -358,23 +380,7 @@ class Vault(Component):
     def _affinity(self, props: VaultProps) -> k8s.Affinity | None:
         if not self.server_config.ha:
             return None
-        term = k8s.PodAffinityTerm(
-            label_selector=k8s.LabelSelector(match_labels=dict(self.selector)),
-            topology_key="kubernetes.io/hostname",
-        )
-        if props.anti_affinity is AntiAffinity.REQUIRED:
-            return k8s.Affinity(
-                pod_anti_affinity=k8s.PodAntiAffinity(
-                    required_during_scheduling_ignored_during_execution=[term]
-                )
-            )
-        return k8s.Affinity(
-            pod_anti_affinity=k8s.PodAntiAffinity(
-                preferred_during_scheduling_ignored_during_execution=[
-                    k8s.WeightedPodAffinityTerm(weight=100, pod_affinity_term=term)
-                ]
-            )
-        )
+        return anti_affinity(self, required=props.anti_affinity is AntiAffinity.REQUIRED)
 
     def _stateful_set(self, props: VaultProps, config_json: str) -> k8s.KubeStatefulSet:
         volumes, mounts = self._volumes()
@@ -412,6 +418,7 @@ class Vault(Component):
             automount_token=True,
             termination_grace_period_seconds=props.termination_grace_period_seconds,
             affinity=self._affinity(props),
+            topology_spread_constraints=zone_spread(self) if self.server_config.ha else (),
             annotations={CONFIG_CHECKSUM_ANNOTATION: checksum},
         )
         sts = stateful_set(
@@ -433,26 +440,13 @@ class Vault(Component):
             sts.add_json_patch(cdk8s.JsonPatch.add(f"/spec/template/metadata/labels/{escaped}", value))
         return sts
 
-    def _pod_disruption_budget(self) -> None:
-        self.track(
-            k8s.KubePodDisruptionBudget(
-                self,
-                "PodDisruptionBudget",
-                metadata=self.meta(),
-                spec=k8s.PodDisruptionBudgetSpec(
-                    max_unavailable=int_or_string(1),
-                    selector=k8s.LabelSelector(match_labels=dict(self.selector)),
-                ),
-            )
-        )
-
     def _ingress(self, props: VaultIngressProps) -> k8s.KubeIngress:
         annotations = dict(props.annotations)
         if self.tls_enabled:
             annotations.setdefault("nginx.ingress.kubernetes.io/backend-protocol", "HTTPS")
         return ingress(
             self,
-            self.api,
+            self.active_api,
             host=props.host,
             class_name=props.class_name,
             tls_secret_name=props.tls_secret_name,
