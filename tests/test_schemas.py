@@ -1,6 +1,7 @@
-"""Every synthesized object validates strictly against the Kubernetes schemas of 1.27 and the newest (custom
-resources against their CRD, see ``tests/crds.py``), for the default stack and for variants that switch on
-every optional object (the scenarios of ``examples/settings/``: tests/test_scenarios.py)."""
+"""Every synthesized object validates strictly against the Kubernetes schemas of the oldest version the
+stack targets (``kubernetes_version``: 1.31 by default, 1.27 in a variant) and the newest (custom resources
+against their CRD, see ``tests/crds.py``), for the default stack and for variants that switch on every
+optional object (the scenarios of ``examples/settings/``: tests/test_scenarios.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,12 @@ import pytest
 from tests.crds import validate_object
 from tests.stack import Stack, synth_stack
 
-VERSIONS = ("1.27", kubernetes_validate.latest_version())
+#: Which schema a stack is validated against: the oldest version it targets, and the newest known.
+VERSIONS = ("oldest", "newest")
+
+
+def _schema(stack: Stack, which: str) -> str:
+    return stack.chart.kubernetes_version if which == "oldest" else kubernetes_validate.latest_version()
 
 
 def _everything_on() -> dict[str, Any]:
@@ -28,12 +34,16 @@ def _everything_on() -> dict[str, Any]:
 VARIANTS: dict[str, Any] = {
     "tls-off": {"vault": {"tls": {"enabled": False}}},
     "production": {"profile": "production", "storage_class": "fast-ssd"},
+    # the oldest target: no field newer than 1.27 (Alloy's recursiveReadOnly) may be written
+    "kubernetes-1.27": {"kubernetes_version": "1.27"},
     "everything-on": _everything_on,
 }
 
 
-def _failures(stack: Stack, version: str) -> list[str]:
-    """Built-in kinds strictly against Kubernetes ``version``, custom resources against their CRD."""
+def _failures(stack: Stack, which: str) -> list[str]:
+    """Built-in kinds strictly against the Kubernetes schema ``which`` names, custom resources against their
+    CRD."""
+    version = _schema(stack, which)
     return [f"{m.path}: {problem}" for m in stack.manifests for problem in validate_object(m.body, version)]
 
 

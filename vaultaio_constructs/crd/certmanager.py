@@ -63,7 +63,7 @@ class CertificateSpec:
 
     def __post_init__(self) -> None:
         for name in self.dns_names:
-            if not _DNS_NAME.match(name) or len(name) > 253:
+            if not _DNS_NAME.fullmatch(name) or len(name) > 253:
                 raise ValueError(f"'dns_names' entry {name!r} is not a DNS name")
         for address in self.ip_addresses:
             ipaddress.ip_address(address)

@@ -25,7 +25,7 @@ _HOST_PORT = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?:[0-9]{1,5}$")
 
 
 def _check_duration(value: str | None, setting: str) -> None:
-    if value is not None and not _DURATION.match(value):
+    if value is not None and not _DURATION.fullmatch(value):
         raise ValueError(f"'{setting}' must be a duration like '30s' or '1m', got {value!r}")
 
 
@@ -66,7 +66,7 @@ class Relabeling:
     replacement: str
 
     def __post_init__(self) -> None:
-        if not _LABEL_NAME.match(self.target_label):
+        if not _LABEL_NAME.fullmatch(self.target_label):
             raise ValueError(f"relabeling 'target_label' must be a label name, got {self.target_label!r}")
 
     def to_dict(self) -> dict[str, Any]:
@@ -163,7 +163,7 @@ class ProbeSpec:
     interval: str | None = None
 
     def __post_init__(self) -> None:
-        if not _HOST_PORT.match(self.prober_url):
+        if not _HOST_PORT.fullmatch(self.prober_url):
             raise ValueError(
                 f"'prober_url' must be 'host:port' of the blackbox exporter, got {self.prober_url!r}"
             )

@@ -36,7 +36,7 @@ NonEmptyLabels = Annotated[dict[str, str], Field(min_length=1), AfterValidator(c
 
 
 def _check_prober_url(value: str) -> str:
-    if not _HOST_PORT.match(value) or not 1 <= int(value.rsplit(":", 1)[1]) <= 65535:
+    if not _HOST_PORT.fullmatch(value) or not 1 <= int(value.rsplit(":", 1)[1]) <= 65535:
         raise ValueError(
             f"'prober_url' must be 'host:port' of the blackbox exporter's Service, e.g. "
             f"'blackbox-exporter.monitoring.svc:9115', got {value!r}"
@@ -45,7 +45,7 @@ def _check_prober_url(value: str) -> str:
 
 
 def _check_module(value: str) -> str:
-    if not _MODULE.match(value):
+    if not _MODULE.fullmatch(value):
         raise ValueError(f"'module' must be a blackbox exporter module name, got {value!r}")
     return value
 
