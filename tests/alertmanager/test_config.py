@@ -93,12 +93,19 @@ def test_amtool_is_a_real_check(tmp_path: Path) -> None:
     assert _amtool(tmp_path, text).returncode != 0
 
 
-def test_webhook_url_file_is_not_used_because_amtool_025_rejects_it(tmp_path: Path) -> None:
-    """``url_file`` exists in Alertmanager v0.34 but not in amtool 0.25: the renderer must not emit it."""
+def test_amtool_checks_webhook_url_and_url_file(tmp_path: Path) -> None:
+    """amtool 0.34 accepts ``url_file`` (Alertmanager >= 0.26) and refuses both forms at once."""
     text = render_alertmanager_config(ALL_RECEIVERS)
-    assert "url_file" not in text.replace("api_url_file", "")
-    rejected = text.replace("url: https://hooks.example.org:8443/alerts", "url_file: /etc/alertmanager/url")
-    assert _amtool(tmp_path, rejected).returncode != 0
+    with_file = text.replace("url: https://hooks.example.org:8443/alerts", "url_file: /etc/alertmanager/url")
+    assert with_file != text
+    assert _amtool(tmp_path, with_file).returncode == 0
+    both = text.replace(
+        "url: https://hooks.example.org:8443/alerts",
+        "url: https://hooks.example.org:8443/alerts\n    url_file: /etc/alertmanager/url",
+    )
+    result = _amtool(tmp_path, both)
+    assert result.returncode != 0
+    assert "at most one of url & url_file must be configured" in result.stdout + result.stderr
 
 
 def test_default_routes_everything_to_null() -> None:
