@@ -11,14 +11,15 @@ import pytest
 import yaml
 from syrupy.assertion import SnapshotAssertion
 
-from tests.stack import Manifests, Stack, manifests_yaml
+from tests.podfs import materialize, mount_paths, rebase
+from tests.stack import Manifests, Stack, manifests_yaml, synth_stack
 from tests.tools import require_tool
 from vaultaio_constructs.alertmanager.construct import Alertmanager
 from vaultaio_constructs.common import SecretKeyRef
 from vaultaio_constructs.component import StackChart
 from vaultaio_constructs.output import Manifest, render
 from vaultaio_constructs.profiles import Profile
-from vaultaio_constructs.prometheus.config import REMOTE_WRITE_FLAG
+from vaultaio_constructs.prometheus.config import REMOTE_WRITE_FLAG, ScrapeProtocol
 from vaultaio_constructs.prometheus.construct import Prometheus, PrometheusProps
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.settings import SettingsError, parse_settings
@@ -117,22 +118,80 @@ def test_default_stack_scrapes_every_component(stack: Stack) -> None:
         assert stack.has("NetworkPolicy", policy), policy
 
 
-def test_default_stack_config_passes_promtool(stack: Stack, tmp_path: Path) -> None:
-    """Syntax check of the synthesized prometheus.yml (in-pod paths do not exist here) and the rules."""
+@pytest.fixture(scope="module")
+def tls_off() -> Stack:
+    return synth_stack({"vault": {"tls": {"enabled": False}}})
+
+
+def _promtool_check_as_mounted(manifests: Manifests, tmp_path: Path) -> str:
+    """``promtool check config`` (full, every lint fatal) of the config as the pod sees it: every ConfigMap
+    and Secret file it mounts is laid out under ``tmp_path`` and the config's in-pod paths point there."""
     promtool = require_tool("promtool")
-    config = tmp_path / "prometheus.yml"
-    config.write_text(stack.config_data("prometheus-config")["prometheus.yml"])
+    pod = manifests.get("StatefulSet", "prometheus")["spec"]["template"]["spec"]
+    written = materialize(manifests, pod, "prometheus", tmp_path)
+    (config_file,) = [
+        a.split("=", 1)[1] for a in pod["containers"][0]["args"] if a.startswith("--config.file=")
+    ]
+    assert config_file in written, f"{config_file} is not mounted: {written}"
+    config = yaml.safe_load((tmp_path / config_file.lstrip("/")).read_text())
+    # promtool checks rule files (globs included) but not CA files: every *_file must be a mounted file
+    named = [
+        v
+        for job in config["scrape_configs"]
+        for k, v in job.get("tls_config", {}).items()
+        if k.endswith("_file")
+    ]
+    assert set(named) <= set(written), f"files named but not mounted: {set(named) - set(written)}"
+    rebased = tmp_path / "prometheus.rebased.yml"
+    rebased.write_text(yaml.safe_dump(rebase(config, tmp_path, mount_paths(pod, "prometheus"))))
     result = subprocess.run(
-        [promtool, "check", "config", "--syntax-only", str(config)],
+        [promtool, "check", "config", "--lint=all", "--lint-fatal", str(rebased)],
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("variant", ["default", "tls-off"])
+def test_stack_config_passes_promtool_with_the_files_the_pod_mounts(
+    variant: str, stack: Stack, tls_off: Stack, tmp_path: Path
+) -> None:
+    manifests = stack if variant == "default" else tls_off
+    output = _promtool_check_as_mounted(manifests, tmp_path)
+    rules = yaml.safe_load(manifests.config_data("prometheus-rules")["vault-aio.yaml"])
+    count = sum(len(group["rules"]) for group in rules["groups"])
+    assert count > 20
+    assert f"SUCCESS: {count} rules found" in output, output
+
+
+def test_promtool_full_check_reads_the_mounted_rules(stack: Stack, tmp_path: Path) -> None:
+    """The config's rules glob matches the mounted rule file, so promtool parses the rules too."""
+    output = _promtool_check_as_mounted(stack, tmp_path / "ok")
+    assert "rules found" in output
+    (rule_file,) = (tmp_path / "ok").glob("etc/prometheus/rules/*.yaml")
+    rule_file.write_text("groups:\n- name: broken\n  rules:\n  - alert: X\n    expr: up ==\n")
+    promtool = require_tool("promtool")
+    result = subprocess.run(
+        [promtool, "check", "config", str(tmp_path / "ok" / "prometheus.rebased.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert 'group "broken", rule 1, "X": could not parse expression' in result.stdout + result.stderr
+
+
+def test_default_stack_rules_pass_promtool_lints(stack: Stack, tmp_path: Path) -> None:
+    promtool = require_tool("promtool")
     rules = tmp_path / "vault-aio.yaml"
     rules.write_text(stack.config_data("prometheus-rules")["vault-aio.yaml"])
     result = subprocess.run(
-        [promtool, "check", "rules", str(rules)], capture_output=True, text=True, check=False
+        [promtool, "check", "rules", "--lint=all", "--lint-fatal", str(rules)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -215,6 +274,7 @@ def test_user_scrape_target_is_wired_and_its_ca_mounted() -> None:
             endpoint=endpoint,
             ca=SecretKeyRef(name="my-app-tls", key="ca.crt"),
             scrape_interval_seconds=60,
+            fallback_scrape_protocol=ScrapeProtocol.OPENMETRICS_TEXT_1_0_0,
         )
     )
     chart.finish()
@@ -226,6 +286,10 @@ def test_user_scrape_target_is_wired_and_its_ca_mounted() -> None:
     assert job["static_configs"] == [{"targets": ["alertmanager.vault-aio.svc:8443"]}]
     assert job["tls_config"]["ca_file"] == "/etc/prometheus/secrets/my-app-tls/ca.crt"
     assert job["scrape_interval"] == "60s"
+    assert job["fallback_scrape_protocol"] == "OpenMetricsText1.0.0"
+    assert all(
+        "fallback_scrape_protocol" not in other for name, other in _jobs(config).items() if name != "my-app"
+    )
     assert any(m.kind == "NetworkPolicy" and m.name == "allow-prometheus-to-alertmanager" for m in manifests)
     pod = next(m.body for m in manifests if m.kind == "StatefulSet" and m.name == "prometheus")["spec"][
         "template"

@@ -189,6 +189,7 @@ class Prometheus(Component):
                 params=target.params,
                 tls=tls,
                 scrape_interval_seconds=target.scrape_interval_seconds,
+                fallback_scrape_protocol=target.fallback_scrape_protocol,
             )
         return ScrapeJob(
             job=target.job,
@@ -197,6 +198,7 @@ class Prometheus(Component):
             params=target.params,
             tls=tls,
             scrape_interval_seconds=target.scrape_interval_seconds,
+            fallback_scrape_protocol=target.fallback_scrape_protocol,
         )
 
     @property
