@@ -55,6 +55,19 @@ GCPCKMS = {
     "egress_cidrs": ["199.36.153.8/30"],
 }
 WEBHOOK = {"name": "ops", "url": "https://hooks.example.com/alerts", "cidrs": ["198.51.100.0/24"]}
+POSTGRES = {
+    "type": "postgres",
+    "host": "grafana-db.example.internal",
+    "user": {"name": "grafana-db", "key": "user"},
+    "password": {"name": "grafana-db", "key": "password"},
+    "cidrs": ["10.20.0.0/24"],
+}
+REMOTE_WRITE = {
+    "name": "mimir",
+    "url": "https://mimir.example.com/api/v1/push",
+    "cidrs": ["203.0.113.0/24"],
+    "auth": {"type": "bearer", "token": {"name": "prometheus-remote-write", "key": "token"}},
+}
 NTP = {"name": "corp", "address": "ntp.example.com", "cidrs": ["192.0.2.0/24"]}
 
 
@@ -98,12 +111,12 @@ CASES = [
     case(
         "wrong-type-section",
         {"prometheus": ["retention_days", 3]},
-        r"prometheus: Input should be a dictionary or an instance of PrometheusProps",
+        r"prometheus: should be a mapping of settings \(key: value\)",
     ),
     case(
         "wrong-type-list",
         {"network": {"kube_api": {"cidrs": "10.0.0.0/8"}}},
-        r"network\.kube_api\.cidrs: Input should be a valid tuple",
+        r"network\.kube_api\.cidrs: should be a list",
     ),
     # -- sizes and quantities -------------------------------------------------------------------
     case(
@@ -214,7 +227,8 @@ CASES = [
     case(
         "seal-awskms-missing-fields",
         {"vault": {"seal": {"type": "awskms"}}},
-        r"vault\.seal\.awskms\.region: Field required(.|\n)*vault\.seal\.awskms\.kms_key_id: Field required",
+        r"vault\.seal\.awskms\.region: required setting is missing(.|\n)*"
+        r"vault\.seal\.awskms\.kms_key_id: required setting is missing",
     ),
     case(
         "seal-transit-without-egress",
@@ -368,8 +382,8 @@ CASES = [
     case(
         "receiver-without-required-fields",
         {"alertmanager": {"notifications": {"slack_receivers": [{"name": "chat"}]}}},
-        r"alertmanager\.notifications\.slack_receivers\.0\.api_url: Field required"
-        r"(.|\n)*slack_receivers\.0\.cidrs: Field required",
+        r"alertmanager\.notifications\.slack_receivers\.0\.api_url: required setting is missing"
+        r"(.|\n)*slack_receivers\.0\.cidrs: required setting is missing",
     ),
     case(
         "receiver-names-duplicate",
@@ -459,6 +473,82 @@ CASES = [
         r"alloy\.varlog_globs\.0: 'varlog_globs' entry '\.\./etc/\*\.conf' must be a normalised, "
         r"non-recursive glob under /var/log",
     ),
+    # -- scale-out (issue 13): replicas, remote write, external database -----------------------------
+    case(
+        "grafana-replicas-on-sqlite",
+        {"grafana": {"replicas": 2}},
+        r"grafana: 'replicas' \(2\) needs an external 'database': sqlite is a file on one pod's volume; set "
+        r"'database\.type' to 'postgres' or 'mysql'",
+    ),
+    case(
+        "grafana-database-without-cidrs",
+        {"grafana": {"database": {**POSTGRES, "cidrs": []}}},
+        r"grafana\.database\.postgres\.cidrs: list at least one network of the destination \(e\.g\. "
+        r"\['203\.0\.113\.0/24'\]\): its egress NetworkPolicy opens to these networks only",
+    ),
+    case(
+        "grafana-database-literal-password",
+        {"grafana": {"database": {**POSTGRES, "password": "s3cr3t-Passw0rd"}}},
+        r"grafana\.database\.postgres\.password: must be a Secret reference \(name: <secret>, key: <key>\), "
+        r"never the value itself",
+    ),
+    case(
+        "grafana-database-unknown-ssl-mode",
+        {"grafana": {"database": {**POSTGRES, "ssl_mode": "prefer"}}},
+        r"grafana\.database\.postgres\.ssl_mode: Input should be 'disable', 'require' or 'verify-full'",
+    ),
+    case(
+        "alertmanager-replicas-above-range",
+        {"alertmanager": {"replicas": 7}},
+        r"alertmanager\.replicas: Input should be less than or equal to 5 \(got 7\)",
+    ),
+    case(
+        "alertmanager-replicas-zero",
+        {"alertmanager": {"replicas": 0}},
+        r"alertmanager\.replicas: Input should be greater than or equal to 1 \(got 0\)",
+    ),
+    case(
+        "prometheus-replicas-above-range",
+        {"prometheus": {"replicas": 5}},
+        r"prometheus\.replicas: Input should be less than or equal to 3 \(got 5\)",
+    ),
+    case(
+        "prometheus-remote-write-without-cidrs",
+        {"prometheus": {"remote_write": [{**REMOTE_WRITE, "cidrs": []}]}},
+        r"prometheus\.remote_write\.0\.cidrs: list at least one network of the destination",
+    ),
+    case(
+        "prometheus-remote-write-literal-token",
+        {
+            "prometheus": {
+                "remote_write": [{**REMOTE_WRITE, "auth": {"type": "bearer", "token": "glc_eyJrIjoiZXhh"}}]
+            }
+        },
+        r"prometheus\.remote_write\.0\.auth\.bearer\.token: must be a Secret reference",
+    ),
+    case(
+        "prometheus-remote-write-credentials-over-http",
+        {"prometheus": {"remote_write": [{**REMOTE_WRITE, "url": "http://mimir.example.com/api/v1/push"}]}},
+        r"prometheus\.remote_write\.0: 'url' of remote_write 'mimir' must be https with 'bearer' "
+        r"authentication",
+    ),
+    case(
+        "prometheus-remote-write-unknown-auth",
+        {"prometheus": {"remote_write": [{**REMOTE_WRITE, "auth": {"type": "digest"}}]}},
+        r"prometheus\.remote_write\.0\.auth: Input tag 'digest' found using 'type' does not match any of the "
+        r"expected tags: 'basic', 'bearer', 'oauth2', 'sigv4'",
+    ),
+    case(
+        "prometheus-remote-write-bad-relabel",
+        {"prometheus": {"remote_write": [{**REMOTE_WRITE, "write_relabel_configs": [{"action": "drop"}]}]}},
+        r"prometheus\.remote_write\.0\.write_relabel_configs\.0: a 'drop' rule needs 'source_labels'",
+    ),
+    case(
+        "prometheus-remote-write-named-like-a-component",
+        {"prometheus": {"remote_write": [{**REMOTE_WRITE, "name": "alertmanager"}]}},
+        r"two network policies would be named 'allow-prometheus-to-alertmanager'",
+        at_synth=True,
+    ),
 ]
 
 
@@ -497,6 +587,8 @@ def test_fails_bad_setting_before_writing_anything(bad: Bad, tmp_path: Path) -> 
     assert isinstance(raised.value, SettingsError) is not bad.at_synth, str(raised.value)
     if not bad.at_synth:
         assert str(raised.value).startswith(f"invalid settings in {settings_file}:")
+    for literal in ("s3cr3t-Passw0rd", "glc_eyJrIjoiZXhh"):  # a credential is never repeated
+        assert literal not in str(raised.value)
     _assert_untouched(tmp_path, outdir, "vaultaio.yaml")
 
 
@@ -638,5 +730,5 @@ def test_app_exits_2_naming_the_setting_and_writes_nothing(
     assert result.stderr.startswith("error: "), result.stderr
     assert re.search(match, result.stderr), result.stderr
     assert "Traceback" not in result.stderr
-    assert result.stdout == ""
+    assert result.stdout in ("", f"settings: {settings_file} (from VAULTAIO_SETTINGS)\n"), result.stdout
     _assert_untouched(tmp_path, outdir, "bad.yaml")

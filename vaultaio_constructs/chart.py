@@ -10,6 +10,7 @@ from cdk8s_plus_27 import k8s
 from constructs import Construct
 
 from vaultaio_constructs.alertmanager.construct import Alertmanager
+from vaultaio_constructs.alerts.loki import BACKUP_GROUP, render_backup_rules
 from vaultaio_constructs.alloy.construct import Alloy
 from vaultaio_constructs.chrony.construct import Chrony
 from vaultaio_constructs.component import Area, Component, StackChart
@@ -18,7 +19,7 @@ from vaultaio_constructs.loki.construct import Loki
 from vaultaio_constructs.prometheus.construct import Prometheus
 from vaultaio_constructs.settings import VaultAioProps
 from vaultaio_constructs.tempo.construct import Tempo
-from vaultaio_constructs.vault.construct import Vault
+from vaultaio_constructs.vault.construct import BACKUP_SUCCESS_MARKER, Vault
 
 #: Pod Security admission labels of the namespace. ``enforce: privileged`` because two DaemonSets need
 #: host access (Alloy: read-only hostPath for node logs and metrics; Chrony: SYS_TIME); ``warn`` and
@@ -91,6 +92,18 @@ class VaultAioChart(StackChart):
         # log-based alerts (Vault login failures from the audit log) run in Loki's ruler
         self.loki.use_alertmanager(self.alertmanager)
         self.loki.add_rules(*self.prometheus.loki_rule_file)
+        if self.vault.backup_schedule is not None:
+            # a failed or missing scheduled backup is visible only in the job's log
+            self.loki.add_rules(
+                f"{BACKUP_GROUP}.yaml",
+                render_backup_rules(
+                    self.prometheus.alerts,
+                    self.vault.namespace,
+                    self.vault.backup_schedule,
+                    self.loki.retention_days,
+                    BACKUP_SUCCESS_MARKER,
+                ),
+            )
         # Grafana reads from every store
         self.grafana.use_prometheus(self.prometheus)
         self.grafana.use_loki(self.loki)

@@ -146,7 +146,7 @@ class Alloy(Component):
         self.resources = self.resolve_resources(props.resources)
         self._loki_url: str | None = None
         self._tempo_address: str | None = None
-        self._prometheus_url: str | None = None
+        self._prometheus_urls: tuple[str, ...] = ()
         self._vault_url: str | None = None
         self._vault_ca: SecretKeyRef | None = None
 
@@ -187,11 +187,11 @@ class Alloy(Component):
         self._tempo_address = self.connect(tempo.otlp_grpc, reason="forward OTLP traces").address
 
     def remote_write_to(self, prometheus: Prometheus) -> None:
-        """Remote-write node, Alloy and probe metrics to ``prometheus``."""
-        endpoint = self.connect(
-            prometheus.remote_write_endpoint, reason="remote-write node, probe and agent metrics"
+        """Remote-write node, Alloy and probe metrics to ``prometheus`` (each replica of an HA pair)."""
+        self._prometheus_urls = tuple(
+            self.connect(endpoint, reason="remote-write node, probe and agent metrics").url
+            for endpoint in prometheus.remote_write_endpoints
         )
-        self._prometheus_url = endpoint.url
 
     def probe_tls(self, endpoint: Endpoint, ca: SecretKeyRef | None = None) -> None:
         """Probe ``endpoint`` (Vault's API) over TLS so its certificate's expiry is a metric.
@@ -221,7 +221,7 @@ class Alloy(Component):
             namespace=self.namespace,
             loki_push_url=self._loki_url,
             tempo_otlp_grpc_address=self._tempo_address,
-            prometheus_remote_write_url=self._prometheus_url,
+            prometheus_remote_write_urls=self._prometheus_urls,
             vault_api_url=self._vault_url,
             vault_ca_file=f"{VAULT_CA_DIR}/ca.crt",
             vault_container=VAULT_CONTAINER_NAME,
@@ -238,13 +238,13 @@ class Alloy(Component):
         wanted: set[str] = set()
         if self._loki_url is not None:
             wanted.update(_LOG_MOUNTS)
-        if self._prometheus_url is not None:
+        if self._prometheus_urls:
             wanted.update(_METRIC_MOUNTS)
         return tuple(h for h in ALLOY_HOST_PATHS if h.name in wanted)
 
     def finalize(self) -> None:
         """Render the configuration from the recorded connections and create the DaemonSet."""
-        if self._loki_url is None and self._prometheus_url is None and self._tempo_address is None:
+        if self._loki_url is None and not self._prometheus_urls and self._tempo_address is None:
             raise ValueError(
                 "alloy has nowhere to send anything: call ship_logs_to(loki), remote_write_to(prometheus) "
                 "or ship_traces_to(tempo) before finishing the stack"

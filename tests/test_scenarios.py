@@ -1,0 +1,127 @@
+"""Every scenario in ``examples/settings/`` goes through the same gates as the default stack.
+
+For each ``examples/settings/<name>.yaml``: the settings file loads through the real loader, the stack
+synthesizes into a folder as ``make synth`` writes ``dist/``, ``kubectl kustomize`` builds it, every object
+validates strictly against Kubernetes 1.27 and the newest schema, ``promtool`` checks the Prometheus
+configuration and rules, ``amtool`` the Alertmanager configuration, and every in-cluster address in every
+configuration resolves and is allowed by the NetworkPolicies (which allow nothing unused). The hardening
+guarantees and the exact connectivity table of each scenario are in tests/test_hardening.py and
+tests/test_network_matrix.py.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from tests.stack import SCENARIOS_DIR, Stack, scenario_names, synth_stack
+from tests.test_network_urls import _analyse, check
+from tests.tools import require_tool
+from vaultaio_constructs.output import synth
+from vaultaio_constructs.settings import load_settings
+
+SCHEMA_VERSIONS = ("1.27", kubernetes_validate.latest_version())
+SCENARIOS = scenario_names()
+
+
+@pytest.fixture(scope="module", params=SCENARIOS)
+def scenario(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """``(name, dist folder)``: the scenario loaded from its file and written like ``make synth`` does."""
+    name: str = request.param
+    props = load_settings(SCENARIOS_DIR / f"{name}.yaml")
+    out = tmp_path_factory.mktemp(name) / "dist"
+    synth(props, out)
+    return name, out
+
+
+def _objects(dist: Path) -> list[dict[str, Any]]:
+    return [
+        d
+        for f in sorted(dist.rglob("*.yaml"))
+        if f.name != "kustomization.yaml"
+        for d in yaml.safe_load_all(f.read_text())
+        if d
+    ]
+
+
+def _config_map(dist: Path, name: str) -> dict[str, str]:
+    found = [o for o in _objects(dist) if o["kind"] == "ConfigMap" and o["metadata"]["name"] == name]
+    assert len(found) == 1, name
+    data: dict[str, str] = found[0]["data"]
+    return data
+
+
+def test_there_is_a_scenario_for_high_availability() -> None:
+    assert "ha" in SCENARIOS
+
+
+def test_kustomize_builds_every_object(scenario: tuple[str, Path]) -> None:
+    kubectl = require_tool("kubectl")
+    _, dist = scenario
+    out = subprocess.run([kubectl, "kustomize", str(dist)], check=True, capture_output=True, text=True).stdout
+    built = sorted((d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(out) if d)
+    assert built == sorted((o["kind"], o["metadata"]["name"]) for o in _objects(dist))
+
+
+@pytest.mark.parametrize("version", SCHEMA_VERSIONS)
+def test_objects_validate_strictly(scenario: tuple[str, Path], version: str) -> None:
+    _, dist = scenario
+    failures = []
+    for o in _objects(dist):
+        try:
+            kubernetes_validate.validate(o, version, strict=True)
+        except kubernetes_validate.ValidationError as err:
+            failures.append(
+                f"{o['kind']}/{o['metadata']['name']}: {err.message} at {'/'.join(map(str, err.path))}"
+            )
+    assert not failures, "\n".join(failures)
+
+
+def test_prometheus_config_and_rules_pass_promtool(scenario: tuple[str, Path], tmp_path: Path) -> None:
+    promtool = require_tool("promtool")
+    _, dist = scenario
+    config = tmp_path / "prometheus.yml"
+    config.write_text(_config_map(dist, "prometheus-config")["prometheus.yml"])
+    env = {"PATH": os.environ.get("PATH", ""), "POD_NAME": "prometheus-0"}  # the replica label's variable
+    result = subprocess.run(
+        [promtool, "check", "config", "--syntax-only", str(config)], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(_config_map(dist, "prometheus-rules")["vault-aio.yaml"])
+    result = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_alertmanager_config_passes_amtool(scenario: tuple[str, Path], tmp_path: Path) -> None:
+    amtool = require_tool("amtool")
+    _, dist = scenario
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(_config_map(dist, "alertmanager-config")["alertmanager.yml"])
+    result = subprocess.run([amtool, "check-config", str(config)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def scenario_stack(scenario: tuple[str, Path], ha_stack: Stack) -> Stack:
+    from tests.stack import scenario_settings
+
+    name, _ = scenario
+    return ha_stack if name == "ha" else synth_stack(scenario_settings(name))
+
+
+def test_every_in_cluster_address_resolves_and_only_used_connections_are_allowed(
+    scenario_stack: Stack,
+) -> None:
+    scanner, refs, matrix = _analyse(scenario_stack)
+    problems, needed = check(scenario_stack, matrix, refs)
+    problems = scanner.problems + problems
+    unused = sorted(matrix.internal - needed)
+    problems += [f"allowed but used by no configuration: {c}" for c in unused]
+    assert not problems, "\n".join(problems)
