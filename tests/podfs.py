@@ -1,24 +1,30 @@
 """The files a container sees, laid out under a temporary root, so a validator checks a config with every file
 it names present at the path the pod mounts it (``promtool check config`` without ``--syntax-only``).
 
-ConfigMap volumes get their real content from the manifests. Secret volumes get a placeholder line: the
+ConfigMap volumes get their real content from the objects. Secret volumes get a placeholder line: the
 manifests only reference Secrets, their values never appear in them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.stack import Manifests
+Objects = Sequence[dict[str, Any]]
 
 
-def _volume_files(manifests: Manifests, volume: dict[str, Any]) -> Iterator[tuple[str, str]]:
+def _config_map(objects: Objects, name: str) -> dict[str, str]:
+    (found,) = [o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == name]
+    data: dict[str, str] = found.get("data", {})
+    return data
+
+
+def _volume_files(objects: Objects, volume: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """``(relative path, content)`` of every file a ConfigMap or Secret volume holds."""
     if "configMap" in volume:
         source = volume["configMap"]
-        data = manifests.config_data(source["name"])
+        data = _config_map(objects, source["name"])
         items = source.get("items") or [{"key": key, "path": key} for key in data]
         for item in items:
             yield item["path"], data[item["key"]]
@@ -28,15 +34,20 @@ def _volume_files(manifests: Manifests, volume: dict[str, Any]) -> Iterator[tupl
             yield item["path"], f"placeholder for key {item['key']} of Secret {source['secretName']}\n"
 
 
-def materialize(manifests: Manifests, pod_spec: dict[str, Any], container: str, root: Path) -> list[str]:
-    """Write the ConfigMap and Secret files ``container`` mounts under ``root``; return their in-pod paths."""
+def container(pod_spec: dict[str, Any], name: str) -> dict[str, Any]:
+    (spec,) = [c for c in pod_spec["containers"] if c["name"] == name]
+    return spec
+
+
+def materialize(objects: Objects, pod_spec: dict[str, Any], name: str, root: Path) -> list[str]:
+    """Write the ConfigMap and Secret files container ``name`` mounts under ``root``; return their in-pod
+    paths. Volume claims (data volumes) stay empty."""
     volumes = {volume["name"]: volume for volume in pod_spec.get("volumes", [])}
-    (spec,) = [c for c in pod_spec["containers"] if c["name"] == container]
     written = []
-    for mount in spec.get("volumeMounts", []):
+    for mount in container(pod_spec, name).get("volumeMounts", []):
         if mount["name"] not in volumes:  # a volumeClaimTemplate: an empty data volume
             continue
-        files = dict(_volume_files(manifests, volumes[mount["name"]]))
+        files = dict(_volume_files(objects, volumes[mount["name"]]))
         if "subPath" in mount:
             files = {"": files[mount["subPath"]]} if mount["subPath"] in files else {}
         for relative, content in files.items():
@@ -59,7 +70,31 @@ def rebase(document: Any, root: Path, prefixes: list[str]) -> Any:
     return document
 
 
-def mount_paths(pod_spec: dict[str, Any], container: str) -> list[str]:
-    """Every mount path of ``container``."""
-    (spec,) = [c for c in pod_spec["containers"] if c["name"] == container]
-    return [mount["mountPath"] for mount in spec.get("volumeMounts", [])]
+def mount_paths(pod_spec: dict[str, Any], name: str) -> list[str]:
+    """Every mount path of container ``name``."""
+    return [mount["mountPath"] for mount in container(pod_spec, name).get("volumeMounts", [])]
+
+
+def environment(workload: dict[str, Any], name: str) -> dict[str, str]:
+    """The plain and pod-name variables of container ``name`` as its first pod sees them (Secret values
+    become placeholders)."""
+    pod_name = f"{workload['metadata']['name']}-0"
+    env = {}
+    for variable in container(workload["spec"]["template"]["spec"], name).get("env", []):
+        if "value" in variable:
+            env[variable["name"]] = variable["value"]
+        elif variable.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.name":
+            env[variable["name"]] = pod_name
+        else:
+            env[variable["name"]] = "placeholder"
+    return env
+
+
+def files_named(document: Any) -> list[str]:
+    """Every value of a ``*_file`` key anywhere in ``document``."""
+    if isinstance(document, dict):
+        own = [v for k, v in document.items() if k.endswith("_file") and isinstance(v, str)]
+        return own + [f for v in document.values() for f in files_named(v)]
+    if isinstance(document, list):
+        return [f for v in document for f in files_named(v)]
+    return []

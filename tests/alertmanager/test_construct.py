@@ -11,7 +11,7 @@ import pytest
 import yaml
 from syrupy.assertion import SnapshotAssertion
 
-from tests.podfs import materialize
+from tests.podfs import files_named, materialize
 from tests.stack import Manifests, Stack, manifests_yaml, synth_stack
 from tests.tools import require_tool
 from vaultaio_constructs.alertmanager.construct import Alertmanager
@@ -180,16 +180,8 @@ def test_receiver_secrets_are_mounted_files(receivers: AlertmanagerObjects) -> N
 
 def test_every_file_the_config_names_is_mounted(receivers: AlertmanagerObjects, tmp_path: Path) -> None:
     """amtool does not open ``*_file`` paths: check each one is a file the pod mounts from its Secret."""
-    written = materialize(receivers, receivers.pod["spec"], "alertmanager", tmp_path)
-
-    def files(node: Any) -> list[str]:
-        if isinstance(node, dict):
-            return [v for k, v in node.items() if k.endswith("_file") and isinstance(v, str)] + [
-                f for v in node.values() for f in files(v)
-            ]
-        return [f for v in node for f in files(v)] if isinstance(node, list) else []
-
-    named = files(yaml.safe_load(receivers.config_text))
+    written = materialize(receivers.objects, receivers.pod["spec"], "alertmanager", tmp_path)
+    named = files_named(yaml.safe_load(receivers.config_text))
     assert len(named) == 5  # bearer token, webhook URL, SMTP password, Slack URL, PagerDuty key
     assert set(named) <= set(written), f"named but not mounted: {sorted(set(named) - set(written))}"
     chat = (tmp_path / "etc/alertmanager/secrets/am-chat/url").read_text()

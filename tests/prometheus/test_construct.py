@@ -11,7 +11,7 @@ import pytest
 import yaml
 from syrupy.assertion import SnapshotAssertion
 
-from tests.podfs import materialize, mount_paths, rebase
+from tests.prometheus.promtool import check_config_as_mounted
 from tests.stack import Manifests, Stack, manifests_yaml, synth_stack
 from tests.tools import require_tool
 from vaultaio_constructs.alertmanager.construct import Alertmanager
@@ -123,43 +123,12 @@ def tls_off() -> Stack:
     return synth_stack({"vault": {"tls": {"enabled": False}}})
 
 
-def _promtool_check_as_mounted(manifests: Manifests, tmp_path: Path) -> str:
-    """``promtool check config`` (full, every lint fatal) of the config as the pod sees it: every ConfigMap
-    and Secret file it mounts is laid out under ``tmp_path`` and the config's in-pod paths point there."""
-    promtool = require_tool("promtool")
-    pod = manifests.get("StatefulSet", "prometheus")["spec"]["template"]["spec"]
-    written = materialize(manifests, pod, "prometheus", tmp_path)
-    (config_file,) = [
-        a.split("=", 1)[1] for a in pod["containers"][0]["args"] if a.startswith("--config.file=")
-    ]
-    assert config_file in written, f"{config_file} is not mounted: {written}"
-    config = yaml.safe_load((tmp_path / config_file.lstrip("/")).read_text())
-    # promtool checks rule files (globs included) but not CA files: every *_file must be a mounted file
-    named = [
-        v
-        for job in config["scrape_configs"]
-        for k, v in job.get("tls_config", {}).items()
-        if k.endswith("_file")
-    ]
-    assert set(named) <= set(written), f"files named but not mounted: {set(named) - set(written)}"
-    rebased = tmp_path / "prometheus.rebased.yml"
-    rebased.write_text(yaml.safe_dump(rebase(config, tmp_path, mount_paths(pod, "prometheus"))))
-    result = subprocess.run(
-        [promtool, "check", "config", "--lint=all", "--lint-fatal", str(rebased)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
 @pytest.mark.parametrize("variant", ["default", "tls-off"])
 def test_stack_config_passes_promtool_with_the_files_the_pod_mounts(
     variant: str, stack: Stack, tls_off: Stack, tmp_path: Path
 ) -> None:
     manifests = stack if variant == "default" else tls_off
-    output = _promtool_check_as_mounted(manifests, tmp_path)
+    output = check_config_as_mounted(manifests.objects, tmp_path)
     rules = yaml.safe_load(manifests.config_data("prometheus-rules")["vault-aio.yaml"])
     count = sum(len(group["rules"]) for group in rules["groups"])
     assert count > 20
@@ -168,7 +137,7 @@ def test_stack_config_passes_promtool_with_the_files_the_pod_mounts(
 
 def test_promtool_full_check_reads_the_mounted_rules(stack: Stack, tmp_path: Path) -> None:
     """The config's rules glob matches the mounted rule file, so promtool parses the rules too."""
-    output = _promtool_check_as_mounted(stack, tmp_path / "ok")
+    output = check_config_as_mounted(stack.objects, tmp_path / "ok")
     assert "rules found" in output
     (rule_file,) = (tmp_path / "ok").glob("etc/prometheus/rules/*.yaml")
     rule_file.write_text("groups:\n- name: broken\n  rules:\n  - alert: X\n    expr: up ==\n")
