@@ -190,7 +190,7 @@ def build(tool: Pinned, *, log: bool = False) -> Path:
             print(f"building {tool.name} {tool.release()} ({pinned}) ...", flush=True)
         started = time.monotonic()
         partial = tool.binary.with_name(f".{tool.name}.partial")
-        command = [go_path, "build", "-buildvcs=false", f"-ldflags={_ldflags(tool)}"]
+        command = [go_path, "build", "-mod=readonly", "-buildvcs=false", f"-ldflags={_ldflags(tool)}"]
         result = subprocess.run(
             [*command, "-o", str(partial), tool.package()],
             cwd=tool.directory,
