@@ -59,6 +59,7 @@ class VaultAioChart(StackChart):
             cluster_domain=props.cluster_domain,
             storage_class=props.storage_class,
             profile=props.profile,
+            kubernetes_version=props.kubernetes_version,
         )
         self.props = props
         self.namespace_object = Namespace(self, "Namespace")

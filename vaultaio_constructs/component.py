@@ -17,7 +17,13 @@ from constructs import Construct
 
 from vaultaio_constructs import labels as lbl
 from vaultaio_constructs import versions
-from vaultaio_constructs.common import ExternalEndpoint, Protocol, Resources
+from vaultaio_constructs.common import (
+    DEFAULT_KUBERNETES_VERSION,
+    ExternalEndpoint,
+    Protocol,
+    Resources,
+    kubernetes_minor,
+)
 from vaultaio_constructs.profiles import Profile, default_resources, default_storage_gib
 from vaultaio_constructs.wiring import Endpoint, Scheme, Wiring
 
@@ -59,8 +65,11 @@ class StackChart(cdk8s.Chart):
         cluster_domain: str = "cluster.local",
         storage_class: str | None = None,
         profile: Profile = Profile.SMALL,
+        kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
     ) -> None:
         super().__init__(scope, id, disable_resource_name_hashes=True)
+        #: Oldest Kubernetes version the manifests must apply to (``1.NN``); see :meth:`api_at_least`.
+        self.kubernetes_version = kubernetes_version
         self.stack_namespace = namespace
         self.instance = instance
         self.cluster_domain = cluster_domain
@@ -68,6 +77,11 @@ class StackChart(cdk8s.Chart):
         self.profile = profile
         self.wiring = Wiring(namespace=namespace)
         self.components: list[Component] = []
+
+    def api_at_least(self, version: str) -> bool:
+        """Whether every cluster the stack targets has the API of ``version`` (a field added then may be
+        written)."""
+        return kubernetes_minor(self.kubernetes_version) >= kubernetes_minor(version)
 
     @staticmethod
     def find(scope: Construct) -> StackChart:
@@ -124,6 +138,8 @@ class Component(Construct):
         role: str,
         version: str | None = None,
         image_tag: str | None = None,
+        image_digest: str | None = None,
+        image_repository: str | None = None,
     ) -> None:
         """``name`` also keys the component's image in :mod:`~vaultaio_constructs.versions` and its row in
         :mod:`~vaultaio_constructs.profiles`; components without an image (Namespace, NetworkPolicies)
@@ -134,8 +150,9 @@ class Component(Construct):
         self.role = role
         if version is None:
             version = versions.version(name, image_tag)
-            #: The pinned image (or the ``image_tag`` override).
-            self.image = versions.image(name, image_tag)
+            #: The pinned image (or the ``image_tag``/``image_repository`` overrides), with ``@<digest>``
+            #: when one is set.
+            self.image = versions.image(name, image_tag, digest=image_digest, repository=image_repository)
         self.version = version
         self.namespace = self.stack.stack_namespace
         self.instance = self.stack.instance

@@ -52,6 +52,7 @@ from vaultaio_constructs.workload import (
     service_account,
     stateful_set,
     storage_claim,
+    tcp_probe,
 )
 
 #: The ``loki`` user and group of the ``grafana/loki`` image (``cmd/loki/Dockerfile``: ``USER 10001``).
@@ -99,7 +100,15 @@ class Loki(Component):
 
     def __init__(self, scope: Construct, id: str, props: LokiProps | None = None) -> None:
         props = props or LokiProps()
-        super().__init__(scope, id, name="loki", role="logs", image_tag=props.image_tag)
+        super().__init__(
+            scope,
+            id,
+            name="loki",
+            role="logs",
+            image_tag=props.image_tag,
+            image_digest=props.image_digest,
+            image_repository=props.image_repository,
+        )
         self.retention_days = props.retention_days
         self.log_level = props.log_level
         self.resources = self.resolve_resources(props.resources)
@@ -191,6 +200,8 @@ class Loki(Component):
             readiness=http_probe(
                 LOKI_READY_PATH, self.http.port_name, period_seconds=10, failure_threshold=6
             ),
+            # /ready waits for the ring and the WAL replay; the process is alive while it accepts connections
+            liveness=tcp_probe(self.http.port_name),
         )
         template = pod_template(
             self,

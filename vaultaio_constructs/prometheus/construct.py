@@ -44,7 +44,13 @@ from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs.alertmanager.construct import Alertmanager
 from vaultaio_constructs.alerts import AlertSettings, prometheus_rule_groups, render_loki_rules, render_rules
-from vaultaio_constructs.common import PROPS_CONFIG, SecretKeyRef, StatefulWorkloadProps
+from vaultaio_constructs.common import (
+    PROPS_CONFIG,
+    SecretKeyRef,
+    StatefulWorkloadProps,
+    StorageGib,
+    has_control_characters,
+)
 from vaultaio_constructs.component import Area, Component
 from vaultaio_constructs.prometheus.config import (
     _LABEL_NAME,
@@ -113,7 +119,7 @@ class PrometheusProps(StatefulWorkloadProps):
     retention_days: Annotated[int, Field(ge=1)] = 15
     #: TSDB size in GiB at which the oldest blocks are deleted even before ``retention_days`` (``None``:
     #: 80% of the PVC, leaving room for the WAL and compaction). Must be below ``storage_gib``.
-    retention_size_gib: Annotated[int, Field(ge=1)] | None = None
+    retention_size_gib: StorageGib | None = None
     #: Default scrape interval in seconds.
     scrape_interval_seconds: Annotated[int, Field(ge=5, le=300)] = 30
     #: Rule evaluation interval in seconds.
@@ -134,10 +140,16 @@ class PrometheusProps(StatefulWorkloadProps):
 
     def __post_init__(self) -> None:
         for name in self.external_labels:
-            if not _LABEL_NAME.match(name):
+            if not _LABEL_NAME.fullmatch(name):
                 raise ValueError(
                     f"'external_labels' key {name!r} is not a valid label name: use letters, digits and '_', "
                     "not starting with a digit"
+                )
+        for name, value in self.external_labels.items():
+            if not value or has_control_characters(value):
+                raise ValueError(
+                    f"'external_labels' value of {name!r} must be non-empty text without newlines or other "
+                    f"control characters, got {value!r}"
                 )
         if self.replicas > 1 and self.replica_label in self.external_labels:
             raise ValueError(
@@ -164,6 +176,8 @@ class Prometheus(Component):
             name="prometheus",
             role="metrics",
             image_tag=props.image_tag,
+            image_digest=props.image_digest,
+            image_repository=props.image_repository,
         )
         self.resources = self.resolve_resources(props.resources)
         self.storage_gib = self.resolve_storage_gib(props.storage_gib)
