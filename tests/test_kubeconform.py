@@ -1,5 +1,6 @@
 """The committed dist/ files, read as YAML text, validate strictly with kubeconform against the Kubernetes
-schemas kubernetes-validate ships (the versions of ``test_schemas.py``), offline.
+schemas kubernetes-validate ships (the versions of ``test_schemas.py``: the oldest the default stack targets
+and the newest), offline.
 
 Beyond ``test_schemas.py`` (the same schemas, applied to parsed objects by Python's jsonschema), this reads
 the files a user applies: a duplicated YAML key, which a YAML loader silently resolves, fails here.
@@ -21,7 +22,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from tests.test_schemas import VERSIONS
+from tests.stack import Stack
+from tests.test_schemas import VERSIONS, _schema
 from tests.tools import require_tool
 
 DIST = Path(__file__).resolve().parents[1] / "dist"
@@ -37,10 +39,16 @@ def _full(version: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def schema_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def versions(stack: Stack) -> dict[str, str]:
+    """``oldest``/``newest`` -> the Kubernetes version whose schemas apply to dist/ (the default stack)."""
+    return {which: _full(_schema(stack, which)) for which in VERSIONS}
+
+
+@pytest.fixture(scope="session")
+def schema_root(tmp_path_factory: pytest.TempPathFactory, versions: dict[str, str]) -> Path:
     root = tmp_path_factory.mktemp("kubeconform-schemas")
-    for version in VERSIONS:
-        name = f"v{_full(version)}-local-strict"
+    for version in sorted(set(versions.values())):
+        name = f"v{version}-local-strict"
         (root / name).mkdir()
         for source in (SCHEMAS / name).glob("*.json"):
             schema = json.loads(source.read_text())
@@ -78,19 +86,21 @@ def _kubeconform(schema_root: Path, version: str, *paths: Path) -> subprocess.Co
     )
 
 
-@pytest.mark.parametrize("version", VERSIONS)
-def test_dist_files_pass_kubeconform(schema_root: Path, version: str) -> None:
+@pytest.mark.parametrize("which", VERSIONS)
+def test_dist_files_pass_kubeconform(schema_root: Path, versions: dict[str, str], which: str) -> None:
     files = sorted(DIST.rglob("*.yaml"))
     resources = [doc for path in files for doc in yaml.load_all(path.read_text(), yaml.CSafeLoader) if doc]
     kinds = [doc["kind"] for doc in resources]
     assert kinds.count("Kustomization") == 1 and len(kinds) > 50
-    result = _kubeconform(schema_root, version, DIST)
+    result = _kubeconform(schema_root, versions[which], DIST)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = f"Valid: {len(kinds) - 1}, Invalid: 0, Errors: 0, Skipped: 1"
     assert summary in result.stdout, result.stdout
 
 
-def test_kubeconform_rejects_unknown_fields_and_duplicate_keys(schema_root: Path, tmp_path: Path) -> None:
+def test_kubeconform_rejects_unknown_fields_and_duplicate_keys(
+    schema_root: Path, versions: dict[str, str], tmp_path: Path
+) -> None:
     service = tmp_path / "service.yaml"
     service.write_text(
         "apiVersion: v1\nkind: Service\nmetadata: {name: x}\n"
@@ -98,7 +108,7 @@ def test_kubeconform_rejects_unknown_fields_and_duplicate_keys(schema_root: Path
     )
     duplicate = tmp_path / "duplicate.yaml"
     duplicate.write_text("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: x\n  name: y\n")
-    result = _kubeconform(schema_root, VERSIONS[0], service, duplicate)
+    result = _kubeconform(schema_root, versions["oldest"], service, duplicate)
     assert result.returncode != 0
     assert "additional properties 'selektor' not allowed" in result.stdout
     assert 'key "name" already set in map' in result.stdout

@@ -234,11 +234,11 @@ def test_webhook_url_secret_port_defaults_to_https() -> None:
     ("fields", "message"),
     [
         (
-            {"url": "https://a.example.org/", "url_secret": {"name": "s", "key": "url"}},
+            {"url": "https://a.example.org/", "url_secret": SecretKeyRef(name="s", key="url")},
             "set exactly one of 'url'",
         ),
         ({}, "set exactly one of 'url'"),
-        ({"url_secret": {"name": "s", "key": "url"}}, "'host' is required with 'url_secret'"),
+        ({"url_secret": SecretKeyRef(name="s", key="url")}, "'host' is required with 'url_secret'"),
         ({"url": "https://a.example.org/", "host": "a.example.org"}, "'host' and 'port' come from 'url'"),
         ({"url": "https://a.example.org/", "port": 443}, "'host' and 'port' come from 'url'"),
     ],
