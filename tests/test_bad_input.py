@@ -632,7 +632,7 @@ CASES = [
             }
         },
         r"alertmanager\.notifications\.webhook_receivers\.0: 'url' of webhook receiver 'ops' must not "
-        r"contain credentials: use 'bearer_token'",
+        r"contain credentials: use 'url_secret' or 'bearer_token'",
     ),
     # -- Prometheus, Grafana, alerts ------------------------------------------------------------
     case(

@@ -12,7 +12,6 @@ tests/test_network_matrix.py.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from tests.prometheus.promtool import check_config_as_mounted
 from tests.stack import SCENARIOS_DIR, Stack, scenario_names, synth_stack
 from tests.test_network_urls import _analyse, check
 from tests.tools import require_tool
@@ -90,18 +90,15 @@ def test_objects_validate_strictly(scenario: tuple[str, Path], version: str) -> 
 
 
 def test_prometheus_config_and_rules_pass_promtool(scenario: tuple[str, Path], tmp_path: Path) -> None:
+    """Full check with every file the pod mounts laid out (tests/prometheus/promtool.py), then the rules."""
     promtool = require_tool("promtool")
     _, dist = scenario
-    config = tmp_path / "prometheus.yml"
-    config.write_text(_config_map(dist, "prometheus-config")["prometheus.yml"])
-    env = {"PATH": os.environ.get("PATH", ""), "POD_NAME": "prometheus-0"}  # the replica label's variable
-    result = subprocess.run(
-        [promtool, "check", "config", "--syntax-only", str(config)], capture_output=True, text=True, env=env
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    check_config_as_mounted(_objects(dist), tmp_path / "pod")
     rules = tmp_path / "rules.yaml"
     rules.write_text(_config_map(dist, "prometheus-rules")["vault-aio.yaml"])
-    result = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True, text=True)
+    result = subprocess.run(
+        [promtool, "check", "rules", "--lint=all", "--lint-fatal", str(rules)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

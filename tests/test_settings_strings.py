@@ -103,7 +103,8 @@ SAMPLES: list[dict[str, Any]] = [
                         "url": "https://hooks.example.com/a",
                         "cidrs": CIDRS,
                         "bearer_token": SECRET,
-                    }
+                    },
+                    {"name": "chat-hook", "url_secret": SECRET, "host": "chat.example.com", "cidrs": CIDRS},
                 ],
                 "email_receivers": [
                     {
