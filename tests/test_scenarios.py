@@ -13,7 +13,6 @@ tests/test_network_matrix.py. The last tests check that each scenario delivers w
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -24,6 +23,7 @@ import pytest
 import yaml
 
 from tests.crds import validate_object
+from tests.prometheus.promtool import check_config_as_mounted
 from tests.stack import SCENARIOS_DIR, Stack, scenario_names, scenario_settings, synth_stack
 from tests.test_network_urls import _analyse, check
 from tests.tools import require_tool
@@ -86,15 +86,10 @@ def test_objects_validate_strictly(scenario: tuple[str, Path], version: str) -> 
 
 
 def test_prometheus_config_and_rules_pass_promtool(scenario: tuple[str, Path], tmp_path: Path) -> None:
+    """Full check with every file the pod mounts laid out (tests/prometheus/promtool.py), then the rules."""
     promtool = require_tool("promtool")
     _, dist = scenario
-    config = tmp_path / "prometheus.yml"
-    config.write_text(_config_map(dist, "prometheus-config")["prometheus.yml"])
-    env = {"PATH": os.environ.get("PATH", ""), "POD_NAME": "prometheus-0"}  # the replica label's variable
-    result = subprocess.run(
-        [promtool, "check", "config", "--syntax-only", str(config)], capture_output=True, text=True, env=env
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    check_config_as_mounted(_objects(dist), tmp_path / "pod")
     rule_files = {"vault-aio.yaml": _config_map(dist, "prometheus-rules")["vault-aio.yaml"]}
     for rule in (o for o in _objects(dist) if o["kind"] == "PrometheusRule"):
         rule_files[f"prometheusrule-{rule['metadata']['name']}.yaml"] = yaml.safe_dump(
@@ -103,7 +98,9 @@ def test_prometheus_config_and_rules_pass_promtool(scenario: tuple[str, Path], t
     for file_name, text in rule_files.items():
         rules = tmp_path / file_name
         rules.write_text(text)
-        result = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True, text=True)
+        lint = ["--lint=all", "--lint-fatal"]
+        command = [promtool, "check", "rules", *lint, str(rules)]
+        result = subprocess.run(command, capture_output=True, text=True)
         assert result.returncode == 0, f"{file_name}: {result.stdout}{result.stderr}"
 
 
@@ -179,3 +176,36 @@ def test_readme_kube_prometheus_stack_example_is_the_operator_scenario() -> None
     assert readme["monitoring"] == scenario_settings("operator")["monitoring"]
     stack = synth_stack(readme)
     assert stack.has("PodMonitor", "vault") and stack.has("PrometheusRule", "vault")
+
+
+# -- what ha.yaml must keep exercising for Loki and Tempo ------------------------------------------------
+
+
+def _config(stack: Stack, name: str, key: str) -> dict[str, Any]:
+    doc: dict[str, Any] = yaml.safe_load(stack.config_data(name)[key])
+    return doc
+
+
+def test_ha_runs_three_loki_and_tempo_pods_with_disruption_budgets(ha_stack: Stack) -> None:
+    for name in ("loki", "tempo"):
+        assert ha_stack.get("StatefulSet", name)["spec"]["replicas"] == 3, name
+        assert ha_stack.has("PodDisruptionBudget", name), name
+
+
+def test_ha_loki_and_tempo_use_object_storage_with_memberlist_rings(ha_stack: Stack) -> None:
+    loki = _config(ha_stack, "loki-config", "loki.yaml")
+    assert loki["common"]["ring"]["kvstore"]["store"] == "memberlist"
+    assert loki["common"]["replication_factor"] == 3
+    assert loki["schema_config"]["configs"][0]["object_store"] == "s3"
+    assert loki["common"]["storage"]["s3"]["bucketnames"] == "loki-chunks"
+    tempo = _config(ha_stack, "tempo-config", "tempo.yaml")
+    assert tempo["target"] == "scalable-single-binary"
+    assert tempo["ingester"]["lifecycler"]["ring"]["replication_factor"] == 3
+    assert tempo["storage"]["trace"]["backend"] == "s3"
+    assert tempo["storage"]["trace"]["s3"]["bucket"] == "tempo-traces"
+    # the metrics-generator still remote-writes to Prometheus (every replica of the HA pair)
+    urls = [w["url"] for w in tempo["metrics_generator"]["storage"]["remote_write"]]
+    assert urls and all(u.endswith("/api/v1/write") for u in urls)
+    for component in ("loki", "tempo"):
+        assert ha_stack.has("NetworkPolicy", f"allow-{component}-to-object-storage")
+        assert ha_stack.has("NetworkPolicy", f"allow-{component}-to-{component}")

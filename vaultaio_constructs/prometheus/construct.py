@@ -298,6 +298,7 @@ class Prometheus(Component):
                 params=target.params,
                 tls=tls,
                 scrape_interval_seconds=target.scrape_interval_seconds,
+                fallback_scrape_protocol=target.fallback_scrape_protocol,
             )
         return ScrapeJob(
             job=target.job,
@@ -306,6 +307,7 @@ class Prometheus(Component):
             params=target.params,
             tls=tls,
             scrape_interval_seconds=target.scrape_interval_seconds,
+            fallback_scrape_protocol=target.fallback_scrape_protocol,
         )
 
     @property
