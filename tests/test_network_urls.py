@@ -465,7 +465,7 @@ def _mutated(stack: Stack, config_map: str, key: str, old: str, new: str) -> Sta
             assert old in body["data"][key], f"{old!r} not in {config_map}/{key}"
             body = json.loads(json.dumps(body))
             body["data"][key] = body["data"][key].replace(old, new)
-        manifests.append(type(m)(m.area, body))
+        manifests.append(type(m)(m.area, body, m.main_namespace))
     return Stack(stack.chart, manifests)
 
 

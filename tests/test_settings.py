@@ -44,7 +44,7 @@ def test_fails_missing_explicit_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_fails_unknown_key_lists_accepted_keys() -> None:
     with pytest.raises(
-        SettingsError, match=r"namepsace: unknown setting; accepted keys: namespace, instance"
+        SettingsError, match=r"namepsace: unknown setting; accepted keys: namespace, node_namespace, instance"
     ):
         parse_settings({"namepsace": "x"})
 

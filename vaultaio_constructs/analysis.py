@@ -1,13 +1,19 @@
 """Read synthesized manifests back and compute what the NetworkPolicies allow.
 
-This implements the Kubernetes NetworkPolicy semantics for the objects of one namespace, independently of
-the wiring model that generated them, so tests can prove the generated policies do what the wiring says:
+This implements the Kubernetes NetworkPolicy semantics for the objects of one stack (one or more
+namespaces), independently of the wiring model that generated them, so tests can prove the generated
+policies do what the wiring says:
 
 * a pod selected by no policy of a direction is not isolated in that direction;
 * once isolated, a connection is allowed if any selecting policy has a rule whose peer matches and whose
   ports match (no ``to``/``from`` = every peer, no ``ports`` = every port; named ports resolve against the
   destination's container ports);
-* a connection between two pods needs the source's egress **and** the destination's ingress.
+* a connection between two pods needs the source's egress **and** the destination's ingress;
+* a peer without ``namespaceSelector`` selects pods of the policy's own namespace only; one with it selects
+  pods of the namespaces whose labels match (every namespace carries ``kubernetes.io/metadata.name``).
+
+Peers that may lie outside the stack's namespaces (the Namespace objects among the objects, and the
+namespaces of its pods) are reported separately, by their selectors or IP blocks.
 
 It also renders the result as a Graphviz graph (``make diagram`` -> ``docs/network.dot`` / ``.svg``).
 """
@@ -53,6 +59,8 @@ class Connection:
 class Matrix:
     """Every allowed connection: between the stack's pods, to outside peers, and from outside peers."""
 
+    #: workload -> its namespace
+    namespaces: dict[str, str] = field(default_factory=dict)
     internal: set[Connection] = field(default_factory=set)
     #: source workload -> external destinations as ``cidr`` strings with ports (ipBlock egress)
     egress_external: set[Connection] = field(default_factory=set)
@@ -159,7 +167,10 @@ def _selecting(policies: Sequence[Mapping[str, Any]], pod: Pod, direction: str) 
 
 
 def connectivity(objects: Sequence[Mapping[str, Any]]) -> Matrix:
-    """Compute the allowed connections of every workload in ``objects``."""
+    """Compute the allowed connections of every workload in ``objects``.
+
+    Workload names must be unique across the namespaces (connections are named by workload).
+    """
     policies = _policies(objects)
     pods = pods_of(objects)
     namespaces = {
@@ -168,7 +179,14 @@ def connectivity(objects: Sequence[Mapping[str, Any]]) -> Matrix:
         for o in objects
         if o["kind"] == "Namespace"
     }
+    stack_namespaces = set(namespaces) | {p.namespace for p in pods}
     matrix = Matrix()
+    for pod in pods:
+        if matrix.namespaces.setdefault(pod.workload, pod.namespace) != pod.namespace:
+            raise ValueError(
+                f"workload {pod.workload!r} exists in namespaces {matrix.namespaces[pod.workload]!r} and "
+                f"{pod.namespace!r}: connections are named by workload"
+            )
     for src in pods:
         egress = _selecting(policies, src, "Egress")
         for dst in pods:
@@ -211,7 +229,9 @@ def connectivity(objects: Sequence[Mapping[str, Any]]) -> Matrix:
                             matrix.egress_external.add(
                                 Connection(src.workload, peer["ipBlock"]["cidr"], number, proto)
                             )
-                        elif "namespaceSelector" in peer and _reaches_other_namespaces(peer, src.namespace):
+                        elif "namespaceSelector" in peer and _reaches_other_namespaces(
+                            peer, stack_namespaces
+                        ):
                             matrix.egress_other_namespaces.add(
                                 Connection(src.workload, describe_peer(peer), number, proto)
                             )
@@ -219,7 +239,7 @@ def connectivity(objects: Sequence[Mapping[str, Any]]) -> Matrix:
         for p in _selecting(policies, dst, "Ingress"):
             for rule in p["spec"].get("ingress") or []:
                 for peer in rule.get("from") or []:
-                    if "namespaceSelector" in peer and _reaches_other_namespaces(peer, dst.namespace):
+                    if "namespaceSelector" in peer and _reaches_other_namespaces(peer, stack_namespaces):
                         for rp in rule.get("ports") or [{}]:
                             matrix.ingress_other_namespaces.add(
                                 Connection(
@@ -232,13 +252,14 @@ def connectivity(objects: Sequence[Mapping[str, Any]]) -> Matrix:
     return matrix
 
 
-def _reaches_other_namespaces(peer: Mapping[str, Any], namespace: str) -> bool:
-    """Whether a ``namespaceSelector`` peer may select namespaces other than ``namespace`` (its pods in
-    ``namespace`` itself are evaluated as stack pods)."""
+def _reaches_other_namespaces(peer: Mapping[str, Any], stack_namespaces: set[str]) -> bool:
+    """Whether a ``namespaceSelector`` peer may select namespaces outside the stack's (its pods in the
+    stack's namespaces are evaluated as stack pods): anything but the name of one of them."""
     selector = peer["namespaceSelector"]
-    return bool(selector.get("matchExpressions")) or (selector.get("matchLabels") or {}) != {
-        "kubernetes.io/metadata.name": namespace
-    }
+    labels = selector.get("matchLabels") or {}
+    if selector.get("matchExpressions") or len(labels) != 1:
+        return True
+    return labels.get("kubernetes.io/metadata.name") not in stack_namespaces
 
 
 def describe_peer(peer: Mapping[str, Any]) -> str:

@@ -1,44 +1,24 @@
 """``VaultAioChart``: the complete stack, and the only place that knows every component.
 
-It creates the Namespace, one construct per component, wires them together through typed endpoints (each
-call records the NetworkPolicy edge it needs), then generates the NetworkPolicies from that wiring.
+It creates one construct per component, wires them together through typed endpoints (each call records the
+NetworkPolicy edge it needs), then finishes the stack: the Namespaces (Pod Security labels derived from the
+components in each) and the NetworkPolicies generated from that wiring.
 """
 
 from __future__ import annotations
 
-from cdk8s_plus_27 import k8s
 from constructs import Construct
 
 from vaultaio_constructs.alertmanager.construct import Alertmanager
 from vaultaio_constructs.alloy.construct import Alloy
 from vaultaio_constructs.chrony.construct import Chrony
-from vaultaio_constructs.component import Area, Component, StackChart
+from vaultaio_constructs.component import StackChart
 from vaultaio_constructs.grafana.construct import Grafana
 from vaultaio_constructs.loki.construct import Loki
 from vaultaio_constructs.prometheus.construct import Prometheus
 from vaultaio_constructs.settings import VaultAioProps
 from vaultaio_constructs.tempo.construct import Tempo
 from vaultaio_constructs.vault.construct import Vault
-
-#: Pod Security admission labels of the namespace. ``enforce: privileged`` because two DaemonSets need
-#: host access (Alloy: read-only hostPath for node logs and metrics; Chrony: SYS_TIME); ``warn`` and
-#: ``audit`` at ``restricted`` so any other pod that drifts from restricted is reported.
-POD_SECURITY_LABELS = {
-    "pod-security.kubernetes.io/enforce": "privileged",
-    "pod-security.kubernetes.io/warn": "restricted",
-    "pod-security.kubernetes.io/audit": "restricted",
-}
-
-
-class Namespace(Component):
-    """The stack's Namespace, with Pod Security admission labels (written to ``dist/setup/``)."""
-
-    area = Area.SETUP
-
-    def __init__(self, scope: Construct, id: str) -> None:
-        super().__init__(scope, id, name="namespace", role="namespace", version="1")
-        meta = self.meta(self.namespace, labels=POD_SECURITY_LABELS, namespaced=False)
-        self.track(k8s.KubeNamespace(self, "Namespace", metadata=meta))
 
 
 class VaultAioChart(StackChart):
@@ -54,13 +34,14 @@ class VaultAioChart(StackChart):
             scope,
             id,
             namespace=props.namespace,
+            node_namespace=props.node_namespace,
             instance=props.instance,
             cluster_domain=props.cluster_domain,
             storage_class=props.storage_class,
             profile=props.profile,
+            network=props.network,
         )
         self.props = props
-        self.namespace_object = Namespace(self, "Namespace")
         self.vault = Vault(self, "Vault", props.vault)
         self.alertmanager = Alertmanager(self, "Alertmanager", props.alertmanager)
         self.prometheus = Prometheus(self, "Prometheus", props.prometheus)
@@ -98,7 +79,7 @@ class VaultAioChart(StackChart):
         self.grafana.use_alertmanager(self.alertmanager)
 
         self.extend()
-        self.network_policies = self.finish(props.network)
+        self.network_policies = self.finish()
 
     def extend(self) -> None:
         """Hook for subclasses: add dashboards, scrape targets, Vault policies or Loki rules here.

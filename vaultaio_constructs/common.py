@@ -12,6 +12,7 @@ import ipaddress
 import re
 from enum import StrEnum
 from typing import Annotated, Final
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, ConfigDict, Field
 from pydantic.dataclasses import dataclass
@@ -70,11 +71,56 @@ def check_annotations(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+_LABEL_VALUE = re.compile(r"^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+
+
+def check_labels(value: dict[str, str]) -> dict[str, str]:
+    """Label keys and values the API server accepts (a selector with others is refused at apply)."""
+    for key, label_value in value.items():
+        if not _QUALIFIED_NAME.match(key):
+            raise ValueError(
+                f"label key {key!r} is invalid: use 'name' or 'prefix/name' with a DNS-subdomain prefix "
+                "and a name of at most 63 letters, digits, '-', '_' or '.', starting and ending with a "
+                "letter or digit (e.g. 'kubernetes.io/metadata.name')"
+            )
+        if not isinstance(label_value, str) or not _LABEL_VALUE.match(label_value):
+            raise ValueError(
+                f"label {key!r} has an invalid value {label_value!r}: at most 63 letters, digits, '-', '_' "
+                "or '.', starting and ending with a letter or digit (or empty)"
+            )
+    return value
+
+
+def check_service_url(value: str) -> str:
+    """An ``http://`` or ``https://`` URL with a host, optional port and path; no credentials, query or
+    fragment (a URL is written into ConfigMaps: credentials never belong there)."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a valid URL: use e.g. http://loki-gateway.logging.svc:80"
+        ) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"{value!r} must be an http:// or https:// URL with a host (e.g. http://loki-gateway.logging.svc)"
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{value!r} carries credentials: URLs are written into ConfigMaps, remove them")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{value!r} must not have a query or fragment: give the base URL only")
+    if port == 0:
+        raise ValueError(f"{value!r} has port 0: use a port between 1 and 65535")
+    return value
+
+
 DnsLabel = Annotated[str, AfterValidator(check_dns_label)]
 Hostname = Annotated[str, AfterValidator(check_hostname)]
 Cidr = Annotated[str, AfterValidator(check_cidr)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Annotations = Annotated[dict[str, str], AfterValidator(check_annotations)]
+Labels = Annotated[dict[str, str], AfterValidator(check_labels)]
+ServiceUrl = Annotated[str, AfterValidator(check_service_url)]
 
 
 class Protocol(StrEnum):
@@ -115,6 +161,57 @@ class ExternalEndpoint:
     protocol: Protocol = Protocol.TCP
     #: Hostname or URL the consumer's config uses, if any (informational; never resolved at synth).
     address: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class ExternalServiceProps:
+    """An existing service the stack uses instead of running its own (``<component>.external``).
+
+    ``url`` is what the consumers' configurations use. The other fields say where that traffic goes, so
+    the NetworkPolicies let the consumers reach exactly that and nothing else: the pods selected by
+    ``namespace_labels`` (and ``pod_labels``) for a service inside the cluster, or the ``cidrs`` of one
+    outside it. Give one of the two.
+    """
+
+    #: Base URL the consumers use: ``http://`` or ``https://``, a host, an optional port and path
+    #: (``http://loki-gateway.logging.svc``, ``https://prometheus.example.com:9090``). ``https`` is
+    #: verified against the consumers' system CAs.
+    url: ServiceUrl
+    #: Inside the cluster: labels of the namespaces the service's pods run in (at least one label, never
+    #: every namespace), e.g. ``{kubernetes.io/metadata.name: logging}``.
+    namespace_labels: Labels | None = None
+    #: Inside the cluster: labels of the service's pods in those namespaces (empty: every pod there).
+    pod_labels: Labels = Field(default_factory=dict)
+    #: Outside the cluster: the networks the service answers from.
+    cidrs: tuple[Cidr, ...] = ()
+    #: Ports the traffic arrives on at the peer. Inside the cluster these are the pods' container ports,
+    #: which a Service may map (``loki-gateway`` port 80 -> pod port 8080). Empty: the URL's port
+    #: (80 for ``http``, 443 for ``https`` when the URL has none).
+    ports: tuple[Port, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.namespace_labels is None and not self.cidrs:
+            raise ValueError(
+                f"external service {self.url!r} needs 'namespace_labels' (inside the cluster) or 'cidrs' "
+                "(outside it): the NetworkPolicies allow traffic to exactly that"
+            )
+        if self.namespace_labels is not None and self.cidrs:
+            raise ValueError(
+                f"external service {self.url!r}: give 'namespace_labels' (inside the cluster) or 'cidrs' "
+                "(outside it), not both"
+            )
+        if self.namespace_labels is not None and not self.namespace_labels:
+            raise ValueError(
+                f"external service {self.url!r}: 'namespace_labels' needs at least one label: an empty "
+                "selector would allow every namespace"
+            )
+        if self.pod_labels and self.namespace_labels is None:
+            raise ValueError(
+                f"external service {self.url!r}: 'pod_labels' select pods inside the cluster and need "
+                "'namespace_labels'"
+            )
+        if len(set(self.ports)) != len(self.ports):
+            raise ValueError(f"external service {self.url!r}: 'ports' lists a port twice, got {self.ports}")
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)

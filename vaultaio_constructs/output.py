@@ -1,6 +1,9 @@
 """Turn a synthesized stack into ``dist/``: one folder per area, one file per object, a kustomization.
 
-The layout mirrors the specification's ``manifests/`` tree. The Namespace lives in ``setup/`` and is
+The layout mirrors the specification's ``manifests/`` tree: ``<area>/<kind>-<name>.yaml``. Objects of a
+namespace other than the stack's main one go one level down, ``<area>/<namespace>/<kind>-<name>.yaml``
+(the node agents and their policies), so a folder shows which namespace an object belongs to and names
+that repeat per namespace (``default-deny-all``) never collide. The Namespaces live in ``setup/`` and are
 listed first. Output is deterministic (objects in creation order, files sorted, no timestamps). Writing
 goes to a temporary sibling folder that replaces ``dist/`` only when everything rendered, so a failed
 synth never leaves a half-written ``dist/``.
@@ -40,6 +43,8 @@ class Manifest:
 
     area: Area
     body: dict[str, Any]
+    #: The stack's main namespace: objects of any other namespace go to a subfolder named after theirs.
+    main_namespace: str = ""
 
     @property
     def kind(self) -> str:
@@ -50,8 +55,16 @@ class Manifest:
         return str(self.body["metadata"]["name"])
 
     @property
+    def namespace(self) -> str | None:
+        namespace = self.body["metadata"].get("namespace")
+        return str(namespace) if namespace else None
+
+    @property
     def path(self) -> str:
-        return f"{self.area}/{self.kind.lower()}-{self.name}.yaml"
+        folder = str(self.area)
+        if self.namespace and self.main_namespace and self.namespace != self.main_namespace:
+            folder = f"{folder}/{self.namespace}"
+        return f"{folder}/{self.kind.lower()}-{self.name}.yaml"
 
 
 _BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when available
@@ -111,7 +124,7 @@ def render(chart: StackChart) -> list[Manifest]:
                 f"object order mismatch: expected a {expected_kind}, got {body['kind']} "
                 f"{body['metadata'].get('name')}: create objects directly under their component"
             )
-        manifests.append(Manifest(area, body))
+        manifests.append(Manifest(area, body, chart.stack_namespace))
     paths = [m.path for m in manifests]
     dupes = sorted({p for p in paths if paths.count(p) > 1})
     if dupes:

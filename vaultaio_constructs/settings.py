@@ -24,6 +24,7 @@ from vaultaio_constructs.alertmanager.construct import AlertmanagerProps
 from vaultaio_constructs.alloy.construct import AlloyProps
 from vaultaio_constructs.chrony.construct import ChronyProps
 from vaultaio_constructs.common import PROPS_CONFIG, DnsLabel, Hostname
+from vaultaio_constructs.component import default_node_namespace
 from vaultaio_constructs.grafana.construct import GrafanaProps
 from vaultaio_constructs.loki.construct import LokiProps
 from vaultaio_constructs.network import NetworkProps
@@ -41,8 +42,11 @@ DEFAULT_SETTINGS_FILE = "vaultaio.yaml"
 class VaultAioProps:
     """Settings of the complete stack. Every field has a working default."""
 
-    #: Namespace holding every object of the stack.
+    #: Main namespace of the stack: every component except the node agents (Pod Security ``restricted``).
     namespace: DnsLabel = "vault-aio"
+    #: Namespace of the node agents, Alloy and Chrony, which need host access: the only namespace that
+    #: admits privileged pods. ``None``: ``<namespace>-node``.
+    node_namespace: DnsLabel | None = None
     #: Value of ``app.kubernetes.io/instance`` on every object; part of every selector.
     instance: DnsLabel = "vault-aio"
     #: The cluster's DNS domain (for fully qualified Service names).
@@ -60,6 +64,10 @@ class VaultAioProps:
     tempo: TempoProps = Field(default_factory=TempoProps)
     alloy: AlloyProps = Field(default_factory=AlloyProps)
     chrony: ChronyProps = Field(default_factory=ChronyProps)
+
+    def __post_init__(self) -> None:
+        if self.node_namespace is None:
+            default_node_namespace(self.namespace)
 
 
 class SettingsError(ValueError):

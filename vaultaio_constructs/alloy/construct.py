@@ -52,7 +52,7 @@ from vaultaio_constructs.common import (
     SecretKeyRef,
     WorkloadProps,
 )
-from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.component import Area, Component, PodSecurity
 from vaultaio_constructs.loki.construct import Loki
 from vaultaio_constructs.prometheus.construct import Prometheus
 from vaultaio_constructs.tempo.construct import Tempo
@@ -133,6 +133,8 @@ class Alloy(Component):
     OTLP traces to Tempo."""
 
     area = Area.LOGGING
+    #: Host access (read-only hostPath mounts: see the module docstring) is beyond Pod Security ``baseline``.
+    pod_security = PodSecurity.PRIVILEGED
 
     def __init__(self, scope: Construct, id: str, props: AlloyProps | None = None) -> None:
         props = props or AlloyProps()

@@ -56,7 +56,7 @@ from vaultaio_constructs.common import (
     Protocol,
     WorkloadProps,
 )
-from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.component import Area, Component, PodSecurity
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
     SecurityExceptions,
@@ -149,6 +149,8 @@ class Chrony(Component):
     """Chrony (time-sync): chronyd on every node with ``SYS_TIME`` only, egress to its servers only."""
 
     area = Area.NTP
+    #: ``CAP_SYS_TIME`` is beyond Pod Security ``baseline`` (see the module docstring).
+    pod_security = PodSecurity.PRIVILEGED
 
     def __init__(self, scope: Construct, id: str, props: ChronyProps | None = None) -> None:
         props = props or ChronyProps()

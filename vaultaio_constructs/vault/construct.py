@@ -145,6 +145,7 @@ class _BackupPods:
     """The backup CronJob's pods as a wiring consumer (their own labels, never Vault's selector)."""
 
     name: str
+    namespace: str
     labels: Mapping[str, str]
 
     @property
@@ -425,7 +426,7 @@ class Vault(Component):
         labels = lbl.standard_labels(
             name=BACKUP_NAME, instance=self.instance, component="backup", version=self.version
         )
-        pods = _BackupPods(BACKUP_NAME, labels)
+        pods = _BackupPods(BACKUP_NAME, self.namespace, labels)
         api = self.stack.wiring.connect(pods, self.api, reason="scheduled raft snapshot")
         meta = self.meta(BACKUP_NAME, labels=labels)
         self.track(
