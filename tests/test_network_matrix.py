@@ -130,7 +130,34 @@ VARIANTS: dict[str, dict[str, Any]] = {
         }
     },
     "backup": {"vault": {"backup": {}}},
+    # composition: a store switched off, or replaced by one running elsewhere in the cluster
+    "no-loki": {"loki": {"enabled": False}},
+    "external-loki": {
+        "loki": {
+            "enabled": False,
+            "external": {
+                "url": "http://loki-gateway.logging.svc",
+                "namespace_labels": {"kubernetes.io/metadata.name": "logging"},
+                "pod_labels": {"app.kubernetes.io/component": "gateway"},
+                "ports": [8080],
+            },
+        }
+    },
 }
+
+#: ``network.ingress_controller``-like notation for the external Loki of the variant above.
+LOKI_GATEWAY = "kubernetes.io/metadata.name=logging/app.kubernetes.io/component=gateway"
+#: Every connection that exists only because the stack runs its own Loki: its clients, its scrape, its
+#: ruler's alerts, its DNS, and Alloy's pod discovery (which exists only to find log files).
+OWN_LOKI: set[Row] = {
+    ("alloy", "loki", 3100, "TCP"),
+    ("grafana", "loki", 3100, "TCP"),
+    ("prometheus", "loki", 3100, "TCP"),
+    ("loki", "alertmanager", 9093, "TCP"),
+    ("loki", KUBE_DNS, 53, "UDP"),
+    ("loki", KUBE_DNS, 53, "TCP"),
+}
+ALLOY_DISCOVERY: set[Row] = {("alloy", KUBE_API, 443, "TCP"), ("alloy", KUBE_API, 6443, "TCP")}
 
 ADDED: dict[str, set[Row]] = {
     # raft replication and request forwarding between Vault pods only, on the API and cluster ports
@@ -149,6 +176,15 @@ ADDED: dict[str, set[Row]] = {
         ("vault-backup", KUBE_DNS, 53, "UDP"),
         ("vault-backup", KUBE_DNS, 53, "TCP"),
     },
+    "no-loki": set(),
+    # the two clients of logs reach the gateway's pod port, nothing else does
+    "external-loki": {("alloy", LOKI_GATEWAY, 8080, "TCP"), ("grafana", LOKI_GATEWAY, 8080, "TCP")},
+}
+
+#: What each variant takes away from the default (nothing unless listed).
+REMOVED: dict[str, set[Row]] = {
+    "no-loki": OWN_LOKI | ALLOY_DISCOVERY,
+    "external-loki": OWN_LOKI,
 }
 
 #: The specification's allow list ("Network Policies" section), each with the variant where it applies.
@@ -302,13 +338,15 @@ def test_variant_adds_exactly_its_connections(
 ) -> None:
     allowed = rows(connectivity(variant(name).objects))
     added, removed = allowed - default_rows, default_rows - allowed
+    expected_removed = REMOVED.get(name, set())
     message = [f"variant {name} ({VARIANTS[name]}):"]
     if added != ADDED[name]:
         message.append("added: " + ", ".join(_fmt(r).strip() for r in sorted(added)))
         message.append("expected added: " + ", ".join(_fmt(r).strip() for r in sorted(ADDED[name])))
-    if removed:
+    if removed != expected_removed:
         message.append("removed: " + ", ".join(_fmt(r).strip() for r in sorted(removed)))
-    assert added == ADDED[name] and not removed, "\n".join(message)
+        message.append("expected removed: " + ", ".join(_fmt(r).strip() for r in sorted(expected_removed)))
+    assert added == ADDED[name] and removed == expected_removed, "\n".join(message)
 
 
 def test_ha_peer_edges_connect_vault_pods_only(variant: Callable[[str], Stack]) -> None:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from vaultaio_constructs.network import NetworkPolicies, NetworkProps
 
 T = TypeVar("T", bound=cdk8s.ApiObject)
-TargetT = TypeVar("TargetT", Endpoint, ExternalService)
+TargetT = TypeVar("TargetT", bound=Endpoint | ExternalService)
 
 #: Suffix of the default node namespace (``<namespace>-node``).
 NODE_NAMESPACE_SUFFIX = "-node"
@@ -48,6 +48,15 @@ def default_node_namespace(namespace: str) -> str:
             "characters or set 'node_namespace'"
         )
     return node
+
+
+def refuse_disabled(name: str, enabled: bool) -> None:
+    """Components are created only when enabled: a disabled one is left out by the stack, not built."""
+    if not enabled:
+        raise ValueError(
+            f"{name}: 'enabled' is false: a disabled component is not created (VaultAioChart leaves it out "
+            "and its consumers use its 'external' replacement, if any)"
+        )
 
 
 class Placement(StrEnum):

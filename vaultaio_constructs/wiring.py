@@ -219,7 +219,7 @@ class ExternalService:
 
 #: What a consumer may connect to: a port of a component of this stack, or a service outside it.
 Target = Endpoint | ExternalService
-T = TypeVar("T", Endpoint, ExternalService)
+T = TypeVar("T", bound=Endpoint | ExternalService)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,11 +4,14 @@ stack's alerts by severity to the receivers declared in settings.
 Receiver credentials are Secret keys mounted as files (the config names the files, never the values); each
 receiver's endpoint becomes an explicit egress rule to its CIDRs, the only traffic Alertmanager may send out
 of the cluster. High-availability gossip is switched off (single replica): no cluster port is opened.
+
+``alertmanager.enabled: false`` leaves it out; ``alertmanager.external`` names an existing Alertmanager
+(:class:`ExternalAlertmanager`) that Prometheus, the Loki ruler and Grafana use instead.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from typing import Annotated, Final, Protocol
 
 from constructs import Construct
 from pydantic import Field
@@ -20,10 +23,10 @@ from vaultaio_constructs.alertmanager.config import (
 )
 from vaultaio_constructs.alerts import default_inhibit_rules
 from vaultaio_constructs.alerts.model import duration_seconds
-from vaultaio_constructs.common import PROPS_CONFIG, StatefulWorkloadProps
-from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.common import PROPS_CONFIG, ExternalServiceProps, StatefulWorkloadProps
+from vaultaio_constructs.component import Area, Component, refuse_disabled
 from vaultaio_constructs.scrape import ScrapeTarget
-from vaultaio_constructs.wiring import Endpoint
+from vaultaio_constructs.wiring import Endpoint, ExternalService, Target
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
     config_checksum,
@@ -55,6 +58,11 @@ CONFIG_MAP_NAME: Final = "alertmanager-config"
 class AlertmanagerProps(StatefulWorkloadProps):
     """Settings of the Alertmanager component."""
 
+    #: Run Alertmanager in the stack. ``False``: Prometheus, the Loki ruler and Grafana use ``external``
+    #: (required while either of the first two runs: their alerts need somewhere to go).
+    enabled: bool = True
+    #: An existing Alertmanager used instead of the stack's own (only with ``enabled: false``).
+    external: ExternalServiceProps | None = None
     #: Hours silences and the notification log are kept after they expire; at least
     #: ``notifications.repeat_interval`` (a shorter log forgets notifications and repeats them early).
     data_retention_hours: Annotated[int, Field(ge=1)] = 120
@@ -63,6 +71,10 @@ class AlertmanagerProps(StatefulWorkloadProps):
     notifications: AlertmanagerConfigSettings = Field(default_factory=AlertmanagerConfigSettings)
 
     def __post_init__(self) -> None:
+        if self.enabled and self.external is not None:
+            raise ValueError(
+                "'external' replaces the stack's own Alertmanager: set 'enabled: false' to use it"
+            )
         # Alertmanager forgets a notification after the retention, so it would repeat it sooner than asked
         # (it only logs a warning about this).
         repeat = self.notifications.repeat_interval
@@ -72,6 +84,22 @@ class AlertmanagerProps(StatefulWorkloadProps):
                 f"'notifications.repeat_interval' ({repeat!r}): alertmanager forgets sent notifications "
                 "after the retention and would repeat them sooner: raise the retention or shorten it"
             )
+
+
+class AlertmanagerApi(Protocol):
+    """What senders of alerts and Grafana need: the stack's :class:`Alertmanager` or an
+    :class:`ExternalAlertmanager`."""
+
+    @property
+    def web(self) -> Target: ...
+
+
+class ExternalAlertmanager:
+    """An existing Alertmanager (``alertmanager.external``): its API is at the URL's path."""
+
+    def __init__(self, props: ExternalServiceProps) -> None:
+        #: API and UI; alerts are posted to ``<url>/api/v2/alerts``.
+        self.web = ExternalService.from_props("alertmanager", props)
 
 
 def _secret_volume_name(secret: str) -> str:
@@ -85,6 +113,7 @@ class Alertmanager(Component):
 
     def __init__(self, scope: Construct, id: str, props: AlertmanagerProps | None = None) -> None:
         props = props or AlertmanagerProps()
+        refuse_disabled("alertmanager", props.enabled)
         super().__init__(
             scope,
             id,

@@ -56,7 +56,7 @@ from vaultaio_constructs.common import (
     Protocol,
     WorkloadProps,
 )
-from vaultaio_constructs.component import Area, Component, PodSecurity
+from vaultaio_constructs.component import Area, Component, PodSecurity, refuse_disabled
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
     SecurityExceptions,
@@ -121,6 +121,10 @@ GOOGLE_PUBLIC_NTP: Final = NtpServerProps(
 class ChronyProps(WorkloadProps):
     """Settings of Chrony. The default synchronises with Google Public NTP, client only."""
 
+    #: Run chronyd on every node. ``False`` when the nodes already synchronise their clocks (the host's
+    #: chronyd or systemd-timesyncd): two daemons disciplining one clock fight each other.
+    enabled: bool = True
+
     #: Time sources, at least one.
     servers: Annotated[tuple[NtpServerProps, ...], Field(min_length=1)] = (GOOGLE_PUBLIC_NTP,)
     #: Offsets above this many seconds are stepped instead of slewed...
@@ -154,6 +158,7 @@ class Chrony(Component):
 
     def __init__(self, scope: Construct, id: str, props: ChronyProps | None = None) -> None:
         props = props or ChronyProps()
+        refuse_disabled("chrony", props.enabled)
         super().__init__(scope, id, name="chrony", role="time-sync", image_tag=props.image_tag)
         self.resources = self.resolve_resources(props.resources)
         try:  # cross-field rules over servers (min_sources): name the component in the message

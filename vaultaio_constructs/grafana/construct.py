@@ -17,6 +17,12 @@ Objects (``monitoring/`` unless noted):
   Security profile: uid/gid 472 (the image's ``grafana`` user), read-only root with an emptyDir ``/tmp``.
 * Optional Ingress ``grafana`` (:class:`GrafanaIngressProps`).
 
+Data sources exist only for the stores Grafana was connected to (the stack's own or external ones); a
+built-in dashboard is left out without the data source it is about (no Loki: no Vault Audit Logs or
+Container Logs; no Tempo: no Trace Explorer) and otherwise keeps only the panels and variables whose data
+sources Grafana has (no Loki: the Vault Overview loses its audit-log panels).
+``grafana.enabled: false`` leaves Grafana out.
+
 Create the admin Secret once before (or after: the pod waits for it) the first apply, or let
 ``scripts/init-vault.sh`` create it::
 
@@ -34,21 +40,26 @@ from constructs import Construct
 from pydantic import AfterValidator
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs.alertmanager.construct import Alertmanager
+from vaultaio_constructs.alertmanager.construct import AlertmanagerApi
 from vaultaio_constructs.common import (
     PROPS_CONFIG,
     DnsLabel,
     IngressProps,
     StatefulWorkloadProps,
 )
-from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.component import Area, Component, refuse_disabled
 from vaultaio_constructs.grafana import provisioning
-from vaultaio_constructs.grafana.dashboards import GrafanaDashboard, builtin_dashboards
-from vaultaio_constructs.loki.construct import Loki
-from vaultaio_constructs.prometheus.construct import Prometheus
+from vaultaio_constructs.grafana.dashboards import (
+    BUILTIN_PRIMARY_DATASOURCE,
+    DatasourceUid,
+    GrafanaDashboard,
+    builtin_dashboards,
+)
+from vaultaio_constructs.loki.construct import LokiApi
+from vaultaio_constructs.prometheus.construct import PrometheusApi
 from vaultaio_constructs.scrape import ScrapeTarget
-from vaultaio_constructs.tempo.construct import Tempo
-from vaultaio_constructs.wiring import Endpoint
+from vaultaio_constructs.tempo.construct import TempoApi
+from vaultaio_constructs.wiring import Target
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
     config_checksum,
@@ -111,6 +122,9 @@ class GrafanaIngressProps(IngressProps):
 class GrafanaProps(StatefulWorkloadProps):
     """Settings of the Grafana component."""
 
+    #: Run Grafana in the stack (it needs a Prometheus: the stack's own or ``prometheus.external``).
+    #: ``False``: no Grafana; the dashboards are not provisioned.
+    enabled: bool = True
     #: Secret with keys ``admin-user`` and ``admin-password``, created outside the manifests (see the
     #: module docstring). Its values set the admin account when Grafana first creates its database.
     admin_secret_name: DnsLabel = provisioning.ADMIN_SECRET_NAME
@@ -143,19 +157,23 @@ class Grafana(Component):
 
     def __init__(self, scope: Construct, id: str, props: GrafanaProps | None = None) -> None:
         props = props or GrafanaProps()
+        refuse_disabled("grafana", props.enabled)
         super().__init__(scope, id, name="grafana", role="dashboards", image_tag=props.image_tag)
         self.resources = self.resolve_resources(props.resources)
         self.storage_gib = self.resolve_storage_gib(props.storage_gib)
         self.admin_secret_name = props.admin_secret_name
         self._tempo_service_graph = props.tempo_service_graph
-        self._tempo: Tempo | None = None
+        self._tempo: TempoApi | None = None
+        self._prometheus_version: str | None = None
+        self._loki_tenant_id: str | None = None
         self.root_url = props.root_url or (
             f"https://{props.ingress.host}/" if props.ingress is not None else PORT_FORWARD_ROOT_URL
         )
         self.home_dashboard = props.home_dashboard or ("vault-overview" if props.builtin_dashboards else None)
         self.http = self.endpoint(port_name="http", port=provisioning.HTTP_PORT)
-        self._sources: dict[str, Endpoint] = {}
+        self._sources: dict[str, Target] = {}
         self._dashboards: dict[str, GrafanaDashboard] = {}
+        self._builtin: set[str] = set()
         self._finalized = False
 
         service_account(self)
@@ -164,26 +182,29 @@ class Grafana(Component):
         if props.builtin_dashboards:
             for dashboard in builtin_dashboards():
                 self.add_dashboard(dashboard)
+                self._builtin.add(dashboard.name)
 
     # -- wiring ---------------------------------------------------------------------------------
-    def use_prometheus(self, prometheus: Prometheus) -> None:
-        """Query metrics from ``prometheus`` (the default data source)."""
+    def use_prometheus(self, prometheus: PrometheusApi) -> None:
+        """Query metrics from ``prometheus`` (the default data source; the stack's or an external one)."""
         self._use("prometheus", prometheus.query_endpoint, reason="query metrics")
+        self._prometheus_version = prometheus.version
 
-    def use_loki(self, loki: Loki) -> None:
-        """Query logs from ``loki``."""
+    def use_loki(self, loki: LokiApi) -> None:
+        """Query logs from ``loki`` (in its tenant, if it has one)."""
         self._use("loki", loki.query_endpoint, reason="query logs")
+        self._loki_tenant_id = loki.tenant_id
 
-    def use_tempo(self, tempo: Tempo) -> None:
+    def use_tempo(self, tempo: TempoApi) -> None:
         """Query traces from ``tempo`` (and show its service map when it writes metrics)."""
         self._use("tempo", tempo.query_endpoint, reason="query traces")
         self._tempo = tempo
 
-    def use_alertmanager(self, alertmanager: Alertmanager) -> None:
+    def use_alertmanager(self, alertmanager: AlertmanagerApi) -> None:
         """Show alerts and manage silences in ``alertmanager``."""
         self._use("alertmanager", alertmanager.web, reason="show and silence alerts")
 
-    def _use(self, kind: str, endpoint: Endpoint, *, reason: str) -> None:
+    def _use(self, kind: str, endpoint: Target, *, reason: str) -> None:
         self._check_open(f"use_{kind}")
         if kind in self._sources:
             raise ValueError(f"grafana already has a {kind} data source ({self._sources[kind].url})")
@@ -203,8 +224,20 @@ class Grafana(Component):
     # -- dashboards -----------------------------------------------------------------------------
     @property
     def dashboards(self) -> tuple[GrafanaDashboard, ...]:
-        """The dashboards to provision, in the order they were added."""
-        return tuple(self._dashboards.values())
+        """The dashboards to provision, in the order they were added: every added one, and the built-in
+        ones whose data sources Grafana has (final once the stack is finished)."""
+        sources = {str(DatasourceUid(kind)) for kind in self._sources}
+        kept = []
+        for dashboard in self._dashboards.values():
+            if dashboard.name in self._builtin:
+                if str(BUILTIN_PRIMARY_DATASOURCE[dashboard.name]) not in sources:
+                    continue
+                restricted = dashboard.restricted_to(sources)
+                if restricted is None:
+                    continue
+                dashboard = restricted
+            kept.append(dashboard)
+        return tuple(kept)
 
     def add_dashboard(self, dashboard: GrafanaDashboard) -> GrafanaDashboard:
         """Provision ``dashboard`` from its own ConfigMap; refuses a second dashboard with the same name
@@ -236,14 +269,16 @@ class Grafana(Component):
             loki=self._url("loki"),
             tempo=self._url("tempo"),
             alertmanager=self._url("alertmanager"),
+            loki_tenant_id=self._loki_tenant_id,
         )
+        dashboards = {d.name: d for d in self.dashboards}
         home = None
         if self.home_dashboard is not None:
-            home = self._dashboards.get(self.home_dashboard)
+            home = dashboards.get(self.home_dashboard)
             if home is None:
                 raise ValueError(
                     f"'home_dashboard' ({self.home_dashboard!r}) is not a dashboard of this grafana: "
-                    f"use one of {list(self._dashboards)} or None"
+                    f"use one of {list(dashboards)} or None"
                 )
         ini = provisioning.render_ini(
             provisioning.grafana_ini(
@@ -251,7 +286,9 @@ class Grafana(Component):
                 home_dashboard_path=f"{provisioning.DASHBOARDS_DIR}/{home.file_name}" if home else None,
             )
         )
-        datasources = provisioning.render_datasources(urls, tempo_service_graph=self.tempo_service_graph)
+        datasources = provisioning.render_datasources(
+            urls, tempo_service_graph=self.tempo_service_graph, prometheus_version=self._prometheus_version
+        )
         providers = provisioning.render_dashboard_providers()
         config_map(self, CONFIG_CONFIGMAP, {"grafana.ini": ini})
         config_map(
@@ -260,7 +297,7 @@ class Grafana(Component):
             {provisioning.DATASOURCES_FILE: datasources, provisioning.DASHBOARD_PROVIDERS_FILE: providers},
         )
         label, value = provisioning.DASHBOARD_CONFIGMAP_LABEL
-        for dashboard in self._dashboards.values():
+        for dashboard in dashboards.values():
             self.track(
                 k8s.KubeConfigMap(
                     self,
@@ -273,7 +310,7 @@ class Grafana(Component):
         checksum = config_checksum(ini, datasources, providers)
         stateful_set(
             self,
-            template=self._pod_template(checksum),
+            template=self._pod_template(checksum, tuple(dashboards.values())),
             claims=[storage_claim(self, "data", self.storage_gib)],
             service_name=self.http.service,
         )
@@ -282,7 +319,7 @@ class Grafana(Component):
         endpoint = self._sources.get(kind)
         return endpoint.url if endpoint is not None else None
 
-    def _pod_template(self, checksum: str) -> k8s.PodTemplateSpec:
+    def _pod_template(self, checksum: str, dashboards: tuple[GrafanaDashboard, ...]) -> k8s.PodTemplateSpec:
         admin_keys = {key: key for key in (provisioning.ADMIN_USER_KEY, provisioning.ADMIN_PASSWORD_KEY)}
         volumes = [
             k8s.Volume(name="config", config_map=k8s.ConfigMapVolumeSource(name=CONFIG_CONFIGMAP)),
@@ -317,14 +354,14 @@ class Grafana(Component):
                                 items=[k8s.KeyToPath(key=d.file_name, path=d.file_name)],
                             )
                         )
-                        for d in self._dashboards.values()
+                        for d in dashboards
                     ]
                 ),
             ),
             secret_volume("admin", self.admin_secret_name, admin_keys),
             empty_dir("tmp", size_mib=64),
         ]
-        if not self._dashboards:
+        if not dashboards:
             volumes = [v for v in volumes if v.name != "dashboards"]
         mounts = [
             mount("data", provisioning.DATA_DIR),
@@ -334,7 +371,7 @@ class Grafana(Component):
             mount("admin", provisioning.ADMIN_SECRET_DIR, read_only=True),
             mount("tmp", "/tmp"),
         ]
-        if self._dashboards:
+        if dashboards:
             mounts.append(mount("dashboards", provisioning.DASHBOARDS_DIR, read_only=True))
         # The image sets GF_PATHS_* itself; repeat them so grafana.ini and the environment agree.
         env = [

@@ -7,20 +7,25 @@ directory); StatefulSet with one replica and PVC ``data`` at ``/var/loki``.
 
 Pod Security ``restricted`` without exception: the image's ``loki`` user (10001), read-only root
 filesystem (``/tmp`` is an emptyDir), no capability, no ServiceAccount token.
+
+``loki.enabled: false`` leaves it out; ``loki.external`` names an existing Loki (:class:`ExternalLoki`)
+that Alloy pushes to and Grafana queries instead. The audit-log alert rule runs only in the stack's own
+Loki's ruler.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+import re
+from typing import Annotated, Final, Protocol
 
 import yaml
 from constructs import Construct
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs.alertmanager.construct import Alertmanager
-from vaultaio_constructs.common import PROPS_CONFIG, StatefulWorkloadProps
-from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.alertmanager.construct import AlertmanagerApi
+from vaultaio_constructs.common import PROPS_CONFIG, ExternalServiceProps, StatefulWorkloadProps
+from vaultaio_constructs.component import Area, Component, refuse_disabled
 from vaultaio_constructs.loki.config import (
     LOKI_ARGS,
     LOKI_CONFIG_DIR,
@@ -36,7 +41,7 @@ from vaultaio_constructs.loki.config import (
     render_loki_config,
 )
 from vaultaio_constructs.scrape import ScrapeTarget
-from vaultaio_constructs.wiring import Endpoint
+from vaultaio_constructs.wiring import Endpoint, ExternalService, Target
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
     config_checksum,
@@ -61,9 +66,37 @@ CONFIG_MAP_NAME: Final = "loki-config"
 RULES_CONFIG_MAP_NAME: Final = "loki-rules"
 
 
+#: Characters Loki accepts in a tenant ID (``pkg/tenant``), at most 150 of them.
+_TENANT_ID = re.compile(r"^[A-Za-z0-9!\-_.*'()]{1,150}$")
+
+
+def check_tenant_id(value: str) -> str:
+    if not _TENANT_ID.match(value) or value in (".", ".."):
+        raise ValueError(
+            f"{value!r} is not a Loki tenant ID: 1-150 letters, digits and !-_.*'() (not '.' or '..')"
+        )
+    return value
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class LokiExternalProps(ExternalServiceProps):
+    """An existing Loki used instead of the stack's own: ``url`` is its base (a gateway that serves both
+    push and query, such as the Loki chart's ``loki-gateway``)."""
+
+    #: Tenant the logs are pushed to and queried from (``X-Scope-OrgID``), for a Loki with
+    #: ``auth_enabled: true`` (the Loki Helm chart's default). ``None``: no tenant header.
+    tenant_id: Annotated[str, AfterValidator(check_tenant_id)] | None = None
+
+
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class LokiProps(StatefulWorkloadProps):
     """Settings of Loki. Defaults keep two weeks of logs on the profile's PVC size."""
+
+    #: Run Loki in the stack. ``False``: Alloy pushes logs to ``external`` and Grafana queries it; without
+    #: one, no logs are shipped and the log dashboards and the audit-log alert are left out.
+    enabled: bool = True
+    #: An existing Loki used instead of the stack's own (only with ``enabled: false``).
+    external: LokiExternalProps | None = None
 
     #: Days of logs kept; the compactor deletes older chunks.
     retention_days: Annotated[int, Field(ge=1)] = 14
@@ -79,6 +112,8 @@ class LokiProps(StatefulWorkloadProps):
     log_level: LokiLogLevel = LokiLogLevel.INFO
 
     def __post_init__(self) -> None:
+        if self.enabled and self.external is not None:
+            raise ValueError("'external' replaces the stack's own Loki: set 'enabled: false' to use it")
         if self.ingestion_burst_size_mb < self.ingestion_rate_mb:
             raise ValueError(
                 f"'ingestion_burst_size_mb' ({self.ingestion_burst_size_mb}) must be >= "
@@ -92,6 +127,36 @@ class LokiProps(StatefulWorkloadProps):
             )
 
 
+class LokiApi(Protocol):
+    """What log shippers and Grafana need: the stack's :class:`Loki` or an :class:`ExternalLoki`."""
+
+    @property
+    def push_endpoint(self) -> Target: ...
+
+    @property
+    def query_endpoint(self) -> Target: ...
+
+    #: Tenant (``X-Scope-OrgID``) to push to and query, if the Loki needs one.
+    @property
+    def tenant_id(self) -> str | None: ...
+
+
+class ExternalLoki:
+    """An existing Loki (``loki.external``)."""
+
+    def __init__(self, props: LokiExternalProps) -> None:
+        self._service = ExternalService.from_props("loki", props)
+        self.tenant_id = props.tenant_id
+
+    @property
+    def push_endpoint(self) -> ExternalService:
+        return self._service.with_path(LOKI_PUSH_PATH)
+
+    @property
+    def query_endpoint(self) -> ExternalService:
+        return self._service
+
+
 class Loki(Component):
     """Loki (logs): single binary, filesystem storage on a PVC, compactor retention, local ruler."""
 
@@ -99,6 +164,7 @@ class Loki(Component):
 
     def __init__(self, scope: Construct, id: str, props: LokiProps | None = None) -> None:
         props = props or LokiProps()
+        refuse_disabled("loki", props.enabled)
         super().__init__(scope, id, name="loki", role="logs", image_tag=props.image_tag)
         self.retention_days = props.retention_days
         self.log_level = props.log_level
@@ -133,7 +199,10 @@ class Loki(Component):
     def metrics_target(self) -> ScrapeTarget:
         return ScrapeTarget(job="loki", endpoint=self.http)
 
-    def use_alertmanager(self, alertmanager: Alertmanager) -> None:
+    #: The stack's own Loki runs single-tenant (``auth_enabled: false``).
+    tenant_id: str | None = None
+
+    def use_alertmanager(self, alertmanager: AlertmanagerApi) -> None:
         """The ruler sends log-based alerts to ``alertmanager``."""
         endpoint = self.connect(alertmanager.web, reason="send log-based alerts from the ruler")
         self._alertmanager_url = endpoint.url

@@ -58,8 +58,8 @@ class TempoConfig:
 
     #: How long trace blocks are kept (``compactor.compaction.block_retention``).
     retention_hours: int = 168
-    #: Prometheus remote-write URL (``.../api/v1/write``) for the metrics-generator's service-graph and
-    #: span-metrics series, or ``None`` to run without the metrics-generator.
+    #: Remote-write URL (Prometheus' ``.../api/v1/write``, Mimir's ``.../api/v1/push``) for the
+    #: metrics-generator's service-graph and span-metrics series, or ``None`` to run without it.
     metrics_remote_write_url: str | None = None
     #: ``server.log_level``.
     log_level: TempoLogLevel = TempoLogLevel.INFO
@@ -74,10 +74,10 @@ class TempoConfig:
                 raise ValueError(
                     f"'metrics_remote_write_url' must be an http:// or https:// URL with a host, got {url!r}"
                 )
-            if not parts.path.endswith("/api/v1/write"):
+            if parts.path in ("", "/"):
                 raise ValueError(
-                    f"'metrics_remote_write_url' must end with /api/v1/write (Prometheus' remote-write "
-                    f"receiver), got {url!r}"
+                    f"'metrics_remote_write_url' must name the remote-write receiver's path (Prometheus: "
+                    f"/api/v1/write), got {url!r}"
                 )
 
 
