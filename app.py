@@ -2,8 +2,8 @@
 """Synthesize the vault-aio stack into ``dist/`` (or ``$CDK8S_OUTDIR``).
 
 Settings come from ``$VAULTAIO_SETTINGS`` or ``vaultaio.yaml`` beside this file; without either, the
-defaults. Importing this module has no side effects: the app runs only as a script (``python app.py``,
-``make synth`` or ``npx cdk8s synth``).
+defaults. Every run says which settings it used. Importing this module has no side effects: the app runs
+only as a script (``python app.py``, ``make synth`` or ``npx cdk8s synth``).
 """
 
 from __future__ import annotations
@@ -14,13 +14,23 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
+#: Node majors whose end-of-life banner the jsii runtime prints on every start (11 lines on stderr). The
+#: README names the supported Node versions; the banner adds nothing to a synth. Set the variable
+#: yourself to see it (or to silence it in your own app, see README "Importing the constructs").
+QUIET_NODE_MAJORS = "18,20"
+
 
 def main() -> int:
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", QUIET_NODE_MAJORS)
     from vaultaio_constructs.output import synth
-    from vaultaio_constructs.settings import load_settings
+    from vaultaio_constructs.settings import locate_settings, read_settings
 
     try:
-        props = load_settings(base_dir=HERE)
+        source = locate_settings(base_dir=HERE)
+        props, source = read_settings(source)
+        for warning in source.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"settings: {source}")
         outdir = Path(os.environ.get("CDK8S_OUTDIR") or HERE / "dist")
         files = synth(props, outdir)
     except ValueError as err:  # settings and validation errors: nothing was written

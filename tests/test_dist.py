@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,11 +49,18 @@ def test_kubectl_kustomize_builds_every_object(stack: Stack) -> None:
     assert built == sorted((m.kind, m.name) for m in stack.manifests)
 
 
-def _run_app(env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", **env_extra}
-    return subprocess.run(
-        [sys.executable, str(REPO / "app.py")], capture_output=True, text=True, env=env, cwd=REPO
-    )
+@pytest.fixture
+def defaults_file(tmp_path: Path) -> Path:
+    """A settings file that asks for the defaults: tests never read an operator's ``vaultaio.yaml``."""
+    f = tmp_path / "defaults.yaml"
+    f.write_text("{}\n")
+    return f
+
+
+def _run_app(env_extra: dict[str, str], app: Path = REPO / "app.py") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **env_extra}
+    env.pop("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", None)  # app.py silences the banner itself
+    return subprocess.run([sys.executable, str(app)], capture_output=True, text=True, env=env, cwd=REPO)
 
 
 def test_failed_synth_writes_nothing_and_names_the_setting(tmp_path: Path) -> None:
@@ -67,12 +75,46 @@ def test_failed_synth_writes_nothing_and_names_the_setting(tmp_path: Path) -> No
     assert sorted(p.name for p in out.iterdir()) == ["marker.yaml"]
 
 
-def test_app_writes_to_cdk8s_outdir(tmp_path: Path) -> None:
+def test_app_writes_to_cdk8s_outdir_quietly_and_names_its_settings(
+    tmp_path: Path, defaults_file: Path
+) -> None:
     out = tmp_path / "out"
-    result = _run_app({"CDK8S_OUTDIR": str(out), "VAULTAIO_SETTINGS": ""})
+    result = _run_app({"CDK8S_OUTDIR": str(out), "VAULTAIO_SETTINGS": str(defaults_file)})
     assert result.returncode == 0, result.stderr
     assert (out / "kustomization.yaml").is_file()
     assert (out / "setup" / "namespace-vault-aio.yaml").is_file()
+    assert f"settings: {defaults_file} (from VAULTAIO_SETTINGS)" in result.stdout
+    assert result.stderr == "", "no banner, warning or trace on a default synth"
+
+
+def test_app_without_settings_file_says_defaults(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"  # a copy, so no vaultaio.yaml of an operator can sit beside it
+    app.write_text((REPO / "app.py").read_text())
+    result = _run_app({"CDK8S_OUTDIR": str(tmp_path / "out"), "VAULTAIO_SETTINGS": ""}, app=app)
+    assert result.returncode == 0, result.stderr
+    assert "settings: defaults (no settings file)" in result.stdout
+
+
+def test_app_warns_about_a_near_miss_settings_file_name(tmp_path: Path) -> None:
+    app = tmp_path / "app.py"
+    app.write_text((REPO / "app.py").read_text())
+    (tmp_path / "vaultaio.yml").write_text("namespace: typo\n")
+    result = _run_app({"CDK8S_OUTDIR": str(tmp_path / "out"), "VAULTAIO_SETTINGS": ""}, app=app)
+    assert result.returncode == 0, result.stderr
+    assert f"warning: {tmp_path / 'vaultaio.yml'} is not read" in result.stderr
+    assert "rename it to vaultaio.yaml" in result.stderr
+
+
+def test_tests_ignore_an_operators_settings_file(tmp_path: Path, defaults_file: Path) -> None:
+    """The helpers above pin the defaults, so a vaultaio.yaml beside app.py cannot change what they see."""
+    app = tmp_path / "app.py"
+    app.write_text((REPO / "app.py").read_text())
+    (tmp_path / "vaultaio.yaml").write_text("namespace: operators-own\n")
+    out = tmp_path / "out"
+    result = _run_app({"CDK8S_OUTDIR": str(out), "VAULTAIO_SETTINGS": str(defaults_file)}, app=app)
+    assert result.returncode == 0, result.stderr
+    assert (out / "setup" / "namespace-vault-aio.yaml").is_file()
+    assert not (out / "setup" / "namespace-operators-own.yaml").exists()
 
 
 def test_importing_app_has_no_side_effects() -> None:
@@ -84,7 +126,7 @@ def test_importing_app_has_no_side_effects() -> None:
     assert before == {p: p.stat().st_mtime_ns for p in DIST.rglob("*.yaml")}
 
 
-def test_npx_cdk8s_synth_gives_the_committed_dist(tmp_path: Path) -> None:
+def test_npx_cdk8s_synth_gives_the_committed_dist_quietly(tmp_path: Path, defaults_file: Path) -> None:
     """cdk8s users run `npx cdk8s synth`; cdk8s.yaml must point it at app.py and give the same dist/."""
     cli = REPO / "node_modules" / ".bin" / "cdk8s"
     if not cli.exists():
@@ -95,9 +137,20 @@ def test_npx_cdk8s_synth_gives_the_committed_dist(tmp_path: Path) -> None:
     if not (REPO / ".venv" / "bin" / "python").exists():
         pytest.skip("cdk8s.yaml runs .venv/bin/python: create it with `make synth`")
     out = tmp_path / "out"
-    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "VAULTAIO_SETTINGS": ""}
+    env = {**os.environ, "VAULTAIO_SETTINGS": str(defaults_file)}
+    for noisy in ("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "CDK8S_CHECK_UPGRADE", "NODE_OPTIONS"):
+        env.pop(noisy, None)  # the project's own entry points must be quiet without them
+    npx = shutil.which("npx")
+    if npx is None:
+        pytest.skip("npx is not installed (it ships with Node)")
     result = subprocess.run(
-        [str(cli), "synth", "-o", str(out)], capture_output=True, text=True, env=env, cwd=REPO
+        [npx, "cdk8s", "synth", "-o", str(out)], capture_output=True, text=True, env=env, cwd=REPO
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert _tree(out) == _tree(DIST)
+    noise = [
+        line
+        for line in (result.stdout + result.stderr).splitlines()
+        if any(w in line for w in ("end-of-life", "new version", "Error", "    at "))
+    ]
+    assert not noise, "npx cdk8s synth printed a banner or a stack trace:\n" + "\n".join(noise)

@@ -8,7 +8,14 @@ import pytest
 
 from tests.stack import synth_stack
 from vaultaio_constructs.profiles import Profile
-from vaultaio_constructs.settings import SettingsError, VaultAioProps, load_settings, parse_settings
+from vaultaio_constructs.settings import (
+    SettingsError,
+    VaultAioProps,
+    load_settings,
+    locate_settings,
+    parse_settings,
+    read_settings,
+)
 
 
 def test_no_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,3 +149,75 @@ def test_fails_invalid_yaml(tmp_path: Path) -> None:
     f.write_text("namespace: [unclosed\n")
     with pytest.raises(SettingsError, match=r"not valid YAML"):
         load_settings(f)
+
+
+def test_locate_reports_where_settings_come_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VAULTAIO_SETTINGS", raising=False)
+    assert str(locate_settings(base_dir=tmp_path)) == "defaults (no settings file)"
+    (tmp_path / "vaultaio.yaml").write_text("instance: blue\n")
+    source = locate_settings(base_dir=tmp_path)
+    assert source.path == tmp_path / "vaultaio.yaml"
+    assert str(source) == f"{tmp_path / 'vaultaio.yaml'} (from vaultaio.yaml beside app.py)"
+    monkeypatch.setenv("VAULTAIO_SETTINGS", str(tmp_path / "vaultaio.yaml"))
+    assert str(locate_settings(base_dir=tmp_path)).endswith("(from VAULTAIO_SETTINGS)")
+
+
+@pytest.mark.parametrize("name", ["vaultaio.yml", "vault-aio.yaml", "Vaultaio.yaml", "vaultaio.yaml.yaml"])
+def test_near_miss_file_name_is_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.delenv("VAULTAIO_SETTINGS", raising=False)
+    (tmp_path / name).write_text("namespace: other\n")
+    (tmp_path / "unrelated.yaml").write_text("a: 1\n")
+    source = locate_settings(base_dir=tmp_path)
+    assert source.path is None
+    assert len(source.warnings) == 1
+    assert f"{tmp_path / name} is not read" in source.warnings[0]
+
+
+def test_fails_directory_as_settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VAULTAIO_SETTINGS", str(tmp_path))
+    with pytest.raises(SettingsError, match=r"\(from VAULTAIO_SETTINGS\) is a directory: name a YAML file"):
+        load_settings(base_dir=tmp_path)
+
+
+def test_fails_non_utf8_file_names_the_file(tmp_path: Path) -> None:
+    f = tmp_path / "latin1.yaml"
+    f.write_bytes("namespace: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(SettingsError, match=rf"cannot read settings file {f}: not UTF-8 text \(byte 0xe9"):
+        load_settings(f)
+
+
+def test_empty_file_gives_the_defaults_with_a_warning(tmp_path: Path) -> None:
+    f = tmp_path / "empty.yaml"
+    f.write_text("# nothing set yet\n")
+    props, source = read_settings(locate_settings(f))
+    assert props == VaultAioProps()
+    assert source.warnings == (f"settings file {f} is empty: using the defaults",)
+
+
+def test_yaml_errors_give_line_and_column(tmp_path: Path) -> None:
+    f = tmp_path / "bad.yaml"
+    f.write_text("namespace: ok\nvault:\n  replicas: [3\n")
+    with pytest.raises(SettingsError, match=rf"invalid settings in {f}: not valid YAML at line 4, column 1"):
+        load_settings(f)
+
+
+def test_bad_value_is_shown_once() -> None:
+    with pytest.raises(SettingsError) as err:
+        parse_settings({"namespace": "Vault_AIO"})
+    assert str(err.value).count("Vault_AIO") == 1
+
+
+def test_empty_list_is_explained_in_operator_words() -> None:
+    with pytest.raises(SettingsError) as err:
+        parse_settings({"network": {"kube_api": {"cidrs": []}}})
+    message = str(err.value)
+    assert "network.kube_api.cidrs: needs at least 1 entry, got 0" in message
+    assert "Tuple" not in message and "item" not in message
+
+
+def test_wrong_shape_is_explained_in_operator_words() -> None:
+    with pytest.raises(SettingsError) as err:
+        parse_settings({"vault": "yes", "network": {"kube_api": {"ports": 443}}})
+    message = str(err.value)
+    assert "vault: should be a mapping of settings (key: value) (got 'yes')" in message
+    assert "network.kube_api.ports: should be a list (got 443)" in message

@@ -48,7 +48,14 @@ def main() -> int:
     floor_t: list[float] = []
     stack_t: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "VAULTAIO_SETTINGS": ""}
+        # the defaults, whatever vaultaio.yaml an operator keeps beside app.py
+        defaults = Path(tmp) / "defaults.yaml"
+        defaults.write_text("{}\n")
+        env = {
+            **os.environ,
+            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+            "VAULTAIO_SETTINGS": str(defaults),
+        }
         # Measure as a user's machine runs: bytecode caches written by the warm-up and reused afterwards
         # (some CI images set PYTHONDONTWRITEBYTECODE, which makes every run recompile every module).
         env.pop("PYTHONDONTWRITEBYTECODE", None)

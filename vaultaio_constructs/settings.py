@@ -9,6 +9,7 @@ accepted.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import types
 import typing
@@ -208,12 +209,35 @@ def _fields_at(loc: Sequence[int | str]) -> list[str]:
     return [f.name for f in dataclasses.fields(found[0])] if len(found) == 1 else []
 
 
-def _shown(value: Any) -> str:
-    """The offending value, unless it is a whole mapping (cross-field errors already name the fields)."""
+def _shown(value: Any, message: str) -> str:
+    """The offending value, unless the message already shows it or it is a whole mapping (cross-field
+    errors already name the fields)."""
     text = repr(value)
     if isinstance(value, dict | list | tuple) or type(value).__name__ == "ArgsKwargs" or len(text) > 120:
         return ""
+    if text in message:
+        return ""
     return f" (got {text})"
+
+
+def _entries(n: int) -> str:
+    return f"{n} entry" if n == 1 else f"{n} entries"
+
+
+def _message(error: Any) -> str:
+    """pydantic's message in an operator's words where pydantic speaks Python (tuples, dictionaries)."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "too_short":
+        return f"needs at least {_entries(ctx['min_length'])}, got {ctx.get('actual_length', 0)}"
+    if kind == "too_long":
+        return f"takes at most {_entries(ctx['max_length'])}, got {ctx.get('actual_length')}"
+    if kind == "missing":
+        return "required setting is missing"
+    if kind in ("dataclass_type", "dict_type", "model_type", "dataclass_exact_type"):
+        return "should be a mapping of settings (key: value)"
+    if kind in ("tuple_type", "list_type", "set_type"):
+        return "should be a list"
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def format_validation_error(err: ValidationError, source: str) -> str:
@@ -233,8 +257,8 @@ def format_validation_error(err: ValidationError, source: str) -> str:
             tags = [t for t in (_tag(c) for c in _dataclasses_at(loc)) if t]
             lines.append(f"  {key}: missing 'type'; accepted types: {', '.join(repr(t) for t in tags)}")
             continue
-        msg = e["msg"].removeprefix("Value error, ")
-        lines.append(f"  {key}: {msg}{_shown(e.get('input'))}")
+        msg = _message(e)
+        lines.append(f"  {key}: {msg}{_shown(e.get('input'), msg)}")
     return "\n".join(lines)
 
 
@@ -252,26 +276,116 @@ def parse_settings(data: Mapping[str, Any] | None, source: str = "settings") -> 
         raise SettingsError(format_validation_error(err, source)) from None
 
 
+@dataclasses.dataclass(frozen=True)
+class SettingsSource:
+    """Where the settings of one synth come from: a file, or the defaults (``path`` is ``None``).
+
+    ``warnings`` are things the operator should hear about although the synth can go on: a settings
+    file beside ``app.py`` with a near-miss name (``vaultaio.yml``) that is not read, an empty file.
+    """
+
+    path: Path | None
+    #: How the file was chosen: ``argument``, ``VAULTAIO_SETTINGS``, ``beside app.py``, or ``defaults``.
+    origin: str
+    warnings: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return "defaults (no settings file)"
+        return f"{self.path} (from {self.origin})"
+
+
+def _near_misses(folder: Path) -> list[str]:
+    """Files in ``folder`` whose names look like a misspelt ``vaultaio.yaml``."""
+    try:
+        names = [p.name for p in folder.iterdir() if p.name != DEFAULT_SETTINGS_FILE]
+    except OSError:
+        return []
+    stem = DEFAULT_SETTINGS_FILE.removesuffix(".yaml")
+    candidates = [n for n in names if n.lower().endswith((".yaml", ".yml", ".json"))]
+    close = difflib.get_close_matches(DEFAULT_SETTINGS_FILE, candidates, n=3, cutoff=0.75)
+    squashed = [n for n in candidates if n.lower().replace("-", "").replace("_", "").startswith(stem)]
+    return sorted(set(close) | set(squashed))
+
+
+def locate_settings(
+    path: str | os.PathLike[str] | None = None, *, base_dir: Path | None = None
+) -> SettingsSource:
+    """Decide which settings file a synth reads: ``path``, ``$VAULTAIO_SETTINGS``, ``vaultaio.yaml`` in
+    ``base_dir`` (default: the current directory), or none (the defaults).
+
+    A file named explicitly (argument or environment) must be a readable file. Without one, a file
+    beside ``app.py`` whose name is close to ``vaultaio.yaml`` is reported as a warning, because it is
+    not read.
+    """
+    explicit = path or os.environ.get(SETTINGS_ENV)
+    if explicit:
+        origin = "argument" if path else SETTINGS_ENV
+        file = Path(explicit)
+        if file.is_dir():
+            raise SettingsError(
+                f"settings file {file} (from {origin}) is a directory: name a YAML file such as "
+                f"{file / DEFAULT_SETTINGS_FILE}"
+            )
+        if not file.exists():
+            raise SettingsError(f"settings file {file} (from {origin}) does not exist")
+        if not file.is_file():
+            raise SettingsError(f"settings file {file} (from {origin}) is not a regular file")
+        return SettingsSource(file, origin)
+    folder = base_dir or Path.cwd()
+    file = folder / DEFAULT_SETTINGS_FILE
+    if file.is_file():
+        return SettingsSource(file, f"{DEFAULT_SETTINGS_FILE} beside app.py")
+    warnings = tuple(
+        f"{folder / name} is not read (only {DEFAULT_SETTINGS_FILE} or ${SETTINGS_ENV} is): "
+        f"rename it to {DEFAULT_SETTINGS_FILE} or set {SETTINGS_ENV}={folder / name}"
+        for name in _near_misses(folder)
+    )
+    return SettingsSource(None, "defaults", warnings)
+
+
+def read_settings(source: SettingsSource) -> tuple[VaultAioProps, SettingsSource]:
+    """Parse the file ``source`` names (the defaults when it names none).
+
+    Returns the props and the source with any warning found while reading (an empty file).
+    """
+    if source.path is None:
+        return VaultAioProps(), source
+    file = source.path
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise SettingsError(
+            f"cannot read settings file {file}: not UTF-8 text (byte 0x{err.object[err.start]:02x} at "
+            f"offset {err.start}); save it as UTF-8"
+        ) from None
+    except OSError as err:
+        raise SettingsError(f"cannot read settings file {file}: {err.strerror or err}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        context = f" {err.context}" if err.context else ""
+        raise SettingsError(
+            f"invalid settings in {file}: not valid YAML{where}: {err.problem}{context}"
+        ) from None
+    except yaml.YAMLError as err:
+        raise SettingsError(f"invalid settings in {file}: not valid YAML: {err}") from None
+    if data is None:
+        warning = f"settings file {file} is empty: using the defaults"
+        return VaultAioProps(), dataclasses.replace(source, warnings=(*source.warnings, warning))
+    return parse_settings(data, str(file)), source
+
+
 def load_settings(
     path: str | os.PathLike[str] | None = None, *, base_dir: Path | None = None
 ) -> VaultAioProps:
     """Load settings from ``path``, ``$VAULTAIO_SETTINGS``, or ``vaultaio.yaml`` in ``base_dir``.
 
     No file at all means the defaults. A file named explicitly (argument or environment) must exist.
+    Use :func:`locate_settings` and :func:`read_settings` to also learn which file was read and the
+    warnings worth showing (``app.py`` prints both).
     """
-    explicit = path or os.environ.get(SETTINGS_ENV)
-    if explicit:
-        file = Path(explicit)
-        if not file.is_file():
-            raise SettingsError(
-                f"settings file {file} (from {'argument' if path else SETTINGS_ENV}) does not exist"
-            )
-    else:
-        file = (base_dir or Path.cwd()) / DEFAULT_SETTINGS_FILE
-        if not file.is_file():
-            return VaultAioProps()
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise SettingsError(f"invalid settings in {file}: not valid YAML: {err}") from None
-    return parse_settings(data, str(file))
+    props, _ = read_settings(locate_settings(path, base_dir=base_dir))
+    return props
