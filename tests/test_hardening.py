@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.pss import admitted, restricted_violations
 from tests.stack import Stack, synth_stack
 from vaultaio_constructs import versions
 
@@ -32,8 +33,14 @@ CAPABILITY_EXCEPTIONS = {"chrony": {"SYS_TIME"}}  # sets the node clock: the pur
 HOSTPATH_EXCEPTIONS = {"alloy"}  # node logs and metrics live on the host; every mount is read-only
 ROOT_EXCEPTIONS = {"chrony"}  # a non-root process never holds added capabilities (SYS_TIME) in Kubernetes
 
-#: Secrets the manifests reference but never contain: created by scripts/init-vault.sh or the user.
-EXTERNAL_SECRETS = {"vault-tls", "grafana-admin", "vault-backup-token", "alertmanager-receivers"}
+#: Secrets the manifests reference but never contain: created by scripts/init-vault.sh or the user
+#: (``vault-ca``: the CA certificate alone, copied into the node namespace for Alloy's TLS probe).
+EXTERNAL_SECRETS = {"vault-tls", "vault-ca", "grafana-admin", "vault-backup-token", "alertmanager-receivers"}
+
+#: The stack's two namespaces: the main one admits only restricted pods; the node agents (the exceptions
+#: above) have a namespace of their own, the only one that admits privileged pods.
+MAIN, NODE = "vault-aio", "vault-aio-node"
+NODE_AGENTS = {"alloy", "chrony"}
 
 #: Components whose pods call the Kubernetes API, so their ServiceAccount token is mounted.
 API_CALLERS = {"vault", "alloy"}
@@ -295,6 +302,107 @@ def test_peer_ca_bundles_are_optional_and_own_credentials_are_required(stack: St
         return {v["secret"]["secretName"]: v["secret"] for v in spec["volumes"] if "secret" in v}
 
     assert secret_volumes("StatefulSet", "prometheus")["vault-tls"].get("optional") is True
-    assert secret_volumes("DaemonSet", "alloy")["vault-tls"].get("optional") is True
+    assert secret_volumes("DaemonSet", "alloy")["vault-ca"].get("optional") is True
     assert not secret_volumes("StatefulSet", "vault")["vault-tls"].get("optional")
     assert not secret_volumes("StatefulSet", "grafana")["grafana-admin"].get("optional")
+
+
+# -- Pod Security admission: what each namespace admits, proven pod by pod (tests/pss.py) -----------------
+
+
+def _namespace_levels(s: Stack) -> dict[str, dict[str, str]]:
+    prefix = "pod-security.kubernetes.io/"
+    return {
+        ns["metadata"]["name"]: {
+            k.removeprefix(prefix): v for k, v in ns["metadata"]["labels"].items() if k.startswith(prefix)
+        }
+        for ns in s.all("Namespace")
+    }
+
+
+def test_main_namespace_enforces_restricted_and_only_the_node_namespace_admits_privileged(
+    variant: Stack,
+) -> None:
+    levels = _namespace_levels(variant)
+    assert levels[MAIN] == {"enforce": "restricted", "warn": "restricted", "audit": "restricted"}
+    assert levels[NODE] == {"enforce": "privileged", "warn": "restricted", "audit": "restricted"}
+    assert set(levels) == {MAIN, NODE}
+
+
+def test_every_pod_is_admitted_by_its_namespace(variant: Stack) -> None:
+    """The admission controller's view: each pod meets its namespace's ``enforce`` level."""
+    levels = _namespace_levels(variant)
+    for workload, template in variant.pod_templates():
+        namespace = workload["metadata"]["namespace"]
+        problems = admitted(levels[namespace]["enforce"], template["spec"])
+        assert not problems, f"{workload['kind']}/{workload['metadata']['name']} in {namespace}: {problems}"
+
+
+def test_nothing_in_the_main_namespace_needs_an_exception(variant: Stack) -> None:
+    """Every pod of the main namespace meets ``restricted`` in full; the pods that do not are exactly the
+    node agents, each for its documented reason, and they all live in the node namespace."""
+    outside: dict[str, list[str]] = {}
+    for workload, template in variant.pod_templates():
+        problems = restricted_violations(template["spec"])
+        if workload["metadata"]["namespace"] == MAIN:
+            assert not problems, f"{workload['metadata']['name']}: {problems}"
+        elif problems:
+            outside[workload["metadata"]["name"]] = problems
+    assert set(outside) == NODE_AGENTS
+    # Alloy: its read-only host mounts and nothing else; Chrony: SYS_TIME as root and nothing else
+    assert all("hostPath" in p for p in outside["alloy"]), outside["alloy"]
+    assert set(outside["chrony"]) == {
+        "chrony: adds capabilities ['SYS_TIME']",
+        "chrony: adds capabilities ['SYS_TIME'] (restricted: NET_BIND_SERVICE only)",
+        "runAsUser 0 (pod)",
+        "chrony: runAsNonRoot is not true",
+        "chrony: runAsUser 0",
+    }, outside["chrony"]
+    for workload, _ in variant.pod_templates():
+        if workload["metadata"]["name"] in NODE_AGENTS:
+            assert workload["metadata"]["namespace"] == NODE
+
+
+def test_pss_check_can_fail() -> None:
+    """The checker is not vacuous: each control flags a pod that breaks it."""
+    good = {
+        "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [
+            {
+                "name": "c",
+                "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+            }
+        ],
+        "volumes": [{"name": "tmp", "emptyDir": {}}],
+    }
+    assert admitted("restricted", good) == []
+    broken: list[tuple[str, dict[str, Any], str]] = [
+        ("baseline", {**good, "hostNetwork": True}, "host namespaces"),
+        ("baseline", {**good, "volumes": [{"name": "h", "hostPath": {"path": "/"}}]}, "hostPath"),
+        (
+            "baseline",
+            {**good, "containers": [{"name": "c", "securityContext": {"privileged": True}}]},
+            "privileged",
+        ),
+        (
+            "baseline",
+            {
+                **good,
+                "containers": [{"name": "c", "securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}}],
+            },
+            "adds capabilities",
+        ),
+        ("baseline", {**good, "containers": [{"name": "c", "ports": [{"hostPort": 80}]}]}, "hostPort"),
+        ("restricted", {**good, "volumes": [{"name": "n", "nfs": {"server": "x"}}]}, "of type ['nfs']"),
+        ("restricted", {**good, "securityContext": {"runAsNonRoot": True}}, "seccomp"),
+        ("restricted", {**good, "containers": [{"name": "c"}]}, "allowPrivilegeEscalation"),
+        (
+            "restricted",
+            {**good, "securityContext": {**good["securityContext"], "runAsUser": 0}},
+            "runAsUser 0",
+        ),
+    ]
+    for level, spec, problem in broken:
+        found = admitted(level, spec)
+        assert any(problem in p for p in found), (level, problem, found)
+    assert admitted("privileged", broken[0][1]) == []

@@ -13,6 +13,7 @@ the evaluator reports them: an IP block (``0.0.0.0/0``) or ``<namespace labels>/
 from __future__ import annotations
 
 import importlib.util
+import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,11 @@ NTP_V6 = "2001:4860:4806::/48"
 
 #: Every workload of the default stack (each gets DNS).
 WORKLOADS = ("alertmanager", "alloy", "chrony", "grafana", "loki", "prometheus", "tempo", "vault")
+#: Where each lives: the node agents (host access) in their own namespace, everything else in the main one.
+#: Moving them there changes no connection: the table below is the one from before the split, and every
+#: row between the two namespaces must now pass a namespaceSelector on both sides.
+MAIN_NAMESPACE, NODE_NAMESPACE = "vault-aio", "vault-aio-node"
+NAMESPACES = {w: NODE_NAMESPACE if w in ("alloy", "chrony") else MAIN_NAMESPACE for w in WORKLOADS}
 
 EXPECTED: list[tuple[str, str, int, str, str]] = [
     # -- metrics: Prometheus scrapes every component that serves metrics -----------------------------------
@@ -78,8 +84,8 @@ EXPECTED: list[tuple[str, str, int, str, str]] = [
     # -- Kubernetes API: only the two workloads that call it -----------------------------------------------
     ("vault", KUBE_API, 443, "TCP", "service registration labels Vault's own pod"),
     ("vault", KUBE_API, 6443, "TCP", "service registration labels Vault's own pod"),
-    ("alloy", KUBE_API, 443, "TCP", "discover this namespace's pods on the node"),
-    ("alloy", KUBE_API, 6443, "TCP", "discover this namespace's pods on the node"),
+    ("alloy", KUBE_API, 443, "TCP", "discover the stack's pods on the node (their log files)"),
+    ("alloy", KUBE_API, 6443, "TCP", "discover the stack's pods on the node (their log files)"),
     # -- outside the cluster: NTP only (no receiver, no auto-unseal, no Ingress by default) ----------------
     ("chrony", NTP_V4, 123, "UDP", "NTP to time.google.com (spec: Chrony <-> NTP servers)"),
     ("chrony", NTP_V6, 123, "UDP", "NTP to time.google.com over IPv6 (spec: Chrony <-> NTP servers)"),
@@ -280,6 +286,33 @@ def test_table_names_every_workload_of_the_stack(stack: Stack) -> None:
     assert {p.workload for p in pods_of(stack.objects)} == set(WORKLOADS)
 
 
+def test_workloads_live_in_their_namespaces(stack: Stack) -> None:
+    assert {p.workload: p.namespace for p in pods_of(stack.objects)} == NAMESPACES
+    assert connectivity(stack.objects).namespaces == NAMESPACES
+
+
+def test_rows_across_the_two_namespaces(default_rows: set[Row]) -> None:
+    """The connections between the namespaces are exactly Alloy's (Chrony talks to nobody in the stack)."""
+    inside = {r for r in default_rows if r[0] in NAMESPACES and r[1] in NAMESPACES}
+    across = {r for r in inside if NAMESPACES[r[0]] != NAMESPACES[r[1]]}
+    assert across == {
+        ("alloy", "loki", 3100, "TCP"),
+        ("alloy", "tempo", 4317, "TCP"),
+        ("alloy", "prometheus", 9090, "TCP"),
+        ("alloy", "vault", 8200, "TCP"),
+    }
+
+
+def test_a_peer_without_namespace_selector_does_not_reach_across(stack: Stack) -> None:
+    """Kubernetes semantics the evaluator applies: without a namespaceSelector a peer selects pods of the
+    policy's own namespace only, so dropping it from Loki's ingress policy cuts Alloy off."""
+    objects = json.loads(json.dumps(stack.objects))
+    (policy,) = [o for o in objects if o["metadata"]["name"] == "allow-loki-from-alloy"]
+    for peer in policy["spec"]["ingress"][0]["from"]:
+        del peer["namespaceSelector"]
+    assert ("alloy", "loki", 3100, "TCP") not in rows(connectivity(objects))
+
+
 def test_default_admits_from_other_namespaces_only_otlp_into_alloy(stack: Stack) -> None:
     matrix = connectivity(stack.objects)
     assert {(c.destination, c.port) for c in matrix.ingress_other_namespaces} == {
@@ -412,7 +445,7 @@ def test_committed_diagram_matches_the_policies() -> None:
 
 
 def test_diagram_shows_every_connection_of_the_default_stack(stack: Stack) -> None:
-    """Each internal edge is drawn with its ports; DNS is one edge from the namespace box."""
+    """Each internal edge is drawn with its ports; DNS is one edge from each namespace's box."""
     dot = (REPO / "docs" / "network.dot").read_text(encoding="utf-8")
     matrix = connectivity(stack.objects)
     pairs: dict[tuple[str, str], list[str]] = {}
@@ -420,5 +453,8 @@ def test_diagram_shows_every_connection_of_the_default_stack(stack: Stack) -> No
         pairs.setdefault((c.source, c.destination), []).append(f"{c.port}/{c.protocol}")
     for (source, destination), ports in pairs.items():
         assert f'"{source}" -> "{destination}" [label="{", ".join(ports)}"];' in dot
-    assert dot.count(f'-> "{KUBE_DNS}"') == 1
+    # one DNS edge per namespace box (every pod of it), not one per workload
+    assert dot.count(f'-> "{KUBE_DNS}"') == 2
+    for namespace in (MAIN_NAMESPACE, NODE_NAMESPACE):
+        assert f'subgraph "cluster_{namespace}"' in dot
     assert (REPO / "docs" / "network.svg").is_file()

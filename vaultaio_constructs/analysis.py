@@ -280,20 +280,23 @@ def to_dot(
     title: str = "vault-aio network policies",
     stack_label: str = "stack namespace",
     labels: Mapping[str, str] | None = None,
+    namespace_labels: Mapping[str, str] | None = None,
 ) -> str:
     """A Graphviz graph of ``matrix``: stack workloads as boxes, outside peers as ellipses/notes.
 
     To keep the picture readable:
 
-    * the workloads sit in one box (``stack_label``); an outside peer that *every* workload reaches on
-      the same ports (the cluster DNS) gets one edge from that box instead of one per workload;
+    * the workloads sit in one box per namespace (``namespace_labels`` names them; ``stack_label`` when
+      the matrix knows no namespaces); an outside peer that *every* workload of a namespace reaches on the
+      same ports (the cluster DNS) gets one edge from that namespace's box instead of one per workload;
     * outside peers with exactly the same connections (the CIDRs of one NTP server) are one node;
     * ``labels`` names outside peers (``{"0.0.0.0/0": "kube-apiserver\\n0.0.0.0/0"}``); unnamed ones show
       their CIDR or ``<namespace-labels>/<pod-labels>``.
 
-    Edges inside the stack are solid; edges to or from outside the namespace are dashed.
+    Edges between the stack's workloads are solid; edges to or from outside the stack are dashed.
     """
     names = labels or {}
+    ns_names = namespace_labels or {}
 
     def q(s: str) -> str:
         return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
@@ -307,19 +310,26 @@ def to_dot(
         | {c.source for c in matrix.egress_external | matrix.egress_other_namespaces}
         | {c.destination for c in matrix.ingress_other_namespaces}
     )
+    clusters: dict[str, list[str]] = {}
+    for w in workloads:
+        clusters.setdefault(matrix.namespaces.get(w, ""), []).append(w)
+    cluster_id = {ns: f"cluster_{ns or 'stack'}" for ns in clusters}
     outgoing = matrix.egress_external | matrix.egress_other_namespaces
 
-    # peers every workload reaches on the same ports: one edge from the namespace box
-    shared: dict[str, str] = {}
+    # peers every workload of a namespace reaches on the same ports: one edge from the namespace's box
+    shared: dict[tuple[str, str], str] = {}
     for peer in sorted({c.destination for c in outgoing}):
-        by_source: dict[str, set[tuple[int, str]]] = {}
-        for c in outgoing:
-            if c.destination == peer:
-                by_source.setdefault(c.source, set()).add((c.port, c.protocol))
-        port_sets = {frozenset(v) for v in by_source.values()}
-        if len(workloads) > 1 and set(by_source) == set(workloads) and len(port_sets) == 1:
-            shared[peer] = ports_of(c for c in outgoing if c.destination == peer and c.source == workloads[0])
-    outgoing = {c for c in outgoing if c.destination not in shared}
+        for ns, members in clusters.items():
+            by_source: dict[str, set[tuple[int, str]]] = {}
+            for c in outgoing:
+                if c.destination == peer and c.source in members:
+                    by_source.setdefault(c.source, set()).add((c.port, c.protocol))
+            port_sets = {frozenset(v) for v in by_source.values()}
+            if len(members) > 1 and set(by_source) == set(members) and len(port_sets) == 1:
+                shared[(ns, peer)] = ports_of(
+                    c for c in outgoing if c.destination == peer and c.source == members[0]
+                )
+    outgoing = {c for c in outgoing if (matrix.namespaces.get(c.source, ""), c.destination) not in shared}
 
     # merge outside peers that have exactly the same connections
     signature: dict[str, set[tuple[str, str, int, str]]] = {}
@@ -341,16 +351,18 @@ def to_dot(
         f"  label={q(title)}; labelloc=t; rankdir=LR; fontname=Helvetica;",
         "  compound=true; ranksep=1.1; nodesep=0.35;",
         "  node [fontname=Helvetica, fontsize=11]; edge [fontname=Helvetica, fontsize=9];",
-        f"  subgraph {q('cluster_stack')} {{",
-        f'    label={q(stack_label)}; style=rounded; color="#5f6368";',
     ]
-    for w in workloads:
-        lines.append(f'    {q(w)} [shape=box, style=filled, fillcolor="#e8f0fe"];')
-    lines.append("  }")
+    for ns, members in clusters.items():
+        lines.append(f"  subgraph {q(cluster_id[ns])} {{")
+        lines.append(f'    label={q(ns_names.get(ns, stack_label))}; style=rounded; color="#5f6368";')
+        for w in members:
+            lines.append(f'    {q(w)} [shape=box, style=filled, fillcolor="#e8f0fe"];')
+        lines.append("  }")
     for members in groups.values():
         lines.append(f"  {q(node_of[members[0]])} [label={q(label(members))}, shape=ellipse, style=dashed];")
-    for peer in shared:
-        lines.append(f"  {q(peer)} [label={q(label([peer]))}, shape=ellipse, style=dashed];")
+    for peer in dict.fromkeys(peer for _, peer in shared):
+        if peer not in node_of:
+            lines.append(f"  {q(peer)} [label={q(label([peer]))}, shape=ellipse, style=dashed];")
 
     def grouped(conns: Iterable[Connection]) -> dict[tuple[str, str], list[Connection]]:
         out: dict[tuple[str, str], list[Connection]] = {}
@@ -370,10 +382,10 @@ def to_dot(
     }
     for (s, d), conns in grouped(merged_in).items():
         lines.append(f"  {q(s)} -> {q(d)} [label={q(ports_of(conns))}, style=dashed];")
-    for peer, ports in shared.items():
+    for (ns, peer), ports in shared.items():
         lines.append(
-            f"  {q(workloads[0])} -> {q(peer)} "
-            f"[label={q(ports + ' (every pod)')}, style=dashed, ltail={q('cluster_stack')}];"
+            f"  {q(clusters[ns][0])} -> {q(peer)} "
+            f"[label={q(ports + ' (every pod)')}, style=dashed, ltail={q(cluster_id[ns])}];"
         )
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -136,7 +136,7 @@ class VaultAioChart(StackChart):
             if pipelines.metrics:
                 assert self.prometheus_api is not None
                 self._alloy.remote_write_to(self.prometheus_api)
-                self._alloy.probe_tls(self.vault.api, ca=self.vault.tls_ca)
+                self._alloy.probe_tls(self.vault.api, ca=self.vault.tls_ca_in(self._alloy.namespace))
         # Tempo's metrics-generator writes service-graph and span metrics (for Grafana's service map)
         if self._tempo is not None and self.prometheus_api is not None:
             self._tempo.remote_write_to(self.prometheus_api)

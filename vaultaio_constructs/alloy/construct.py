@@ -54,7 +54,7 @@ from vaultaio_constructs.common import (
     SecretKeyRef,
     WorkloadProps,
 )
-from vaultaio_constructs.component import Area, Component, PodSecurity, refuse_disabled
+from vaultaio_constructs.component import Area, Component, Placement, PodSecurity, refuse_disabled
 from vaultaio_constructs.loki.construct import LokiApi
 from vaultaio_constructs.prometheus.construct import PrometheusApi
 from vaultaio_constructs.tempo.construct import TempoApi
@@ -148,6 +148,8 @@ class Alloy(Component):
     area = Area.LOGGING
     #: Host access (read-only hostPath mounts: see the module docstring) is beyond Pod Security ``baseline``.
     pod_security = PodSecurity.PRIVILEGED
+    #: A node agent: lives in the node namespace, the only one that admits privileged pods.
+    placement = Placement.NODE
 
     def __init__(self, scope: Construct, id: str, props: AlloyProps | None = None) -> None:
         props = props or AlloyProps()
@@ -221,18 +223,20 @@ class Alloy(Component):
         """Probe ``endpoint`` (Vault's API) over TLS so its certificate's expiry is a metric.
 
         ``ca`` is the Secret key (in Alloy's namespace) holding the CA that signed the certificate; by
-        default the providing component's ``tls_ca`` (Vault publishes it). An endpoint without TLS has no
-        certificate to watch: it is not probed. The probe's metrics are remote-written (needs
-        :meth:`remote_write_to`).
+        default where the providing component says a pod of Alloy's namespace finds it (Vault's
+        ``tls_ca_in``). An endpoint without TLS has no certificate to watch: it is not probed. The probe's
+        metrics are remote-written (needs :meth:`remote_write_to`).
         """
         if endpoint.scheme is not Scheme.HTTPS:
             return
         if ca is None:
             provider = self.stack.component(endpoint.provider)
-            found = getattr(provider, "tls_ca", None)
+            locate = getattr(provider, "tls_ca_in", None)
+            found = locate(self.namespace) if callable(locate) else None
             if not isinstance(found, SecretKeyRef):
                 raise ValueError(
-                    f"probe_tls({endpoint.provider}) needs 'ca': {endpoint.provider} publishes no tls_ca"
+                    f"probe_tls({endpoint.provider}) needs 'ca': {endpoint.provider} does not say where its "
+                    f"CA is found in namespace {self.namespace!r} (tls_ca_in)"
                 )
             ca = found
         self._vault_url = self.connect(endpoint, reason="probe the TLS certificate for expiry").url

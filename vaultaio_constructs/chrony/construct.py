@@ -56,7 +56,7 @@ from vaultaio_constructs.common import (
     Protocol,
     WorkloadProps,
 )
-from vaultaio_constructs.component import Area, Component, PodSecurity, refuse_disabled
+from vaultaio_constructs.component import Area, Component, Placement, PodSecurity, refuse_disabled
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
     SecurityExceptions,
@@ -155,6 +155,8 @@ class Chrony(Component):
     area = Area.NTP
     #: ``CAP_SYS_TIME`` is beyond Pod Security ``baseline`` (see the module docstring).
     pod_security = PodSecurity.PRIVILEGED
+    #: A node agent: lives in the node namespace, the only one that admits privileged pods.
+    placement = Placement.NODE
 
     def __init__(self, scope: Construct, id: str, props: ChronyProps | None = None) -> None:
         props = props or ChronyProps()
