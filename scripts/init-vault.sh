@@ -14,7 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # ---- defaults (each documented in usage) -----------------------------------------------------------------
 NAMESPACE=${VAULTAIO_NAMESPACE:-vault-aio}
 NODE_NAMESPACE=${VAULTAIO_NODE_NAMESPACE:-}
-CA_SECRET=vault-ca
+CA_SECRET=vault-tls-ca
 INSTANCE=${VAULTAIO_INSTANCE:-vault-aio}
 CONTEXT=""
 INIT_FILE=./vault-aio-init.json
@@ -45,7 +45,7 @@ with kubectl exec. Safe to re-run: each step checks first, skips what is done an
 
 Steps, in order:
   1. TLS: create Secret vault-tls with a self-signed CA and server certificate when it is missing,
-     and keep Secret vault-ca (its ca.crt only) in the node namespace equal to it for Alloy's probe.
+     and keep Secret vault-tls-ca (its ca.crt only) in the node namespace equal to it for Alloy's probe.
   2. Grafana: create Secret grafana-admin (admin-user, admin-password) when it is missing.
   3. Wait for the Vault pods to run and answer.
   4. vault operator init on vault-0 (key shares, or recovery keys with an auto-unseal seal); the
@@ -56,7 +56,7 @@ Steps, in order:
 
 Options:
   -n, --namespace NAME          namespace of the stack (default: \$VAULTAIO_NAMESPACE or vault-aio)
-      --node-namespace NAME     namespace of the node agents, where Secret vault-ca goes; skipped when it
+      --node-namespace NAME     namespace of the node agents, where Secret vault-tls-ca goes; skipped when it
                                 does not exist (default: \$VAULTAIO_NODE_NAMESPACE or <namespace>-node)
       --instance NAME           app.kubernetes.io/instance of the Vault pods
                                 (default: \$VAULTAIO_INSTANCE or vault-aio)
@@ -285,7 +285,7 @@ kcn() {
 }
 
 # The node agents live in their own namespace and Secrets are namespaced: Alloy's TLS probe of Vault
-# reads the CA from Secret vault-ca there, which holds ca.crt and nothing else (never the private key).
+# reads the CA from Secret vault-tls-ca there, which holds ca.crt and nothing else (never the private key).
 ensure_node_ca() {
   local want have action=created
   if [ "$NODE_NAMESPACE" = "$NAMESPACE" ]; then

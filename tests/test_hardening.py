@@ -34,8 +34,14 @@ HOSTPATH_EXCEPTIONS = {"alloy"}  # node logs and metrics live on the host; every
 ROOT_EXCEPTIONS = {"chrony"}  # a non-root process never holds added capabilities (SYS_TIME) in Kubernetes
 
 #: Secrets the manifests reference but never contain: created by scripts/init-vault.sh or the user
-#: (``vault-ca``: the CA certificate alone, copied into the node namespace for Alloy's TLS probe).
-EXTERNAL_SECRETS = {"vault-tls", "vault-ca", "grafana-admin", "vault-backup-token", "alertmanager-receivers"}
+#: (``vault-tls-ca``: the CA certificate alone, copied into the node namespace for Alloy's TLS probe).
+EXTERNAL_SECRETS = {
+    "vault-tls",
+    "vault-tls-ca",
+    "grafana-admin",
+    "vault-backup-token",
+    "alertmanager-receivers",
+}
 
 #: The stack's two namespaces: the main one admits only restricted pods; the node agents (the exceptions
 #: above) have a namespace of their own, the only one that admits privileged pods.
@@ -302,7 +308,7 @@ def test_peer_ca_bundles_are_optional_and_own_credentials_are_required(stack: St
         return {v["secret"]["secretName"]: v["secret"] for v in spec["volumes"] if "secret" in v}
 
     assert secret_volumes("StatefulSet", "prometheus")["vault-tls"].get("optional") is True
-    assert secret_volumes("DaemonSet", "alloy")["vault-ca"].get("optional") is True
+    assert secret_volumes("DaemonSet", "alloy")["vault-tls-ca"].get("optional") is True
     assert not secret_volumes("StatefulSet", "vault")["vault-tls"].get("optional")
     assert not secret_volumes("StatefulSet", "grafana")["grafana-admin"].get("optional")
 

@@ -222,10 +222,10 @@ def test_config_uses_the_wired_endpoints(default: AlloyObjects) -> None:
 
 
 def test_vault_ca_is_mounted_from_its_copy_in_the_node_namespace(default: AlloyObjects) -> None:
-    """Secrets are namespaced: Alloy reads the CA certificate alone from ``vault-ca`` in its own namespace
+    """Secrets are namespaced: Alloy reads the CA certificate alone from ``vault-tls-ca`` in its own namespace
     (never ``vault-tls``, which also holds Vault's private key)."""
     (volume,) = [v for v in default.spec["volumes"] if v["name"] == "vault-ca"]
-    assert volume["secret"]["secretName"] == "vault-ca"
+    assert volume["secret"]["secretName"] == "vault-tls-ca"
     assert volume["secret"]["optional"] is True
     assert volume["secret"]["items"] == [{"key": "ca.crt", "path": "ca.crt"}]
     mount = {m["name"]: m for m in default.container["volumeMounts"]}["vault-ca"]

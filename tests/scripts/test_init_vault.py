@@ -652,7 +652,7 @@ def test_help_documents_every_option(cluster: FakeCluster) -> None:
 
 
 # ------------------------------------------------------------------------------------------------------
-# the CA copy for the node namespace (Alloy's TLS probe reads Secret vault-ca there)
+# the CA copy for the node namespace (Alloy's TLS probe reads Secret vault-tls-ca there)
 
 
 def _with_node_namespace(state: dict[str, Any], name: str = "vault-aio-node") -> dict[str, Any]:
@@ -664,11 +664,11 @@ def test_ca_is_copied_alone_into_the_node_namespace(cluster: FakeCluster) -> Non
     cluster.state = _with_node_namespace(new_state(pods=1))
     run = cluster.run("init-vault.sh", "--tls-only")
     assert run.rc == 0, run.stderr
-    copy = cluster.state["other_secrets"]["vault-aio-node"]["vault-ca"]
+    copy = cluster.state["other_secrets"]["vault-aio-node"]["vault-tls-ca"]
     assert copy == {"ca.crt": cluster.state["secrets"]["vault-tls"]["ca.crt"]}  # never tls.key
-    assert "created Secret vault-ca in vault-aio-node" in run.stdout
+    assert "created Secret vault-tls-ca in vault-aio-node" in run.stdout
     creates = [a for a in run.argvs() if "create" in a]
-    assert creates[-1][:6] == ["-n", "vault-aio-node", "create", "secret", "generic", "vault-ca"]
+    assert creates[-1][:6] == ["-n", "vault-aio-node", "create", "secret", "generic", "vault-tls-ca"]
     # a second run finds it current
     again = cluster.run("init-vault.sh", "--tls-only")
     assert again.rc == 0 and "holds the CA of vault-tls: skipping" in again.stdout
@@ -683,19 +683,19 @@ def test_ca_copy_follows_a_renewed_ca(cluster: FakeCluster) -> None:
         "ca.crt": "-----BEGIN CERTIFICATE-----\nnew\n-----END CERTIFICATE-----\n",
     }
     state = _with_node_namespace(new_state(pods=1, secrets={"vault-tls": tls}))
-    state["other_secrets"] = {"vault-aio-node": {"vault-ca": old}}
+    state["other_secrets"] = {"vault-aio-node": {"vault-tls-ca": old}}
     cluster.state = state
     run = cluster.run("init-vault.sh", "--tls-only")
     assert run.rc == 0, run.stderr
-    assert cluster.state["other_secrets"]["vault-aio-node"]["vault-ca"] == {"ca.crt": tls["ca.crt"]}
-    assert "replaced Secret vault-ca in vault-aio-node" in run.stdout
+    assert cluster.state["other_secrets"]["vault-aio-node"]["vault-tls-ca"] == {"ca.crt": tls["ca.crt"]}
+    assert "replaced Secret vault-tls-ca in vault-aio-node" in run.stdout
 
 
 def test_ca_copy_goes_to_the_named_node_namespace_and_is_skipped_without_one(cluster: FakeCluster) -> None:
     cluster.state = _with_node_namespace(new_state(pods=1), "agents")
     run = cluster.run("init-vault.sh", "--tls-only", "--node-namespace", "agents")
     assert run.rc == 0, run.stderr
-    assert "vault-ca" in cluster.state["other_secrets"]["agents"]
+    assert "vault-tls-ca" in cluster.state["other_secrets"]["agents"]
     cluster.state = new_state(pods=1)
     run = cluster.run("init-vault.sh", "--tls-only")
     assert run.rc == 0, run.stderr

@@ -107,7 +107,7 @@ HEALTH_LIVE_PATH = (
     "/v1/sys/health?standbyok=true&perfstandbyok=true&sealedcode=204&uninitcode=204&haunhealthycode=204"
 )
 #: The copy of Vault's CA certificate (key ``ca.crt``, nothing else) for pods in other namespaces.
-CA_COPY_SECRET_NAME = "vault-ca"
+CA_COPY_SECRET_NAME = "vault-tls-ca"
 #: Name of the backup CronJob, its ServiceAccount, PVC and pod labels.
 BACKUP_NAME = "vault-backup"
 BACKUP_DIR = "/backup"
@@ -244,9 +244,9 @@ class Vault(Component):
 
     def tls_ca_in(self, namespace: str) -> SecretKeyRef | None:
         """Where a pod in ``namespace`` finds that CA: the TLS Secret itself in Vault's namespace; elsewhere
-        Secret ``vault-ca`` (key ``ca.crt``), a copy holding the CA certificate only (Secrets are namespaced,
-        and a copy of ``vault-tls`` would spread its private key), which ``scripts/init-vault.sh`` keeps
-        equal to ``vault-tls``'s ``ca.crt`` in the node namespace."""
+        Secret ``vault-tls-ca`` (key ``ca.crt``), a copy holding the CA certificate only (Secrets are
+        namespaced, and a copy of ``vault-tls`` would spread its private key), which
+        ``scripts/init-vault.sh`` keeps equal to ``vault-tls``'s ``ca.crt`` in the node namespace."""
         if not self.tls_enabled:
             return None
         if namespace == self.namespace:
