@@ -1,7 +1,8 @@
 """Uniform hardening guarantees over every pod template and object the stack synthesizes (issue 8).
 
-Each guarantee is one test over all workloads of the default stack and of the variants below, with an
-explicit exception table. A component that regresses fails here, whichever issue touched it last.
+Each guarantee is one test over all workloads of the default stack, of the variants below and of every
+scenario in ``examples/settings/``, with an explicit exception table. A component that regresses fails
+here, whichever issue touched it last.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.pss import admitted, restricted_violations
+from tests.scenarios import SCENARIOS, scenario_stack
 from tests.stack import Stack, synth_stack
 from vaultaio_constructs import versions
 
@@ -54,7 +56,17 @@ API_CALLERS = {"vault", "alloy"}
 STATEFUL = {"vault", "prometheus", "alertmanager", "grafana", "loki", "tempo"}
 
 
-@pytest.fixture(scope="module", params=["default", "ha", "tls-off", "production", "everything-on"])
+@pytest.fixture(
+    scope="module",
+    params=[
+        "default",
+        "ha",
+        "tls-off",
+        "production",
+        "everything-on",
+        *(f"scenario:{name}" for name in SCENARIOS),
+    ],
+)
 def variant(request: pytest.FixtureRequest, stack: Stack) -> Stack:
     settings: dict[str, dict[str, Any]] = {
         "default": {},
@@ -67,6 +79,8 @@ def variant(request: pytest.FixtureRequest, stack: Stack) -> Stack:
     }
     if request.param == "default":
         return stack
+    if request.param.startswith("scenario:"):
+        return scenario_stack(request.param.removeprefix("scenario:"))
     return synth_stack(settings[request.param])
 
 
@@ -158,7 +172,10 @@ def test_stateful_components_keep_data_on_pvcs(variant: Stack) -> None:
         assert s["spec"].get("volumeClaimTemplates"), name
         policy = s["spec"]["persistentVolumeClaimRetentionPolicy"]
         assert policy == {"whenDeleted": "Retain", "whenScaled": "Retain"}, name
-    assert {s["metadata"]["name"] for s in variant.all("StatefulSet")} == STATEFUL
+    # every stateful component of the stack that runs (a scenario may replace some with external ones)
+    props = variant.chart.props
+    running = {n for n in STATEFUL - {"vault"} if getattr(props, n).enabled} | {"vault"}
+    assert {s["metadata"]["name"] for s in variant.all("StatefulSet")} == running
 
 
 def test_service_account_tokens_only_where_the_api_is_called(variant: Stack) -> None:

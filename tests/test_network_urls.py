@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from tests.scenarios import SCENARIOS, scenario_stack
 from tests.stack import Stack, synth_stack
 from tests.test_network_matrix import VARIANTS
 from vaultaio_constructs.analysis import (
@@ -490,6 +491,8 @@ def variant(stack: Stack) -> Callable[[str], Stack]:
     cache: dict[str, Stack] = {"default": stack}
 
     def get(name: str) -> Stack:
+        if name.startswith("scenario:"):
+            return scenario_stack(name.removeprefix("scenario:"))
         if name not in cache:
             cache[name] = synth_stack(VARIANTS[name])
         return cache[name]
@@ -506,7 +509,10 @@ def _analyse(stack: Stack) -> tuple[Scanner, list[Reference], Matrix]:
 # -- tests ---------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["default", *sorted(VARIANTS)])
+ALL = ["default", *sorted(VARIANTS), *(f"scenario:{name}" for name in SCENARIOS)]
+
+
+@pytest.mark.parametrize("name", ALL)
 def test_every_in_cluster_address_resolves_and_is_allowed(name: str, variant: Callable[[str], Stack]) -> None:
     stack = variant(name)
     scanner, refs, matrix = _analyse(stack)
@@ -516,7 +522,7 @@ def test_every_in_cluster_address_resolves_and_is_allowed(name: str, variant: Ca
         pytest.fail(f"{name} stack:\n  " + "\n  ".join(problems), pytrace=False)
 
 
-@pytest.mark.parametrize("name", ["default", *sorted(VARIANTS)])
+@pytest.mark.parametrize("name", ALL)
 def test_every_allowed_connection_is_used_by_some_configuration(
     name: str, variant: Callable[[str], Stack]
 ) -> None:
