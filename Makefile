@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test lint typecheck diagram bench footprint clean
+.PHONY: synth test lint typecheck diagram bench footprint clean verify diff kube-api-cidrs
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,14 @@ bench: $(BIN)/.installed
 ## footprint: requests, limits and PVC sizes per component from dist/
 footprint: $(BIN)/.installed
 	$(BIN)/python tools/footprint.py
+
+## verify: prove on the cluster (kubectl's current context) what dist/ promises; VERIFY_ARGS="--token-file F"
+verify: $(BIN)/.installed
+	$(BIN)/vault-aio verify --dist dist $(VERIFY_ARGS)
+
+## diff: what kubectl apply -k dist/ would change on the cluster
+diff:
+	kubectl diff -k dist/
+## kube-api-cidrs: print network.kube_api (API server addresses and ports) for the cluster kubectl points at
+kube-api-cidrs:
+	scripts/kube-api-cidrs.sh

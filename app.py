@@ -8,9 +8,14 @@ only as a script (``python app.py``, ``make synth`` or ``npx cdk8s synth``).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vaultaio_constructs.settings import VaultAioProps
 
 HERE = Path(__file__).resolve().parent
 
@@ -18,6 +23,20 @@ HERE = Path(__file__).resolve().parent
 #: README names the supported Node versions; the banner adds nothing to a synth. Set the variable
 #: yourself to see it (or to silence it in your own app, see README "Importing the constructs").
 QUIET_NODE_MAJORS = "18,20"
+
+
+def synth_warnings(props: VaultAioProps) -> list[str]:
+    """Settings that synthesize but that a production cluster should not keep (printed on stderr)."""
+    kube_api = props.network.kube_api
+    wide = [c for c in kube_api.cidrs if ipaddress.ip_network(c, strict=False).prefixlen == 0]
+    if not wide:
+        return []
+    return [
+        f"network.kube_api.cidrs allows any address ({', '.join(wide)}) on ports "
+        f"{', '.join(str(p) for p in kube_api.ports)}: Vault and Alloy may connect to any host there, not "
+        "only the Kubernetes API server. Run `make kube-api-cidrs` (scripts/kube-api-cidrs.sh) and put the "
+        "network.kube_api it prints into your settings file"
+    ]
 
 
 def main() -> int:
@@ -36,6 +55,8 @@ def main() -> int:
     except ValueError as err:  # settings and validation errors: nothing was written
         print(f"error: {err}", file=sys.stderr)
         return 2
+    for warning in synth_warnings(props):
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"synthesized {len(files)} files into {outdir}")
     return 0
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Take a raft snapshot of the vault-aio Vault and keep it locally with a sha256 checksum; prune to the newest
-# N. Needs only a token with the `backup` policy, which travels to the pod on stdin and is never printed.
+# N. Needs only a token with the `backup` policy, which travels to the pod on stdin and is never printed (shell
+# tracing is turned off for that reason). Snapshots go to a private folder outside any git work tree.
 # Usage and every option: backup.sh --help. Restore: docs/RUNBOOK.md.
 set -euo pipefail
 umask 077
@@ -9,11 +10,13 @@ export LC_ALL=C
 PROG=backup.sh
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+no_tracing
 
 NAMESPACE=${VAULTAIO_NAMESPACE:-vault-aio}
 INSTANCE=${VAULTAIO_INSTANCE:-vault-aio}
 CONTEXT=""
-OUTPUT_DIR=./backups
+OUTPUT_DIR=""
+ALLOW_GIT=0
 KEEP=7
 TOKEN_FILE=${VAULT_TOKEN_FILE:-}
 POD=""
@@ -32,7 +35,12 @@ the pod (when the image has sha256sum) and removed from the pod.
 Options:
       --token-file PATH   file holding a Vault token with the backup policy (required; default:
                           \$VAULT_TOKEN_FILE); sent to the pod on stdin, never printed
-      --output-dir DIR    where snapshots are kept (default: ./backups)
+      --output-dir DIR    where snapshots are kept, a folder only you can write to (default:
+                          \$XDG_STATE_HOME/vault-aio/NAMESPACE/backups, where XDG_STATE_HOME
+                          defaults to ~/.local/state)
+      --allow-git-work-tree
+                          allow --output-dir inside a git work tree (refused by default: a commit
+                          would publish every secret in the snapshots)
       --keep N            how many snapshots to keep, newest first (default: 7)
   -n, --namespace NAME    namespace of the stack (default: \$VAULTAIO_NAMESPACE or vault-aio)
       --instance NAME     app.kubernetes.io/instance of the Vault pods (default: \$VAULTAIO_INSTANCE or vault-aio)
@@ -52,13 +60,20 @@ while [ $# -gt 0 ]; do
       usage
       exit 0
       ;;
+    --allow-git-work-tree)
+      flag_option
+      ALLOW_GIT=1
+      ;;
     -n | --namespace | --instance | --context | --output-dir | --keep | --token-file | --pod)
       value_option "$@"
       case "$OPT" in
         -n | --namespace) NAMESPACE=$VALUE ;;
         --instance) INSTANCE=$VALUE ;;
         --context) CONTEXT=$VALUE ;;
-        --output-dir) OUTPUT_DIR=$VALUE ;;
+        --output-dir)
+          OUTPUT_DIR=$VALUE
+          [ -n "$OUTPUT_DIR" ] || usage_error "--output-dir must not be empty"
+          ;;
         --keep) KEEP=$VALUE ;;
         --token-file) TOKEN_FILE=$VALUE ;;
         --pod) POD=$VALUE ;;
@@ -73,7 +88,8 @@ check_stack_options
 [ -z "$POD" ] || is_dns_label "$POD" || usage_error "--pod must be a pod name, got '$POD'"
 case "$KEEP" in '' | *[!0-9]*) usage_error "--keep must be a whole number >= 1, got '$KEEP'" ;; esac
 [ "$KEEP" -ge 1 ] || usage_error "--keep must be a whole number >= 1, got '$KEEP'"
-[ -n "$OUTPUT_DIR" ] || usage_error "--output-dir must not be empty"
+[ -n "$OUTPUT_DIR" ] || OUTPUT_DIR=$(default_state_dir)/backups
+check_outside_git --output-dir "$OUTPUT_DIR"
 [ -n "$TOKEN_FILE" ] || usage_error "--token-file (or VAULT_TOKEN_FILE) is required: a token with the backup policy"
 read_token_file "$TOKEN_FILE"
 
@@ -149,7 +165,7 @@ main() {
     *) die "Vault in $POD does not answer: $(summary "$WORK/status.err")" ;;
   esac
 
-  mkdir -p "$OUTPUT_DIR" || die "cannot create --output-dir $OUTPUT_DIR"
+  private_dir "$OUTPUT_DIR"
   stamp=$(date -u +%Y%m%dT%H%M%SZ)
   name="vault-raft-$stamp.snap"
   target="$OUTPUT_DIR/$name"
@@ -159,8 +175,11 @@ main() {
   vault_auth "$POD" operator raft snapshot save "$REMOTE" >/dev/null 2>"$WORK/save.err" ||
     die "vault operator raft snapshot save failed in $POD: $(summary "$WORK/save.err")"
 
+  # created exclusively (noclobber: O_EXCL): a file or symlink already there is never written through
+  (set -o noclobber && : >"$target.partial") 2>/dev/null ||
+    die "cannot create $target.partial (does it exist already?)"
   PARTIAL="$target.partial"
-  kc exec "$POD" -c vault -- cat "$REMOTE" </dev/null >"$PARTIAL" 2>"$WORK/cat.err" ||
+  kc exec "$POD" -c vault -- cat "$REMOTE" </dev/null >>"$PARTIAL" 2>"$WORK/cat.err" ||
     die "cannot copy $REMOTE out of $POD: $(summary "$WORK/cat.err")"
   [ -s "$PARTIAL" ] || die "the snapshot copied out of $POD is empty"
   local_sum=$(sha256 "$PARTIAL" | cut -d' ' -f1)
@@ -180,7 +199,7 @@ main() {
 
   mv -f "$PARTIAL" "$target"
   PARTIAL=""
-  (cd "$OUTPUT_DIR" && sha256 "$name" >"$name.sha256") || die "cannot write $target.sha256"
+  (cd "$OUTPUT_DIR" && set -o noclobber && sha256 "$name" >"$name.sha256") || die "cannot write $target.sha256"
   (cd "$OUTPUT_DIR" && sha256 -c "$name.sha256" >/dev/null 2>&1) || die "$target does not match $target.sha256"
   size=$(($(wc -c <"$target")))
   log "saved $target ($size bytes, sha256 $local_sum) from $POD"

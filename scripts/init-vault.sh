@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Initialise, unseal and configure the Vault of a vault-aio stack. Idempotent: every step checks first,
 # skips what is already done and says so. Secrets (unseal/recovery keys, tokens, passwords, TLS keys)
-# are written only to local files with mode 0600 and only ever travel to the pods on stdin.
+# are written only to new files with mode 0600 in a private folder outside any git work tree, and only
+# ever travel to the pods on stdin. Shell tracing is turned off, as it would print them.
 # Usage and every option: init-vault.sh --help. Procedures: docs/RUNBOOK.md.
 set -euo pipefail
 umask 077
@@ -10,6 +11,7 @@ export LC_ALL=C
 PROG=init-vault.sh
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+no_tracing
 
 # ---- defaults (each documented in usage) -----------------------------------------------------------------
 NAMESPACE=${VAULTAIO_NAMESPACE:-vault-aio}
@@ -17,7 +19,7 @@ NODE_NAMESPACE=${VAULTAIO_NODE_NAMESPACE:-}
 CA_SECRET=vault-tls-ca
 INSTANCE=${VAULTAIO_INSTANCE:-vault-aio}
 CONTEXT=""
-INIT_FILE=./vault-aio-init.json
+INIT_FILE=""
 TOKEN_FILE=${VAULT_TOKEN_FILE:-}
 KEY_SHARES=5
 KEY_THRESHOLD=3
@@ -25,7 +27,8 @@ TLS_SECRET=vault-tls
 TLS_SELF_SIGNED=1
 TLS_DAYS=365
 GRAFANA_ADMIN_USER="admin"
-GRAFANA_CREDENTIALS_FILE=./vault-aio-grafana-admin.json
+GRAFANA_CREDENTIALS_FILE=""
+ALLOW_GIT=0
 PKI_COMMON_NAME="vault-aio Root CA"
 PKI_TTL=87600h
 PKI_ROLE=vault-aio
@@ -49,10 +52,11 @@ Steps, in order:
   2. Grafana: create Secret grafana-admin (admin-user, admin-password) when it is missing.
   3. Wait for the Vault pods to run and answer.
   4. vault operator init on vault-0 (key shares, or recovery keys with an auto-unseal seal); the
-     output goes to --init-file with mode 0600 and is never printed.
+     output goes to --init-file with mode 0600 and is never printed. If kubectl exec fails after
+     Vault initialised, whatever arrived is kept in --init-file.partial, never deleted.
   5. Unseal every sealed pod with the keys from --init-file (Shamir seal only).
-  6. With a token: audit device stdout/, policies from /vault/policies, PKI root CA (mount pki/),
-     and optionally Kubernetes auth.
+  6. With a token: audit device stdout/, policies from /vault/policies, PKI root CA in pki/ (unless
+     pki/cert/ca already serves one), and optionally Kubernetes auth.
 
 Options:
   -n, --namespace NAME          namespace of the stack (default: \$VAULTAIO_NAMESPACE or vault-aio)
@@ -62,8 +66,10 @@ Options:
                                 (default: \$VAULTAIO_INSTANCE or vault-aio)
       --context NAME            kubectl context to use (default: the current context)
       --init-file PATH          where the output of 'vault operator init -format=json' is written
-                                (mode 0600); read again on re-runs for the unseal keys and the root
-                                token (default: ./vault-aio-init.json)
+                                (mode 0600, in a folder only you can write to); read again on re-runs
+                                for the unseal keys and the root token
+                                (default: \$XDG_STATE_HOME/vault-aio/NAMESPACE/init.json, where
+                                XDG_STATE_HOME defaults to ~/.local/state)
       --token-file PATH         file holding the token for the configuration steps (root or admin);
                                 default: \$VAULT_TOKEN_FILE, else root_token from --init-file
       --key-shares N            key shares to create; recovery key shares with auto-unseal (default: 5)
@@ -77,7 +83,9 @@ Options:
       --grafana-admin-user NAME Grafana admin user name for Secret grafana-admin (default: admin)
       --grafana-credentials-file PATH
                                 where the generated Grafana admin credentials are written, mode 0600
-                                (default: ./vault-aio-grafana-admin.json)
+                                (default: grafana-admin.json beside the default --init-file)
+      --allow-git-work-tree     allow --init-file and --grafana-credentials-file inside a git work
+                                tree (refused by default: a commit would publish the keys)
       --pki-common-name CN      common name of the PKI root CA (default: "vault-aio Root CA")
       --pki-ttl TTL             root CA TTL and max lease TTL of pki/ (default: 87600h)
       --pki-role NAME           PKI role to create (default: vault-aio)
@@ -92,6 +100,7 @@ Options:
 Environment:
   VAULTAIO_NAMESPACE, VAULTAIO_NODE_NAMESPACE, VAULTAIO_INSTANCE, VAULT_TOKEN_FILE
                                 defaults for the options above
+  XDG_STATE_HOME                where the default files go (default: ~/.local/state)
   VAULTAIO_WAIT_INTERVAL        seconds between two checks while waiting (default: 5)
   VAULTAIO_WAIT_TIMEOUT         seconds to wait for pods, Secrets and unsealing (default: 300);
                                 with an interval of 0 it counts checks instead of seconds
@@ -111,10 +120,11 @@ while [ $# -gt 0 ]; do
       usage
       exit 0
       ;;
-    --tls-self-signed | --no-tls-self-signed | --enable-kubernetes-auth | --tls-only)
+    --tls-self-signed | --no-tls-self-signed | --enable-kubernetes-auth | --tls-only | --allow-git-work-tree)
       flag_option
       case "$OPT" in
         --tls-only) TLS_ONLY=1 ;;
+        --allow-git-work-tree) ALLOW_GIT=1 ;;
         --tls-self-signed) TLS_SELF_SIGNED=1 ;;
         --no-tls-self-signed) TLS_SELF_SIGNED=0 ;;
         --enable-kubernetes-auth) ENABLE_KUBERNETES_AUTH=1 ;;
@@ -129,14 +139,20 @@ while [ $# -gt 0 ]; do
         --node-namespace) NODE_NAMESPACE=$VALUE ;;
         --instance) INSTANCE=$VALUE ;;
         --context) CONTEXT=$VALUE ;;
-        --init-file) INIT_FILE=$VALUE ;;
+        --init-file)
+          INIT_FILE=$VALUE
+          [ -n "$INIT_FILE" ] || usage_error "--init-file must not be empty"
+          ;;
         --token-file) TOKEN_FILE=$VALUE ;;
         --key-shares) KEY_SHARES=$VALUE ;;
         --key-threshold) KEY_THRESHOLD=$VALUE ;;
         --tls-secret) TLS_SECRET=$VALUE ;;
         --tls-days) TLS_DAYS=$VALUE ;;
         --grafana-admin-user) GRAFANA_ADMIN_USER=$VALUE ;;
-        --grafana-credentials-file) GRAFANA_CREDENTIALS_FILE=$VALUE ;;
+        --grafana-credentials-file)
+          GRAFANA_CREDENTIALS_FILE=$VALUE
+          [ -n "$GRAFANA_CREDENTIALS_FILE" ] || usage_error "--grafana-credentials-file must not be empty"
+          ;;
         --pki-common-name) PKI_COMMON_NAME=$VALUE ;;
         --pki-ttl) PKI_TTL=$VALUE ;;
         --pki-role) PKI_ROLE=$VALUE ;;
@@ -174,8 +190,11 @@ printf '%s' "$PKI_ALLOWED_DOMAINS" | grep -Eq '^[A-Za-z0-9*._-]+(,[A-Za-z0-9*._-
   usage_error "--pki-allowed-domains must be a comma-separated list of domains, got '$PKI_ALLOWED_DOMAINS'"
 printf '%s' "$GRAFANA_ADMIN_USER" | grep -Eq '^[A-Za-z0-9._@-]+$' ||
   usage_error "--grafana-admin-user must be letters, digits, '.', '_', '@' or '-', got '$GRAFANA_ADMIN_USER'"
-[ -n "$INIT_FILE" ] || usage_error "--init-file must not be empty"
-[ -n "$GRAFANA_CREDENTIALS_FILE" ] || usage_error "--grafana-credentials-file must not be empty"
+[ -n "$INIT_FILE" ] || INIT_FILE=$(default_state_dir)/init.json
+[ -n "$GRAFANA_CREDENTIALS_FILE" ] || GRAFANA_CREDENTIALS_FILE=$(default_state_dir)/grafana-admin.json
+# files that exist are only read; the script writes only new ones, and never inside a git work tree unless asked
+[ -e "$INIT_FILE" ] || check_outside_git --init-file "$INIT_FILE"
+[ -e "$GRAFANA_CREDENTIALS_FILE" ] || check_outside_git --grafana-credentials-file "$GRAFANA_CREDENTIALS_FILE"
 is_uint "$WAIT_INTERVAL" || usage_error "VAULTAIO_WAIT_INTERVAL must be a whole number of seconds, got '$WAIT_INTERVAL'"
 is_uint "$WAIT_TIMEOUT" || usage_error "VAULTAIO_WAIT_TIMEOUT must be a whole number of seconds, got '$WAIT_TIMEOUT'"
 
@@ -237,10 +256,18 @@ DNS.1 = vault
 DNS.2 = vault.$ns
 DNS.3 = vault.$ns.svc
 DNS.4 = vault.$ns.svc.cluster.local
-DNS.5 = *.vault-internal
-DNS.6 = *.vault-internal.$ns.svc
-DNS.7 = *.vault-internal.$ns.svc.cluster.local
-DNS.8 = localhost
+DNS.5 = vault-active
+DNS.6 = vault-active.$ns
+DNS.7 = vault-active.$ns.svc
+DNS.8 = vault-active.$ns.svc.cluster.local
+DNS.9 = vault-standby
+DNS.10 = vault-standby.$ns
+DNS.11 = vault-standby.$ns.svc
+DNS.12 = vault-standby.$ns.svc.cluster.local
+DNS.13 = *.vault-internal
+DNS.14 = *.vault-internal.$ns.svc
+DNS.15 = *.vault-internal.$ns.svc.cluster.local
+DNS.16 = localhost
 IP.1 = 127.0.0.1
 EOF
   {
@@ -259,8 +286,9 @@ EOF
     --from-file=tls.crt="$dir/tls.crt" --from-file=tls.key="$dir/tls.key" --from-file=ca.crt="$dir/ca.crt" \
     >/dev/null 2>"$WORK/create.err" || die "cannot create Secret $TLS_SECRET: $(summary "$WORK/create.err")"
   rm -rf "$dir"
-  log "tls: created Secret $TLS_SECRET with a self-signed CA and a server certificate for vault.$ns.svc and"
-  log "     *.vault-internal.$ns.svc, valid $TLS_DAYS days; the CA key was discarded (renewal: docs/RUNBOOK.md)"
+  log "tls: created Secret $TLS_SECRET with a self-signed CA and a server certificate for vault.$ns.svc,"
+  log "     vault-active.$ns.svc, vault-standby.$ns.svc and *.vault-internal.$ns.svc, valid $TLS_DAYS days;"
+  log "     the CA key was discarded (renewal: docs/RUNBOOK.md)"
 }
 
 ensure_tls() {
@@ -339,11 +367,15 @@ ensure_grafana_admin() {
     printf '%s' "$password" >"$dir/admin-password"
     unset password
     printf '%s' "$GRAFANA_ADMIN_USER" >"$dir/admin-user"
-    mkdir -p "$(dirname "$GRAFANA_CREDENTIALS_FILE")"
-    jq -n --rawfile user "$dir/admin-user" --rawfile password "$dir/admin-password" \
-      '{"admin-user": $user, "admin-password": $password}' >"$GRAFANA_CREDENTIALS_FILE.tmp" ||
-      die "cannot write $GRAFANA_CREDENTIALS_FILE"
-    chmod 600 "$GRAFANA_CREDENTIALS_FILE.tmp"
+    private_dir "$(dirname "$GRAFANA_CREDENTIALS_FILE")"
+    # a leftover of an interrupted run holds a password no Secret uses yet; a symlink there is removed, not
+    # followed, and the new file is created exclusively (noclobber: O_EXCL)
+    rm -f "$GRAFANA_CREDENTIALS_FILE.tmp"
+    (
+      set -o noclobber
+      jq -n --rawfile user "$dir/admin-user" --rawfile password "$dir/admin-password" \
+        '{"admin-user": $user, "admin-password": $password}' >"$GRAFANA_CREDENTIALS_FILE.tmp"
+    ) || die "cannot write $GRAFANA_CREDENTIALS_FILE.tmp"
     mv -f "$GRAFANA_CREDENTIALS_FILE.tmp" "$GRAFANA_CREDENTIALS_FILE"
   fi
   kc create secret generic grafana-admin \
@@ -413,11 +445,14 @@ init_vault() {
       return 0
     fi
   done
-  if [ -e "$INIT_FILE" ]; then
+  if [ -e "$INIT_FILE" ] || [ -L "$INIT_FILE" ]; then
     die "Vault is not initialised but $INIT_FILE exists (keys of an earlier cluster?): move it away or pass another --init-file"
   fi
-  mkdir -p "$(dirname "$INIT_FILE")"
+  private_dir "$(dirname "$INIT_FILE")"
   tmp="$INIT_FILE.partial"
+  if [ -e "$tmp" ] || [ -L "$tmp" ]; then
+    die "Vault is not initialised but $tmp exists (left by an earlier run, or planted): look at it, move it away and re-run"
+  fi
   if [ "$recovery" = true ]; then
     log "init: initialising vault-0 with the $seal seal: $KEY_SHARES recovery key shares, threshold $KEY_THRESHOLD"
     set -- -recovery-shares="$KEY_SHARES" -recovery-threshold="$KEY_THRESHOLD"
@@ -425,16 +460,49 @@ init_vault() {
     log "init: initialising vault-0 (Shamir seal): $KEY_SHARES key shares, threshold $KEY_THRESHOLD"
     set -- -key-shares="$KEY_SHARES" -key-threshold="$KEY_THRESHOLD"
   fi
-  if ! vault_in vault-0 operator init "$@" -format=json >"$tmp" 2>"$WORK/init.err"; then
-    rm -f "$tmp"
-    die "vault operator init failed: $(summary "$WORK/init.err")"
+  # created exclusively (noclobber: O_EXCL), so nothing planted there, not even a symlink, receives the keys
+  if ! (set -o noclobber && : >"$tmp") 2>/dev/null; then
+    die "cannot create $tmp"
   fi
-  chmod 600 "$tmp"
-  if ! jq -e '(.root_token | type == "string" and length > 0)' "$tmp" >/dev/null 2>&1; then
-    die "vault operator init printed something unexpected: kept in $tmp (mode 0600); check it by hand"
+  if ! vault_in vault-0 operator init "$@" -format=json >>"$tmp" 2>"$WORK/init.err"; then
+    init_failed "$tmp" # returns only when the whole output arrived
+  fi
+  if ! complete_init_output "$tmp"; then
+    die "vault operator init printed something unexpected: kept in $tmp (mode 0600); check it by hand and do not delete it before you know it holds no key"
   fi
   mv -f "$tmp" "$INIT_FILE"
   log "init: done; the keys and the root token are in $INIT_FILE (mode 0600) and were not printed"
+}
+
+# complete_init_output FILE: FILE holds a whole `vault operator init -format=json` output (a root token).
+complete_init_output() {
+  [ -s "$1" ] && jq -e '(.root_token | type == "string" and length > 0)' "$1" >/dev/null 2>&1
+}
+
+# init_failed PARTIAL: `kubectl exec ... vault operator init` exited non-zero. Vault may have initialised all the
+# same (the connection can drop after the server answered, e.g. "unexpected EOF"), and then what reached
+# PARTIAL is the only copy of the keys: it is never deleted. Returns when the whole output arrived all the same;
+# anything else is kept for the operator with instructions, and the run stops.
+init_failed() {
+  local partial=$1 why initialised=unknown
+  why=$(summary "$WORK/init.err")
+  if complete_init_output "$partial"; then
+    warn "kubectl exec reported an error after vault operator init printed its whole output ($why): continuing"
+    return 0
+  fi
+  status vault-0
+  case "$S_INITIALIZED" in true) initialised=yes ;; false) initialised=no ;; esac
+  if [ -s "$partial" ]; then
+    if [ "$initialised" = no ]; then
+      die "vault operator init failed ($why) and Vault is not initialised; what it printed is kept in $partial (mode 0600): delete it and re-run"
+    fi
+    die "vault operator init failed ($why) after printing part of its output; Vault initialised: $initialised. What arrived is kept in $partial (mode 0600) and may hold key shares and the root token: do not delete it. If it holds every key share, rename it to $INIT_FILE (repair the JSON by hand if it is cut) and re-run; if not, see docs/RUNBOOK.md, Initialise"
+  fi
+  rm -f "$partial" # empty: it holds nothing
+  if [ "$initialised" = no ]; then
+    die "vault operator init failed: $why"
+  fi
+  die "vault operator init failed ($why) and printed nothing here, but Vault initialised: $initialised. If 'vault status' says Initialized true, the keys never reached this machine: see docs/RUNBOOK.md, Initialise (keys lost at init)"
 }
 
 # ---- step 5: unseal ------------------------------------------------------------------------------------
@@ -468,6 +536,9 @@ unseal_pod() {
     return 0
   fi
   if [ ${#UNSEAL_KEYS[@]} -eq 0 ]; then
+    if [ -s "$INIT_FILE.partial" ]; then
+      die "$pod is sealed and there are no unseal keys in --init-file $INIT_FILE, but $INIT_FILE.partial (kept by a failed init) may hold them: check it, rename it to $INIT_FILE and re-run"
+    fi
     die "$pod is sealed and there are no unseal keys in --init-file $INIT_FILE: unseal it by hand (docs/RUNBOOK.md, Unseal) or pass the init file"
   fi
   if [ "$S_PROGRESS" != 0 ]; then
@@ -548,21 +619,46 @@ configure_policies() {
   done <"$WORK/policies"
 }
 
+# pki_ca_state POD: prints "present" when pki/ serves a root CA (pki/cert/ca), "absent" when the mount has no
+# default issuer yet; dies on any other answer (a wrong token must not lead to a second root CA).
+pki_ca_state() {
+  local out
+  if out=$(vault_auth "$1" read -format=json pki/cert/ca 2>"$WORK/vault.err"); then
+    if printf '%s' "$out" | jq -e '.data.certificate // "" | contains("BEGIN CERTIFICATE")' >/dev/null 2>&1; then
+      echo present
+      return 0
+    fi
+    echo absent
+    return 0
+  fi
+  if grep -q 'no default issuer currently configured' "$WORK/vault.err"; then
+    echo absent
+    return 0
+  fi
+  die "cannot read pki/cert/ca: $(summary "$WORK/vault.err")"
+}
+
 configure_pki() {
-  local pod=$1 mounts base="https://vault.$NAMESPACE.svc:8200/v1/pki"
+  local pod=$1 mounts ca base="https://vault.$NAMESPACE.svc:8200/v1/pki"
   mounts=$(vault_auth "$pod" secrets list -format=json 2>"$WORK/vault.err") ||
     die "cannot list secrets engines: $(summary "$WORK/vault.err")"
   if printf '%s' "$mounts" | jq -e 'has("pki/")' >/dev/null; then
-    log "pki: mount pki/ exists: skipping the root CA setup"
-    return 0
+    # the CA is what matters, not the mount: a run that stopped after `secrets enable pki` left a mount without one
+    ca=$(pki_ca_state "$pod") || exit 1
+    if [ "$ca" = present ]; then
+      log "pki: root CA exists in pki/: skipping the root CA setup"
+      return 0
+    fi
+    log "pki: mount pki/ exists without a root CA (an earlier run stopped half-way): completing the setup"
+  else
+    vault_auth "$pod" secrets enable pki >/dev/null 2>"$WORK/vault.err" ||
+      die "cannot enable pki/: $(summary "$WORK/vault.err")"
   fi
-  vault_auth "$pod" secrets enable pki >/dev/null 2>"$WORK/vault.err" ||
-    die "cannot enable pki/: $(summary "$WORK/vault.err")"
   vault_auth "$pod" secrets tune -max-lease-ttl="$PKI_TTL" pki >/dev/null 2>"$WORK/vault.err" ||
-    die "cannot tune pki/ (pki/ is mounted: disable it with 'vault secrets disable pki' before re-running): $(summary "$WORK/vault.err")"
+    die "cannot tune pki/ (re-run the script to complete the setup): $(summary "$WORK/vault.err")"
   vault_auth "$pod" write -format=json pki/root/generate/internal common_name="$PKI_COMMON_NAME" ttl="$PKI_TTL" \
     >"$WORK/pki-root.json" 2>"$WORK/vault.err" ||
-    die "cannot generate the root CA (pki/ is mounted: disable it with 'vault secrets disable pki' before re-running): $(summary "$WORK/vault.err")"
+    die "cannot generate the root CA (re-run the script to complete the setup): $(summary "$WORK/vault.err")"
   vault_auth "$pod" write pki/config/urls issuing_certificates="$base/ca" crl_distribution_points="$base/crl" \
     >/dev/null 2>"$WORK/vault.err" || die "cannot write pki/config/urls: $(summary "$WORK/vault.err")"
   vault_auth "$pod" write "pki/roles/$PKI_ROLE" allowed_domains="$PKI_ALLOWED_DOMAINS" allow_subdomains=true \

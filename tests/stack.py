@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from vaultaio_constructs.chart import VaultAioChart
 from vaultaio_constructs.labels import NAME as NAME_LABEL
 from vaultaio_constructs.output import Manifest, build, render, to_yaml
-from vaultaio_constructs.settings import VaultAioProps, parse_settings
+from vaultaio_constructs.settings import VaultAioProps, load_settings, parse_settings
+from vaultaio_constructs.vault.config import SERVICE_REGISTRATION_LABELS
+
+#: Labels a workload sets on its own pods while it runs (so never in the manifests), by workload: Vault's
+#: Kubernetes service registration keeps ``vault-active``, ``vault-sealed``... current. Services may select
+#: on them (``vault-active``, ``vault-standby``); tests/test_hardening.py proves the workload may patch them.
+RUNTIME_POD_LABELS: dict[str, tuple[str, ...]] = {"vault": SERVICE_REGISTRATION_LABELS}
+
+
+def selector_matches(selector: Mapping[str, str], workload: str, labels: Mapping[str, str]) -> bool:
+    """Whether a Service ``selector`` can select pods of ``workload`` (template ``labels``): its static
+    labels are on the template and every other key is one the workload sets at runtime."""
+    runtime = RUNTIME_POD_LABELS.get(workload, ())
+    static = {k: v for k, v in selector.items() if k not in runtime}
+    return bool(selector) and static.items() <= labels.items()
 
 
 def manifests_yaml(manifests: Sequence[Manifest]) -> str:
@@ -81,3 +99,26 @@ def synth_stack(props: VaultAioProps | Mapping[str, Any] | None = None) -> Stack
     _, chart = build(props)
     assert isinstance(chart, VaultAioChart)
     return Stack(chart, render(chart))
+
+
+#: Scenario settings files (``examples/settings/*.yaml``): supported deployment shapes, synthesized and
+#: validated like the default stack.
+SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "examples" / "settings"
+
+
+def scenario_settings(name: str) -> dict[str, Any]:
+    """The settings of scenario ``name`` (``examples/settings/<name>.yaml``) as a mapping."""
+    data: dict[str, Any] = yaml.safe_load((SCENARIOS_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
+    return data
+
+
+def scenario_names() -> list[str]:
+    """Every scenario file's name, sorted."""
+    return sorted(p.stem for p in SCENARIOS_DIR.glob("*.yaml"))
+
+
+@functools.cache
+def scenario_stack(name: str) -> Stack:
+    """The stack of scenario ``name``, loaded through the real settings loader, synthesized once per
+    session (the hardening, schema, address and connectivity tests all read it)."""
+    return synth_stack(load_settings(SCENARIOS_DIR / f"{name}.yaml"))

@@ -55,6 +55,19 @@ GCPCKMS = {
     "egress_cidrs": ["199.36.153.8/30"],
 }
 WEBHOOK = {"name": "ops", "url": "https://hooks.example.com/alerts", "cidrs": ["198.51.100.0/24"]}
+POSTGRES = {
+    "type": "postgres",
+    "host": "grafana-db.example.internal",
+    "user": {"name": "grafana-db", "key": "user"},
+    "password": {"name": "grafana-db", "key": "password"},
+    "cidrs": ["10.20.0.0/24"],
+}
+REMOTE_WRITE = {
+    "name": "mimir",
+    "url": "https://mimir.example.com/api/v1/push",
+    "cidrs": ["203.0.113.0/24"],
+    "auth": {"type": "bearer", "token": {"name": "prometheus-remote-write", "key": "token"}},
+}
 NTP = {"name": "corp", "address": "ntp.example.com", "cidrs": ["192.0.2.0/24"]}
 
 
@@ -548,6 +561,82 @@ CASES = [
         r"alloy\.varlog_globs\.0: 'varlog_globs' entry '\.\./etc/\*\.conf' must be a normalised, "
         r"non-recursive glob under /var/log",
     ),
+    # -- scale-out (issue 13): replicas, remote write, external database -----------------------------
+    case(
+        "grafana-replicas-on-sqlite",
+        {"grafana": {"replicas": 2}},
+        r"grafana: 'replicas' \(2\) needs an external 'database': sqlite is a file on one pod's volume; set "
+        r"'database\.type' to 'postgres' or 'mysql'",
+    ),
+    case(
+        "grafana-database-without-cidrs",
+        {"grafana": {"database": {**POSTGRES, "cidrs": []}}},
+        r"grafana\.database\.postgres\.cidrs: list at least one network of the destination \(e\.g\. "
+        r"\['203\.0\.113\.0/24'\]\): its egress NetworkPolicy opens to these networks only",
+    ),
+    case(
+        "grafana-database-literal-password",
+        {"grafana": {"database": {**POSTGRES, "password": "s3cr3t-Passw0rd"}}},
+        r"grafana\.database\.postgres\.password: must be a Secret reference \(name: <secret>, key: <key>\), "
+        r"never the value itself",
+    ),
+    case(
+        "grafana-database-unknown-ssl-mode",
+        {"grafana": {"database": {**POSTGRES, "ssl_mode": "prefer"}}},
+        r"grafana\.database\.postgres\.ssl_mode: Input should be 'disable', 'require' or 'verify-full'",
+    ),
+    case(
+        "alertmanager-replicas-above-range",
+        {"alertmanager": {"replicas": 7}},
+        r"alertmanager\.replicas: Input should be less than or equal to 5 \(got 7\)",
+    ),
+    case(
+        "alertmanager-replicas-zero",
+        {"alertmanager": {"replicas": 0}},
+        r"alertmanager\.replicas: Input should be greater than or equal to 1 \(got 0\)",
+    ),
+    case(
+        "prometheus-replicas-above-range",
+        {"prometheus": {"replicas": 5}},
+        r"prometheus\.replicas: Input should be less than or equal to 3 \(got 5\)",
+    ),
+    case(
+        "prometheus-remote-write-without-cidrs",
+        {"prometheus": {"remote_write": [{**REMOTE_WRITE, "cidrs": []}]}},
+        r"prometheus\.remote_write\.0\.cidrs: list at least one network of the destination",
+    ),
+    case(
+        "prometheus-remote-write-literal-token",
+        {
+            "prometheus": {
+                "remote_write": [{**REMOTE_WRITE, "auth": {"type": "bearer", "token": "glc_eyJrIjoiZXhh"}}]
+            }
+        },
+        r"prometheus\.remote_write\.0\.auth\.bearer\.token: must be a Secret reference",
+    ),
+    case(
+        "prometheus-remote-write-credentials-over-http",
+        {"prometheus": {"remote_write": [{**REMOTE_WRITE, "url": "http://mimir.example.com/api/v1/push"}]}},
+        r"prometheus\.remote_write\.0: 'url' of remote_write 'mimir' must be https with 'bearer' "
+        r"authentication",
+    ),
+    case(
+        "prometheus-remote-write-unknown-auth",
+        {"prometheus": {"remote_write": [{**REMOTE_WRITE, "auth": {"type": "digest"}}]}},
+        r"prometheus\.remote_write\.0\.auth: Input tag 'digest' found using 'type' does not match any of the "
+        r"expected tags: 'basic', 'bearer', 'oauth2', 'sigv4'",
+    ),
+    case(
+        "prometheus-remote-write-bad-relabel",
+        {"prometheus": {"remote_write": [{**REMOTE_WRITE, "write_relabel_configs": [{"action": "drop"}]}]}},
+        r"prometheus\.remote_write\.0\.write_relabel_configs\.0: a 'drop' rule needs 'source_labels'",
+    ),
+    case(
+        "prometheus-remote-write-named-like-a-component",
+        {"prometheus": {"remote_write": [{**REMOTE_WRITE, "name": "alertmanager"}]}},
+        r"two network policies would be named 'allow-prometheus-to-alertmanager'",
+        at_synth=True,
+    ),
 ]
 
 
@@ -586,6 +675,8 @@ def test_fails_bad_setting_before_writing_anything(bad: Bad, tmp_path: Path) -> 
     assert isinstance(raised.value, SettingsError) is not bad.at_synth, str(raised.value)
     if not bad.at_synth:
         assert str(raised.value).startswith(f"invalid settings in {settings_file}:")
+    for literal in ("s3cr3t-Passw0rd", "glc_eyJrIjoiZXhh"):  # a credential is never repeated
+        assert literal not in str(raised.value)
     _assert_untouched(tmp_path, outdir, "vaultaio.yaml")
 
 

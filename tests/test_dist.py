@@ -88,7 +88,12 @@ def test_app_writes_to_cdk8s_outdir_quietly_and_names_its_settings(
     assert (out / "kustomization.yaml").is_file()
     assert (out / "setup" / "namespace-vault-aio.yaml").is_file()
     assert f"settings: {defaults_file} (from VAULTAIO_SETTINGS)" in result.stdout
-    assert result.stderr == "", "no banner, warning or trace on a default synth"
+    # no banner or trace on a default synth; only the one warning the default network.kube_api earns
+    # (any address, IPv4 and IPv6: issue 14)
+    assert result.stderr.splitlines() == [
+        line for line in result.stderr.splitlines() if line.startswith("warning: network.kube_api.cidrs")
+    ]
+    assert "warning: network.kube_api.cidrs allows any address (0.0.0.0/0, ::/0)" in result.stderr
 
 
 def test_app_without_settings_file_says_defaults(tmp_path: Path) -> None:

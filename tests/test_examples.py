@@ -77,9 +77,9 @@ def test_vault_alone_in_a_users_own_chart_is_complete_and_protected(tmp_path: Pa
         ("vault", "vault", 8201),
     }
     assert not matrix.ingress_other_namespaces
+    # the API server (any address by default, IPv4 and IPv6) for service registration, nothing else outside
     assert {(c.destination, c.port) for c in matrix.egress_external} == {
-        ("0.0.0.0/0", 443),
-        ("0.0.0.0/0", 6443),
+        (cidr, port) for cidr in ("0.0.0.0/0", "::/0") for port in (443, 6443)
     }
     assert {d["metadata"]["name"] for d in docs if d["kind"] == "NetworkPolicy"} == {
         "default-deny-all",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.stack import Stack, synth_stack
-from tools.footprint import footprint
+from tests.stack import SCENARIOS_DIR, Stack, synth_stack
+from tools.footprint import footprint, scenario_objects
 
 
 def _totals(stack: Stack) -> dict[str, int]:
@@ -26,3 +26,18 @@ def test_production_profile_raises_every_request(stack: Stack) -> None:
     for name in small:
         assert production[name]["cpu_req_m"] > small[name]["cpu_req_m"], name
         assert production[name]["mem_req_mib"] > small[name]["mem_req_mib"], name
+
+
+def test_scenario_table_counts_every_replica() -> None:
+    """``make footprint`` also prints each scenario; its rows multiply by the replicas and drop the PVC of
+    a Grafana on an external database."""
+    rows = footprint(scenario_objects(SCENARIOS_DIR / "ha.yaml"))
+    assert {name: rows[name]["replicas"] for name in ("vault", "prometheus", "alertmanager", "grafana")} == {
+        "vault": 3,
+        "prometheus": 2,
+        "alertmanager": 3,
+        "grafana": 2,
+    }
+    assert rows["grafana"]["pvc_gib"] == 0
+    single = footprint(synth_stack({"profile": "production"}).objects)
+    assert rows["prometheus"]["cpu_req_m"] == 2 * single["prometheus"]["cpu_req_m"]

@@ -14,8 +14,14 @@ from typing import Any
 import pytest
 
 from tests.pss import admitted, restricted_violations
-from tests.scenarios import SCENARIOS, scenario_stack
-from tests.stack import Stack, synth_stack
+from tests.stack import (
+    RUNTIME_POD_LABELS,
+    Stack,
+    scenario_names,
+    scenario_stack,
+    selector_matches,
+    synth_stack,
+)
 from vaultaio_constructs import versions
 
 #: Every long-running workload the stack must have (kind, name).
@@ -35,6 +41,10 @@ CAPABILITY_EXCEPTIONS = {"chrony": {"SYS_TIME"}}  # sets the node clock: the pur
 HOSTPATH_EXCEPTIONS = {"alloy"}  # node logs and metrics live on the host; every mount is read-only
 ROOT_EXCEPTIONS = {"chrony"}  # a non-root process never holds added capabilities (SYS_TIME) in Kubernetes
 
+#: The stack's two namespaces: the main one admits only restricted pods; the node agents (the exceptions
+#: above) have a namespace of their own, the only one that admits privileged pods.
+MAIN, NODE = "vault-aio", "vault-aio-node"
+NODE_AGENTS = {"alloy", "chrony"}
 #: Secrets the manifests reference but never contain: created by scripts/init-vault.sh or the user
 #: (``vault-tls-ca``: the CA certificate alone, copied into the node namespace for Alloy's TLS probe).
 EXTERNAL_SECRETS = {
@@ -43,17 +53,19 @@ EXTERNAL_SECRETS = {
     "grafana-admin",
     "vault-backup-token",
     "alertmanager-receivers",
+    # examples/settings/ha.yaml: remote-write token and CA, Grafana's database credentials and secret key
+    "prometheus-remote-write",
+    "grafana-database",
+    "grafana-secret-key",
 }
-
-#: The stack's two namespaces: the main one admits only restricted pods; the node agents (the exceptions
-#: above) have a namespace of their own, the only one that admits privileged pods.
-MAIN, NODE = "vault-aio", "vault-aio-node"
-NODE_AGENTS = {"alloy", "chrony"}
 
 #: Components whose pods call the Kubernetes API, so their ServiceAccount token is mounted.
 API_CALLERS = {"vault", "alloy"}
 
 STATEFUL = {"vault", "prometheus", "alertmanager", "grafana", "loki", "tempo"}
+#: StatefulSets that keep no PVC when their state lives in an external store, and how to tell: Grafana on
+#: an external database (``[database]`` in grafana.ini) has nothing on its pods that outlives them.
+STATELESS_WITH_EXTERNAL_STATE = {"grafana": ("grafana-config", "grafana.ini", "[database]")}
 
 
 @pytest.fixture(
@@ -64,7 +76,7 @@ STATEFUL = {"vault", "prometheus", "alertmanager", "grafana", "loki", "tempo"}
         "tls-off",
         "production",
         "everything-on",
-        *(f"scenario:{name}" for name in SCENARIOS),
+        *(f"scenario:{name}" for name in scenario_names()),
     ],
 )
 def variant(request: pytest.FixtureRequest, stack: Stack) -> Stack:
@@ -169,7 +181,12 @@ def test_stateful_components_keep_data_on_pvcs(variant: Stack) -> None:
     for s in variant.all("StatefulSet"):
         name = s["metadata"]["name"]
         assert name in STATEFUL
-        assert s["spec"].get("volumeClaimTemplates"), name
+        if name in STATELESS_WITH_EXTERNAL_STATE:
+            config_map, key, marker = STATELESS_WITH_EXTERNAL_STATE[name]
+            external = marker in variant.config_data(config_map)[key]
+            assert bool(s["spec"].get("volumeClaimTemplates")) != external, name
+        else:
+            assert s["spec"].get("volumeClaimTemplates"), name
         policy = s["spec"]["persistentVolumeClaimRetentionPolicy"]
         assert policy == {"whenDeleted": "Retain", "whenScaled": "Retain"}, name
     # every stateful component of the stack that runs (a scenario may replace some with external ones)
@@ -257,7 +274,9 @@ def test_services_select_pods_and_target_declared_ports(variant: Stack) -> None:
     templates = [(w, t) for w, t in variant.pod_templates() if w["kind"] != "CronJob"]
     for svc in variant.all("Service"):
         sel = svc["spec"]["selector"]
-        matching = [t for _, t in templates if sel.items() <= t["metadata"]["labels"].items()]
+        matching = [
+            t for w, t in templates if selector_matches(sel, w["metadata"]["name"], t["metadata"]["labels"])
+        ]
         assert matching, f"Service {svc['metadata']['name']} selects no pod"
         for port in svc["spec"]["ports"]:
             target = port.get("targetPort", port["port"])
@@ -270,6 +289,31 @@ def test_services_select_pods_and_target_declared_ports(variant: Stack) -> None:
             assert any(
                 (target in (n, num)) and proto == port.get("protocol", "TCP") for n, num, proto in declared
             ), f"Service {svc['metadata']['name']} port {port} has no matching container port"
+
+
+def test_runtime_selector_labels_are_kept_by_the_selected_workload(variant: Stack) -> None:
+    """A Service selecting on a label the manifests do not set (``vault-active``) relies on the workload
+    labelling its own pods: its ServiceAccount token is mounted, its Role may patch exactly its own pods,
+    its config turns service registration on, and the Service publishes ready pods only (a pod whose label
+    went stale when it crashed drops out on its readiness probe)."""
+    found = 0
+    for svc in variant.all("Service"):
+        static = {k for _, t in variant.pod_templates() for k in t["metadata"]["labels"]}
+        runtime = set(svc["spec"]["selector"]) - static
+        if not runtime:
+            continue
+        found += 1
+        name = svc["spec"]["selector"]["app.kubernetes.io/name"]
+        assert runtime <= set(RUNTIME_POD_LABELS.get(name, ())), (svc["metadata"]["name"], runtime)
+        assert not svc["spec"].get("publishNotReadyAddresses"), svc["metadata"]["name"]
+        sts = variant.get("StatefulSet", name)
+        assert sts["spec"]["template"]["spec"]["automountServiceAccountToken"] is True
+        rule = variant.get("Role", name)["rules"][0]
+        replicas = sts["spec"]["replicas"]
+        assert rule["resources"] == ["pods"] and {"get", "patch"} <= set(rule["verbs"])
+        assert rule["resourceNames"] == [f"{name}-{i}" for i in range(replicas)]
+        assert "service_registration" in variant.config_data(f"{name}-config")["config.json"]
+    assert found == 2, "vault-active and vault-standby select on Vault's service registration label"
 
 
 def test_probe_ports_are_declared(variant: Stack) -> None:
@@ -292,6 +336,29 @@ def test_disruption_budgets_where_replicas_exceed_one(variant: Stack) -> None:
     }
     pdbs = {p["metadata"]["name"] for p in variant.all("PodDisruptionBudget")}
     assert pdbs == multi
+    for pdb in variant.all("PodDisruptionBudget"):
+        # one pod at a time: a quorum of 3 and an HA pair both survive it
+        assert pdb["spec"]["maxUnavailable"] == 1, pdb["metadata"]["name"]
+        workload = variant.get("StatefulSet", pdb["metadata"]["name"])
+        assert pdb["spec"]["selector"] == workload["spec"]["selector"]
+
+
+def test_replicas_are_spread_over_nodes_and_zones(variant: Stack) -> None:
+    """Every workload with more than one replica keeps its pods apart: anti-affinity on the node (required
+    for Vault's raft voters by default, preferred elsewhere) and a zone spread that never blocks
+    scheduling."""
+    for workload, template in variant.pod_templates():
+        if workload["kind"] != "StatefulSet" or workload["spec"].get("replicas", 1) < 2:
+            continue
+        name, spec = workload["metadata"]["name"], template["spec"]
+        anti = spec["affinity"]["podAntiAffinity"]
+        terms = [t.get("podAffinityTerm", t) for rules in anti.values() for t in rules]
+        assert [t["topologyKey"] for t in terms] == ["kubernetes.io/hostname"], name
+        assert all(t["labelSelector"] == workload["spec"]["selector"] for t in terms), name
+        (spread,) = spec["topologySpreadConstraints"]
+        assert spread["topologyKey"] == "topology.kubernetes.io/zone", name
+        assert spread["whenUnsatisfiable"] == "ScheduleAnyway", name
+        assert spread["labelSelector"] == workload["spec"]["selector"], name
 
 
 def test_graceful_termination_for_vault_and_prometheus(stack: Stack) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.stack import Stack, synth_stack
+from tests.stack import Stack, scenario_settings, scenario_stack, synth_stack
 from vaultaio_constructs.analysis import Matrix, connectivity, pods_of
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,8 +30,9 @@ Row = tuple[str, str, int, str]
 # -- peers outside the stack, as the evaluator names them (defaults of the ``network`` settings) ------------
 #: ``network.dns``: CoreDNS pods in kube-system.
 KUBE_DNS = "kubernetes.io/metadata.name=kube-system/k8s-app=kube-dns"
-#: ``network.kube_api.cidrs``: any address (the API server is not a pod); ports 443 and 6443.
+#: ``network.kube_api.cidrs``: any address, IPv4 and IPv6 (the API server is not a pod); ports 443 and 6443.
 KUBE_API = "0.0.0.0/0"
+KUBE_API_V6 = "::/0"
 #: ``network.ingress_controller``: any pod of namespace ingress-nginx.
 INGRESS_CONTROLLER = "kubernetes.io/metadata.name=ingress-nginx/*"
 #: ``chrony.servers`` default: time.google.com (IPv4 and IPv6 networks).
@@ -82,10 +83,16 @@ EXPECTED: list[tuple[str, str, int, str, str]] = [
     # -- cluster DNS: every pod, kube-dns in kube-system only, UDP and TCP 53 ------------------------------
     *[(w, KUBE_DNS, 53, proto, "name resolution") for w in WORKLOADS for proto in ("UDP", "TCP")],
     # -- Kubernetes API: only the two workloads that call it -----------------------------------------------
-    ("vault", KUBE_API, 443, "TCP", "service registration labels Vault's own pod"),
-    ("vault", KUBE_API, 6443, "TCP", "service registration labels Vault's own pod"),
-    ("alloy", KUBE_API, 443, "TCP", "discover the stack's pods on the node (their log files)"),
-    ("alloy", KUBE_API, 6443, "TCP", "discover the stack's pods on the node (their log files)"),
+    *[
+        ("vault", api, port, "TCP", "service registration labels Vault's own pod")
+        for api in (KUBE_API, KUBE_API_V6)
+        for port in (443, 6443)
+    ],
+    *[
+        ("alloy", api, port, "TCP", "discover the stack's pods on the node (their log files)")
+        for api in (KUBE_API, KUBE_API_V6)
+        for port in (443, 6443)
+    ],
     # -- outside the cluster: NTP only (no receiver, no auto-unseal, no Ingress by default) ----------------
     ("chrony", NTP_V4, 123, "UDP", "NTP to time.google.com (spec: Chrony <-> NTP servers)"),
     ("chrony", NTP_V6, 123, "UDP", "NTP to time.google.com over IPv6 (spec: Chrony <-> NTP servers)"),
@@ -98,6 +105,9 @@ EXPECTED: list[tuple[str, str, int, str, str]] = [
 RECEIVER_CIDR = "192.0.2.0/24"
 TRANSIT_CIDR = "203.0.113.10/32"
 KMS_CIDR = "198.51.100.0/24"
+REMOTE_WRITE_CIDR = "203.0.113.0/24"
+TOKEN_CIDR = "198.51.100.128/25"
+DATABASE_CIDR = "10.20.0.0/24"
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "ha": {"vault": {"replicas": 3}},
@@ -149,10 +159,58 @@ VARIANTS: dict[str, dict[str, Any]] = {
             },
         }
     },
+    "alertmanager-cluster": {"alertmanager": {"replicas": 3}},
+    "prometheus-pair": {"prometheus": {"replicas": 2}},
+    "remote-write": {
+        "prometheus": {
+            "remote_write": [
+                {
+                    "name": "mimir",
+                    "url": "https://mimir.example.com/api/v1/push",
+                    "cidrs": [REMOTE_WRITE_CIDR],
+                    "auth": {"type": "bearer", "token": {"name": "rw", "key": "token"}},
+                },
+                {
+                    "name": "cloud",
+                    "url": "https://metrics.example.net/push",
+                    "cidrs": [KMS_CIDR],
+                    "auth": {
+                        "type": "oauth2",
+                        "client_id": "vault-aio",
+                        "client_secret": {"name": "rw", "key": "client-secret"},
+                        "token_url": "https://auth.example.net:8443/token",
+                        "token_cidrs": [TOKEN_CIDR],
+                    },
+                },
+            ]
+        }
+    },
+    "grafana-postgres-pair": {
+        "grafana": {
+            "replicas": 2,
+            "database": {
+                "type": "postgres",
+                "host": "grafana-db.example.internal",
+                "user": {"name": "grafana-db", "key": "user"},
+                "password": {"name": "grafana-db", "key": "password"},
+                "cidrs": [DATABASE_CIDR],
+            },
+        }
+    },
+    # the HA scenario (examples/settings/ha.yaml): every replicated component at once
+    "scenario-ha": scenario_settings("ha"),
+    # examples/settings/full.yaml (today's stack, spelled out) and external-loki.yaml (logs elsewhere)
+    "scenario-full": scenario_settings("full"),
+    "scenario-external-loki": scenario_settings("external-loki"),
 }
 
-#: ``network.ingress_controller``-like notation for the external Loki of the variant above.
+#: The evaluator's notation for the external Loki of the variant above, and for the grafana/loki chart's
+#: gateway pods of examples/settings/external-loki.yaml.
 LOKI_GATEWAY = "kubernetes.io/metadata.name=logging/app.kubernetes.io/component=gateway"
+CHART_LOKI_GATEWAY = (
+    "kubernetes.io/metadata.name=logging/"
+    "app.kubernetes.io/component=gateway,app.kubernetes.io/instance=loki,app.kubernetes.io/name=loki"
+)
 #: Every connection that exists only because the stack runs its own Loki: its clients, its scrape, its
 #: ruler's alerts, its DNS, and Alloy's pod discovery (which exists only to find log files).
 OWN_LOKI: set[Row] = {
@@ -163,7 +221,9 @@ OWN_LOKI: set[Row] = {
     ("loki", KUBE_DNS, 53, "UDP"),
     ("loki", KUBE_DNS, 53, "TCP"),
 }
-ALLOY_DISCOVERY: set[Row] = {("alloy", KUBE_API, 443, "TCP"), ("alloy", KUBE_API, 6443, "TCP")}
+ALLOY_DISCOVERY: set[Row] = {
+    ("alloy", api, port, "TCP") for api in (KUBE_API, KUBE_API_V6) for port in (443, 6443)
+}
 
 ADDED: dict[str, set[Row]] = {
     # raft replication and request forwarding between Vault pods only, on the API and cluster ports
@@ -185,12 +245,54 @@ ADDED: dict[str, set[Row]] = {
     "no-loki": set(),
     # the two clients of logs reach the gateway's pod port, nothing else does
     "external-loki": {("alloy", LOKI_GATEWAY, 8080, "TCP"), ("grafana", LOKI_GATEWAY, 8080, "TCP")},
+    # gossip between Alertmanager pods only, over both memberlist protocols; the alert senders reach
+    # the pods on 9093 already (same pods, same port as through the Service)
+    "alertmanager-cluster": {
+        ("alertmanager", "alertmanager", 9094, "TCP"),
+        ("alertmanager", "alertmanager", 9094, "UDP"),
+    },
+    # an HA pair needs no new connection: writers, Grafana and scraping already reach Prometheus pods on 9090
+    "prometheus-pair": set(),
+    # one egress per destination, to its CIDRs on its URL's port; the OAuth2 token endpoint lives elsewhere
+    "remote-write": {
+        ("prometheus", REMOTE_WRITE_CIDR, 443, "TCP"),
+        ("prometheus", KMS_CIDR, 443, "TCP"),
+        ("prometheus", TOKEN_CIDR, 8443, "TCP"),
+    },
+    # Grafana's alerting HA gossip between Grafana pods only, and the database (its CIDRs and port)
+    "grafana-postgres-pair": {
+        ("grafana", "grafana", 9094, "TCP"),
+        ("grafana", "grafana", 9094, "UDP"),
+        ("grafana", DATABASE_CIDR, 5432, "TCP"),
+    },
+    # the union: raft peers, both gossip meshes, remote write to Mimir, the Grafana database
+    "scenario-ha": {
+        ("vault", "vault", 8200, "TCP"),
+        ("vault", "vault", 8201, "TCP"),
+        ("alertmanager", "alertmanager", 9094, "TCP"),
+        ("alertmanager", "alertmanager", 9094, "UDP"),
+        ("grafana", "grafana", 9094, "TCP"),
+        ("grafana", "grafana", 9094, "UDP"),
+        ("prometheus", REMOTE_WRITE_CIDR, 443, "TCP"),
+        ("grafana", DATABASE_CIDR, 5432, "TCP"),
+    },
+    # today's stack: nothing more
+    "scenario-full": set(),
+    # the two readers and writers of logs reach the gateway's pod port (the Service maps 80 to it), only them
+    "scenario-external-loki": {
+        ("alloy", CHART_LOKI_GATEWAY, 8080, "TCP"),
+        ("grafana", CHART_LOKI_GATEWAY, 8080, "TCP"),
+    },
 }
 
 #: What each variant takes away from the default (nothing unless listed).
 REMOVED: dict[str, set[Row]] = {
+    # no Loki of its own: its clients, its scrape, its ruler's alerts, its DNS, and Alloy's pod discovery
+    # (which exists only to find log files to ship)
     "no-loki": OWN_LOKI | ALLOY_DISCOVERY,
+    # no Loki of its own either, but Alloy still discovers pods: it ships their logs to the other Loki
     "external-loki": OWN_LOKI,
+    "scenario-external-loki": OWN_LOKI,
 }
 
 #: The specification's allow list ("Network Policies" section), each with the variant where it applies.
@@ -246,10 +348,12 @@ def diff(expected: Iterable[tuple[str, str, int, str, str]], allowed: set[Row]) 
 
 @pytest.fixture(scope="module")
 def variant() -> Callable[[str], Stack]:
-    """Synthesize each variant at most once in this module."""
+    """Synthesize each variant at most once in this module (scenarios once per session)."""
     cache: dict[str, Stack] = {}
 
     def get(name: str) -> Stack:
+        if name.startswith("scenario-"):
+            return scenario_stack(name.removeprefix("scenario-"))
         if name not in cache:
             cache[name] = synth_stack(VARIANTS[name])
         return cache[name]
@@ -387,6 +491,15 @@ def test_ha_peer_edges_connect_vault_pods_only(variant: Callable[[str], Stack]) 
     matrix = connectivity(variant("ha").objects)
     to_8201 = {c for c in matrix.internal if c.port == 8201}
     assert to_8201 == {c for c in to_8201 if c.source == "vault" and c.destination == "vault"} != set()
+
+
+@pytest.mark.parametrize("name", ["alertmanager-cluster", "grafana-postgres-pair"])
+def test_gossip_connects_peers_of_one_workload_only(name: str, variant: Callable[[str], Stack]) -> None:
+    """Port 9094 opens between pods of the same workload, never across workloads."""
+    matrix = connectivity(variant(name).objects)
+    mesh = {c for c in matrix.internal if c.port == 9094}
+    assert mesh and all(c.source == c.destination for c in mesh)
+    assert {c.protocol for c in mesh} == {"TCP", "UDP"}
 
 
 def test_ingress_controller_selector_comes_from_settings() -> None:

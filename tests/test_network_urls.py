@@ -38,8 +38,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from tests.scenarios import SCENARIOS, scenario_stack
-from tests.stack import Stack, synth_stack
+from tests.stack import Stack, scenario_stack, selector_matches, synth_stack
 from tests.test_network_matrix import VARIANTS
 from vaultaio_constructs.analysis import (
     Connection,
@@ -292,10 +291,16 @@ class Target:
     workloads: tuple[str, ...]
     port: int
     protocol: str
+    #: Further protocols the Service serves on the same port (gossip: memberlist uses TCP and UDP).
+    also: tuple[str, ...] = ()
+
+    @property
+    def protocols(self) -> tuple[str, ...]:
+        return (self.protocol, *self.also)
 
 
 def _selects(selector: Mapping[str, str], pod: Pod) -> bool:
-    return bool(selector) and all(pod.labels.get(k) == v for k, v in selector.items())
+    return selector_matches(selector, pod.workload, pod.labels)
 
 
 def resolve(stack: Stack, ref: Reference) -> tuple[Target | None, list[str]]:
@@ -343,23 +348,23 @@ def resolve(stack: Stack, ref: Reference) -> tuple[Target | None, list[str]]:
     if not service_ports:
         ports = [sp["port"] for sp in service.get("ports") or []]
         return None, [f"{ref}: Service {service_name!r} has no port {ref.port} (ports: {ports})"]
-    sp = service_ports[0]
-    protocol = sp.get("protocol", "TCP")
-    target = sp.get("targetPort", sp["port"])
     problems = []
     numbers = set()
-    for pod in pods:
-        match = [
-            p
-            for p in pod.ports
-            if p.protocol == protocol
-            and (p.name == target if isinstance(target, str) else p.number == target)
-        ]
-        if not match:
-            problems.append(
-                f"{ref}: target port {target!r} of {service_name!r} is not a port of {pod.workload}"
-            )
-        numbers |= {p.number for p in match}
+    for sp in service_ports:
+        protocol = sp.get("protocol", "TCP")
+        target = sp.get("targetPort", sp["port"])
+        for pod in pods:
+            match = [
+                p
+                for p in pod.ports
+                if p.protocol == protocol
+                and (p.name == target if isinstance(target, str) else p.number == target)
+            ]
+            if not match:
+                problems.append(
+                    f"{ref}: target port {target!r} of {service_name!r} is not a port of {pod.workload}"
+                )
+            numbers |= {p.number for p in match}
     if len(numbers) > 1:
         problems.append(f"{ref}: target port {target!r} resolves to several numbers {sorted(numbers)}")
     if problems:
@@ -369,7 +374,8 @@ def resolve(stack: Stack, ref: Reference) -> tuple[Target | None, list[str]]:
         return None, [
             f"{ref}: headless Service {service_name!r} maps {ref.port} to {number}, which DNS cannot"
         ]
-    return Target(tuple(sorted({p.workload for p in pods})), number, protocol), []
+    protocols = [sp.get("protocol", "TCP") for sp in service_ports]
+    return Target(tuple(sorted({p.workload for p in pods})), number, protocols[0], tuple(protocols[1:])), []
 
 
 def replicas(stack: Stack, workload: str) -> int:
@@ -469,11 +475,11 @@ def check(stack: Stack, matrix: Matrix, refs: list[Reference]) -> tuple[list[str
                 if reader not in target.workloads:
                     problems.append(f"{ref}: advertised by {reader}, but the name selects {target.workloads}")
                 elif replicas(stack, reader) > 1:
-                    needed.add(Connection(reader, reader, target.port, target.protocol))
+                    needed |= {Connection(reader, reader, target.port, p) for p in target.protocols}
             continue
         for reader in ref.readers:
             for workload in target.workloads:
-                needed.add(Connection(reader, workload, target.port, target.protocol))
+                needed |= {Connection(reader, workload, target.port, p) for p in target.protocols}
     for c in sorted(needed - matrix.internal - matrix.egress_other_namespaces):
         problems.append(
             f"the policies do not allow {c.source} -> {c.destination} {c.port}/{c.protocol}, "
@@ -491,8 +497,8 @@ def variant(stack: Stack) -> Callable[[str], Stack]:
     cache: dict[str, Stack] = {"default": stack}
 
     def get(name: str) -> Stack:
-        if name.startswith("scenario:"):
-            return scenario_stack(name.removeprefix("scenario:"))
+        if name.startswith("scenario-"):
+            return scenario_stack(name.removeprefix("scenario-"))
         if name not in cache:
             cache[name] = synth_stack(VARIANTS[name])
         return cache[name]
@@ -509,7 +515,7 @@ def _analyse(stack: Stack) -> tuple[Scanner, list[Reference], Matrix]:
 # -- tests ---------------------------------------------------------------------------------------------------
 
 
-ALL = ["default", *sorted(VARIANTS), *(f"scenario:{name}" for name in SCENARIOS)]
+ALL = ["default", *sorted(VARIANTS)]
 
 
 @pytest.mark.parametrize("name", ALL)

@@ -1,112 +1,130 @@
-"""Every scenario in ``examples/settings/`` synthesizes from its file and passes what the default passes.
+"""Every scenario in ``examples/settings/`` goes through the same gates as the default stack.
 
-The strict schema checks (1.27, newest), the hardening guarantees and the in-cluster address checks run
-over every scenario in ``tests/test_schemas.py``, ``tests/test_hardening.py`` and
-``tests/test_network_urls.py``. Here: each scenario's NetworkPolicies allow exactly the default's
-connections plus the ones it declares and minus the ones it declares gone (each with its reason), its
-Prometheus and Alertmanager configurations pass promtool and amtool, and what each scenario is for is
-really in its output.
+For each ``examples/settings/<name>.yaml``: the settings file loads through the real loader, the stack
+synthesizes into a folder as ``make synth`` writes ``dist/``, ``kubectl kustomize`` builds it, every object
+validates strictly against Kubernetes 1.27 and the newest schema, ``promtool`` checks the Prometheus
+configuration and rules, ``amtool`` the Alertmanager configuration, and every in-cluster address in every
+configuration resolves and is allowed by the NetworkPolicies (which allow nothing unused). The hardening
+guarantees and the exact connectivity table of each scenario are in tests/test_hardening.py and
+tests/test_network_matrix.py. What each scenario is for is checked in its output at the end.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
 import pytest
 import yaml
 
-from tests.scenarios import SCENARIOS, scenario_stack
-from tests.stack import Stack
-from tests.test_network_matrix import OWN_LOKI, Row, rows
+from tests.stack import SCENARIOS_DIR, Stack, scenario_names
+from tests.stack import scenario_stack as synth_scenario
+from tests.test_network_urls import _analyse, check
 from tests.tools import require_tool
 from vaultaio_constructs.analysis import connectivity
+from vaultaio_constructs.output import synth
+from vaultaio_constructs.settings import load_settings
 
-#: ``examples/settings/external-loki.yaml``: the grafana/loki chart's gateway pods in namespace logging.
-LOKI_GATEWAY = (
-    "kubernetes.io/metadata.name=logging/"
-    "app.kubernetes.io/component=gateway,app.kubernetes.io/instance=loki,app.kubernetes.io/name=loki"
-)
-
-#: Connections each scenario adds to the default stack's, and why. A new scenario must declare its own.
-ADDED: dict[str, set[Row]] = {
-    # today's stack: nothing more
-    "full": set(),
-    # the two readers and writers of logs reach the gateway's pod port (the Service maps 80 to it), only them
-    "external-loki": {("alloy", LOKI_GATEWAY, 8080, "TCP"), ("grafana", LOKI_GATEWAY, 8080, "TCP")},
-}
-
-#: Connections each scenario takes away from the default stack's (nothing unless listed), and why.
-REMOVED: dict[str, set[Row]] = {
-    # no Loki of the stack's own: its clients, its scrape, its ruler's alerts and its DNS go; Alloy keeps
-    # discovering pods (it still ships their logs, to the gateway)
-    "external-loki": OWN_LOKI,
-}
+SCHEMA_VERSIONS = ("1.27", kubernetes_validate.latest_version())
+SCENARIOS = scenario_names()
 
 
-def test_every_scenario_is_known() -> None:
-    assert {"full", "external-loki"} <= set(SCENARIOS)
-    assert set(SCENARIOS) == set(ADDED), "declare the connections of every scenario in ADDED"
-    assert set(REMOVED) <= set(SCENARIOS)
+@pytest.fixture(scope="module", params=SCENARIOS)
+def scenario(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """``(name, dist folder)``: the scenario loaded from its file and written like ``make synth`` does."""
+    name: str = request.param
+    props = load_settings(SCENARIOS_DIR / f"{name}.yaml")
+    out = tmp_path_factory.mktemp(name) / "dist"
+    synth(props, out)
+    return name, out
 
 
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_scenario_changes_exactly_its_connections(name: str, stack: Stack) -> None:
-    default = rows(connectivity(stack.objects))
-    allowed = rows(connectivity(scenario_stack(name).objects))
-    assert (allowed - default, default - allowed) == (ADDED[name], REMOVED.get(name, set()))
+def _objects(dist: Path) -> list[dict[str, Any]]:
+    return [
+        d
+        for f in sorted(dist.rglob("*.yaml"))
+        if f.name != "kustomization.yaml"
+        for d in yaml.safe_load_all(f.read_text())
+        if d
+    ]
 
 
-def _config(stack: Stack, config_map: str, key: str) -> str | None:
-    return stack.config_data(config_map)[key] if stack.has("ConfigMap", config_map) else None
+def _config_map(dist: Path, name: str) -> dict[str, str]:
+    found = [o for o in _objects(dist) if o["kind"] == "ConfigMap" and o["metadata"]["name"] == name]
+    assert len(found) == 1, name
+    data: dict[str, str] = found[0]["data"]
+    return data
 
 
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_scenario_prometheus_config_and_rules_pass_promtool(name: str, tmp_path: Path) -> None:
-    """The same check as the default's (tests/prometheus): the config with its rule files and CA in place."""
-    stack = scenario_stack(name)
-    config = _config(stack, "prometheus-config", "prometheus.yml")
-    if config is None:
-        pytest.skip(f"{name}: runs no Prometheus of its own")
+def test_there_is_a_scenario_for_high_availability() -> None:
+    assert "ha" in SCENARIOS
+
+
+def test_kustomize_builds_every_object(scenario: tuple[str, Path]) -> None:
+    kubectl = require_tool("kubectl")
+    _, dist = scenario
+    out = subprocess.run([kubectl, "kustomize", str(dist)], check=True, capture_output=True, text=True).stdout
+    built = sorted((d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(out) if d)
+    assert built == sorted((o["kind"], o["metadata"]["name"]) for o in _objects(dist))
+
+
+@pytest.mark.parametrize("version", SCHEMA_VERSIONS)
+def test_objects_validate_strictly(scenario: tuple[str, Path], version: str) -> None:
+    _, dist = scenario
+    failures = []
+    for o in _objects(dist):
+        try:
+            kubernetes_validate.validate(o, version, strict=True)
+        except kubernetes_validate.ValidationError as err:
+            failures.append(
+                f"{o['kind']}/{o['metadata']['name']}: {err.message} at {'/'.join(map(str, err.path))}"
+            )
+    assert not failures, "\n".join(failures)
+
+
+def test_prometheus_config_and_rules_pass_promtool(scenario: tuple[str, Path], tmp_path: Path) -> None:
     promtool = require_tool("promtool")
-    document = yaml.safe_load(config)
-    rules_dir = tmp_path / "rules"
-    rules_dir.mkdir()
-    for key, text in stack.config_data("prometheus-rules").items():
-        (rules_dir / key).write_text(text)
-    document["rule_files"] = [str(rules_dir / "*.yaml")]
-    for job in document["scrape_configs"]:
-        ca = (job.get("tls_config") or {}).get("ca_file")
-        if ca:
-            path = tmp_path / "ca" / Path(ca).name
-            path.parent.mkdir(exist_ok=True)
-            path.write_text("")
-            job["tls_config"]["ca_file"] = str(path)
-    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(document))
+    _, dist = scenario
+    config = tmp_path / "prometheus.yml"
+    config.write_text(_config_map(dist, "prometheus-config")["prometheus.yml"])
+    env = {"PATH": os.environ.get("PATH", ""), "POD_NAME": "prometheus-0"}  # the replica label's variable
     result = subprocess.run(
-        [promtool, "check", "config", str(tmp_path / "prometheus.yml")],
-        capture_output=True,
-        text=True,
+        [promtool, "check", "config", "--syntax-only", str(config)], capture_output=True, text=True, env=env
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    for rule_file in rules_dir.iterdir():
-        result = subprocess.run([promtool, "check", "rules", str(rule_file)], capture_output=True, text=True)
-        assert result.returncode == 0, f"{name}/{rule_file.name}: {result.stdout}{result.stderr}"
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(_config_map(dist, "prometheus-rules")["vault-aio.yaml"])
+    result = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_scenario_alertmanager_config_passes_amtool(name: str, tmp_path: Path) -> None:
-    stack = scenario_stack(name)
-    config = _config(stack, "alertmanager-config", "alertmanager.yml")
-    if config is None:
-        pytest.skip(f"{name}: runs no Alertmanager of its own")
+def test_alertmanager_config_passes_amtool(scenario: tuple[str, Path], tmp_path: Path) -> None:
     amtool = require_tool("amtool")
-    (tmp_path / "alertmanager.yml").write_text(config)
-    result = subprocess.run(
-        [amtool, "check-config", str(tmp_path / "alertmanager.yml")], capture_output=True, text=True
-    )
+    _, dist = scenario
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(_config_map(dist, "alertmanager-config")["alertmanager.yml"])
+    result = subprocess.run([amtool, "check-config", str(config)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def scenario_stack(scenario: tuple[str, Path]) -> Stack:
+    name, _ = scenario
+    return synth_scenario(name)
+
+
+def test_every_in_cluster_address_resolves_and_only_used_connections_are_allowed(
+    scenario_stack: Stack,
+) -> None:
+    scanner, refs, matrix = _analyse(scenario_stack)
+    problems, needed = check(scenario_stack, matrix, refs)
+    problems = scanner.problems + problems
+    unused = sorted(matrix.internal - needed)
+    problems += [f"allowed but used by no configuration: {c}" for c in unused]
+    assert not problems, "\n".join(problems)
 
 
 # -- what each scenario is for -----------------------------------------------------------------------------
@@ -115,24 +133,19 @@ def test_scenario_alertmanager_config_passes_amtool(name: str, tmp_path: Path) -
 def test_full_scenario_is_exactly_the_default_stack(stack: Stack) -> None:
     """full.yaml spells out the defaults: it synthesizes the same objects as no settings at all (which
     tests/test_dist.py proves is the committed dist/)."""
-    full = scenario_stack("full")
+    full = synth_scenario("full")
     assert [m.path for m in full.manifests] == [m.path for m in stack.manifests]
     assert full.yaml() == stack.yaml()
 
 
-def _datasources(stack: Stack) -> dict[str, dict[str, Any]]:
-    doc = yaml.safe_load(stack.config_data("grafana-provisioning")["datasources.yaml"])
-    return {d["uid"]: d for d in doc["datasources"]}
-
-
 def test_external_loki_scenario_ships_and_queries_logs_in_the_existing_loki() -> None:
-    stack = scenario_stack("external-loki")
-    assert "loki" not in {o["metadata"]["name"] for o in stack.all("StatefulSet")}
+    stack = synth_scenario("external-loki")
     assert not [o for o in stack.objects if o["metadata"]["labels"].get("app.kubernetes.io/name") == "loki"]
     alloy = stack.config_data("alloy-config")["config.alloy"]
     assert 'url       = "http://loki-gateway.logging.svc/loki/api/v1/push"' in alloy
     assert 'tenant_id = "vault-aio"' in alloy
-    loki = _datasources(stack)["loki"]
+    datasources = yaml.safe_load(stack.config_data("grafana-provisioning")["datasources.yaml"])
+    loki = {d["uid"]: d for d in datasources["datasources"]}["loki"]
     assert loki["url"] == "http://loki-gateway.logging.svc"
     assert (loki["jsonData"]["httpHeaderName1"], loki["secureJsonData"]["httpHeaderValue1"]) == (
         "X-Scope-OrgID",
@@ -142,6 +155,6 @@ def test_external_loki_scenario_ships_and_queries_logs_in_the_existing_loki() ->
     boards = {o["metadata"]["name"] for o in stack.all("ConfigMap")}
     assert {"grafana-dashboard-vault-audit", "grafana-dashboard-container-logs"} <= boards
     assert 'pipeline_name = "vault_audit"' in alloy
-    # one-sided: the policies of the stack allow egress to the gateway, nothing into the stack from it
+    # one-sided: egress to the gateway, nothing into the stack from its namespace
     matrix = connectivity(stack.objects)
     assert not [c for c in matrix.ingress_other_namespaces if "logging" in c.source]

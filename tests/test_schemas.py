@@ -1,6 +1,5 @@
 """Every synthesized object validates strictly against the Kubernetes schemas of 1.27 and the newest,
-for the default stack, for variants that switch on every optional object, and for every scenario in
-``examples/settings/``."""
+for the default stack and for variants that switch on every optional object."""
 
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from tests.scenarios import SCENARIOS, scenario_stack
 from tests.stack import Stack, synth_stack
 
 VERSIONS = ("1.27", kubernetes_validate.latest_version())
@@ -48,10 +46,8 @@ def test_default_stack_validates_strictly(stack: Stack, version: str) -> None:
     assert not failures, "\n".join(failures)
 
 
-@pytest.fixture(scope="module", params=[*sorted(VARIANTS), *(f"scenario:{name}" for name in SCENARIOS)])
+@pytest.fixture(scope="module", params=sorted(VARIANTS))
 def variant(request: pytest.FixtureRequest) -> Stack:
-    if request.param.startswith("scenario:"):
-        return scenario_stack(request.param.removeprefix("scenario:"))
     settings = VARIANTS[request.param]
     return synth_stack(settings() if callable(settings) else settings)
 

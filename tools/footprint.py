@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Print the stack's footprint from dist/: requests, limits and PVC sizes per component, and totals.
+"""Print the stack's footprint from dist/: requests, limits and PVC sizes per component, and totals; then
+the same table for every scenario in examples/settings/ (synthesized in memory from its settings file).
 
-DaemonSets count once (one node). Reads the synthesized YAML, so it shows exactly what is deployed.
+DaemonSets count once (one node). Reads the synthesized objects, so it shows exactly what is deployed.
 
     python tools/footprint.py [DIST_DIR]
 """
@@ -65,13 +66,13 @@ def footprint(objects: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return rows
 
 
-def main() -> int:
-    dist = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "dist"
-    objects = [d for f in sorted(dist.rglob("*.yaml")) for d in yaml.safe_load_all(f.read_text()) if d]
+def print_table(title: str, objects: list[dict[str, Any]]) -> None:
+    """One footprint table under ``title``."""
     rows = footprint(objects)
     header = (
         f"{'component':<34}{'replicas':>9}{'cpu req':>9}{'mem req':>9}{'cpu lim':>9}{'mem lim':>9}{'PVC':>7}"
     )
+    print(title)
     print(header)
     print("-" * len(header))
     totals: dict[str, int] = defaultdict(int)
@@ -90,6 +91,26 @@ def main() -> int:
         f"{'total (running pods)':<34}{'':>9}{totals['cpu_req_m']:>8}m{totals['mem_req_mib']:>6}Mi"
         f"{'':>9}{totals['mem_lim_mib']:>7}Mi{totals['pvc_gib']:>5}Gi"
     )
+
+
+def scenario_objects(settings_file: Path) -> list[dict[str, Any]]:
+    """The objects a scenario's settings file synthesizes (in memory; dist/ is not touched)."""
+    from vaultaio_constructs.output import build, render
+    from vaultaio_constructs.settings import load_settings
+
+    _, chart = build(load_settings(settings_file))
+    return [m.body for m in render(chart)]
+
+
+def main() -> int:
+    root = Path(__file__).resolve().parent.parent
+    dist = Path(sys.argv[1]) if len(sys.argv) > 1 else root / "dist"
+    objects = [d for f in sorted(dist.rglob("*.yaml")) for d in yaml.safe_load_all(f.read_text()) if d]
+    print_table(f"default ({dist})", objects)
+    for settings_file in sorted((root / "examples" / "settings").glob("*.yaml")):
+        print()
+        title = f"scenario {settings_file.stem} ({settings_file.relative_to(root)})"
+        print_table(title, scenario_objects(settings_file))
     return 0
 
 

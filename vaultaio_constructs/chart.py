@@ -33,6 +33,7 @@ from typing import TypeVar
 from constructs import Construct
 
 from vaultaio_constructs.alertmanager.construct import Alertmanager, AlertmanagerApi, ExternalAlertmanager
+from vaultaio_constructs.alerts.loki import BACKUP_GROUP, render_backup_rules
 from vaultaio_constructs.alloy.construct import Alloy
 from vaultaio_constructs.chrony.construct import Chrony
 from vaultaio_constructs.component import Component, StackChart
@@ -46,7 +47,7 @@ from vaultaio_constructs.prometheus.construct import (
 )
 from vaultaio_constructs.settings import VaultAioProps
 from vaultaio_constructs.tempo.construct import ExternalTempo, Tempo, TempoApi
-from vaultaio_constructs.vault.construct import Vault
+from vaultaio_constructs.vault.construct import BACKUP_SUCCESS_MARKER, Vault
 
 C = TypeVar("C", bound=Component)
 
@@ -144,7 +145,19 @@ class VaultAioChart(StackChart):
         if self._loki is not None:
             assert self.alertmanager_api is not None
             self._loki.use_alertmanager(self.alertmanager_api)
-            self._loki.add_rules(*loki_rule_file(props.prometheus.alerts, self.stack_namespace))
+            self._loki.add_rules(*loki_rule_file(props.prometheus.alerts, self.vault.namespace))
+            if self.vault.backup_schedule is not None:
+                # a failed or missing scheduled backup is visible only in the job's log
+                self._loki.add_rules(
+                    f"{BACKUP_GROUP}.yaml",
+                    render_backup_rules(
+                        props.prometheus.alerts,
+                        self.vault.namespace,
+                        self.vault.backup_schedule,
+                        self._loki.retention_days,
+                        BACKUP_SUCCESS_MARKER,
+                    ),
+                )
         # Grafana reads from every store there is (validation guarantees a Prometheus)
         if self._grafana is not None:
             assert self.prometheus_api is not None

@@ -11,11 +11,12 @@ from __future__ import annotations
 import ipaddress
 import re
 from enum import StrEnum
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 from pydantic.dataclasses import dataclass
+from pydantic_core import PydanticCustomError
 
 #: Configuration shared by every props dataclass: unknown keys are errors, defaults are validated too.
 PROPS_CONFIG: Final = ConfigDict(extra="forbid", validate_default=True, str_strip_whitespace=False)
@@ -114,9 +115,21 @@ def check_service_url(value: str) -> str:
     return value
 
 
+def check_egress_cidrs(value: tuple[str, ...]) -> tuple[str, ...]:
+    """At least one network: an egress rule to no network would let nothing through."""
+    if not value:
+        raise ValueError(
+            "list at least one network of the destination (e.g. ['203.0.113.0/24']): its egress "
+            "NetworkPolicy opens to these networks only"
+        )
+    return value
+
+
 DnsLabel = Annotated[str, AfterValidator(check_dns_label)]
 Hostname = Annotated[str, AfterValidator(check_hostname)]
 Cidr = Annotated[str, AfterValidator(check_cidr)]
+#: The networks of an external destination (one egress NetworkPolicy); at least one.
+EgressCidrs = Annotated[tuple[Cidr, ...], AfterValidator(check_egress_cidrs)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Annotations = Annotated[dict[str, str], AfterValidator(check_annotations)]
 Labels = Annotated[dict[str, str], AfterValidator(check_labels)]
@@ -142,6 +155,24 @@ class SecretKeyRef:
     name: DnsLabel
     #: Key inside the Secret.
     key: Annotated[str, Field(pattern=_SECRET_KEY.pattern, min_length=1, max_length=253)]
+
+
+#: Error type of a credential given as a literal value; settings errors never echo such a value.
+LITERAL_SECRET_ERROR: Final = "literal_secret"
+
+
+def _refuse_literal_secret(value: Any) -> Any:
+    if isinstance(value, str | bytes | int | float):
+        raise PydanticCustomError(
+            LITERAL_SECRET_ERROR,
+            "must be a Secret reference (name: <secret>, key: <key>), never the value itself: create the "
+            "Secret outside the manifests (kubectl create secret generic ...) and name it here",
+        )
+    return value
+
+
+#: A credential setting: a :class:`SecretKeyRef`; a literal value is refused without being repeated.
+SecretRef = Annotated[SecretKeyRef, BeforeValidator(_refuse_literal_secret)]
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)

@@ -62,12 +62,14 @@ class KubeApiProps:
     """Where the Kubernetes API server listens, for pods that call it (Vault service registration,
     Alloy pod discovery). The API server is not a pod, so it can only be matched by IP block.
 
-    The default allows any address on the usual API ports; narrow ``cidrs`` to your control plane's
-    address (``kubectl get endpoints kubernetes -n default``) in production.
+    The default allows any address, IPv4 and IPv6, on the usual API ports, so the stack works on any
+    cluster; ``app.py`` warns at every synth while a ``/0`` network is allowed. Narrow ``cidrs`` (and
+    ``ports``) to your API server's endpoints in production: ``make kube-api-cidrs``
+    (``scripts/kube-api-cidrs.sh``) prints them from the ``kubernetes`` EndpointSlices in ``default``.
     """
 
-    #: Networks of the API server endpoints.
-    cidrs: Annotated[tuple[Cidr, ...], Field(min_length=1)] = ("0.0.0.0/0",)
+    #: Networks of the API server endpoints (default: any IPv4 and any IPv6 address).
+    cidrs: Annotated[tuple[Cidr, ...], Field(min_length=1)] = ("0.0.0.0/0", "::/0")
     #: Ports of the API server endpoints (443 on most managed clusters, 6443 on kubeadm and k3s).
     ports: Annotated[tuple[Port, ...], Field(min_length=1)] = (443, 6443)
 

@@ -6,11 +6,17 @@ namespace other than the stack's main one go one level down, ``<area>/<namespace
 that repeat per namespace (``default-deny-all``) never collide. The Namespaces live in ``setup/`` and are
 listed first. Output is deterministic (objects in creation order, files sorted, no timestamps). Writing
 goes to a temporary sibling folder that replaces ``dist/`` only when everything rendered, so a failed
-synth never leaves a half-written ``dist/``.
+synth never leaves a half-written ``dist/``; the new folder keeps the old one's mode.
+
+The output folder (``dist/`` or ``$CDK8S_OUTDIR``) is replaced whole, so it must be empty, new, or hold only
+what a synth writes (``kustomization.yaml`` and ``*.yaml`` files in the area folders): anything else, such as
+a ``.git/`` or a README of a GitOps repository, stops the synth before it deletes a thing.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -142,8 +148,79 @@ def kustomization(manifests: Sequence[Manifest]) -> dict[str, Any]:
     }
 
 
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+#: The only file a synth writes at the top of the output folder.
+KUSTOMIZATION_FILE = "kustomization.yaml"
+
+
+def foreign_entries(outdir: Path) -> list[str]:
+    """Paths in ``outdir`` (relative, sorted) that a synth does not write; empty when it may be replaced.
+
+    A synth writes ``kustomization.yaml``, ``<area>/<kind>-<name>.yaml`` and, for objects of a namespace
+    other than the main one, ``<area>/<namespace>/<kind>-<name>.yaml`` files, nothing else: a folder
+    holding anything more (``.git/``, other files, deeper sub-folders, symlinks) is not a previous output.
+    """
+    if not outdir.exists() and not outdir.is_symlink():
+        return []
+    if not outdir.is_dir():
+        return ["."]
+    areas = {str(area) for area in Area}
+    foreign: list[str] = []
+    for entry in sorted(outdir.iterdir()):
+        if entry.is_symlink():
+            foreign.append(entry.name)
+        elif entry.is_file():
+            if entry.name != KUSTOMIZATION_FILE:
+                foreign.append(entry.name)
+        elif entry.is_dir() and entry.name in areas:
+            for child in sorted(entry.iterdir()):
+                if not child.is_symlink() and child.is_dir() and _DNS_LABEL.match(child.name):
+                    # a namespace's objects (the node agents'): yaml files only, one level deep
+                    foreign += [
+                        f"{entry.name}/{child.name}/{leaf.name}"
+                        for leaf in sorted(child.iterdir())
+                        if leaf.is_symlink() or not leaf.is_file() or leaf.suffix != ".yaml"
+                    ]
+                elif child.is_symlink() or not child.is_file() or child.suffix != ".yaml":
+                    foreign.append(f"{entry.name}/{child.name}")
+        else:
+            foreign.append(entry.name)
+    return foreign
+
+
+def check_outdir(outdir: Path) -> None:
+    """Fail, naming what is in the way, unless ``outdir`` is new, empty or a previous synth's output."""
+    foreign = foreign_entries(outdir)
+    if not foreign:
+        return
+    if foreign == ["."]:
+        raise ValueError(f"output folder {outdir} exists and is not a folder: set CDK8S_OUTDIR to a folder")
+    shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+    raise ValueError(
+        f"refusing to replace the output folder {outdir}: it holds what a synth does not write ({shown}). "
+        f"A synth replaces the whole folder, so it writes only into a new or empty folder or a previous "
+        f"output ({KUSTOMIZATION_FILE} and *.yaml files in {', '.join(sorted(str(a) for a in Area))}, or in "
+        "a namespace's folder inside them): "
+        "set CDK8S_OUTDIR to such a folder (e.g. a subfolder of your GitOps repository)"
+    )
+
+
+def _folder_mode(outdir: Path) -> int:
+    """The mode the new output folder gets: the old folder's, else what the umask gives a new folder."""
+    if outdir.is_dir():
+        return outdir.stat().st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
+
+
 def write(manifests: Sequence[Manifest], outdir: Path) -> list[Path]:
-    """Replace ``outdir`` with the rendered files (via a temporary sibling folder)."""
+    """Replace ``outdir`` with the rendered files (via a temporary sibling folder).
+
+    Refuses (``ValueError``, nothing changed) when ``outdir`` holds anything a synth does not write, see
+    :func:`check_outdir`. The new folder keeps the mode of the folder it replaces.
+    """
     outdir = outdir.resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent))
@@ -154,16 +231,18 @@ def write(manifests: Sequence[Manifest], outdir: Path) -> list[Path]:
             file.parent.mkdir(parents=True, exist_ok=True)
             file.write_text(to_yaml(m.body), encoding="utf-8")
             written.append(outdir / m.path)
-        (tmp / "kustomization.yaml").write_text(to_yaml(kustomization(manifests)), encoding="utf-8")
-        written.append(outdir / "kustomization.yaml")
-        old = outdir.with_name(f".{outdir.name}-old")
-        if old.exists():
-            shutil.rmtree(old)
+        (tmp / KUSTOMIZATION_FILE).write_text(to_yaml(kustomization(manifests)), encoding="utf-8")
+        written.append(outdir / KUSTOMIZATION_FILE)
+        check_outdir(outdir)  # right before the swap: settings errors and render errors come first
+        tmp.chmod(_folder_mode(outdir))  # mkdtemp made it 0700
         if outdir.exists():
-            outdir.rename(old)
-        tmp.rename(outdir)
-        if old.exists():
+            # a fresh, unique name: nothing that happens to sit beside outdir is ever deleted
+            old = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-old-", dir=outdir.parent))
+            outdir.rename(old)  # onto the empty folder mkdtemp made (POSIX rename replaces it)
+            tmp.rename(outdir)
             shutil.rmtree(old)
+        else:
+            tmp.rename(outdir)
         return written
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

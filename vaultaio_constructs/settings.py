@@ -24,7 +24,7 @@ from pydantic.dataclasses import dataclass
 from vaultaio_constructs.alertmanager.construct import AlertmanagerProps
 from vaultaio_constructs.alloy.construct import AlloyProps
 from vaultaio_constructs.chrony.construct import ChronyProps
-from vaultaio_constructs.common import PROPS_CONFIG, DnsLabel, Hostname
+from vaultaio_constructs.common import LITERAL_SECRET_ERROR, PROPS_CONFIG, DnsLabel, Hostname
 from vaultaio_constructs.component import default_node_namespace
 from vaultaio_constructs.grafana.construct import GrafanaProps
 from vaultaio_constructs.loki.construct import LokiProps
@@ -258,6 +258,9 @@ def format_validation_error(err: ValidationError, source: str) -> str:
             lines.append(f"  {key}: missing 'type'; accepted types: {', '.join(repr(t) for t in tags)}")
             continue
         msg = _message(e)
+        if e["type"] == LITERAL_SECRET_ERROR:  # never repeat a credential
+            lines.append(f"  {key}: {msg}")
+            continue
         lines.append(f"  {key}: {msg}{_shown(e.get('input'), msg)}")
     return "\n".join(lines)
 

@@ -78,16 +78,22 @@ class Endpoint:
     #: Path prefix for HTTP endpoints ("" for none).
     path: str = ""
     per_pod: bool = False
+    #: One pod of a per-pod endpoint (``None``: the Service itself); see :meth:`for_pod`.
+    pod: str | None = None
 
     @property
     def host(self) -> str:
-        """The Service's in-cluster DNS name (``vault.vault-aio.svc``); a SAN on Vault's certificate."""
-        return f"{self.service}.{self.namespace}.svc"
+        """The Service's in-cluster DNS name (``vault.vault-aio.svc``); a SAN on Vault's certificate.
+
+        For an endpoint of one pod (:meth:`for_pod`), that pod's name (``vault-0.vault-internal...``).
+        """
+        service = f"{self.service}.{self.namespace}.svc"
+        return f"{self.pod}.{service}" if self.pod is not None else service
 
     @property
     def fqdn(self) -> str:
-        """Fully qualified Service name, for resolvers that do not use the pod's search domains."""
-        return f"{self.service}.{self.namespace}.svc.{self.cluster_domain}"
+        """Fully qualified name, for resolvers that do not use the pod's search domains."""
+        return f"{self.host}.{self.cluster_domain}"
 
     @property
     def address(self) -> str:
@@ -105,13 +111,19 @@ class Endpoint:
             raise ValueError(f"endpoint path must start with '/', got {path!r}")
         return dataclasses.replace(self, path=path)
 
+    def for_pod(self, pod: str) -> Endpoint:
+        """The same port on one pod behind the per-pod Service (clients that must reach every replica:
+        alert senders, remote-write to an HA pair). ``connect`` records the same policy edge."""
+        self.pod_host(pod)
+        return dataclasses.replace(self, pod=pod)
+
     def pod_host(self, pod: str) -> str:
         """DNS name of one pod behind a per-pod (headless) Service: ``vault-0.vault-internal.ns.svc``."""
         if not self.per_pod:
             raise ValueError(
                 f"endpoint {self.service}:{self.port_name} is not per-pod; pods have no DNS name"
             )
-        return f"{pod}.{self.host}"
+        return f"{pod}.{self.service}.{self.namespace}.svc"
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -214,6 +214,7 @@ def pod_template(
     annotations: Mapping[str, str] | None = None,
     tolerations: Sequence[k8s.Toleration] = (),
     priority_class_name: str | None = None,
+    topology_spread_constraints: Sequence[k8s.TopologySpreadConstraint] = (),
 ) -> k8s.PodTemplateSpec:
     """A pod template for ``component``: its labels, its ServiceAccount, no token unless asked."""
     return k8s.PodTemplateSpec(
@@ -232,7 +233,62 @@ def pod_template(
             affinity=affinity,
             tolerations=list(tolerations) or None,
             priority_class_name=priority_class_name,
+            topology_spread_constraints=list(topology_spread_constraints) or None,
         ),
+    )
+
+
+#: Node label of the failure zone (well-known label set by cloud providers; absent on most bare clusters).
+ZONE_TOPOLOGY_KEY = "topology.kubernetes.io/zone"
+#: Node label of the node itself.
+HOSTNAME_TOPOLOGY_KEY = "kubernetes.io/hostname"
+
+
+def anti_affinity(component: Component, *, required: bool = False) -> k8s.Affinity:
+    """Keep ``component``'s replicas on different nodes: ``required`` never co-locates two (needs as many
+    schedulable nodes as replicas), otherwise the scheduler spreads when it can and co-locates when not."""
+    term = k8s.PodAffinityTerm(label_selector=selector(component), topology_key=HOSTNAME_TOPOLOGY_KEY)
+    if required:
+        return k8s.Affinity(
+            pod_anti_affinity=k8s.PodAntiAffinity(required_during_scheduling_ignored_during_execution=[term])
+        )
+    return k8s.Affinity(
+        pod_anti_affinity=k8s.PodAntiAffinity(
+            preferred_during_scheduling_ignored_during_execution=[
+                k8s.WeightedPodAffinityTerm(weight=100, pod_affinity_term=term)
+            ]
+        )
+    )
+
+
+def zone_spread(component: Component) -> list[k8s.TopologySpreadConstraint]:
+    """Spread ``component``'s replicas evenly over failure zones (``topology.kubernetes.io/zone``).
+
+    ``ScheduleAnyway``: a preference, never a reason to leave a pod pending. With ``DoNotSchedule`` a
+    single-zone cluster could not place a second replica once the skew is reached, and nodes without the
+    zone label (bare metal, k3s, kind) would be skipped altogether.
+    """
+    return [
+        k8s.TopologySpreadConstraint(
+            max_skew=1,
+            topology_key=ZONE_TOPOLOGY_KEY,
+            when_unsatisfiable="ScheduleAnyway",
+            label_selector=selector(component),
+        )
+    ]
+
+
+def pod_disruption_budget(component: Component, *, max_unavailable: int = 1) -> k8s.KubePodDisruptionBudget:
+    """At most ``max_unavailable`` of ``component``'s pods evicted at once (node drains, upgrades)."""
+    return component.track(
+        k8s.KubePodDisruptionBudget(
+            component,
+            "PodDisruptionBudget",
+            metadata=component.meta(),
+            spec=k8s.PodDisruptionBudgetSpec(
+                max_unavailable=int_or_string(max_unavailable), selector=selector(component)
+            ),
+        )
     )
 
 
@@ -265,8 +321,15 @@ def service(
     headless: bool = False,
     publish_not_ready: bool = False,
     id: str | None = None,
+    runtime_selector: Mapping[str, str] | None = None,
+    session_affinity: bool = False,
 ) -> k8s.KubeService:
-    """A Service selecting the component's pods and exposing ``endpoints`` (target port by name)."""
+    """A Service selecting the component's pods and exposing ``endpoints`` (target port by name).
+
+    ``runtime_selector`` narrows the selection to pods carrying labels the workload sets on its own pods
+    while it runs (Vault's ``vault-active``); ``session_affinity`` sends each client to the same pod
+    (``ClientIP``) while that pod is ready.
+    """
     svc_name = name or component.name
     for e in endpoints:
         if e.service != svc_name:
@@ -277,9 +340,10 @@ def service(
             id or f"Service-{svc_name}",
             metadata=component.meta(svc_name),
             spec=k8s.ServiceSpec(
-                selector=dict(component.selector),
+                selector={**component.selector, **(runtime_selector or {})},
                 cluster_ip="None" if headless else None,
                 publish_not_ready_addresses=publish_not_ready or None,
+                session_affinity="ClientIP" if session_affinity else None,
                 ports=[
                     k8s.ServicePort(
                         name=e.port_name,

@@ -7,6 +7,20 @@
 # Globals set here: OPT, VALUE, HAS_VALUE, OPT_ARGS (options); SELECTOR (check_stack_options); WORK
 # (start_work); PODS (load_pods); TOKEN (read_token_file).
 
+# ---- tracing ---------------------------------------------------------------------------------------------
+# no_tracing: the scripts handle key shares, tokens and passwords in variables, and `bash -x` or
+# SHELLOPTS=xtrace would print every one of them: tracing is turned off (with a warning) before any secret is
+# read. Call it right after sourcing this file.
+no_tracing() {
+  case $- in
+    *x*)
+      set +x
+      printf '%s: warning: shell tracing (bash -x, SHELLOPTS=xtrace) is off for this script: it would print keys and tokens\n' \
+        "$PROG" >&2
+      ;;
+  esac
+}
+
 # ---- messages: stdout for progress, stderr for problems ------------------------------------------------
 log() { printf '%s: %s\n' "$PROG" "$*"; }
 warn() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; }
@@ -102,6 +116,59 @@ cleanup() {
   on_exit
   rm -rf "$WORK"
   exit "$rc"
+}
+
+# ---- where secrets are written ---------------------------------------------------------------------------
+# Keys, tokens, passwords and snapshots go to a private folder outside any repository by default:
+# ${XDG_STATE_HOME:-$HOME/.local/state}/vault-aio/<namespace>. A folder inside a git work tree is refused
+# unless the script's --allow-git-work-tree is given (ALLOW_GIT=1): one `git add .` would publish them.
+
+# default_state_dir: prints the default folder for NAMESPACE's files (usage error without HOME and XDG_STATE_HOME)
+default_state_dir() {
+  local base=${XDG_STATE_HOME:-}
+  if [ -z "$base" ]; then
+    [ -n "${HOME:-}" ] || usage_error "neither XDG_STATE_HOME nor HOME is set: pass the file or folder options explicitly"
+    base=$HOME/.local/state
+  fi
+  printf '%s/vault-aio/%s' "$base" "$NAMESPACE"
+}
+
+# git_work_tree PATH: prints the top folder of the git work tree that holds PATH (or would hold it, for a path
+# that does not exist yet); fails when PATH is outside every work tree. Needs no git: it looks for .git.
+git_work_tree() {
+  local dir=$1
+  case "$dir" in /*) ;; *) dir=$PWD/$dir ;; esac
+  while [ ! -d "$dir" ]; do dir=$(dirname "$dir"); done
+  dir=$(cd "$dir" && pwd -P) || return 1
+  while :; do
+    if [ -e "$dir/.git" ]; then
+      printf '%s' "$dir"
+      return 0
+    fi
+    [ "$dir" != / ] || return 1
+    dir=$(dirname "$dir")
+  done
+}
+
+# check_outside_git OPTION PATH: usage error when PATH is inside a git work tree and ALLOW_GIT is not 1.
+check_outside_git() {
+  local top
+  if [ "${ALLOW_GIT:-0}" != 1 ] && top=$(git_work_tree "$2"); then
+    usage_error "$1 $2 is inside the git work tree $top, where secrets end up in a commit: use a folder outside it (default: $(default_state_dir)) or pass --allow-git-work-tree"
+  fi
+}
+
+# private_dir DIR: DIR exists (created mode 0700 when missing) and no other user can write into it, so nobody
+# can plant a file or a symlink where a secret is about to be written; dies otherwise.
+private_dir() {
+  local mode
+  (umask 077 && mkdir -p "$1") 2>/dev/null || die "cannot create the folder $1"
+  mode=$(ls -ldL "$1" 2>/dev/null) || die "cannot read the mode of $1"
+  case "$mode" in
+    d????w????* | d???????w?*) die "$1 is writable by other users: keep keys and tokens in a private folder (chmod 700 $1)" ;;
+    d*) ;;
+    *) die "$1 is not a folder" ;;
+  esac
 }
 
 # ---- kubectl ---------------------------------------------------------------------------------------------

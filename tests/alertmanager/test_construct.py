@@ -191,6 +191,103 @@ def test_default_stack_receives_alerts_from_prometheus_and_loki(stack: Stack) ->
         assert stack.has("NetworkPolicy", policy), policy
 
 
+# -- a gossip cluster ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cluster() -> AlertmanagerObjects:
+    return AlertmanagerObjects({"replicas": 3})
+
+
+def test_default_opens_no_cluster_port(default: AlertmanagerObjects) -> None:
+    assert not default.has("Service", "alertmanager-internal")
+    assert not default.all("PodDisruptionBudget")
+    sts = default.get("StatefulSet", "alertmanager")["spec"]
+    assert sts["serviceName"] == "alertmanager" and sts["replicas"] == 1
+    assert not [a for a in default.pod["spec"]["containers"][0]["args"] if a.startswith("--cluster.peer")]
+
+
+def test_cluster_peers_are_every_pod_through_the_headless_service(cluster: AlertmanagerObjects) -> None:
+    sts = cluster.get("StatefulSet", "alertmanager")["spec"]
+    assert sts["replicas"] == 3 and sts["podManagementPolicy"] == "Parallel"
+    # the headless Service governs the StatefulSet: that is what gives each pod its DNS name
+    assert sts["serviceName"] == "alertmanager-internal"
+    peers = cluster.get("Service", "alertmanager-internal")["spec"]
+    assert peers["clusterIP"] == "None" and peers["publishNotReadyAddresses"] is True
+    assert {(p["name"], p["port"], p["protocol"]) for p in peers["ports"]} == {
+        ("web", 9093, "TCP"),
+        ("mesh-tcp", 9094, "TCP"),
+        ("mesh-udp", 9094, "UDP"),
+    }
+    (container,) = sts["template"]["spec"]["containers"]
+    assert {(p["name"], p["containerPort"], p["protocol"]) for p in container["ports"]} == {
+        (p["name"], p["port"], p["protocol"]) for p in peers["ports"]
+    }
+    args = container["args"]
+    assert [a for a in args if a.startswith("--cluster.peer=")] == [
+        f"--cluster.peer=alertmanager-{i}.alertmanager-internal.vault-aio.svc:9094" for i in range(3)
+    ]
+    # listen on (and so advertise) the pod's own address, given by the downward API
+    assert "--cluster.listen-address=[$(POD_IP)]:9094" in args
+    env = {e["name"]: e for e in container["env"]}
+    assert env["POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"
+
+
+def test_cluster_flags_exist_in_the_pinned_alertmanager(cluster: AlertmanagerObjects) -> None:
+    """Every ``--cluster.*`` flag used is one Alertmanager v0.34 defines (cmd/alertmanager/main.go)."""
+    flags = {"cluster.listen-address", "cluster.advertise-address", "cluster.peer", "cluster.label"}
+    (container,) = cluster.pod["spec"]["containers"]
+    used = {a[2:].split("=", 1)[0] for a in container["args"] if a.startswith("--cluster.")}
+    assert used and used <= flags
+
+
+def test_gossip_is_allowed_between_alertmanager_pods_only(cluster: AlertmanagerObjects) -> None:
+    selector = cluster.get("StatefulSet", "alertmanager")["spec"]["selector"]["matchLabels"]
+    for name, direction, peer_key in (
+        ("allow-alertmanager-to-alertmanager", "egress", "to"),
+        ("allow-alertmanager-from-alertmanager", "ingress", "from"),
+    ):
+        spec = cluster.get("NetworkPolicy", name)["spec"]
+        assert spec["podSelector"]["matchLabels"] == selector
+        (rule,) = spec[direction]
+        assert rule[peer_key] == [{"podSelector": {"matchLabels": selector}}]
+        assert {(p["port"], p["protocol"]) for p in rule["ports"]} == {(9094, "TCP"), (9094, "UDP")}
+
+
+def test_cluster_survives_one_disruption_at_a_time(cluster: AlertmanagerObjects) -> None:
+    pdb = cluster.get("PodDisruptionBudget", "alertmanager")["spec"]
+    assert pdb["maxUnavailable"] == 1
+    selector = cluster.get("StatefulSet", "alertmanager")["spec"]["selector"]
+    assert pdb["selector"] == selector
+    spec = cluster.pod["spec"]
+    (term,) = spec["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+    assert term["podAffinityTerm"]["labelSelector"] == selector
+    (spread,) = spec["topologySpreadConstraints"]
+    assert spread["whenUnsatisfiable"] == "ScheduleAnyway"
+
+
+def test_alert_senders_reach_every_replica(ha_stack: Stack) -> None:
+    """Prometheus and the Loki ruler send to each Alertmanager pod, not to one behind the Service: the
+    cluster deduplicates notifications, it does not forward alerts."""
+    pods = [f"alertmanager-{i}.alertmanager-internal.vault-aio.svc:9093" for i in range(3)]
+    prometheus = yaml.safe_load(ha_stack.config_data("prometheus-config")["prometheus.yml"])
+    (alerting,) = prometheus["alerting"]["alertmanagers"]
+    assert alerting["static_configs"] == [{"targets": pods}]
+    loki = yaml.safe_load(ha_stack.config_data("loki-config")["loki.yaml"])
+    assert loki["ruler"]["alertmanager_url"].split(",") == [f"http://{pod}" for pod in pods]
+    # people and Grafana use the Service: silences are shared over gossip
+    datasources = yaml.safe_load(ha_stack.config_data("grafana-provisioning")["datasources.yaml"])
+    (am,) = [d for d in datasources["datasources"] if d["type"] == "alertmanager"]
+    assert am["url"] == "http://alertmanager.vault-aio.svc:9093"
+
+
+@pytest.mark.parametrize("replicas", [0, 6])
+def test_fails_replicas_out_of_range(replicas: int) -> None:
+    with pytest.raises(SettingsError, match=r"alertmanager.replicas: Input should be (greater|less) than"):
+        parse_settings({"alertmanager": {"replicas": replicas}})
+
+
 def test_production_profile_sizes() -> None:
     objects = AlertmanagerObjects(profile=Profile.PRODUCTION)
     (claim,) = objects.get("StatefulSet", "alertmanager")["spec"]["volumeClaimTemplates"]

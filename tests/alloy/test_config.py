@@ -66,7 +66,7 @@ def make(**overrides: Any) -> AlloyConfig:
         "namespaces": (NS,),
         "loki_push_url": LOKI,
         "tempo_otlp_grpc_address": TEMPO,
-        "prometheus_remote_write_url": PROM,
+        "prometheus_remote_write_urls": (PROM,),
         "vault_api_url": VAULT,
     }
     values.update(overrides)
@@ -479,10 +479,23 @@ def test_fails_tempo_address_not_host_port(address: str) -> None:
         make(tempo_otlp_grpc_address=address)
 
 
-@pytest.mark.parametrize("setting", ["loki_push_url", "prometheus_remote_write_url"])
-def test_fails_sink_url_not_http(setting: str) -> None:
+@pytest.mark.parametrize(
+    ("setting", "value"), [("loki_push_url", "loki:3100"), ("prometheus_remote_write_urls", ("prom:9090",))]
+)
+def test_fails_sink_url_not_http(setting: str, value: object) -> None:
     with pytest.raises(ValueError, match=rf"'{setting}' must be a http:// or https:// URL"):
-        make(**{setting: "loki:3100"})
+        make(**{setting: value})
+
+
+def test_one_remote_write_endpoint_per_prometheus_replica() -> None:
+    """An HA pair gets every sample on both replicas: one endpoint block (own queue) per URL."""
+    urls = tuple(f"http://prometheus-{i}.prometheus-internal.{NS}.svc:9090/api/v1/write" for i in range(2))
+    write = find_component(
+        alloy_components(make(prometheus_remote_write_urls=urls)), "prometheus.remote_write", "default"
+    )
+    assert [e.body for e in write.blocks("endpoint")] == [(Attr("url", url),) for url in urls]
+    with pytest.raises(ValueError, match=r"'prometheus_remote_write_urls' lists a URL twice"):
+        make(prometheus_remote_write_urls=(urls[0], urls[0]))
 
 
 @pytest.mark.parametrize(
@@ -546,7 +559,7 @@ def test_fails_without_any_destination() -> None:
 
 def test_fails_probe_without_remote_write() -> None:
     with pytest.raises(
-        ValueError, match=r"'vault_api_url' \(https://v:8200\) needs 'prometheus_remote_write_url'"
+        ValueError, match=r"'vault_api_url' \(https://v:8200\) needs 'prometheus_remote_write_urls'"
     ):
         AlloyConfig(namespaces=(NS,), loki_push_url=LOKI, vault_api_url="https://v:8200")
 

@@ -195,7 +195,16 @@ def test_fails_retention_days_below_one() -> None:
         LokiConfig(alertmanager_url=AM_URL, retention_days=0)
 
 
-@pytest.mark.parametrize("url", ["alertmanager:9093", "ftp://am:9093", "http://"])
+def test_ruler_sends_to_every_alertmanager_replica() -> None:
+    """An Alertmanager cluster: one URL per replica, comma-separated (each its own group in the ruler)."""
+    urls = [f"http://alertmanager-{i}.alertmanager-internal.ns.svc:9093" for i in range(3)]
+    parsed = yaml.safe_load(render_loki_config(LokiConfig(alertmanager_url=",".join(urls))))
+    assert parsed["ruler"]["alertmanager_url"].split(",") == urls
+
+
+@pytest.mark.parametrize(
+    "url", ["alertmanager:9093", "ftp://am:9093", "http://", "http://am-0:9093,am-1:9093"]
+)
 def test_fails_alertmanager_url_not_http(url: str) -> None:
     with pytest.raises(ValueError, match=r"'alertmanager_url' must be an http:// or https:// URL"):
         LokiConfig(alertmanager_url=url)

@@ -21,7 +21,7 @@ FAKE = Path(__file__).resolve().parent / "fake_kubectl.py"
 #: Every external program the scripts may run. The PATH of a test run holds only these (and the fake
 #: kubectl), so a script that starts to depend on something else fails here first.
 TOOLS = (
-    "base64", "bash", "cat", "chmod", "cut", "date", "dirname", "env", "grep", "head", "jq", "mkdir",
+    "base64", "bash", "cat", "chmod", "cut", "date", "dirname", "env", "grep", "head", "jq", "ls", "mkdir",
     "mktemp", "mv", "openssl", "rm", "sed", "sha256sum", "sleep", "sort", "tr", "wc",
 )  # fmt: skip
 
@@ -114,6 +114,19 @@ class FakeCluster:
         wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -I -S -c "{run}" "$@"\n')
         wrapper.chmod(0o755)
 
+    def state_dir(self, namespace: str = "vault-aio") -> Path:
+        """The scripts' default folder for keys, credentials and snapshots (``HOME`` is :attr:`root`)."""
+        return self.root / ".local" / "state" / "vault-aio" / namespace
+
+    def write_private(self, name: str, text: str, namespace: str = "vault-aio") -> Path:
+        """Write ``text`` to ``name`` in :meth:`state_dir` (created private, as the scripts create it)."""
+        folder = self.state_dir(namespace)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = folder / name
+        path.write_text(text)
+        path.chmod(0o600)
+        return path
+
     @property
     def state(self) -> dict[str, Any]:
         return load_state(self.state_file)
@@ -125,8 +138,11 @@ class FakeCluster:
     def remove_kubectl(self) -> None:
         (self.bin_dir / "kubectl").unlink()
 
-    def run(self, script: str, *args: str, env: dict[str, str] | None = None) -> Run:
-        """Run ``scripts/<script>`` with ``args``; only the calls of this run are in ``Run.calls``."""
+    def run(
+        self, script: str, *args: str, env: dict[str, str] | None = None, bash_args: list[str] | None = None
+    ) -> Run:
+        """Run ``scripts/<script>`` with ``args`` (``bash_args`` go to bash itself, e.g. ``-x``); only the
+        calls of this run are in ``Run.calls``."""
         self.log_file.write_bytes(b"")
         full_env = {
             "PATH": str(self.bin_dir),
@@ -139,7 +155,7 @@ class FakeCluster:
         }
         full_env.update(env or {})
         proc = subprocess.run(
-            [str(self.bin_dir / "bash"), str(SCRIPTS / script), *args],
+            [str(self.bin_dir / "bash"), *(bash_args or []), str(SCRIPTS / script), *args],
             cwd=self.cwd,
             env=full_env,
             stdin=subprocess.DEVNULL,

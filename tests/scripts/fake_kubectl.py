@@ -47,6 +47,7 @@ FIXTURE_FILES = (
     "auth_list.json",
     "auth_list_kubernetes_entry.json",
     "pki_root_generate.json",
+    "pki_cert_ca.json",
     "token_lookup.json",
 )
 
@@ -185,6 +186,17 @@ def new_state(
         "policy_files": {p: _read(os.path.join(FIXTURES, "policies", p)) for p in policies},
         "has_sha256sum": True,
         "corrupt_copy": False,
+        # `kubectl exec` whose remote command contains ``exec_drop["match"]`` runs, then the stream breaks:
+        # only the first ``keep_bytes`` of its stdout arrive and kubectl fails with "unexpected EOF"
+        "exec_drop": None,
+        # EndpointSlices of Service ``kubernetes`` in namespace ``default`` (the API server's addresses)
+        "kube_api_endpointslices": [
+            {
+                "addressType": "IPv4",
+                "endpoints": [{"addresses": ["192.0.2.10"], "conditions": {"ready": True}}],
+                "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}],
+            }
+        ],
         "vault": {
             "seal": seal,
             "initialized": initialized,
@@ -199,6 +211,8 @@ def new_state(
             "writes": {},
             "tunes": {},
             "snapshot_error": None,
+            # a root CA in pki/ (also true once pki/root/generate/internal was written)
+            "pki_ca": False,
         },
     }
 
@@ -220,6 +234,9 @@ _VALUE_FLAGS = {
     "--from-literal": "from_literal",
     "--request-timeout": "request_timeout",
     "--type": "type",
+    "-k": "kustomize",
+    "--kustomize": "kustomize",
+    "--wait": "wait",
 }
 _BOOL_FLAGS = {
     "-i": "stdin",
@@ -306,10 +323,16 @@ def kubectl(state: State, argv: list[str], stdin: bytes | None) -> Result:
         return kubectl_get(state, words[1:], flags, ns)
     if verb == "create":
         return kubectl_create(state, words[1:], flags, ns)
-    if verb == "delete":
+    if verb == "delete" and not state.get("cluster"):
         return kubectl_delete(state, words[1:], ns)
     if verb == "exec":
         return kubectl_exec(state, words[1:], flags, ns, remote, stdin)
+    if state.get("cluster") and verb in ("delete", "diff"):
+        import fake_cluster
+
+        if verb == "delete":
+            return fake_cluster.delete(state, words[1:], ns)  # type: ignore[no-any-return]
+        return fake_cluster.diff(state, flags)  # type: ignore[no-any-return]
     return Result(127, err=f"fake kubectl: unsupported verb {verb!r}")
 
 
@@ -319,6 +342,10 @@ def kubectl_get(state: State, words: list[str], flags: dict[str, Any], ns: str) 
     kind = words[0]
     name = words[1] if len(words) > 1 else None
     output = flags.get("output", "")
+    if state.get("cluster") and output == "json":
+        import fake_cluster
+
+        return fake_cluster.get(state, words, flags, ns)  # type: ignore[no-any-return]
     in_ns = ns == state["namespace"]
     if kind in ("namespace", "namespaces", "ns") and name:
         if name not in state["namespaces"]:
@@ -346,6 +373,8 @@ def kubectl_get(state: State, words: list[str], flags: dict[str, Any], ns: str) 
             value = secrets[name].get(key)
             return Result(0, binascii.b2a_base64(value.encode(), newline=False) if value is not None else b"")
         return Result(0, f"secret/{name}\n" if output == "name" else f"{name}   Opaque   3   1d\n")
+    if kind in ("endpointslice", "endpointslices", "endpointslice.discovery.k8s.io"):
+        return get_endpointslices(state, flags, ns)
     if kind in ("pod", "pods", "po"):
         if name:
             pod = state["pods"].get(name) if in_ns else None
@@ -398,6 +427,28 @@ def kubectl_delete(state: State, words: list[str], ns: str) -> Result:
     return Result(0, f'secret "{words[1]}" deleted\n')
 
 
+def get_endpointslices(state: State, flags: dict[str, Any], ns: str) -> Result:
+    """Only what the scripts ask: the EndpointSlices of Service ``kubernetes`` in ``default``, as JSON."""
+    if flags.get("output") != "json":
+        return Result(127, err=f"fake kubectl: unsupported output {flags.get('output')!r} for endpointslices")
+    wanted = ns == "default" and flags.get("selector") == "kubernetes.io/service-name=kubernetes"
+    slices = state.get("kube_api_endpointslices", []) if wanted else []
+    items = [
+        {
+            "apiVersion": "discovery.k8s.io/v1",
+            "kind": "EndpointSlice",
+            "metadata": {
+                "name": f"kubernetes{'' if i == 0 else '-' + str(i)}",
+                "namespace": "default",
+                "labels": {"kubernetes.io/service-name": "kubernetes"},
+            },
+            **s,
+        }
+        for i, s in enumerate(slices)
+    ]
+    return Result(0, out_json({"apiVersion": "v1", "kind": "List", "items": items, "metadata": {}}))
+
+
 def kubectl_create(state: State, words: list[str], flags: dict[str, Any], ns: str) -> Result:
     if words[:2] != ["secret", "generic"] or len(words) != 3:
         return Result(127, err=f"fake kubectl: unsupported create {words!r}")
@@ -434,6 +485,11 @@ def kubectl_exec(
     if len(words) != 1 or not remote:
         return Result(1, err="error: you must specify at least one command for the container")
     pod_name = words[0]
+    if state.get("cluster") and pod_name not in state["pods"]:
+        import fake_cluster
+
+        container = flags.get("container", "")
+        return fake_cluster.exec_(state, pod_name, ns, container, remote, stdin)  # type: ignore[no-any-return]
     pod = state["pods"].get(pod_name) if ns == state["namespace"] else None
     if pod is None or pod["phases"][0] == "Absent":
         return not_found("pods", pod_name)
@@ -445,10 +501,18 @@ def kubectl_exec(
     if pod["phases"][0] != "Running":
         return Result(1, err='error: unable to upgrade connection: container not found ("vault")')
     result = in_pod(state, pod_name, remote, stdin if flags.get("stdin") else b"")
+    drop = state.get("exec_drop")
+    if drop and _contains(remote, drop["match"]):
+        # the command ran in the pod; the connection broke before its output was through
+        return Result(1, result.out[: drop["keep_bytes"]], err="error: unexpected EOF")
     if result.rc != 0:
         tail = "\n" if result.err and not result.err.endswith("\n") else ""
         result.err = f"{result.err}{tail}command terminated with exit code {result.rc}"
     return result
+
+
+def _contains(words: list[str], part: list[str]) -> bool:
+    return any(words[i : i + len(part)] == part for i in range(len(words) - len(part) + 1))
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -526,6 +590,10 @@ def vault(state: State, pod: str, args: list[str], token: str | None, stdin: byt
         )
     if not args:
         return Result(127, err="Usage: vault <command> [args]")
+    if state.get("cluster") and args[0] == "read":
+        import fake_cluster
+
+        fake_cluster.audit(state, pod, args)
     if args[0] == "status":
         return vault_status(state, pod, args[1:])
     if args[:2] == ["operator", "init"]:
@@ -549,6 +617,14 @@ def vault(state: State, pod: str, args: list[str], token: str | None, stdin: byt
         return Result(2, err="Error: " + api_error("GET", "...", 403, "permission denied"))
     if args[:4] == ["operator", "raft", "snapshot", "save"]:
         return vault_snapshot(state, pod, args[4:])
+    if state.get("cluster") and args[:2] in (["operator", "raft"], ["operator", "step-down"]):
+        import fake_cluster
+
+        return fake_cluster.vault_raft(state, pod, args, role)  # type: ignore[no-any-return]
+    if state.get("cluster") and role == "operator" and args[:2] == ["audit", "list"]:
+        return Result(0, out_json(v["audit"]))
+    if state.get("cluster") and args[:1] == ["read"]:
+        return Result(2, err=f"No value found at {args[-1]}")
     if role != "root":
         return Result(2, err="Error: " + api_error("GET", "...", 403, "permission denied"))
     flags, rest = split_flags(
@@ -636,6 +712,8 @@ def vault(state: State, pod: str, args: list[str], token: str | None, stdin: byt
         return Result(0, f"Success! Enabled {rest[0]} auth method at: {path}/\n")
     if cmd == ["write"] and rest:
         return vault_write(state, rest[0], rest[1:], json_out)
+    if cmd == ["read"] and rest == ["pki/cert/ca"] and json_out:
+        return vault_read_ca(state)
     return Result(127, err=f"fake kubectl: unsupported vault command {args!r}")
 
 
@@ -788,6 +866,19 @@ def vault_write(state: State, path: str, pairs: list[str], json_out: bool) -> Re
             else "Key    Value\n---    -----\nserial_number    " + out["data"]["serial_number"] + "\n",
         )
     return Result(0, f"Success! Data written to: {path}\n")
+
+
+def vault_read_ca(state: State) -> Result:
+    """``vault read -format=json pki/cert/ca``: the CA, or Vault's 400 on a mount without a default issuer."""
+    v = state["vault"]
+    path = "pki/cert/ca"
+    if "pki" not in v["mounts"]:
+        msg = f'no handler for route "{path}". route entry not found.'
+        return Result(2, err=f"Error reading {path}: " + api_error("GET", path, 404, msg))
+    if not (v.get("pki_ca") or "pki/root/generate/internal" in v["writes"]):
+        msg = "no default issuer currently configured"
+        return Result(2, err=f"Error reading {path}: " + api_error("GET", path, 400, msg))
+    return Result(0, out_json(_fx(state, "pki_cert_ca.json")))
 
 
 def vault_snapshot(state: State, pod: str, rest: list[str]) -> Result:

@@ -69,7 +69,7 @@ def test_the_local_copy_is_byte_identical_with_a_verifiable_checksum(
     backed_up: tuple[FakeCluster, Run],
 ) -> None:
     fake, _run = backed_up
-    out = fake.cwd / "backups"
+    out = fake.state_dir() / "backups"
     names = snapshots(out)
     assert len(names) == 2
     snap, checksum = out / names[0], out / names[1]
@@ -134,7 +134,7 @@ def test_fails_when_the_snapshot_fails_and_cleans_up(cluster: FakeCluster) -> No
     assert run.rc == 1
     assert "vault operator raft snapshot save failed in vault-0" in run.stderr
     assert "no space left on device" in run.stderr
-    assert snapshots(cluster.cwd / "backups") == []
+    assert snapshots(cluster.state_dir() / "backups") == []
     assert cluster.state["pod_files"]["vault-0"] == {}, "the partial snapshot in the pod is removed"
     assert_no_secrets(run, [BACKUP_TOKEN])
 
@@ -145,7 +145,7 @@ def test_fails_when_vault_refuses_the_token(cluster: FakeCluster) -> None:
     assert run.rc == 1
     assert "permission denied" in run.stderr and "Code: 403" in run.stderr
     assert "hvs.RevokedBackupToken000" not in run.output
-    assert snapshots(cluster.cwd / "backups") == []
+    assert snapshots(cluster.state_dir() / "backups") == []
 
 
 def test_fails_when_the_copy_differs_from_the_pod_file(cluster: FakeCluster) -> None:
@@ -155,7 +155,7 @@ def test_fails_when_the_copy_differs_from_the_pod_file(cluster: FakeCluster) -> 
     run = cluster.run("backup.sh", "--token-file", token_file(cluster))
     assert run.rc == 1
     assert "differs from the file in vault-0" in run.stderr
-    assert snapshots(cluster.cwd / "backups") == [], "no .partial file is left behind"
+    assert snapshots(cluster.state_dir() / "backups") == [], "no .partial file is left behind"
     assert cluster.state["pod_files"]["vault-0"] == {}
 
 
@@ -251,3 +251,56 @@ def test_help_documents_every_option(cluster: FakeCluster) -> None:
     assert parsed >= {"--token-file", "--output-dir", "--keep", "--namespace", "--pod"}
     for option in parsed:
         assert option in run.stdout, f"{option} is parsed but not documented in --help"
+
+
+# ------------------------------------------------------------------------------------------------------
+# where snapshots go (issue 14): a private folder outside any git work tree, files created exclusively
+
+
+def test_default_output_is_a_private_state_folder(backed_up: tuple[FakeCluster, Run]) -> None:
+    fake, run = backed_up
+    out = fake.state_dir() / "backups"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    assert f"saved {out}/vault-raft-" in run.stdout
+    assert list(fake.cwd.iterdir()) == []
+
+
+def test_refuses_an_output_dir_inside_a_git_work_tree(cluster: FakeCluster) -> None:
+    cluster.state = cluster_state(pods=1, active="vault-0")
+    (cluster.cwd / ".git").write_text("gitdir: /elsewhere/.git/worktrees/x\n")  # a linked work tree
+    run = cluster.run("backup.sh", "--token-file", token_file(cluster), "--output-dir", "snaps")
+    assert run.rc == 2
+    assert f"--output-dir snaps is inside the git work tree {cluster.cwd}" in run.stderr
+    assert run.calls == []
+    allowed = cluster.run(
+        "backup.sh", "--token-file", token_file(cluster), "--output-dir", "snaps", "--allow-git-work-tree"
+    )
+    assert allowed.rc == 0, allowed.stderr
+    assert len([n for n in snapshots(cluster.cwd / "snaps") if NAME.fullmatch(n)]) == 1
+
+
+def test_a_symlink_planted_at_the_partial_snapshot_is_never_written_through(cluster: FakeCluster) -> None:
+    cluster.state = cluster_state(pods=1, active="vault-0")
+    out = cluster.root / "snaps"
+    out.mkdir(mode=0o700)
+    stolen = cluster.root / "stolen.snap"
+    # the name the script will use this second and the next few (the clock moves on while it runs)
+    import datetime
+
+    now = datetime.datetime.now(datetime.UTC)
+    for second in range(0, 30):
+        stamp = (now + datetime.timedelta(seconds=second)).strftime("%Y%m%dT%H%M%SZ")
+        (out / f"vault-raft-{stamp}.snap.partial").symlink_to(stolen)
+    run = cluster.run("backup.sh", "--token-file", token_file(cluster), "--output-dir", str(out))
+    assert run.rc == 1
+    assert "cannot create" in run.stderr and ".snap.partial" in run.stderr
+    assert not stolen.exists()
+    assert cluster.state["pod_files"]["vault-0"] == {}, "the pod copy is removed all the same"
+
+
+def test_shell_tracing_never_prints_the_token(cluster: FakeCluster) -> None:
+    cluster.state = cluster_state(pods=1, active="vault-0")
+    run = cluster.run("backup.sh", "--token-file", token_file(cluster), bash_args=["-x"])
+    assert run.rc == 0, run.stderr
+    assert_no_secrets(run, [BACKUP_TOKEN])
+    assert "shell tracing (bash -x, SHELLOPTS=xtrace) is off" in run.stderr

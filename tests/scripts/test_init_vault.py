@@ -34,6 +34,14 @@ EXPECTED_SANS = {
     "DNS:vault.vault-aio",
     "DNS:vault.vault-aio.svc",
     "DNS:vault.vault-aio.svc.cluster.local",
+    "DNS:vault-active",
+    "DNS:vault-active.vault-aio",
+    "DNS:vault-active.vault-aio.svc",
+    "DNS:vault-active.vault-aio.svc.cluster.local",
+    "DNS:vault-standby",
+    "DNS:vault-standby.vault-aio",
+    "DNS:vault-standby.vault-aio.svc",
+    "DNS:vault-standby.vault-aio.svc.cluster.local",
     "DNS:*.vault-internal",
     "DNS:*.vault-internal.vault-aio.svc",
     "DNS:*.vault-internal.vault-aio.svc.cluster.local",
@@ -54,6 +62,7 @@ def configured(state: dict[str, Any]) -> dict[str, Any]:
     vault = state["vault"]
     vault["audit"] = fixture("audit_list_stdout.json")
     vault["mounts"].append("pki")
+    vault["pki_ca"] = True
     vault["policies"]["backup"] = state["policy_files"]["backup.hcl"]
     return state
 
@@ -107,10 +116,12 @@ def test_fresh_install_succeeds_and_initialises_once_on_vault_0(fresh: tuple[Fak
 
 def test_fresh_install_writes_the_init_output_to_a_0600_file(fresh: tuple[FakeCluster, Run]) -> None:
     fake, run = fresh
-    init_file = fake.cwd / "vault-aio-init.json"
+    init_file = fake.state_dir() / "init.json"
     assert stat.S_IMODE(init_file.stat().st_mode) == 0o600
     assert json.loads(init_file.read_text()) == SHAMIR
-    assert "vault-aio-init.json" in run.stdout
+    assert str(init_file) in run.stdout
+    assert stat.S_IMODE(init_file.parent.stat().st_mode) == 0o700
+    assert list(fake.cwd.iterdir()) == [], "nothing is written into the working directory"
 
 
 def test_fresh_install_unseals_every_pod_with_keys_on_stdin_only(fresh: tuple[FakeCluster, Run]) -> None:
@@ -208,7 +219,7 @@ def test_fresh_install_creates_grafana_admin_from_the_0600_credentials_file(
     secret = fake.state["secrets"]["grafana-admin"]
     assert secret["admin-user"] == "admin"
     assert re.fullmatch(r"[A-Za-z0-9+/]{32}", secret["admin-password"])
-    creds_file = fake.cwd / "vault-aio-grafana-admin.json"
+    creds_file = fake.state_dir() / "grafana-admin.json"
     assert stat.S_IMODE(creds_file.stat().st_mode) == 0o600
     assert json.loads(creds_file.read_text()) == secret
     assert fake.state["secret_sources"]["grafana-admin"]["from_literal"] == []
@@ -258,7 +269,7 @@ def test_rerun_skips_every_step_and_says_so(rerun: tuple[FakeCluster, Run]) -> N
         "vault-2 is already unsealed: skipping",
         "device stdout/ exists: skipping",
         "policy: admin is up to date: skipping",
-        "mount pki/ exists: skipping",
+        "root CA exists in pki/: skipping",
     ):
         assert phrase in run.stdout
     changing = [
@@ -275,7 +286,7 @@ def test_rerun_skips_every_step_and_says_so(rerun: tuple[FakeCluster, Run]) -> N
 def test_rerun_updates_a_policy_whose_file_changed(rerun: tuple[FakeCluster, Run], tmp_path: Path) -> None:
     fake, _ = rerun
     changed = make_cluster(tmp_path, fake.state)
-    (changed.cwd / "vault-aio-init.json").write_text(json.dumps(SHAMIR))
+    changed.write_private("init.json", json.dumps(SHAMIR))
     state = changed.state
     state["policy_files"]["backup.hcl"] += (
         '\npath "sys/storage/raft/configuration" {\n  capabilities = ["read"]\n}\n'
@@ -295,7 +306,7 @@ def test_rerun_updates_a_policy_whose_file_changed(rerun: tuple[FakeCluster, Run
 
 def test_sealed_cluster_with_an_init_file_is_unsealed_without_init(cluster: FakeCluster) -> None:
     cluster.state = configured(new_state(pods=1, initialized=True, sealed=True))
-    (cluster.cwd / "vault-aio-init.json").write_text(json.dumps(SHAMIR))
+    cluster.write_private("init.json", json.dumps(SHAMIR))
     run = cluster.run("init-vault.sh")
     assert run.rc == 0, run.stderr
     assert not [c for c in run.vault_calls() if c[:2] == ["operator", "init"]]
@@ -308,7 +319,7 @@ def test_partial_unseal_progress_is_reset_first(cluster: FakeCluster) -> None:
     state = configured(new_state(pods=1, initialized=True, sealed=True))
     state["pods"]["vault-0"]["progress"] = [SHAMIR["unseal_keys_b64"][4]]
     cluster.state = state
-    (cluster.cwd / "vault-aio-init.json").write_text(json.dumps(SHAMIR))
+    cluster.write_private("init.json", json.dumps(SHAMIR))
     run = cluster.run("init-vault.sh")
     assert run.rc == 0, run.stderr
     calls = run.vault_calls()
@@ -321,14 +332,15 @@ def test_fails_when_sealed_and_no_init_file(cluster: FakeCluster) -> None:
     cluster.state = new_state(pods=1, initialized=True, sealed=True)
     run = cluster.run("init-vault.sh")
     assert run.rc == 1
-    assert "vault-0 is sealed and there are no unseal keys in --init-file ./vault-aio-init.json" in run.stderr
+    init_file = cluster.state_dir() / "init.json"
+    assert f"vault-0 is sealed and there are no unseal keys in --init-file {init_file}" in run.stderr
     assert not [c for c in run.vault_calls() if c[:1] == ["write"]]
 
 
 def test_fails_when_the_keys_do_not_open_this_vault(cluster: FakeCluster) -> None:
     cluster.state = new_state(pods=1, initialized=True, sealed=True)
     wrong = dict(SHAMIR, unseal_keys_b64=RECOVERY["recovery_keys_b64"])
-    (cluster.cwd / "vault-aio-init.json").write_text(json.dumps(wrong))
+    cluster.write_private("init.json", json.dumps(wrong))
     run = cluster.run("init-vault.sh")
     assert run.rc == 1
     assert "vault-0 refused unseal key 3" in run.stderr
@@ -384,7 +396,7 @@ def test_auto_unseal_uses_recovery_keys_and_enters_no_unseal_key(cluster: FakeCl
     assert ["operator", "init", "-recovery-shares=5", "-recovery-threshold=3", "-format=json"] in calls
     assert not [c for c in calls if c[:2] == ["write", "sys/unseal"]]
     assert "vault-0 is already unsealed" in run.stdout
-    assert json.loads((cluster.cwd / "vault-aio-init.json").read_text()) == RECOVERY
+    assert json.loads((cluster.state_dir() / "init.json").read_text()) == RECOVERY
     assert_no_secrets(run, generated_secrets(cluster.state))
     assert_secrets_only_on_stdin(run)
 
@@ -497,16 +509,16 @@ def test_existing_tls_and_grafana_secrets_are_left_alone(cluster: FakeCluster) -
     assert run.rc == 0, run.stderr
     assert cluster.state["secrets"]["vault-tls"] == tls
     assert cluster.state["secrets"]["grafana-admin"] == grafana
-    assert not (cluster.cwd / "vault-aio-grafana-admin.json").exists()
+    assert not (cluster.state_dir() / "grafana-admin.json").exists()
 
 
 def test_grafana_credentials_from_an_earlier_failed_run_are_reused(cluster: FakeCluster) -> None:
     cluster.state = lean(
         new_state(pods=1, secrets={"vault-tls": {"tls.crt": "x", "tls.key": "y", "ca.crt": "z"}})
     )
-    creds = cluster.cwd / "vault-aio-grafana-admin.json"
-    creds.write_text(
-        json.dumps({"admin-user": "admin", "admin-password": "Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4"})
+    cluster.write_private(
+        "grafana-admin.json",
+        json.dumps({"admin-user": "admin", "admin-password": "Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4"}),
     )
     run = cluster.run("init-vault.sh")
     assert run.rc == 0, run.stderr
@@ -546,10 +558,10 @@ def test_no_tls_self_signed_waits_for_the_secret_and_fails_clearly(cluster: Fake
 
 def test_fails_when_the_init_file_would_be_overwritten(cluster: FakeCluster) -> None:
     cluster.state = new_state(pods=1)
-    (cluster.cwd / "vault-aio-init.json").write_text('{"root_token": "from another cluster"}')
+    cluster.write_private("init.json", '{"root_token": "from another cluster"}')
     run = cluster.run("init-vault.sh")
     assert run.rc == 1
-    assert "./vault-aio-init.json exists (keys of an earlier cluster?)" in run.stderr
+    assert f"{cluster.state_dir() / 'init.json'} exists (keys of an earlier cluster?)" in run.stderr
     assert not [c for c in run.vault_calls() if c[:2] == ["operator", "init"]]
 
 
@@ -558,7 +570,7 @@ def test_vault_0_rejoins_instead_of_initialising_a_second_cluster(cluster: FakeC
     state["pods"]["vault-0"].update(member=False, sealed=True)
     state["vault"]["active"] = "vault-1"
     cluster.state = state
-    (cluster.cwd / "vault-aio-init.json").write_text(json.dumps(SHAMIR))
+    cluster.write_private("init.json", json.dumps(SHAMIR))
     run = cluster.run("init-vault.sh")
     assert run.rc == 0, run.stderr
     assert not [c for c in run.vault_calls() if c[:2] == ["operator", "init"]]
@@ -709,3 +721,181 @@ def test_fails_when_the_tls_secret_has_no_ca(cluster: FakeCluster) -> None:
     run = cluster.run("init-vault.sh", "--tls-only")
     assert run.rc == 1
     assert "Secret vault-tls has no ca.crt" in run.stderr
+
+
+# safety (issue 14): keys kept when kubectl exec breaks, files outside git work trees, no tracing, symlinks,
+# a PKI mount without its CA
+
+
+def test_init_output_that_arrives_whole_before_the_stream_breaks_is_used(cluster: FakeCluster) -> None:
+    state = lean(new_state(pods=1))
+    state["exec_drop"] = {"match": ["operator", "init"], "keep_bytes": 1_000_000}
+    cluster.state = state
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 0, run.stderr
+    assert "unexpected EOF" in run.stderr and "whole output" in run.stderr
+    assert json.loads((cluster.state_dir() / "init.json").read_text()) == SHAMIR
+    assert not cluster.state["pods"]["vault-0"]["sealed"]
+    assert_no_secrets(run, generated_secrets(cluster.state))
+
+
+def test_init_output_cut_by_unexpected_eof_is_kept_and_explained(cluster: FakeCluster) -> None:
+    """Vault initialised, the exec stream broke half-way: the captured key shares are the only copy."""
+    state = lean(new_state(pods=1))
+    state["exec_drop"] = {"match": ["operator", "init"], "keep_bytes": 200}
+    cluster.state = state
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 1
+    assert cluster.state["vault"]["initialized"] is True
+    partial = cluster.state_dir() / "init.json.partial"
+    assert partial.read_text() == to_json_text(SHAMIR)[:200], "what arrived is kept byte for byte"
+    assert stat.S_IMODE(partial.stat().st_mode) == 0o600
+    assert f"kept in {partial}" in run.stderr and "do not delete it" in run.stderr
+    assert "unexpected EOF" in run.stderr and "Vault initialised: yes" in run.stderr
+    assert_no_secrets(run, generated_secrets(cluster.state))
+    # the next run points at the kept file instead of saying the keys are gone
+    again = cluster.run("init-vault.sh")
+    assert again.rc == 1
+    assert f"{partial} (kept by a failed init) may hold them" in again.stderr
+    assert partial.exists()
+
+
+def test_init_that_printed_nothing_says_where_to_look(cluster: FakeCluster) -> None:
+    state = lean(new_state(pods=1))
+    state["exec_drop"] = {"match": ["operator", "init"], "keep_bytes": 0}
+    cluster.state = state
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 1
+    assert "printed nothing here, but Vault initialised: yes" in run.stderr
+    assert "keys lost at init" in run.stderr
+
+
+def to_json_text(data: dict[str, Any]) -> str:
+    from tests.scripts.fake_kubectl import out_json
+
+    return out_json(data)
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--init-file", "keys/init.json"], "--init-file"),
+        (["--grafana-credentials-file", "grafana.json"], "--grafana-credentials-file"),
+    ],
+)
+def test_refuses_to_write_secrets_inside_a_git_work_tree(
+    cluster: FakeCluster, args: list[str], option: str
+) -> None:
+    cluster.state = lean(new_state(pods=1))
+    (cluster.cwd / ".git").mkdir()
+    run = cluster.run("init-vault.sh", *args)
+    assert run.rc == 2
+    assert f"{option} {args[1]} is inside the git work tree {cluster.cwd}" in run.stderr
+    assert "--allow-git-work-tree" in run.stderr
+    assert run.calls == []
+    allowed = cluster.run("init-vault.sh", *args, "--allow-git-work-tree")
+    assert allowed.rc == 0, allowed.stderr
+    assert (cluster.cwd / args[1]).exists()
+
+
+def test_default_files_go_to_xdg_state_home_outside_the_work_tree(cluster: FakeCluster) -> None:
+    cluster.state = lean(new_state(pods=1, namespace="vault-prod"))
+    (cluster.cwd / ".git").mkdir()  # run from a clone, as the README says
+    state_home = cluster.root / "xdg-state"
+    run = cluster.run(
+        "init-vault.sh",
+        "-n",
+        "vault-prod",
+        "--instance",
+        "vault-aio",
+        env={"XDG_STATE_HOME": str(state_home)},
+    )
+    assert run.rc == 0, run.stderr
+    folder = state_home / "vault-aio" / "vault-prod"
+    assert sorted(p.name for p in folder.iterdir()) == ["grafana-admin.json", "init.json"]
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert [p.name for p in cluster.cwd.iterdir()] == [".git"]
+
+
+def test_an_existing_init_file_in_a_work_tree_is_read_not_refused(cluster: FakeCluster) -> None:
+    cluster.state = configured(new_state(pods=1, initialized=True, sealed=True))
+    (cluster.cwd / ".git").mkdir()
+    (cluster.cwd / "drill.json").write_text(json.dumps(SHAMIR))
+    run = cluster.run("init-vault.sh", "--init-file", "drill.json")
+    assert run.rc == 0, run.stderr
+    assert "vault-0 is unsealed" in run.stdout
+
+
+def test_a_symlink_planted_at_the_partial_init_file_never_receives_the_keys(cluster: FakeCluster) -> None:
+    cluster.state = lean(new_state(pods=1))
+    folder = cluster.state_dir()
+    folder.mkdir(mode=0o700, parents=True)
+    stolen = cluster.root / "stolen.json"
+    (folder / "init.json.partial").symlink_to(stolen)
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 1
+    assert "init.json.partial exists" in run.stderr
+    assert not stolen.exists()
+    assert not [c for c in run.vault_calls() if c[:2] == ["operator", "init"]], "init waits for the operator"
+    assert cluster.state["vault"]["initialized"] is False
+
+
+def test_a_symlink_planted_at_the_grafana_temp_file_never_receives_the_password(cluster: FakeCluster) -> None:
+    cluster.state = lean(new_state(pods=1))
+    folder = cluster.state_dir()
+    folder.mkdir(mode=0o700, parents=True)
+    stolen = cluster.root / "stolen.json"
+    stolen.write_text("")
+    (folder / "grafana-admin.json.tmp").symlink_to(stolen)
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 0, run.stderr
+    assert stolen.read_text() == ""
+    assert not (folder / "grafana-admin.json").is_symlink()
+    assert (
+        json.loads((folder / "grafana-admin.json").read_text()) == cluster.state["secrets"]["grafana-admin"]
+    )
+
+
+def test_refuses_a_folder_other_users_can_write_to(cluster: FakeCluster) -> None:
+    cluster.state = lean(new_state(pods=1))
+    shared = cluster.root / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    run = cluster.run("init-vault.sh", "--init-file", str(shared / "init.json"))
+    assert run.rc == 1
+    assert f"{shared} is writable by other users" in run.stderr
+    assert cluster.state["vault"]["initialized"] is False
+    assert list(shared.iterdir()) == []
+
+
+@pytest.mark.parametrize("how", ["bash -x", "SHELLOPTS=xtrace"])
+def test_shell_tracing_never_prints_keys_or_tokens(cluster: FakeCluster, how: str) -> None:
+    cluster.state = lean(new_state(pods=1))
+    env = {"SHELLOPTS": "xtrace"} if how == "SHELLOPTS=xtrace" else {}
+    run = cluster.run("init-vault.sh", env=env, bash_args=["-x"] if how == "bash -x" else [])
+    assert run.rc == 0, run.stderr
+    assert_no_secrets(run, generated_secrets(cluster.state))
+    assert "shell tracing (bash -x, SHELLOPTS=xtrace) is off" in run.stderr
+    assert "+ " in run.stderr, "tracing was on until the script turned it off"
+
+
+def test_a_pki_mount_without_its_root_ca_is_completed(cluster: FakeCluster) -> None:
+    """A run that died right after `secrets enable pki` left the mount without a CA."""
+    state = configured(new_state(pods=1, initialized=True, sealed=False))
+    state["vault"]["pki_ca"] = False
+    cluster.state = state
+    token_file = cluster.root / "root-token"
+    token_file.write_text(SHAMIR["root_token"])
+    run = cluster.run("init-vault.sh", "--token-file", str(token_file))
+    assert run.rc == 0, run.stderr
+    assert "mount pki/ exists without a root CA" in run.stdout
+    calls = run.vault_calls()
+    assert ["read", "-format=json", "pki/cert/ca"] in calls
+    assert ["secrets", "enable", "pki"] not in calls
+    writes = cluster.state["vault"]["writes"]
+    assert writes["pki/root/generate/internal"] == [{"common_name": "vault-aio Root CA", "ttl": "87600h"}]
+    assert "pki/roles/vault-aio" in writes and "pki/config/urls" in writes
+    again = cluster.run("init-vault.sh", "--token-file", str(token_file))
+    assert again.rc == 0, again.stderr
+    assert "root CA exists in pki/: skipping" in again.stdout
+    assert len(cluster.state["vault"]["writes"]["pki/root/generate/internal"]) == 1

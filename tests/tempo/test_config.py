@@ -67,7 +67,8 @@ def load(config: TempoConfig) -> dict[str, Any]:
 def test_only_documented_keys() -> None:
     assert leaf_keys(load(TempoConfig())) == DOCUMENTED_KEYS
     assert (
-        leaf_keys(load(TempoConfig(metrics_remote_write_url=PROM_WRITE))) == DOCUMENTED_KEYS | GENERATOR_KEYS
+        leaf_keys(load(TempoConfig(metrics_remote_write_urls=(PROM_WRITE,))))
+        == DOCUMENTED_KEYS | GENERATOR_KEYS
     )
 
 
@@ -109,7 +110,7 @@ def test_no_metrics_generator_without_a_remote_write_url() -> None:
 
 
 def test_metrics_generator_writes_service_graphs_and_span_metrics_to_prometheus() -> None:
-    doc = load(TempoConfig(metrics_remote_write_url=PROM_WRITE))
+    doc = load(TempoConfig(metrics_remote_write_urls=(PROM_WRITE,)))
     storage = doc["metrics_generator"]["storage"]
     assert storage["remote_write"] == [{"url": PROM_WRITE, "send_exemplars": False}]
     assert storage["path"].startswith(TEMPO_DATA_DIR + "/")
@@ -124,10 +125,10 @@ def test_log_level_setting() -> None:
 
 
 def test_output_is_deterministic_with_sorted_keys() -> None:
-    first = render_tempo_config(TempoConfig(metrics_remote_write_url=PROM_WRITE))
-    assert first == render_tempo_config(TempoConfig(metrics_remote_write_url=PROM_WRITE))
+    first = render_tempo_config(TempoConfig(metrics_remote_write_urls=(PROM_WRITE,)))
+    assert first == render_tempo_config(TempoConfig(metrics_remote_write_urls=(PROM_WRITE,)))
     assert first == yaml.safe_dump(yaml.safe_load(first), sort_keys=True, default_flow_style=False)
-    assert yaml.safe_load(first) == tempo_config_dict(TempoConfig(metrics_remote_write_url=PROM_WRITE))
+    assert yaml.safe_load(first) == tempo_config_dict(TempoConfig(metrics_remote_write_urls=(PROM_WRITE,)))
 
 
 def test_fails_retention_below_one_hour() -> None:
@@ -137,10 +138,10 @@ def test_fails_retention_below_one_hour() -> None:
 
 @pytest.mark.parametrize("url", ["prometheus:9090/api/v1/write", "grpc://prometheus:9090/api/v1/write"])
 def test_fails_remote_write_url_not_http(url: str) -> None:
-    with pytest.raises(ValueError, match=r"'metrics_remote_write_url' must be an http:// or https:// URL"):
-        TempoConfig(metrics_remote_write_url=url)
+    with pytest.raises(ValueError, match=r"'metrics_remote_write_urls' must be http:// or https:// URLs"):
+        TempoConfig(metrics_remote_write_urls=(url,))
 
 
 def test_fails_remote_write_url_not_the_receiver_path() -> None:
-    with pytest.raises(ValueError, match=r"'metrics_remote_write_url' must name the remote-write receiver"):
-        TempoConfig(metrics_remote_write_url="http://prometheus:9090")
+    with pytest.raises(ValueError, match=r"'metrics_remote_write_urls' must name the remote-write receiver"):
+        TempoConfig(metrics_remote_write_urls=("http://prometheus:9090",))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -21,8 +22,8 @@ from tests.tools import require_tool
 from vaultaio_constructs.component import StackChart
 from vaultaio_constructs.output import Manifest, render
 from vaultaio_constructs.settings import parse_settings
-from vaultaio_constructs.vault.config import VaultServerConfig
-from vaultaio_constructs.vault.construct import BACKUP_SCRIPT, Vault
+from vaultaio_constructs.vault.config import VaultServerConfig, tls_dns_names
+from vaultaio_constructs.vault.construct import BACKUP_SCRIPT, BACKUP_SUCCESS_MARKER, Vault
 from vaultaio_constructs.vault.policies import Capability, PathRule, Policy
 from vaultaio_constructs.workload import config_checksum
 
@@ -234,6 +235,31 @@ def test_services_match_the_contract(default: VaultObjects) -> None:
     )
 
 
+@pytest.mark.parametrize(("service", "active"), [("vault-active", "true"), ("vault-standby", "false")])
+def test_active_and_standby_services_select_on_the_service_registration_label(
+    default: VaultObjects, service: str, active: str
+) -> None:
+    """The official chart's convention: Vault labels its own pod ``vault-active`` (service registration),
+    these Services select on it; ready pods only, so a sealed pod is never a standby target."""
+    spec = default.get("Service", service)["spec"]
+    api = default.get("Service", "vault")["spec"]
+    assert spec["selector"] == {**api["selector"], "vault-active": active}
+    assert spec["ports"] == api["ports"]
+    assert "clusterIP" not in spec and not spec.get("publishNotReadyAddresses")
+    # the label the Services rely on is the one service registration maintains, for this very pod
+    assert "kubernetes" in default.config["service_registration"]
+    env = {e["name"]: e for e in default.container["env"]}
+    assert env["VAULT_K8S_POD_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
+    # no new policy: the policies select Vault's pods whichever Service a client uses
+    assert not [p for p in default.all("NetworkPolicy") if service in p["metadata"]["name"]]
+
+
+def test_tls_certificate_names_cover_the_active_and_standby_services() -> None:
+    names = tls_dns_names("vault-aio")
+    for service in ("vault-active", "vault-standby"):
+        assert f"{service}.vault-aio.svc" in names and f"{service}.vault-aio.svc.cluster.local" in names
+
+
 def test_config_map_holds_the_rendered_config(default: VaultObjects) -> None:
     assert default.config == VaultServerConfig().to_dict()
     assert default.container["command"] == ["vault", "server", "-config=/vault/config/config.json"]
@@ -331,6 +357,7 @@ def test_pods_meet_restricted_pod_security(name: str) -> None:
 def test_default_has_no_ha_ingress_or_backup_objects(default: VaultObjects) -> None:
     assert not default.all("PodDisruptionBudget")
     assert "affinity" not in default.pod["spec"]
+    assert "topologySpreadConstraints" not in default.pod["spec"]
     assert "retry_join" not in default.config["storage"]["raft"]
     assert not default.all("Ingress") and not default.all("CronJob")
     assert not default.has("NetworkPolicy", "allow-vault-to-vault")
@@ -361,6 +388,14 @@ def test_ha_adds_retry_join_pdb_anti_affinity_and_peer_policies(ha3: VaultObject
     )
     (term,) = ha3.pod["spec"]["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
     assert term["topologyKey"] == "kubernetes.io/hostname"
+    # and across zones, as a preference: a single-zone cluster (or nodes without the label) still schedules
+    (spread,) = ha3.pod["spec"]["topologySpreadConstraints"]
+    assert spread == {
+        "maxSkew": 1,
+        "topologyKey": "topology.kubernetes.io/zone",
+        "whenUnsatisfiable": "ScheduleAnyway",
+        "labelSelector": {"matchLabels": ha3.get("StatefulSet", "vault")["spec"]["selector"]["matchLabels"]},
+    }
     for name in ("allow-vault-to-vault", "allow-vault-from-vault"):
         rules = ha3.get("NetworkPolicy", name)["spec"]
         ports = {p["port"] for r in rules.get("egress", []) + rules.get("ingress", []) for p in r["ports"]}
@@ -463,7 +498,8 @@ def test_ingress_routes_host_to_the_api_over_https(extras: VaultObjects) -> None
     (rule,) = spec["rules"]
     assert rule["host"] == "vault.example.com"
     (path,) = rule["http"]["paths"]
-    assert path["backend"]["service"] == {"name": "vault", "port": {"name": "https"}}
+    # the active node directly (no forwarding hop through a standby); vault-active is tested below
+    assert path["backend"]["service"] == {"name": "vault-active", "port": {"name": "https"}}
     assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/backend-protocol"] == "HTTPS"
     policy = extras.get("NetworkPolicy", "allow-vault-from-ingress-controller")["spec"]
     assert {p["port"] for r in policy["ingress"] for p in r["ports"]} == {8200}, "never the metrics port"
@@ -550,11 +586,123 @@ def test_backup_script_saves_checksums_and_prunes(tmp_path: Path) -> None:
 def test_backup_script_fails_and_keeps_old_snapshots_when_the_snapshot_fails(tmp_path: Path) -> None:
     env = _fake_vault(tmp_path, fail_snapshot=True)
     backup = Path(env["BACKUP_DIR"])
-    for stamp in ("20250101T000000Z", "20250102T000000Z", "20250103T000000Z"):
+    for stamp in ("20250102T000000Z", "20250103T000000Z"):
         (backup / f"vault-raft-{stamp}.snap").write_text("old")
     result = subprocess.run(["/bin/sh", "-ec", BACKUP_SCRIPT], env=env, capture_output=True, text=True)
     assert result.returncode != 0
-    assert len(list(backup.glob("*.snap"))) == 3, "nothing is pruned after a failed snapshot"
+    assert "vault-backup: error: vault operator raft snapshot save failed" in result.stderr
+    assert len(list(backup.glob("*.snap"))) == 2, "the newest $KEEP survive a failed snapshot"
+    assert not list(backup.glob("*.partial"))
+    assert BACKUP_SUCCESS_MARKER not in result.stdout
+
+
+# The backup volume as a fixed-size disk: `df` reports what the files in BACKUP_DIR leave of
+# FAKE_CAPACITY_KIB, and `vault operator raft snapshot save` fails like Vault on a full disk when less than
+# FAKE_SNAPSHOT_KIB is free.
+_FAKE_DF = """#!/bin/sh
+used=$(( $(cat "$BACKUP_DIR"/* 2>/dev/null | wc -c) / 1024 ))
+echo "Filesystem 1024-blocks Used Available Capacity Mounted on"
+echo "/dev/fake $FAKE_CAPACITY_KIB $used $((FAKE_CAPACITY_KIB - used)) 50% /backup"
+"""
+_FAKE_VAULT_ON_A_DISK = """#!/bin/sh
+echo "$*" >> "$CALLS"
+case "$*" in
+  "operator raft snapshot save "*)
+    free=$(df -Pk . | awk 'NR == 2 { print $4 }')
+    head -c $((FAKE_SNAPSHOT_KIB * 1024 / 2)) /dev/zero > "$5"
+    if [ "$free" -lt "$FAKE_SNAPSHOT_KIB" ]; then echo "write $5: no space left on device" >&2; exit 2; fi
+    head -c $((FAKE_SNAPSHOT_KIB * 1024)) /dev/zero > "$5" ;;
+esac
+"""
+MIB = 1024 * 1024
+#: What the backup job runs in the Vault image: busybox applets only.
+_APPLETS = ("sh", "awk", "cat", "date", "head", "mv", "rm", "sha256sum", "tail", "wc")
+
+
+def _run_backup(env: dict[str, str], shell: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """The job's script under ``sh`` (the host's) or ``busybox`` (as in the Vault image: busybox ash and
+    applets, nothing else on PATH)."""
+    if shell == "busybox":
+        busybox = require_tool("busybox")
+        applets = tmp_path / "applets"
+        applets.mkdir(exist_ok=True)
+        for name in _APPLETS:
+            if not (applets / name).exists():
+                (applets / name).symlink_to(busybox)
+        env = {**env, "PATH": f"{tmp_path / 'bin'}:{applets}"}
+        argv = [str(applets / "sh"), "-ec", BACKUP_SCRIPT]
+    else:
+        argv = ["/bin/sh", "-ec", BACKUP_SCRIPT]
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+
+
+def _volume(tmp_path: Path, *, capacity_kib: int, snapshot_kib: int, keep: int) -> dict[str, str]:
+    env = _fake_vault(tmp_path)
+    bin_dir = tmp_path / "bin"
+    for name, text in (("df", _FAKE_DF), ("vault", _FAKE_VAULT_ON_A_DISK)):
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    env.update(FAKE_CAPACITY_KIB=str(capacity_kib), FAKE_SNAPSHOT_KIB=str(snapshot_kib), KEEP=str(keep))
+    return env
+
+
+def _fill(backup: Path, stamps: tuple[str, ...], size: int) -> None:
+    for stamp in stamps:
+        (backup / f"vault-raft-{stamp}.snap").write_bytes(b"\0" * size)
+        (backup / f"vault-raft-{stamp}.snap.sha256").write_text("x\n")
+
+
+@pytest.mark.parametrize("shell", ["sh", "busybox"])
+def test_backup_script_recovers_from_a_full_volume(tmp_path: Path, shell: str) -> None:
+    """Issue 14: a full volume (three 4 MiB snapshots and the partial of a failed run) used to make every
+    later run fail. Partials go and old snapshots are pruned before saving, until a snapshot fits."""
+    env = _volume(tmp_path, capacity_kib=15_300, snapshot_kib=4096, keep=3)
+    backup = Path(env["BACKUP_DIR"])
+    stamps = ("20250101T030000Z", "20250102T030000Z", "20250103T030000Z")
+    _fill(backup, stamps, 4 * MIB)
+    (backup / "vault-raft-20250104T030000Z.snap.partial").write_bytes(b"\0" * 3 * MIB)
+    result = _run_backup(env, shell, tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "removed vault-raft-20250104T030000Z.snap.partial (left by an interrupted run)" in out
+    assert f"pruned vault-raft-{stamps[0]}.snap to make room" in out
+    assert out.index("to make room") < out.index(BACKUP_SUCCESS_MARKER)
+    snaps = sorted(p.name for p in backup.glob("*.snap"))
+    assert snaps[:2] == [f"vault-raft-{s}.snap" for s in stamps[1:]] and len(snaps) == 3
+    assert not list(backup.glob("*.partial"))
+    assert re.search(rf"^{BACKUP_SUCCESS_MARKER}{re.escape(snaps[2])} \(4194304 bytes\)", out, re.M)
+
+
+@pytest.mark.parametrize("shell", ["sh", "busybox"])
+def test_backup_script_stops_clearly_when_even_one_old_snapshot_leaves_no_room(
+    tmp_path: Path, shell: str
+) -> None:
+    env = _volume(tmp_path, capacity_kib=6_000, snapshot_kib=4096, keep=3)
+    backup = Path(env["BACKUP_DIR"])
+    _fill(backup, ("20250103T030000Z",), 4 * MIB)
+    result = _run_backup(env, shell, tmp_path)
+    assert result.returncode == 1
+    assert re.search(
+        r"vault-backup: error: \d+ KiB free on the backup volume, a snapshot needs about 5529 KiB: "
+        r"raise vault\.backup\.storage_gib",
+        result.stderr,
+    )
+    assert [p.name for p in backup.glob("*.snap")] == ["vault-raft-20250103T030000Z.snap"], "the newest stays"
+    assert not Path(env["CALLS"]).exists(), "vault is not called: the run stops before the snapshot"
+    assert BACKUP_SUCCESS_MARKER not in result.stdout
+
+
+def test_backup_script_prunes_an_excess_before_saving(tmp_path: Path) -> None:
+    """keep lowered from 5 to 2: the excess goes before the snapshot, so a failed save finds room."""
+    env = _fake_vault(tmp_path, fail_snapshot=True)
+    backup = Path(env["BACKUP_DIR"])
+    _fill(backup, tuple(f"2025010{d}T030000Z" for d in range(1, 6)), 3)
+    result = subprocess.run(["/bin/sh", "-ec", BACKUP_SCRIPT], env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert sorted(p.name for p in backup.glob("*.snap")) == [
+        "vault-raft-20250104T030000Z.snap",
+        "vault-raft-20250105T030000Z.snap",
+    ]
 
 
 # --- extension -----------------------------------------------------------------------------------------

@@ -1,9 +1,31 @@
-"""Alertmanager: one instance on a PVC (silences and notification log survive restarts) that routes the
+"""Alertmanager: a StatefulSet on PVCs (silences and notification log survive restarts) that routes the
 stack's alerts by severity to the receivers declared in settings.
 
 Receiver credentials are Secret keys mounted as files (the config names the files, never the values); each
 receiver's endpoint becomes an explicit egress rule to its CIDRs, the only traffic Alertmanager may send out
-of the cluster. High-availability gossip is switched off (single replica): no cluster port is opened.
+of the cluster.
+
+One replica (the default): gossip is switched off (``--cluster.listen-address=``), no cluster port is opened.
+
+``replicas`` 2-5: a gossip cluster, the topology of the Alertmanager README's "High Availability" section
+and of kube-prometheus (3 replicas):
+
+* headless Service ``alertmanager-internal`` (``publishNotReadyAddresses``, so peers find each other while
+  starting) governs the StatefulSet, giving every pod a DNS name; it carries ``web`` 9093 and the mesh
+  ports ``mesh-tcp``/``mesh-udp`` 9094 (memberlist gossips over both protocols);
+* every pod listens on ``[$(POD_IP)]:9094`` (the address it advertises; no guessing among interfaces) and
+  is given every pod as ``--cluster.peer=alertmanager-<i>.alertmanager-internal.<ns>.svc:9094``;
+  Alertmanager re-resolves the names, so a rescheduled peer is found again;
+* alert senders must reach **every** replica, never one behind a load-balancing Service (the cluster
+  deduplicates notifications, it does not forward alerts): :attr:`Alertmanager.alert_endpoints` lists the
+  per-pod addresses that Prometheus (``static_configs``) and the Loki ruler (one ``alertmanager_url`` each)
+  send to; Grafana's data source keeps the ``alertmanager`` Service, since silences are gossiped;
+* NetworkPolicy: Alertmanager pods may reach each other on 9094 TCP and UDP, nobody else may;
+* a PodDisruptionBudget (``maxUnavailable: 1``), preferred anti-affinity across nodes and a zone spread
+  (``ScheduleAnyway``); Prometheus scrapes each pod through the headless Service.
+
+Going from one replica to several changes the StatefulSet's ``serviceName``, which Kubernetes does not let
+change in place: delete the StatefulSet with ``--cascade=orphan`` first (docs/SCALING.md).
 
 ``alertmanager.enabled: false`` leaves it out; ``alertmanager.external`` names an existing Alertmanager
 (:class:`ExternalAlertmanager`) that Prometheus, the Loki ruler and Grafana use instead.
@@ -11,7 +33,8 @@ of the cluster. High-availability gossip is switched off (single replica): no cl
 
 from __future__ import annotations
 
-from typing import Annotated, Final, Protocol
+from typing import Annotated, Final
+from typing import Protocol as TypingProtocol
 
 from constructs import Construct
 from pydantic import Field
@@ -23,18 +46,21 @@ from vaultaio_constructs.alertmanager.config import (
 )
 from vaultaio_constructs.alerts import default_inhibit_rules
 from vaultaio_constructs.alerts.model import duration_seconds
-from vaultaio_constructs.common import PROPS_CONFIG, ExternalServiceProps, StatefulWorkloadProps
+from vaultaio_constructs.common import PROPS_CONFIG, ExternalServiceProps, Protocol, StatefulWorkloadProps
 from vaultaio_constructs.component import Area, Component, refuse_disabled
 from vaultaio_constructs.scrape import ScrapeTarget
-from vaultaio_constructs.wiring import Endpoint, ExternalService, Target
+from vaultaio_constructs.wiring import Endpoint, ExternalService, Scheme, Target
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
+    anti_affinity,
     config_checksum,
     config_map,
     config_map_volume,
     container,
+    env_from_field,
     http_probe,
     mount,
+    pod_disruption_budget,
     pod_security_context,
     pod_template,
     secret_volume,
@@ -42,9 +68,16 @@ from vaultaio_constructs.workload import (
     service_account,
     stateful_set,
     storage_claim,
+    zone_spread,
 )
 
 ALERTMANAGER_PORT: Final = 9093
+#: Gossip (memberlist) port, TCP and UDP; Alertmanager's default ``--cluster.listen-address`` port.
+MESH_PORT: Final = 9094
+#: Headless Service of a clustered Alertmanager: per-pod DNS names for peers and alert senders.
+PEERS_SERVICE_NAME: Final = "alertmanager-internal"
+#: Environment variable holding the pod's IP (downward API), the address it listens on and advertises.
+POD_IP_ENV: Final = "POD_IP"
 #: The image's ``nobody`` user.
 ALERTMANAGER_UID: Final = 65534
 CONFIG_DIR: Final = "/etc/alertmanager"
@@ -69,6 +102,10 @@ class AlertmanagerProps(StatefulWorkloadProps):
     #: Receivers, severity routes and notification timing. The default routes every alert to the ``null``
     #: receiver: nothing leaves the cluster until receivers and routes are declared.
     notifications: AlertmanagerConfigSettings = Field(default_factory=AlertmanagerConfigSettings)
+    #: Replicas: 1 (no gossip, no cluster port), or 2-5 forming a gossip cluster (3 is the usual choice:
+    #: notifications keep flowing, deduplicated, while any one pod or node is down). Every replica gets
+    #: every alert; the cluster shares silences and the notification log.
+    replicas: Annotated[int, Field(ge=1, le=5)] = 1
 
     def __post_init__(self) -> None:
         if self.enabled and self.external is not None:
@@ -86,12 +123,17 @@ class AlertmanagerProps(StatefulWorkloadProps):
             )
 
 
-class AlertmanagerApi(Protocol):
+class AlertmanagerApi(TypingProtocol):
     """What senders of alerts and Grafana need: the stack's :class:`Alertmanager` or an
     :class:`ExternalAlertmanager`."""
 
+    #: The UI and API (Grafana's data source).
     @property
     def web(self) -> Target: ...
+
+    #: Where alert senders deliver: every one of them (each replica of a cluster).
+    @property
+    def alert_endpoints(self) -> tuple[Target, ...]: ...
 
 
 class ExternalAlertmanager:
@@ -100,6 +142,12 @@ class ExternalAlertmanager:
     def __init__(self, props: ExternalServiceProps) -> None:
         #: API and UI; alerts are posted to ``<url>/api/v2/alerts``.
         self.web = ExternalService.from_props("alertmanager", props)
+
+    @property
+    def alert_endpoints(self) -> tuple[ExternalService, ...]:
+        """One URL: an existing Alertmanager cluster is reached through its own load balancing (give the
+        URL of a service that reaches every replica, or let it deduplicate through its gossip)."""
+        return (self.web,)
 
 
 def _secret_volume_name(secret: str) -> str:
@@ -125,22 +173,79 @@ class Alertmanager(Component):
         self.storage_gib = self.resolve_storage_gib(props.storage_gib)
         self.data_retention_hours = props.data_retention_hours
         self.notifications = props.notifications
+        self.replicas = props.replicas
 
-        #: API and UI, ``/metrics``; Prometheus and the Loki ruler send alerts here.
+        #: API and UI, ``/metrics``; people and Grafana use it (any replica will do).
         self.web = self.endpoint(port_name="web", port=ALERTMANAGER_PORT)
+        #: The same port on each pod, through the headless peers Service (alert senders, scraping).
+        self.peer_web = self.endpoint(
+            port_name="web", port=ALERTMANAGER_PORT, service=PEERS_SERVICE_NAME, per_pod=True
+        )
+        #: Gossip between replicas (memberlist uses TCP and UDP on the same port).
+        self.mesh = tuple(
+            self.endpoint(
+                port_name=f"mesh-{protocol.lower()}",
+                port=MESH_PORT,
+                scheme=Scheme.TCP,
+                protocol=protocol,
+                service=PEERS_SERVICE_NAME,
+                per_pod=True,
+            )
+            for protocol in (Protocol.TCP, Protocol.UDP)
+        )
         service_account(self)
         service(self, [self.web])
+        if self.clustered:
+            service(
+                self,
+                [self.peer_web, *self.mesh],
+                name=PEERS_SERVICE_NAME,
+                headless=True,
+                publish_not_ready=True,
+            )
+            for mesh in self.mesh:
+                self.connect(mesh, reason="gossip: shared silences and deduplicated notifications")
+            pod_disruption_budget(self, max_unavailable=1)
         for endpoint in self.notifications.endpoints():
             self.connect_external(endpoint, reason=f"send notifications to receiver {endpoint.name}")
 
     @property
+    def clustered(self) -> bool:
+        """More than one replica: a gossip cluster."""
+        return self.replicas > 1
+
+    @property
+    def pod_names(self) -> tuple[str, ...]:
+        """``alertmanager-0`` .. ``alertmanager-<replicas-1>``."""
+        return tuple(f"{self.name}-{i}" for i in range(self.replicas))
+
+    @property
     def web_endpoint(self) -> Endpoint:
-        """Where alerts are sent and people open the UI."""
+        """Where people open the UI (the Service: any replica)."""
         return self.web
 
     @property
+    def alert_endpoints(self) -> tuple[Endpoint, ...]:
+        """Where alert senders deliver: every replica (its own pod address when clustered), so each
+        replica knows every alert and the cluster can deduplicate the notifications."""
+        if not self.clustered:
+            return (self.web,)
+        return tuple(self.peer_web.for_pod(pod) for pod in self.pod_names)
+
+    @property
     def metrics_target(self) -> ScrapeTarget:
-        return ScrapeTarget(job="alertmanager", endpoint=self.web)
+        """Every replica (DNS discovery of the peers Service when clustered)."""
+        return ScrapeTarget(job="alertmanager", endpoint=self.peer_web if self.clustered else self.web)
+
+    def _cluster_args(self) -> list[str]:
+        if not self.clustered:
+            # Single replica: no gossip mesh, so no cluster port to open or protect.
+            return ["--cluster.listen-address="]
+        peer = self.mesh[0]
+        return [
+            f"--cluster.listen-address=[$({POD_IP_ENV})]:{MESH_PORT}",
+            *(f"--cluster.peer={peer.pod_host(pod)}:{MESH_PORT}" for pod in self.pod_names),
+        ]
 
     @property
     def config_text(self) -> str:
@@ -163,15 +268,15 @@ class Alertmanager(Component):
             name="alertmanager",
             image=self.image,
             resources=self.resources,
-            ports=[self.web],
+            ports=[self.web, *(self.mesh if self.clustered else ())],
             args=[
                 f"--config.file={CONFIG_DIR}/{CONFIG_FILE}",
                 f"--storage.path={DATA_DIR}",
                 f"--data.retention={self.data_retention_hours}h",
                 f"--web.listen-address=:{ALERTMANAGER_PORT}",
-                # Single replica: no gossip mesh, so no cluster port to open or protect.
-                "--cluster.listen-address=",
+                *self._cluster_args(),
             ],
+            env=[env_from_field(POD_IP_ENV, "status.podIP")] if self.clustered else (),
             volume_mounts=[
                 mount("config", CONFIG_DIR, read_only=True),
                 mount("data", DATA_DIR),
@@ -197,10 +302,16 @@ class Alertmanager(Component):
                 ),
             ],
             annotations={CONFIG_CHECKSUM_ANNOTATION: checksum},
+            affinity=anti_affinity(self) if self.clustered else None,
+            topology_spread_constraints=zone_spread(self) if self.clustered else (),
         )
         self.stateful_set = stateful_set(
             self,
             template=template,
             claims=[storage_claim(self, "data", self.storage_gib)],
-            service_name=self.name,
+            # per-pod DNS names (the peers and alert senders use them) need a headless governing Service
+            service_name=PEERS_SERVICE_NAME if self.clustered else self.name,
+            replicas=self.replicas,
+            # peers do not wait for each other: any of them can start first and join the others later
+            pod_management_policy="Parallel" if self.clustered else "OrderedReady",
         )

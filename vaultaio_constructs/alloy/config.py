@@ -199,7 +199,7 @@ class AlloyConfig:
     """Inputs of :func:`render_alloy_config`; URLs and addresses come from the wiring.
 
     Each destination is optional and switches its pipelines on: logs need ``loki_push_url``, metrics
-    ``prometheus_remote_write_url``, traces ``tempo_otlp_grpc_address``; at least one must be set.
+    ``prometheus_remote_write_urls``, traces ``tempo_otlp_grpc_address``; at least one must be set.
     """
 
     #: The stack's namespaces: the only namespaces whose pod logs are collected.
@@ -212,8 +212,9 @@ class AlloyConfig:
     tempo_otlp_grpc_address: str | None = None
     #: Whether that address speaks TLS (verified with the system CAs); ``False``: plaintext gRPC.
     tempo_otlp_tls: bool = False
-    #: Prometheus remote-write URL (``http://prometheus.<ns>.svc:9090/api/v1/write``); ``None``: no metrics.
-    prometheus_remote_write_url: str | None = None
+    #: Prometheus remote-write URLs (``http://prometheus.<ns>.svc:9090/api/v1/write``), one per replica of
+    #: an HA pair (each gets every sample, through its own queue); empty: no metrics.
+    prometheus_remote_write_urls: tuple[str, ...] = ()
     #: Vault API base URL, ``https://`` (``https://vault.<ns>.svc:8200``); the probe adds the health path.
     #: ``None``: no TLS probe.
     vault_api_url: str | None = None
@@ -244,16 +245,20 @@ class AlloyConfig:
         if (
             self.loki_push_url is None
             and self.tempo_otlp_grpc_address is None
-            and (self.prometheus_remote_write_url is None)
+            and not self.prometheus_remote_write_urls
         ):
             raise ValueError(
-                "alloy needs at least one destination: set 'loki_push_url', 'prometheus_remote_write_url' "
+                "alloy needs at least one destination: set 'loki_push_url', 'prometheus_remote_write_urls' "
                 "or 'tempo_otlp_grpc_address', got none"
             )
         if self.loki_push_url is not None:
             _check_url("loki_push_url", self.loki_push_url, ("http", "https"))
-        if self.prometheus_remote_write_url is not None:
-            _check_url("prometheus_remote_write_url", self.prometheus_remote_write_url, ("http", "https"))
+        for url in self.prometheus_remote_write_urls:
+            _check_url("prometheus_remote_write_urls", url, ("http", "https"))
+        if len(set(self.prometheus_remote_write_urls)) != len(self.prometheus_remote_write_urls):
+            raise ValueError(
+                f"'prometheus_remote_write_urls' lists a URL twice: {list(self.prometheus_remote_write_urls)}"
+            )
         if self.vault_api_url is not None:
             _check_url("vault_api_url", self.vault_api_url, ("https",))
             if urlsplit(self.vault_api_url).path not in ("", "/"):
@@ -261,9 +266,9 @@ class AlloyConfig:
                     f"'vault_api_url' must be the API base URL without a path (the probe adds "
                     f"{VAULT_HEALTH_PATH}), got {self.vault_api_url!r}"
                 )
-            if self.prometheus_remote_write_url is None:
+            if not self.prometheus_remote_write_urls:
                 raise ValueError(
-                    f"'vault_api_url' ({self.vault_api_url}) needs 'prometheus_remote_write_url': "
+                    f"'vault_api_url' ({self.vault_api_url}) needs 'prometheus_remote_write_urls': "
                     "the probe's metrics are remote-written"
                 )
         if self.tempo_otlp_grpc_address is not None:
@@ -475,12 +480,13 @@ def _blackbox(cfg: AlloyConfig, vault_api_url: str) -> Block:
 
 
 def _metric_pipelines(cfg: AlloyConfig) -> list[Block]:
-    assert cfg.prometheus_remote_write_url is not None
+    assert cfg.prometheus_remote_write_urls
     node = env(cfg.node_name_env)
+    # one endpoint block per Prometheus replica: Alloy sends every sample to each, with its own queue
     remote_write = block(
         "prometheus.remote_write",
         "default",
-        block("endpoint", None, Attr("url", cfg.prometheus_remote_write_url)),
+        *(block("endpoint", None, Attr("url", url)) for url in cfg.prometheus_remote_write_urls),
     )
     unix = block(
         "prometheus.exporter.unix",
@@ -563,7 +569,7 @@ def alloy_components(cfg: AlloyConfig) -> tuple[Block, ...]:
     blocks = [block("logging", None, Attr("level", "info"), Attr("format", "logfmt"))]
     if cfg.loki_push_url is not None:
         blocks += _log_pipelines(cfg)
-    if cfg.prometheus_remote_write_url is not None:
+    if cfg.prometheus_remote_write_urls:
         blocks += _metric_pipelines(cfg)
     if cfg.tempo_otlp_grpc_address is not None:
         blocks += _trace_pipeline(cfg)

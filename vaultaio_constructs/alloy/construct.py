@@ -182,7 +182,7 @@ class Alloy(Component):
         self._loki_tenant_id: str | None = None
         self._tempo_address: str | None = None
         self._tempo_tls = False
-        self._prometheus_url: str | None = None
+        self._prometheus_urls: tuple[str, ...] = ()
         self._vault_url: str | None = None
         self._vault_ca: SecretKeyRef | None = None
 
@@ -212,12 +212,13 @@ class Alloy(Component):
         self._tempo_tls = isinstance(target, ExternalService) and target.scheme == "https"
 
     def remote_write_to(self, prometheus: PrometheusApi) -> None:
-        """Remote-write node, Alloy and probe metrics to ``prometheus``."""
+        """Remote-write node, Alloy and probe metrics to ``prometheus`` (each replica of an HA pair; the
+        stack's own or an external one)."""
         self._accept("metrics", "remote_write_to()")
-        endpoint = self.connect(
-            prometheus.remote_write_endpoint, reason="remote-write node, probe and agent metrics"
+        self._prometheus_urls = tuple(
+            self.connect(endpoint, reason="remote-write node, probe and agent metrics").url
+            for endpoint in prometheus.remote_write_endpoints
         )
-        self._prometheus_url = endpoint.url
 
     def probe_tls(self, endpoint: Endpoint, ca: SecretKeyRef | None = None) -> None:
         """Probe ``endpoint`` (Vault's API) over TLS so its certificate's expiry is a metric.
@@ -260,7 +261,7 @@ class Alloy(Component):
             loki_tenant_id=self._loki_tenant_id,
             tempo_otlp_grpc_address=self._tempo_address,
             tempo_otlp_tls=self._tempo_tls,
-            prometheus_remote_write_url=self._prometheus_url,
+            prometheus_remote_write_urls=self._prometheus_urls,
             vault_api_url=self._vault_url,
             vault_ca_file=f"{VAULT_CA_DIR}/ca.crt",
             vault_container=VAULT_CONTAINER_NAME,
@@ -277,18 +278,18 @@ class Alloy(Component):
         wanted: set[str] = set()
         if self._loki_url is not None:
             wanted.update(_LOG_MOUNTS)
-        if self._prometheus_url is not None:
+        if self._prometheus_urls:
             wanted.update(_METRIC_MOUNTS)
         return tuple(h for h in ALLOY_HOST_PATHS if h.name in wanted)
 
     def finalize(self) -> None:
         """Render the configuration from the recorded connections and create the DaemonSet."""
-        if self._loki_url is None and self._prometheus_url is None and self._tempo_address is None:
+        if self._loki_url is None and not self._prometheus_urls and self._tempo_address is None:
             raise ValueError(
                 "alloy has nowhere to send anything: call ship_logs_to(loki), remote_write_to(prometheus) "
                 "or ship_traces_to(tempo) before finishing the stack"
             )
-        if self._vault_url is not None and self._prometheus_url is None:
+        if self._vault_url is not None and not self._prometheus_urls:
             raise ValueError("alloy: probe_tls() needs remote_write_to(prometheus): the probe is a metric")
         if self.otlp_clients and not self.ships_traces:
             raise ValueError(

@@ -1,4 +1,5 @@
-"""The Grafana construct: a single-replica StatefulSet with a data PVC, provisioned from the wiring.
+"""The Grafana construct: a StatefulSet provisioned from the wiring; SQLite on a PVC (one replica) or an
+external database (stateless replicas).
 
 Objects (``monitoring/`` unless noted):
 
@@ -13,8 +14,18 @@ Objects (``monitoring/`` unless noted):
 * One ConfigMap ``grafana-dashboard-<name>`` per dashboard in ``dashboards/``, labelled
   ``grafana_dashboard: "1"`` so the common Grafana dashboard sidecar picks them up when the ConfigMaps are
   used with another Grafana. All of them are projected into one directory the provider reads.
-* StatefulSet ``grafana`` (one replica, PVC ``data`` at ``/var/lib/grafana``) under the ``restricted`` Pod
-  Security profile: uid/gid 472 (the image's ``grafana`` user), read-only root with an emptyDir ``/tmp``.
+* StatefulSet ``grafana`` under the ``restricted`` Pod Security profile: uid/gid 472 (the image's ``grafana``
+  user), read-only root with an emptyDir ``/tmp``. With ``database: sqlite`` (default) one replica keeps the
+  database on PVC ``data`` at ``/var/lib/grafana``; with an external ``postgres``/``mysql`` database
+  (:mod:`.database`) ``/var/lib/grafana`` is an emptyDir (nothing there outlives a pod: state is in the
+  database, plugins are not installed at runtime) and ``replicas`` may exceed one.
+* With more than one replica: Grafana-managed alerting runs on every replica (the default unified alerting
+  stays on: the alerting UI also shows the Prometheus and Loki rules), so the replicas form Grafana's
+  alerting HA cluster (``[unified_alerting] ha_peers``, gossip on 9094 TCP and UDP through the headless
+  Service ``grafana-internal``, Grafana pods only), which deduplicates the notifications of any
+  Grafana-managed rule a user creates and shares its silences. Also a PodDisruptionBudget
+  (``maxUnavailable: 1``), preferred anti-affinity across nodes and a zone spread (``ScheduleAnyway``).
+  The ``grafana`` Service needs no session affinity: sessions are in the database.
 * Optional Ingress ``grafana`` (:class:`GrafanaIngressProps`).
 
 Data sources exist only for the stores Grafana was connected to (the stack's own or external ones); a
@@ -37,7 +48,7 @@ from urllib.parse import urlsplit
 
 from cdk8s_plus_27 import k8s
 from constructs import Construct
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs.alertmanager.construct import AlertmanagerApi
@@ -45,6 +56,8 @@ from vaultaio_constructs.common import (
     PROPS_CONFIG,
     DnsLabel,
     IngressProps,
+    Protocol,
+    SecretRef,
     StatefulWorkloadProps,
 )
 from vaultaio_constructs.component import Area, Component, refuse_disabled
@@ -55,20 +68,29 @@ from vaultaio_constructs.grafana.dashboards import (
     GrafanaDashboard,
     builtin_dashboards,
 )
+from vaultaio_constructs.grafana.database import (
+    DATABASE_SECRETS_DIR,
+    ExternalDatabase,
+    GrafanaDatabase,
+    SqliteDatabase,
+)
 from vaultaio_constructs.loki.construct import LokiApi
 from vaultaio_constructs.prometheus.construct import PrometheusApi
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.tempo.construct import TempoApi
-from vaultaio_constructs.wiring import Target
+from vaultaio_constructs.wiring import Scheme, Target
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
+    anti_affinity,
     config_checksum,
     config_map,
     container,
     empty_dir,
+    env_from_field,
     http_probe,
     ingress,
     mount,
+    pod_disruption_budget,
     pod_security_context,
     pod_template,
     secret_volume,
@@ -76,6 +98,7 @@ from vaultaio_constructs.workload import (
     service_account,
     stateful_set,
     storage_claim,
+    zone_spread,
 )
 
 #: The official image's ``grafana`` user and group.
@@ -88,6 +111,14 @@ PROVISIONING_CONFIGMAP: Final = "grafana-provisioning"
 HEALTH_PATH: Final = "/api/health"
 #: ``root_url`` when there is no Ingress: the specification's port-forward.
 PORT_FORWARD_ROOT_URL: Final = f"http://localhost:{provisioning.HTTP_PORT}/"
+#: Alerting HA gossip port (TCP and UDP), Grafana's ``ha_listen_address`` default port.
+ALERTING_HA_PORT: Final = 9094
+#: Headless Service of several replicas: gossip peers and per-pod scraping.
+PEERS_SERVICE_NAME: Final = "grafana-internal"
+#: Environment variable holding the pod's IP, the address the alerting cluster listens on and advertises.
+POD_IP_ENV: Final = "POD_IP"
+#: Where the ``secret_key`` Secret is mounted.
+SECRET_KEY_DIR: Final = "/etc/grafana/secret-key"
 
 
 def _check_root_url(value: str) -> str:
@@ -143,6 +174,23 @@ class GrafanaProps(StatefulWorkloadProps):
     #: remote-write ``traces_service_graph_*`` series to Prometheus; without them the map is empty.
     #: ``None``: on exactly when the Tempo that Grafana uses writes its metrics to Prometheus.
     tempo_service_graph: bool | None = None
+    #: Where Grafana keeps its state: ``sqlite`` on the PVC (default, one replica) or an external
+    #: ``postgres``/``mysql`` (see :mod:`vaultaio_constructs.grafana.database`).
+    database: GrafanaDatabase = Field(default_factory=SqliteDatabase)
+    #: Replicas; more than one needs an external ``database`` (and forms Grafana's alerting HA cluster).
+    replicas: Annotated[int, Field(ge=1, le=10)] = 1
+    #: Secret key holding ``security.secret_key``, which encrypts data source passwords stored in the
+    #: database (``None``: Grafana's built-in, publicly known key; the provisioned data sources store no
+    #: secret). Set it before anyone saves a data source with credentials, never change it afterwards.
+    secret_key: SecretRef | None = None
+
+    def __post_init__(self) -> None:
+        if self.replicas > 1 and not self.database.external:
+            raise ValueError(
+                f"'replicas' ({self.replicas}) needs an external 'database': sqlite is a file on one pod's "
+                "volume; set 'database.type' to 'postgres' or 'mysql' (with 'host', 'cidrs', 'user' and "
+                "'password' Secret references) or keep 'replicas' at 1"
+            )
 
 
 class Grafana(Component):
@@ -162,6 +210,9 @@ class Grafana(Component):
         self.resources = self.resolve_resources(props.resources)
         self.storage_gib = self.resolve_storage_gib(props.storage_gib)
         self.admin_secret_name = props.admin_secret_name
+        self.database = props.database
+        self.replicas = props.replicas
+        self.secret_key = props.secret_key
         self._tempo_service_graph = props.tempo_service_graph
         self._tempo: TempoApi | None = None
         self._prometheus_version: str | None = None
@@ -171,6 +222,22 @@ class Grafana(Component):
         )
         self.home_dashboard = props.home_dashboard or ("vault-overview" if props.builtin_dashboards else None)
         self.http = self.endpoint(port_name="http", port=provisioning.HTTP_PORT)
+        #: The same port on each pod of several replicas (headless ``grafana-internal``: scraping).
+        self.peer_http = self.endpoint(
+            port_name="http", port=provisioning.HTTP_PORT, service=PEERS_SERVICE_NAME, per_pod=True
+        )
+        #: Alerting HA gossip between replicas (TCP and UDP).
+        self.alerting_mesh = tuple(
+            self.endpoint(
+                port_name=f"mesh-{protocol.lower()}",
+                port=ALERTING_HA_PORT,
+                scheme=Scheme.TCP,
+                protocol=protocol,
+                service=PEERS_SERVICE_NAME,
+                per_pod=True,
+            )
+            for protocol in (Protocol.TCP, Protocol.UDP)
+        )
         self._sources: dict[str, Target] = {}
         self._dashboards: dict[str, GrafanaDashboard] = {}
         self._builtin: set[str] = set()
@@ -178,6 +245,19 @@ class Grafana(Component):
 
         service_account(self)
         service(self, [self.http])
+        if self.ha:
+            service(
+                self,
+                [self.peer_http, *self.alerting_mesh],
+                name=PEERS_SERVICE_NAME,
+                headless=True,
+                publish_not_ready=True,
+            )
+            for mesh in self.alerting_mesh:
+                self.connect(mesh, reason="alerting HA gossip: deduplicated notifications, shared silences")
+            pod_disruption_budget(self, max_unavailable=1)
+        if isinstance(self.database, ExternalDatabase):
+            self.connect_external(self.database.endpoint(), reason=f"{self.database.type} database")
         self.ingress = self._ingress(props.ingress) if props.ingress is not None else None
         if props.builtin_dashboards:
             for dashboard in builtin_dashboards():
@@ -218,8 +298,14 @@ class Grafana(Component):
         return self._tempo is not None and self._tempo.writes_metrics
 
     @property
+    def ha(self) -> bool:
+        """More than one replica (an external database and the alerting HA cluster)."""
+        return self.replicas > 1
+
+    @property
     def metrics_target(self) -> ScrapeTarget:
-        return ScrapeTarget(job="grafana", endpoint=self.http)
+        """Every replica (DNS discovery of the headless Service when there are several)."""
+        return ScrapeTarget(job="grafana", endpoint=self.peer_http if self.ha else self.http)
 
     # -- dashboards -----------------------------------------------------------------------------
     @property
@@ -280,12 +366,22 @@ class Grafana(Component):
                     f"'home_dashboard' ({self.home_dashboard!r}) is not a dashboard of this grafana: "
                     f"use one of {list(dashboards)} or None"
                 )
-        ini = provisioning.render_ini(
-            provisioning.grafana_ini(
-                root_url=self.root_url,
-                home_dashboard_path=f"{provisioning.DASHBOARDS_DIR}/{home.file_name}" if home else None,
-            )
+        sections = provisioning.grafana_ini(
+            root_url=self.root_url,
+            secret_key_file=f"{SECRET_KEY_DIR}/{self.secret_key.key}" if self.secret_key else None,
+            home_dashboard_path=f"{provisioning.DASHBOARDS_DIR}/{home.file_name}" if home else None,
         )
+        if isinstance(self.database, ExternalDatabase):
+            sections["database"] = self.database.ini_section()
+        if self.ha:
+            # Grafana resolves the headless Service to every replica's address (memberlist join)
+            address = f"$__env{{{POD_IP_ENV}}}:{ALERTING_HA_PORT}"
+            sections["unified_alerting"] = {
+                "ha_peers": f"{self.alerting_mesh[0].fqdn}:{ALERTING_HA_PORT}",
+                "ha_listen_address": address,
+                "ha_advertise_address": address,
+            }
+        ini = provisioning.render_ini(sections)
         datasources = provisioning.render_datasources(
             urls, tempo_service_graph=self.tempo_service_graph, prometheus_version=self._prometheus_version
         )
@@ -311,8 +407,11 @@ class Grafana(Component):
         stateful_set(
             self,
             template=self._pod_template(checksum, tuple(dashboards.values())),
-            claims=[storage_claim(self, "data", self.storage_gib)],
+            # an external database holds the state: nothing on the pods outlives them
+            claims=[] if self.database.external else [storage_claim(self, "data", self.storage_gib)],
             service_name=self.http.service,
+            replicas=self.replicas,
+            pod_management_policy="Parallel" if self.ha else "OrderedReady",
         )
 
     def _url(self, kind: str) -> str | None:
@@ -361,6 +460,20 @@ class Grafana(Component):
             secret_volume("admin", self.admin_secret_name, admin_keys),
             empty_dir("tmp", size_mib=64),
         ]
+        database_secrets: dict[str, set[str]] = {}
+        if isinstance(self.database, ExternalDatabase):
+            # no PVC: the data directory is scratch space (temporary files, logs of a file log mode)
+            volumes.append(empty_dir("data", size_mib=1024))
+            for ref in self.database.secrets():
+                database_secrets.setdefault(ref.name, set()).add(ref.key)
+            volumes += [
+                secret_volume(f"database-{name}"[:63].rstrip("-"), name, {k: k for k in sorted(keys)})
+                for name, keys in sorted(database_secrets.items())
+            ]
+        if self.secret_key is not None:
+            volumes.append(
+                secret_volume("secret-key", self.secret_key.name, {self.secret_key.key: self.secret_key.key})
+            )
         if not dashboards:
             volumes = [v for v in volumes if v.name != "dashboards"]
         mounts = [
@@ -373,6 +486,12 @@ class Grafana(Component):
         ]
         if dashboards:
             mounts.append(mount("dashboards", provisioning.DASHBOARDS_DIR, read_only=True))
+        mounts += [
+            mount(f"database-{name}"[:63].rstrip("-"), f"{DATABASE_SECRETS_DIR}/{name}", read_only=True)
+            for name in sorted(database_secrets)
+        ]
+        if self.secret_key is not None:
+            mounts.append(mount("secret-key", SECRET_KEY_DIR, read_only=True))
         # The image sets GF_PATHS_* itself; repeat them so grafana.ini and the environment agree.
         env = [
             k8s.EnvVar(name="GF_PATHS_CONFIG", value=provisioning.CONFIG_FILE),
@@ -380,12 +499,13 @@ class Grafana(Component):
             k8s.EnvVar(name="GF_PATHS_LOGS", value=f"{provisioning.DATA_DIR}/log"),
             k8s.EnvVar(name="GF_PATHS_PLUGINS", value=f"{provisioning.DATA_DIR}/plugins"),
             k8s.EnvVar(name="GF_PATHS_PROVISIONING", value=provisioning.PROVISIONING_DIR),
+            *([env_from_field(POD_IP_ENV, "status.podIP")] if self.ha else []),
         ]
         grafana = container(
             name="grafana",
             image=self.image,
             resources=self.resources,
-            ports=[self.http],
+            ports=[self.http, *(self.alerting_mesh if self.ha else ())],
             env=env,
             volume_mounts=mounts,
             readiness=http_probe(HEALTH_PATH, self.http.port_name, period_seconds=10),
@@ -398,6 +518,8 @@ class Grafana(Component):
             security_context=pod_security_context(user=GRAFANA_UID, group=GRAFANA_UID, fs_group=GRAFANA_UID),
             volumes=volumes,
             annotations={CONFIG_CHECKSUM_ANNOTATION: checksum},
+            affinity=anti_affinity(self) if self.ha else None,
+            topology_spread_constraints=zone_spread(self) if self.ha else (),
         )
 
     def _ingress(self, props: GrafanaIngressProps) -> k8s.KubeIngress:

@@ -98,8 +98,10 @@ def _check_http_url(setting: str, value: str) -> None:
 class LokiConfig:
     """Inputs of :func:`render_loki_config`."""
 
-    #: Alertmanager base URL for the ruler (from the wiring), e.g. ``http://alertmanager.vault-aio.svc:9093``;
-    #: ``None``: the ruler evaluates rules but sends no notifications.
+    #: Alertmanager base URL for the ruler (from the wiring), e.g. ``http://alertmanager.vault-aio.svc:9093``,
+    #: or a comma-separated list (one per replica of an Alertmanager cluster: ``ruler.alertmanager_url``
+    #: treats each URL as a separate group and sends every alert to each); ``None``: the ruler evaluates
+    #: rules but sends no notifications.
     alertmanager_url: str | None = None
     #: How long logs are kept; the compactor deletes older chunks (``limits_config.retention_period``).
     retention_days: int = 14
@@ -110,7 +112,8 @@ class LokiConfig:
 
     def __post_init__(self) -> None:
         if self.alertmanager_url is not None:
-            _check_http_url("alertmanager_url", self.alertmanager_url)
+            for url in self.alertmanager_url.split(","):
+                _check_http_url("alertmanager_url", url)
         if self.retention_days < 1:
             raise ValueError(f"'retention_days' must be >= 1, got {self.retention_days}")
         if self.limits.reject_old_samples_max_age_hours > self.retention_days * 24:

@@ -203,9 +203,13 @@ class Loki(Component):
     tenant_id: str | None = None
 
     def use_alertmanager(self, alertmanager: AlertmanagerApi) -> None:
-        """The ruler sends log-based alerts to ``alertmanager``."""
-        endpoint = self.connect(alertmanager.web, reason="send log-based alerts from the ruler")
-        self._alertmanager_url = endpoint.url
+        """The ruler sends log-based alerts to ``alertmanager``: every replica of a cluster, each its own
+        ``alertmanager_url`` entry (the ruler treats each URL as a group and sends every alert to each)."""
+        urls = [
+            self.connect(endpoint, reason="send log-based alerts from the ruler").url
+            for endpoint in alertmanager.alert_endpoints
+        ]
+        self._alertmanager_url = ",".join(urls)
 
     def add_rules(self, file_name: str, content: str) -> None:
         """Add a rule file (Prometheus rule-group YAML with LogQL expressions) for the ruler.

@@ -178,7 +178,15 @@ class PrometheusConfig:
     #: Rule evaluation interval in seconds.
     evaluation_interval_seconds: int = 30
     #: Labels added to every series and alert leaving this Prometheus (e.g. ``{"cluster": "prod"}``).
+    #: Prometheus 3 expands ``$VAR``/``${VAR}`` in the values (environment variables, e.g. the pod name of
+    #: an HA replica); a literal ``$`` is written ``$$``.
     external_labels: Mapping[str, str] = field(default_factory=dict)
+    #: Labels removed from alerts before they reach Alertmanager (``alert_relabel_configs`` ``labeldrop``):
+    #: the replica label of an HA pair, so both replicas' copies of an alert are one alert to Alertmanager.
+    alert_drop_labels: tuple[str, ...] = ()
+    #: ``remote_write`` entries, already rendered (:meth:`RemoteWrite.to_config
+    #: <vaultaio_constructs.prometheus.remote_write.RemoteWrite.to_config>`).
+    remote_write: tuple[Mapping[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         names = [job.job for job in self.jobs]
@@ -205,9 +213,12 @@ class PrometheusConfig:
             if parts.scheme not in ("http", "https") or parts.query or parts.fragment:
                 raise ValueError(f"'alertmanagers' entries must be http(s):// base URLs, got {url!r}")
             _check_host_port(parts.netloc, "alertmanagers")
-        for name in self.external_labels:
+        for name in (*self.external_labels, *self.alert_drop_labels):
             if not _LABEL_NAME.match(name):
                 raise ValueError(f"'external_labels' key {name!r} is not a valid label name")
+        names = [str(entry.get("name", "")) for entry in self.remote_write]
+        if len(set(names)) != len(names) or not all(names):
+            raise ValueError(f"every 'remote_write' entry needs a unique name, got {names}")
 
     def to_dict(self) -> dict[str, Any]:
         document: dict[str, Any] = {
@@ -238,6 +249,12 @@ class PrometheusConfig:
                     for (scheme, path), targets in sorted(groups.items())
                 ]
             }
+            if self.alert_drop_labels:
+                document["alerting"]["alert_relabel_configs"] = [
+                    {"action": "labeldrop", "regex": "|".join(self.alert_drop_labels)}
+                ]
+        if self.remote_write:
+            document["remote_write"] = [dict(entry) for entry in self.remote_write]
         return document
 
 

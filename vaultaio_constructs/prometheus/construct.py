@@ -1,10 +1,37 @@
-"""Prometheus: one server on a PVC that scrapes the stack, receives Alloy's remote write and evaluates the
-alert rules of :mod:`vaultaio_constructs.alerts`.
+"""Prometheus: a server on a PVC that scrapes the stack, receives Alloy's remote write and evaluates the
+alert rules of :mod:`vaultaio_constructs.alerts`; optionally as an HA pair, writing on to long-term stores.
 
 Targets come from the wiring (:meth:`Prometheus.add_scrape_target`), so every scrape has its NetworkPolicy
 edge; Vault pods are discovered by DNS (no Kubernetes API access, no RBAC). Configuration and rules are
 ConfigMaps rendered in :meth:`Prometheus.finalize`; their checksum is a pod annotation, so a change rolls
 the pod. Data lives on the ``data`` PVC and outlives the pod and the StatefulSet.
+
+``remote_write`` (:mod:`.remote_write`) sends every sample on to long-term stores; each destination is one
+egress NetworkPolicy to the CIDRs its settings name, and its credentials are Secret files.
+
+``replicas: 2`` runs an HA pair the way kube-prometheus does: two identical, independent servers that each
+scrape everything, evaluate every rule and alert the same Alertmanagers (every replica of a cluster). What
+the pair needs beyond a second pod:
+
+* ``external_labels`` gain ``<replica_label>: <pod name>`` (``replica`` by default), so a long-term store
+  can tell the copies apart: Thanos deduplicates on it at query time, Mimir/Cortex's HA tracker accepts one
+  replica's samples (set ``replica_label: __replica__`` and a ``cluster`` external label there);
+* the same label is dropped from alerts (``alert_relabel_configs`` ``labeldrop``), so both copies of an
+  alert carry identical labels and Alertmanager groups and deduplicates them as one;
+* the agents that push into Prometheus (Alloy, Tempo's metrics-generator) write to **each** replica by its
+  own address (:attr:`Prometheus.remote_write_endpoints`), never through the load-balancing Service, so
+  both replicas hold the same series; each writer queues per replica, so a restarted replica is refilled
+  from the writer's WAL for as long as the writer retains it;
+* Grafana and people query the ``prometheus`` Service, which keeps ``sessionAffinity: ClientIP``: one
+  Grafana pod's queries stay on one replica (no panel flickering between two slightly different copies)
+  and move to the other when that replica is not ready. Merging both at query time needs a deduplicating
+  querier (Thanos Query, or the long-term store itself), which this stack does not run;
+* a headless Service ``prometheus-internal`` governs the StatefulSet (per-pod DNS names for the writers
+  and for Prometheus scraping each replica), a PodDisruptionBudget (``maxUnavailable: 1``), preferred
+  anti-affinity across nodes and a zone spread (``ScheduleAnyway``).
+
+Going from one replica to two changes the StatefulSet's ``serviceName``, which Kubernetes does not let
+change in place: delete the StatefulSet with ``--cascade=orphan`` first (docs/SCALING.md).
 
 ``prometheus.enabled: false`` leaves it out; ``prometheus.external`` names an existing Prometheus
 (:class:`ExternalPrometheus`, with its remote-write receiver on) that Alloy and Tempo write to and Grafana
@@ -32,16 +59,27 @@ from vaultaio_constructs.prometheus.config import (
     prometheus_args,
     render_prometheus_config,
 )
+from vaultaio_constructs.prometheus.remote_write import (
+    LabelName,
+    RemoteWrite,
+    aws_environment,
+    check_remote_writes,
+    irsa_role,
+)
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.wiring import Endpoint, ExternalService, Target
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
+    anti_affinity,
     config_checksum,
     config_map,
     config_map_volume,
     container,
+    env_from_field,
+    env_from_secret,
     http_probe,
     mount,
+    pod_disruption_budget,
     pod_security_context,
     pod_template,
     secret_volume,
@@ -49,6 +87,7 @@ from vaultaio_constructs.workload import (
     service_account,
     stateful_set,
     storage_claim,
+    zone_spread,
 )
 
 PROMETHEUS_PORT: Final = 9090
@@ -64,6 +103,10 @@ CONFIG_MAP_NAME: Final = "prometheus-config"
 RULES_CONFIG_MAP_NAME: Final = "prometheus-rules"
 #: File name of the Loki ruler's rule file produced from the same alert settings.
 LOKI_RULES_FILE: Final = "vault-audit.yaml"
+#: Headless Service of an HA pair: per-pod DNS names for remote-write agents and scraping.
+PEERS_SERVICE_NAME: Final = "prometheus-internal"
+#: Environment variable holding the pod name (downward API): the value of the replica external label.
+POD_NAME_ENV: Final = "POD_NAME"
 
 
 def _check_absolute_path(value: str) -> str:
@@ -104,6 +147,15 @@ class PrometheusProps(StatefulWorkloadProps):
     external_labels: dict[str, str] = Field(default_factory=dict)
     #: Alert thresholds and the RUNBOOK base URL of every alert's ``runbook_url``.
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    #: Identical, independent servers: 1, or 2 for an HA pair (3 allowed). Each replica scrapes everything,
+    #: receives every agent's samples, evaluates every rule and alerts every Alertmanager; see the module
+    #: docstring for what the pair adds.
+    replicas: Annotated[int, Field(ge=1, le=3)] = 1
+    #: External label holding the pod name when ``replicas`` > 1 (what Thanos deduplicates on; Mimir's HA
+    #: tracker expects ``__replica__``). Dropped from alerts so Alertmanager sees one alert, not two.
+    replica_label: LabelName = "replica"
+    #: Long-term stores every sample is also sent to (``[]``: none); see :mod:`.remote_write`.
+    remote_write: tuple[RemoteWrite, ...] = ()
 
     def __post_init__(self) -> None:
         if self.enabled and self.external is not None:
@@ -114,6 +166,12 @@ class PrometheusProps(StatefulWorkloadProps):
                     f"'external_labels' key {name!r} is not a valid label name: use letters, digits and '_', "
                     "not starting with a digit"
                 )
+        if self.replicas > 1 and self.replica_label in self.external_labels:
+            raise ValueError(
+                f"'replica_label' ({self.replica_label!r}) is also a key of 'external_labels': with "
+                f"{self.replicas} replicas it holds each pod's name, choose another 'replica_label'"
+            )
+        check_remote_writes(self.remote_write)
 
 
 def _secret_volume_name(secret: str) -> str:
@@ -132,8 +190,9 @@ class PrometheusApi(Protocol):
     @property
     def query_endpoint(self) -> Target: ...
 
+    #: Where agents push samples: every replica of an HA pair.
     @property
-    def remote_write_endpoint(self) -> Target: ...
+    def remote_write_endpoints(self) -> tuple[Target, ...]: ...
 
     #: The Prometheus version when known (Grafana's data source uses it for feature detection).
     @property
@@ -156,6 +215,11 @@ class ExternalPrometheus:
     @property
     def remote_write_endpoint(self) -> ExternalService:
         return self._service.with_origin_path(self._remote_write_path)
+
+    @property
+    def remote_write_endpoints(self) -> tuple[ExternalService, ...]:
+        """One receiver: an existing store spreads what it receives itself."""
+        return (self.remote_write_endpoint,)
 
 
 class Prometheus(Component):
@@ -186,13 +250,28 @@ class Prometheus(Component):
         self.evaluation_interval_seconds = props.evaluation_interval_seconds
         self.external_labels = dict(props.external_labels)
         self.alerts = props.alerts
+        self.replicas = props.replicas
+        self.replica_label = props.replica_label
+        self.remote_write = props.remote_write
         self.targets: list[ScrapeTarget] = []
         self._alertmanagers: list[str] = []
 
-        #: HTTP API and UI, ``/metrics``, and the remote-write receiver.
+        #: HTTP API and UI, ``/metrics``, and the remote-write receiver, through the Service.
         self.web = self.endpoint(port_name="web", port=PROMETHEUS_PORT)
-        service_account(self)
-        service(self, [self.web])
+        #: The same port on each pod of an HA pair (headless ``prometheus-internal``).
+        self.peer_web = self.endpoint(
+            port_name="web", port=PROMETHEUS_PORT, service=PEERS_SERVICE_NAME, per_pod=True
+        )
+        role = irsa_role(self.remote_write)
+        service_account(self, annotations={"eks.amazonaws.com/role-arn": role} if role else None)
+        # an HA pair: each client sticks to one replica while it is ready (consistent query results)
+        service(self, [self.web], session_affinity=self.ha)
+        if self.ha:
+            service(self, [self.peer_web], name=PEERS_SERVICE_NAME, headless=True, publish_not_ready=True)
+            pod_disruption_budget(self, max_unavailable=1)
+        for destination in self.remote_write:
+            for external in destination.endpoints():
+                self.connect_external(external, reason=f"remote write to {destination.name}")
 
     # -- public API --------------------------------------------------------------------------------------
     @property
@@ -201,13 +280,34 @@ class Prometheus(Component):
         return self.web
 
     @property
+    def ha(self) -> bool:
+        """More than one replica."""
+        return self.replicas > 1
+
+    @property
+    def pod_names(self) -> tuple[str, ...]:
+        """``prometheus-0`` .. ``prometheus-<replicas-1>``."""
+        return tuple(f"{self.name}-{i}" for i in range(self.replicas))
+
+    @property
     def remote_write_endpoint(self) -> Endpoint:
-        """Where agents push samples (remote-write receiver)."""
+        """Where agents push samples (remote-write receiver) through the Service: one replica's worth.
+
+        Writers of an HA pair use :attr:`remote_write_endpoints` instead.
+        """
         return self.web.with_path(REMOTE_WRITE_PATH)
 
     @property
+    def remote_write_endpoints(self) -> tuple[Endpoint, ...]:
+        """Where agents push samples: every replica by its own address, so each holds every series."""
+        if not self.ha:
+            return (self.remote_write_endpoint,)
+        return tuple(self.peer_web.with_path(REMOTE_WRITE_PATH).for_pod(pod) for pod in self.pod_names)
+
+    @property
     def metrics_target(self) -> ScrapeTarget:
-        return ScrapeTarget(job="prometheus", endpoint=self.web)
+        """Every replica (DNS discovery of the headless Service in an HA pair)."""
+        return ScrapeTarget(job="prometheus", endpoint=self.peer_web if self.ha else self.web)
 
     def add_scrape_target(self, target: ScrapeTarget) -> None:
         """Scrape ``target``; refuses a second target with the same job name."""
@@ -221,11 +321,13 @@ class Prometheus(Component):
         self.targets.append(target)
 
     def use_alertmanager(self, alertmanager: AlertmanagerApi) -> None:
-        """Send alerts to ``alertmanager`` (the stack's or an external one)."""
-        endpoint = self.connect(alertmanager.web, reason="send alerts")
-        url = f"{endpoint.scheme}://{endpoint.address}{endpoint.path}"  # targets need an explicit port
-        if url not in self._alertmanagers:
-            self._alertmanagers.append(url)
+        """Send alerts to ``alertmanager`` (the stack's or an external one): to every replica of a cluster,
+        each by its own address."""
+        for target in alertmanager.alert_endpoints:
+            endpoint = self.connect(target, reason="send alerts")
+            url = f"{endpoint.scheme}://{endpoint.address}{endpoint.path}"  # targets need an explicit port
+            if url not in self._alertmanagers:
+                self._alertmanagers.append(url)
 
     @property
     def loki_rule_file(self) -> tuple[str, str]:
@@ -269,6 +371,10 @@ class Prometheus(Component):
     @property
     def config(self) -> PrometheusConfig:
         """The configuration Prometheus runs with (final once the stack is finished)."""
+        # Prometheus 3 expands $VAR in external label values: keep the user's values literal
+        labels = {name: value.replace("$", "$$") for name, value in self.external_labels.items()}
+        if self.ha:
+            labels[self.replica_label] = f"${{{POD_NAME_ENV}}}"
         return PrometheusConfig(
             jobs=tuple(self._job(target) for target in self.targets),
             alertmanagers=tuple(self._alertmanagers),
@@ -276,7 +382,9 @@ class Prometheus(Component):
             scrape_interval_seconds=self.scrape_interval_seconds,
             scrape_timeout_seconds=min(10, self.scrape_interval_seconds),
             evaluation_interval_seconds=self.evaluation_interval_seconds,
-            external_labels=self.external_labels,
+            external_labels=labels,
+            alert_drop_labels=(self.replica_label,) if self.ha else (),
+            remote_write=tuple(rw.to_config(self._secret_path) for rw in self.remote_write),
         )
 
     @property
@@ -284,13 +392,20 @@ class Prometheus(Component):
         """The alert rule file (``vault-aio.yaml``)."""
         return render_rules(prometheus_rule_groups(self.alerts.thresholds), self.alerts.runbook_base_url)
 
-    def _secret_keys(self) -> dict[str, tuple[str, ...]]:
-        """Secret name -> keys mounted (the CA bundles of TLS targets)."""
+    def _secret_keys(self) -> dict[str, tuple[tuple[str, ...], bool]]:
+        """Secret name -> (keys mounted, optional): the CA bundles of TLS targets (optional, so Prometheus
+        starts and alerts before a peer's TLS Secret exists) and the remote-write credentials (required:
+        Prometheus refuses a configuration whose TLS files are missing)."""
         keys: dict[str, set[str]] = {}
+        required: set[str] = set()
         for target in self.targets:
             if target.ca is not None:
                 keys.setdefault(target.ca.name, set()).add(target.ca.key)
-        return {secret: tuple(sorted(keys[secret])) for secret in sorted(keys)}
+        for destination in self.remote_write:
+            for ref in destination.secrets():
+                keys.setdefault(ref.name, set()).add(ref.key)
+                required.add(ref.name)
+        return {secret: (tuple(sorted(keys[secret])), secret not in required) for secret in sorted(keys)}
 
     def finalize(self) -> None:
         """Render config and rules (after every target is added) and create the StatefulSet."""
@@ -321,6 +436,10 @@ class Prometheus(Component):
                     for secret in secrets
                 ),
             ],
+            env=[
+                *([env_from_field(POD_NAME_ENV, "metadata.name")] if self.ha else []),
+                *(env_from_secret(var, ref.name, ref.key) for var, ref in aws_environment(self.remote_write)),
+            ],
             readiness=http_probe("/-/ready", self.web.port_name, period_seconds=10, failure_threshold=6),
             # WAL replay after a restart can take minutes on a full volume: only restart a hung server.
             liveness=http_probe("/-/healthy", self.web.port_name, period_seconds=30, failure_threshold=10),
@@ -337,17 +456,22 @@ class Prometheus(Component):
                 *(
                     # CA bundles of scrape targets: optional, so Prometheus starts (and alerts) before a
                     # peer's TLS Secret exists; the kubelet adds the files once it is created
-                    secret_volume(_secret_volume_name(secret), secret, {k: k for k in keys}, optional=True)
-                    for secret, keys in secrets.items()
+                    secret_volume(_secret_volume_name(name), name, {k: k for k in keys}, optional=optional)
+                    for name, (keys, optional) in secrets.items()
                 ),
             ],
             # Prometheus writes out its head block on SIGTERM; give it time on a busy volume.
             termination_grace_period_seconds=120,
             annotations={CONFIG_CHECKSUM_ANNOTATION: checksum},
+            affinity=anti_affinity(self) if self.ha else None,
+            topology_spread_constraints=zone_spread(self) if self.ha else (),
         )
         self.stateful_set = stateful_set(
             self,
             template=template,
             claims=[storage_claim(self, "data", self.storage_gib)],
-            service_name=self.name,
+            # per-pod DNS names (the remote-write agents use them) need a headless governing Service
+            service_name=PEERS_SERVICE_NAME if self.ha else self.name,
+            replicas=self.replicas,
+            pod_management_policy="Parallel" if self.ha else "OrderedReady",
         )

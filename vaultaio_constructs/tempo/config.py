@@ -58,25 +58,25 @@ class TempoConfig:
 
     #: How long trace blocks are kept (``compactor.compaction.block_retention``).
     retention_hours: int = 168
-    #: Remote-write URL (Prometheus' ``.../api/v1/write``, Mimir's ``.../api/v1/push``) for the
-    #: metrics-generator's service-graph and span-metrics series, or ``None`` to run without it.
-    metrics_remote_write_url: str | None = None
+    #: Remote-write URLs (Prometheus' ``.../api/v1/write``, Mimir's ``.../api/v1/push``; one per replica of
+    #: an HA pair, each getting every series) for the metrics-generator's service-graph and span-metrics
+    #: series; empty: no metrics-generator.
+    metrics_remote_write_urls: tuple[str, ...] = ()
     #: ``server.log_level``.
     log_level: TempoLogLevel = TempoLogLevel.INFO
 
     def __post_init__(self) -> None:
         if self.retention_hours < 1:
             raise ValueError(f"'retention_hours' must be >= 1, got {self.retention_hours}")
-        url = self.metrics_remote_write_url
-        if url is not None:
+        for url in self.metrics_remote_write_urls:
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ValueError(
-                    f"'metrics_remote_write_url' must be an http:// or https:// URL with a host, got {url!r}"
+                    f"'metrics_remote_write_urls' must be http:// or https:// URLs with a host, got {url!r}"
                 )
             if parts.path in ("", "/"):
                 raise ValueError(
-                    f"'metrics_remote_write_url' must name the remote-write receiver's path (Prometheus: "
+                    f"'metrics_remote_write_urls' must name the remote-write receiver's path (Prometheus: "
                     f"/api/v1/write), got {url!r}"
                 )
 
@@ -112,14 +112,16 @@ def tempo_config_dict(config: TempoConfig) -> dict[str, Any]:
         },
         "usage_report": {"reporting_enabled": False},
     }
-    if config.metrics_remote_write_url is not None:
+    if config.metrics_remote_write_urls:
         doc["metrics_generator"] = {
             "registry": {"external_labels": {"source": "tempo"}},
             "storage": {
                 "path": f"{data}/generator/wal",
                 # Prometheus stores exemplars only with --enable-feature=exemplar-storage, which the stack
                 # does not enable (no panel or data source uses them), so none are sent.
-                "remote_write": [{"url": config.metrics_remote_write_url, "send_exemplars": False}],
+                "remote_write": [
+                    {"url": url, "send_exemplars": False} for url in config.metrics_remote_write_urls
+                ],
             },
         }
         doc["overrides"] = {

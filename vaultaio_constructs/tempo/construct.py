@@ -154,7 +154,7 @@ class Tempo(Component):
         self.log_level = props.log_level
         self.resources = self.resolve_resources(props.resources)
         self.storage_gib = self.resolve_storage_gib(props.storage_gib)
-        self._remote_write_url: str | None = None
+        self._remote_write_urls: tuple[str, ...] = ()
 
         #: Query API, ``/ready`` and ``/metrics``.
         self.http = self.endpoint(port_name="http", port=TEMPO_HTTP_PORT)
@@ -177,26 +177,27 @@ class Tempo(Component):
     @property
     def writes_metrics(self) -> bool:
         """Whether the metrics-generator is on and wired to a Prometheus (service graph available)."""
-        return self._remote_write_url is not None
+        return bool(self._remote_write_urls)
 
     def remote_write_to(self, prometheus: PrometheusApi) -> None:
-        """Write the metrics-generator's series to ``prometheus`` (needs its remote-write receiver).
+        """Write the metrics-generator's series to ``prometheus`` (needs its remote-write receiver), to each
+        replica of an HA pair.
 
         Does nothing when the ``metrics_generator`` setting is off.
         """
         if not self.metrics_generator:
             return
-        endpoint = self.connect(
-            prometheus.remote_write_endpoint, reason="remote-write service-graph and span metrics"
+        self._remote_write_urls = tuple(
+            self.connect(endpoint, reason="remote-write service-graph and span metrics").url
+            for endpoint in prometheus.remote_write_endpoints
         )
-        self._remote_write_url = endpoint.url
 
     @property
     def config(self) -> TempoConfig:
         """The configuration Tempo runs with (final once the stack is finished)."""
         return TempoConfig(
             retention_hours=self.retention_hours,
-            metrics_remote_write_url=self._remote_write_url,
+            metrics_remote_write_urls=self._remote_write_urls,
             log_level=self.log_level,
         )
 

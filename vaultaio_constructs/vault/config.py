@@ -52,6 +52,22 @@ STATEFULSET_NAME: Final = "vault"
 SERVICE_NAME: Final = "vault"
 #: Headless Service for raft peers and Prometheus (``publishNotReadyAddresses: true``).
 HEADLESS_SERVICE_NAME: Final = "vault-internal"
+#: Pod label that ``service_registration "kubernetes"`` keeps on every Vault pod: ``"true"`` on the active
+#: node, ``"false"`` on the others (Vault 2.x docs, configuration/service-registration/kubernetes; the
+#: official chart's ``vault-active``/``vault-standby`` Services select on it).
+ACTIVE_LABEL: Final = "vault-active"
+#: Labels service registration maintains on Vault's own pods (never in the manifests: Vault patches them).
+SERVICE_REGISTRATION_LABELS: Final = (
+    ACTIVE_LABEL,
+    "vault-initialized",
+    "vault-perf-standby",
+    "vault-sealed",
+    "vault-version",
+)
+#: Service of the active node only (selects ``vault-active: "true"``).
+ACTIVE_SERVICE_NAME: Final = "vault-active"
+#: Service of the unsealed standby nodes (selects ``vault-active: "false"``; sealed pods are not ready).
+STANDBY_SERVICE_NAME: Final = "vault-standby"
 #: Container name.
 CONTAINER_NAME: Final = "vault"
 
@@ -293,19 +309,28 @@ def server_command(cfg: VaultServerConfig) -> tuple[str, ...]:
 
 
 def tls_dns_names(namespace: str) -> tuple[str, ...]:
-    """DNS names the Vault certificate must carry (plus IP ``127.0.0.1``): the Service, every pod, localhost.
+    """DNS names the Vault certificate must carry (plus IP ``127.0.0.1``): the Services, every pod, localhost.
 
     The Service name ``vault.<ns>.svc`` is the one clients verify (Prometheus ``server_name``, the CLI's
-    ``VAULT_TLS_SERVER_NAME``); the pod names are the raft ``retry_join`` targets and ``api_addr``.
+    ``VAULT_TLS_SERVER_NAME``); ``vault-active`` and ``vault-standby`` are there for clients that address
+    the active node (or the standbys) directly; the pod names are the raft ``retry_join`` targets and
+    ``api_addr``.
     ``scripts/init-vault.sh --tls-self-signed`` issues exactly these; with cert-manager, list them in the
     Certificate's ``dnsNames`` (and ``127.0.0.1`` in ``ipAddresses``).
     """
     check_dns_label(namespace)
+    services = tuple(
+        name
+        for service in (SERVICE_NAME, ACTIVE_SERVICE_NAME, STANDBY_SERVICE_NAME)
+        for name in (
+            service,
+            f"{service}.{namespace}",
+            f"{service}.{namespace}.svc",
+            f"{service}.{namespace}.svc.cluster.local",
+        )
+    )
     return (
-        SERVICE_NAME,
-        f"{SERVICE_NAME}.{namespace}",
-        f"{SERVICE_NAME}.{namespace}.svc",
-        f"{SERVICE_NAME}.{namespace}.svc.cluster.local",
+        *services,
         f"*.{HEADLESS_SERVICE_NAME}",
         f"*.{HEADLESS_SERVICE_NAME}.{namespace}.svc",
         f"*.{HEADLESS_SERVICE_NAME}.{namespace}.svc.cluster.local",

@@ -7,21 +7,31 @@ Objects (names are part of the contract with ``scripts/init-vault.sh`` and ``scr
   sealed peers do not block each other from starting), one ``data`` PVC per pod at ``/vault/data``.
 * Service ``vault`` (API, port ``https``/``http`` 8200) and headless ``vault-internal`` (8200 API, 8201
   cluster, 8202 metrics; ``publishNotReadyAddresses: true`` so raft peers and Prometheus reach sealed pods).
+* Services ``vault-active`` and ``vault-standby`` (API only) select the pods service registration labels
+  ``vault-active: "true"`` / ``"false"`` (the official chart's convention), so clients and the Ingress reach
+  the active node without a forwarding hop. Unlike the chart they publish ready pods only: a sealed pod
+  (labelled ``vault-active: "false"``) is never a standby target, and a crashed active pod whose label is
+  stale drops out as soon as its readiness fails. The NetworkPolicies select pods, not Services, so these
+  add no policy: whoever may reach Vault's API may reach it through any of the three Services.
 * ConfigMaps ``vault-config`` (``config.json``, see :mod:`.config`) and ``vault-policies`` (``<name>.hcl``,
   see :mod:`.policies`), mounted read-only at ``/vault/config`` and ``/vault/policies``.
 * ServiceAccount ``vault`` with a Role allowing exactly ``get``, ``update``, ``patch`` on its own pods, which
   is what ``service_registration "kubernetes"`` needs to maintain the ``vault-active``/``vault-sealed``
   labels; the token is mounted for that reason only.
-* HA (3 or 5 replicas): ``retry_join`` for every peer, pod anti-affinity, a PodDisruptionBudget
-  (``maxUnavailable: 1`` keeps quorum), NetworkPolicy edges between peers on 8200/8201.
+* HA (3 or 5 replicas): ``retry_join`` for every peer, pod anti-affinity across nodes and a topology spread
+  across zones (``ScheduleAnyway``: a preference, so a single-zone cluster still schedules every voter), a
+  PodDisruptionBudget (``maxUnavailable: 1`` keeps quorum), NetworkPolicy edges between peers on 8200/8201.
 * Optional Ingress ``vault`` and CronJob ``vault-backup`` (see :mod:`.props`).
 
 Probes: readiness ``/v1/sys/health?standbyok=true&perfstandbyok=true`` (active and standby ready; sealed 503,
 uninitialised 501 and a standby cut off from the active node 474 not); liveness maps those to 204 so a
 sealed pod is never restarted (a restart would only seal it again), it fails only when Vault stops answering.
 
-Upgrades roll pod by pod (``RollingUpdate``); with the Shamir seal each restarted pod waits sealed, and the
-rollout with it, until it is unsealed again (``scripts/init-vault.sh`` unseals every sealed pod).
+Updates are ``OnDelete``: ``kubectl apply`` changes the template and restarts no pod;
+``vault-aio upgrade-vault`` restarts the pods in Vault's documented order (standbys first, then the active
+node after a step-down), waiting for each to be unsealed (by you with the Shamir seal:
+``scripts/init-vault.sh`` unseals every sealed pod) and for autopilot to be healthy before the next one, and
+stops at the first failed check.
 
 Pod Security ``restricted``: uid 100/gid 1000 (the image's ``vault`` user), seccomp ``RuntimeDefault``, all
 capabilities dropped, read-only root filesystem; writable: ``/vault/data`` (PVC) and ``/tmp`` (emptyDir,
@@ -45,6 +55,8 @@ from vaultaio_constructs.common import SecretKeyRef
 from vaultaio_constructs.component import Area, Component
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.vault.config import (
+    ACTIVE_LABEL,
+    ACTIVE_SERVICE_NAME,
     API_PORT,
     CLUSTER_PORT,
     CONFIG_DIR,
@@ -55,6 +67,7 @@ from vaultaio_constructs.vault.config import (
     HEALTH_READY_PATH,
     METRICS_PORT,
     POLICIES_DIR,
+    STANDBY_SERVICE_NAME,
     TLS_CA_FILE,
     TLS_DIR,
     TMP_DIR,
@@ -74,6 +87,7 @@ from vaultaio_constructs.vault.seals import EnvVar, SealPlan
 from vaultaio_constructs.wiring import Scheme
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
+    anti_affinity,
     config_checksum,
     config_map,
     config_map_volume,
@@ -84,8 +98,8 @@ from vaultaio_constructs.workload import (
     gibibytes,
     http_probe,
     ingress,
-    int_or_string,
     mount,
+    pod_disruption_budget,
     pod_security_context,
     pod_template,
     secret_volume,
@@ -93,6 +107,7 @@ from vaultaio_constructs.workload import (
     service_account,
     stateful_set,
     storage_claim,
+    zone_spread,
 )
 
 __all__ = ["Vault", "VaultBackupProps", "VaultIngressProps", "VaultProps", "VaultTlsProps"]
@@ -111,26 +126,48 @@ CA_COPY_SECRET_NAME = "vault-tls-ca"
 #: Name of the backup CronJob, its ServiceAccount, PVC and pod labels.
 BACKUP_NAME = "vault-backup"
 BACKUP_DIR = "/backup"
-#: The backup job: renew the token, save a snapshot under a UTC timestamp, checksum it, keep the newest $KEEP.
-#: Written to a ``.partial`` name first so an interrupted run never leaves a truncated ``.snap``.
+#: The line the backup job prints after a snapshot is saved and verified, and only then: the
+#: ``VaultBackupMissing`` rule (Loki ruler) looks for it in the job's log.
+BACKUP_SUCCESS_MARKER = "vault-backup: saved "
+#: The backup job (POSIX sh, run with ``-e``). Before saving, so that a full volume cannot stop every later
+#: run: remove ``*.snap.partial`` left by interrupted runs, prune to the newest $KEEP, then check that the
+#: volume has room for a snapshot as large as the newest one plus 10 % and 1 MiB, pruning older snapshots
+#: (never the newest) until it has. Then renew the token, save to a ``.partial`` name (an interrupted run
+#: never leaves a truncated ``.snap``), checksum, prune to $KEEP and print :data:`BACKUP_SUCCESS_MARKER`.
+#: Every failure prints ``vault-backup: error: ...`` and exits non-zero.
 BACKUP_SCRIPT = """\
 cd "$BACKUP_DIR"
+say() { echo "vault-backup: $*"; }
+fail() { echo "vault-backup: error: $*" >&2; exit 1; }
+snapshots() { for f in vault-raft-*.snap; do if [ -e "$f" ]; then echo "$f"; fi; done; }
+count() { snapshots | wc -l; }
+drop_oldest() { f=$(snapshots | head -n 1); rm -f -- "$f" "$f.sha256"; say "pruned $f$1"; }
+free_kib() { df -Pk . | awk 'NR == 2 { print $4 }'; }
+for f in vault-raft-*.snap.partial; do
+  if [ -e "$f" ]; then rm -f -- "$f"; say "removed $f (left by an interrupted run)"; fi
+done
+while [ "$(count)" -gt "$KEEP" ]; do drop_oldest ""; done
+newest=$(snapshots | tail -n 1)
+need=1024
+if [ -n "$newest" ]; then need=$(( $(wc -c < "$newest") * 11 / 10240 + 1024 )); fi
+while [ "$(free_kib)" -lt "$need" ] && [ "$(count)" -gt 1 ]; do drop_oldest " to make room"; done
+free=$(free_kib)
+if [ "$free" -lt "$need" ]; then
+  fail "$free KiB free on the backup volume, a snapshot needs about $need KiB: raise vault.backup.storage_gib"
+fi
 if ! vault token renew >/dev/null 2>&1; then
-  echo "warning: the backup token could not be renewed (use a periodic token)" >&2
+  echo "vault-backup: warning: the backup token could not be renewed (use a periodic token)" >&2
 fi
 name="vault-raft-$(date -u +%Y%m%dT%H%M%SZ).snap"
-vault operator raft snapshot save "$name.partial"
+if ! vault operator raft snapshot save "$name.partial"; then
+  rm -f -- "$name.partial"
+  fail "vault operator raft snapshot save failed"
+fi
 mv -- "$name.partial" "$name"
 sha256sum "$name" > "$name.sha256"
-sha256sum -c "$name.sha256" >/dev/null
-set -- vault-raft-*.snap
-excess=$(($# - KEEP))
-while [ "$excess" -gt 0 ]; do
-  rm -f -- "$1" "$1.sha256"
-  shift
-  excess=$((excess - 1))
-done
-echo "saved $name ($(wc -c < "$name") bytes), keeping the newest $KEEP snapshots"
+sha256sum -c "$name.sha256" >/dev/null || fail "$name does not match its checksum"
+while [ "$(count)" -gt "$KEEP" ]; do drop_oldest ""; done
+say "saved $name ($(wc -c < "$name") bytes), keeping the newest $KEEP snapshots"
 """
 
 
@@ -185,8 +222,16 @@ class Vault(Component):
         api_port_name = str(scheme)
 
         # -- endpoints -------------------------------------------------------------------------------
-        #: Client API through Service ``vault``.
+        #: Client API through Service ``vault`` (any ready pod; a standby forwards to the active node).
         self.api = self.endpoint(port_name=api_port_name, port=API_PORT, scheme=scheme)
+        #: Client API of the active node only (Service ``vault-active``); what the Ingress routes to.
+        self.active_api = self.endpoint(
+            port_name=api_port_name, port=API_PORT, scheme=scheme, service=ACTIVE_SERVICE_NAME
+        )
+        #: Client API of the unsealed standby nodes (Service ``vault-standby``).
+        self.standby_api = self.endpoint(
+            port_name=api_port_name, port=API_PORT, scheme=scheme, service=STANDBY_SERVICE_NAME
+        )
         #: Per-pod API, cluster and metrics ports through the headless Service ``vault-internal``.
         self.peer_api = self.endpoint(
             port_name=api_port_name, port=API_PORT, scheme=scheme, service=HEADLESS_SERVICE_NAME, per_pod=True
@@ -211,6 +256,8 @@ class Vault(Component):
 
         # -- services ----------------------------------------------------------------------------------
         service(self, [self.api])
+        service(self, [self.active_api], name=ACTIVE_SERVICE_NAME, runtime_selector={ACTIVE_LABEL: "true"})
+        service(self, [self.standby_api], name=STANDBY_SERVICE_NAME, runtime_selector={ACTIVE_LABEL: "false"})
         service(
             self,
             [self.peer_api, self.peer_cluster, self.metrics],
@@ -228,13 +275,15 @@ class Vault(Component):
         if self.server_config.ha:
             self.connect(self.peer_api, reason="raft retry_join and request forwarding between peers")
             self.connect(self.peer_cluster, reason="raft replication and request forwarding between peers")
-            self._pod_disruption_budget()
+            pod_disruption_budget(self, max_unavailable=1)
         for destination in self.seal_plan.endpoints:
             self.connect_external(destination, reason=f"{self.seal_plan.type} auto-unseal")
 
         # -- optional ----------------------------------------------------------------------------------
         self.ingress = self._ingress(props.ingress) if props.ingress is not None else None
         self.backup = self._backup(props.backup) if props.backup is not None else None
+        #: Cron schedule of the backup CronJob (``None``: no CronJob); the chart adds its alert rule.
+        self.backup_schedule = props.backup.schedule if props.backup is not None else None
 
     # -- public API --------------------------------------------------------------------------------------
     @property
@@ -337,23 +386,7 @@ class Vault(Component):
     def _affinity(self, props: VaultProps) -> k8s.Affinity | None:
         if not self.server_config.ha:
             return None
-        term = k8s.PodAffinityTerm(
-            label_selector=k8s.LabelSelector(match_labels=dict(self.selector)),
-            topology_key="kubernetes.io/hostname",
-        )
-        if props.anti_affinity is AntiAffinity.REQUIRED:
-            return k8s.Affinity(
-                pod_anti_affinity=k8s.PodAntiAffinity(
-                    required_during_scheduling_ignored_during_execution=[term]
-                )
-            )
-        return k8s.Affinity(
-            pod_anti_affinity=k8s.PodAntiAffinity(
-                preferred_during_scheduling_ignored_during_execution=[
-                    k8s.WeightedPodAffinityTerm(weight=100, pod_affinity_term=term)
-                ]
-            )
-        )
+        return anti_affinity(self, required=props.anti_affinity is AntiAffinity.REQUIRED)
 
     def _stateful_set(self, props: VaultProps, config_json: str) -> k8s.KubeStatefulSet:
         volumes, mounts = self._volumes()
@@ -391,6 +424,7 @@ class Vault(Component):
             automount_token=True,
             termination_grace_period_seconds=props.termination_grace_period_seconds,
             affinity=self._affinity(props),
+            topology_spread_constraints=zone_spread(self) if self.server_config.ha else (),
             annotations={CONFIG_CHECKSUM_ANNOTATION: checksum},
         )
         sts = stateful_set(
@@ -403,23 +437,14 @@ class Vault(Component):
         # Sealed pods are never ready: OrderedReady would keep vault-1 from starting until vault-0 is
         # unsealed, and so on. Parallel starts every peer so each can be unsealed (or auto-unsealed).
         sts.add_json_patch(cdk8s.JsonPatch.replace("/spec/podManagementPolicy", "Parallel"))
+        # OnDelete (as vault-helm): applying a new template restarts no pod; `vault-aio upgrade-vault` then
+        # restarts them in Vault's order (standbys, then the stepped-down active node), checking health in
+        # between.
+        sts.add_json_patch(cdk8s.JsonPatch.replace("/spec/updateStrategy", {"type": "OnDelete"}))
         for key, value in self.seal_plan.pod_labels:
             escaped = key.replace("~", "~0").replace("/", "~1")
             sts.add_json_patch(cdk8s.JsonPatch.add(f"/spec/template/metadata/labels/{escaped}", value))
         return sts
-
-    def _pod_disruption_budget(self) -> None:
-        self.track(
-            k8s.KubePodDisruptionBudget(
-                self,
-                "PodDisruptionBudget",
-                metadata=self.meta(),
-                spec=k8s.PodDisruptionBudgetSpec(
-                    max_unavailable=int_or_string(1),
-                    selector=k8s.LabelSelector(match_labels=dict(self.selector)),
-                ),
-            )
-        )
 
     def _ingress(self, props: VaultIngressProps) -> k8s.KubeIngress:
         annotations = dict(props.annotations)
@@ -427,7 +452,7 @@ class Vault(Component):
             annotations.setdefault("nginx.ingress.kubernetes.io/backend-protocol", "HTTPS")
         return ingress(
             self,
-            self.api,
+            self.active_api,
             host=props.host,
             class_name=props.class_name,
             tls_secret_name=props.tls_secret_name,

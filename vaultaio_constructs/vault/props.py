@@ -6,6 +6,7 @@ KMS key); those live in optional sub-settings that are off until given.
 
 from __future__ import annotations
 
+import itertools
 import re
 from enum import StrEnum
 from typing import Annotated, Final
@@ -75,6 +76,74 @@ def check_schedule(value: str) -> str:
                     f"{low}-{high}{' or names' if names else ''}, ranges 'a-b', lists 'a,b' and steps '/n'"
                 ) from None
     return value
+
+
+#: The macros as the five fields they stand for.
+_CRON_MACRO_FIELDS: Final = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+    "@yearly": "0 0 1 1 *",
+}
+
+
+def _cron_values(text: str, low: int, high: int, names: tuple[str, ...]) -> frozenset[int]:
+    """The values one (valid) cron field matches: lists, ranges, ``*`` and steps."""
+    values: set[int] = set()
+    for item in text.split(","):
+        match = _CRON_ITEM.match(item)
+        assert match is not None  # check_schedule accepted it
+        step = int(match["step"] or 1)
+        if match["any"]:
+            start, end = low, high
+        else:
+            start = _cron_value(match["start"], low, high, names)
+            end = (
+                _cron_value(match["end"], low, high, names)
+                if match["end"]
+                else (high if match["step"] else start)
+            )
+        values.update(range(start, end + 1, step))
+    return frozenset(values)
+
+
+def cron_max_gap_minutes(schedule: str) -> int | None:
+    """The longest time between two runs of a valid cron schedule, in minutes (``None``: runs less than
+    twice in 8 years, e.g. only on February 29).
+
+    Days follow the cron rule Kubernetes uses: when day of month and day of week are both restricted, a day
+    matching either runs. Computed over 2024-2031 (two leap-year cycles), so every month length and weekday
+    combination is seen.
+    """
+    import datetime
+
+    fields = _CRON_MACRO_FIELDS.get(schedule, schedule).split()
+    sets = [
+        _cron_values(text, low, high, names)
+        for text, (_, low, high, names) in zip(fields, _CRON_FIELDS, strict=True)
+    ]
+    minutes, hours, doms, months, dows = sets
+    dom_any, dow_any = fields[2] in ("*", "?"), fields[4] in ("*", "?")
+    times = sorted(h * 60 + m for h in hours for m in minutes)
+    day = datetime.date(2024, 1, 1)
+    days: list[int] = []
+    for ordinal in range(day.toordinal(), datetime.date(2032, 1, 1).toordinal()):
+        day = datetime.date.fromordinal(ordinal)
+        if day.month not in months:
+            continue
+        dom_ok, dow_ok = day.day in doms, (day.isoweekday() % 7) in dows
+        if (dom_ok and dow_ok) if (dom_any or dow_any) else (dom_ok or dow_ok):
+            days.append(ordinal)
+    if len(days) < 2 and not (days and len(times) > 1):
+        return None
+    within = max((b - a for a, b in itertools.pairwise(times)), default=0)
+    between = (
+        max((b - a) * 1440 - times[-1] + times[0] for a, b in itertools.pairwise(days))
+        if len(days) > 1
+        else 0
+    )
+    return max(within, between)
 
 
 def check_retention_covers_scrapes(value: str) -> str:

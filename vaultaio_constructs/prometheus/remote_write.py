@@ -1,0 +1,567 @@
+"""``prometheus.remote_write``: typed destinations for Prometheus' samples (Mimir, Thanos Receive, Cortex,
+VictoriaMetrics, Amazon Managed Service for Prometheus or any remote-write receiver).
+
+Every key rendered here exists in Prometheus 3.14 (``config/config.go`` ``RemoteWriteConfig`` and
+``QueueConfig`` of prometheus v0.314.0, the HTTP client settings of prometheus/common v0.70.1 and the
+``sigv4`` block of prometheus/sigv4 v0.4.1, the versions Prometheus 3.14 builds with); the tests run
+``promtool check config`` on the result.
+
+Credentials are never values: ``basic`` (``username_file``/``password_file``), ``bearer``
+(``authorization.credentials_file``) and ``oauth2`` (``client_secret_file``) read Secret keys that the
+construct mounts as files under ``/etc/prometheus/secrets/<secret>/<key>``; ``sigv4`` (Amazon Managed
+Service for Prometheus) takes its credentials from the AWS SDK chain: IRSA (``role_arn`` annotates the
+ServiceAccount) or a static key pair as ``secretKeyRef`` environment variables. A literal password, token
+or key anywhere in these settings is refused without being repeated.
+
+Each destination is one egress NetworkPolicy (``allow-prometheus-to-<name>``) to its ``cidrs`` on the URL's
+port; an OAuth2 token endpoint on other networks or another port gets its own (``<name>-token``).
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Final, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, Field
+from pydantic.dataclasses import dataclass
+
+from vaultaio_constructs.common import (
+    PROPS_CONFIG,
+    Cidr,
+    DnsLabel,
+    EgressCidrs,
+    ExternalEndpoint,
+    Hostname,
+    SecretKeyRef,
+    SecretRef,
+)
+
+_LABEL_NAME: Final = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+#: ``target_label`` of a ``replace`` rule may name capture groups (``${1}``, ``$name``).
+_TEMPLATED_LABEL: Final = re.compile(r"^(?:[a-zA-Z_]|\$(?:\{\w+\}|\w+))(?:\w|\$(?:\{\w+\}|\w+))*$")
+#: RE2 (Prometheus' regex engine) has no look-around and no back-references.
+_NOT_RE2: Final = re.compile(r"\(\?<?[=!]|\\[1-9]")
+#: Headers Prometheus refuses (``reservedHeaders`` and the ``authorization`` check in config.go).
+RESERVED_HEADERS: Final = frozenset(
+    {
+        "authorization",
+        "host",
+        "content-encoding",
+        "content-length",
+        "content-type",
+        "user-agent",
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "www-authenticate",
+        "accept-encoding",
+        "x-prometheus-remote-write-version",
+        "x-prometheus-remote-read-version",
+        "x-amz-date",
+        "x-amz-security-token",
+        "x-amz-content-sha256",
+    }
+)
+_HEADER_NAME: Final = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+#: Prometheus' queue defaults (``DefaultQueueConfig``), to validate settings that override only some.
+DEFAULT_MIN_SHARDS: Final = 1
+DEFAULT_MAX_SHARDS: Final = 50
+DEFAULT_MIN_BACKOFF_MS: Final = 30
+DEFAULT_MAX_BACKOFF_MS: Final = 5000
+
+
+def _check_label_name(value: str) -> str:
+    if not _LABEL_NAME.match(value):
+        raise ValueError(
+            f"{value!r} is not a label name: use letters, digits and '_', not starting with a digit"
+        )
+    return value
+
+
+LabelName = Annotated[str, AfterValidator(_check_label_name)]
+
+
+def _check_regex(value: str) -> str:
+    if _NOT_RE2.search(value):
+        raise ValueError(
+            f"regex {value!r} uses look-around or a back-reference: Prometheus' RE2 engine has neither"
+        )
+    try:
+        re.compile(value)
+    except re.error as err:
+        raise ValueError(f"regex {value!r} does not compile: {err}") from None
+    return value
+
+
+Regex = Annotated[str, AfterValidator(_check_regex)]
+
+
+def _check_https_url(value: str, setting: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"'{setting}' must be an http:// or https:// URL with a host, got {value!r}")
+    if parts.username or parts.password:
+        raise ValueError(f"'{setting}' must not contain credentials: use 'auth' with Secret references")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ValueError(f"'{setting}' has a port outside 1-65535, got {value!r}")
+    return value
+
+
+def _port(url: str) -> int:
+    parts = urlsplit(url)
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+class RelabelAction(StrEnum):
+    """Relabel actions of Prometheus 3.14 (``model/relabel``)."""
+
+    REPLACE = "replace"
+    KEEP = "keep"
+    DROP = "drop"
+    KEEPEQUAL = "keepequal"
+    DROPEQUAL = "dropequal"
+    HASHMOD = "hashmod"
+    LABELMAP = "labelmap"
+    LABELDROP = "labeldrop"
+    LABELKEEP = "labelkeep"
+    LOWERCASE = "lowercase"
+    UPPERCASE = "uppercase"
+
+
+#: Which fields each action uses (Prometheus refuses the others for the equal/label* actions; here every
+#: action refuses what it would ignore, so a rule says only what it does).
+_ACTION_FIELDS: Final[dict[RelabelAction, frozenset[str]]] = {
+    RelabelAction.REPLACE: frozenset({"source_labels", "separator", "regex", "target_label", "replacement"}),
+    RelabelAction.KEEP: frozenset({"source_labels", "separator", "regex"}),
+    RelabelAction.DROP: frozenset({"source_labels", "separator", "regex"}),
+    RelabelAction.KEEPEQUAL: frozenset({"source_labels", "target_label"}),
+    RelabelAction.DROPEQUAL: frozenset({"source_labels", "target_label"}),
+    RelabelAction.HASHMOD: frozenset({"source_labels", "separator", "target_label", "modulus"}),
+    RelabelAction.LABELMAP: frozenset({"regex", "replacement"}),
+    RelabelAction.LABELDROP: frozenset({"regex"}),
+    RelabelAction.LABELKEEP: frozenset({"regex"}),
+    RelabelAction.LOWERCASE: frozenset({"source_labels", "separator", "target_label"}),
+    RelabelAction.UPPERCASE: frozenset({"source_labels", "separator", "target_label"}),
+}
+_NEEDS_SOURCE: Final = frozenset(
+    {
+        RelabelAction.KEEP,
+        RelabelAction.DROP,
+        RelabelAction.KEEPEQUAL,
+        RelabelAction.DROPEQUAL,
+        RelabelAction.HASHMOD,
+        RelabelAction.LOWERCASE,
+        RelabelAction.UPPERCASE,
+    }
+)
+_NEEDS_TARGET: Final = frozenset(
+    {
+        RelabelAction.REPLACE,
+        RelabelAction.KEEPEQUAL,
+        RelabelAction.DROPEQUAL,
+        RelabelAction.HASHMOD,
+        RelabelAction.LOWERCASE,
+        RelabelAction.UPPERCASE,
+    }
+)
+_NEEDS_REGEX: Final = frozenset({RelabelAction.LABELMAP, RelabelAction.LABELDROP, RelabelAction.LABELKEEP})
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class RelabelRule:
+    """One ``write_relabel_configs`` rule, applied to every sample before it is sent (drop noisy series,
+    keep only some jobs, rename labels). Unset fields take Prometheus' defaults (``separator: ;``,
+    ``regex: (.*)``, ``replacement: $1``); a field the action does not use is refused."""
+
+    #: What the rule does.
+    action: RelabelAction = RelabelAction.REPLACE
+    #: Labels whose values, joined by ``separator``, are matched against ``regex``.
+    source_labels: tuple[LabelName, ...] = ()
+    separator: str | None = None
+    #: RE2 regular expression, anchored at both ends.
+    regex: Regex | None = None
+    #: Label written by ``replace`` (may use ``${1}``), ``hashmod``, ``lowercase``/``uppercase``, or compared
+    #: by ``keepequal``/``dropequal``.
+    target_label: str | None = None
+    #: Value written by ``replace`` (``$1`` ...) or label name pattern of ``labelmap``.
+    replacement: str | None = None
+    #: Modulus of ``hashmod``.
+    modulus: Annotated[int, Field(ge=1)] | None = None
+
+    def __post_init__(self) -> None:
+        action = self.action
+        used = {
+            name
+            for name in ("source_labels", "separator", "regex", "target_label", "replacement", "modulus")
+            if getattr(self, name) not in (None, ())
+        }
+        extra = sorted(used - _ACTION_FIELDS[action])
+        if extra:
+            raise ValueError(
+                f"a '{action}' rule does not use {', '.join(repr(e) for e in extra)}: it takes only "
+                f"{', '.join(repr(f) for f in sorted(_ACTION_FIELDS[action]))}"
+            )
+        if action in _NEEDS_SOURCE and not self.source_labels:
+            raise ValueError(f"a '{action}' rule needs 'source_labels'")
+        if action in _NEEDS_TARGET and not self.target_label:
+            raise ValueError(f"a '{action}' rule needs 'target_label'")
+        if action in _NEEDS_REGEX and self.regex is None:
+            raise ValueError(f"a '{action}' rule needs 'regex' (the label names it applies to)")
+        if action is RelabelAction.HASHMOD and self.modulus is None:
+            raise ValueError("a 'hashmod' rule needs 'modulus'")
+        if self.target_label is not None:
+            pattern = _TEMPLATED_LABEL if action is RelabelAction.REPLACE else _LABEL_NAME
+            if not pattern.match(self.target_label):
+                raise ValueError(f"'target_label' {self.target_label!r} is not a label name")
+
+    def to_config(self) -> dict[str, Any]:
+        rule: dict[str, Any] = {"action": str(self.action)}
+        if self.source_labels:
+            rule["source_labels"] = list(self.source_labels)
+        for name in ("separator", "regex", "target_label", "replacement", "modulus"):
+            value = getattr(self, name)
+            if value is not None:
+                rule[name] = value
+        return rule
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class RemoteWriteQueue:
+    """``queue_config``: how much Prometheus buffers and how hard it pushes. Unset fields keep Prometheus'
+    defaults (capacity 10000, 1-50 shards, 2000 samples per send, 5 s deadline, backoff 30 ms-5 s)."""
+
+    #: Samples buffered per shard before reading the WAL blocks.
+    capacity: Annotated[int, Field(ge=1)] | None = None
+    #: Most concurrent senders.
+    max_shards: Annotated[int, Field(ge=1)] | None = None
+    #: Fewest concurrent senders (at start).
+    min_shards: Annotated[int, Field(ge=1)] | None = None
+    #: Samples per request.
+    max_samples_per_send: Annotated[int, Field(ge=1)] | None = None
+    #: Seconds a sample waits in a shard before a partial batch is sent.
+    batch_send_deadline_seconds: Annotated[int, Field(ge=1, le=300)] | None = None
+    #: First retry delay after a recoverable error, in milliseconds (doubles up to ``max_backoff_ms``).
+    min_backoff_ms: Annotated[int, Field(ge=1)] | None = None
+    #: Longest retry delay, in milliseconds.
+    max_backoff_ms: Annotated[int, Field(ge=1)] | None = None
+    #: Retry on HTTP 429 (rate limited) like on 5xx instead of dropping the batch.
+    retry_on_http_429: bool | None = None
+    #: Drop samples older than this many seconds instead of sending them (``None``: never; useful after a
+    #: long outage of the receiver, which would refuse old samples anyway).
+    sample_age_limit_seconds: Annotated[int, Field(ge=1)] | None = None
+
+    def __post_init__(self) -> None:
+        min_shards = self.min_shards or DEFAULT_MIN_SHARDS
+        max_shards = self.max_shards or DEFAULT_MAX_SHARDS
+        if min_shards > max_shards:
+            raise ValueError(
+                f"'min_shards' ({min_shards}) must be <= 'max_shards' ({max_shards}; Prometheus' default is "
+                f"{DEFAULT_MAX_SHARDS})"
+            )
+        min_backoff = self.min_backoff_ms or DEFAULT_MIN_BACKOFF_MS
+        max_backoff = self.max_backoff_ms or DEFAULT_MAX_BACKOFF_MS
+        if min_backoff > max_backoff:
+            raise ValueError(
+                f"'min_backoff_ms' ({min_backoff}) must be <= 'max_backoff_ms' ({max_backoff}; Prometheus' "
+                f"default is {DEFAULT_MAX_BACKOFF_MS})"
+            )
+
+    def to_config(self) -> dict[str, Any]:
+        queue: dict[str, Any] = {}
+        for name in ("capacity", "max_shards", "min_shards", "max_samples_per_send", "retry_on_http_429"):
+            value = getattr(self, name)
+            if value is not None:
+                queue[name] = value
+        if self.batch_send_deadline_seconds is not None:
+            queue["batch_send_deadline"] = f"{self.batch_send_deadline_seconds}s"
+        if self.min_backoff_ms is not None:
+            queue["min_backoff"] = f"{self.min_backoff_ms}ms"
+        if self.max_backoff_ms is not None:
+            queue["max_backoff"] = f"{self.max_backoff_ms}ms"
+        if self.sample_age_limit_seconds is not None:
+            queue["sample_age_limit"] = f"{self.sample_age_limit_seconds}s"
+        return queue
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class BasicAuth:
+    """HTTP basic authentication; both values read from Secret keys on every request."""
+
+    #: Discriminator.
+    type: Literal["basic"] = "basic"
+    #: Secret key holding the user name.
+    username: SecretRef
+    #: Secret key holding the password.
+    password: SecretRef
+
+    def secrets(self) -> tuple[SecretKeyRef, ...]:
+        return (self.username, self.password)
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class BearerAuth:
+    """``Authorization: Bearer <token>`` (Grafana Cloud, Thanos Receive behind a proxy, tenant tokens)."""
+
+    #: Discriminator.
+    type: Literal["bearer"] = "bearer"
+    #: Secret key holding the token.
+    token: SecretRef
+
+    def secrets(self) -> tuple[SecretKeyRef, ...]:
+        return (self.token,)
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class OAuth2Auth:
+    """OAuth 2.0 client credentials: Prometheus fetches a token from ``token_url`` and renews it."""
+
+    #: Discriminator.
+    type: Literal["oauth2"] = "oauth2"
+    #: Client ID (an identifier, not a secret).
+    client_id: Annotated[str, Field(min_length=1)]
+    #: Secret key holding the client secret.
+    client_secret: SecretRef
+    #: Token endpoint (https).
+    token_url: str
+    #: Scopes requested.
+    scopes: tuple[str, ...] = ()
+    #: Extra form parameters of the token request (e.g. ``audience``); never secrets.
+    endpoint_params: dict[str, str] = Field(default_factory=dict)
+    #: Networks of the token endpoint (``None``: the same as the remote-write destination's ``cidrs``).
+    token_cidrs: tuple[Cidr, ...] | None = None
+
+    def __post_init__(self) -> None:
+        _check_https_url(self.token_url, "auth.token_url")
+        if urlsplit(self.token_url).scheme != "https":
+            raise ValueError(
+                f"'auth.token_url' must be https: the client secret is sent to it, got {self.token_url!r}"
+            )
+        if self.token_cidrs is not None and not self.token_cidrs:
+            raise ValueError("'auth.token_cidrs' must list at least one network, or be left out")
+
+    def secrets(self) -> tuple[SecretKeyRef, ...]:
+        return (self.client_secret,)
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class SigV4Auth:
+    """AWS Signature Version 4, for Amazon Managed Service for Prometheus (``aps-workspaces``).
+
+    Credentials come from the AWS SDK chain, exactly one source: ``role_arn`` (IRSA: the ServiceAccount is
+    annotated ``eks.amazonaws.com/role-arn`` and the EKS webhook injects the web-identity token), or
+    ``access_key_id`` + ``secret_access_key`` (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY`` from
+    Secrets). The role needs ``aps:RemoteWrite`` on the workspace; ``cidrs`` must cover the workspace
+    endpoint and, with IRSA, STS.
+    """
+
+    #: Discriminator.
+    type: Literal["sigv4"] = "sigv4"
+    #: AWS region of the workspace, e.g. ``eu-west-1``.
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")]
+    #: IAM role for IRSA (ServiceAccount annotation).
+    role_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")] | None = None
+    #: Secret key holding the access key ID (static credentials; needs ``secret_access_key`` too).
+    access_key_id: SecretRef | None = None
+    #: Secret key holding the secret access key.
+    secret_access_key: SecretRef | None = None
+
+    def __post_init__(self) -> None:
+        static = (self.access_key_id is not None, self.secret_access_key is not None)
+        if static[0] != static[1]:
+            raise ValueError(
+                "'auth.access_key_id' and 'auth.secret_access_key' must be given together, "
+                f"got only {'access_key_id' if static[0] else 'secret_access_key'}"
+            )
+        if static[0] == (self.role_arn is not None):
+            raise ValueError(
+                "sigv4 needs exactly one credential source: 'role_arn' (IRSA) or 'access_key_id' + "
+                f"'secret_access_key' (Secret references), got {'both' if static[0] else 'neither'}"
+            )
+
+    def secrets(self) -> tuple[SecretKeyRef, ...]:
+        return ()
+
+
+#: Authentication of a remote-write destination, chosen by ``type``.
+RemoteWriteAuth = Annotated[BasicAuth | BearerAuth | OAuth2Auth | SigV4Auth, Field(discriminator="type")]
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class RemoteWriteTls:
+    """TLS towards the destination (verification is always on)."""
+
+    #: Secret key holding the CA bundle that signed the destination's certificate (``None``: system roots).
+    ca: SecretKeyRef | None = None
+    #: Secret keys of a client certificate and its key (mutual TLS); both or neither.
+    cert: SecretKeyRef | None = None
+    key: SecretRef | None = None
+    #: Name to verify on the certificate (``None``: the URL's host).
+    server_name: Hostname | None = None
+
+    def __post_init__(self) -> None:
+        if (self.cert is None) != (self.key is None):
+            raise ValueError("'tls.cert' and 'tls.key' must be given together (mutual TLS), got only one")
+
+    def secrets(self) -> tuple[SecretKeyRef, ...]:
+        return tuple(ref for ref in (self.ca, self.cert, self.key) if ref is not None)
+
+
+def _check_headers(value: dict[str, str]) -> dict[str, str]:
+    for name, header_value in value.items():
+        if not _HEADER_NAME.match(name):
+            raise ValueError(f"header name {name!r} is not a valid HTTP header name")
+        if name.lower() in RESERVED_HEADERS:
+            raise ValueError(
+                f"header {name!r} is set by Prometheus itself (or is a credential): use 'auth' for "
+                "credentials; Prometheus refuses the reserved headers"
+            )
+        if "\n" in header_value or "\r" in header_value:
+            raise ValueError(f"header {name!r} must be a single line")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class RemoteWrite:
+    """One remote-write destination (a long-term store such as Mimir, Thanos Receive, Cortex or AMP)."""
+
+    #: Name of the destination: Prometheus' ``remote_write.name`` (its metrics' ``remote_name`` label) and
+    #: the egress NetworkPolicy's name (``allow-prometheus-to-<name>``).
+    name: DnsLabel
+    #: Write endpoint, e.g. ``https://mimir.example.com/api/v1/push``. Must be https when ``auth`` sends
+    #: credentials.
+    url: Annotated[str, AfterValidator(lambda v: _check_https_url(v, "url"))]
+    #: Networks the endpoint's host lives in: the only egress this destination opens (on the URL's port).
+    cidrs: EgressCidrs
+    #: Authentication (``None``: none, e.g. a receiver inside a private network that authenticates by mTLS).
+    auth: RemoteWriteAuth | None = None
+    #: TLS settings for an https URL.
+    tls: RemoteWriteTls | None = None
+    #: Extra HTTP headers, e.g. ``X-Scope-OrgID`` for a Mimir tenant. Never credentials.
+    headers: Annotated[dict[str, str], AfterValidator(_check_headers)] = Field(default_factory=dict)
+    #: Seconds a request may take before it is retried.
+    remote_timeout_seconds: Annotated[int, Field(ge=1, le=300)] = 30
+    #: Queue and sharding settings (``None``: Prometheus' defaults).
+    queue: RemoteWriteQueue | None = None
+    #: Relabel rules applied to every sample before it is sent (``write_relabel_configs``).
+    write_relabel_configs: tuple[RelabelRule, ...] = ()
+
+    def __post_init__(self) -> None:
+        https = urlsplit(self.url).scheme == "https"
+        if self.auth is not None and not https:
+            raise ValueError(
+                f"'url' of remote_write {self.name!r} must be https with '{self.auth.type}' authentication: "
+                f"the credentials would cross the network in clear text, got {self.url!r}"
+            )
+        if self.tls is not None and not https:
+            raise ValueError(f"remote_write {self.name!r} has 'tls' but its url is not https: {self.url!r}")
+
+    @property
+    def port(self) -> int:
+        return _port(self.url)
+
+    def endpoints(self) -> tuple[ExternalEndpoint, ...]:
+        """Egress destinations: the write endpoint, and the OAuth2 token endpoint when it lies elsewhere."""
+        found = [ExternalEndpoint(name=self.name, cidrs=self.cidrs, port=self.port, address=self.url)]
+        if isinstance(self.auth, OAuth2Auth):
+            cidrs = self.auth.token_cidrs or self.cidrs
+            port = _port(self.auth.token_url)
+            if (tuple(cidrs), port) != (tuple(self.cidrs), self.port):
+                found.append(
+                    ExternalEndpoint(
+                        name=f"{self.name}-token"[:63], cidrs=cidrs, port=port, address=self.auth.token_url
+                    )
+                )
+        return tuple(found)
+
+    def secrets(self) -> tuple[SecretKeyRef, ...]:
+        """Secret keys Prometheus reads as files for this destination."""
+        found = self.auth.secrets() if self.auth is not None else ()
+        return found + (self.tls.secrets() if self.tls is not None else ())
+
+    def to_config(self, secret_path: Any) -> dict[str, Any]:
+        """The ``remote_write`` entry; ``secret_path(ref)`` gives the in-pod file of a Secret key."""
+        entry: dict[str, Any] = {
+            "name": self.name,
+            "url": self.url,
+            "remote_timeout": f"{self.remote_timeout_seconds}s",
+        }
+        if self.headers:
+            entry["headers"] = dict(sorted(self.headers.items()))
+        auth = self.auth
+        if isinstance(auth, BasicAuth):
+            entry["basic_auth"] = {
+                "username_file": secret_path(auth.username),
+                "password_file": secret_path(auth.password),
+            }
+        elif isinstance(auth, BearerAuth):
+            entry["authorization"] = {"type": "Bearer", "credentials_file": secret_path(auth.token)}
+        elif isinstance(auth, OAuth2Auth):
+            oauth2: dict[str, Any] = {
+                "client_id": auth.client_id,
+                "client_secret_file": secret_path(auth.client_secret),
+                "token_url": auth.token_url,
+            }
+            if auth.scopes:
+                oauth2["scopes"] = list(auth.scopes)
+            if auth.endpoint_params:
+                oauth2["endpoint_params"] = dict(sorted(auth.endpoint_params.items()))
+            entry["oauth2"] = oauth2
+        elif isinstance(auth, SigV4Auth):
+            entry["sigv4"] = {"region": auth.region}
+        if self.tls is not None:
+            tls: dict[str, Any] = {"insecure_skip_verify": False}
+            if self.tls.ca is not None:
+                tls["ca_file"] = secret_path(self.tls.ca)
+            if self.tls.cert is not None and self.tls.key is not None:
+                tls["cert_file"] = secret_path(self.tls.cert)
+                tls["key_file"] = secret_path(self.tls.key)
+            if self.tls.server_name is not None:
+                tls["server_name"] = self.tls.server_name
+            entry["tls_config"] = tls
+        if self.queue is not None and self.queue.to_config():
+            entry["queue_config"] = self.queue.to_config()
+        if self.write_relabel_configs:
+            entry["write_relabel_configs"] = [rule.to_config() for rule in self.write_relabel_configs]
+        return entry
+
+
+def check_remote_writes(remote_writes: tuple[RemoteWrite, ...]) -> None:
+    """Settings across destinations: unique names, one AWS credential source for the pod."""
+    names = [rw.name for rw in remote_writes]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"'remote_write' names must be unique, got {duplicates} more than once")
+    sigv4 = [rw.auth for rw in remote_writes if isinstance(rw.auth, SigV4Auth)]
+    sources = {(a.role_arn, a.access_key_id, a.secret_access_key) for a in sigv4}
+    if len(sources) > 1:
+        raise ValueError(
+            "every sigv4 'remote_write' must use the same credentials (one IRSA role or one key pair): the "
+            "AWS SDK reads them from the pod's ServiceAccount and environment, of which there is one"
+        )
+
+
+def aws_environment(remote_writes: tuple[RemoteWrite, ...]) -> tuple[tuple[str, SecretKeyRef], ...]:
+    """``(variable, Secret key)`` of static sigv4 credentials, if any."""
+    for rw in remote_writes:
+        auth = rw.auth
+        if isinstance(auth, SigV4Auth) and auth.access_key_id and auth.secret_access_key:
+            return (
+                ("AWS_ACCESS_KEY_ID", auth.access_key_id),
+                ("AWS_SECRET_ACCESS_KEY", auth.secret_access_key),
+            )
+    return ()
+
+
+def irsa_role(remote_writes: tuple[RemoteWrite, ...]) -> str | None:
+    """The IRSA role of sigv4 destinations, if any (a ServiceAccount annotation)."""
+    for rw in remote_writes:
+        if isinstance(rw.auth, SigV4Auth) and rw.auth.role_arn is not None:
+            return rw.auth.role_arn
+    return None
