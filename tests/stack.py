@@ -112,6 +112,11 @@ def scenario_settings(name: str) -> dict[str, Any]:
     return data
 
 
+#: Scenarios that spell out the defaults (tests/test_scenarios.py proves they synthesize byte for byte what
+#: the default does): every gate that checks the default covers them, none runs them a second time.
+SAME_AS_DEFAULT = frozenset({"full"})
+
+
 def scenario_names() -> list[str]:
     """Every scenario file's name, sorted."""
     return sorted(p.stem for p in SCENARIOS_DIR.glob("*.yaml"))

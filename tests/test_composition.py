@@ -68,9 +68,8 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "no-prometheus": {"prometheus": {"enabled": False}, "grafana": {"enabled": False}},
     "external-prometheus": {"prometheus": {"enabled": False, "external": EXTERNAL_PROMETHEUS}},
     "external-alertmanager": {"alertmanager": {"enabled": False, "external": EXTERNAL_ALERTMANAGER}},
-    "no-grafana": {"grafana": {"enabled": False}},
-    "no-alloy": {"alloy": {"enabled": False}},
-    "no-chrony": {"chrony": {"enabled": False}},
+    # three independent consumers-only components off at once (one synth): nothing else changes
+    "no-grafana-alloy-chrony": {c: {"enabled": False} for c in ("grafana", "alloy", "chrony")},
     "vault-only": {
         c: {"enabled": False}
         for c in ("prometheus", "alertmanager", "grafana", "loki", "tempo", "alloy", "chrony")
@@ -207,20 +206,25 @@ def test_no_prometheus_turns_off_what_writes_to_it(variant: Callable[[str], Stac
 
 
 def test_no_grafana_no_dashboards(variant: Callable[[str], Stack]) -> None:
-    stack = variant("no-grafana")
+    stack = variant("no-grafana-alloy-chrony")
     assert "grafana" not in _names(stack, "StatefulSet")
     assert not [n for n in _names(stack, "ConfigMap") if n.startswith("grafana")]
     assert "grafana" not in {j["job_name"] for j in _prometheus_config(stack)["scrape_configs"]}
     assert not _policies_about(stack, "grafana")
 
 
-def test_no_alloy_and_no_chrony_leave_the_node_namespace_empty(variant: Callable[[str], Stack]) -> None:
-    for name, workload in (("no-alloy", "alloy"), ("no-chrony", "chrony")):
-        stack = variant(name)
+def test_no_alloy_and_no_chrony_leave_no_node_namespace(variant: Callable[[str], Stack]) -> None:
+    stack = variant("no-grafana-alloy-chrony")
+    for workload in ("alloy", "chrony"):
         assert workload not in _names(stack, "DaemonSet")
         assert not _policies_about(stack, workload)
-    assert not [c for c in connectivity(variant("no-chrony").objects).egress_external if c.port == 123]
-    assert not connectivity(variant("no-alloy").objects).ingress_other_namespaces
+    matrix = connectivity(stack.objects)
+    assert not [c for c in matrix.egress_external if c.port == 123]
+    assert not matrix.ingress_other_namespaces
+    # no node agent, no node namespace: the main one alone, restricted
+    assert _names(stack, "Namespace") == {"vault-aio"}
+    # the rest of the stack is untouched: Prometheus still scrapes and alerts, Loki still has its ruler
+    assert {"prometheus", "alertmanager", "loki", "tempo", "vault"} <= _names(stack, "StatefulSet")
 
 
 def test_vault_alone(variant: Callable[[str], Stack]) -> None:

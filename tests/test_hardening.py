@@ -16,6 +16,7 @@ import pytest
 from tests.pss import admitted, restricted_violations
 from tests.stack import (
     RUNTIME_POD_LABELS,
+    SAME_AS_DEFAULT,
     Stack,
     scenario_names,
     scenario_stack,
@@ -76,7 +77,7 @@ STATELESS_WITH_EXTERNAL_STATE = {"grafana": ("grafana-config", "grafana.ini", "[
         "tls-off",
         "production",
         "everything-on",
-        *(f"scenario:{name}" for name in scenario_names()),
+        *(f"scenario:{name}" for name in scenario_names() if name not in SAME_AS_DEFAULT),
     ],
 )
 def variant(request: pytest.FixtureRequest, stack: Stack) -> Stack:

@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from tests.stack import Stack, scenario_stack, selector_matches, synth_stack
+from tests.stack import SAME_AS_DEFAULT, Stack, scenario_stack, selector_matches, synth_stack
 from tests.test_network_matrix import VARIANTS
 from vaultaio_constructs.analysis import (
     Connection,
@@ -515,7 +515,7 @@ def _analyse(stack: Stack) -> tuple[Scanner, list[Reference], Matrix]:
 # -- tests ---------------------------------------------------------------------------------------------------
 
 
-ALL = ["default", *sorted(VARIANTS)]
+ALL = ["default", *sorted(v for v in VARIANTS if v.removeprefix("scenario-") not in SAME_AS_DEFAULT)]
 
 
 @pytest.mark.parametrize("name", ALL)
