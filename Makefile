@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test lint typecheck diagram bench footprint clean verify diff kube-api-cidrs
+.PHONY: synth test lint typecheck diagram bench footprint digests clean verify diff kube-api-cidrs
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ diagram: $(BIN)/.installed
 ## bench: synth time of the stack vs. an empty cdk8s-plus-27 app (prints medians and the ratio)
 bench: $(BIN)/.installed
 	$(BIN)/python tools/bench.py
+
+## digests: print each image's registry digest (crane or skopeo) as settings to merge into vaultaio.yaml
+digests: $(BIN)/.installed
+	$(BIN)/python tools/image_digests.py
 
 ## footprint: requests, limits and PVC sizes per component from dist/
 footprint: $(BIN)/.installed

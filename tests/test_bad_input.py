@@ -75,7 +75,7 @@ NTP = {"name": "corp", "address": "ntp.example.com", "cidrs": ["192.0.2.0/24"]}
 class Bad:
     """One bad settings file and the error it must produce."""
 
-    #: The settings as ``yaml.safe_load`` would return them.
+    #: The settings as ``yaml.safe_load`` would return them, or the file's text.
     settings: Any
     #: Regex the error message must match (``re.search``): the setting's path and what is accepted.
     match: str
@@ -107,7 +107,11 @@ CASES = [
         {"vault": {"replicas": "three"}},
         r"vault\.replicas: Input should be a valid integer.*\(got 'three'\)",
     ),
-    case("wrong-type-bool", {"vault": {"ui": "maybe"}}, r"vault\.ui: Input should be a valid boolean"),
+    case(
+        "wrong-type-bool",
+        {"vault": {"ui": "maybe"}},
+        r"vault\.ui: Input should be true or false \(got 'maybe'\)",
+    ),
     case(
         "wrong-type-section",
         {"prometheus": ["retention_days", 3]},
@@ -117,6 +121,176 @@ CASES = [
         "wrong-type-list",
         {"network": {"kube_api": {"cidrs": "10.0.0.0/8"}}},
         r"network\.kube_api\.cidrs: should be a list",
+    ),
+    # -- strict types: nothing is coerced (issue 14, item 13) ------------------------------------
+    case(
+        "bool-as-string-no",
+        {"vault": {"tls": {"enabled": "no"}}},
+        r"vault\.tls\.enabled: Input should be true or false without quotes .*\(got 'no'\)",
+    ),
+    case(
+        "int-as-string",
+        {"vault": {"replicas": "3"}},
+        r"vault\.replicas: Input should be a valid integer: write it without quotes .*\(got '3'\)",
+    ),
+    case(
+        "float-as-string",
+        {"prometheus": {"alerts": {"thresholds": {"clock_offset_seconds": "0.1"}}}},
+        r"prometheus\.alerts\.thresholds\.clock_offset_seconds: Input should be a valid number: write it "
+        r"without quotes",
+    ),
+    case(
+        "int-as-float",
+        {"vault": {"replicas": 3.0}},
+        r"vault\.replicas: Input should be a valid integer \(got 3\.0\)",
+    ),
+    case(
+        "bool-as-int",
+        {"alloy": {"collect_journal": 1}},
+        r"alloy\.collect_journal: Input should be true or false \(got 1\)",
+    ),
+    case(
+        "string-as-number",
+        {"chrony": {"image_tag": 4.8}},
+        r"chrony\.image_tag: Input should be a valid string: quote it \(got 4\.8\)",
+    ),
+    case(
+        "yaml-date",
+        "vault:\n  image_tag: 2026-01-01\n",
+        r"vault\.image_tag: datetime\.date\(2026, 1, 1\) is a YAML date: quote it to make it a string",
+    ),
+    case(
+        "yaml-non-string-key",
+        "network:\n  dns:\n    pod_labels: {1: kube-dns}\n",
+        r"network\.dns\.pod_labels: key 1 is a YAML int, not a string: quote it",
+    ),
+    case(
+        "duplicate-key",
+        "vault:\n  replicas: 3\n  ui: true\n  replicas: 1\n",
+        r"duplicate key 'replicas' on line 4 \(first on line 2\): remove one of them",
+    ),
+    case(
+        "duplicate-key-nested-flow",
+        "network:\n  kube_api: {cidrs: [10.0.0.1/32], cidrs: [0.0.0.0/0]}\n",
+        r"duplicate key 'cidrs' on line 2 \(first on line 2\)",
+    ),
+    # -- values that reached a config and broke it (issue 14, items 3 and 13) ------------------
+    case(
+        "ntp-server-trailing-newline",
+        {"chrony": {"servers": [{**NTP, "address": "ntp.corp.example\n"}]}},
+        r"chrony\.servers\.0\.address: 'host' must be a hostname or an ip address, "
+        r"got 'ntp\.corp\.example\\n'",
+    ),
+    case(
+        "image-tag-trailing-newline",
+        {"vault": {"image_tag": "2.0.4\n"}},
+        r"vault\.image_tag: '2\.0\.4\\n' is not an exact version tag",
+    ),
+    case(
+        "pki-role-trailing-newline",
+        {"vault": {"pki_role": "vault-aio\n"}},
+        r"vault\.pki_role: 'vault-aio\\n' is not a valid name",
+    ),
+    case(
+        "webhook-url-control-character",
+        {
+            "alertmanager": {
+                "notifications": {"webhook_receivers": [{**WEBHOOK, "url": "https://h.example.com/a\nb"}]}
+            }
+        },
+        r"alertmanager\.notifications\.webhook_receivers\.0: 'url' of webhook receiver 'ops' must not "
+        r"contain spaces, newlines or other control characters",
+    ),
+    case(
+        "runbook-base-url-template",
+        {"prometheus": {"alerts": {"runbook_base_url": "https://wiki.example.com/{{ .Runbook }}"}}},
+        r"prometheus\.alerts: 'runbook_base_url' must be an http\(s\) URL without '#', '\{\{' or '\}\}'",
+    ),
+    case(
+        "ignored-fstypes-newline",
+        {"prometheus": {"alerts": {"thresholds": {"ignored_fstypes_regex": "tmpfs\n|overlay"}}}},
+        r"prometheus\.alerts\.thresholds: 'ignored_fstypes_regex' must be a non-empty regex without "
+        r".*newlines",
+    ),
+    case(
+        "ignored-fstypes-match-everything",
+        {"prometheus": {"alerts": {"thresholds": {"ignored_fstypes_regex": ".*"}}}},
+        r"prometheus\.alerts\.thresholds: 'ignored_fstypes_regex' \('\.\*'\) matches the real disk "
+        r"filesystem type\(s\) \['ext4', 'xfs', 'btrfs'\]: the node disk alerts would never fire",
+    ),
+    case(
+        "volume-mountpoint-regex-matches-root",
+        {"prometheus": {"alerts": {"thresholds": {"kubelet_volume_mountpoint_regex": "/.*"}}}},
+        r"prometheus\.alerts\.thresholds: 'kubelet_volume_mountpoint_regex' \('/\.\*'\) matches the node "
+        r"mount point\(s\) \['/', ",
+    ),
+    case(
+        "label-key-empty",
+        {"network": {"dns": {"pod_labels": {"": "kube-dns"}}}},
+        r"network\.dns\.pod_labels: label key '' is invalid: use 'name' or 'prefix/name'",
+    ),
+    case(
+        "label-key-with-space",
+        {"network": {"ingress_controller": {"namespace_labels": {"a b": "ingress"}}}},
+        r"network\.ingress_controller\.namespace_labels: label key 'a b' is invalid",
+    ),
+    case(
+        "label-value-invalid",
+        {"alloy": {"otlp_clients": [{"name": "apps", "namespace_labels": {"team": "apps/web"}}]}},
+        r"alloy\.otlp_clients\.0\.namespace_labels: label 'team' has an invalid value 'apps/web'",
+    ),
+    case(
+        "supplemental-group-out-of-range",
+        {"alloy": {"supplementary_group_ids": [4, 999999999999]}},
+        r"alloy\.supplementary_group_ids\.1: Input should be less than or equal to 2147483647 "
+        r"\(got 999999999999\)",
+    ),
+    case(
+        "memory-limit-1mi",
+        {"vault": {"resources": {**RESOURCES, "memory_request_mib": 1, "memory_limit_mib": 1}}},
+        r"vault\.resources\.memory_request_mib: Input should be greater than or equal to 16"
+        r"(.|\n)*vault\.resources\.memory_limit_mib: Input should be greater than or equal to 32 \(got 1\)",
+    ),
+    case(
+        "memory-limit-absurd",
+        {"loki": {"resources": {**RESOURCES, "memory_limit_mib": 10**9}}},
+        r"loki\.resources\.memory_limit_mib: Input should be less than or equal to 1048576",
+    ),
+    case(
+        "storage-absurd",
+        {"loki": {"storage_gib": 100_000_000}},
+        r"loki\.storage_gib: Input should be less than or equal to 65536 \(got 100000000\)",
+    ),
+    case(
+        "float-infinite",
+        "prometheus:\n  alerts:\n    thresholds:\n      token_creation_per_second: .inf\n",
+        r"prometheus\.alerts\.thresholds\.token_creation_per_second: Input should be a finite number",
+    ),
+    # -- empty selectors select everything (issue 14, item 4) -----------------------------------
+    case(
+        "ingress-controller-namespace-selector-empty",
+        {"network": {"ingress_controller": {"namespace_labels": {}}}},
+        r"network\.ingress_controller\.namespace_labels: an empty selector matches everything",
+    ),
+    case(
+        "ingress-controller-pod-selector-empty",
+        {"network": {"ingress_controller": {"pod_labels": {}}}},
+        r"network\.ingress_controller\.pod_labels: an empty selector matches everything",
+    ),
+    case(
+        "dns-pod-selector-empty",
+        {"network": {"dns": {"pod_labels": {}}}},
+        r"network\.dns\.pod_labels: an empty selector matches everything",
+    ),
+    case(
+        "otlp-client-namespace-selector-empty",
+        {"alloy": {"otlp_clients": [{"name": "apps", "namespace_labels": {}}]}},
+        r"alloy\.otlp_clients\.0\.namespace_labels: an empty selector matches everything",
+    ),
+    case(
+        "otlp-client-pod-selector-empty",
+        {"alloy": {"otlp_clients": [{"name": "apps", "namespace_labels": {"team": "a"}, "pod_labels": {}}]}},
+        r"alloy\.otlp_clients\.0\.pod_labels: an empty selector matches everything",
     ),
     # -- sizes and quantities -------------------------------------------------------------------
     case(
@@ -132,12 +306,12 @@ CASES = [
     case(
         "storage-quantity-10Gb",
         {"prometheus": {"storage_gib": "10Gb"}},
-        r"prometheus\.storage_gib: Input should be a valid integer, unable to parse string .*\(got '10Gb'\)",
+        r"prometheus\.storage_gib: Input should be a valid integer \(got '10Gb'\)",
     ),
     case(
         "storage-fractional",
         {"grafana": {"storage_gib": 1.5}},
-        r"grafana\.storage_gib: Input should be a valid integer, got a number with a fractional part",
+        r"grafana\.storage_gib: Input should be a valid integer \(got 1\.5\)",
     ),
     case(
         "backup-storage-zero",
@@ -352,6 +526,21 @@ CASES = [
         "image-tag-floating-major",
         {"prometheus": {"image_tag": "v3"}},
         r"prometheus\.image_tag: 'v3' is not an exact version tag",
+    ),
+    case(
+        "image-digest-short",
+        {"vault": {"image_digest": "sha256:abc"}},
+        r"vault\.image_digest: 'sha256:abc' is not an image digest: use 'sha256:' and 64 lowercase hex",
+    ),
+    case(
+        "image-tag-with-digest",
+        {"vault": {"image_tag": "2.0.4@sha256:" + "a" * 64}},
+        r"vault\.image_tag: .* is not an exact version tag: .*put a digest in 'image_digest'",
+    ),
+    case(
+        "image-repository-with-tag",
+        {"chrony": {"image_repository": "registry.example.com/chrony:4.8"}},
+        r"chrony\.image_repository: 'registry\.example\.com/chrony:4\.8' is not an image repository",
     ),
     case(
         "secret-key-with-slash",
@@ -665,7 +854,8 @@ def test_the_table_is_big_and_covers_both_stages() -> None:
 @pytest.mark.parametrize("bad", CASES)
 def test_fails_bad_setting_before_writing_anything(bad: Bad, tmp_path: Path) -> None:
     settings_file = tmp_path / "vaultaio.yaml"
-    settings_file.write_text(yaml.safe_dump(bad.settings, sort_keys=False))
+    text = bad.settings if isinstance(bad.settings, str) else yaml.safe_dump(bad.settings, sort_keys=False)
+    settings_file.write_text(text)
     outdir = _outdir(tmp_path)
     with pytest.raises(ValueError, match=bad.match) as raised:
         props = load_settings(settings_file)

@@ -89,6 +89,11 @@ def variant() -> Callable[[str], Stack]:
     return get
 
 
+#: Alloy's host mounts by pipeline (vaultaio_constructs.alloy.config.ALLOY_HOST_PATHS).
+LOG_HOST_PATHS = {"/var/log", "/run/log/journal", "/etc/machine-id"}
+METRIC_HOST_PATHS = {"/proc", "/sys", "/"}
+
+
 def _names(stack: Stack, kind: str) -> set[str]:
     return {o["metadata"]["name"] for o in stack.all(kind)}
 
@@ -143,7 +148,8 @@ def test_no_loki_leaves_out_logs_everywhere(variant: Callable[[str], Stack]) -> 
     assert not _policies_about(stack, "loki")
     # Alloy ships no logs: no log pipeline, no /var/log mount, no pod discovery (no Role, no token, no API)
     assert "loki.write" not in _alloy_config(stack)
-    assert "/var/log" not in _alloy_host_paths(stack)
+    assert not _alloy_host_paths(stack) & LOG_HOST_PATHS
+    assert _alloy_host_paths(stack) & METRIC_HOST_PATHS
     assert not [r for r in stack.all("Role") if r["metadata"]["name"] == "alloy"]
     assert (
         stack.get("DaemonSet", "alloy")["spec"]["template"]["spec"]["automountServiceAccountToken"] is False
@@ -197,7 +203,9 @@ def test_no_prometheus_turns_off_what_writes_to_it(variant: Callable[[str], Stac
     assert not {"prometheus", "grafana"} & _names(stack, "StatefulSet")
     assert "prometheus.remote_write" not in _alloy_config(stack)
     assert "blackbox" not in _alloy_config(stack)
-    assert _alloy_host_paths(stack) == {"/var/log"}
+    # the log mounts stay, the node-metric mounts (/proc, /sys, /) go
+    assert not _alloy_host_paths(stack) & METRIC_HOST_PATHS
+    assert "/var/log" in _alloy_host_paths(stack)
     tempo = yaml.safe_load(stack.config_data("tempo-config")["tempo.yaml"])
     assert "remote_write" not in str(tempo)
     assert not _policies_about(stack, "prometheus")

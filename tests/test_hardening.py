@@ -77,6 +77,7 @@ STATELESS_WITH_EXTERNAL_STATE = {"grafana": ("grafana-config", "grafana.ini", "[
         "tls-off",
         "production",
         "everything-on",
+        "kubernetes-1.27",
         *(f"scenario:{name}" for name in scenario_names() if name not in SAME_AS_DEFAULT),
     ],
 )
@@ -89,6 +90,7 @@ def variant(request: pytest.FixtureRequest, stack: Stack) -> Stack:
         # the README's settings example: HA, awskms auto-unseal, both Ingresses, the backup CronJob,
         # a Slack receiver and a corporate NTP server
         "everything-on": {**_readme_settings(), "grafana": {"ingress": {"host": "grafana.example.com"}}},
+        "kubernetes-1.27": {"kubernetes_version": "1.27"},
     }
     if request.param == "default":
         return stack
@@ -146,10 +148,37 @@ def test_host_paths_only_for_exceptions_and_read_only(variant: Stack) -> None:
         if not host:
             continue
         assert name in HOSTPATH_EXCEPTIONS, f"{name} mounts hostPath {host}"
+        recursive = variant.chart.api_at_least("1.31")
         for c in _containers(spec):
             for m in c.get("volumeMounts", []):
                 if m["name"] in host:
-                    assert m.get("readOnly") is True, f"{name}/{c['name']} mounts {m['mountPath']} writable"
+                    where = f"{name}/{c['name']} mounts {m['mountPath']}"
+                    assert m.get("readOnly") is True, f"{where} writable"
+                    # no propagation: mounts made on the host later stay invisible (and rro needs it off)
+                    assert "mountPropagation" not in m, where
+                    if recursive:  # filesystems mounted below the path are read-only too
+                        assert m.get("recursiveReadOnly") == "Enabled", where
+        # the root group reads every host file readable by group root (issue 14, item 1)
+        assert 0 not in spec.get("securityContext", {}).get("supplementalGroups", []), name
+
+
+def test_processes_run_as_uids_no_host_account_has(variant: Stack) -> None:
+    """UIDs >= 10000 (CKV_K8S_40): a low UID can be a host account, whose files the process would own."""
+    for _, name, spec in _pods(variant):
+        owner = name.split("-")[0]
+        if owner in ROOT_EXCEPTIONS:
+            continue
+        for c in _containers(spec):
+            uid = c.get("securityContext", {}).get("runAsUser", spec["securityContext"].get("runAsUser"))
+            assert uid is not None and uid >= 10000, f"{name}/{c['name']} runs as {uid}"
+
+
+def test_long_running_containers_have_liveness_probes(stack: Stack) -> None:
+    for workload, template in stack.pod_templates():
+        if workload["kind"] in ("Job", "CronJob"):
+            continue
+        for c in template["spec"]["containers"]:
+            assert "livenessProbe" in c, f"{workload['metadata']['name']}/{c['name']}"
 
 
 def test_resources_requests_and_memory_limits(variant: Stack) -> None:
@@ -174,7 +203,7 @@ def test_images_are_pinned_from_the_versions_module(variant: Stack) -> None:
         for c in _containers(spec):
             image = c["image"]
             tag = image.rsplit(":", 1)[-1]
-            assert versions.IMAGE_TAG_PATTERN.match(tag), f"{name}: {image}"
+            assert versions.IMAGE_TAG_PATTERN.fullmatch(tag), f"{name}: {image}"
             assert image in pinned, f"{name}: {image} is not defined in versions.py"
 
 
@@ -202,6 +231,26 @@ def test_service_account_tokens_only_where_the_api_is_called(variant: Stack) -> 
         assert mounted == (name in API_CALLERS), f"{name}: automountServiceAccountToken={mounted}"
     for sa in variant.all("ServiceAccount"):
         assert sa.get("automountServiceAccountToken") is False, sa["metadata"]["name"]
+
+
+def _selects_something(selector: dict[str, Any]) -> bool:
+    return bool(selector.get("matchLabels") or selector.get("matchExpressions"))
+
+
+def test_no_policy_peer_selects_every_namespace_or_pod(variant: Stack) -> None:
+    """An empty selector in a peer admits every namespace (or every pod): issue 14, item 4."""
+    peers = 0
+    for policy in variant.all("NetworkPolicy"):
+        spec = policy["spec"]
+        for rule in [*spec.get("ingress", []), *spec.get("egress", [])]:
+            for peer in [*rule.get("from", []), *rule.get("to", [])]:
+                peers += 1
+                for key in ("namespaceSelector", "podSelector"):
+                    if key in peer:
+                        assert _selects_something(peer[key]), (
+                            f"{policy['metadata']['name']}: {key} {peer[key]}"
+                        )
+    assert peers > 20
 
 
 def test_rbac_least_privilege(variant: Stack) -> None:

@@ -2,7 +2,8 @@
 
 For each ``examples/settings/<name>.yaml``: the settings file loads through the real loader, the stack
 synthesizes into a folder as ``make synth`` writes ``dist/``, ``kubectl kustomize`` builds it, every object
-validates strictly against Kubernetes 1.27 and the newest schema, ``promtool`` checks the Prometheus
+validates strictly against the oldest Kubernetes version it targets (``kubernetes_version``) and the
+newest schema, ``promtool`` checks the Prometheus
 configuration and rules, ``amtool`` the Alertmanager configuration, and every in-cluster address in every
 configuration resolves and is allowed by the NetworkPolicies (which allow nothing unused). The hardening
 guarantees and the exact connectivity table of each scenario are in tests/test_hardening.py and
@@ -28,7 +29,8 @@ from vaultaio_constructs.analysis import connectivity
 from vaultaio_constructs.output import synth
 from vaultaio_constructs.settings import load_settings
 
-SCHEMA_VERSIONS = ("1.27", kubernetes_validate.latest_version())
+#: The oldest version the scenario targets (its ``kubernetes_version``) and the newest schema.
+SCHEMA_VERSIONS = ("oldest", "newest")
 SCENARIOS = scenario_names()
 
 
@@ -73,7 +75,11 @@ def test_kustomize_builds_every_object(scenario: tuple[str, Path]) -> None:
 
 @pytest.mark.parametrize("version", SCHEMA_VERSIONS)
 def test_objects_validate_strictly(scenario: tuple[str, Path], version: str) -> None:
-    _, dist = scenario
+    name, dist = scenario
+    if version == "oldest":
+        version = load_settings(SCENARIOS_DIR / f"{name}.yaml").kubernetes_version
+    else:
+        version = kubernetes_validate.latest_version()
     failures = []
     for o in _objects(dist):
         try:

@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from tests.stack import synth_stack
+from vaultaio_constructs.alloy.construct import OtlpClientsProps
+from vaultaio_constructs.common import Resources
+from vaultaio_constructs.network import IngressControllerProps, KubeApiProps, NetworkProps
 from vaultaio_constructs.profiles import Profile
 from vaultaio_constructs.settings import (
     SettingsError,
@@ -15,7 +19,10 @@ from vaultaio_constructs.settings import (
     locate_settings,
     parse_settings,
     read_settings,
+    validate_settings_value,
 )
+from vaultaio_constructs.vault.props import VaultProps, VaultTlsProps
+from vaultaio_constructs.vault.seals import Seal
 
 
 def test_no_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -241,3 +248,68 @@ def test_wrong_shape_is_explained_in_operator_words() -> None:
     message = str(err.value)
     assert "vault: should be a mapping of settings (key: value) (got 'yes')" in message
     assert "network.kube_api.ports: should be a list (got 443)" in message
+
+
+# -- strict types and duplicate keys (issue 14, item 13) ---------------------------------------------------
+
+
+def test_fails_duplicate_key_naming_key_and_lines(tmp_path: Path) -> None:
+    f = tmp_path / "dup.yaml"
+    f.write_text("vault:\n  tls:\n    enabled: true\n  replicas: 3\n  tls:\n    enabled: false\n")
+    with pytest.raises(SettingsError, match=r"duplicate key 'tls' on line 5 \(first on line 2\)"):
+        load_settings(f)
+
+
+def test_yaml_merge_keys_may_override(tmp_path: Path) -> None:
+    f = tmp_path / "merge.yaml"
+    f.write_text(
+        "vault:\n  resources:\n"
+        "    <<: {cpu_request_millicores: 50, memory_request_mib: 64, memory_limit_mib: 128}\n"
+        "    memory_limit_mib: 256\n"
+    )
+    assert load_settings(f).vault.resources == Resources(
+        cpu_request_millicores=50, memory_request_mib=64, memory_limit_mib=256
+    )
+
+
+def test_settings_file_takes_lists_and_enum_names() -> None:
+    props = parse_settings({"profile": "production", "network": {"kube_api": {"cidrs": ["10.0.0.1/32"]}}})
+    assert props.profile is Profile.PRODUCTION
+    assert props.network.kube_api.cidrs == ("10.0.0.1/32",)
+
+
+def test_python_api_is_strict_too() -> None:
+    """Python callers get exactly the annotated types (what mypy checks): no coercion either."""
+    with pytest.raises(ValidationError, match=r"enabled\n  Input should be a valid boolean"):
+        VaultTlsProps(enabled="no")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"replicas\n  Input should be a valid integer"):
+        VaultProps(replicas="3")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"cidrs\n  Input should be a valid tuple"):
+        KubeApiProps(cidrs=["10.0.0.1/32"])  # type: ignore[arg-type]
+    assert VaultProps(replicas=3, tls=VaultTlsProps(enabled=False)).replicas == 3
+
+
+def test_sub_settings_validate_like_the_file() -> None:
+    refused = {"type": "transit", "address": "https://unseal.example.com", "disable_renewal": "yes"}
+    with pytest.raises(
+        SettingsError, match=r"transit\.disable_renewal: Input should be true or false without"
+    ):
+        validate_settings_value(Seal, refused)
+
+
+# -- empty selectors (issue 14, item 4) --------------------------------------------------------------------
+
+
+def test_python_api_refuses_empty_selectors() -> None:
+    with pytest.raises(ValidationError, match=r"namespace_labels\n  Value error, an empty selector matches"):
+        IngressControllerProps(namespace_labels={})
+    with pytest.raises(ValidationError, match=r"pod_labels\n  Value error, an empty selector matches"):
+        OtlpClientsProps(name="apps", namespace_labels={"team": "apps"}, pod_labels={})
+
+
+def test_policies_refuse_an_empty_namespace_selector_that_skipped_validation() -> None:
+    controller = IngressControllerProps()
+    object.__setattr__(controller, "namespace_labels", {})  # as if built around pydantic
+    props = VaultAioProps(network=NetworkProps(ingress_controller=controller))
+    with pytest.raises(ValueError, match=r"allow-vault-from-ingress-controller|allow-alloy-from-ingress"):
+        synth_stack(props)

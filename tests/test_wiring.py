@@ -411,7 +411,7 @@ def test_fails_namespace_clients_without_labels(chart: StackChart) -> None:
     ],
 )
 def test_fails_bad_external_service(fields: dict[str, Any], match: str) -> None:
-    from pydantic import TypeAdapter, ValidationError
+    from vaultaio_constructs.settings import SettingsError, parse_settings
 
-    with pytest.raises(ValidationError, match=match):
-        TypeAdapter(ExternalServiceProps).validate_python(fields)
+    with pytest.raises(SettingsError, match=match):
+        parse_settings({"alertmanager": {"enabled": False, "external": fields}})

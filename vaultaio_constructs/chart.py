@@ -78,6 +78,7 @@ class VaultAioChart(StackChart):
             storage_class=props.storage_class,
             profile=props.profile,
             network=props.network,
+            kubernetes_version=props.kubernetes_version,
         )
         self.props = props
         self.vault = Vault(self, "Vault", props.vault)

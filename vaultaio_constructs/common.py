@@ -3,7 +3,9 @@
 Props classes across the package are pydantic dataclasses configured with :data:`PROPS_CONFIG`: frozen,
 keyword-only and validated on construction, so the same class serves people importing a construct from
 Python and the settings file (``vaultaio.yaml``), which is parsed straight into them. Unknown keys are
-refused; error messages carry the key's location.
+refused; error messages carry the key's location. Types are strict (no ``"3"`` for an integer, no ``"no"``
+for a boolean), and every pattern must match a whole value (``fullmatch``: a ``$``-anchored ``re.match``
+accepts a trailing newline).
 """
 
 from __future__ import annotations
@@ -18,8 +20,12 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 from pydantic.dataclasses import dataclass
 from pydantic_core import PydanticCustomError
 
-#: Configuration shared by every props dataclass: unknown keys are errors, defaults are validated too.
-PROPS_CONFIG: Final = ConfigDict(extra="forbid", validate_default=True, str_strip_whitespace=False)
+#: Configuration shared by every props dataclass: unknown keys are errors, defaults are validated too, types
+#: are strict (Python: exactly the annotated types; the settings file is validated in JSON mode, see
+#: :func:`vaultaio_constructs.settings.validate_settings_value`), and no float setting is NaN or infinite.
+PROPS_CONFIG: Final = ConfigDict(
+    extra="forbid", validate_default=True, str_strip_whitespace=False, strict=True, allow_inf_nan=False
+)
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -28,13 +34,24 @@ _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 #: of at most 63 alphanumerics, ``-``, ``_`` and ``.``, starting and ending alphanumeric.
 _QUALIFIED_NAME = re.compile(
     r"^(?:(?=[^/]{1,253}/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-    r"(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+    r"(?=.{1,63}\Z)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
 )
+#: A label value: empty, or at most 63 alphanumerics, ``-``, ``_`` and ``.``, starting and ending
+#: alphanumeric.
+_LABEL_VALUE = re.compile(r"(?=.{0,63}\Z)([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
+#: Whitespace and control characters: never part of a name, URL or address.
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def has_control_characters(value: str) -> bool:
+    """``True`` if ``value`` holds a newline, tab or another control character (C0, DEL or C1)."""
+    return _CONTROL.search(value) is not None
 
 
 def check_dns_label(value: str) -> str:
     """A Kubernetes DNS-1123 label: lowercase alphanumerics and '-', at most 63 characters."""
-    if len(value) > 63 or not _DNS1123_LABEL.match(value):
+    if len(value) > 63 or not _DNS1123_LABEL.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a valid name: use lowercase letters, digits and '-', "
             "start and end with a letter or digit, at most 63 characters"
@@ -44,7 +61,7 @@ def check_dns_label(value: str) -> str:
 
 def check_hostname(value: str) -> str:
     """A DNS name (RFC 1123 subdomain), as used for Ingress hosts."""
-    if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
+    if len(value) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a valid hostname: use dot-separated labels of lowercase letters, digits, '-'"
         )
@@ -63,7 +80,7 @@ def check_cidr(value: str) -> str:
 def check_annotations(value: dict[str, str]) -> dict[str, str]:
     """Annotation keys the API server accepts (``name`` or ``prefix/name``); it refuses others at apply."""
     for key in value:
-        if not _QUALIFIED_NAME.match(key):
+        if not _QUALIFIED_NAME.fullmatch(key):
             raise ValueError(
                 f"annotation key {key!r} is invalid: use 'name' or 'prefix/name' with a DNS-subdomain "
                 "prefix and a name of at most 63 letters, digits, '-', '_' or '.', starting and ending with "
@@ -72,46 +89,103 @@ def check_annotations(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
-_LABEL_VALUE = re.compile(r"^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
-
-
 def check_labels(value: dict[str, str]) -> dict[str, str]:
-    """Label keys and values the API server accepts (a selector with others is refused at apply)."""
+    """Label keys and values the API server accepts (it refuses others at apply time)."""
     for key, label_value in value.items():
-        if not _QUALIFIED_NAME.match(key):
+        if not _QUALIFIED_NAME.fullmatch(key):
             raise ValueError(
-                f"label key {key!r} is invalid: use 'name' or 'prefix/name' with a DNS-subdomain prefix "
-                "and a name of at most 63 letters, digits, '-', '_' or '.', starting and ending with a "
-                "letter or digit (e.g. 'kubernetes.io/metadata.name')"
+                f"label key {key!r} is invalid: use 'name' or 'prefix/name' with a DNS-subdomain prefix and "
+                "a name of at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or "
+                "digit (e.g. 'kubernetes.io/metadata.name')"
             )
-        if not isinstance(label_value, str) or not _LABEL_VALUE.match(label_value):
+        if not _LABEL_VALUE.fullmatch(label_value):
             raise ValueError(
-                f"label {key!r} has an invalid value {label_value!r}: at most 63 letters, digits, '-', '_' "
-                "or '.', starting and ending with a letter or digit (or empty)"
+                f"label {key!r} has an invalid value {label_value!r}: use at most 63 letters, digits, '-', "
+                "'_' or '.', starting and ending with a letter or digit (or an empty value)"
             )
     return value
 
 
-def check_service_url(value: str) -> str:
-    """An ``http://`` or ``https://`` URL with a host, optional port and path; no credentials, query or
-    fragment (a URL is written into ConfigMaps: credentials never belong there)."""
-    try:
-        parts = urlsplit(value)
-        port = parts.port
-    except ValueError:
+def check_selector(value: dict[str, str]) -> dict[str, str]:
+    """Labels that select something: an empty selector matches every namespace (or pod), so it is refused."""
+    if not value:
         raise ValueError(
-            f"{value!r} is not a valid URL: use e.g. http://loki-gateway.logging.svc:80"
-        ) from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(
-            f"{value!r} must be an http:// or https:// URL with a host (e.g. http://loki-gateway.logging.svc)"
+            "an empty selector matches everything (every namespace or every pod): name at least one label, "
+            "e.g. {kubernetes.io/metadata.name: ingress-nginx}"
         )
+    return value
+
+
+def check_no_space(value: str) -> str:
+    """One word: no whitespace and no control character (a newline would split the line of a config)."""
+    if not value or _SPACE_OR_CONTROL.search(value):
+        raise ValueError(f"{value!r} must be non-empty, without spaces, newlines or other control characters")
+    return value
+
+
+def check_address(value: str) -> str:
+    """An optional host, ``host:port`` or URL: empty, or one word without whitespace or control characters."""
+    return check_no_space(value) if value else value
+
+
+def check_url(value: str, setting: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
+    """An absolute URL with one of ``schemes``, a host and a valid port, and no whitespace or control
+    character (``urlsplit`` silently drops newlines and tabs, so they are refused first)."""
+    accepted = " or ".join(f"{s}://" for s in schemes)
+    if _SPACE_OR_CONTROL.search(value):
+        raise ValueError(
+            f"'{setting}' must be an {accepted} URL without spaces, newlines or control characters, "
+            f"got {value!r}"
+        )
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ValueError(f"'{setting}' must be an {accepted} URL with a host, got {value!r}")
+    try:
+        port = parts.port
+    except ValueError:  # urlsplit checks the range only when the port is read
+        port = 0
+    if port == 0:
+        raise ValueError(f"'{setting}' has a port outside 1-65535, got {value!r}")
+    return value
+
+
+def check_service_url(value: str) -> str:
+    """An ``http://`` or ``https://`` base URL with a host, optional port and path (an external service's);
+    no credentials, query or fragment (a URL is written into ConfigMaps: credentials never belong there)."""
+    check_url(value, "url")
+    parts = urlsplit(value)
     if parts.username is not None or parts.password is not None:
         raise ValueError(f"{value!r} carries credentials: URLs are written into ConfigMaps, remove them")
     if parts.query or parts.fragment:
         raise ValueError(f"{value!r} must not have a query or fragment: give the base URL only")
-    if port == 0:
-        raise ValueError(f"{value!r} has port 0: use a port between 1 and 65535")
+    return value
+
+
+#: Oldest Kubernetes minor version the manifests target unless the settings say otherwise
+#: (``kubernetes_version``): every version before it is out of upstream support. API fields newer than the
+#: target are never written, so the output validates against the target's schema.
+DEFAULT_KUBERNETES_VERSION: Final = "1.31"
+#: The oldest target accepted: the version of the L1 classes (``cdk8s_plus_27``).
+OLDEST_KUBERNETES_VERSION: Final = "1.27"
+_KUBERNETES_VERSION = re.compile(r"1\.([0-9]{2})")
+
+
+def kubernetes_minor(version: str) -> int:
+    """The minor number of ``1.NN``."""
+    match = _KUBERNETES_VERSION.fullmatch(version)
+    if match is None:
+        raise ValueError(f"{version!r} is not a Kubernetes version like '1.31'")
+    return int(match[1])
+
+
+def check_kubernetes_version(value: str) -> str:
+    """A Kubernetes minor version ``1.NN`` from :data:`OLDEST_KUBERNETES_VERSION` on."""
+    match = _KUBERNETES_VERSION.fullmatch(value)
+    if match is None or int(match[1]) < kubernetes_minor(OLDEST_KUBERNETES_VERSION):
+        raise ValueError(
+            f"{value!r} is not a supported Kubernetes version: use a minor version from "
+            f"'{OLDEST_KUBERNETES_VERSION}' on, e.g. '{DEFAULT_KUBERNETES_VERSION}'"
+        )
     return value
 
 
@@ -128,12 +202,25 @@ def check_egress_cidrs(value: tuple[str, ...]) -> tuple[str, ...]:
 DnsLabel = Annotated[str, AfterValidator(check_dns_label)]
 Hostname = Annotated[str, AfterValidator(check_hostname)]
 Cidr = Annotated[str, AfterValidator(check_cidr)]
+KubernetesVersion = Annotated[str, AfterValidator(check_kubernetes_version)]
 #: The networks of an external destination (one egress NetworkPolicy); at least one.
 EgressCidrs = Annotated[tuple[Cidr, ...], AfterValidator(check_egress_cidrs)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Annotations = Annotated[dict[str, str], AfterValidator(check_annotations)]
+#: Labels (keys and values as the API server accepts them), e.g. ``external_labels``.
 Labels = Annotated[dict[str, str], AfterValidator(check_labels)]
+#: The base URL of an external service (no credentials, query or fragment).
 ServiceUrl = Annotated[str, AfterValidator(check_service_url)]
+#: Labels that select namespaces or pods in a NetworkPolicy: valid and never empty (``{}`` selects all).
+Selector = Annotated[dict[str, str], AfterValidator(check_labels), AfterValidator(check_selector)]
+#: A word without whitespace or control characters (a host, an address shown in a policy annotation...).
+NoSpace = Annotated[str, AfterValidator(check_no_space)]
+#: Linux user and group IDs as Kubernetes accepts them (``runAsUser``, ``supplementalGroups``).
+UnixId = Annotated[int, Field(ge=0, le=2**31 - 1)]
+#: PVC sizes in GiB: at least 1, at most 64 TiB (the largest single volume the common clouds offer; a larger
+#: request stays Pending forever).
+MAX_STORAGE_GIB: Final = 65536
+StorageGib = Annotated[int, Field(ge=1, le=MAX_STORAGE_GIB)]
 
 
 class Protocol(StrEnum):
@@ -191,7 +278,16 @@ class ExternalEndpoint:
     #: Transport protocol.
     protocol: Protocol = Protocol.TCP
     #: Hostname or URL the consumer's config uses, if any (informational; never resolved at synth).
-    address: str = ""
+    address: Annotated[str, AfterValidator(check_address)] = ""
+
+
+#: Bounds of :class:`Resources`: guards against typos (``1`` meant as 1 GiB, an extra zero), not a sizing
+#: guide (``docs/PERFORMANCE.md`` has the sizes that work). No container of this stack starts in less
+#: than 32 MiB (a Go runtime alone takes about 10 MiB), and no node has more than 256 cores or 1 TiB.
+MAX_MILLICORES: Final = 256_000
+MIN_MEMORY_REQUEST_MIB: Final = 16
+MIN_MEMORY_LIMIT_MIB: Final = 32
+MAX_MEMORY_MIB: Final = 1024 * 1024
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
@@ -253,14 +349,14 @@ class Resources:
     latency more than it protects neighbours on a small node.
     """
 
-    #: CPU request in millicores.
-    cpu_request_millicores: Annotated[int, Field(ge=1)]
-    #: Memory request in MiB.
-    memory_request_mib: Annotated[int, Field(ge=1)]
-    #: Memory limit in MiB; must be >= the request.
-    memory_limit_mib: Annotated[int, Field(ge=1)]
+    #: CPU request in millicores (at most 256 cores).
+    cpu_request_millicores: Annotated[int, Field(ge=1, le=MAX_MILLICORES)]
+    #: Memory request in MiB (at least 16 MiB, at most 1 TiB).
+    memory_request_mib: Annotated[int, Field(ge=MIN_MEMORY_REQUEST_MIB, le=MAX_MEMORY_MIB)]
+    #: Memory limit in MiB; must be >= the request (at least 32 MiB, at most 1 TiB).
+    memory_limit_mib: Annotated[int, Field(ge=MIN_MEMORY_LIMIT_MIB, le=MAX_MEMORY_MIB)]
     #: CPU limit in millicores, or ``None`` for no CPU limit.
-    cpu_limit_millicores: Annotated[int, Field(ge=1)] | None = None
+    cpu_limit_millicores: Annotated[int, Field(ge=1, le=MAX_MILLICORES)] | None = None
 
     def __post_init__(self) -> None:
         if self.memory_limit_mib < self.memory_request_mib:
@@ -279,14 +375,43 @@ def check_image_tag(value: str) -> str:
     """An exact version tag (``2.0.4``, ``v3.14.0``); ``latest`` and floating tags are refused."""
     from vaultaio_constructs.versions import IMAGE_TAG_PATTERN
 
-    if not IMAGE_TAG_PATTERN.match(value):
+    if not IMAGE_TAG_PATTERN.fullmatch(value):
         raise ValueError(
             f"{value!r} is not an exact version tag: use e.g. '2.0.4' or 'v3.14.0', never 'latest'"
+            + ("; put a digest in 'image_digest'" if "@" in value else "")
         )
     return value
 
 
 ImageTag = Annotated[str, AfterValidator(check_image_tag)]
+
+
+def check_image_digest(value: str) -> str:
+    """A content digest ``sha256:`` + 64 lowercase hex digits (``crane digest``, ``skopeo inspect``)."""
+    from vaultaio_constructs.versions import IMAGE_DIGEST_PATTERN
+
+    if not IMAGE_DIGEST_PATTERN.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an image digest: use 'sha256:' and 64 lowercase hex digits, as "
+            "'crane digest <image>' or 'skopeo inspect --format {{.Digest}} docker://<image>' print it"
+        )
+    return value
+
+
+def check_image_repository(value: str) -> str:
+    """``[registry[:port]/]path`` in lowercase, without tag or digest (e.g. ``registry.corp/chrony``)."""
+    from vaultaio_constructs.versions import IMAGE_REPOSITORY_PATTERN
+
+    if not IMAGE_REPOSITORY_PATTERN.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an image repository: use '[registry[:port]/]path' in lowercase without a tag "
+            "or digest (those are 'image_tag' and 'image_digest'), e.g. 'registry.example.com/mirror/vault'"
+        )
+    return value
+
+
+ImageDigest = Annotated[str, AfterValidator(check_image_digest)]
+ImageRepository = Annotated[str, AfterValidator(check_image_repository)]
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
@@ -313,6 +438,12 @@ class WorkloadProps:
 
     #: Image tag overriding the pinned one in :mod:`vaultaio_constructs.versions`.
     image_tag: ImageTag | None = None
+    #: Content digest (``sha256:...``) of the image at that tag: the image becomes ``repo:tag@sha256:...``
+    #: and the runtime pulls exactly that content (``None``: the tag alone; see README, "Pinning images by
+    #: digest"). Set it again whenever the tag changes.
+    image_digest: ImageDigest | None = None
+    #: Repository overriding the pinned one (a mirror, or a Chrony image you build), without tag or digest.
+    image_repository: ImageRepository | None = None
     #: Container resources (``None``: the profile's default, see :mod:`vaultaio_constructs.profiles`).
     resources: Resources | None = None
 
@@ -321,5 +452,5 @@ class WorkloadProps:
 class StatefulWorkloadProps(WorkloadProps):
     """Settings of a component that keeps its data on a PVC."""
 
-    #: Size of the ``data`` PVC in GiB (``None``: the profile's default).
-    storage_gib: Annotated[int, Field(ge=1)] | None = None
+    #: Size of the ``data`` PVC in GiB, at most 65536 (64 TiB) (``None``: the profile's default).
+    storage_gib: StorageGib | None = None

@@ -24,7 +24,14 @@ from constructs import Construct
 
 from vaultaio_constructs import labels as lbl
 from vaultaio_constructs import versions
-from vaultaio_constructs.common import ExternalEndpoint, Protocol, Resources, check_dns_label
+from vaultaio_constructs.common import (
+    DEFAULT_KUBERNETES_VERSION,
+    ExternalEndpoint,
+    Protocol,
+    Resources,
+    check_dns_label,
+    kubernetes_minor,
+)
 from vaultaio_constructs.profiles import Profile, default_resources, default_storage_gib
 from vaultaio_constructs.wiring import Endpoint, ExternalService, Scheme, Wiring
 
@@ -139,12 +146,15 @@ class StackChart(cdk8s.Chart):
         profile: Profile = Profile.SMALL,
         network: NetworkProps | None = None,
         manage_namespaces: bool = True,
+        kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
     ) -> None:
         """``node_namespace`` holds the node agents (default ``<namespace>-node``); ``network`` describes the
         cluster around the stack for the NetworkPolicies; ``manage_namespaces=False`` leaves the Namespace
         objects out (namespaces created elsewhere: label them for Pod Security yourself)."""
         super().__init__(scope, id, disable_resource_name_hashes=True)
         check_dns_label(namespace)
+        #: Oldest Kubernetes version the manifests must apply to (``1.NN``); see :meth:`api_at_least`.
+        self.kubernetes_version = kubernetes_version
         self.stack_namespace = namespace
         self.node_namespace = (
             check_dns_label(node_namespace) if node_namespace else default_node_namespace(namespace)
@@ -159,6 +169,11 @@ class StackChart(cdk8s.Chart):
         self.components: list[Component] = []
         self._finished = False
         self.node.add_validation(_FinishAtSynth(self))
+
+    def api_at_least(self, version: str) -> bool:
+        """Whether every cluster the stack targets has the API of ``version`` (a field added then may be
+        written)."""
+        return kubernetes_minor(self.kubernetes_version) >= kubernetes_minor(version)
 
     @staticmethod
     def find(scope: Construct) -> StackChart:
@@ -267,6 +282,8 @@ class Component(Construct):
         version: str | None = None,
         image_tag: str | None = None,
         namespace: str | None = None,
+        image_digest: str | None = None,
+        image_repository: str | None = None,
     ) -> None:
         """``name`` also keys the component's image in :mod:`~vaultaio_constructs.versions` and its row in
         :mod:`~vaultaio_constructs.profiles`; components without an image (Namespace, NetworkPolicies)
@@ -277,8 +294,9 @@ class Component(Construct):
         self.role = role
         if version is None:
             version = versions.version(name, image_tag)
-            #: The pinned image (or the ``image_tag`` override).
-            self.image = versions.image(name, image_tag)
+            #: The pinned image (or the ``image_tag``/``image_repository`` overrides), with ``@<digest>``
+            #: when one is set.
+            self.image = versions.image(name, image_tag, digest=image_digest, repository=image_repository)
         self.version = version
         self.namespace = namespace or self.stack.namespace_for(self.placement)
         self.instance = self.stack.instance

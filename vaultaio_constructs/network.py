@@ -35,7 +35,7 @@ from constructs import Construct
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs.common import PROPS_CONFIG, Cidr, DnsLabel, Port, Protocol
+from vaultaio_constructs.common import PROPS_CONFIG, Cidr, DnsLabel, Port, Protocol, Selector
 from vaultaio_constructs.component import Area, Component
 from vaultaio_constructs.wiring import Edge, Endpoint, IngressEdge, ServiceEdge
 from vaultaio_constructs.workload import int_or_string
@@ -51,8 +51,8 @@ class DnsProps:
 
     #: Namespace of the DNS pods.
     namespace: DnsLabel = "kube-system"
-    #: Labels of the DNS pods (CoreDNS keeps the historical ``k8s-app: kube-dns``).
-    pod_labels: dict[str, str] = Field(default_factory=lambda: {"k8s-app": "kube-dns"})
+    #: Labels of the DNS pods (CoreDNS keeps the historical ``k8s-app: kube-dns``); never empty.
+    pod_labels: Selector = Field(default_factory=lambda: {"k8s-app": "kube-dns"})
     #: DNS port (UDP and TCP).
     port: Port = 53
 
@@ -79,12 +79,13 @@ class IngressControllerProps:
     """Which pods may reach endpoints that an Ingress routes to (Vault's API, Grafana), and Alloy's OTLP
     receivers when ``alloy.otlp_from_ingress_controller`` is on."""
 
-    #: Labels of the ingress controller's namespace.
-    namespace_labels: dict[str, str] = Field(
+    #: Labels of the ingress controller's namespace (at least one: ``{}`` would select every namespace and
+    #: open Vault, Grafana and Alloy's OTLP receivers to all of them).
+    namespace_labels: Selector = Field(
         default_factory=lambda: {"kubernetes.io/metadata.name": "ingress-nginx"}
     )
-    #: Labels of the controller pods within that namespace (``None``: any pod there).
-    pod_labels: dict[str, str] | None = None
+    #: Labels of the controller pods within that namespace (``None``: any pod there; ``{}`` is refused).
+    pod_labels: Selector | None = None
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
@@ -277,6 +278,10 @@ class NetworkPolicies(Component):
                 ns_labels, pod_labels = dict(ic.namespace_labels), dict(ic.pod_labels or {})
             else:
                 ns_labels, pod_labels = _labels(first_in.namespace_labels), _labels(first_in.pod_labels)
+            if not ns_labels:  # the settings refuse it; props built around validation must not open it either
+                raise ValueError(
+                    f"allow-{provider}-from-{source}: an empty namespace selector would admit every namespace"
+                )
             peer = k8s.NetworkPolicyPeer(
                 namespace_selector=k8s.LabelSelector(match_labels=ns_labels),
                 pod_selector=k8s.LabelSelector(match_labels=pod_labels) if pod_labels else None,

@@ -175,7 +175,7 @@ def foreign_entries(outdir: Path) -> list[str]:
                 foreign.append(entry.name)
         elif entry.is_dir() and entry.name in areas:
             for child in sorted(entry.iterdir()):
-                if not child.is_symlink() and child.is_dir() and _DNS_LABEL.match(child.name):
+                if not child.is_symlink() and child.is_dir() and _DNS_LABEL.fullmatch(child.name):
                     # a namespace's objects (the node agents'): yaml files only, one level deep
                     foreign += [
                         f"{entry.name}/{child.name}/{leaf.name}"

@@ -4,12 +4,19 @@
 and the schema of ``vaultaio.yaml``: the file is validated into it by pydantic, so an unknown key, a wrong
 type or an impossible value fails before any YAML is written, with the key's path, the value and what is
 accepted.
+
+Types are strict on both paths (``PROPS_CONFIG`` sets ``strict=True``): ``"no"`` is not a boolean and
+``"3"`` is not an integer. The file is validated in pydantic's JSON mode, where a YAML list is a tuple
+and a string names an enum member, exactly as in JSON; the Python API takes exactly the annotated types
+(tuples, enum members, props instances), which is also what ``mypy`` checks. A key written twice in one
+mapping of the file is an error naming the key and both lines (YAML would silently keep the last one).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import os
 import types
 import typing
@@ -24,7 +31,14 @@ from pydantic.dataclasses import dataclass
 from vaultaio_constructs.alertmanager.construct import AlertmanagerProps
 from vaultaio_constructs.alloy.construct import AlloyProps
 from vaultaio_constructs.chrony.construct import ChronyProps
-from vaultaio_constructs.common import LITERAL_SECRET_ERROR, PROPS_CONFIG, DnsLabel, Hostname
+from vaultaio_constructs.common import (
+    DEFAULT_KUBERNETES_VERSION,
+    LITERAL_SECRET_ERROR,
+    PROPS_CONFIG,
+    DnsLabel,
+    Hostname,
+    KubernetesVersion,
+)
 from vaultaio_constructs.component import default_node_namespace
 from vaultaio_constructs.grafana.construct import GrafanaProps
 from vaultaio_constructs.loki.construct import LokiProps
@@ -56,6 +70,12 @@ class VaultAioProps:
     storage_class: DnsLabel | None = None
     #: Sizing profile: ``small`` fits a 2 vCPU / 4 GiB VM with k3s; ``production`` raises every size.
     profile: Profile = Profile.SMALL
+    #: Oldest Kubernetes minor version the manifests must apply to (``1.27`` or later). API fields newer
+    #: than it are not written: from ``1.31`` Alloy's host mounts are recursively read-only
+    #: (``recursiveReadOnly: Enabled``, which also needs containerd >= 2.0 or CRI-O >= 1.30 and Linux
+    #: >= 5.12, else Alloy's pods do not start) and the node's filesystems are measured; below it they
+    #: are not (see README, "Security").
+    kubernetes_version: KubernetesVersion = DEFAULT_KUBERNETES_VERSION
     network: NetworkProps = Field(default_factory=NetworkProps)
     vault: VaultProps = Field(default_factory=VaultProps)
     prometheus: PrometheusProps = Field(default_factory=PrometheusProps)
@@ -162,7 +182,75 @@ class SettingsError(ValueError):
     """The settings file is invalid; the message lists every problem with its key path."""
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key written twice in one mapping (YAML keeps the last silently).
+
+    Keys merged in with ``<<`` may still be overridden: that is what a merge is for.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: the base constructor reports it
+                break
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} on line {line} (first on line {first}): remove one of them",
+                    key_node.start_mark,
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
 _ADAPTER: TypeAdapter[VaultAioProps] = TypeAdapter(VaultAioProps)
+
+#: Types a settings value may have after YAML loading (what JSON can hold).
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _json_problems(value: Any, loc: tuple[str, ...]) -> list[str]:
+    """Values YAML can hold but JSON (and so the settings schema) cannot: non-string keys, dates..."""
+    key = ".".join(loc) or "(top level)"
+    if isinstance(value, Mapping):
+        problems = []
+        for k, v in value.items():
+            if not isinstance(k, str):
+                problems.append(
+                    f"  {key}: key {k!r} is a YAML {type(k).__name__}, not a string: quote it ('{k}': ...)"
+                )
+                continue
+            problems += _json_problems(v, (*loc, k))
+        return problems
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in _json_problems(item, (*loc, str(i)))]
+    if not isinstance(value, _JSON_SCALARS):
+        return [f"  {key}: {value!r} is a YAML {type(value).__name__}: quote it to make it a string"]
+    return []
+
+
+def validate_settings_value(tp: Any, data: Any, source: str = "settings") -> Any:
+    """Validate settings ``data`` (as loaded from YAML) into ``tp`` the way the settings file is.
+
+    JSON mode, strict: lists become tuples, strings name enum members, and nothing is coerced (``"3"`` is
+    not an integer, ``"no"`` not a boolean). Any props type works (``Seal``, ``VaultProps``...), which is
+    how tests and tools build props from settings-shaped data.
+    """
+    problems = _json_problems(data, ())
+    if problems:
+        raise SettingsError("\n".join([f"invalid settings in {source}:", *problems]))
+    adapter = _ADAPTER if tp is VaultAioProps else TypeAdapter(tp)
+    try:
+        return adapter.validate_json(json.dumps(data, allow_nan=True), strict=True)
+    except ValidationError as err:
+        raise SettingsError(format_validation_error(err, source, tp)) from None
 
 
 def _candidates(tp: Any) -> list[Any]:
@@ -183,9 +271,10 @@ def _tag(cls: Any) -> str | None:
     return None
 
 
-def _dataclasses_at(loc: Sequence[int | str]) -> list[Any]:
-    """The dataclass(es) that the value at ``loc`` may be (several for a tagged union)."""
-    current: list[Any] = [VaultAioProps]
+def _dataclasses_at(loc: Sequence[int | str], root: Any = None) -> list[Any]:
+    """The dataclass(es) that the value at ``loc`` of a ``root`` (default: the whole settings) may be
+    (several for a tagged union)."""
+    current: list[Any] = _candidates(root) if root is not None else [VaultAioProps]
     for part in loc:
         if isinstance(part, int):
             continue  # an index into a tuple: the element type was already unwrapped
@@ -203,9 +292,9 @@ def _dataclasses_at(loc: Sequence[int | str]) -> list[Any]:
     return current
 
 
-def _fields_at(loc: Sequence[int | str]) -> list[str]:
+def _fields_at(loc: Sequence[int | str], root: Any = None) -> list[str]:
     """Accepted keys of the dataclass at ``loc`` (for 'unknown setting' messages)."""
-    found = _dataclasses_at(loc)
+    found = _dataclasses_at(loc, root)
     return [f.name for f in dataclasses.fields(found[0])] if len(found) == 1 else []
 
 
@@ -218,6 +307,18 @@ def _shown(value: Any, message: str) -> str:
     if text in message:
         return ""
     return f" (got {text})"
+
+
+#: Strings that a lax parser would have turned into a boolean.
+_BOOLEAN_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "y", "n", "1", "0"})
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _entries(n: int) -> str:
@@ -237,10 +338,26 @@ def _message(error: Any) -> str:
         return "should be a mapping of settings (key: value)"
     if kind in ("tuple_type", "list_type", "set_type"):
         return "should be a list"
+    # strict types: say what to write when a quoted value would have been accepted without the quotes
+    value = error.get("input")
+    text = value.strip().lower() if isinstance(value, str) else None
+    if kind == "bool_type":
+        quoted = text in _BOOLEAN_WORDS
+        return "Input should be true or false" + (
+            " without quotes (a quoted word is a string)" if quoted else ""
+        )
+    if kind == "int_type" and text is not None and text.lstrip("+-").isdigit():
+        return "Input should be a valid integer: write it without quotes (a quoted number is a string)"
+    if kind == "float_type" and text is not None and _is_number(text):
+        return "Input should be a valid number: write it without quotes (a quoted number is a string)"
+    if kind == "string_type" and value is not None:
+        return "Input should be a valid string: quote it"
     return str(error["msg"]).removeprefix("Value error, ")
 
 
-def format_validation_error(err: ValidationError, source: str) -> str:
+def format_validation_error(err: ValidationError, source: str, root: Any = None) -> str:
+    """One line per problem: the key path, what is wrong, the value; ``root`` is the validated type
+    (default: the whole settings)."""
     lines = [f"invalid settings in {source}:"]
     errors = err.errors()
     locs = [tuple(p for p in e["loc"] if p != "function-after") for e in errors]
@@ -249,12 +366,12 @@ def format_validation_error(err: ValidationError, source: str) -> str:
         if e["type"] == "too_short" and any(len(o) > len(loc) and o[: len(loc)] == loc for o in locs):
             continue  # pydantic repeats a failed item as "too short" for its list: the item says why
         if e["type"] in ("unexpected_keyword_argument", "extra_forbidden"):
-            accepted = _fields_at(loc[:-1])
+            accepted = _fields_at(loc[:-1], root)
             hint = f"; accepted keys: {', '.join(accepted)}" if accepted else ""
             lines.append(f"  {key}: unknown setting{hint}")
             continue
         if e["type"] == "union_tag_not_found":
-            tags = [t for t in (_tag(c) for c in _dataclasses_at(loc)) if t]
+            tags = [t for t in (_tag(c) for c in _dataclasses_at(loc, root)) if t]
             lines.append(f"  {key}: missing 'type'; accepted types: {', '.join(repr(t) for t in tags)}")
             continue
         msg = _message(e)
@@ -273,10 +390,8 @@ def parse_settings(data: Mapping[str, Any] | None, source: str = "settings") -> 
         raise SettingsError(
             f"invalid settings in {source}: the top level must be a mapping, got {type(data).__name__}"
         )
-    try:
-        return _ADAPTER.validate_python(dict(data))
-    except ValidationError as err:
-        raise SettingsError(format_validation_error(err, source)) from None
+    props: VaultAioProps = validate_settings_value(VaultAioProps, dict(data), source)
+    return props
 
 
 @dataclasses.dataclass(frozen=True)
@@ -365,7 +480,7 @@ def read_settings(source: SettingsSource) -> tuple[VaultAioProps, SettingsSource
     except OSError as err:
         raise SettingsError(f"cannot read settings file {file}: {err.strerror or err}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

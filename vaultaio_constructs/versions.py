@@ -3,7 +3,11 @@
 Tags are the newest stable releases seen in late summer 2026 (see ``../shared/reference/vault-facts.md``
 section 8 for the sources). Settings may override a tag per component (``<component>.image_tag`` in
 ``vaultaio.yaml``, e.g. ``vault.image_tag``); overrides are validated against :data:`IMAGE_TAG_PATTERN` so
-``latest`` and empty tags are refused.
+``latest`` and empty tags are refused. ``<component>.image_digest`` pins the image content too
+(``repository:tag@sha256:...``: the runtime pulls by digest, the tag stays for people reading it), and
+``<component>.image_repository`` replaces the repository (a mirror, or another Chrony image). No digest is
+set by default: a digest fixes one platform's or one index's content, which only the operator can choose
+(``make digests`` prints them for the pinned tags; README, "Pinning images by digest").
 """
 
 from __future__ import annotations
@@ -12,7 +16,14 @@ import re
 from typing import Final
 
 #: A tag must name an exact version: digits and dots, optional leading ``v`` and optional suffix.
-IMAGE_TAG_PATTERN: Final = re.compile(r"^v?\d+\.\d+(\.\d+)?([-+][0-9A-Za-z.-]+)?$")
+IMAGE_TAG_PATTERN: Final = re.compile(r"v?\d+\.\d+(\.\d+)?([-+][0-9A-Za-z.-]+)?")
+#: An OCI content digest as registries report it (``crane digest``, ``skopeo inspect``).
+IMAGE_DIGEST_PATTERN: Final = re.compile(r"sha256:[0-9a-f]{64}")
+#: An image repository: ``[registry[:port]/]path`` in lowercase, without a tag or digest.
+IMAGE_REPOSITORY_PATTERN: Final = re.compile(
+    r"(?=.{1,255}\Z)([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(:[0-9]{1,5})?/)?"
+    r"[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+)
 
 #: component name -> (repository, tag)
 IMAGES: Final[dict[str, tuple[str, str]]] = {
@@ -29,10 +40,14 @@ IMAGES: Final[dict[str, tuple[str, str]]] = {
 }
 
 
-def image(component: str, tag: str | None = None) -> str:
-    """Return ``repository:tag`` for ``component``, with ``tag`` overriding the pinned one."""
-    repository, pinned = IMAGES[component]
-    return f"{repository}:{tag or pinned}"
+def image(
+    component: str, tag: str | None = None, *, digest: str | None = None, repository: str | None = None
+) -> str:
+    """``repository:tag`` for ``component`` (``repository:tag@digest`` with a digest); ``tag`` and
+    ``repository`` override the pinned ones."""
+    pinned_repository, pinned = IMAGES[component]
+    reference = f"{repository or pinned_repository}:{tag or pinned}"
+    return f"{reference}@{digest}" if digest else reference
 
 
 def version(component: str, tag: str | None = None) -> str:

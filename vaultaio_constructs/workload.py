@@ -19,6 +19,7 @@ import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cdk8s_plus_27 import k8s
 
@@ -93,6 +94,19 @@ def http_probe(
         period_seconds=period_seconds,
         failure_threshold=failure_threshold,
         initial_delay_seconds=initial_delay_seconds,
+        timeout_seconds=timeout_seconds,
+    )
+
+
+def tcp_probe(
+    port_name: str, *, period_seconds: int = 30, failure_threshold: int = 10, timeout_seconds: int = 3
+) -> k8s.Probe:
+    """A TCP connect probe on a named container port: for liveness of a server whose HTTP readiness depends
+    on its peers or on a replay (the process is alive while it accepts connections)."""
+    return k8s.Probe(
+        tcp_socket=k8s.TcpSocketAction(port=int_or_string(port_name)),
+        period_seconds=period_seconds,
+        failure_threshold=failure_threshold,
         timeout_seconds=timeout_seconds,
     )
 
@@ -175,15 +189,26 @@ def _unique_ports(endpoints: Sequence[Endpoint]) -> list[Endpoint]:
 
 
 def pod_security_context(
-    *, user: int | None, group: int | None = None, fs_group: int | None = None, run_as_root: bool = False
+    *,
+    user: int | None,
+    group: int | None = None,
+    fs_group: int | None = None,
+    run_as_root: bool = False,
+    fs_group_always: bool = False,
 ) -> k8s.PodSecurityContext:
-    """Pod-level context: non-root user and ``seccompProfile: RuntimeDefault``."""
+    """Pod-level context: non-root user and ``seccompProfile: RuntimeDefault``.
+
+    Volumes get ``fs_group`` ownership once (``OnRootMismatch``); ``fs_group_always`` re-applies it (group
+    read/write on every file) at each start, for volumes holding files an earlier UID created owner-only.
+    """
     return k8s.PodSecurityContext(
         run_as_non_root=not run_as_root,
         run_as_user=0 if run_as_root else user,
         run_as_group=0 if run_as_root else group,
         fs_group=fs_group,
-        fs_group_change_policy="OnRootMismatch" if fs_group is not None else None,
+        fs_group_change_policy=(
+            None if fs_group is None else "Always" if fs_group_always else "OnRootMismatch"
+        ),
         seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault"),
     )
 
@@ -424,12 +449,47 @@ def stateful_set(
     )
 
 
-def daemon_set(component: Component, *, template: k8s.PodTemplateSpec) -> k8s.KubeDaemonSet:
-    """A DaemonSet (one pod per node) with rolling updates."""
+class KubeDaemonSet(k8s.KubeDaemonSet):
+    """The 1.27 L1 DaemonSet plus ``recursiveReadOnly: Enabled`` on the named read-only volume mounts of
+    its containers: a field added in Kubernetes 1.30 that the 1.27 classes cannot carry (their ``to_json``
+    drops unknown fields, JSON patches included), so it is added to the rendered body."""
+
+    def __init__(
+        self,
+        scope: Component,
+        id: str,
+        *,
+        recursive_read_only_mounts: Sequence[str] = (),
+        metadata: k8s.ObjectMeta,
+        spec: k8s.DaemonSetSpec,
+    ) -> None:
+        super().__init__(scope, id, metadata=metadata, spec=spec)
+        self._recursive_read_only_mounts = frozenset(recursive_read_only_mounts)
+
+    def to_json(self) -> Any:
+        body = super().to_json()
+        for container in body["spec"]["template"]["spec"]["containers"]:
+            for volume_mount in container.get("volumeMounts", []):
+                if volume_mount["name"] in self._recursive_read_only_mounts:
+                    if not volume_mount.get("readOnly") or volume_mount.get("mountPropagation"):
+                        raise ValueError(
+                            f"volume mount {volume_mount['name']!r}: recursiveReadOnly needs readOnly and "
+                            "no mountPropagation"
+                        )
+                    volume_mount["recursiveReadOnly"] = "Enabled"
+        return body
+
+
+def daemon_set(
+    component: Component, *, template: k8s.PodTemplateSpec, recursive_read_only_mounts: Sequence[str] = ()
+) -> k8s.KubeDaemonSet:
+    """A DaemonSet (one pod per node) with rolling updates; ``recursive_read_only_mounts`` names volume
+    mounts made recursively read-only (Kubernetes >= 1.30 only: the caller checks the target version)."""
     return component.track(
-        k8s.KubeDaemonSet(
+        KubeDaemonSet(
             component,
             "DaemonSet",
+            recursive_read_only_mounts=recursive_read_only_mounts,
             metadata=component.meta(),
             spec=k8s.DaemonSetSpec(
                 selector=selector(component),

@@ -17,10 +17,12 @@ def test_kubelet_volume_regex_matches_volume_mounts_only() -> None:
     assert not volume.match("/var/lib/kubelet")
 
 
-def test_alloy_keeps_kubelet_volume_mounts() -> None:
+def test_alloy_measures_node_filesystems_but_not_pod_volumes() -> None:
+    # pod volumes are invisible to Alloy's non-propagating, non-root view of the host root (see RUNBOOK,
+    # PersistentVolumeFillingUp): measuring them would fail or report the parent filesystem
     excluded = re.compile(alloy_config.MOUNT_POINTS_EXCLUDE)
-    assert excluded.search("/") is None
-    assert excluded.search(VOLUME_MOUNT) is None
+    assert excluded.search("/") is None and excluded.search("/var/lib/rancher") is None
+    assert excluded.search(VOLUME_MOUNT)
     assert excluded.search("/var/lib/kubelet/pods/0f5b/volume-subpaths/x/y")
     assert excluded.search("/proc")
     assert excluded.search("/var/lib/containerd/io.containerd.runtime.v2.task/k8s.io/abc/rootfs")

@@ -267,7 +267,9 @@ def test_fails_bad_duration() -> None:
 
 
 def test_fails_regex_with_quote() -> None:
-    with pytest.raises(ValueError, match="'kubelet_volume_mountpoint_regex' must not contain"):
+    with pytest.raises(
+        ValueError, match="'kubelet_volume_mountpoint_regex' must be a non-empty regex without '\"'"
+    ):
         AlertThresholds(kubelet_volume_mountpoint_regex='/var/lib/kubelet/"x')
 
 

@@ -46,6 +46,7 @@ EXPORTS: dict[str, set[str]] = {
     "discovery.relabel": {"output", "rules"},
     "local.file_match": {"targets"},
     "loki.source.file": set(),
+    "loki.source.kubernetes": set(),
     "loki.source.journal": set(),
     "loki.process": {"receiver"},
     "loki.relabel": {"receiver", "rules"},
@@ -68,6 +69,7 @@ def make(**overrides: Any) -> AlloyConfig:
         "tempo_otlp_grpc_address": TEMPO,
         "prometheus_remote_write_urls": (PROM,),
         "vault_api_url": VAULT,
+        "node_filesystems": True,
     }
     values.update(overrides)
     return AlloyConfig(**values)
@@ -138,31 +140,25 @@ def test_pod_logs_come_from_this_namespace_on_this_node(blocks: tuple[Block, ...
 def test_pod_log_labels_are_the_contract(blocks: tuple[Block, ...]) -> None:
     relabel = comp(blocks, "discovery.relabel", "pod_logs")
     targets = relabel_targets(relabel)
-    path = targets.pop("__path__")
-    assert path[0] == "from"
     assert set(targets) == set(loglabels.POD_LOG_LABELS)
     assert targets["job"] == ("fixed", loglabels.JOB_PODS)
     assert targets["app"] == ("from", ["__meta_kubernetes_pod_label_app_kubernetes_io_name"])
     assert targets["component"] == ("from", ["__meta_kubernetes_pod_label_app_kubernetes_io_component"])
     assert targets["node"] == ("from", ["__meta_kubernetes_pod_node_name"])
-    (path_rule,) = [r for r in relabel.blocks("rule") if r.attr("target_label") == "__path__"]
-    assert path_rule.attr("replacement") == f"{POD_LOG_DIR}/*$1/*.log"
-    assert path_rule.attr("separator") == "/"
-    # Labels loki.source.file (filename) and the CRI stage (stream) add are dropped again.
-    process = comp(blocks, "loki.process", "pod_logs")
-    assert only(process, "stage.label_drop").attr("values") == ["filename", "stream"]
+    # Pod logs come through the API: no file path, so no filename label and no CRI stream label either.
+    assert not any(r.attr("target_label") == "__path__" for r in relabel.blocks("rule"))
 
 
 def test_pod_log_pipeline_order(blocks: tuple[Block, ...]) -> None:
-    source = comp(blocks, "loki.source.file", "pod_logs")
-    assert source.attr("targets") == Ref("local.file_match", "pod_logs", "targets")
+    # loki.source.kubernetes tails each container through the API server (pods/log): no host file, no CRI
+    # framing (the API returns the plain lines), so the audit stage is the only one
+    source = comp(blocks, "loki.source.kubernetes", "pod_logs")
+    assert source.attr("targets") == Ref("discovery.relabel", "pod_logs", "output")
     assert source.attr("forward_to") == [Ref("loki.process", "pod_logs", "receiver")]
-    assert comp(blocks, "local.file_match", "pod_logs").attr("path_targets") == Ref(
-        "discovery.relabel", "pod_logs", "output"
-    )
+    assert not any(b.name == "loki.source.file" and b.label == "pod_logs" for b in blocks)
     process = comp(blocks, "loki.process", "pod_logs")
     stages = [b.name for b in process.body if isinstance(b, Block)]
-    assert stages == ["stage.cri", "stage.label_drop", "stage.match"]
+    assert stages == ["stage.match"]
     assert process.attr("forward_to") == [Ref("loki.write", "default", "receiver")]
     assert only(comp(blocks, "loki.write", "default"), "endpoint").attr("url") == LOKI
 
@@ -312,10 +308,15 @@ def test_journal_labels_are_the_contract(blocks: tuple[Block, ...]) -> None:
     assert targets["node"] == ("fixed", NODE)
     assert targets["unit"] == ("from", ["__journal__systemd_unit"])
     assert targets["level"] == ("from", ["__journal_priority_keyword"])
-    journal = comp(blocks, "loki.source.journal", "node")
-    assert journal.attr("path") == JOURNAL_DIR
-    assert journal.attr("relabel_rules") == Ref("loki.relabel", "journal", "rules")
-    assert journal.attr("forward_to") == [Ref("loki.write", "default", "receiver")]
+    # both journal locations, with the same labels: persistent and volatile (issue 14, item 15)
+    sources = {b.label: b for b in blocks if b.name == "loki.source.journal"}
+    assert {label: b.attr("path") for label, b in sources.items()} == {
+        "node": JOURNAL_DIR,
+        "node_volatile": "/run/log/journal",
+    }
+    for journal in sources.values():
+        assert journal.attr("relabel_rules") == Ref("loki.relabel", "journal", "rules")
+        assert journal.attr("forward_to") == [Ref("loki.write", "default", "receiver")]
 
 
 def test_varlog_labels_are_the_contract(blocks: tuple[Block, ...]) -> None:
@@ -342,7 +343,7 @@ def test_node_log_sources_can_be_switched_off() -> None:
 
 
 def test_every_label_a_stream_can_carry_is_in_the_contract(blocks: tuple[Block, ...]) -> None:
-    labels = set(relabel_targets(comp(blocks, "discovery.relabel", "pod_logs"))) - {"__path__"}
+    labels = set(relabel_targets(comp(blocks, "discovery.relabel", "pod_logs")))
     labels |= set(relabel_targets(comp(blocks, "loki.relabel", "journal")))
     labels |= {"filename"}
     match = only(comp(blocks, "loki.process", "pod_logs"), "stage.match")
@@ -371,8 +372,17 @@ def test_node_exporter_reads_the_host_mounts(blocks: tuple[Block, ...]) -> None:
     mounts = re.compile(str(fs.attr("mount_points_exclude")))
     assert mounts.match("/var/lib/kubelet/pods/x/volume-subpaths/v/c/0") and mounts.match("/proc")
     assert not mounts.match("/") and not mounts.match("/var/lib/data")
-    # PVC mounts stay visible: the PersistentVolume* alerts read their free space
-    assert not mounts.match("/var/lib/kubelet/pods/x/volumes/kubernetes.io~csi/pvc-1/mount")
+    # Pod volumes are not measured: mounted after Alloy started (no propagation) and below a 0750 root
+    # directory, statfs() would fail or measure the parent filesystem
+    assert mounts.match("/var/lib/kubelet/pods/x/volumes/kubernetes.io~csi/pvc-1/mount")
+
+
+def test_without_the_host_root_the_collectors_that_read_it_are_off() -> None:
+    unix = comp(alloy_components(make(node_filesystems=False)), "prometheus.exporter.unix", "node")
+    assert not any(isinstance(a, Attr) and a.name == "rootfs_path" for a in unix.body)
+    assert unix.attr("disable_collectors") == ["btrfs", "filesystem", "os"]
+    assert not unix.blocks("filesystem")
+    assert (unix.attr("procfs_path"), unix.attr("sysfs_path")) == (HOST_PROC, HOST_SYS)
 
 
 @pytest.mark.parametrize(
@@ -450,12 +460,21 @@ def test_command_line_disables_reporting_and_listens_for_probes() -> None:
 def test_host_paths_cover_what_the_config_reads(blocks: tuple[Block, ...]) -> None:
     mounts = {h.mount_path for h in ALLOY_HOST_PATHS}
     text = render_alloy_config(make())
-    used = {POD_LOG_DIR, JOURNAL_DIR, HOST_PROC, HOST_SYS, HOST_ROOT}
+    used = {JOURNAL_DIR, "/run/log/journal", HOST_PROC, HOST_SYS, HOST_ROOT}
     for path in used:
         assert path in text
         assert any(path == m or path.startswith(m + "/") for m in mounts), path
     assert all(h.reason for h in ALLOY_HOST_PATHS)
-    assert {h.host_path for h in ALLOY_HOST_PATHS} == {"/var/log", "/proc", "/sys", "/"}
+    assert {h.host_path for h in ALLOY_HOST_PATHS} == {
+        "/var/log",
+        "/run/log/journal",
+        "/etc/machine-id",
+        "/proc",
+        "/sys",
+        "/",
+    }
+    # pod logs come through the API: no component reads the pod log directory of the host
+    assert f'"{POD_LOG_DIR}' not in text
 
 
 # --- validation ---------------------------------------------------------------------------------------
@@ -463,7 +482,7 @@ def test_host_paths_cover_what_the_config_reads(blocks: tuple[Block, ...]) -> No
 
 def test_fails_vault_url_without_tls() -> None:
     with pytest.raises(
-        ValueError, match=r"'vault_api_url' must be a https:// URL with a host, got 'http://v:8200'"
+        ValueError, match=r"'vault_api_url' must be an https:// URL with a host, got 'http://v:8200'"
     ):
         make(vault_api_url="http://v:8200")
 
@@ -483,7 +502,7 @@ def test_fails_tempo_address_not_host_port(address: str) -> None:
     ("setting", "value"), [("loki_push_url", "loki:3100"), ("prometheus_remote_write_urls", ("prom:9090",))]
 )
 def test_fails_sink_url_not_http(setting: str, value: object) -> None:
-    with pytest.raises(ValueError, match=rf"'{setting}' must be a http:// or https:// URL"):
+    with pytest.raises(ValueError, match=rf"'{setting}' must be an http:// or https:// URL"):
         make(**{setting: value})
 
 

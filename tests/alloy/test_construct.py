@@ -35,9 +35,10 @@ class AlloyObjects(Manifests):
         metrics: bool = True,
         traces: bool = True,
         vault: dict[str, Any] | None = None,
+        kubernetes_version: str = "1.31",
     ) -> None:
         parsed = parse_settings({"alloy": settings or {}, "vault": vault or {}}, "test settings")
-        chart = StackChart(cdk8s.App(), "test")
+        chart = StackChart(cdk8s.App(), "test", kubernetes_version=kubernetes_version)
         self.alloy = Alloy(chart, "Alloy", parsed.alloy)
         if logs:
             self.alloy.ship_logs_to(Loki(chart, "Loki"))
@@ -114,20 +115,54 @@ def test_default_stack_edges(stack: Stack) -> None:
 
 def test_host_paths_are_read_only_and_minimal(default: AlloyObjects) -> None:
     mounts = default.host_mounts()
-    assert {name: (m["path"], m["mountPath"]) for name, m in mounts.items()} == {
-        "varlog": ("/var/log", "/var/log"),
-        "proc": ("/proc", "/host/proc"),
-        "sys": ("/sys", "/host/sys"),
-        "rootfs": ("/", "/host/root"),
+    assert {name: (m["path"], m["mountPath"], m["type"]) for name, m in mounts.items()} == {
+        "varlog": ("/var/log", "/var/log", "Directory"),
+        "run-journal": ("/run/log/journal", "/run/log/journal", "DirectoryOrCreate"),
+        "machine-id": ("/etc/machine-id", "/etc/machine-id", "File"),
+        "proc": ("/proc", "/host/proc", "Directory"),
+        "sys": ("/sys", "/host/sys", "Directory"),
+        "rootfs": ("/", "/host/root", "Directory"),
     }
-    assert all(m["readOnly"] is True and m["type"] == "Directory" for m in mounts.values())
-    assert mounts["rootfs"]["mountPropagation"] == "HostToContainer"
-    assert all("mountPropagation" not in m for name, m in mounts.items() if name != "rootfs")
+    # read-only, recursively (filesystems mounted below each path too), and no propagation (which
+    # recursive read-only mounts cannot have)
+    for m in mounts.values():
+        assert (m["readOnly"], m["recursiveReadOnly"]) == (True, "Enabled"), m
+        assert "mountPropagation" not in m, m
+
+
+def test_before_kubernetes_1_31_no_recursive_read_only_and_no_host_root() -> None:
+    """recursiveReadOnly does not exist before 1.30 (and is off by default in 1.30): the fields are not
+    written, and the host root is not mounted, as its sub-mounts (/tmp, /dev/shm) would stay writable."""
+    old = AlloyObjects(kubernetes_version="1.27")
+    mounts = old.host_mounts()
+    assert set(mounts) == {"varlog", "run-journal", "machine-id", "proc", "sys"}
+    for m in mounts.values():
+        assert m["readOnly"] is True and "recursiveReadOnly" not in m and "mountPropagation" not in m
+    unix = old.component("prometheus.exporter.unix", "node")["attrs"]
+    assert "rootfs_path" not in unix and unix["disable_collectors"] == ["btrfs", "filesystem", "os"]
+    assert "rootfs" not in AlloyObjects({"node_filesystems": False}).host_mounts()
+
+
+def test_fails_node_filesystems_where_the_root_cannot_be_recursively_read_only() -> None:
+    with pytest.raises(
+        ValueError, match=r"alloy: 'node_filesystems' needs kubernetes_version >= 1\.31 \(got 1\.30\)"
+    ):
+        AlloyObjects({"node_filesystems": True}, kubernetes_version="1.30")
+
+
+def test_fails_root_group() -> None:
+    with pytest.raises(
+        SettingsError, match=r"alloy: 'supplementary_group_ids' \(\[0, 4\]\) must not contain the root"
+    ):
+        AlloyObjects({"supplementary_group_ids": [0, 4]})
 
 
 def test_only_the_mounts_of_wired_pipelines() -> None:
     logs_only = AlloyObjects(metrics=False, traces=False)
-    assert set(logs_only.host_mounts()) == {"varlog"}
+    assert set(logs_only.host_mounts()) == {"varlog", "run-journal", "machine-id"}
+    assert AlloyObjects({"collect_journal": False}, metrics=False, traces=False).host_mounts().keys() == {
+        "varlog"
+    }
     metrics_only = AlloyObjects(logs=False, traces=False)
     assert set(metrics_only.host_mounts()) == {"proc", "sys", "rootfs"}
     traces_only = AlloyObjects(logs=False, metrics=False)
@@ -139,9 +174,9 @@ def test_narrowest_exception_non_root_no_capabilities(default: AlloyObjects) -> 
     assert psc == {
         "runAsGroup": 473,
         "runAsNonRoot": True,
-        "runAsUser": 473,
+        "runAsUser": 10473,  # no host account: Alloy reads host files
         "seccompProfile": {"type": "RuntimeDefault"},
-        "supplementalGroups": [0, 4],
+        "supplementalGroups": [4],
     }
     sc = default.container["securityContext"]
     assert sc["capabilities"] == {"drop": ["ALL"]}
@@ -159,8 +194,8 @@ def test_run_as_root_setting_is_uid_0_still_without_capabilities() -> None:
 
 
 def test_supplementary_groups_setting() -> None:
-    objs = AlloyObjects({"supplementary_group_ids": [190, 4, 0, 4]})
-    assert objs.spec["securityContext"]["supplementalGroups"] == [0, 4, 190]
+    objs = AlloyObjects({"supplementary_group_ids": [190, 4, 4]})
+    assert objs.spec["securityContext"]["supplementalGroups"] == [4, 190]
 
 
 def test_process_identity_and_probe(default: AlloyObjects) -> None:
@@ -186,7 +221,8 @@ def test_rbac_lists_and_watches_pods_of_the_stacks_namespaces_only(default: Allo
     assert set(roles) == set(bindings) == {"vault-aio", "vault-aio-node"}
     for namespace in roles:
         assert roles[namespace]["rules"] == [
-            {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+            {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},  # pod logs through the API
         ]
         binding = bindings[namespace]
         assert binding["roleRef"] == {
@@ -201,7 +237,7 @@ def test_rbac_lists_and_watches_pods_of_the_stacks_namespaces_only(default: Allo
 
 
 def test_no_api_access_without_logs() -> None:
-    """Pod discovery exists only to find log files: without logs there is no Role, no token, no API egress."""
+    """Pod discovery and log tailing are for logs only: without logs no Role, no token, no API egress."""
     objs = AlloyObjects(logs=False)
     assert not objs.has("Role", "alloy") and not objs.has("RoleBinding", "alloy")
     assert objs.spec["automountServiceAccountToken"] is False

@@ -125,7 +125,11 @@ def test_statefulset_with_pvc_restricted_and_read_only_root(stack: Stack) -> Non
     (claim,) = statefulset["spec"]["volumeClaimTemplates"]
     assert claim["spec"]["resources"]["requests"]["storage"] == "1Gi"
     pod = _pod(stack)
-    assert pod["securityContext"]["runAsUser"] == 472
+    # a high UID in the image's group, which owns the volume; Always re-applies the group to files an
+    # earlier UID (472) created
+    context = pod["securityContext"]
+    assert (context["runAsUser"], context["runAsGroup"], context["fsGroup"]) == (10472, 472, 472)
+    assert context["fsGroupChangePolicy"] == "Always"
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     (grafana,) = pod["containers"]
     assert grafana["image"] == "docker.io/grafana/grafana:13.2.0"

@@ -38,6 +38,12 @@ def _unescape(value: str) -> str:
     return value.replace("$$", "$")
 
 
+def test_no_prune(rendered: str) -> None:
+    """prune deletes provisioned data sources missing from the file; reports show Grafana deleting them
+    right after inserting them on Kubernetes and Grafana 13 failing to start with it (issue 14, item 15)."""
+    assert set(yaml.safe_load(rendered)) == {"apiVersion", "datasources"}
+
+
 def test_four_datasources_with_fixed_uids_and_urls_from_inputs(by_uid: dict[str, dict[str, Any]]) -> None:
     assert sorted(by_uid) == ["alertmanager", "loki", "prometheus", "tempo"]
     for uid, source in by_uid.items():

@@ -16,7 +16,7 @@ from tests.tools import require_tool
 from vaultaio_constructs.common import SecretKeyRef
 from vaultaio_constructs.prometheus.construct import SECRETS_DIR
 from vaultaio_constructs.prometheus.remote_write import RemoteWrite
-from vaultaio_constructs.settings import SettingsError, parse_settings
+from vaultaio_constructs.settings import SettingsError, parse_settings, validate_settings_value
 
 MIMIR_CIDR = "203.0.113.0/24"
 CLOUD_CIDR = "198.51.100.0/24"
@@ -268,15 +268,19 @@ def test_each_destination_is_one_egress_rule_to_its_networks(every_auth: Stack) 
 
 
 def test_token_endpoint_on_the_same_networks_and_port_adds_no_rule() -> None:
-    rw = RemoteWrite(
-        name="cloud",
-        url="https://metrics.example.net/push",
-        cidrs=(CLOUD_CIDR,),
-        auth={  # type: ignore[arg-type]
-            "type": "oauth2",
-            "client_id": "c",
-            "client_secret": {"name": "s", "key": "k"},
-            "token_url": "https://auth.example.net/token",
+    # settings-shaped data validates as the settings file does (the Python API takes props instances)
+    rw = validate_settings_value(
+        RemoteWrite,
+        {
+            "name": "cloud",
+            "url": "https://metrics.example.net/push",
+            "cidrs": [CLOUD_CIDR],
+            "auth": {
+                "type": "oauth2",
+                "client_id": "c",
+                "client_secret": {"name": "s", "key": "k"},
+                "token_url": "https://auth.example.net/token",
+            },
         },
     )
     assert [e.name for e in rw.endpoints()] == ["cloud"]

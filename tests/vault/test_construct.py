@@ -296,7 +296,10 @@ def test_env_matches_the_script_contract(default: VaultObjects) -> None:
     env = default.env
     assert env["VAULT_ADDR"]["value"] == "https://127.0.0.1:8200"
     assert env["VAULT_CACERT"]["value"] == "/vault/tls/ca.crt"
-    assert env["SKIP_SETCAP"]["value"] == env["SKIP_CHOWN"]["value"] == "true"
+    # the image's entrypoint (the only reader of SKIP_SETCAP/SKIP_CHOWN) is replaced by the command
+    assert "SKIP_SETCAP" not in env and "SKIP_CHOWN" not in env
+    (container,) = default.get("StatefulSet", "vault")["spec"]["template"]["spec"]["containers"]
+    assert container["command"][0] in ("vault", "/bin/sh")
     assert env["VAULT_K8S_POD_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
     assert env["VAULT_K8S_NAMESPACE"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.namespace"
     assert env["VAULT_RAFT_NODE_ID"]["value"] == "$(VAULT_K8S_POD_NAME)"
@@ -794,3 +797,11 @@ def test_scratch_space_holds_a_snapshot_of_the_whole_data_volume() -> None:
     spec = stack.get("StatefulSet", "vault")["spec"]["template"]["spec"]
     tmp = next(v for v in spec["volumes"] if v["name"] == "tmp")
     assert tmp["emptyDir"]["sizeLimit"] == "7168Mi"
+
+
+def test_runs_as_a_high_uid_in_the_vault_group(default: VaultObjects) -> None:
+    """UID 10100 (no host account, CKV_K8S_40) in the image's vault group 1000, which owns the data volume;
+    fsGroupChangePolicy Always gives raft files an earlier UID (100) created 0600 back to the group."""
+    context = default.get("StatefulSet", "vault")["spec"]["template"]["spec"]["securityContext"]
+    assert (context["runAsUser"], context["runAsGroup"], context["fsGroup"]) == (10100, 1000, 1000)
+    assert context["fsGroupChangePolicy"] == "Always"

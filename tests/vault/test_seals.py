@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -25,6 +26,13 @@ from vaultaio_constructs.vault.seals import (
 )
 
 ADAPTER: TypeAdapter[Any] = TypeAdapter(Seal)
+
+
+def parse_seal(data: Any) -> Any:
+    """A seal from settings-shaped data, validated as the settings file is (JSON mode, strict types)."""
+    return ADAPTER.validate_json(json.dumps(data))
+
+
 CIDRS = ["198.51.100.0/24"]
 
 TRANSIT: dict[str, Any] = {
@@ -80,7 +88,7 @@ SECRET_STANZA_KEYS = {"token", "access_key", "secret_key", "session_token", "cli
 
 
 def plan_of(data: dict[str, Any]) -> SealPlan:
-    plan: SealPlan = ADAPTER.validate_python(data).plan()
+    plan: SealPlan = parse_seal(data).plan()
     return plan
 
 
@@ -89,8 +97,8 @@ def without(data: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 
 def test_shamir_is_the_empty_plan() -> None:
-    plan = ADAPTER.validate_python({"type": "shamir"}).plan()
-    assert isinstance(ADAPTER.validate_python({"type": "shamir"}), ShamirSeal)
+    plan = parse_seal({"type": "shamir"}).plan()
+    assert isinstance(parse_seal({"type": "shamir"}), ShamirSeal)
     assert plan == SealPlan(type=SealType.SHAMIR)
     assert not plan.uses_recovery_keys
 
@@ -219,13 +227,13 @@ def test_python_construction_matches_settings_parsing() -> None:
     direct = TransitSeal(
         address=TRANSIT["address"],
         key_name="vault-aio",
-        token=ADAPTER.validate_python(TRANSIT).token,
+        token=parse_seal(TRANSIT).token,
         egress_cidrs=("203.0.113.10/32",),
     )
-    assert direct == ADAPTER.validate_python(TRANSIT)
-    assert isinstance(ADAPTER.validate_python(AWS_IRSA), AwsKmsSeal)
-    assert isinstance(ADAPTER.validate_python(GCP_KEY), GcpCkmsSeal)
-    assert isinstance(ADAPTER.validate_python(AZURE_WI), AzureKeyVaultSeal)
+    assert direct == parse_seal(TRANSIT)
+    assert isinstance(parse_seal(AWS_IRSA), AwsKmsSeal)
+    assert isinstance(parse_seal(GCP_KEY), GcpCkmsSeal)
+    assert isinstance(parse_seal(AZURE_WI), AzureKeyVaultSeal)
 
 
 def test_start_script_exports_the_file_and_drops_cli_variables(tmp_path: Path) -> None:
@@ -264,49 +272,49 @@ def test_start_script_is_none_without_file_credentials() -> None:
 
 def test_fails_transit_without_egress_cidrs() -> None:
     with pytest.raises(ValueError, match=r"'seal.egress_cidrs' is required for the transit seal, got none"):
-        ADAPTER.validate_python(without(TRANSIT, "egress_cidrs"))
+        parse_seal(without(TRANSIT, "egress_cidrs"))
 
 
 @pytest.mark.parametrize("address", ["http://unseal.example.com:8200", "unseal.example.com", "https://"])
 def test_fails_transit_address_not_https(address: str) -> None:
     with pytest.raises(ValueError, match=r"'seal.address' must be an https:// URL of the transit Vault"):
-        ADAPTER.validate_python({**TRANSIT, "address": address})
+        parse_seal({**TRANSIT, "address": address})
 
 
 def test_fails_transit_address_bad_port() -> None:
     with pytest.raises(ValueError, match=r"'seal.address' has an invalid port"):
-        ADAPTER.validate_python({**TRANSIT, "address": "https://unseal.example.com:99999"})
+        parse_seal({**TRANSIT, "address": "https://unseal.example.com:99999"})
 
 
 @pytest.mark.parametrize("missing", ["token", "key_name", "address"])
 def test_fails_transit_missing_field(missing: str) -> None:
     with pytest.raises(ValueError, match=rf"transit\.{missing}\n\s+Field required"):
-        ADAPTER.validate_python(without(TRANSIT, missing))
+        parse_seal(without(TRANSIT, missing))
 
 
 def test_fails_transit_token_as_literal() -> None:
     with pytest.raises(ValueError, match=r"transit\.token"):
-        ADAPTER.validate_python({**TRANSIT, "token": "s.literal-token"})
+        parse_seal({**TRANSIT, "token": "s.literal-token"})
 
 
 def test_fails_awskms_without_credentials() -> None:
     with pytest.raises(ValueError, match=r"the awskms seal needs exactly one credential source.*got neither"):
-        ADAPTER.validate_python(without(AWS_STATIC, "access_key_id", "secret_access_key"))
+        parse_seal(without(AWS_STATIC, "access_key_id", "secret_access_key"))
 
 
 def test_fails_awskms_with_both_credential_sources() -> None:
     with pytest.raises(ValueError, match=r"the awskms seal needs exactly one credential source.*got both"):
-        ADAPTER.validate_python({**AWS_STATIC, "role_arn": AWS_IRSA["role_arn"]})
+        parse_seal({**AWS_STATIC, "role_arn": AWS_IRSA["role_arn"]})
 
 
 def test_fails_awskms_half_a_key_pair() -> None:
     with pytest.raises(ValueError, match=r"must be given together, got only access_key_id"):
-        ADAPTER.validate_python(without(AWS_STATIC, "secret_access_key"))
+        parse_seal(without(AWS_STATIC, "secret_access_key"))
 
 
 def test_fails_awskms_without_egress() -> None:
     with pytest.raises(ValueError, match=r"'seal.egress_cidrs' is required for the awskms seal"):
-        ADAPTER.validate_python(without(AWS_IRSA, "egress_cidrs"))
+        parse_seal(without(AWS_IRSA, "egress_cidrs"))
 
 
 @pytest.mark.parametrize(
@@ -314,63 +322,63 @@ def test_fails_awskms_without_egress() -> None:
 )
 def test_fails_awskms_malformed_field(key: str, value: str) -> None:
     with pytest.raises(ValueError, match=rf"awskms\.{key}"):
-        ADAPTER.validate_python({**AWS_IRSA, key: value})
+        parse_seal({**AWS_IRSA, key: value})
 
 
 def test_fails_gcpckms_without_credentials() -> None:
     with pytest.raises(
         ValueError, match=r"the gcpckms seal needs exactly one credential source.*got neither"
     ):
-        ADAPTER.validate_python(without(GCP_KEY, "credentials"))
+        parse_seal(without(GCP_KEY, "credentials"))
 
 
 def test_fails_gcpckms_with_both_credential_sources() -> None:
     with pytest.raises(ValueError, match=r"got both"):
-        ADAPTER.validate_python({**GCP_KEY, "gcp_service_account": GCP_WI["gcp_service_account"]})
+        parse_seal({**GCP_KEY, "gcp_service_account": GCP_WI["gcp_service_account"]})
 
 
 @pytest.mark.parametrize("missing", ["project", "key_ring", "crypto_key"])
 def test_fails_gcpckms_missing_field(missing: str) -> None:
     with pytest.raises(ValueError, match=rf"gcpckms\.{missing}\n\s+Field required"):
-        ADAPTER.validate_python(without(GCP_KEY, missing))
+        parse_seal(without(GCP_KEY, missing))
 
 
 def test_fails_azure_without_credentials() -> None:
     with pytest.raises(
         ValueError, match=r"the azurekeyvault seal needs exactly one credential source.*neither"
     ):
-        ADAPTER.validate_python(without(AZURE_SECRET, "client_secret"))
+        parse_seal(without(AZURE_SECRET, "client_secret"))
 
 
 def test_fails_azure_with_both_credential_sources() -> None:
     with pytest.raises(ValueError, match=r"got both"):
-        ADAPTER.validate_python({**AZURE_SECRET, "workload_identity": True})
+        parse_seal({**AZURE_SECRET, "workload_identity": True})
 
 
 @pytest.mark.parametrize("missing", ["tenant_id", "vault_name", "key_name", "client_id"])
 def test_fails_azure_missing_field(missing: str) -> None:
     with pytest.raises(ValueError, match=rf"azurekeyvault\.{missing}\n\s+Field required"):
-        ADAPTER.validate_python(without(AZURE_SECRET, missing))
+        parse_seal(without(AZURE_SECRET, missing))
 
 
 def test_fails_azure_bad_vault_name() -> None:
     with pytest.raises(ValueError, match=r"azurekeyvault\.vault_name"):
-        ADAPTER.validate_python({**AZURE_SECRET, "vault_name": "acme_vault!"})
+        parse_seal({**AZURE_SECRET, "vault_name": "acme_vault!"})
 
 
 def test_fails_unknown_seal_type() -> None:
     with pytest.raises(ValueError, match=r"does not match any of the expected tags: 'shamir', 'transit'"):
-        ADAPTER.validate_python({"type": "pkcs11"})
+        parse_seal({"type": "pkcs11"})
 
 
 def test_fails_unknown_seal_key() -> None:
     with pytest.raises(ValueError, match=r"transit\.tls_skip_verify\n\s+Unexpected keyword argument"):
-        ADAPTER.validate_python({**TRANSIT, "tls_skip_verify": True})
+        parse_seal({**TRANSIT, "tls_skip_verify": True})
 
 
 def test_fails_bad_egress_cidr() -> None:
     with pytest.raises(ValueError, match=r"'203.0.113.10/24' is not a valid CIDR"):
-        ADAPTER.validate_python({**TRANSIT, "egress_cidrs": ["203.0.113.10/24"]})
+        parse_seal({**TRANSIT, "egress_cidrs": ["203.0.113.10/24"]})
 
 
 def test_fails_env_var_with_two_sources() -> None:

@@ -15,11 +15,12 @@ rejects it, so webhook URLs are plain settings and webhook secrets travel as a b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Final
 from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs.alerts.model import Severity, check_duration
@@ -32,6 +33,8 @@ from vaultaio_constructs.common import (
     Hostname,
     Port,
     SecretKeyRef,
+    check_no_space,
+    has_control_characters,
 )
 from vaultaio_constructs.rendering import dump_yaml
 
@@ -56,11 +59,22 @@ def _port_of(url: str) -> int | None:
         return 0
 
 
+#: ``local@domain.tld`` without whitespace or control characters (a newline would add a mail header).
+_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")
+
+
 def _check_address(value: str, setting: str) -> str:
-    local, _, domain = value.partition("@")
-    if not local or "." not in domain or " " in value:
+    if not _EMAIL.fullmatch(value):
         raise ValueError(f"'{setting}' must be an email address, got {value!r}")
     return value
+
+
+def _check_optional_word(value: str) -> str:
+    """Empty, or one word without spaces or control characters (a user name, a channel)."""
+    return check_no_space(value) if value else value
+
+
+OptionalWord = Annotated[str, AfterValidator(_check_optional_word)]
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
@@ -82,6 +96,11 @@ class WebhookReceiver:
     send_resolved: bool = True
 
     def __post_init__(self) -> None:
+        if has_control_characters(self.url) or " " in self.url:
+            raise ValueError(
+                f"'url' of webhook receiver {self.name!r} must not contain spaces, newlines or other control "
+                f"characters, got {self.url!r}"
+            )
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(
@@ -132,7 +151,7 @@ class EmailReceiver:
     #: SMTP port (587: submission with STARTTLS).
     smarthost_port: Port = 587
     #: SMTP user ("" : no authentication).
-    auth_username: str = ""
+    auth_username: OptionalWord = ""
     #: SMTP password, read from this Secret key; required with ``auth_username``.
     auth_password: SecretKeyRef | None = None
     #: Refuse to send without STARTTLS.
@@ -183,7 +202,7 @@ class SlackReceiver:
     #: Networks of the Slack webhook host.
     cidrs: Cidrs
     #: Channel override (``#ops``); "" posts to the webhook's own channel.
-    channel: str = ""
+    channel: OptionalWord = ""
     #: Host of the webhook URL (for the egress rule and documentation).
     host: Hostname = "hooks.slack.com"
     #: Also notify when alerts resolve.

@@ -168,6 +168,8 @@ class Alertmanager(Component):
             name="alertmanager",
             role="alerting",
             image_tag=props.image_tag,
+            image_digest=props.image_digest,
+            image_repository=props.image_repository,
         )
         self.resources = self.resolve_resources(props.resources)
         self.storage_gib = self.resolve_storage_gib(props.storage_gib)

@@ -44,7 +44,7 @@ def github_anchor(heading: str) -> str:
 
 def check_duration(value: str, setting: str) -> str:
     """A Prometheus duration with one unit (``0``, ``30s``, ``5m``, ``1h``, ``7d``)."""
-    if not _DURATION.match(value):
+    if not _DURATION.fullmatch(value):
         raise ValueError(f"'{setting}' must be a duration like '30s', '5m' or '1h', got {value!r}")
     return value
 
@@ -118,17 +118,17 @@ class AlertRule:
     scenarios: tuple[Scenario, ...] = ()
 
     def __post_init__(self) -> None:
-        if not _ALERT_NAME.match(self.name):
+        if not _ALERT_NAME.fullmatch(self.name):
             raise ValueError(f"alert 'name' must be UpperCamelCase letters and digits, got {self.name!r}")
         check_duration(self.for_, "for_")
         for key in self.labels:
-            if not _LABEL_NAME.match(key) or key in ("alertname", "severity"):
+            if not _LABEL_NAME.fullmatch(key) or key in ("alertname", "severity"):
                 raise ValueError(
                     f"alert {self.name}: label {key!r} is not allowed (reserved or invalid name)"
                 )
         for text in (self.summary, self.description):
             for expression in _TEMPLATE.findall(text):
-                if not _LABEL_TEMPLATE.match(expression):
+                if not _LABEL_TEMPLATE.fullmatch(expression):
                     raise ValueError(
                         f"alert {self.name}: annotation template {{{{ {expression} }}}} is not supported: "
                         "use only {{ $labels.<name> }}"
@@ -168,7 +168,7 @@ def expand_annotations(annotations: Mapping[str, str], labels: Mapping[str, str]
     """Expand ``{{ $labels.<name> }}`` as Prometheus does (a missing label expands to an empty string)."""
 
     def substitute(match: re.Match[str]) -> str:
-        label = _LABEL_TEMPLATE.match(match.group(1))
+        label = _LABEL_TEMPLATE.fullmatch(match.group(1))
         assert label is not None  # guaranteed by AlertRule validation
         return labels.get(label.group(1), "")
 

@@ -30,10 +30,10 @@ class InhibitRule:
         if not self.sources or not self.targets:
             raise ValueError("an inhibit rule needs at least one source and one target alert name")
         for name in (*self.sources, *self.targets):
-            if not _NAME.match(name):
+            if not _NAME.fullmatch(name):
                 raise ValueError(f"inhibit rule alert name {name!r} is not a valid alert name")
         for label in self.equal:
-            if not _LABEL.match(label):
+            if not _LABEL.fullmatch(label):
                 raise ValueError(f"inhibit rule 'equal' label {label!r} is not a valid label name")
         overlap = set(self.sources) & set(self.targets)
         if overlap:

@@ -9,7 +9,14 @@ from pydantic import Field
 from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs.alerts.model import DEFAULT_RUNBOOK_BASE_URL, check_duration
-from vaultaio_constructs.common import PROPS_CONFIG
+from vaultaio_constructs.common import PROPS_CONFIG, check_url, has_control_characters
+
+#: Filesystem types of real node disks: ``ignored_fstypes_regex`` must match none of them, or the node disk
+#: alerts would never fire (``.*`` would silently switch them off).
+REAL_DISK_FSTYPES = ("ext4", "xfs", "btrfs")
+#: Mount points of the node itself: ``kubelet_volume_mountpoint_regex`` (excluded from the node filesystem
+#: alerts) must match none of them.
+NODE_MOUNTPOINTS = ("/", "/var", "/var/lib", "/var/lib/kubelet")
 
 Percent = Annotated[float, Field(gt=0, lt=100)]
 Positive = Annotated[float, Field(gt=0)]
@@ -70,12 +77,30 @@ class AlertThresholds:
             check_duration(getattr(self, setting), setting)
         for setting in ("ignored_fstypes_regex", "kubelet_volume_mountpoint_regex"):
             value = getattr(self, setting)
-            if '"' in value or "\\" in value:
-                raise ValueError(f"'{setting}' must not contain '\"' or '\\', got {value!r}")
+            if '"' in value or "\\" in value or has_control_characters(value) or not value:
+                raise ValueError(
+                    f"'{setting}' must be a non-empty regex without '\"', '\\', newlines or other control "
+                    f"characters, got {value!r}"
+                )
             try:
                 re.compile(value)
             except re.error as err:
                 raise ValueError(f"'{setting}' is not a valid regex ({err}), got {value!r}") from None
+        # PromQL regexes are anchored at both ends, as fullmatch is
+        ignored = [t for t in REAL_DISK_FSTYPES if re.fullmatch(self.ignored_fstypes_regex, t)]
+        if ignored:
+            raise ValueError(
+                f"'ignored_fstypes_regex' ({self.ignored_fstypes_regex!r}) matches the real disk filesystem "
+                f"type(s) {ignored}: the node disk alerts would never fire for them; list only pseudo and "
+                "in-memory types (e.g. 'tmpfs|overlay')"
+            )
+        node = [m for m in NODE_MOUNTPOINTS if re.fullmatch(self.kubelet_volume_mountpoint_regex, m)]
+        if node:
+            raise ValueError(
+                f"'kubelet_volume_mountpoint_regex' ({self.kubelet_volume_mountpoint_regex!r}) matches the "
+                f"node mount point(s) {node}: they would drop out of the node disk alerts; match only volume "
+                "mounts (e.g. '/var/lib/kubelet/pods/.+/volumes/.+')"
+            )
         pairs = (
             ("tls_cert_critical_days", "tls_cert_warning_days"),
             ("disk_free_critical_percent", "disk_free_warning_percent"),
@@ -97,7 +122,9 @@ class AlertSettings:
     runbook_base_url: str = DEFAULT_RUNBOOK_BASE_URL
 
     def __post_init__(self) -> None:
-        if not self.runbook_base_url.startswith(("https://", "http://")) or "#" in self.runbook_base_url:
+        if "#" in self.runbook_base_url or "{{" in self.runbook_base_url or "}}" in self.runbook_base_url:
             raise ValueError(
-                f"'runbook_base_url' must be an http(s) URL without '#', got {self.runbook_base_url!r}"
+                f"'runbook_base_url' must be an http(s) URL without '#', '{{{{' or '}}}}' (Prometheus and "
+                f"Loki expand annotations as templates), got {self.runbook_base_url!r}"
             )
+        check_url(self.runbook_base_url, "runbook_base_url")

@@ -4,21 +4,22 @@ Pipelines (component names are part of the contract with the tests and the runbo
 
 * Pod logs of the stack's namespaces on this node: ``discovery.kubernetes "pods"`` (role ``pod``, the
   stack's namespaces, field selector ``spec.nodeName=<node>``) -> ``discovery.relabel "pod_logs"`` (the
-  labels of :data:`~vaultaio_constructs.loglabels.POD_LOG_LABELS` and the file glob under
-  ``/var/log/pods``) -> ``local.file_match "pod_logs"`` -> ``loki.source.file "pod_logs"`` ->
-  ``loki.process "pod_logs"`` (CRI parsing, Vault audit labels) -> ``loki.write "default"``.
+  labels of :data:`~vaultaio_constructs.loglabels.POD_LOG_LABELS`) -> ``loki.source.kubernetes
+  "pod_logs"`` (tails each container's log through the API server, ``pods/log``) -> ``loki.process
+  "pod_logs"`` (Vault audit labels) -> ``loki.write "default"``.
 * Vault audit entries: JSON lines with a top-level ``type`` of ``request``/``response`` on the Vault
   container's stdout get the :data:`~vaultaio_constructs.loglabels.AUDIT_EXTRA_LABELS`; the line is kept.
-* Node logs: ``loki.source.journal "node"`` (systemd journal) and ``loki.source.file "node_varlog"`` (flat
+* Node logs: ``loki.source.journal "node"`` and ``"node_volatile"`` (the systemd journal in
+  ``/var/log/journal`` and ``/run/log/journal``) and ``loki.source.file "node_varlog"`` (flat
   files under ``/var/log``), labelled per :data:`~vaultaio_constructs.loglabels.JOURNAL_LABELS` and
   :data:`~vaultaio_constructs.loglabels.VARLOG_LABELS`.
-* Metrics: ``prometheus.exporter.unix "node"`` (host ``/proc``, ``/sys`` and ``/`` mounted read-only under
-  ``/host``), ``prometheus.exporter.self "alloy"`` and ``prometheus.exporter.blackbox "vault_tls"`` (probes
-  Vault's health endpoint over TLS with the CA file, so ``probe_ssl_earliest_cert_expiry`` reports the
-  listener certificate), each scraped with ``job`` ``node`` / ``alloy`` / ``blackbox`` and
-  ``instance`` = node name, remote-written to Prometheus (``prometheus.remote_write "default"``).
-  Remote write instead of scraping Alloy keeps Prometheus from needing a per-node scrape path to a
-  DaemonSet and keeps the ``instance`` label the node name.
+* Metrics: ``prometheus.exporter.unix "node"`` (host ``/proc`` and ``/sys``, and ``/`` where it can be
+  mounted recursively read-only, under ``/host``), ``prometheus.exporter.self "alloy"`` and
+  ``prometheus.exporter.blackbox "vault_tls"`` (probes Vault's health endpoint over TLS with the CA file, so
+  ``probe_ssl_earliest_cert_expiry`` reports the listener certificate), each scraped with ``job`` ``node`` /
+  ``alloy`` / ``blackbox`` and ``instance`` = node name, remote-written to Prometheus
+  (``prometheus.remote_write "default"``). Remote write instead of scraping Alloy keeps Prometheus from
+  needing a per-node scrape path to a DaemonSet and keeps the ``instance`` label the node name.
 * Traces: ``otelcol.receiver.otlp "default"`` (gRPC 4317, HTTP 4318 on ``0.0.0.0``) ->
   ``otelcol.processor.batch "default"`` -> ``otelcol.exporter.otlp "tempo"`` (plaintext gRPC inside the
   cluster).
@@ -28,11 +29,12 @@ reference/components/**``) and, where the docs are silent, the component source 
 ``job`` to its component ID before relabelling, so ``job`` is set by a relabel rule; the CRI stage adds a
 ``stream`` label, which is dropped to keep the label contract).
 
-Host access the config needs (see :data:`ALLOY_HOST_PATHS`), all read-only: ``/var/log`` (pod logs,
-journal, flat files), ``/proc``, ``/sys`` and ``/`` for the node exporter. Nothing needs a capability or
-UID 0 on common distributions: files under ``/var/log/pods`` are ``root:root 0640`` (readable with the
-supplementary group ``root``, GID 0), systemd's tmpfiles give group ``adm`` (GID 4) read access to
-``/var/log/journal`` through an ACL, and Debian-style ``/var/log/syslog`` is ``syslog:adm 0640``. Hosts
+Host access the config needs (see :data:`ALLOY_HOST_PATHS`), all read-only: ``/var/log`` (journal, flat
+files), ``/run/log/journal`` and ``/etc/machine-id``, ``/proc`` and ``/sys`` for the node exporter, and
+``/`` for its filesystem collector only where the mount is recursively read-only. Nothing needs a
+capability, UID 0 or the root group on common distributions: pod logs come through the API (their files
+under ``/var/log/pods`` are ``root:root 0640``), systemd's tmpfiles give group ``adm`` (GID 4) read access
+to ``/var/log/journal`` through an ACL, and Debian-style ``/var/log/syslog`` is ``syslog:adm 0640``. Hosts
 whose flat log files are ``root:root 0600`` (``/var/log/messages`` on RHEL) need UID 0 for those files.
 """
 
@@ -46,7 +48,7 @@ from urllib.parse import urlsplit
 
 from vaultaio_constructs import loglabels
 from vaultaio_constructs.alloy.syntax import Attr, Block, Value, attrs, block, concat, env, render
-from vaultaio_constructs.common import check_dns_label
+from vaultaio_constructs.common import check_dns_label, check_url, has_control_characters
 
 #: HTTP server: UI, ``/metrics``, ``/-/ready``, ``/-/healthy``.
 ALLOY_HTTP_PORT: Final = 12345
@@ -62,8 +64,11 @@ ALLOY_CONFIG_PATH: Final = f"{ALLOY_CONFIG_DIR}/{ALLOY_CONFIG_FILE}"
 ALLOY_STORAGE_PATH: Final = "/var/lib/alloy/data"
 #: Environment variable holding the node name (``fieldRef: spec.nodeName``).
 ALLOY_NODE_NAME_ENV: Final = "NODE_NAME"
-#: The ``alloy`` user of the ``grafana/alloy`` image (created but not the image default).
-ALLOY_UID: Final = 473
+#: UID of the Alloy process: a high UID no host account has, as Alloy reads host files (the image's
+#: ``alloy`` user, 473, could be a host account whose files it would then own). Alloy writes only to its
+#: emptyDir volumes, so any UID works; the group stays the image's ``alloy`` group (473).
+ALLOY_UID: Final = 10473
+ALLOY_GID: Final = 473
 #: Container command and arguments: no usage reporting, HTTP server reachable from other pods.
 ALLOY_COMMAND: Final = ("/bin/alloy",)
 ALLOY_ARGS: Final = (
@@ -79,6 +84,11 @@ HOST_LOG_DIR: Final = "/var/log"
 POD_LOG_DIR: Final = "/var/log/pods"
 CONTAINER_LOG_DIR: Final = "/var/log/containers"
 JOURNAL_DIR: Final = "/var/log/journal"
+#: Where journald keeps a volatile journal (``Storage=volatile``, or ``auto`` without ``/var/log/journal``)
+#: and every journal until it is flushed to ``/var/log/journal`` at boot.
+VOLATILE_JOURNAL_DIR: Final = "/run/log/journal"
+#: The node's machine ID (the journal of this boot lives in ``/var/log/journal/<machine-id>``).
+MACHINE_ID_FILE: Final = "/etc/machine-id"
 #: Where the host's ``/proc``, ``/sys`` and ``/`` are mounted (read-only) for the node exporter.
 HOST_PROC: Final = "/host/proc"
 HOST_SYS: Final = "/host/sys"
@@ -103,9 +113,11 @@ FS_TYPES_EXCLUDE: Final = (
     "sysfs|tmpfs|tracefs)$"
 )
 #: Mount points the filesystem collector ignores (``mount_points_exclude``; paths without the rootfs prefix).
+#: Pod volumes (``/var/lib/kubelet/pods/...``) are left out: the host root is mounted without propagation,
+#: so volumes mounted after Alloy started are not in its view, and ``/var/lib/kubelet/pods`` is ``0750
+#: root:root``, which the Alloy user cannot enter; ``statfs()`` would fail or measure the wrong filesystem.
 MOUNT_POINTS_EXCLUDE: Final = (
-    "^/(dev|proc|run|sys|var/lib/containerd/.+|var/lib/docker/.+"
-    "|var/lib/kubelet/(plugins|pods/[^/]+/volume-subpaths)/.+)($|/)"
+    "^/(dev|proc|run|sys|var/lib/containerd/.+|var/lib/docker/.+|var/lib/kubelet/(plugins|pods)/.+)($|/)"
 )
 
 
@@ -119,55 +131,83 @@ class HostPath:
     host_path: str
     #: Path in the container.
     mount_path: str
-    #: ``HostToContainer`` propagation (the node's root, so later mounts are seen), else ``None``.
-    propagation: str | None
+    #: hostPath ``type``: what must exist on the node (``Directory``, ``DirectoryOrCreate``, ``File``).
+    type: str
     #: Why the mount exists.
     reason: str
 
 
-#: Every host path the configuration reads, all mounted read-only.
+#: Every host path the configuration may read, all mounted read-only without mount propagation (and
+#: recursively read-only where the API has it); :attr:`Alloy.host_paths` picks those the pipelines need.
 ALLOY_HOST_PATHS: Final = (
     HostPath(
         name="varlog",
         host_path=HOST_LOG_DIR,
         mount_path=HOST_LOG_DIR,
-        propagation=None,
-        reason="pod logs (/var/log/pods), the systemd journal (/var/log/journal) and flat node logs",
+        type="Directory",
+        reason="the systemd journal (/var/log/journal) and flat node log files",
+    ),
+    HostPath(
+        name="run-journal",
+        host_path=VOLATILE_JOURNAL_DIR,
+        mount_path=VOLATILE_JOURNAL_DIR,
+        type="DirectoryOrCreate",
+        reason="the volatile systemd journal (hosts without a persistent journal, and early boot)",
+    ),
+    HostPath(
+        name="machine-id",
+        host_path=MACHINE_ID_FILE,
+        mount_path=MACHINE_ID_FILE,
+        type="File",
+        reason="the journal reader looks up this node's journal by its machine ID",
     ),
     HostPath(
         name="proc",
         host_path="/proc",
         mount_path=HOST_PROC,
-        propagation=None,
-        reason="node exporter: CPU, memory, network, timex and mount table of the host",
+        type="Directory",
+        reason="node exporter: CPU, memory, network, timex, pressure and the mount table (/proc/1/mounts)",
     ),
     HostPath(
         name="sys",
         host_path="/sys",
         mount_path=HOST_SYS,
-        propagation=None,
+        type="Directory",
         reason="node exporter: block devices, hwmon, network class",
     ),
     HostPath(
         name="rootfs",
         host_path="/",
         mount_path=HOST_ROOT,
-        propagation="HostToContainer",
-        reason="node exporter: free space of the node's filesystems",
+        type="Directory",
+        reason="node exporter: statfs() of every mount point for free space (filesystem collector) and "
+        "/etc/os-release (os collector); only where the mount can be recursively read-only",
     ),
 )
+#: Collectors that read the node's root filesystem (``rootfs_path``): the filesystem collector calls
+#: ``statfs(<rootfs>/<mount point>)`` for every entry of ``/proc/1/mounts``, the os collector reads
+#: ``<rootfs>/etc/os-release`` and the btrfs collector opens ``<rootfs>/<mount point>``. Without the host
+#: root they would report the container's own filesystem under the node's mount points, so they are
+#: switched off instead (checked against node_exporter's collector/filesystem_linux.go, os_release.go,
+#: btrfs_linux.go and paths.go in the grafana fork Alloy v1.18.1 vendors).
+ROOTFS_COLLECTORS: Final = ("btrfs", "filesystem", "os")
 
 
 def _check_url(setting: str, value: str, schemes: tuple[str, ...]) -> None:
-    parts = urlsplit(value)
-    if parts.scheme not in schemes or not parts.hostname:
-        accepted = " or ".join(f"{s}://" for s in schemes)
-        raise ValueError(f"{setting!r} must be a {accepted} URL with a host, got {value!r}")
+    check_url(value, setting, schemes)
 
 
 def _check_host_port(setting: str, value: str) -> None:
     host, sep, port = value.rpartition(":")
-    if not sep or not host or "/" in value or not port.isdigit() or not 1 <= int(port) <= 65535:
+    if (
+        not sep
+        or not host
+        or "/" in value
+        or has_control_characters(value)
+        or " " in value
+        or not port.isdigit()
+        or not 1 <= int(port) <= 65535
+    ):
         raise ValueError(
             f"{setting!r} must be host:port without a scheme (e.g. tempo.ns.svc:4317), got {value!r}"
         )
@@ -180,6 +220,10 @@ _COLLECTED_ELSEWHERE: Final = (POD_LOG_DIR, CONTAINER_LOG_DIR, JOURNAL_DIR)
 def check_varlog_glob(glob: str) -> str:
     """A normalised, non-recursive glob under ``/var/log`` outside the pod, container and journal trees."""
     norm = posixpath.normpath(glob)
+    if has_control_characters(glob):
+        raise ValueError(
+            f"'varlog_globs' entry {glob!r} must not contain newlines or other control characters"
+        )
     if (
         not glob.startswith(HOST_LOG_DIR + "/")
         or norm != glob
@@ -228,12 +272,15 @@ class AlloyConfig:
     node_name_env: str = ALLOY_NODE_NAME_ENV
     #: Scrape interval of the node, Alloy and blackbox jobs, in seconds.
     scrape_interval_seconds: int = 30
-    #: Read the systemd journal (``/var/log/journal``). Off for nodes without a persistent journal.
+    #: Read the systemd journal (``/var/log/journal`` and ``/run/log/journal``).
     collect_journal: bool = True
     #: How far back the journal is read on first start, in hours.
     journal_max_age_hours: int = 12
     #: Flat log files to read under ``/var/log`` (globs); never under ``/var/log/pods`` or ``containers``.
     varlog_globs: tuple[str, ...] = DEFAULT_VARLOG_GLOBS
+    #: The node's root filesystem is mounted at :data:`HOST_ROOT`: measure the free space of its mounts
+    #: (filesystem collector). Off: the collectors of :data:`ROOTFS_COLLECTORS` are switched off.
+    node_filesystems: bool = False
 
     def __post_init__(self) -> None:
         if not self.namespaces:
@@ -339,18 +386,7 @@ def _log_pipelines(cfg: AlloyConfig) -> list[Block]:
     relabel_rules += [
         _relabel(label, POD_LABEL_SOURCES[label]) for label in loglabels.POD_LOG_LABELS if label != "job"
     ]
-    relabel_rules.append(
-        block(
-            "rule",
-            None,
-            Attr("source_labels", ["__meta_kubernetes_pod_uid", "__meta_kubernetes_pod_container_name"]),
-            Attr("separator", "/"),
-            Attr("target_label", "__path__"),
-            Attr("replacement", f"{POD_LOG_DIR}/*$1/*.log"),
-        )
-    )
     pod_relabel = block("discovery.relabel", "pod_logs", Attr("targets", pods.ref("targets")), *relabel_rules)
-    pod_files = block("local.file_match", "pod_logs", Attr("path_targets", pod_relabel.ref("output")))
 
     audit_selector = (
         f'{{app="{cfg.vault_app}", container="{cfg.vault_container}"}} |~ `"type":"(request|response)"`'
@@ -385,21 +421,18 @@ def _log_pipelines(cfg: AlloyConfig) -> list[Block]:
             "Vault audit entries (audit device file_path=stdout): low-cardinality labels, line kept as is.",
         ),
     )
-    pod_process = block(
-        "loki.process",
-        "pod_logs",
-        Attr("forward_to", [receiver]),
-        block("stage.cri", None),
-        block("stage.label_drop", None, Attr("values", ["filename", "stream"])),
-        audit,
-    )
+    pod_process = block("loki.process", "pod_logs", Attr("forward_to", [receiver]), audit)
     pod_source = block(
-        "loki.source.file",
+        "loki.source.kubernetes",
         "pod_logs",
-        Attr("targets", pod_files.ref("targets")),
+        Attr("targets", pod_relabel.ref("output")),
         Attr("forward_to", [pod_process.ref("receiver")]),
+        comment=(
+            "Through the API server (pods/log), not /var/log/pods: those files are root:root 0640, and",
+            "reading them would need UID 0 or the root group on the host.",
+        ),
     )
-    blocks = [pods, pod_relabel, pod_files, pod_source, pod_process]
+    blocks = [pods, pod_relabel, pod_source, pod_process]
 
     if cfg.collect_journal:
         journal_relabel = block(
@@ -412,15 +445,21 @@ def _log_pipelines(cfg: AlloyConfig) -> list[Block]:
             _relabel("level", "__journal_priority_keyword"),
             comment=("Labels of node journal entries (the journal source sets job to its own ID first).",),
         )
-        journal = block(
-            "loki.source.journal",
-            "node",
-            Attr("path", JOURNAL_DIR),
-            Attr("max_age", f"{cfg.journal_max_age_hours}h"),
-            Attr("relabel_rules", journal_relabel.ref("rules")),
-            Attr("forward_to", [receiver]),
-        )
-        blocks += [journal_relabel, journal]
+        # Both journal locations: a persistent journal lives in /var/log/journal (journald flushes the
+        # boot's entries there and empties /run/log/journal), a volatile one only in /run/log/journal.
+        # On a host with only one of them the other source reports itself unhealthy and reads nothing.
+        journals = [
+            block(
+                "loki.source.journal",
+                label,
+                Attr("path", path),
+                Attr("max_age", f"{cfg.journal_max_age_hours}h"),
+                Attr("relabel_rules", journal_relabel.ref("rules")),
+                Attr("forward_to", [receiver]),
+            )
+            for label, path in (("node", JOURNAL_DIR), ("node_volatile", VOLATILE_JOURNAL_DIR))
+        ]
+        blocks += [journal_relabel, *journals]
 
     if cfg.varlog_globs:
         varlog_files = block(
@@ -488,21 +527,35 @@ def _metric_pipelines(cfg: AlloyConfig) -> list[Block]:
         "default",
         *(block("endpoint", None, Attr("url", url)) for url in cfg.prometheus_remote_write_urls),
     )
-    unix = block(
-        "prometheus.exporter.unix",
-        "node",
-        Attr("procfs_path", HOST_PROC),
-        Attr("sysfs_path", HOST_SYS),
-        Attr("rootfs_path", HOST_ROOT),
-        Attr("enable_collectors", ["timex"]),
-        block(
-            "filesystem",
-            None,
-            Attr("fs_types_exclude", FS_TYPES_EXCLUDE),
-            Attr("mount_points_exclude", MOUNT_POINTS_EXCLUDE),
-        ),
-        comment=("Node metrics from the host's /proc, /sys and / (mounted read-only under /host).",),
-    )
+    if cfg.node_filesystems:
+        unix = block(
+            "prometheus.exporter.unix",
+            "node",
+            Attr("procfs_path", HOST_PROC),
+            Attr("sysfs_path", HOST_SYS),
+            Attr("rootfs_path", HOST_ROOT),
+            Attr("enable_collectors", ["timex"]),
+            block(
+                "filesystem",
+                None,
+                Attr("fs_types_exclude", FS_TYPES_EXCLUDE),
+                Attr("mount_points_exclude", MOUNT_POINTS_EXCLUDE),
+            ),
+            comment=("Node metrics from the host's /proc, /sys and / (mounted read-only under /host).",),
+        )
+    else:
+        unix = block(
+            "prometheus.exporter.unix",
+            "node",
+            Attr("procfs_path", HOST_PROC),
+            Attr("sysfs_path", HOST_SYS),
+            Attr("enable_collectors", ["timex"]),
+            Attr("disable_collectors", list(ROOTFS_COLLECTORS)),
+            comment=(
+                "Node metrics from the host's /proc and /sys (mounted read-only under /host); the host root",
+                "is not mounted, so the collectors that read it are off (no node_filesystem_* metrics).",
+            ),
+        )
     self_exporter = block("prometheus.exporter.self", "alloy")
     exporters: list[tuple[str, Block, str]] = [
         ("node", unix, "node_metrics"),

@@ -1,8 +1,9 @@
 """Alloy: the per-node collector (DaemonSet) for logs, node metrics, the Vault TLS probe and traces.
 
 Objects (all called ``alloy`` unless noted): ServiceAccount; with logs, a Role and RoleBinding in each
-namespace of the stack (``get``/``list``/``watch`` on pods, nothing else: pod discovery finds the log files
-of the stack's pods on the node) and the ServiceAccount token mounted for that; Service (``http`` 12345, and
+namespace of the stack (``get``/``list``/``watch`` on pods and ``get`` on ``pods/log``, nothing else: pod
+discovery finds the stack's pods on the node and their logs are tailed through the API server) and the
+ServiceAccount token mounted for that; Service (``http`` 12345, and
 with traces ``otlp-grpc`` 4317 and ``otlp-http`` 4318 for applications sending spans); ConfigMap
 ``alloy-config`` (:mod:`.config`, rendered from the wiring); DaemonSet on every schedulable node.
 
@@ -11,12 +12,16 @@ to its destinations (:meth:`ship_logs_to`, :meth:`remote_write_to`, :meth:`ship_
 :meth:`probe_tls`); each destination switches on its pipelines, its host mounts, its API access and its
 open ports only. The destinations are the stack's own Loki, Prometheus and Tempo or external ones.
 
-Pod Security: the narrowest exception to ``restricted`` that can read node logs and metrics. It mounts
-host paths (``/var/log``, ``/proc``, ``/sys``, ``/``), every one read-only; everything else is restricted:
-non-root (the image's ``alloy`` user, 473) with supplementary groups ``root`` (0, for ``/var/log/pods``,
-``root:root 0640``) and ``adm`` (4, journal ACL and ``/var/log/syslog``), all capabilities dropped, no
-privilege escalation, read-only root filesystem, ``seccompProfile: RuntimeDefault``, no host network or
-PID namespace. ``run_as_root`` is the opt-in for hosts whose log files only root can read.
+Pod Security: the narrowest exception to ``restricted`` that can read node logs and metrics. It mounts only
+the host paths its pipelines read (:data:`~vaultaio_constructs.alloy.config.ALLOY_HOST_PATHS`: ``/var/log``,
+``/run/log/journal`` and ``/etc/machine-id`` for node logs, ``/proc`` and ``/sys`` for node metrics, and
+``/`` for the filesystem collector only where ``kubernetes_version`` allows ``recursiveReadOnly``), every
+one read-only, without mount propagation, and ``recursiveReadOnly: Enabled`` from Kubernetes 1.31
+(filesystems mounted below them are read-only too). Everything else is restricted: non-root (UID 10473, no
+host account, in the image's ``alloy`` group 473) with the supplementary group ``adm`` (4: journal ACL and
+``/var/log/syslog``) and never the root group, all capabilities dropped, no privilege escalation, read-only
+root filesystem, ``seccompProfile: RuntimeDefault``, no host network or PID namespace. ``run_as_root`` is
+the opt-in for hosts whose log files only root can read.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from vaultaio_constructs.alloy.config import (
     ALLOY_COMMAND,
     ALLOY_CONFIG_DIR,
     ALLOY_CONFIG_FILE,
+    ALLOY_GID,
     ALLOY_HOST_PATHS,
     ALLOY_HTTP_PORT,
     ALLOY_NODE_NAME_ENV,
@@ -52,6 +58,8 @@ from vaultaio_constructs.common import (
     PROPS_CONFIG,
     DnsLabel,
     SecretKeyRef,
+    Selector,
+    UnixId,
     WorkloadProps,
 )
 from vaultaio_constructs.component import Area, Component, Placement, PodSecurity, refuse_disabled
@@ -76,15 +84,16 @@ from vaultaio_constructs.workload import (
     secret_volume,
     service,
     service_account,
+    tcp_probe,
 )
 
 CONTAINER_NAME: Final = "alloy"
 CONFIG_MAP_NAME: Final = "alloy-config"
-#: Supplementary groups that make the node's logs readable without UID 0 (see the module docstring).
-DEFAULT_SUPPLEMENTARY_GROUPS: Final = (0, 4)
-#: Host mounts each destination needs (by :class:`~vaultaio_constructs.alloy.config.HostPath` name).
-_LOG_MOUNTS: Final = ("varlog",)
-_METRIC_MOUNTS: Final = ("proc", "sys", "rootfs")
+#: Supplementary groups that make the node's logs readable without UID 0 (see the module docstring):
+#: ``adm`` (4). Never the root group (0): it reads every host file readable by group root.
+DEFAULT_SUPPLEMENTARY_GROUPS: Final = (4,)
+#: Kubernetes version from which ``recursiveReadOnly`` is on by default (beta in 1.31, GA in 1.33).
+RECURSIVE_READ_ONLY_SINCE: Final = "1.31"
 
 VarlogGlob = Annotated[str, AfterValidator(check_varlog_glob)]
 
@@ -96,9 +105,9 @@ class OtlpClientsProps:
     #: Short name, used in the NetworkPolicy name (``allow-alloy-from-<name>``).
     name: DnsLabel
     #: Labels of the namespaces the senders run in (at least one label: never every namespace).
-    namespace_labels: Annotated[dict[str, str], Field(min_length=1)]
-    #: Labels of the sending pods in those namespaces (empty: every pod there).
-    pod_labels: dict[str, str] = Field(default_factory=dict)
+    namespace_labels: Selector
+    #: Labels of the sending pods in those namespaces (``None``: every pod there; ``{}`` is refused).
+    pod_labels: Selector | None = None
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
@@ -123,8 +132,8 @@ class AlloyProps(WorkloadProps):
     #: Further namespaces whose instrumented applications send OTLP traces through Alloy (needs traces).
     otlp_clients: tuple[OtlpClientsProps, ...] = ()
 
-    #: Read the node's systemd journal (``/var/log/journal``). Turn off on nodes with a volatile journal
-    #: only (``/run/log/journal``): the component would report itself unhealthy there.
+    #: Read the node's systemd journal, persistent (``/var/log/journal``) and volatile
+    #: (``/run/log/journal``), with ``/etc/machine-id``. Off on nodes without systemd.
     collect_journal: bool = True
     #: How far back the journal is read the first time, in hours.
     journal_max_age_hours: Annotated[int, Field(ge=1)] = 12
@@ -132,13 +141,27 @@ class AlloyProps(WorkloadProps):
     varlog_globs: tuple[VarlogGlob, ...] = DEFAULT_VARLOG_GLOBS
     #: Interval of the node, Alloy and blackbox scrapes, in seconds.
     scrape_interval_seconds: Annotated[int, Field(ge=5, le=600)] = 30
-    #: Supplementary groups of the Alloy process. The defaults, ``root`` (0) and ``adm`` (4), read pod logs,
-    #: the journal and Debian-style syslog; add the host's ``systemd-journal`` GID if its journal lacks
-    #: the ``adm`` ACL.
-    supplementary_group_ids: tuple[Annotated[int, Field(ge=0)], ...] = DEFAULT_SUPPLEMENTARY_GROUPS
+    #: Supplementary groups of the Alloy process. The default, ``adm`` (4), reads the journal (systemd's
+    #: ACL) and Debian-style syslog; add the host's ``systemd-journal`` GID if its journal lacks the
+    #: ``adm`` ACL. The root group (0) is refused: it would read every host file readable by group root.
+    supplementary_group_ids: tuple[UnixId, ...] = DEFAULT_SUPPLEMENTARY_GROUPS
+    #: Mount the node's root filesystem (read-only, recursively) so the node exporter measures the free
+    #: space of its filesystems (``node_filesystem_*``, the node disk alerts). ``None``: on when
+    #: ``kubernetes_version`` is 1.31 or later; below it the mount could not be recursively read-only
+    #: (world-writable filesystems mounted under ``/``, such as ``/tmp`` or ``/dev/shm``, would be
+    #: writable), so it is refused.
+    node_filesystems: bool | None = None
     #: Run as UID 0 (still without any capability) for hosts whose log files only root can read, such as
     #: ``/var/log/messages`` (``0600``) on RHEL. Off: Alloy runs as its image's ``alloy`` user.
     run_as_root: bool = False
+
+    def __post_init__(self) -> None:
+        if 0 in self.supplementary_group_ids:
+            raise ValueError(
+                f"'supplementary_group_ids' ({list(self.supplementary_group_ids)}) must not contain the root "
+                "group 0: it reads every host file readable by group root; use 'adm' (4) or the host's "
+                "'systemd-journal' GID, or 'run_as_root' for logs only root can read"
+            )
 
 
 class Alloy(Component):
@@ -154,13 +177,32 @@ class Alloy(Component):
     def __init__(self, scope: Construct, id: str, props: AlloyProps | None = None) -> None:
         props = props or AlloyProps()
         refuse_disabled("alloy", props.enabled)
-        super().__init__(scope, id, name="alloy", role="collector", image_tag=props.image_tag)
+        super().__init__(
+            scope,
+            id,
+            name="alloy",
+            role="collector",
+            image_tag=props.image_tag,
+            image_digest=props.image_digest,
+            image_repository=props.image_repository,
+        )
         self.collect_journal = props.collect_journal
         self.journal_max_age_hours = props.journal_max_age_hours
         self.varlog_globs = tuple(props.varlog_globs)
         self.scrape_interval_seconds = props.scrape_interval_seconds
         self.supplementary_group_ids = tuple(sorted(set(props.supplementary_group_ids)))
         self.run_as_root = props.run_as_root
+        #: Host mounts are recursively read-only (the API of every targeted cluster has the field).
+        self.recursive_read_only = self.stack.api_at_least(RECURSIVE_READ_ONLY_SINCE)
+        if props.node_filesystems and not self.recursive_read_only:
+            raise ValueError(
+                f"alloy: 'node_filesystems' needs kubernetes_version >= {RECURSIVE_READ_ONLY_SINCE} (got "
+                f"{self.stack.kubernetes_version}): only then is the node's root mounted recursively "
+                "read-only; below it, world-writable filesystems under / (/tmp, /dev/shm) would be writable"
+            )
+        self.node_filesystems = (
+            self.recursive_read_only if props.node_filesystems is None else props.node_filesystems
+        )
         self.resources = self.resolve_resources(props.resources)
         self.otlp_from_ingress_controller = props.otlp_from_ingress_controller
         self.otlp_clients = tuple(props.otlp_clients)
@@ -270,6 +312,7 @@ class Alloy(Component):
             collect_journal=self.collect_journal,
             journal_max_age_hours=self.journal_max_age_hours,
             varlog_globs=self.varlog_globs,
+            node_filesystems=self.node_filesystems,
         )
 
     @property
@@ -277,9 +320,14 @@ class Alloy(Component):
         """The read-only host mounts the connected pipelines need."""
         wanted: set[str] = set()
         if self._loki_url is not None:
-            wanted.update(_LOG_MOUNTS)
+            if self.collect_journal or self.varlog_globs:
+                wanted.add("varlog")
+            if self.collect_journal:
+                wanted.update(("run-journal", "machine-id"))
         if self._prometheus_urls:
-            wanted.update(_METRIC_MOUNTS)
+            wanted.update(("proc", "sys"))
+            if self.node_filesystems:
+                wanted.add("rootfs")
         return tuple(h for h in ALLOY_HOST_PATHS if h.name in wanted)
 
     def finalize(self) -> None:
@@ -299,7 +347,7 @@ class Alloy(Component):
         if self.ships_logs:
             for namespace in self.stack.namespaces:
                 self._rbac(namespace)
-            self.connect_kube_api(reason="discover the stack's pods on the node (log file paths and labels)")
+            self.connect_kube_api(reason="discover the stack's pods on the node and tail their logs")
         ports = [self.http]
         if self.ships_traces:
             ports += [self.otlp_grpc, self.otlp_http]
@@ -320,17 +368,10 @@ class Alloy(Component):
         for host in self.host_paths:
             volumes.append(
                 k8s.Volume(
-                    name=host.name, host_path=k8s.HostPathVolumeSource(path=host.host_path, type="Directory")
+                    name=host.name, host_path=k8s.HostPathVolumeSource(path=host.host_path, type=host.type)
                 )
             )
-            mounts.append(
-                k8s.VolumeMount(
-                    name=host.name,
-                    mount_path=host.mount_path,
-                    read_only=True,
-                    mount_propagation=host.propagation,
-                )
-            )
+            mounts.append(k8s.VolumeMount(name=host.name, mount_path=host.mount_path, read_only=True))
         if self._vault_ca is not None:
             volumes.append(
                 # optional: Alloy starts (logs, metrics) before Vault's TLS Secret is created; the probe
@@ -351,6 +392,7 @@ class Alloy(Component):
             env=[env_from_field(ALLOY_NODE_NAME_ENV, "spec.nodeName")],
             volume_mounts=mounts,
             readiness=http_probe(ALLOY_READY_PATH, self.http.port_name, period_seconds=10),
+            liveness=tcp_probe(self.http.port_name),
             exceptions=SecurityExceptions(run_as_root=self.run_as_root),
         )
         template = pod_template(
@@ -364,16 +406,19 @@ class Alloy(Component):
             tolerations=[k8s.Toleration(operator="Exists", effect="NoSchedule")],
             annotations={CONFIG_CHECKSUM_ANNOTATION: config_checksum(config_text)},
         )
-        self.daemon_set = daemon_set(self, template=template)
+        self.daemon_set = daemon_set(
+            self,
+            template=template,
+            recursive_read_only_mounts=[h.name for h in self.host_paths] if self.recursive_read_only else (),
+        )
 
     # -- building blocks ---------------------------------------------------------------------------------
     def _pod_security_context(self) -> k8s.PodSecurityContext:
         """The ``alloy`` user with the log-reading groups (UID 0 when asked); RuntimeDefault seccomp."""
-        uid = 0 if self.run_as_root else ALLOY_UID
         return k8s.PodSecurityContext(
             run_as_non_root=not self.run_as_root,
-            run_as_user=uid,
-            run_as_group=uid,
+            run_as_user=0 if self.run_as_root else ALLOY_UID,
+            run_as_group=0 if self.run_as_root else ALLOY_GID,
             supplemental_groups=list(self.supplementary_group_ids) or None,
             seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault"),
         )
@@ -393,14 +438,17 @@ class Alloy(Component):
                 )
 
     def _rbac(self, namespace: str) -> None:
-        """Read-only access to the pods of ``namespace`` (discovery), bound to Alloy's ServiceAccount."""
+        """Read-only access to the pods of ``namespace`` and their logs, bound to Alloy's ServiceAccount."""
         suffix = "" if namespace == self.namespace else f"-{namespace}"
         role = self.track(
             k8s.KubeRole(
                 self,
                 f"Role{suffix}",
                 metadata=self.meta(namespace=namespace),
-                rules=[k8s.PolicyRule(api_groups=[""], resources=["pods"], verbs=["get", "list", "watch"])],
+                rules=[
+                    k8s.PolicyRule(api_groups=[""], resources=["pods"], verbs=["get", "list", "watch"]),
+                    k8s.PolicyRule(api_groups=[""], resources=["pods/log"], verbs=["get"]),
+                ],
             )
         )
         self.track(

@@ -39,7 +39,7 @@ _INDENT: Final = "  "
 
 def is_identifier(name: str) -> bool:
     """Whether ``name`` is an Alloy identifier (ASCII letters, digits, ``_``; not starting with a digit)."""
-    return bool(_IDENT.match(name))
+    return bool(_IDENT.fullmatch(name))
 
 
 def _check_identifier(what: str, name: str) -> str:
@@ -114,7 +114,7 @@ Value: TypeAlias = Union[str, int, float, bool, Expr, Ref, Sequence["Value"], Ma
 
 def env(name: str) -> Expr:
     """``sys.env("<name>")``: the value of an environment variable of the Alloy process."""
-    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise ValueError(f"environment variable name {name!r} must match [A-Za-z_][A-Za-z0-9_]*")
     return Expr(f"sys.env({quote(name)})")
 

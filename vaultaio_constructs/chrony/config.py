@@ -81,7 +81,7 @@ def check_ntp_host(value: str) -> str:
         return value
     except ValueError:
         pass
-    if not _HOSTNAME.match(value):
+    if not _HOSTNAME.fullmatch(value):
         raise ValueError(f"'host' must be a hostname or an ip address, got {value!r}")
     return value
 
@@ -213,5 +213,7 @@ def readiness_command(max_correction_seconds: float = 0.1) -> tuple[str, ...]:
     return ("chronyc", "-h", CHRONY_SOCKET_PATH, "-n", "waitsync", "1", f"{max_correction_seconds:g}")
 
 
+#: Liveness: chronyd answers ``tracking`` on its command socket (synchronised or not).
+CHRONY_LIVENESS_COMMAND: Final = ("chronyc", "-h", CHRONY_SOCKET_PATH, "-n", "tracking")
 #: The default readiness probe command.
 CHRONY_READINESS_COMMAND: Final = readiness_command()

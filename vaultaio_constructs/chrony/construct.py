@@ -36,6 +36,7 @@ from vaultaio_constructs.chrony.config import (
     CHRONY_COMMAND,
     CHRONY_CONFIG_DIR,
     CHRONY_CONFIG_FILE,
+    CHRONY_LIVENESS_COMMAND,
     CHRONY_NTP_PORT,
     CHRONY_NTS_KE_PORT,
     CHRONY_RUN_MOUNT,
@@ -161,7 +162,15 @@ class Chrony(Component):
     def __init__(self, scope: Construct, id: str, props: ChronyProps | None = None) -> None:
         props = props or ChronyProps()
         refuse_disabled("chrony", props.enabled)
-        super().__init__(scope, id, name="chrony", role="time-sync", image_tag=props.image_tag)
+        super().__init__(
+            scope,
+            id,
+            name="chrony",
+            role="time-sync",
+            image_tag=props.image_tag,
+            image_digest=props.image_digest,
+            image_repository=props.image_repository,
+        )
         self.resources = self.resolve_resources(props.resources)
         try:  # cross-field rules over servers (min_sources): name the component in the message
             self.config = ChronyConfig(
@@ -203,6 +212,8 @@ class Chrony(Component):
                 mount("state", CHRONY_STATE_DIR),
             ],
             readiness=exec_probe(readiness_command(props.ready_max_correction_seconds), period_seconds=30),
+            # chronyd answers on its command socket whether or not it is synchronised
+            liveness=exec_probe(CHRONY_LIVENESS_COMMAND, period_seconds=60, failure_threshold=5),
             exceptions=SecurityExceptions(add_capabilities=CHRONY_CAPABILITIES, run_as_root=True),
         )
         template = pod_template(

@@ -59,6 +59,7 @@ from vaultaio_constructs.common import (
     Protocol,
     SecretRef,
     StatefulWorkloadProps,
+    check_url,
 )
 from vaultaio_constructs.component import Area, Component, refuse_disabled
 from vaultaio_constructs.grafana import provisioning
@@ -101,8 +102,12 @@ from vaultaio_constructs.workload import (
     zone_spread,
 )
 
-#: The official image's ``grafana`` user and group.
-GRAFANA_UID: Final = 472
+#: UID of the Grafana process: a high UID no host user has. The official image supports any UID (its
+#: Dockerfile makes the data, plugins and provisioning paths mode 777); the group stays 472, which owns
+#: the data volume. Earlier releases ran as 472 (``fsGroupChangePolicy: Always`` keeps their files
+#: readable).
+GRAFANA_UID: Final = 10472
+GRAFANA_GID: Final = 472
 #: Prefix of the dashboard ConfigMaps (``grafana-dashboard-vault-overview``).
 DASHBOARD_CONFIGMAP_PREFIX: Final = "grafana-dashboard-"
 CONFIG_CONFIGMAP: Final = "grafana-config"
@@ -122,15 +127,8 @@ SECRET_KEY_DIR: Final = "/etc/grafana/secret-key"
 
 
 def _check_root_url(value: str) -> str:
+    check_url(value, "root_url")
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"'root_url' must be an http:// or https:// URL with a host, got {value!r}")
-    try:
-        port = parts.port
-    except ValueError:  # urlsplit checks the range only when the port is read
-        port = 0
-    if port == 0:
-        raise ValueError(f"'root_url' has a port outside 1-65535, got {value!r}")
     if not parts.path.endswith("/"):
         raise ValueError(f"'root_url' must end with '/', got {value!r}")
     return value
@@ -206,7 +204,15 @@ class Grafana(Component):
     def __init__(self, scope: Construct, id: str, props: GrafanaProps | None = None) -> None:
         props = props or GrafanaProps()
         refuse_disabled("grafana", props.enabled)
-        super().__init__(scope, id, name="grafana", role="dashboards", image_tag=props.image_tag)
+        super().__init__(
+            scope,
+            id,
+            name="grafana",
+            role="dashboards",
+            image_tag=props.image_tag,
+            image_digest=props.image_digest,
+            image_repository=props.image_repository,
+        )
         self.resources = self.resolve_resources(props.resources)
         self.storage_gib = self.resolve_storage_gib(props.storage_gib)
         self.admin_secret_name = props.admin_secret_name
@@ -517,7 +523,9 @@ class Grafana(Component):
         return pod_template(
             self,
             containers=[grafana],
-            security_context=pod_security_context(user=GRAFANA_UID, group=GRAFANA_UID, fs_group=GRAFANA_UID),
+            security_context=pod_security_context(
+                user=GRAFANA_UID, group=GRAFANA_GID, fs_group=GRAFANA_GID, fs_group_always=True
+            ),
             volumes=volumes,
             annotations={CONFIG_CHECKSUM_ANNOTATION: checksum},
             affinity=anti_affinity(self) if self.ha else None,

@@ -239,7 +239,12 @@ def datasources(
     tempo_service_graph: bool = False,
     prometheus_version: str | None = versions.version("prometheus"),
 ) -> dict[str, object]:
-    """The data source provisioning document (``apiVersion: 1``, ``prune: true``).
+    """The data source provisioning document (``apiVersion: 1``).
+
+    No ``prune``: with it Grafana deletes provisioned data sources missing from the file, and reports show
+    it deleting them right after inserting them on Kubernetes (grafana/grafana#97051) and Grafana 13
+    failing to start with "data source not found"; the stack's data sources only change with its
+    settings, so a data source switched off stays in the database until deleted in the UI.
 
     Prometheus is the default data source (Loki when there is no Prometheus). Correlations: Tempo spans
     link to the stack's pod logs containing the trace id (trace to logs) and to Vault's request metrics
@@ -252,7 +257,7 @@ def datasources(
     ``prometheus_version``: the stack's pinned version; ``None`` (a Prometheus it does not run) leaves
     Grafana to detect it.
     """
-    if not _DURATION.match(scrape_interval):
+    if not _DURATION.fullmatch(scrape_interval):
         raise ValueError(
             f"'scrape_interval' must be a positive duration such as 15s or 1m, got {scrape_interval!r}"
         )
@@ -289,7 +294,7 @@ def datasources(
         )
     if urls.alertmanager is not None:
         sources.append(_alertmanager(urls.alertmanager))
-    return {"apiVersion": 1, "prune": True, "datasources": sources}
+    return {"apiVersion": 1, "datasources": sources}
 
 
 def dashboard_providers(

@@ -57,6 +57,7 @@ from vaultaio_constructs.workload import (
     service_account,
     stateful_set,
     storage_claim,
+    tcp_probe,
 )
 
 #: The ``loki`` user and group of the ``grafana/loki`` image (``cmd/loki/Dockerfile``: ``USER 10001``).
@@ -71,7 +72,7 @@ _TENANT_ID = re.compile(r"^[A-Za-z0-9!\-_.*'()]{1,150}$")
 
 
 def check_tenant_id(value: str) -> str:
-    if not _TENANT_ID.match(value) or value in (".", ".."):
+    if not _TENANT_ID.fullmatch(value) or value in (".", ".."):
         raise ValueError(
             f"{value!r} is not a Loki tenant ID: 1-150 letters, digits and !-_.*'() (not '.' or '..')"
         )
@@ -165,7 +166,15 @@ class Loki(Component):
     def __init__(self, scope: Construct, id: str, props: LokiProps | None = None) -> None:
         props = props or LokiProps()
         refuse_disabled("loki", props.enabled)
-        super().__init__(scope, id, name="loki", role="logs", image_tag=props.image_tag)
+        super().__init__(
+            scope,
+            id,
+            name="loki",
+            role="logs",
+            image_tag=props.image_tag,
+            image_digest=props.image_digest,
+            image_repository=props.image_repository,
+        )
         self.retention_days = props.retention_days
         self.log_level = props.log_level
         self.resources = self.resolve_resources(props.resources)
@@ -260,6 +269,8 @@ class Loki(Component):
             readiness=http_probe(
                 LOKI_READY_PATH, self.http.port_name, period_seconds=10, failure_threshold=6
             ),
+            # /ready waits for the ring and the WAL replay; the process is alive while it accepts connections
+            liveness=tcp_probe(self.http.port_name),
         )
         template = pod_template(
             self,

@@ -42,7 +42,7 @@ def _check_port(port: int, setting: str) -> None:
 
 
 def _check_host_port(value: str, setting: str) -> None:
-    if not _HOST_PORT.match(value):
+    if not _HOST_PORT.fullmatch(value):
         raise ValueError(f"'{setting}' must be 'host:port' (e.g. 'loki.vault-aio.svc:3100'), got {value!r}")
     _check_port(int(value.rsplit(":", 1)[1]), setting)
 
@@ -59,7 +59,7 @@ class ScrapeTls:
     def __post_init__(self) -> None:
         if self.ca_file and not self.ca_file.startswith("/"):
             raise ValueError(f"'ca_file' must be an absolute in-pod path, got {self.ca_file!r}")
-        if self.server_name and not _DNS_NAME.match(self.server_name):
+        if self.server_name and not _DNS_NAME.fullmatch(self.server_name):
             raise ValueError(f"'server_name' must be a DNS name, got {self.server_name!r}")
 
 
@@ -87,7 +87,7 @@ class ScrapeJob:
     scrape_interval_seconds: int | None = None
 
     def __post_init__(self) -> None:
-        if not _JOB.match(self.job):
+        if not _JOB.fullmatch(self.job):
             raise ValueError(f"'job' must be letters, digits, '_' or '-', got {self.job!r}")
         if bool(self.static_targets) == bool(self.dns_names):
             raise ValueError(
@@ -97,7 +97,7 @@ class ScrapeJob:
         for target in self.static_targets:
             _check_host_port(target, "static_targets")
         for name in self.dns_names:
-            if not _DNS_NAME.match(name):
+            if not _DNS_NAME.fullmatch(name):
                 raise ValueError(f"scrape job {self.job!r}: 'dns_names' entry {name!r} is not a DNS name")
         if self.dns_names and self.dns_port is None:
             raise ValueError(f"scrape job {self.job!r}: 'dns_port' is required with 'dns_names'")
@@ -214,7 +214,7 @@ class PrometheusConfig:
                 raise ValueError(f"'alertmanagers' entries must be http(s):// base URLs, got {url!r}")
             _check_host_port(parts.netloc, "alertmanagers")
         for name in (*self.external_labels, *self.alert_drop_labels):
-            if not _LABEL_NAME.match(name):
+            if not _LABEL_NAME.fullmatch(name):
                 raise ValueError(f"'external_labels' key {name!r} is not a valid label name")
         names = [str(entry.get("name", "")) for entry in self.remote_write]
         if len(set(names)) != len(names) or not all(names):

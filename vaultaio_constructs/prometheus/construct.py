@@ -48,7 +48,14 @@ from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs.alertmanager.construct import AlertmanagerApi
 from vaultaio_constructs.alerts import AlertSettings, prometheus_rule_groups, render_loki_rules, render_rules
-from vaultaio_constructs.common import PROPS_CONFIG, ExternalServiceProps, SecretKeyRef, StatefulWorkloadProps
+from vaultaio_constructs.common import (
+    PROPS_CONFIG,
+    ExternalServiceProps,
+    SecretKeyRef,
+    StatefulWorkloadProps,
+    StorageGib,
+    has_control_characters,
+)
 from vaultaio_constructs.component import Area, Component, refuse_disabled
 from vaultaio_constructs.prometheus.config import (
     _LABEL_NAME,
@@ -110,8 +117,17 @@ POD_NAME_ENV: Final = "POD_NAME"
 
 
 def _check_absolute_path(value: str) -> str:
-    if not value.startswith("/") or "?" in value or "#" in value or " " in value:
-        raise ValueError(f"must be an absolute URL path such as /api/v1/write, got {value!r}")
+    if (
+        not value.startswith("/")
+        or "?" in value
+        or "#" in value
+        or has_control_characters(value)
+        or " " in value
+    ):
+        raise ValueError(
+            f"must be an absolute URL path such as /api/v1/write, without spaces or control characters, "
+            f"got {value!r}"
+        )
     return value
 
 
@@ -138,7 +154,7 @@ class PrometheusProps(StatefulWorkloadProps):
     retention_days: Annotated[int, Field(ge=1)] = 15
     #: TSDB size in GiB at which the oldest blocks are deleted even before ``retention_days`` (``None``:
     #: 80% of the PVC, leaving room for the WAL and compaction). Must be below ``storage_gib``.
-    retention_size_gib: Annotated[int, Field(ge=1)] | None = None
+    retention_size_gib: StorageGib | None = None
     #: Default scrape interval in seconds.
     scrape_interval_seconds: Annotated[int, Field(ge=5, le=300)] = 30
     #: Rule evaluation interval in seconds.
@@ -161,10 +177,16 @@ class PrometheusProps(StatefulWorkloadProps):
         if self.enabled and self.external is not None:
             raise ValueError("'external' replaces the stack's own Prometheus: set 'enabled: false' to use it")
         for name in self.external_labels:
-            if not _LABEL_NAME.match(name):
+            if not _LABEL_NAME.fullmatch(name):
                 raise ValueError(
                     f"'external_labels' key {name!r} is not a valid label name: use letters, digits and '_', "
                     "not starting with a digit"
+                )
+        for name, value in self.external_labels.items():
+            if not value or has_control_characters(value):
+                raise ValueError(
+                    f"'external_labels' value of {name!r} must be non-empty text without newlines or other "
+                    f"control characters, got {value!r}"
                 )
         if self.replicas > 1 and self.replica_label in self.external_labels:
             raise ValueError(
@@ -236,6 +258,8 @@ class Prometheus(Component):
             name="prometheus",
             role="metrics",
             image_tag=props.image_tag,
+            image_digest=props.image_digest,
+            image_repository=props.image_repository,
         )
         self.resources = self.resolve_resources(props.resources)
         self.storage_gib = self.resolve_storage_gib(props.storage_gib)

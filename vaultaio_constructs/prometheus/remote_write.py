@@ -36,6 +36,7 @@ from vaultaio_constructs.common import (
     Hostname,
     SecretKeyRef,
     SecretRef,
+    has_control_characters,
 )
 
 _LABEL_NAME: Final = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -74,7 +75,7 @@ DEFAULT_MAX_BACKOFF_MS: Final = 5000
 
 
 def _check_label_name(value: str) -> str:
-    if not _LABEL_NAME.match(value):
+    if not _LABEL_NAME.fullmatch(value):
         raise ValueError(
             f"{value!r} is not a label name: use letters, digits and '_', not starting with a digit"
         )
@@ -84,7 +85,18 @@ def _check_label_name(value: str) -> str:
 LabelName = Annotated[str, AfterValidator(_check_label_name)]
 
 
+def _check_single_line(value: str) -> str:
+    if has_control_characters(value):
+        raise ValueError(f"{value!r} must not contain newlines or other control characters")
+    return value
+
+
+#: A relabel ``separator`` or ``replacement``: one line of text.
+SingleLine = Annotated[str, AfterValidator(_check_single_line)]
+
+
 def _check_regex(value: str) -> str:
+    _check_single_line(value)
     if _NOT_RE2.search(value):
         raise ValueError(
             f"regex {value!r} uses look-around or a back-reference: Prometheus' RE2 engine has neither"
@@ -100,6 +112,8 @@ Regex = Annotated[str, AfterValidator(_check_regex)]
 
 
 def _check_https_url(value: str, setting: str) -> str:
+    if has_control_characters(value) or " " in value:  # urlsplit drops newlines and tabs silently
+        raise ValueError(f"'{setting}' must not contain spaces or control characters, got {value!r}")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"'{setting}' must be an http:// or https:// URL with a host, got {value!r}")
@@ -184,14 +198,14 @@ class RelabelRule:
     action: RelabelAction = RelabelAction.REPLACE
     #: Labels whose values, joined by ``separator``, are matched against ``regex``.
     source_labels: tuple[LabelName, ...] = ()
-    separator: str | None = None
+    separator: SingleLine | None = None
     #: RE2 regular expression, anchored at both ends.
     regex: Regex | None = None
     #: Label written by ``replace`` (may use ``${1}``), ``hashmod``, ``lowercase``/``uppercase``, or compared
     #: by ``keepequal``/``dropequal``.
     target_label: str | None = None
     #: Value written by ``replace`` (``$1`` ...) or label name pattern of ``labelmap``.
-    replacement: str | None = None
+    replacement: SingleLine | None = None
     #: Modulus of ``hashmod``.
     modulus: Annotated[int, Field(ge=1)] | None = None
 
@@ -218,7 +232,7 @@ class RelabelRule:
             raise ValueError("a 'hashmod' rule needs 'modulus'")
         if self.target_label is not None:
             pattern = _TEMPLATED_LABEL if action is RelabelAction.REPLACE else _LABEL_NAME
-            if not pattern.match(self.target_label):
+            if not pattern.fullmatch(self.target_label):
                 raise ValueError(f"'target_label' {self.target_label!r} is not a label name")
 
     def to_config(self) -> dict[str, Any]:
@@ -415,15 +429,17 @@ class RemoteWriteTls:
 
 def _check_headers(value: dict[str, str]) -> dict[str, str]:
     for name, header_value in value.items():
-        if not _HEADER_NAME.match(name):
+        if not _HEADER_NAME.fullmatch(name):
             raise ValueError(f"header name {name!r} is not a valid HTTP header name")
         if name.lower() in RESERVED_HEADERS:
             raise ValueError(
                 f"header {name!r} is set by Prometheus itself (or is a credential): use 'auth' for "
                 "credentials; Prometheus refuses the reserved headers"
             )
-        if "\n" in header_value or "\r" in header_value:
-            raise ValueError(f"header {name!r} must be a single line")
+        if has_control_characters(header_value):
+            raise ValueError(
+                f"header {name!r} must be a single line without control characters, got {header_value!r}"
+            )
     return value
 
 

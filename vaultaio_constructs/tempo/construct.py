@@ -59,6 +59,7 @@ from vaultaio_constructs.workload import (
     service_account,
     stateful_set,
     storage_claim,
+    tcp_probe,
 )
 
 CONTAINER_NAME: Final = "tempo"
@@ -148,7 +149,15 @@ class Tempo(Component):
     def __init__(self, scope: Construct, id: str, props: TempoProps | None = None) -> None:
         props = props or TempoProps()
         refuse_disabled("tempo", props.enabled)
-        super().__init__(scope, id, name="tempo", role="traces", image_tag=props.image_tag)
+        super().__init__(
+            scope,
+            id,
+            name="tempo",
+            role="traces",
+            image_tag=props.image_tag,
+            image_digest=props.image_digest,
+            image_repository=props.image_repository,
+        )
         self.retention_hours = props.retention_hours
         self.metrics_generator = props.metrics_generator
         self.log_level = props.log_level
@@ -219,6 +228,8 @@ class Tempo(Component):
             readiness=http_probe(
                 TEMPO_READY_PATH, self.http.port_name, period_seconds=10, failure_threshold=6
             ),
+            # /ready waits for the ring and the WAL replay; the process is alive while it accepts connections
+            liveness=tcp_probe(self.http.port_name),
         )
         template = pod_template(
             self,

@@ -126,7 +126,7 @@ def check_replicas(replicas: int) -> int:
 
 def check_retention(value: str) -> str:
     """A non-zero Go duration in whole seconds, minutes or hours (``0`` would turn Prometheus metrics off)."""
-    match = _DURATION.match(value)
+    match = _DURATION.fullmatch(value)
     if match is None or int(match.group(1)) == 0:
         raise ValueError(
             "'prometheus_retention_time' must be a non-zero duration like '24h', '30m' or '600s', "
@@ -264,9 +264,10 @@ def server_env(cfg: VaultServerConfig) -> tuple[EnvVar, ...]:
 
     ``VAULT_ADDR``/``VAULT_CACERT``/``VAULT_TLS_SERVER_NAME`` serve the CLI in ``kubectl exec`` sessions (the
     scripts): it talks to the local listener and verifies the certificate for the Service name, which every
-    certificate for this stack carries (:func:`tls_dns_names`). ``SKIP_SETCAP``/``SKIP_CHOWN`` keep the image
-    from touching capabilities or ownership (restricted Pod Security); ``HOME=/tmp`` gives the CLI's token
-    helper a writable home on the read-only root filesystem.
+    certificate for this stack carries (:func:`tls_dns_names`). ``HOME=/tmp`` gives the CLI's token helper a
+    writable home on the read-only root filesystem. No ``SKIP_SETCAP``/``SKIP_CHOWN``: only the image's
+    ``docker-entrypoint.sh`` reads them, and the container's ``command`` replaces it
+    (:func:`server_command`).
     """
     pod = "$(VAULT_K8S_POD_NAME)"
     host = f"{pod}.{HEADLESS_SERVICE_NAME}.{cfg.namespace}.svc"
@@ -283,8 +284,6 @@ def server_env(cfg: VaultServerConfig) -> tuple[EnvVar, ...]:
         env.append(EnvVar(name="VAULT_TLS_SERVER_NAME", value=cfg.service_host))
     env.extend(
         [
-            EnvVar(name="SKIP_SETCAP", value="true"),
-            EnvVar(name="SKIP_CHOWN", value="true"),
             EnvVar(name="HOME", value=TMP_DIR),
         ]
     )
@@ -299,7 +298,8 @@ def server_env(cfg: VaultServerConfig) -> tuple[EnvVar, ...]:
 def server_command(cfg: VaultServerConfig) -> tuple[str, ...]:
     """The container command: ``vault server -config=...``, wrapped in ``/bin/sh -ec`` when the seal needs it.
 
-    The image's entrypoint is bypassed on purpose: with ``SKIP_SETCAP``/``SKIP_CHOWN`` it only execs Vault.
+    The image's entrypoint (``docker-entrypoint.sh``, which would ``chown`` the data directory and ``setcap``
+    the binary when run as root) is replaced on purpose: the pod is non-root with every capability dropped.
     """
     args = ("vault", "server", f"-config={CONFIG_PATH}")
     script = start_script(cfg.seal_plan, args)

@@ -33,7 +33,8 @@ node after a step-down), waiting for each to be unsealed (by you with the Shamir
 ``scripts/init-vault.sh`` unseals every sealed pod) and for autopilot to be healthy before the next one, and
 stops at the first failed check.
 
-Pod Security ``restricted``: uid 100/gid 1000 (the image's ``vault`` user), seccomp ``RuntimeDefault``, all
+Pod Security ``restricted``: uid 10100 (no host account) / gid 1000 (the image's ``vault`` group), seccomp
+``RuntimeDefault``, all
 capabilities dropped, read-only root filesystem; writable: ``/vault/data`` (PVC) and ``/tmp`` (emptyDir,
 also ``HOME``). ``disable_mlock`` is set, so no ``IPC_LOCK`` (Vault >= 2.0.2 does not need it).
 
@@ -112,8 +113,12 @@ from vaultaio_constructs.workload import (
 
 __all__ = ["Vault", "VaultBackupProps", "VaultIngressProps", "VaultProps", "VaultTlsProps"]
 
-#: The image's ``vault`` user and group.
-VAULT_UID = 100
+#: UID of the Vault process: a high UID no host user has (the image's ``vault`` user is 100, which can be a
+#: host account; the image needs neither: the command replaces its entrypoint, and every path Vault
+#: writes is a volume). The group stays the image's ``vault`` group, which owns the data volume.
+VAULT_UID = 10100
+#: Earlier releases ran as 100 and raft creates owner-only (``0600``) files, so the volumes' group
+#: permissions are re-applied at each start (``fsGroupChangePolicy: Always``) to keep those readable.
 VAULT_GID = 1000
 #: Liveness: 200 for active/standby, 204 for sealed, uninitialised or a standby that lost the active node's
 #: heartbeat (474 since Vault 1.19; raft elects a new leader, a restart would not help): fails only when
@@ -199,7 +204,15 @@ class Vault(Component):
 
     def __init__(self, scope: Construct, id: str, props: VaultProps | None = None) -> None:
         props = props or VaultProps()
-        super().__init__(scope, id, name="vault", role="secrets-store", image_tag=props.image_tag)
+        super().__init__(
+            scope,
+            id,
+            name="vault",
+            role="secrets-store",
+            image_tag=props.image_tag,
+            image_digest=props.image_digest,
+            image_repository=props.image_repository,
+        )
         # -- resolve defaults once ------------------------------------------------------------------
         self.replicas = props.replicas
         self.tls_enabled = props.tls.enabled
@@ -419,7 +432,9 @@ class Vault(Component):
         template = pod_template(
             self,
             containers=[vault],
-            security_context=pod_security_context(user=VAULT_UID, group=VAULT_GID, fs_group=VAULT_GID),
+            security_context=pod_security_context(
+                user=VAULT_UID, group=VAULT_GID, fs_group=VAULT_GID, fs_group_always=True
+            ),
             volumes=volumes,
             automount_token=True,
             termination_grace_period_seconds=props.termination_grace_period_seconds,
@@ -521,7 +536,9 @@ class Vault(Component):
                 restart_policy="OnFailure",
                 containers=[job],
                 volumes=volumes,
-                security_context=pod_security_context(user=VAULT_UID, group=VAULT_GID, fs_group=VAULT_GID),
+                security_context=pod_security_context(
+                    user=VAULT_UID, group=VAULT_GID, fs_group=VAULT_GID, fs_group_always=True
+                ),
             ),
         )
         return self.track(

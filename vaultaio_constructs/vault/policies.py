@@ -69,7 +69,7 @@ class PathRule:
     comment: str = ""
 
     def __post_init__(self) -> None:
-        if not _PATH.match(self.path) or "//" in self.path:
+        if not _PATH.fullmatch(self.path) or "//" in self.path:
             raise ValueError(
                 f"'path' must be a Vault API path like 'sys/health' or 'secret/data/*' (no leading '/', "
                 f"no quotes or spaces), got {self.path!r}"
@@ -107,7 +107,7 @@ class Policy:
     rules: tuple[PathRule, ...]
 
     def __post_init__(self) -> None:
-        if not _POLICY_NAME.match(self.name) or len(self.name) > 128:
+        if not _POLICY_NAME.fullmatch(self.name) or len(self.name) > 128:
             raise ValueError(
                 f"'name' must be lowercase letters, digits, '-' or '_' (at most 128), got {self.name!r}"
             )

@@ -22,6 +22,8 @@ from vaultaio_constructs.common import (
     Resources,
     SecretKeyRef,
     StatefulWorkloadProps,
+    StorageGib,
+    has_control_characters,
 )
 from vaultaio_constructs.vault.config import LogLevel, check_replicas, check_retention
 from vaultaio_constructs.vault.seals import Seal, ShamirSeal
@@ -54,14 +56,14 @@ def check_schedule(value: str) -> str:
     if value in _CRON_MACROS:
         return value
     fields = value.split()
-    if len(fields) != 5:
+    if len(fields) != 5 or has_control_characters(value):
         raise ValueError(
             f"'schedule' must be a cron schedule of 5 fields (minute hour day-of-month month day-of-week, "
             f"e.g. '0 3 * * *') or one of {', '.join(_CRON_MACROS)}, got {value!r}"
         )
     for text, (what, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
         for item in text.split(","):
-            match = _CRON_ITEM.match(item)
+            match = _CRON_ITEM.fullmatch(item)
             try:
                 if match is None or match["step"] == "0":
                     raise ValueError(item)
@@ -92,7 +94,7 @@ def _cron_values(text: str, low: int, high: int, names: tuple[str, ...]) -> froz
     """The values one (valid) cron field matches: lists, ranges, ``*`` and steps."""
     values: set[int] = set()
     for item in text.split(","):
-        match = _CRON_ITEM.match(item)
+        match = _CRON_ITEM.fullmatch(item)
         assert match is not None  # check_schedule accepted it
         step = int(match["step"] or 1)
         if match["any"]:
@@ -220,8 +222,8 @@ class VaultBackupProps:
     token_secret: SecretKeyRef = Field(
         default_factory=lambda: SecretKeyRef(name="vault-backup-token", key="token")
     )
-    #: PVC size in GiB (``None``: the profile's Vault data size).
-    storage_gib: Annotated[int, Field(ge=1)] | None = None
+    #: PVC size in GiB, at most 65536 (``None``: the profile's Vault data size).
+    storage_gib: StorageGib | None = None
     #: Container resources (``None``: the profile's ``backup`` row).
     resources: Resources | None = None
 

@@ -36,7 +36,14 @@ from urllib.parse import urlsplit
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs.common import PROPS_CONFIG, Cidr, ExternalEndpoint, Port, SecretKeyRef
+from vaultaio_constructs.common import (
+    PROPS_CONFIG,
+    Cidr,
+    ExternalEndpoint,
+    Port,
+    SecretKeyRef,
+    has_control_characters,
+)
 
 #: Where Secret-backed seal files are mounted (one sub-directory per Secret reference).
 SEAL_MOUNT_ROOT: Final = "/vault/seal"
@@ -223,6 +230,11 @@ class TransitSeal:
     egress_port: Port | None = None
 
     def __post_init__(self) -> None:
+        if has_control_characters(self.address) or " " in self.address:
+            raise ValueError(
+                f"'seal.address' must be an https:// URL without spaces or control characters, "
+                f"got {self.address!r}"
+            )
         parts = urlsplit(self.address)
         if parts.scheme != "https" or not parts.hostname:
             raise ValueError(

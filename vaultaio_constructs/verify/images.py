@@ -138,5 +138,5 @@ def parse_http(tool: Http, rc: int, out: str, err: str) -> tuple[int, str]:
         return (int(match.group(1)) if match else 0), out
     parts = re.split(r"\r?\n\r?\n", out, maxsplit=1)
     head, body = parts[0], parts[1] if len(parts) > 1 else ""
-    match = re.match(r"HTTP/\d(?:\.\d)? (\d{3})", head)
+    match = re.search(r"\AHTTP/\d(?:\.\d)? (\d{3})", head)
     return (int(match.group(1)), body) if match else (0, out)
