@@ -69,6 +69,19 @@ REMOTE_WRITE = {
     "auth": {"type": "bearer", "token": {"name": "prometheus-remote-write", "key": "token"}},
 }
 NTP = {"name": "corp", "address": "ntp.example.com", "cidrs": ["192.0.2.0/24"]}
+#: A valid S3-compatible store; cases below break one field at a time.
+S3 = {
+    "type": "s3",
+    "bucket": "loki-chunks",
+    "endpoint": "minio.storage.svc:9000",
+    "region": "us-east-1",
+    "force_path_style": True,
+    "access_key_id": {"name": "object-store", "key": "access-key-id"},
+    "secret_access_key": {"name": "object-store", "key": "secret-access-key"},
+    "egress_cidrs": ["10.20.0.0/16"],
+}
+#: Looks like an AWS access key ID (AWS's documented example value): must never be echoed.
+LITERAL_KEY = "AKIAIOSFODNN7EXAMPLE"
 
 
 @dataclass(frozen=True)
@@ -619,7 +632,7 @@ CASES = [
             }
         },
         r"alertmanager\.notifications\.webhook_receivers\.0: 'url' of webhook receiver 'ops' must not "
-        r"contain credentials: use 'bearer_token'",
+        r"contain credentials: use 'url_secret' or 'bearer_token'",
     ),
     # -- Prometheus, Grafana, alerts ------------------------------------------------------------
     case(
@@ -743,6 +756,123 @@ CASES = [
         "namespace-too-long-for-the-node-namespace",
         {"namespace": "n" * 60},
         r"'namespace' \('n{60}', 60 characters\) is too long for the node namespace .* set 'node_namespace'",
+    ),
+    # -- Loki and Tempo storage and replicas ----------------------------------------------------
+    case(
+        "loki-replicas-on-filesystem",
+        {"loki": {"replicas": 3}},
+        r"loki: 'replicas' \(3\) needs object storage: set 'storage.type' to s3, gcs or azure",
+    ),
+    case(
+        "tempo-replicas-on-local-storage",
+        {"tempo": {"replicas": 2}},
+        r"tempo: 'replicas' \(2\) needs object storage: set 'storage.type' to s3, gcs or azure",
+    ),
+    case(
+        "loki-storage-type-unknown",
+        {"loki": {"storage": {**S3, "type": "minio"}}},
+        r"loki\.storage: Input tag 'minio' .*'filesystem', 's3', 'gcs', 'azure'",
+    ),
+    case(
+        "loki-storage-missing-bucket",
+        {"loki": {"storage": {k: v for k, v in S3.items() if k != "bucket"}}},
+        r"loki\.storage\.s3\.bucket: required setting is missing",
+    ),
+    case(
+        "tempo-storage-bucket-invalid",
+        {"tempo": {"storage": {**S3, "bucket": "Tempo_Traces"}}},
+        r"tempo\.storage\.s3\.bucket: 'Tempo_Traces' is not a valid S3 bucket name: 3-63 lowercase",
+    ),
+    case(
+        "loki-storage-literal-access-key",
+        {"loki": {"storage": {**S3, "access_key_id": LITERAL_KEY}}},
+        r"loki\.storage\.s3\.access_key_id: must be a Secret reference \(name: <secret>, key: <key>\), "
+        r"never the value itself: create the Secret outside the manifests",
+    ),
+    case(
+        "tempo-storage-literal-azure-key",
+        {
+            "tempo": {
+                "storage": {
+                    "type": "azure",
+                    "account_name": "acmetraces",
+                    "container": "tempo",
+                    "account_key": "c2VjcmV0LWtleS1ieXRlcw==",
+                    "egress_cidrs": ["20.60.0.0/16"],
+                }
+            }
+        },
+        r"tempo\.storage\.azure\.account_key: must be a Secret reference",
+    ),
+    case(
+        "loki-storage-endpoint-with-credentials",
+        {"loki": {"storage": {**S3, "endpoint": "AKIAIOSFODNN7EXAMPLE:secret@minio:9000"}}},
+        r"loki\.storage\.s3\.endpoint: .* must not contain credentials: use Secret references",
+    ),
+    case(
+        "loki-storage-endpoint-with-scheme",
+        {"loki": {"storage": {**S3, "endpoint": "http://minio:9000"}}},
+        r"loki\.storage\.s3\.endpoint: 'http://minio:9000' must be host\[:port\] without a scheme .*"
+        r"'insecure: true'",
+    ),
+    case(
+        "loki-storage-two-credential-sources",
+        {"loki": {"storage": {**S3, "role_arn": "arn:aws:iam::123456789012:role/loki"}}},
+        r"loki\.storage\.s3: s3 storage needs exactly one credential source: .* got both",
+    ),
+    case(
+        "tempo-storage-no-credentials",
+        {
+            "tempo": {
+                "storage": {k: v for k, v in S3.items() if k not in ("access_key_id", "secret_access_key")}
+            }
+        },
+        r"tempo\.storage\.s3: s3 storage needs exactly one credential source: .* got neither",
+    ),
+    case(
+        "loki-storage-without-egress",
+        {"loki": {"storage": {**S3, "egress_cidrs": []}}},
+        r"loki\.storage\.s3: 'storage\.egress_cidrs' is required, got none: list the networks",
+    ),
+    case(
+        "loki-storage-aws-without-region",
+        {"loki": {"storage": {k: v for k, v in S3.items() if k not in ("endpoint", "region")}}},
+        r"loki\.storage\.s3: s3 storage needs 'region' \(AWS S3\) or 'endpoint'",
+    ),
+    case(
+        "tempo-storage-gcs-both-credentials",
+        {
+            "tempo": {
+                "storage": {
+                    "type": "gcs",
+                    "bucket": "acme-traces",
+                    "credentials": {"name": "gcs", "key": "key.json"},
+                    "gcp_service_account": "tempo@acme.iam.gserviceaccount.com",
+                    "egress_cidrs": ["199.36.153.8/30"],
+                }
+            }
+        },
+        r"tempo\.storage\.gcs: gcs storage needs exactly one credential source: .* got both",
+    ),
+    case(
+        "loki-storage-azure-identity-without-client-id",
+        {
+            "loki": {
+                "storage": {
+                    "type": "azure",
+                    "account_name": "acmelogs",
+                    "container": "loki",
+                    "workload_identity": True,
+                    "egress_cidrs": ["20.60.0.0/16"],
+                }
+            }
+        },
+        r"loki\.storage\.azure: 'storage\.client_id' is required with 'workload_identity: true'",
+    ),
+    case(
+        "loki-replicas-too-many",
+        {"loki": {"replicas": 12, "storage": S3}},
+        r"loki\.replicas: Input should be less than or equal to 9 \(got 12\)",
     ),
     case(
         "alloy-glob-outside-var-log",
@@ -868,6 +998,17 @@ def test_fails_bad_setting_before_writing_anything(bad: Bad, tmp_path: Path) -> 
     for literal in ("s3cr3t-Passw0rd", "glc_eyJrIjoiZXhh"):  # a credential is never repeated
         assert literal not in str(raised.value)
     _assert_untouched(tmp_path, outdir, "vaultaio.yaml")
+
+
+def test_a_literal_credential_is_never_echoed() -> None:
+    """A string where a Secret reference belongs is probably the secret: the error names the key only."""
+    for settings in (
+        {"loki": {"storage": {**S3, "secret_access_key": LITERAL_KEY}}},
+        {"vault": {"seal": {**TRANSIT, "token": LITERAL_KEY}}},
+    ):
+        with pytest.raises(SettingsError, match=r"must be a Secret reference") as raised:
+            parse_settings(settings)
+        assert LITERAL_KEY not in str(raised.value)
 
 
 def test_unknown_key_in_a_seal_lists_the_accepted_keys() -> None:

@@ -58,6 +58,10 @@ EXTERNAL_SECRETS = {
     "prometheus-remote-write",
     "grafana-database",
     "grafana-secret-key",
+    # examples/settings/ha.yaml: the object-store credentials of Loki and Tempo and the store's CA
+    "loki-object-store",
+    "tempo-object-store",
+    "object-store-ca",
 }
 
 #: Components whose pods call the Kubernetes API, so their ServiceAccount token is mounted.

@@ -108,6 +108,21 @@ KMS_CIDR = "198.51.100.0/24"
 REMOTE_WRITE_CIDR = "203.0.113.0/24"
 TOKEN_CIDR = "198.51.100.128/25"
 DATABASE_CIDR = "10.20.0.0/24"
+STORE_CIDR = "10.30.0.0/24"
+
+
+def _object_storage(bucket: str) -> dict[str, Any]:
+    return {
+        "type": "s3",
+        "bucket": bucket,
+        "endpoint": "minio.example.com:9000",
+        "region": "us-east-1",
+        "force_path_style": True,
+        "access_key_id": {"name": "object-store", "key": "access-key-id"},
+        "secret_access_key": {"name": "object-store", "key": "secret-access-key"},
+        "egress_cidrs": [STORE_CIDR],
+    }
+
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "ha": {"vault": {"replicas": 3}},
@@ -158,6 +173,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
                 "ports": [8080],
             },
         }
+    },
+    "object-storage-replicas": {
+        "loki": {"replicas": 3, "storage": _object_storage("loki-chunks")},
+        "tempo": {"replicas": 3, "storage": _object_storage("tempo-traces")},
     },
     "alertmanager-cluster": {"alertmanager": {"replicas": 3}},
     "prometheus-pair": {"prometheus": {"replicas": 2}},
@@ -237,6 +256,17 @@ ADDED: dict[str, set[Row]] = {
     # one egress to the receiver, for Alertmanager only
     "receiver": {("alertmanager", RECEIVER_CIDR, 443, "TCP")},
     # the backup job's pods reach Vault's API through its Service (and, like every pod, the cluster DNS)
+    # replicas gossip their rings (memberlist 7946) and call each other's gRPC 9095 (distributor to
+    # ingesters, queriers to ingesters and frontends, ruler sharding), each among its own pods only; and each
+    # writes to the object store, on the endpoint's port, and nowhere else outside
+    "object-storage-replicas": {
+        ("loki", "loki", 7946, "TCP"),
+        ("loki", "loki", 9095, "TCP"),
+        ("tempo", "tempo", 7946, "TCP"),
+        ("tempo", "tempo", 9095, "TCP"),
+        ("loki", STORE_CIDR, 9000, "TCP"),
+        ("tempo", STORE_CIDR, 9000, "TCP"),
+    },
     "backup": {
         ("vault-backup", "vault", 8200, "TCP"),
         ("vault-backup", KUBE_DNS, 53, "UDP"),
@@ -275,6 +305,13 @@ ADDED: dict[str, set[Row]] = {
         ("grafana", "grafana", 9094, "UDP"),
         ("prometheus", REMOTE_WRITE_CIDR, 443, "TCP"),
         ("grafana", DATABASE_CIDR, 5432, "TCP"),
+        # Loki and Tempo at 3 on the S3-compatible store (the same network as the variant above)
+        ("loki", "loki", 7946, "TCP"),
+        ("loki", "loki", 9095, "TCP"),
+        ("tempo", "tempo", 7946, "TCP"),
+        ("tempo", "tempo", 9095, "TCP"),
+        ("loki", STORE_CIDR, 9000, "TCP"),
+        ("tempo", STORE_CIDR, 9000, "TCP"),
     },
     # today's stack: nothing more
     "scenario-full": set(),
@@ -491,6 +528,13 @@ def test_ha_peer_edges_connect_vault_pods_only(variant: Callable[[str], Stack]) 
     matrix = connectivity(variant("ha").objects)
     to_8201 = {c for c in matrix.internal if c.port == 8201}
     assert to_8201 == {c for c in to_8201 if c.source == "vault" and c.destination == "vault"} != set()
+
+
+def test_ring_ports_connect_each_component_to_itself_only(variant: Callable[[str], Stack]) -> None:
+    """Memberlist and gRPC between replicas: Loki to Loki and Tempo to Tempo, never across or from others."""
+    matrix = connectivity(variant("object-storage-replicas").objects)
+    ring = {(c.source, c.destination, c.port) for c in matrix.internal if c.port in (7946, 9095)}
+    assert ring == {(w, w, port) for w in ("loki", "tempo") for port in (7946, 9095)}
 
 
 @pytest.mark.parametrize("name", ["alertmanager-cluster", "grafana-postgres-pair"])

@@ -14,6 +14,11 @@ short Service name used as ``<service>:<port>`` or ``scheme://<service>``, is a 
 * an address a workload advertises for itself (``$(POD_NAME).<headless service>...:port``, Vault's
   ``VAULT_API_ADDR``/``VAULT_CLUSTER_ADDR``): the Service selects that workload's own pods on that port,
   and with more than one replica the peers may reach each other on it;
+* a ring member's gRPC address (Loki, Tempo with replicas): a config that joins a memberlist ring through
+  ``memberlist.join_members`` (``dns+<headless service>:<port>``) advertises its pod's
+  ``server.grpc_listen_port`` in the ring, and its peers dial the addresses the ring gossips, which no
+  config text names; the Service must select the reader's own pods on that port, and with more than one
+  replica the peers may reach each other on it;
 * a TLS server name (keys ending in ``server_name``): the Service exists. Any other name without a port
   fails, since it cannot be checked.
 
@@ -65,8 +70,9 @@ class Reference:
     host: str
     port: int | None
     #: ``connect``: the readers open connections to it; ``self``: a reader advertises its own pod address;
-    #: ``name``: a TLS server name (no connection).
-    kind: Literal["connect", "self", "name"]
+    #: ``ring``: a reader advertises its own gRPC port to ring peers; ``name``: a TLS server name (no
+    #: connection).
+    kind: Literal["connect", "self", "ring", "name"]
     pod_var: str | None = None
 
     def __str__(self) -> str:
@@ -149,8 +155,24 @@ class Scanner:
             if tree is not None:
                 for path, leaf_key, value, port in _walk(tree):
                     refs += self._scan(f"{where}: {path}", readers, leaf_key, value, port, namespace)
+                refs += self._ring(where, readers, tree)
             else:
                 refs += self._scan(where, readers, key, text, None, namespace)
+        return refs
+
+    def _ring(self, where: str, readers: tuple[str, ...], tree: Any) -> list[Reference]:
+        """The gRPC address ring members advertise to the peers behind their memberlist seed."""
+        if not isinstance(tree, Mapping):
+            return []
+        seeds = (tree.get("memberlist") or {}).get("join_members") or []
+        port = (tree.get("server") or {}).get("grpc_listen_port")
+        refs = []
+        for seed in seeds:
+            m = self.hosts.search(str(seed))
+            if m is not None and isinstance(port, int):
+                host = m["host"].removesuffix(m["domain"] or "")
+                path = f"{where}: server.grpc_listen_port of the ring joined through {seed}"
+                refs.append(Reference(path, readers, host, port, "ring"))
         return refs
 
     def _scan(
@@ -466,6 +488,13 @@ def check(stack: Stack, matrix: Matrix, refs: list[Reference]) -> tuple[list[str
         if not ref.readers:
             problems.append(f"{ref}: no workload reads this, so the address is unused")
             continue
+        if ref.kind == "ring":
+            for reader in ref.readers:
+                if reader not in target.workloads:
+                    problems.append(f"{ref}: {reader} joins a ring whose Service selects {target.workloads}")
+                elif replicas(stack, reader) > 1:
+                    needed.add(Connection(reader, reader, target.port, target.protocol))
+            continue
         if ref.kind == "self":
             for reader in ref.readers:
                 if ref.pod_var not in pod_name_vars(stack, reader):
@@ -562,6 +591,14 @@ def test_scan_finds_the_known_addresses(stack: Stack, variant: Callable[[str], S
     assert (("vault",), f"vault-2.vault-internal.{ns}.svc", 8200) in ha  # retry_join leader_api_addr
     backup = {(r.readers, r.host, r.port) for r in Scanner(variant("backup")).references()}
     assert (("vault-backup",), f"vault.{ns}.svc", 8200) in backup  # VAULT_ADDR of the CronJob
+    rings = {
+        (r.readers, r.host, r.port, r.kind) for r in Scanner(variant("object-storage-replicas")).references()
+    }
+    for component in ("loki", "tempo"):
+        assert ((component,), f"{component}-peers.{ns}.svc", 7946, "connect") in rings  # memberlist seed
+        assert ((component,), f"{component}-peers.{ns}.svc", 9095, "ring") in rings  # advertised gRPC
+    assert (("tempo",), f"tempo-peers.{ns}.svc", 9095, "connect") in rings  # querier frontend_address
+    assert (("prometheus",), f"loki-peers.{ns}.svc", 3100, "connect") in rings  # scrapes every replica
 
 
 def _mutated(stack: Stack, config_map: str, key: str, old: str, new: str) -> Stack:

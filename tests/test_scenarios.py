@@ -12,7 +12,6 @@ tests/test_network_matrix.py. What each scenario is for is checked in its output
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from tests.prometheus.promtool import check_config_as_mounted
 from tests.stack import SAME_AS_DEFAULT, SCENARIOS_DIR, Stack, scenario_names
 from tests.stack import scenario_stack as synth_scenario
 from tests.test_network_urls import _analyse, check
@@ -92,18 +92,15 @@ def test_objects_validate_strictly(scenario: tuple[str, Path], version: str) -> 
 
 
 def test_prometheus_config_and_rules_pass_promtool(scenario: tuple[str, Path], tmp_path: Path) -> None:
+    """Full check with every file the pod mounts laid out (tests/prometheus/promtool.py), then the rules."""
     promtool = require_tool("promtool")
     _, dist = scenario
-    config = tmp_path / "prometheus.yml"
-    config.write_text(_config_map(dist, "prometheus-config")["prometheus.yml"])
-    env = {"PATH": os.environ.get("PATH", ""), "POD_NAME": "prometheus-0"}  # the replica label's variable
-    result = subprocess.run(
-        [promtool, "check", "config", "--syntax-only", str(config)], capture_output=True, text=True, env=env
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    check_config_as_mounted(_objects(dist), tmp_path / "pod")
     rules = tmp_path / "rules.yaml"
     rules.write_text(_config_map(dist, "prometheus-rules")["vault-aio.yaml"])
-    result = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True, text=True)
+    result = subprocess.run(
+        [promtool, "check", "rules", "--lint=all", "--lint-fatal", str(rules)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -165,3 +162,36 @@ def test_external_loki_scenario_ships_and_queries_logs_in_the_existing_loki() ->
     # one-sided: egress to the gateway, nothing into the stack from its namespace
     matrix = connectivity(stack.objects)
     assert not [c for c in matrix.ingress_other_namespaces if "logging" in c.source]
+
+
+# -- what ha.yaml must keep exercising for Loki and Tempo ------------------------------------------------
+
+
+def _config(stack: Stack, name: str, key: str) -> dict[str, Any]:
+    doc: dict[str, Any] = yaml.safe_load(stack.config_data(name)[key])
+    return doc
+
+
+def test_ha_runs_three_loki_and_tempo_pods_with_disruption_budgets(ha_stack: Stack) -> None:
+    for name in ("loki", "tempo"):
+        assert ha_stack.get("StatefulSet", name)["spec"]["replicas"] == 3, name
+        assert ha_stack.has("PodDisruptionBudget", name), name
+
+
+def test_ha_loki_and_tempo_use_object_storage_with_memberlist_rings(ha_stack: Stack) -> None:
+    loki = _config(ha_stack, "loki-config", "loki.yaml")
+    assert loki["common"]["ring"]["kvstore"]["store"] == "memberlist"
+    assert loki["common"]["replication_factor"] == 3
+    assert loki["schema_config"]["configs"][0]["object_store"] == "s3"
+    assert loki["common"]["storage"]["s3"]["bucketnames"] == "loki-chunks"
+    tempo = _config(ha_stack, "tempo-config", "tempo.yaml")
+    assert tempo["target"] == "scalable-single-binary"
+    assert tempo["ingester"]["lifecycler"]["ring"]["replication_factor"] == 3
+    assert tempo["storage"]["trace"]["backend"] == "s3"
+    assert tempo["storage"]["trace"]["s3"]["bucket"] == "tempo-traces"
+    # the metrics-generator still remote-writes to Prometheus (every replica of the HA pair)
+    urls = [w["url"] for w in tempo["metrics_generator"]["storage"]["remote_write"]]
+    assert urls and all(u.endswith("/api/v1/write") for u in urls)
+    for component in ("loki", "tempo"):
+        assert ha_stack.has("NetworkPolicy", f"allow-{component}-to-object-storage")
+        assert ha_stack.has("NetworkPolicy", f"allow-{component}-to-{component}")

@@ -103,7 +103,8 @@ SAMPLES: list[dict[str, Any]] = [
                         "url": "https://hooks.example.com/a",
                         "cidrs": CIDRS,
                         "bearer_token": SECRET,
-                    }
+                    },
+                    {"name": "chat-hook", "url_secret": SECRET, "host": "chat.example.com", "cidrs": CIDRS},
                 ],
                 "email_receivers": [
                     {
@@ -303,6 +304,60 @@ SAMPLES[0]["prometheus"].update(
         }
     ],
 )
+
+# Loki's and Tempo's object stores: one document per tagged-union member and credential source
+OBJECT_STORES: list[dict[str, Any]] = [
+    {
+        "type": "s3",
+        "bucket": "observability",
+        "region": "us-east-1",
+        "endpoint": "minio.example.com:9000",
+        "force_path_style": True,
+        "ca": SECRET,
+        "access_key_id": SECRET,
+        "secret_access_key": SECRET,
+        "egress_cidrs": CIDRS,
+        "extra_egress": EXTRA_EGRESS,
+    },
+    {
+        "type": "s3",
+        "bucket": "observability",
+        "region": "eu-west-1",
+        "role_arn": "arn:aws:iam::123456789012:role/observability",
+        "egress_cidrs": CIDRS,
+    },
+    {
+        "type": "gcs",
+        "bucket": "observability",
+        "credentials": SECRET,
+        "egress_cidrs": CIDRS,
+        "extra_egress": EXTRA_EGRESS,
+    },
+    {
+        "type": "gcs",
+        "bucket": "observability",
+        "gcp_service_account": "observability@acme.iam.gserviceaccount.com",
+        "egress_cidrs": CIDRS,
+    },
+    {
+        "type": "azure",
+        "account_name": "acmeobs",
+        "container": "observability",
+        "account_key": SECRET,
+        "endpoint_suffix": "blob.core.windows.net",
+        "egress_cidrs": CIDRS,
+        "extra_egress": EXTRA_EGRESS,
+    },
+    {
+        "type": "azure",
+        "account_name": "acmeobs",
+        "container": "observability",
+        "workload_identity": True,
+        "client_id": "00000000-0000-0000-0000-000000000001",
+        "egress_cidrs": CIDRS,
+    },
+]
+SAMPLES += [{"loki": {"storage": store}, "tempo": {"storage": store}} for store in OBJECT_STORES]
 
 # every component's image can be pinned by digest and pulled from another repository
 for _component in versions.IMAGES:

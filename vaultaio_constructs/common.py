@@ -246,15 +246,16 @@ class SecretKeyRef:
 
 #: Error type of a credential given as a literal value; settings errors never echo such a value.
 LITERAL_SECRET_ERROR: Final = "literal_secret"
+#: What that error says (also for a string given where any :class:`SecretKeyRef` belongs).
+LITERAL_SECRET_MESSAGE: Final = (
+    "must be a Secret reference (name: <secret>, key: <key>), never the value itself: create the "
+    "Secret outside the manifests (kubectl create secret generic ...) and name it here"
+)
 
 
 def _refuse_literal_secret(value: Any) -> Any:
     if isinstance(value, str | bytes | int | float):
-        raise PydanticCustomError(
-            LITERAL_SECRET_ERROR,
-            "must be a Secret reference (name: <secret>, key: <key>), never the value itself: create the "
-            "Secret outside the manifests (kubectl create secret generic ...) and name it here",
-        )
+        raise PydanticCustomError(LITERAL_SECRET_ERROR, LITERAL_SECRET_MESSAGE)
     return value
 
 

@@ -34,10 +34,12 @@ from vaultaio_constructs.chrony.construct import ChronyProps
 from vaultaio_constructs.common import (
     DEFAULT_KUBERNETES_VERSION,
     LITERAL_SECRET_ERROR,
+    LITERAL_SECRET_MESSAGE,
     PROPS_CONFIG,
     DnsLabel,
     Hostname,
     KubernetesVersion,
+    SecretKeyRef,
 )
 from vaultaio_constructs.component import default_node_namespace
 from vaultaio_constructs.grafana.construct import GrafanaProps
@@ -377,6 +379,10 @@ def format_validation_error(err: ValidationError, source: str, root: Any = None)
         msg = _message(e)
         if e["type"] == LITERAL_SECRET_ERROR:  # never repeat a credential
             lines.append(f"  {key}: {msg}")
+            continue
+        if isinstance(e.get("input"), str) and SecretKeyRef in _dataclasses_at(loc):
+            # a string where a plain SecretKeyRef belongs (seals, receivers) is most likely the secret too
+            lines.append(f"  {key}: {LITERAL_SECRET_MESSAGE}")
             continue
         lines.append(f"  {key}: {msg}{_shown(e.get('input'), msg)}")
     return "\n".join(lines)

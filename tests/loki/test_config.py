@@ -41,6 +41,7 @@ DOCUMENTED_KEYS = {
     "compactor.working_directory",
     "ingester.wal.dir",
     "ingester.wal.enabled",
+    "ingester.wal.replay_memory_ceiling",
     "limits_config.allow_structured_metadata",
     "limits_config.ingestion_burst_size_mb",
     "limits_config.ingestion_rate_mb",
@@ -85,7 +86,9 @@ def leaf_keys(node: Any, prefix: str = "") -> set[str]:
 
 @pytest.fixture(scope="module")
 def doc() -> dict[str, Any]:
-    parsed = yaml.safe_load(render_loki_config(LokiConfig(alertmanager_url=AM_URL)))
+    parsed = yaml.safe_load(
+        render_loki_config(LokiConfig(alertmanager_url=AM_URL, wal_replay_memory_ceiling_mib=320))
+    )
     assert isinstance(parsed, dict)
     return parsed
 

@@ -1,8 +1,24 @@
-"""Loki 3.7 configuration for a single-binary (``-target=all``) Loki on a filesystem PVC.
+"""Loki 3.7 configuration for a monolithic (``-target=all``) Loki: chunks on a filesystem PVC, or in object
+storage with one or more replicas sharing a memberlist ring.
 
-Every key below was checked against the Loki configuration reference
-(``grafana/loki:docs/sources/shared/configuration.md``) and the ruler documentation
-(``docs/sources/alert/_index.md``); the tests assert the load-bearing ones.
+Every key below was checked against the Loki 3.7.6 configuration reference
+(``grafana/loki:docs/sources/shared/configuration.md``), the ruler documentation
+(``docs/sources/alert/_index.md``) and the sources named where a value depends on them; the tests assert the
+load-bearing ones.
+
+With object storage (``s3``, ``gcs``, ``azure`` under ``common.storage``) the schema period, the compactor's
+delete-request store and the chunks all use that store; the TSDB index is shipped there too
+(``tsdb_shipper``), so every replica reads the same data. With ``replicas > 1`` the rings move from
+``inmemory`` to ``memberlist`` (joined through the headless peers Service), ``replication_factor`` is
+:func:`~vaultaio_constructs.replication.replication_factor` of the replicas, the ring address is the pod's
+own (no ``instance_addr: 127.0.0.1``), and the ruler shards its rule groups over the replicas
+(``enable_sharding``; every pod mounts the same rules, which the ruler docs name as the way to shard with
+``local`` rule storage). The compactor needs no setting to stay single: Loki elects one compactor through
+its own ring (``pkg/compactor/compactor.go``, ``ringKeyOfLeader``), and its deletion markers go to the object
+store (``deletion_marker_object_store_prefix``) so a new leader sweeps what an old one marked.
+
+``ingester.wal.replay_memory_ceiling`` is sized from the container's memory limit (Loki's 4GB default would
+OOM a small pod replaying its WAL after a crash); see :data:`WAL_REPLAY_MEMORY_PERCENT`.
 
 Layout inside the container (the construct mounts these paths):
 
@@ -22,12 +38,29 @@ from enum import StrEnum
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from vaultaio_constructs.objectstore import (
+    AZURE_KEY_ENV,
+    AzureStorage,
+    GcsStorage,
+    ObjectStorage,
+    S3Storage,
+)
 from vaultaio_constructs.rendering import dump_yaml
+from vaultaio_constructs.replication import replication_factor
 
 #: HTTP API (push, query, ``/ready``, ``/metrics``).
 LOKI_HTTP_PORT: Final = 3100
-#: gRPC between Loki's own modules; internal to the pod, never exposed by a Service.
+#: gRPC between Loki's modules: inside the pod, and between replicas (distributor to ingesters, queriers
+#: to ingesters, ruler sharding) through the headless peers Service only.
 LOKI_GRPC_PORT: Final = 9095
+#: Memberlist gossip of the rings between replicas (dskit's memberlist transport is TCP only).
+LOKI_MEMBERLIST_PORT: Final = 7946
+#: ``ingester.wal.replay_memory_ceiling`` as a share of the container memory limit. The WAL docs
+#: (``docs/sources/operations/storage/wal.md``) suggest ~75% of an ingester's memory; a monolithic pod also
+#: runs the query path, compactor and ruler in the same heap, so half leaves them room.
+WAL_REPLAY_MEMORY_PERCENT: Final = 50
+#: ``compactor.deletion_marker_object_store_prefix`` with object storage (must end with ``/``).
+DELETION_MARKER_PREFIX: Final = "loki-compactor/deletion-markers/"
 #: Mount path of the data PVC.
 LOKI_DATA_DIR: Final = "/var/loki"
 #: Directory holding the config file (ConfigMap mount).
@@ -49,6 +82,13 @@ LOKI_PUSH_PATH: Final = "/loki/api/v1/push"
 LOKI_SCHEMA_FROM: Final = "2024-04-01"
 #: Container arguments: monolithic mode with this file.
 LOKI_ARGS: Final = (f"-config.file={LOKI_CONFIG_PATH}", "-target=all")
+#: Added when the config references an environment variable (the Azure account key).
+LOKI_EXPAND_ENV_ARG: Final = "-config.expand-env=true"
+
+
+def wal_replay_memory_ceiling_mib(memory_limit_mib: int) -> int:
+    """:data:`WAL_REPLAY_MEMORY_PERCENT` of the memory limit, in MiB (at least 1)."""
+    return max(1, memory_limit_mib * WAL_REPLAY_MEMORY_PERCENT // 100)
 
 
 class LokiLogLevel(StrEnum):
@@ -109,8 +149,29 @@ class LokiConfig:
     limits: LokiLimits = field(default_factory=LokiLimits)
     #: ``server.log_level``.
     log_level: LokiLogLevel = LokiLogLevel.INFO
+    #: Chunk and index store: ``None`` for the filesystem PVC, else an object store.
+    storage: ObjectStorage | None = None
+    #: Loki pods sharing the ring (more than one needs object storage and ``memberlist_join``).
+    replicas: int = 1
+    #: Memberlist seed, ``dns+<headless service>:<port>`` (from the wiring); required with replicas.
+    memberlist_join: str | None = None
+    #: ``ingester.wal.replay_memory_ceiling`` in MiB (``None``: Loki's 4GB default).
+    wal_replay_memory_ceiling_mib: int | None = None
 
     def __post_init__(self) -> None:
+        if self.replicas < 1:
+            raise ValueError(f"'replicas' must be >= 1, got {self.replicas}")
+        if self.replicas > 1 and self.storage is None:
+            raise ValueError(
+                f"'replicas' ({self.replicas}) needs object storage: filesystem chunks live on one pod's "
+                "volume"
+            )
+        if self.replicas > 1 and self.memberlist_join is None:
+            raise ValueError(f"'replicas' ({self.replicas}) needs 'memberlist_join' for the shared ring")
+        if self.wal_replay_memory_ceiling_mib is not None and self.wal_replay_memory_ceiling_mib < 1:
+            raise ValueError(
+                f"'wal_replay_memory_ceiling_mib' must be >= 1, got {self.wal_replay_memory_ceiling_mib}"
+            )
         if self.alertmanager_url is not None:
             for url in self.alertmanager_url.split(","):
                 _check_http_url("alertmanager_url", url)
@@ -124,10 +185,45 @@ class LokiConfig:
             )
 
 
+def _object_store(storage: ObjectStorage) -> dict[str, Any]:
+    """``common.storage`` for an object store (credentials come from the environment, never the file)."""
+    if isinstance(storage, S3Storage):
+        s3: dict[str, Any] = {
+            "bucketnames": storage.bucket,
+            "endpoint": storage.host,
+            "s3forcepathstyle": storage.force_path_style,
+        }
+        if storage.region is not None:
+            s3["region"] = storage.region
+        if storage.insecure:
+            s3["insecure"] = True
+        if storage.ca_file is not None:
+            s3["http_config"] = {"ca_file": storage.ca_file}
+        return {"s3": s3}
+    if isinstance(storage, GcsStorage):
+        return {"gcs": {"bucket_name": storage.bucket}}
+    assert isinstance(storage, AzureStorage)
+    azure: dict[str, Any] = {"account_name": storage.account_name, "container_name": storage.container}
+    if storage.workload_identity:
+        azure["use_federated_token"] = True
+    else:
+        # Loki reads the key only from its config: expanded from the Secret-backed variable at start.
+        azure["account_key"] = f"${{{AZURE_KEY_ENV}}}"
+    if storage.endpoint_suffix is not None:
+        azure["endpoint_suffix"] = storage.endpoint_suffix
+    return {"azure": azure}
+
+
+def needs_expand_env(config: LokiConfig) -> bool:
+    """Whether the config references an environment variable (run with ``-config.expand-env=true``)."""
+    return isinstance(config.storage, AzureStorage) and not config.storage.workload_identity
+
+
 def loki_config_dict(config: LokiConfig) -> dict[str, Any]:
     """The Loki configuration as a plain mapping (the YAML document :func:`render_loki_config` dumps)."""
     data = LOKI_DATA_DIR
     limits = config.limits
+    store = "filesystem" if config.storage is None else str(config.storage.type)
     ruler: dict[str, Any] = {
         "storage": {"type": "local", "local": {"directory": LOKI_RULES_DIR}},
         # Scratch copy of the rules the ruler evaluates; must be writable (root filesystem is not).
@@ -138,7 +234,39 @@ def loki_config_dict(config: LokiConfig) -> dict[str, Any]:
     if config.alertmanager_url is not None:
         ruler["alertmanager_url"] = config.alertmanager_url
         ruler["enable_alertmanager_v2"] = True
-    return {
+    common: dict[str, Any] = {"path_prefix": data, "replication_factor": replication_factor(config.replicas)}
+    if config.replicas == 1:
+        # Loki advertises this address in its rings; a single process talks to itself.
+        common["instance_addr"] = "127.0.0.1"
+        common["ring"] = {"kvstore": {"store": "inmemory"}}
+    else:
+        # Every ring (ingester, distributor, compactor, ruler, scheduler, index gateway) gossips over
+        # memberlist and advertises the pod's own address (Loki's default: its private interface).
+        common["ring"] = {"kvstore": {"store": "memberlist"}}
+        ruler["enable_sharding"] = True
+    storage_config: dict[str, Any] = {
+        "tsdb_shipper": {
+            "active_index_directory": f"{data}/tsdb-index",
+            "cache_location": f"{data}/tsdb-cache",
+        },
+    }
+    compactor: dict[str, Any] = {
+        "working_directory": f"{data}/compactor",
+        "compaction_interval": "10m",
+        "retention_enabled": True,
+        "retention_delete_delay": "2h",
+        "delete_request_store": store,
+    }
+    if config.storage is None:
+        storage_config["filesystem"] = {"directory": f"{data}/chunks"}
+    else:
+        common["storage"] = _object_store(config.storage)
+        compactor["deletion_marker_object_store_prefix"] = DELETION_MARKER_PREFIX
+    ingester: dict[str, Any] = {"wal": {"enabled": True, "dir": f"{data}/wal"}}
+    if config.wal_replay_memory_ceiling_mib is not None:
+        # flagext.ByteSize parses with c2h5oh/datasize, where MB is 1024 * 1024 bytes.
+        ingester["wal"]["replay_memory_ceiling"] = f"{config.wal_replay_memory_ceiling_mib}MB"
+    doc: dict[str, Any] = {
         "target": "all",
         "auth_enabled": False,
         "server": {
@@ -146,39 +274,21 @@ def loki_config_dict(config: LokiConfig) -> dict[str, Any]:
             "grpc_listen_port": LOKI_GRPC_PORT,
             "log_level": str(config.log_level),
         },
-        "common": {
-            "path_prefix": data,
-            "replication_factor": 1,
-            # Loki advertises this address in its rings; a single process talks to itself.
-            "instance_addr": "127.0.0.1",
-            "ring": {"kvstore": {"store": "inmemory"}},
-        },
-        "ingester": {"wal": {"enabled": True, "dir": f"{data}/wal"}},
+        "common": common,
+        "ingester": ingester,
         "schema_config": {
             "configs": [
                 {
                     "from": LOKI_SCHEMA_FROM,
                     "store": "tsdb",
-                    "object_store": "filesystem",
+                    "object_store": store,
                     "schema": "v13",
                     "index": {"prefix": "index_", "period": "24h"},
                 }
             ]
         },
-        "storage_config": {
-            "tsdb_shipper": {
-                "active_index_directory": f"{data}/tsdb-index",
-                "cache_location": f"{data}/tsdb-cache",
-            },
-            "filesystem": {"directory": f"{data}/chunks"},
-        },
-        "compactor": {
-            "working_directory": f"{data}/compactor",
-            "compaction_interval": "10m",
-            "retention_enabled": True,
-            "retention_delete_delay": "2h",
-            "delete_request_store": "filesystem",
-        },
+        "storage_config": storage_config,
+        "compactor": compactor,
         "limits_config": {
             "retention_period": f"{config.retention_days * 24}h",
             "ingestion_rate_mb": limits.ingestion_rate_mb,
@@ -192,6 +302,9 @@ def loki_config_dict(config: LokiConfig) -> dict[str, Any]:
         "ruler": ruler,
         "analytics": {"reporting_enabled": False},
     }
+    if config.replicas > 1 and config.memberlist_join is not None:
+        doc["memberlist"] = {"join_members": [config.memberlist_join], "bind_port": LOKI_MEMBERLIST_PORT}
+    return doc
 
 
 def render_loki_config(config: LokiConfig) -> str:

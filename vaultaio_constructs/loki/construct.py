@@ -1,12 +1,39 @@
-"""Loki: the stack's log store, one single-binary Loki with its data on a PVC and a local ruler.
+"""Loki: the stack's log store, monolithic Loki (``-target=all``) with a local ruler.
 
 Objects (all called ``loki`` unless noted): ServiceAccount; Service (``http`` 3100, the only port other
-pods may use: gRPC 9095 stays inside the pod); ConfigMap ``loki-config`` (:mod:`.config`); ConfigMap
-``loki-rules`` (rule files added with :meth:`Loki.add_rules`, mounted as tenant ``fake``'s rule
-directory); StatefulSet with one replica and PVC ``data`` at ``/var/loki``.
+components may use); ConfigMap ``loki-config`` (:mod:`.config`); ConfigMap ``loki-rules`` (rule files added
+with :meth:`Loki.add_rules`, mounted as tenant ``fake``'s rule directory); StatefulSet with PVC ``data`` at
+``/var/loki`` (WAL, TSDB index cache, compactor and ruler working directories, and the chunks themselves with
+filesystem storage).
+
+Storage (``storage``): ``filesystem`` (default: chunks on the PVC of one pod) or an object store (``s3``
+including S3-compatible stores, ``gcs``, ``azure``; :mod:`vaultaio_constructs.objectstore`), reached through
+one egress NetworkPolicy to ``egress_cidrs``. Credentials are environment variables from Secret references or
+workload identity on the ServiceAccount; nothing secret is in the config.
+
+Replicas (``replicas`` > 1, object storage only): every pod runs the whole of Loki, the pods share their
+rings over memberlist (headless Service ``loki-peers``: ``memberlist`` 7946 and ``grpc`` 9095, published
+before readiness so peers find each other at start) and each write is replicated to
+``min(replicas, 3)`` ingesters. Loki pods reach each other on those two ports only (a NetworkPolicy edge of
+Loki to itself); the StatefulSet keeps its pods on different nodes (``anti_affinity``) and spread over
+zones, a PodDisruptionBudget allows one eviction at a time, and its immutable fields do not depend on
+``replicas``, so changing it scales an existing StatefulSet in place.
+
+Why monolithic replicas and not the simple scalable (read/write/backend) split: Loki 3.7's deployment-modes
+page (``docs/sources/get-started/deployment-modes.md``) deprecates SSD ("will be removed with the Loki 4.0
+release ... plan to migrate from SSD to microservices or HA monolithic deployment") and names the way to
+scale monolithic mode: "a shared object store" and the ``ring`` section "to share state between all
+instances"; the monolithic Helm guide (``setup/install/helm/install-monolithic``) runs replicas the same way
+and recommends three for high availability. A split would also need the reverse proxy that SSD requires in
+front of the read and write paths. Replicas here keep one Service and one config, and survive what the ring
+survives: with 3 or more replicas one pod down loses neither writes nor queries (quorum 2 of 3); with 2
+replicas (replication factor 2) queries survive one pod down but writes wait for it (a quorum of 2 of 2;
+Alloy retries), so use 3 for HA. Scaling *down* must flush the leaving ingesters first
+(``/ingester/shutdown?flush=true``, see ``docs/SCALING.md``).
 
 Pod Security ``restricted`` without exception: the image's ``loki`` user (10001), read-only root
-filesystem (``/tmp`` is an emptyDir), no capability, no ServiceAccount token.
+filesystem (``/tmp`` is an emptyDir), no capability, no ServiceAccount token (workload identity webhooks
+project their own token).
 
 ``loki.enabled: false`` leaves it out; ``loki.external`` names an existing Loki (:class:`ExternalLoki`)
 that Alloy pushes to and Grafana queries instead. The audit-log alert rule runs only in the stack's own
@@ -16,7 +43,7 @@ Loki's ruler.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Final, Protocol
+from typing import Annotated, Final, Literal, Protocol
 
 import yaml
 from constructs import Construct
@@ -31,17 +58,25 @@ from vaultaio_constructs.loki.config import (
     LOKI_CONFIG_DIR,
     LOKI_CONFIG_FILE,
     LOKI_DATA_DIR,
+    LOKI_EXPAND_ENV_ARG,
+    LOKI_GRPC_PORT,
     LOKI_HTTP_PORT,
+    LOKI_MEMBERLIST_PORT,
     LOKI_PUSH_PATH,
     LOKI_READY_PATH,
     LOKI_TENANT_RULES_DIR,
     LokiConfig,
     LokiLimits,
     LokiLogLevel,
+    needs_expand_env,
     render_loki_config,
+    wal_replay_memory_ceiling_mib,
 )
+from vaultaio_constructs.objectstore import AzureStorage, GcsStorage, ObjectStorePlan, S3Storage
+from vaultaio_constructs.objectstore_pod import add_pod_labels, storage_env, storage_volumes
+from vaultaio_constructs.replication import AntiAffinity, pod_disruption_budget, spread
 from vaultaio_constructs.scrape import ScrapeTarget
-from vaultaio_constructs.wiring import Endpoint, ExternalService, Target
+from vaultaio_constructs.wiring import Endpoint, ExternalService, Scheme, Target
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
     config_checksum,
@@ -65,6 +100,22 @@ LOKI_UID: Final = 10001
 CONTAINER_NAME: Final = "loki"
 CONFIG_MAP_NAME: Final = "loki-config"
 RULES_CONFIG_MAP_NAME: Final = "loki-rules"
+#: Headless Service through which replicas find each other (memberlist seed) and talk gRPC.
+PEERS_SERVICE_NAME: Final = "loki-peers"
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class LokiFilesystemStorage:
+    """Chunks and index on the pod's PVC (default): one replica only."""
+
+    #: Discriminator.
+    type: Literal["filesystem"] = "filesystem"
+
+
+#: Where Loki keeps chunks and index, by ``type``: ``filesystem`` (default), ``s3``, ``gcs``, ``azure``.
+LokiStorage = Annotated[
+    LokiFilesystemStorage | S3Storage | GcsStorage | AzureStorage, Field(discriminator="type")
+]
 
 
 #: Characters Loki accepts in a tenant ID (``pkg/tenant``), at most 150 of them.
@@ -111,10 +162,23 @@ class LokiProps(StatefulWorkloadProps):
     reject_old_samples_max_age_hours: Annotated[int, Field(ge=1)] = 168
     #: Loki's own log level.
     log_level: LokiLogLevel = LokiLogLevel.INFO
+    #: Chunk and index store: ``filesystem`` (the PVC) or an object store (``s3``, ``gcs``, ``azure``),
+    #: see :mod:`vaultaio_constructs.objectstore`.
+    storage: LokiStorage = Field(default_factory=LokiFilesystemStorage)
+    #: Loki pods; more than one shares a memberlist ring, replicates each write to ``min(replicas, 3)``
+    #: ingesters and needs object storage. 3 survives one pod down; 2 keeps queries but not writes.
+    replicas: Annotated[int, Field(ge=1, le=9)] = 1
+    #: With replicas, how strictly pods are kept on different nodes (``required`` needs as many nodes).
+    anti_affinity: AntiAffinity = AntiAffinity.REQUIRED
 
     def __post_init__(self) -> None:
         if self.enabled and self.external is not None:
             raise ValueError("'external' replaces the stack's own Loki: set 'enabled: false' to use it")
+        if self.replicas > 1 and isinstance(self.storage, LokiFilesystemStorage):
+            raise ValueError(
+                f"'replicas' ({self.replicas}) needs object storage: set 'storage.type' to s3, gcs or azure "
+                "(filesystem chunks live on one pod's volume, which no other replica can read)"
+            )
         if self.ingestion_burst_size_mb < self.ingestion_rate_mb:
             raise ValueError(
                 f"'ingestion_burst_size_mb' ({self.ingestion_burst_size_mb}) must be >= "
@@ -185,13 +249,59 @@ class Loki(Component):
             max_global_streams=props.max_global_streams,
             reject_old_samples_max_age_hours=props.reject_old_samples_max_age_hours,
         )
+        self.replicas = props.replicas
+        self.anti_affinity = props.anti_affinity
+        #: The object store, or ``None`` for the filesystem PVC.
+        self.storage = None if isinstance(props.storage, LokiFilesystemStorage) else props.storage
+        self.storage_plan: ObjectStorePlan | None = self.storage.plan() if self.storage else None
         self._alertmanager_url: str | None = None
+        self._memberlist_join: str | None = None
         self._rules: dict[str, str] = {}
 
         #: HTTP API: push, query, ``/ready`` and ``/metrics``.
         self.http = self.endpoint(port_name="http", port=LOKI_HTTP_PORT)
-        service_account(self)
+        #: Per-pod HTTP, memberlist and gRPC through the headless ``loki-peers`` (replicas only): Prometheus
+        #: scrapes every pod rather than whichever one the Service picks.
+        self.peer_http = self.endpoint(
+            port_name="http", port=LOKI_HTTP_PORT, service=PEERS_SERVICE_NAME, per_pod=True
+        )
+        self.peer_memberlist = self.endpoint(
+            port_name="memberlist",
+            port=LOKI_MEMBERLIST_PORT,
+            scheme=Scheme.TCP,
+            service=PEERS_SERVICE_NAME,
+            per_pod=True,
+        )
+        self.peer_grpc = self.endpoint(
+            port_name="grpc",
+            port=LOKI_GRPC_PORT,
+            scheme=Scheme.GRPC,
+            service=PEERS_SERVICE_NAME,
+            per_pod=True,
+        )
+        plan = self.storage_plan
+        service_account(self, annotations=dict(plan.service_account_annotations) if plan else None)
         service(self, [self.http])
+        if self.replicas > 1:
+            service(
+                self,
+                [self.peer_http, self.peer_memberlist, self.peer_grpc],
+                name=PEERS_SERVICE_NAME,
+                headless=True,
+                publish_not_ready=True,
+            )
+            gossip = self.connect(
+                self.peer_memberlist, reason="memberlist gossip of the rings between Loki pods"
+            )
+            self.connect(
+                self.peer_grpc,
+                reason="distributor to ingesters, queriers to ingesters and ruler sharding between Loki pods",
+            )
+            self._memberlist_join = f"dns+{gossip.address}"
+            pod_disruption_budget(self)
+        if plan is not None:
+            for destination in plan.endpoints:
+                self.connect_external(destination, reason=f"chunks and index in {plan.type} object storage")
 
     # -- public API --------------------------------------------------------------------------------------
     @property
@@ -206,7 +316,8 @@ class Loki(Component):
 
     @property
     def metrics_target(self) -> ScrapeTarget:
-        return ScrapeTarget(job="loki", endpoint=self.http)
+        """Every pod: through ``loki-peers`` with replicas, else the Service."""
+        return ScrapeTarget(job="loki", endpoint=self.peer_http if self.replicas > 1 else self.http)
 
     #: The stack's own Loki runs single-tenant (``auth_enabled: false``).
     tenant_id: str | None = None
@@ -245,11 +356,17 @@ class Loki(Component):
             retention_days=self.retention_days,
             limits=self.limits,
             log_level=self.log_level,
+            storage=self.storage,
+            replicas=self.replicas,
+            memberlist_join=self._memberlist_join,
+            wal_replay_memory_ceiling_mib=wal_replay_memory_ceiling_mib(self.resources.memory_limit_mib),
         )
 
     def finalize(self) -> None:
         """Render the configuration and rules (after wiring and additions) and create the StatefulSet."""
-        config_text = render_loki_config(self.config)
+        config = self.config
+        config_text = render_loki_config(config)
+        plan = self.storage_plan
         self.config_map = config_map(self, CONFIG_MAP_NAME, {LOKI_CONFIG_FILE: config_text})
         self.rules_config_map = config_map(self, RULES_CONFIG_MAP_NAME, self._rules)
         checksum = config_checksum(config_text, *(f"{k}\n{v}" for k, v in sorted(self._rules.items())))
@@ -257,13 +374,15 @@ class Loki(Component):
             name=CONTAINER_NAME,
             image=self.image,
             resources=self.resources,
-            ports=[self.http],
-            args=LOKI_ARGS,
+            ports=[self.http, self.peer_memberlist, self.peer_grpc] if self.replicas > 1 else [self.http],
+            args=(*LOKI_ARGS, LOKI_EXPAND_ENV_ARG) if needs_expand_env(config) else LOKI_ARGS,
+            env=storage_env(plan),
             volume_mounts=[
                 mount("config", LOKI_CONFIG_DIR, read_only=True),
                 mount("rules", LOKI_TENANT_RULES_DIR, read_only=True),
                 mount("data", LOKI_DATA_DIR),
                 mount("tmp", "/tmp"),
+                *storage_volumes(plan)[1],
             ],
             # Loki answers /ready only once its ring and modules are up; give the WAL replay time.
             readiness=http_probe(
@@ -272,6 +391,7 @@ class Loki(Component):
             # /ready waits for the ring and the WAL replay; the process is alive while it accepts connections
             liveness=tcp_probe(self.http.port_name),
         )
+        affinity, spread_constraints = spread(self, self.anti_affinity) if self.replicas > 1 else (None, [])
         template = pod_template(
             self,
             containers=[loki],
@@ -280,12 +400,19 @@ class Loki(Component):
                 config_map_volume("config", CONFIG_MAP_NAME),
                 config_map_volume("rules", RULES_CONFIG_MAP_NAME),
                 empty_dir("tmp", size_mib=256),
+                *storage_volumes(plan)[0],
             ],
             annotations={CONFIG_CHECKSUM_ANNOTATION: checksum},
+            affinity=affinity,
+            topology_spread_constraints=spread_constraints,
         )
         self.stateful_set = stateful_set(
             self,
             template=template,
             claims=[storage_claim(self, "data", self.storage_gib)],
+            # serviceName and podManagementPolicy are immutable: they stay the same for every replica count so
+            # that changing 'replicas' scales the StatefulSet in place (new pods join the ring one by one)
             service_name=self.name,
+            replicas=self.replicas,
         )
+        add_pod_labels(self.stateful_set, plan)

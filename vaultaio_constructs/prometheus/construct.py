@@ -382,6 +382,7 @@ class Prometheus(Component):
                 params=target.params,
                 tls=tls,
                 scrape_interval_seconds=target.scrape_interval_seconds,
+                fallback_scrape_protocol=target.fallback_scrape_protocol,
             )
         return ScrapeJob(
             job=target.job,
@@ -390,6 +391,7 @@ class Prometheus(Component):
             params=target.params,
             tls=tls,
             scrape_interval_seconds=target.scrape_interval_seconds,
+            fallback_scrape_protocol=target.fallback_scrape_protocol,
         )
 
     @property

@@ -1,8 +1,22 @@
-"""Tempo: the stack's trace store, one monolithic Tempo 2.10 with its blocks on a PVC.
+"""Tempo: the stack's trace store, monolithic Tempo 2.10 with its blocks on a PVC or in object storage.
 
 Objects (all called ``tempo`` unless noted): ServiceAccount; Service (``http`` 3200 for queries,
 ``otlp-grpc`` 4317 and ``otlp-http`` 4318 for spans); ConfigMap ``tempo-config`` (:mod:`.config`);
-StatefulSet with one replica and PVC ``data`` at ``/var/tempo`` (WAL and blocks survive restarts).
+StatefulSet with PVC ``data`` at ``/var/tempo`` (WAL, metrics-generator WAL, and the blocks themselves with
+local storage).
+
+Storage (``storage``): ``local`` (default, the PVC of one pod) or an object store (``s3`` including
+S3-compatible stores, ``gcs``, ``azure``; :mod:`vaultaio_constructs.objectstore`), reached through one egress
+NetworkPolicy to ``egress_cidrs``; credentials from Secret references or workload identity.
+
+Replicas (``replicas`` > 1, object storage only) run ``-target=scalable-single-binary`` (see
+:mod:`.config` for why ``all`` cannot): the pods share the ingester, metrics-generator and compactor rings
+over memberlist through the headless Service ``tempo-peers`` (``http`` for per-pod scrapes, ``memberlist``
+7946, ``grpc`` 9095), each span goes to ``min(replicas, 3)`` ingesters, and queriers connect to every
+query-frontend found behind ``tempo-peers``. Tempo pods reach each other on 7946 and 9095 only; pods keep to
+different nodes (``anti_affinity``), spread over zones, and a PodDisruptionBudget allows one eviction at a
+time. The StatefulSet's immutable fields do not depend on ``replicas``, so changing it scales in place.
+Scaling down must flush the leaving ingesters first (``/shutdown``, see ``docs/SCALING.md``).
 
 Where traces come from: Vault 2.x open source does not export OpenTelemetry traces of its requests, so
 Tempo receives spans from OTLP clients in the cluster, sent to Alloy (``alloy:4317``/``4318``), which
@@ -19,7 +33,7 @@ that Alloy forwards spans to and Grafana queries instead.
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Final, Protocol
+from typing import Annotated, Final, Literal, Protocol
 
 from constructs import Construct
 from pydantic import Field
@@ -27,14 +41,19 @@ from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs.common import PROPS_CONFIG, ExternalServiceProps, StatefulWorkloadProps
 from vaultaio_constructs.component import Area, Component, refuse_disabled
+from vaultaio_constructs.objectstore import AzureStorage, GcsStorage, ObjectStorePlan, S3Storage
+from vaultaio_constructs.objectstore_pod import add_pod_labels, storage_env, storage_volumes
 from vaultaio_constructs.prometheus.construct import PrometheusApi
+from vaultaio_constructs.replication import AntiAffinity, pod_disruption_budget, spread
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.tempo.config import (
     TEMPO_ARGS,
     TEMPO_CONFIG_DIR,
     TEMPO_CONFIG_FILE,
     TEMPO_DATA_DIR,
+    TEMPO_GRPC_PORT,
     TEMPO_HTTP_PORT,
+    TEMPO_MEMBERLIST_PORT,
     TEMPO_OTLP_GRPC_PORT,
     TEMPO_OTLP_HTTP_PORT,
     TEMPO_READY_PATH,
@@ -64,6 +83,22 @@ from vaultaio_constructs.workload import (
 
 CONTAINER_NAME: Final = "tempo"
 CONFIG_MAP_NAME: Final = "tempo-config"
+#: Headless Service through which replicas find each other (memberlist seed, query-frontends) and talk gRPC.
+PEERS_SERVICE_NAME: Final = "tempo-peers"
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class TempoLocalStorage:
+    """Blocks on the pod's PVC (default): one replica only."""
+
+    #: Discriminator.
+    type: Literal["local"] = "local"
+
+
+#: Where Tempo keeps trace blocks, chosen by ``type``: ``local`` (default), ``s3``, ``gcs``, ``azure``.
+TempoStorage = Annotated[
+    TempoLocalStorage | S3Storage | GcsStorage | AzureStorage, Field(discriminator="type")
+]
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
@@ -94,10 +129,23 @@ class TempoProps(StatefulWorkloadProps):
     metrics_generator: bool = True
     #: Tempo's own log level.
     log_level: TempoLogLevel = TempoLogLevel.INFO
+    #: Block store: ``local`` (the PVC) or an object store (``s3``, ``gcs``, ``azure``), see
+    #: :mod:`vaultaio_constructs.objectstore`.
+    storage: TempoStorage = Field(default_factory=TempoLocalStorage)
+    #: Tempo pods; more than one runs ``scalable-single-binary`` with memberlist rings, keeps each span on
+    #: ``min(replicas, 3)`` ingesters and needs object storage.
+    replicas: Annotated[int, Field(ge=1, le=9)] = 1
+    #: With replicas, how strictly pods are kept on different nodes (``required`` needs as many nodes).
+    anti_affinity: AntiAffinity = AntiAffinity.REQUIRED
 
     def __post_init__(self) -> None:
         if self.enabled and self.external is not None:
             raise ValueError("'external' replaces the stack's own Tempo: set 'enabled: false' to use it")
+        if self.replicas > 1 and isinstance(self.storage, TempoLocalStorage):
+            raise ValueError(
+                f"'replicas' ({self.replicas}) needs object storage: set 'storage.type' to s3, gcs or azure "
+                "(local blocks live on one pod's volume, which no other replica can read)"
+            )
 
 
 class TempoApi(Protocol):
@@ -163,15 +211,63 @@ class Tempo(Component):
         self.log_level = props.log_level
         self.resources = self.resolve_resources(props.resources)
         self.storage_gib = self.resolve_storage_gib(props.storage_gib)
+        self.replicas = props.replicas
+        self.anti_affinity = props.anti_affinity
+        #: The object store, or ``None`` for the local PVC.
+        self.storage = None if isinstance(props.storage, TempoLocalStorage) else props.storage
+        self.storage_plan: ObjectStorePlan | None = self.storage.plan() if self.storage else None
         self._remote_write_urls: tuple[str, ...] = ()
+        self._memberlist_join: str | None = None
+        self._frontend_address: str | None = None
 
         #: Query API, ``/ready`` and ``/metrics``.
         self.http = self.endpoint(port_name="http", port=TEMPO_HTTP_PORT)
         #: OTLP receivers (Alloy forwards over gRPC).
         self.otlp_grpc = self.endpoint(port_name="otlp-grpc", port=TEMPO_OTLP_GRPC_PORT, scheme=Scheme.GRPC)
         self.otlp_http = self.endpoint(port_name="otlp-http", port=TEMPO_OTLP_HTTP_PORT)
-        service_account(self)
+        #: Per-pod HTTP (scrapes), memberlist and gRPC through the headless ``tempo-peers`` (replicas only).
+        self.peer_http = self.endpoint(
+            port_name="http", port=TEMPO_HTTP_PORT, service=PEERS_SERVICE_NAME, per_pod=True
+        )
+        self.peer_memberlist = self.endpoint(
+            port_name="memberlist",
+            port=TEMPO_MEMBERLIST_PORT,
+            scheme=Scheme.TCP,
+            service=PEERS_SERVICE_NAME,
+            per_pod=True,
+        )
+        self.peer_grpc = self.endpoint(
+            port_name="grpc",
+            port=TEMPO_GRPC_PORT,
+            scheme=Scheme.GRPC,
+            service=PEERS_SERVICE_NAME,
+            per_pod=True,
+        )
+        plan = self.storage_plan
+        service_account(self, annotations=dict(plan.service_account_annotations) if plan else None)
         service(self, [self.http, self.otlp_grpc, self.otlp_http])
+        if self.replicas > 1:
+            service(
+                self,
+                [self.peer_http, self.peer_memberlist, self.peer_grpc],
+                name=PEERS_SERVICE_NAME,
+                headless=True,
+                publish_not_ready=True,
+            )
+            gossip = self.connect(
+                self.peer_memberlist, reason="memberlist gossip of the rings between Tempo pods"
+            )
+            grpc = self.connect(
+                self.peer_grpc,
+                reason="distributor to ingesters and metrics-generators, queriers to ingesters and "
+                "query-frontends between Tempo pods",
+            )
+            self._memberlist_join = f"dns+{gossip.address}"
+            self._frontend_address = grpc.address
+            pod_disruption_budget(self)
+        if plan is not None:
+            for destination in plan.endpoints:
+                self.connect_external(destination, reason=f"trace blocks in {plan.type} object storage")
 
     # -- public API --------------------------------------------------------------------------------------
     @property
@@ -181,7 +277,8 @@ class Tempo(Component):
 
     @property
     def metrics_target(self) -> ScrapeTarget:
-        return ScrapeTarget(job="tempo", endpoint=self.http)
+        """Every pod: through ``tempo-peers`` with replicas, else the Service."""
+        return ScrapeTarget(job="tempo", endpoint=self.peer_http if self.replicas > 1 else self.http)
 
     @property
     def writes_metrics(self) -> bool:
@@ -208,22 +305,30 @@ class Tempo(Component):
             retention_hours=self.retention_hours,
             metrics_remote_write_urls=self._remote_write_urls,
             log_level=self.log_level,
+            storage=self.storage,
+            replicas=self.replicas,
+            memberlist_join=self._memberlist_join,
+            frontend_address=self._frontend_address,
         )
 
     def finalize(self) -> None:
         """Render the configuration (after wiring) and create the StatefulSet."""
         config_text = render_tempo_config(self.config)
+        plan = self.storage_plan
         self.config_map = config_map(self, CONFIG_MAP_NAME, {TEMPO_CONFIG_FILE: config_text})
+        peer_ports = [self.peer_memberlist, self.peer_grpc] if self.replicas > 1 else []
         tempo = container(
             name=CONTAINER_NAME,
             image=self.image,
             resources=self.resources,
-            ports=[self.http, self.otlp_grpc, self.otlp_http],
+            ports=[self.http, self.otlp_grpc, self.otlp_http, *peer_ports],
             args=TEMPO_ARGS,
+            env=storage_env(plan),
             volume_mounts=[
                 mount("config", TEMPO_CONFIG_DIR, read_only=True),
                 mount("data", TEMPO_DATA_DIR),
                 mount("tmp", "/tmp"),
+                *storage_volumes(plan)[1],
             ],
             readiness=http_probe(
                 TEMPO_READY_PATH, self.http.port_name, period_seconds=10, failure_threshold=6
@@ -231,16 +336,27 @@ class Tempo(Component):
             # /ready waits for the ring and the WAL replay; the process is alive while it accepts connections
             liveness=tcp_probe(self.http.port_name),
         )
+        affinity, spread_constraints = spread(self, self.anti_affinity) if self.replicas > 1 else (None, [])
         template = pod_template(
             self,
             containers=[tempo],
             security_context=pod_security_context(user=TEMPO_UID, group=TEMPO_UID, fs_group=TEMPO_UID),
-            volumes=[config_map_volume("config", CONFIG_MAP_NAME), empty_dir("tmp", size_mib=128)],
+            volumes=[
+                config_map_volume("config", CONFIG_MAP_NAME),
+                empty_dir("tmp", size_mib=128),
+                *storage_volumes(plan)[0],
+            ],
             annotations={CONFIG_CHECKSUM_ANNOTATION: config_checksum(config_text)},
+            affinity=affinity,
+            topology_spread_constraints=spread_constraints,
         )
         self.stateful_set = stateful_set(
             self,
             template=template,
             claims=[storage_claim(self, "data", self.storage_gib)],
+            # serviceName and podManagementPolicy are immutable: they stay the same for every replica count so
+            # that changing 'replicas' scales the StatefulSet in place (new pods join the ring one by one)
             service_name=self.name,
+            replicas=self.replicas,
         )
+        add_pod_labels(self.stateful_set, plan)
