@@ -71,7 +71,10 @@ def test_app_exits_2_with_a_clear_error_for_a_foreign_cdk8s_outdir(tmp_path: Pat
         ("notes.txt", ["notes.txt"]),
         ("vault/README.md", ["vault/README.md"]),
         ("charts/app.yaml", ["charts"]),
-        ("setup/nested/x.yaml", ["setup/nested"]),
+        # a namespace's folder inside an area holds its objects' yaml files, nothing else
+        ("setup/nested/deeper/x.yaml", ["setup/nested/deeper"]),
+        ("logging/vault-aio-node/notes.txt", ["logging/vault-aio-node/notes.txt"]),
+        ("setup/Not_A_Namespace/x.yaml", ["setup/Not_A_Namespace"]),
     ],
 )
 def test_anything_a_synth_does_not_write_blocks_the_replacement(

@@ -8,7 +8,7 @@ every rule file (the own Prometheus' and each PrometheusRule's), ``amtool`` the 
 and every in-cluster address in every
 configuration resolves and is allowed by the NetworkPolicies (which allow nothing unused). The hardening
 guarantees and the exact connectivity table of each scenario are in tests/test_hardening.py and
-tests/test_network_matrix.py. The last tests check that each scenario delivers what it is for.
+tests/test_network_matrix.py. What each scenario is for is checked in its output at the end.
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ import yaml
 
 from tests.crds import validate_object
 from tests.prometheus.promtool import check_config_as_mounted
-from tests.stack import SCENARIOS_DIR, Stack, scenario_names, scenario_settings, synth_stack
+from tests.stack import SAME_AS_DEFAULT, SCENARIOS_DIR, Stack, scenario_names, scenario_settings, synth_stack
+from tests.stack import scenario_stack as synth_scenario
 from tests.test_network_urls import _analyse, check
 from tests.tools import require_tool
+from vaultaio_constructs.analysis import connectivity
 from vaultaio_constructs.output import synth
 from vaultaio_constructs.settings import load_settings
 
@@ -35,7 +37,7 @@ SCHEMA_VERSIONS = ("oldest", "newest")
 SCENARIOS = scenario_names()
 
 
-@pytest.fixture(scope="module", params=SCENARIOS)
+@pytest.fixture(scope="module", params=[s for s in SCENARIOS if s not in SAME_AS_DEFAULT])
 def scenario(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     """``(name, dist folder)``: the scenario loaded from its file and written like ``make synth`` does."""
     name: str = request.param
@@ -114,11 +116,9 @@ def test_alertmanager_config_passes_amtool(scenario: tuple[str, Path], tmp_path:
 
 
 @pytest.fixture(scope="module")
-def scenario_stack(scenario: tuple[str, Path], ha_stack: Stack) -> Stack:
-    from tests.stack import scenario_settings
-
+def scenario_stack(scenario: tuple[str, Path]) -> Stack:
     name, _ = scenario
-    return ha_stack if name == "ha" else synth_stack(scenario_settings(name))
+    return synth_scenario(name)
 
 
 def test_every_in_cluster_address_resolves_and_only_used_connections_are_allowed(
@@ -143,7 +143,7 @@ def _custom(stack: Stack) -> list[tuple[str, str]]:
 
 
 def test_operator_scenario_serves_an_existing_kube_prometheus_stack() -> None:
-    stack = synth_stack(scenario_settings("operator"))
+    stack = synth_scenario("operator")
     assert _custom(stack) == [("PodMonitor", "vault"), ("PrometheusRule", "vault")]
     for obj in stack.all("PodMonitor") + stack.all("PrometheusRule"):
         assert obj["metadata"]["labels"]["release"] == "kube-prometheus-stack"
@@ -155,7 +155,7 @@ def test_operator_scenario_serves_an_existing_kube_prometheus_stack() -> None:
 
 
 def test_cert_manager_scenario_needs_no_script_for_tls() -> None:
-    stack = synth_stack(scenario_settings("cert-manager"))
+    stack = synth_scenario("cert-manager")
     assert _custom(stack) == [
         ("Certificate", "vault-ca"),
         ("Certificate", "vault-tls"),
@@ -176,6 +176,37 @@ def test_readme_kube_prometheus_stack_example_is_the_operator_scenario() -> None
     assert readme["monitoring"] == scenario_settings("operator")["monitoring"]
     stack = synth_stack(readme)
     assert stack.has("PodMonitor", "vault") and stack.has("PrometheusRule", "vault")
+
+
+@pytest.mark.parametrize("name", sorted(SAME_AS_DEFAULT))
+def test_full_scenario_is_exactly_the_default_stack(name: str, stack: Stack) -> None:
+    """full.yaml spells out the defaults: it synthesizes the same objects as no settings at all (which
+    tests/test_dist.py proves is the committed dist/), so it passes every gate the default passes."""
+    full = synth_scenario(name)
+    assert [m.path for m in full.manifests] == [m.path for m in stack.manifests]
+    assert full.yaml() == stack.yaml()
+
+
+def test_external_loki_scenario_ships_and_queries_logs_in_the_existing_loki() -> None:
+    stack = synth_scenario("external-loki")
+    assert not [o for o in stack.objects if o["metadata"]["labels"].get("app.kubernetes.io/name") == "loki"]
+    alloy = stack.config_data("alloy-config")["config.alloy"]
+    assert 'url       = "http://loki-gateway.logging.svc/loki/api/v1/push"' in alloy
+    assert 'tenant_id = "vault-aio"' in alloy
+    datasources = yaml.safe_load(stack.config_data("grafana-provisioning")["datasources.yaml"])
+    loki = {d["uid"]: d for d in datasources["datasources"]}["loki"]
+    assert loki["url"] == "http://loki-gateway.logging.svc"
+    assert (loki["jsonData"]["httpHeaderName1"], loki["secureJsonData"]["httpHeaderValue1"]) == (
+        "X-Scope-OrgID",
+        "vault-aio",
+    )
+    # the audit and log dashboards have their Loki; the audit pipeline (Alloy's pod logs) is intact
+    boards = {o["metadata"]["name"] for o in stack.all("ConfigMap")}
+    assert {"grafana-dashboard-vault-audit", "grafana-dashboard-container-logs"} <= boards
+    assert 'pipeline_name = "vault_audit"' in alloy
+    # one-sided: egress to the gateway, nothing into the stack from its namespace
+    matrix = connectivity(stack.objects)
+    assert not [c for c in matrix.ingress_other_namespaces if "logging" in c.source]
 
 
 # -- what ha.yaml must keep exercising for Loki and Tempo ------------------------------------------------

@@ -237,6 +237,48 @@ DATABASE = {
     "client_key": SECRET,
     "cidrs": CIDRS,
 }
+SAMPLES[0]["node_namespace"] = "vault-aio-node"
+
+
+def _external(url: str, *, inside: bool) -> dict[str, Any]:
+    """An external service's settings, reached inside the cluster (labels) or outside it (CIDRs)."""
+    if inside:
+        return {
+            "url": url,
+            "namespace_labels": {"kubernetes.io/metadata.name": "monitoring"},
+            "pod_labels": {"app.kubernetes.io/name": "store"},
+        }
+    return {"url": url, "cidrs": CIDRS}
+
+
+#: Every component replaced by an existing one, reached inside the cluster and then outside it.
+SAMPLES += [
+    {
+        "prometheus": {
+            "enabled": False,
+            "external": {
+                **_external("http://prom.monitoring.svc:9090", inside=inside),
+                "remote_write_path": "/api/v1/push",
+            },
+        },
+        "alertmanager": {
+            "enabled": False,
+            "external": _external("http://am.monitoring.svc:9093", inside=inside),
+        },
+        "loki": {
+            "enabled": False,
+            "external": {**_external("http://loki.monitoring.svc", inside=inside), "tenant_id": "vault-aio"},
+        },
+        "tempo": {
+            "enabled": False,
+            "external": {
+                **_external("http://tempo.monitoring.svc:3200", inside=inside),
+                "otlp_grpc": _external("https://tempo-distributor.monitoring.svc:4317", inside=inside),
+            },
+        },
+    }
+    for inside in (True, False)
+]
 SAMPLES[0]["grafana"].update(database={"type": "postgres", **DATABASE}, secret_key=SECRET)
 SAMPLES.append({"grafana": {"database": {"type": "mysql", **DATABASE}, "secret_key": SECRET}})
 # cert-manager for Vault's TLS, the dashboards' sidecar labels, and custom resources for a cluster Prometheus

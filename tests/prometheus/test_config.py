@@ -39,7 +39,7 @@ def _config(ca_file: str | None, rule_glob: str) -> PrometheusConfig:
             ScrapeJob(job="loki", static_targets=(f"loki.{NS}.svc:3100",)),
             ScrapeJob(job="tempo", static_targets=(f"tempo.{NS}.svc:3200",)),
         ),
-        alertmanagers=(f"alertmanager.{NS}.svc:9093",),
+        alertmanagers=(f"http://alertmanager.{NS}.svc:9093",),
         rule_files=(rule_glob,),
     )
 
@@ -224,3 +224,28 @@ def test_fails_zero_retention() -> None:
         prometheus_args(
             config_file="/c", storage_path="/p", retention_days=0, retention_size_gib=None, port=9090
         )
+
+
+def test_external_alertmanager_over_https_with_a_path_prefix() -> None:
+    document = PrometheusConfig(
+        jobs=(),
+        alertmanagers=(f"http://alertmanager.{NS}.svc:9093", "https://am.example.com:443/alertmanager"),
+    ).to_dict()
+    assert document["alerting"]["alertmanagers"] == [
+        {
+            "api_version": "v2",
+            "scheme": "http",
+            "static_configs": [{"targets": [f"alertmanager.{NS}.svc:9093"]}],
+        },
+        {
+            "api_version": "v2",
+            "scheme": "https",
+            "path_prefix": "/alertmanager",
+            "static_configs": [{"targets": ["am.example.com:443"]}],
+        },
+    ]
+
+
+def test_fails_alertmanager_without_scheme() -> None:
+    with pytest.raises(ValueError, match="must be http"):
+        PrometheusConfig(jobs=(), alertmanagers=("alertmanager:9093",))

@@ -687,6 +687,65 @@ def test_help_documents_every_option(cluster: FakeCluster) -> None:
 
 
 # ------------------------------------------------------------------------------------------------------
+# the CA copy for the node namespace (Alloy's TLS probe reads Secret vault-tls-ca there)
+
+
+def _with_node_namespace(state: dict[str, Any], name: str = "vault-aio-node") -> dict[str, Any]:
+    state["namespaces"].append(name)
+    return state
+
+
+def test_ca_is_copied_alone_into_the_node_namespace(cluster: FakeCluster) -> None:
+    cluster.state = _with_node_namespace(new_state(pods=1))
+    run = cluster.run("init-vault.sh", "--tls-only")
+    assert run.rc == 0, run.stderr
+    copy = cluster.state["other_secrets"]["vault-aio-node"]["vault-tls-ca"]
+    assert copy == {"ca.crt": cluster.state["secrets"]["vault-tls"]["ca.crt"]}  # never tls.key
+    assert "created Secret vault-tls-ca in vault-aio-node" in run.stdout
+    creates = [a for a in run.argvs() if "create" in a]
+    assert creates[-1][:6] == ["-n", "vault-aio-node", "create", "secret", "generic", "vault-tls-ca"]
+    # a second run finds it current
+    again = cluster.run("init-vault.sh", "--tls-only")
+    assert again.rc == 0 and "holds the CA of vault-tls: skipping" in again.stdout
+    assert not [a for a in again.argvs() if "create" in a or "delete" in a]
+
+
+def test_ca_copy_follows_a_renewed_ca(cluster: FakeCluster) -> None:
+    old = {"ca.crt": "-----BEGIN CERTIFICATE-----\nold\n-----END CERTIFICATE-----\n"}
+    tls = {
+        "tls.crt": "chain",
+        "tls.key": "key",
+        "ca.crt": "-----BEGIN CERTIFICATE-----\nnew\n-----END CERTIFICATE-----\n",
+    }
+    state = _with_node_namespace(new_state(pods=1, secrets={"vault-tls": tls}))
+    state["other_secrets"] = {"vault-aio-node": {"vault-tls-ca": old}}
+    cluster.state = state
+    run = cluster.run("init-vault.sh", "--tls-only")
+    assert run.rc == 0, run.stderr
+    assert cluster.state["other_secrets"]["vault-aio-node"]["vault-tls-ca"] == {"ca.crt": tls["ca.crt"]}
+    assert "replaced Secret vault-tls-ca in vault-aio-node" in run.stdout
+
+
+def test_ca_copy_goes_to_the_named_node_namespace_and_is_skipped_without_one(cluster: FakeCluster) -> None:
+    cluster.state = _with_node_namespace(new_state(pods=1), "agents")
+    run = cluster.run("init-vault.sh", "--tls-only", "--node-namespace", "agents")
+    assert run.rc == 0, run.stderr
+    assert "vault-tls-ca" in cluster.state["other_secrets"]["agents"]
+    cluster.state = new_state(pods=1)
+    run = cluster.run("init-vault.sh", "--tls-only")
+    assert run.rc == 0, run.stderr
+    assert "no namespace vault-aio-node (no node agents): no CA copy needed" in run.stdout
+
+
+def test_fails_when_the_tls_secret_has_no_ca(cluster: FakeCluster) -> None:
+    cluster.state = _with_node_namespace(
+        new_state(pods=1, secrets={"vault-tls": {"tls.crt": "chain", "tls.key": "key"}})
+    )
+    run = cluster.run("init-vault.sh", "--tls-only")
+    assert run.rc == 1
+    assert "Secret vault-tls has no ca.crt" in run.stderr
+
+
 # safety (issue 14): keys kept when kubectl exec breaks, files outside git work trees, no tracing, symlinks,
 # a PKI mount without its CA
 

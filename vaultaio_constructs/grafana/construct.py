@@ -31,6 +31,12 @@ Objects (``monitoring/`` unless noted):
   The ``grafana`` Service needs no session affinity: sessions are in the database.
 * Optional Ingress ``grafana`` (:class:`GrafanaIngressProps`).
 
+Data sources exist only for the stores Grafana was connected to (the stack's own or external ones); a
+built-in dashboard is left out without the data source it is about (no Loki: no Vault Audit Logs or
+Container Logs; no Tempo: no Trace Explorer) and otherwise keeps only the panels and variables whose data
+sources Grafana has (no Loki: the Vault Overview loses its audit-log panels).
+``grafana.enabled: false`` leaves Grafana out.
+
 Create the admin Secret once before (or after: the pod waits for it) the first apply, or let
 ``scripts/init-vault.sh`` create it::
 
@@ -49,7 +55,7 @@ from constructs import Construct
 from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs.alertmanager.construct import Alertmanager
+from vaultaio_constructs.alertmanager.construct import AlertmanagerApi
 from vaultaio_constructs.common import (
     PROPS_CONFIG,
     DnsLabel,
@@ -60,20 +66,25 @@ from vaultaio_constructs.common import (
     check_annotations,
     check_url,
 )
-from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.component import Area, Component, refuse_disabled
 from vaultaio_constructs.grafana import provisioning
-from vaultaio_constructs.grafana.dashboards import GrafanaDashboard, builtin_dashboards
+from vaultaio_constructs.grafana.dashboards import (
+    BUILTIN_PRIMARY_DATASOURCE,
+    DatasourceUid,
+    GrafanaDashboard,
+    builtin_dashboards,
+)
 from vaultaio_constructs.grafana.database import (
     DATABASE_SECRETS_DIR,
     ExternalDatabase,
     GrafanaDatabase,
     SqliteDatabase,
 )
-from vaultaio_constructs.loki.construct import Loki
-from vaultaio_constructs.prometheus.construct import Prometheus
+from vaultaio_constructs.loki.construct import LokiApi
+from vaultaio_constructs.prometheus.construct import PrometheusApi
 from vaultaio_constructs.scrape import ScrapeTarget
-from vaultaio_constructs.tempo.construct import Tempo
-from vaultaio_constructs.wiring import Endpoint, Scheme
+from vaultaio_constructs.tempo.construct import TempoApi
+from vaultaio_constructs.wiring import Scheme, Target
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
     anti_affinity,
@@ -196,6 +207,9 @@ class GrafanaDashboardSidecarProps:
 class GrafanaProps(StatefulWorkloadProps):
     """Settings of the Grafana component."""
 
+    #: Run Grafana in the stack (it needs a Prometheus: the stack's own or ``prometheus.external``).
+    #: ``False``: no Grafana; the dashboards are not provisioned.
+    enabled: bool = True
     #: Secret with keys ``admin-user`` and ``admin-password``, created outside the manifests (see the
     #: module docstring). Its values set the admin account when Grafana first creates its database.
     admin_secret_name: DnsLabel = provisioning.ADMIN_SECRET_NAME
@@ -247,6 +261,7 @@ class Grafana(Component):
 
     def __init__(self, scope: Construct, id: str, props: GrafanaProps | None = None) -> None:
         props = props or GrafanaProps()
+        refuse_disabled("grafana", props.enabled)
         super().__init__(
             scope,
             id,
@@ -263,7 +278,9 @@ class Grafana(Component):
         self.replicas = props.replicas
         self.secret_key = props.secret_key
         self._tempo_service_graph = props.tempo_service_graph
-        self._tempo: Tempo | None = None
+        self._tempo: TempoApi | None = None
+        self._prometheus_version: str | None = None
+        self._loki_tenant_id: str | None = None
         self.root_url = props.root_url or (
             f"https://{props.ingress.host}/" if props.ingress is not None else PORT_FORWARD_ROOT_URL
         )
@@ -286,8 +303,9 @@ class Grafana(Component):
             )
             for protocol in (Protocol.TCP, Protocol.UDP)
         )
-        self._sources: dict[str, Endpoint] = {}
+        self._sources: dict[str, Target] = {}
         self._dashboards: dict[str, GrafanaDashboard] = {}
+        self._builtin: set[str] = set()
         self._finalized = False
 
         service_account(self)
@@ -309,26 +327,29 @@ class Grafana(Component):
         if props.builtin_dashboards:
             for dashboard in builtin_dashboards():
                 self.add_dashboard(dashboard)
+                self._builtin.add(dashboard.name)
 
     # -- wiring ---------------------------------------------------------------------------------
-    def use_prometheus(self, prometheus: Prometheus) -> None:
-        """Query metrics from ``prometheus`` (the default data source)."""
+    def use_prometheus(self, prometheus: PrometheusApi) -> None:
+        """Query metrics from ``prometheus`` (the default data source; the stack's or an external one)."""
         self._use("prometheus", prometheus.query_endpoint, reason="query metrics")
+        self._prometheus_version = prometheus.version
 
-    def use_loki(self, loki: Loki) -> None:
-        """Query logs from ``loki``."""
+    def use_loki(self, loki: LokiApi) -> None:
+        """Query logs from ``loki`` (in its tenant, if it has one)."""
         self._use("loki", loki.query_endpoint, reason="query logs")
+        self._loki_tenant_id = loki.tenant_id
 
-    def use_tempo(self, tempo: Tempo) -> None:
+    def use_tempo(self, tempo: TempoApi) -> None:
         """Query traces from ``tempo`` (and show its service map when it writes metrics)."""
         self._use("tempo", tempo.query_endpoint, reason="query traces")
         self._tempo = tempo
 
-    def use_alertmanager(self, alertmanager: Alertmanager) -> None:
+    def use_alertmanager(self, alertmanager: AlertmanagerApi) -> None:
         """Show alerts and manage silences in ``alertmanager``."""
         self._use("alertmanager", alertmanager.web, reason="show and silence alerts")
 
-    def _use(self, kind: str, endpoint: Endpoint, *, reason: str) -> None:
+    def _use(self, kind: str, endpoint: Target, *, reason: str) -> None:
         self._check_open(f"use_{kind}")
         if kind in self._sources:
             raise ValueError(f"grafana already has a {kind} data source ({self._sources[kind].url})")
@@ -354,8 +375,22 @@ class Grafana(Component):
     # -- dashboards -----------------------------------------------------------------------------
     @property
     def dashboards(self) -> tuple[GrafanaDashboard, ...]:
-        """The dashboards to provision, in the order they were added."""
-        return tuple(self._dashboards.values())
+        """The dashboards to provision, in the order they were added: every added one, and the built-in
+        ones whose data sources Grafana has (final once the stack is finished)."""
+        sources = {str(DatasourceUid(kind)) for kind in self._sources}
+        if sources >= {str(uid) for uid in DatasourceUid}:
+            return tuple(self._dashboards.values())  # every data source: nothing to leave out (no parsing)
+        kept = []
+        for dashboard in self._dashboards.values():
+            if dashboard.name in self._builtin:
+                if str(BUILTIN_PRIMARY_DATASOURCE[dashboard.name]) not in sources:
+                    continue
+                restricted = dashboard.restricted_to(sources)
+                if restricted is None:
+                    continue
+                dashboard = restricted
+            kept.append(dashboard)
+        return tuple(kept)
 
     def add_dashboard(self, dashboard: GrafanaDashboard) -> GrafanaDashboard:
         """Provision ``dashboard`` from its own ConfigMap; refuses a second dashboard with the same name
@@ -387,14 +422,16 @@ class Grafana(Component):
             loki=self._url("loki"),
             tempo=self._url("tempo"),
             alertmanager=self._url("alertmanager"),
+            loki_tenant_id=self._loki_tenant_id,
         )
+        dashboards = {d.name: d for d in self.dashboards}
         home = None
         if self.home_dashboard is not None:
-            home = self._dashboards.get(self.home_dashboard)
+            home = dashboards.get(self.home_dashboard)
             if home is None:
                 raise ValueError(
                     f"'home_dashboard' ({self.home_dashboard!r}) is not a dashboard of this grafana: "
-                    f"use one of {list(self._dashboards)} or None"
+                    f"use one of {list(dashboards)} or None"
                 )
         sections = provisioning.grafana_ini(
             root_url=self.root_url,
@@ -412,7 +449,9 @@ class Grafana(Component):
                 "ha_advertise_address": address,
             }
         ini = provisioning.render_ini(sections)
-        datasources = provisioning.render_datasources(urls, tempo_service_graph=self.tempo_service_graph)
+        datasources = provisioning.render_datasources(
+            urls, tempo_service_graph=self.tempo_service_graph, prometheus_version=self._prometheus_version
+        )
         providers = provisioning.render_dashboard_providers()
         config_map(self, CONFIG_CONFIGMAP, {"grafana.ini": ini})
         config_map(
@@ -421,7 +460,7 @@ class Grafana(Component):
             {provisioning.DATASOURCES_FILE: datasources, provisioning.DASHBOARD_PROVIDERS_FILE: providers},
         )
         sidecar = self.dashboard_sidecar
-        for dashboard in self._dashboards.values():
+        for dashboard in dashboards.values():
             self.track(
                 k8s.KubeConfigMap(
                     self,
@@ -438,7 +477,7 @@ class Grafana(Component):
         checksum = config_checksum(ini, datasources, providers)
         stateful_set(
             self,
-            template=self._pod_template(checksum),
+            template=self._pod_template(checksum, tuple(dashboards.values())),
             # an external database holds the state: nothing on the pods outlives them
             claims=[] if self.database.external else [storage_claim(self, "data", self.storage_gib)],
             service_name=self.http.service,
@@ -450,7 +489,7 @@ class Grafana(Component):
         endpoint = self._sources.get(kind)
         return endpoint.url if endpoint is not None else None
 
-    def _pod_template(self, checksum: str) -> k8s.PodTemplateSpec:
+    def _pod_template(self, checksum: str, dashboards: tuple[GrafanaDashboard, ...]) -> k8s.PodTemplateSpec:
         admin_keys = {key: key for key in (provisioning.ADMIN_USER_KEY, provisioning.ADMIN_PASSWORD_KEY)}
         volumes = [
             k8s.Volume(name="config", config_map=k8s.ConfigMapVolumeSource(name=CONFIG_CONFIGMAP)),
@@ -485,7 +524,7 @@ class Grafana(Component):
                                 items=[k8s.KeyToPath(key=d.file_name, path=d.file_name)],
                             )
                         )
-                        for d in self._dashboards.values()
+                        for d in dashboards
                     ]
                 ),
             ),
@@ -506,7 +545,7 @@ class Grafana(Component):
             volumes.append(
                 secret_volume("secret-key", self.secret_key.name, {self.secret_key.key: self.secret_key.key})
             )
-        if not self._dashboards:
+        if not dashboards:
             volumes = [v for v in volumes if v.name != "dashboards"]
         mounts = [
             mount("data", provisioning.DATA_DIR),
@@ -516,7 +555,7 @@ class Grafana(Component):
             mount("admin", provisioning.ADMIN_SECRET_DIR, read_only=True),
             mount("tmp", "/tmp"),
         ]
-        if self._dashboards:
+        if dashboards:
             mounts.append(mount("dashboards", provisioning.DASHBOARDS_DIR, read_only=True))
         mounts += [
             mount(f"database-{name}"[:63].rstrip("-"), f"{DATABASE_SECRETS_DIR}/{name}", read_only=True)

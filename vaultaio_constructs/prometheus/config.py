@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from vaultaio_constructs.rendering import dump_yaml
 
@@ -188,7 +189,8 @@ class PrometheusConfig:
     """Everything ``prometheus.yml`` contains."""
 
     jobs: tuple[ScrapeJob, ...]
-    #: Alertmanager addresses (``host:port``, http, API v2).
+    #: Alertmanager base URLs (``http://alertmanager.<ns>.svc:9093``, API v2); the scheme and path of
+    #: each become its ``scheme`` and ``path_prefix``.
     alertmanagers: tuple[str, ...] = ()
     #: In-pod paths (or globs) of rule files.
     rule_files: tuple[str, ...] = ()
@@ -229,8 +231,11 @@ class PrometheusConfig:
                     f"scrape job {job.job!r}: 'scrape_interval_seconds' ({interval}) must be >= "
                     f"'scrape_timeout_seconds' ({self.scrape_timeout_seconds})"
                 )
-        for address in self.alertmanagers:
-            _check_host_port(address, "alertmanagers")
+        for url in self.alertmanagers:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or parts.query or parts.fragment:
+                raise ValueError(f"'alertmanagers' entries must be http(s):// base URLs, got {url!r}")
+            _check_host_port(parts.netloc, "alertmanagers")
         for name in (*self.external_labels, *self.alert_drop_labels):
             if not _LABEL_NAME.fullmatch(name):
                 raise ValueError(f"'external_labels' key {name!r} is not a valid label name")
@@ -252,13 +257,19 @@ class PrometheusConfig:
         if self.rule_files:
             document["rule_files"] = list(self.rule_files)
         if self.alertmanagers:
+            groups: dict[tuple[str, str], list[str]] = {}
+            for url in self.alertmanagers:
+                parts = urlsplit(url)
+                groups.setdefault((parts.scheme, parts.path.rstrip("/")), []).append(parts.netloc)
             document["alerting"] = {
                 "alertmanagers": [
                     {
                         "api_version": "v2",
-                        "scheme": "http",
-                        "static_configs": [{"targets": sorted(self.alertmanagers)}],
+                        "scheme": scheme,
+                        **({"path_prefix": path} if path else {}),
+                        "static_configs": [{"targets": sorted(targets)}],
                     }
+                    for (scheme, path), targets in sorted(groups.items())
                 ]
             }
             if self.alert_drop_labels:

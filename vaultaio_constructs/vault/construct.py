@@ -128,6 +128,8 @@ VAULT_GID = 1000
 HEALTH_LIVE_PATH = (
     "/v1/sys/health?standbyok=true&perfstandbyok=true&sealedcode=204&uninitcode=204&haunhealthycode=204"
 )
+#: The copy of Vault's CA certificate (key ``ca.crt``, nothing else) for pods in other namespaces.
+CA_COPY_SECRET_NAME = "vault-tls-ca"
 #: Name of the backup CronJob, its ServiceAccount, PVC and pod labels.
 BACKUP_NAME = "vault-backup"
 BACKUP_DIR = "/backup"
@@ -189,6 +191,7 @@ class _BackupPods:
     """The backup CronJob's pods as a wiring consumer (their own labels, never Vault's selector)."""
 
     name: str
+    namespace: str
     labels: Mapping[str, str]
 
     @property
@@ -308,6 +311,17 @@ class Vault(Component):
     def tls_ca(self) -> SecretKeyRef | None:
         """The CA that signed Vault's certificate (``ca.crt`` of the TLS Secret), or ``None`` without TLS."""
         return SecretKeyRef(name=self.tls_secret_name, key="ca.crt") if self.tls_enabled else None
+
+    def tls_ca_in(self, namespace: str) -> SecretKeyRef | None:
+        """Where a pod in ``namespace`` finds that CA: the TLS Secret itself in Vault's namespace; elsewhere
+        Secret ``vault-tls-ca`` (key ``ca.crt``), a copy holding the CA certificate only (Secrets are
+        namespaced, and a copy of ``vault-tls`` would spread its private key), which
+        ``scripts/init-vault.sh`` keeps equal to ``vault-tls``'s ``ca.crt`` in the node namespace."""
+        if not self.tls_enabled:
+            return None
+        if namespace == self.namespace:
+            return self.tls_ca
+        return SecretKeyRef(name=CA_COPY_SECRET_NAME, key="ca.crt")
 
     @property
     def metrics_target(self) -> ScrapeTarget:
@@ -473,7 +487,7 @@ class Vault(Component):
         labels = lbl.standard_labels(
             name=BACKUP_NAME, instance=self.instance, component="backup", version=self.version
         )
-        pods = _BackupPods(BACKUP_NAME, labels)
+        pods = _BackupPods(BACKUP_NAME, self.namespace, labels)
         api = self.stack.wiring.connect(pods, self.api, reason="scheduled raft snapshot")
         meta = self.meta(BACKUP_NAME, labels=labels)
         self.track(
