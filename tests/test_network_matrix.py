@@ -250,6 +250,7 @@ ALLOY_DISCOVERY: set[Row] = {
 
 #: ``examples/settings/operator.yaml``: kube-prometheus-stack's Prometheus pods in namespace monitoring.
 CLUSTER_PROMETHEUS = "kubernetes.io/metadata.name=monitoring/app.kubernetes.io/name=prometheus"
+CLUSTER_ALERTMANAGER = "kubernetes.io/metadata.name=monitoring/app.kubernetes.io/name=alertmanager"
 
 ADDED: dict[str, set[Row]] = {
     # raft replication and request forwarding between Vault pods only, on the API and cluster ports
@@ -320,8 +321,15 @@ ADDED: dict[str, set[Row]] = {
         ("loki", STORE_CIDR, 9000, "TCP"),
         ("tempo", STORE_CIDR, 9000, "TCP"),
     },
-    # the cluster's Prometheus reaches Vault's metrics listener, and nothing else
-    "scenario-operator": {(CLUSTER_PROMETHEUS, "vault", 8202, "TCP")},
+    # kube-prometheus-stack instead of the own monitoring: its Prometheus scrapes Vault's metrics listener
+    # (and nothing else), Alloy and Tempo's metrics-generator remote-write to it, Loki's ruler alerts its
+    # Alertmanager
+    "scenario-operator": {
+        (CLUSTER_PROMETHEUS, "vault", 8202, "TCP"),
+        ("alloy", CLUSTER_PROMETHEUS, 9090, "TCP"),
+        ("tempo", CLUSTER_PROMETHEUS, 9090, "TCP"),
+        ("loki", CLUSTER_ALERTMANAGER, 9093, "TCP"),
+    },
     # raft peers only: cert-manager talks to the API server, never to the stack's pods
     "scenario-cert-manager": {("vault", "vault", 8200, "TCP"), ("vault", "vault", 8201, "TCP")},
     # today's stack: nothing more
@@ -335,6 +343,23 @@ ADDED: dict[str, set[Row]] = {
 
 #: What each variant takes away from the default (nothing unless listed).
 REMOVED: dict[str, set[Row]] = {
+    # no Prometheus, Alertmanager or Grafana of its own: every connection of theirs, to and from them
+    "scenario-operator": {
+        *((c, KUBE_DNS, 53, p) for c in ("prometheus", "alertmanager", "grafana") for p in ("TCP", "UDP")),
+        ("prometheus", "vault", 8202, "TCP"),
+        ("prometheus", "prometheus", 9090, "TCP"),
+        ("prometheus", "alertmanager", 9093, "TCP"),
+        ("prometheus", "grafana", 3000, "TCP"),
+        ("prometheus", "loki", 3100, "TCP"),
+        ("prometheus", "tempo", 3200, "TCP"),
+        ("alloy", "prometheus", 9090, "TCP"),
+        ("tempo", "prometheus", 9090, "TCP"),
+        ("loki", "alertmanager", 9093, "TCP"),
+        ("grafana", "prometheus", 9090, "TCP"),
+        ("grafana", "loki", 3100, "TCP"),
+        ("grafana", "tempo", 3200, "TCP"),
+        ("grafana", "alertmanager", 9093, "TCP"),
+    },
     # no Loki of its own: its clients, its scrape, its ruler's alerts, its DNS, and Alloy's pod discovery
     # (which exists only to find log files to ship)
     "no-loki": OWN_LOKI | ALLOY_DISCOVERY,

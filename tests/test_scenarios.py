@@ -90,13 +90,16 @@ def test_objects_validate_strictly(scenario: tuple[str, Path], version: str) -> 
 def test_prometheus_config_and_rules_pass_promtool(scenario: tuple[str, Path], tmp_path: Path) -> None:
     """Full check with every file the pod mounts laid out (tests/prometheus/promtool.py), then the rules."""
     promtool = require_tool("promtool")
-    _, dist = scenario
-    check_config_as_mounted(_objects(dist), tmp_path / "pod")
-    rule_files = {"vault-aio.yaml": _config_map(dist, "prometheus-rules")["vault-aio.yaml"]}
+    name, dist = scenario
+    rule_files: dict[str, str] = {}
+    if load_settings(SCENARIOS_DIR / f"{name}.yaml").prometheus.enabled:
+        check_config_as_mounted(_objects(dist), tmp_path / "pod")
+        rule_files["vault-aio.yaml"] = _config_map(dist, "prometheus-rules")["vault-aio.yaml"]
     for rule in (o for o in _objects(dist) if o["kind"] == "PrometheusRule"):
         rule_files[f"prometheusrule-{rule['metadata']['name']}.yaml"] = yaml.safe_dump(
             {"groups": rule["spec"]["groups"]}, sort_keys=False
         )
+    assert rule_files, f"{name}: no Prometheus rules at all (neither the own Prometheus nor a PrometheusRule)"
     for file_name, text in rule_files.items():
         rules = tmp_path / file_name
         rules.write_text(text)
@@ -108,7 +111,10 @@ def test_prometheus_config_and_rules_pass_promtool(scenario: tuple[str, Path], t
 
 def test_alertmanager_config_passes_amtool(scenario: tuple[str, Path], tmp_path: Path) -> None:
     amtool = require_tool("amtool")
-    _, dist = scenario
+    name, dist = scenario
+    if not load_settings(SCENARIOS_DIR / f"{name}.yaml").alertmanager.enabled:
+        assert not [o for o in _objects(dist) if o["metadata"]["name"] == "alertmanager-config"]
+        return  # an Alertmanager the cluster runs: its configuration is not ours
     config = tmp_path / "alertmanager.yml"
     config.write_text(_config_map(dist, "alertmanager-config")["alertmanager.yml"])
     result = subprocess.run([amtool, "check-config", str(config)], capture_output=True, text=True)
@@ -144,14 +150,26 @@ def _custom(stack: Stack) -> list[tuple[str, str]]:
 
 def test_operator_scenario_serves_an_existing_kube_prometheus_stack() -> None:
     stack = synth_scenario("operator")
+    # instead of the stack's own monitoring, not beside it
+    workloads = {(o["kind"], o["metadata"]["name"]) for o in stack.objects if o["kind"].endswith("Set")}
+    assert not {("StatefulSet", n) for n in ("prometheus", "alertmanager", "grafana")} & workloads
+    assert ("StatefulSet", "vault") in workloads
     assert _custom(stack) == [("PodMonitor", "vault"), ("PrometheusRule", "vault")]
     for obj in stack.all("PodMonitor") + stack.all("PrometheusRule"):
         assert obj["metadata"]["labels"]["release"] == "kube-prometheus-stack"
-    dashboards = [m.body for m in stack.manifests if m.path.startswith("dashboards/")]
-    assert len(dashboards) == 5
-    for config_map in dashboards:
+    # Alloy remote-writes node metrics and the TLS probe to the cluster's Prometheus: the certificate
+    # alerts of the PrometheusRule have their data there
+    alloy = stack.config_data("alloy-config")["config.alloy"]
+    assert "http://kube-prometheus-stack-prometheus.monitoring.svc:9090/api/v1/write" in alloy
+    assert 'prometheus.exporter.blackbox "vault_tls"' in alloy
+    # the dashboards its Grafana can fill from that Prometheus, for its sidecar, with no fixed data source
+    dashboards = {m.name: m.body for m in stack.manifests if m.path.startswith("dashboards/")}
+    assert set(dashboards) == {"grafana-dashboard-vault-overview", "grafana-dashboard-vm-system"}
+    for config_map in dashboards.values():
         assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
         assert config_map["metadata"]["annotations"]["k8s-sidecar-target-directory"] == "Vault"
+        (text,) = config_map["data"].values()
+        assert '"type": "loki"' not in text and '"uid": "prometheus"' not in text
 
 
 def test_cert_manager_scenario_needs_no_script_for_tls() -> None:

@@ -111,6 +111,22 @@ class VaultAioChart(StackChart):
         self._wire()
         # a Prometheus Operator the cluster runs: PodMonitor, PrometheusRule (the Vault rules) and Probe
         self.prometheus_operator = self._prometheus_operator(props)
+        # no Grafana of its own: the dashboards for the sidecar of the Grafana the cluster runs
+        if self._grafana is None and props.grafana.dashboard_sidecar.without_grafana:
+            from vaultaio_constructs.grafana.dashboards import DatasourceUid
+            from vaultaio_constructs.grafana.sidecar import SidecarDashboards
+
+            external = (
+                (props.prometheus.external, DatasourceUid.PROMETHEUS),
+                (props.loki.external, DatasourceUid.LOKI),
+                (props.tempo.external, DatasourceUid.TEMPO),
+            )
+            SidecarDashboards(
+                self,
+                "SidecarDashboards",
+                props.grafana.dashboard_sidecar,
+                sources=[uid for store, uid in external if store is not None],
+            )
         self.extend()
         self.network_policies = self.finish()
 

@@ -61,3 +61,55 @@ def test_no_dashboard_names_a_fixed_datasource_uid(stack: Stack) -> None:
 def test_fails_on_bad_sidecar_settings(sidecar: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         parse_settings({"grafana": {"dashboard_sidecar": sidecar}})
+
+
+# -- without a Grafana of the stack's own ------------------------------------------------------------------
+
+EXTERNAL_PROMETHEUS = {
+    "url": "http://kube-prometheus-stack-prometheus.monitoring.svc:9090",
+    "namespace_labels": {"kubernetes.io/metadata.name": "monitoring"},
+}
+EXTERNAL_LOKI = {
+    "url": "http://loki-gateway.logging.svc",
+    "namespace_labels": {"kubernetes.io/metadata.name": "logging"},
+    "ports": [8080],
+}
+
+
+def _without_grafana(**stores: dict[str, Any]) -> dict[str, Any]:
+    return {"grafana": {"enabled": False, "dashboard_sidecar": {"without_grafana": True}}, **stores}
+
+
+def test_no_dashboards_without_grafana_unless_asked() -> None:
+    stack = synth_stack({"grafana": {"enabled": False}})
+    assert _dashboard_maps(stack) == []
+
+
+def test_without_grafana_ships_what_the_stores_you_run_can_fill() -> None:
+    prometheus = {"enabled": False, "external": EXTERNAL_PROMETHEUS}
+    alertmanager = {"enabled": False, "external": {**EXTERNAL_PROMETHEUS, "url": "http://am.monitoring.svc:9093"}}
+    only_prometheus = synth_stack(_without_grafana(prometheus=prometheus, alertmanager=alertmanager))
+    names = {m["metadata"]["name"] for m in _dashboard_maps(only_prometheus)}
+    assert names == {"grafana-dashboard-vault-overview", "grafana-dashboard-vm-system"}
+    for config_map in _dashboard_maps(only_prometheus):
+        (text,) = config_map["data"].values()
+        assert '"type": "loki"' not in text  # the overview's audit-log panels need the stack's own Loki
+    with_loki = synth_stack(
+        _without_grafana(
+            prometheus=prometheus,
+            alertmanager=alertmanager,
+            loki={"enabled": False, "external": EXTERNAL_LOKI},
+        )
+    )
+    names = {m["metadata"]["name"] for m in _dashboard_maps(with_loki)}
+    assert names == {
+        "grafana-dashboard-vault-overview",
+        "grafana-dashboard-vault-audit",
+        "grafana-dashboard-vm-system",
+        "grafana-dashboard-container-logs",
+    }
+
+
+def test_without_grafana_fails_when_no_store_of_yours_could_fill_a_dashboard() -> None:
+    with pytest.raises(ValueError, match=r"'grafana\.dashboard_sidecar\.without_grafana' needs a store"):
+        synth_stack(_without_grafana())

@@ -201,6 +201,10 @@ class GrafanaDashboardSidecarProps:
     folder_annotation: Annotated[str, AfterValidator(_check_key)] = "k8s-sidecar-target-directory"
     #: Folder of the dashboards in that Grafana.
     folder: Annotated[str, AfterValidator(_check_folder)] = provisioning.DASHBOARD_FOLDER
+    #: With ``grafana.enabled: false``, still emit the built-in dashboards as ConfigMaps for your Grafana's
+    #: sidecar: those whose data lives in a store you run (``prometheus.external``, ``loki.external``,
+    #: ``tempo.external``), which your Grafana can query; panels of other stores are left out.
+    without_grafana: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
