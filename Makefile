@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test lint typecheck diagram bench footprint digests clean verify diff kube-api-cidrs
+.PHONY: synth test lint typecheck validators diagram bench footprint digests clean verify diff kube-api-cidrs
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,12 +26,16 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
 
-## test: lint, type check and the whole test suite
-test: lint typecheck
+## validators: build the pinned validators (tools/go/*) into .tools/bin once; a no-op when they are current
+validators: $(BIN)/.installed
+	$(BIN)/python -m tests.tools
+
+## test: lint, type check, the pinned validators and the whole test suite
+test: lint typecheck validators
 	$(BIN)/pytest -n 2
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .tools
 
 ## diagram: docs/network.dot and docs/network.svg from the synthesized NetworkPolicies
 diagram: $(BIN)/.installed

@@ -16,14 +16,22 @@ from pathlib import Path
 
 import cdk8s
 
-from vaultaio_constructs import VaultAioChart, VaultAioProps, VaultProps
-from vaultaio_constructs.component import Area, Component
-from vaultaio_constructs.grafana.dashboards import GrafanaDashboard
-from vaultaio_constructs.output import render, write
-from vaultaio_constructs.profiles import Profile
-from vaultaio_constructs.scrape import ScrapeTarget
-from vaultaio_constructs.vault.policies import Capability, PathRule, Policy
-from vaultaio_constructs.workload import service
+from vaultaio_constructs import (
+    Area,
+    Capability,
+    Component,
+    GrafanaDashboard,
+    PathRule,
+    Policy,
+    Profile,
+    ScrapeTarget,
+    VaultAioChart,
+    VaultAioProps,
+    VaultProps,
+    render,
+    write,
+)
+from vaultaio_constructs.workload import service  # builders for components of your own
 
 TEAM_DASHBOARD = {
     "title": "Payments / Vault usage",

@@ -15,6 +15,8 @@ no_tracing
 
 # ---- defaults (each documented in usage) -----------------------------------------------------------------
 NAMESPACE=${VAULTAIO_NAMESPACE:-vault-aio}
+NODE_NAMESPACE=${VAULTAIO_NODE_NAMESPACE:-}
+CA_SECRET=vault-tls-ca
 INSTANCE=${VAULTAIO_INSTANCE:-vault-aio}
 CONTEXT=""
 INIT_FILE=""
@@ -45,7 +47,9 @@ Initialise, unseal and configure the Vault of a vault-aio stack, running the vau
 with kubectl exec. Safe to re-run: each step checks first, skips what is done and says so.
 
 Steps, in order:
-  1. TLS: create Secret vault-tls with a self-signed CA and server certificate when it is missing.
+  1. TLS: create Secret vault-tls with a self-signed CA and server certificate when it is missing (when a
+     cert-manager Certificate writes it, wait for cert-manager instead), and keep Secret vault-tls-ca (its
+     ca.crt only) in the node namespace equal to it for Alloy's probe.
   2. Grafana: create Secret grafana-admin (admin-user, admin-password) when it is missing.
   3. Wait for the Vault pods to run and answer.
   4. vault operator init on vault-0 (key shares, or recovery keys with an auto-unseal seal); the
@@ -57,6 +61,8 @@ Steps, in order:
 
 Options:
   -n, --namespace NAME          namespace of the stack (default: \$VAULTAIO_NAMESPACE or vault-aio)
+      --node-namespace NAME     namespace of the node agents, where Secret vault-tls-ca goes; skipped when it
+                                does not exist (default: \$VAULTAIO_NODE_NAMESPACE or <namespace>-node)
       --instance NAME           app.kubernetes.io/instance of the Vault pods
                                 (default: \$VAULTAIO_INSTANCE or vault-aio)
       --context NAME            kubectl context to use (default: the current context)
@@ -73,8 +79,8 @@ Options:
       --tls-self-signed         create the TLS Secret with a self-signed CA when it is missing (default)
       --no-tls-self-signed      never create it: wait for it (cert-manager or your own tooling)
       --tls-days N              validity of the self-signed CA and certificate in days (default: 365)
-      --tls-only                step 1 only: create the TLS Secret when it is missing, then stop
-                                (certificate renewal, see docs/RUNBOOK.md)
+      --tls-only                step 1 only: create the TLS Secret when it is missing and bring the
+                                CA copy up to date, then stop (certificate renewal, see docs/RUNBOOK.md)
       --grafana-admin-user NAME Grafana admin user name for Secret grafana-admin (default: admin)
       --grafana-credentials-file PATH
                                 where the generated Grafana admin credentials are written, mode 0600
@@ -93,14 +99,15 @@ Options:
   -h, --help                    show this help and exit
 
 Environment:
-  VAULTAIO_NAMESPACE, VAULTAIO_INSTANCE, VAULT_TOKEN_FILE   defaults for the options above
+  VAULTAIO_NAMESPACE, VAULTAIO_NODE_NAMESPACE, VAULTAIO_INSTANCE, VAULT_TOKEN_FILE
+                                defaults for the options above
   XDG_STATE_HOME                where the default files go (default: ~/.local/state)
   VAULTAIO_WAIT_INTERVAL        seconds between two checks while waiting (default: 5)
   VAULTAIO_WAIT_TIMEOUT         seconds to wait for pods, Secrets and unsealing (default: 300);
                                 with an interval of 0 it counts checks instead of seconds
 
-Needs kubectl (with get, create secret and exec rights in the namespace), jq, and openssl for the
-self-signed certificate and the Grafana password.
+Needs kubectl (with get, create secret and exec rights in the namespace, and get, create and delete
+secret in the node namespace), jq, and openssl for the self-signed certificate and the Grafana password.
 
 Exit status: 0 when every step is done or was done before, 1 on any failure, 2 on a usage error.
 EOF
@@ -124,12 +131,13 @@ while [ $# -gt 0 ]; do
         --enable-kubernetes-auth) ENABLE_KUBERNETES_AUTH=1 ;;
       esac
       ;;
-    -n | --namespace | --instance | --context | --init-file | --token-file | --key-shares | --key-threshold | \
+    -n | --namespace | --node-namespace | --instance | --context | --init-file | --token-file | --key-shares | --key-threshold | \
       --tls-secret | --tls-days | --grafana-admin-user | --grafana-credentials-file | --pki-common-name | \
       --pki-ttl | --pki-role | --pki-allowed-domains | --pki-role-max-ttl)
       value_option "$@"
       case "$OPT" in
         -n | --namespace) NAMESPACE=$VALUE ;;
+        --node-namespace) NODE_NAMESPACE=$VALUE ;;
         --instance) INSTANCE=$VALUE ;;
         --context) CONTEXT=$VALUE ;;
         --init-file)
@@ -164,6 +172,8 @@ uint_between() { is_uint "$1" && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
 is_ttl() { printf '%s' "$1" | grep -Eq '^[0-9]+[smhd]?$'; }
 
 check_stack_options
+[ -n "$NODE_NAMESPACE" ] || NODE_NAMESPACE="$NAMESPACE-node"
+is_dns_label "$NODE_NAMESPACE" || usage_error "--node-namespace must be a DNS label, got '$NODE_NAMESPACE'"
 is_dns_label "$TLS_SECRET" || usage_error "--tls-secret must be a DNS label, got '$TLS_SECRET'"
 is_dns_label "$PKI_ROLE" || usage_error "--pki-role must be a DNS label, got '$PKI_ROLE'"
 uint_between "$KEY_SHARES" 1 255 ||
@@ -282,9 +292,25 @@ EOF
   log "     the CA key was discarded (renewal: docs/RUNBOOK.md)"
 }
 
+# cert_manager_issues_tls: a cert-manager Certificate in the namespace writes $TLS_SECRET (the manifests'
+# own with vault.tls.issuer, or yours); false when cert-manager is not installed. The script must then never
+# create the Secret itself: cert-manager would find a Secret it did not issue and replace it.
+cert_manager_issues_tls() {
+  local names
+  if ! names=$(kc get certificates.cert-manager.io -o 'jsonpath={range .items[*]}{.spec.secretName}{"\n"}{end}' 2>"$WORK/get.err"); then
+    grep -q "the server doesn't have a resource type" "$WORK/get.err" && return 1
+    die "kubectl get certificates.cert-manager.io failed: $(summary "$WORK/get.err")"
+  fi
+  printf '%s\n' "$names" | grep -qxF -- "$TLS_SECRET"
+}
+
 ensure_tls() {
   if exists secret "$TLS_SECRET"; then
     log "tls: Secret $TLS_SECRET exists: skipping the self-signed certificate"
+  elif cert_manager_issues_tls; then
+    wait_for "Secret $TLS_SECRET (a cert-manager Certificate issues it)" exists secret "$TLS_SECRET" ||
+      die "Secret $TLS_SECRET still missing after ${WAIT_TIMEOUT}s although a cert-manager Certificate issues it: kubectl -n $NAMESPACE describe certificate (is its issuer ready?)"
+    log "tls: Secret $TLS_SECRET issued by cert-manager"
   elif [ "$TLS_SELF_SIGNED" = 1 ]; then
     make_self_signed_tls
   else
@@ -292,6 +318,48 @@ ensure_tls() {
       die "Secret $TLS_SECRET still missing after ${WAIT_TIMEOUT}s: create it (tls.crt, tls.key, ca.crt; docs/RUNBOOK.md) or re-run with --tls-self-signed"
     log "tls: Secret $TLS_SECRET exists"
   fi
+}
+
+# kcn ARGS...: kubectl in the node namespace (same context as kc)
+kcn() {
+  if [ -n "$CONTEXT" ]; then
+    kubectl --context "$CONTEXT" -n "$NODE_NAMESPACE" "$@"
+  else
+    kubectl -n "$NODE_NAMESPACE" "$@"
+  fi
+}
+
+# The node agents live in their own namespace and Secrets are namespaced: Alloy's TLS probe of Vault
+# reads the CA from Secret vault-tls-ca there, which holds ca.crt and nothing else (never the private key).
+ensure_node_ca() {
+  local want have action=created
+  if [ "$NODE_NAMESPACE" = "$NAMESPACE" ]; then
+    log "tls: the node agents share namespace $NAMESPACE: they read $TLS_SECRET itself"
+    return 0
+  fi
+  if ! exists namespace "$NODE_NAMESPACE"; then
+    log "tls: no namespace $NODE_NAMESPACE (no node agents): no CA copy needed"
+    return 0
+  fi
+  want=$(kc get secret "$TLS_SECRET" -o 'jsonpath={.data.ca\.crt}' 2>"$WORK/get.err") ||
+    die "cannot read ca.crt of Secret $TLS_SECRET: $(summary "$WORK/get.err")"
+  [ -n "$want" ] || die "Secret $TLS_SECRET has no ca.crt: Alloy's TLS probe needs the CA (docs/RUNBOOK.md)"
+  if have=$(kcn get secret "$CA_SECRET" -o 'jsonpath={.data.ca\.crt}' 2>"$WORK/get.err"); then
+    if [ "$have" = "$want" ]; then
+      log "tls: Secret $CA_SECRET in $NODE_NAMESPACE holds the CA of $TLS_SECRET: skipping"
+      return 0
+    fi
+    kcn delete secret "$CA_SECRET" >/dev/null 2>"$WORK/delete.err" ||
+      die "cannot replace Secret $CA_SECRET in $NODE_NAMESPACE: $(summary "$WORK/delete.err")"
+    action=replaced
+  elif ! grep -q '(NotFound)' "$WORK/get.err"; then
+    die "kubectl get secret $CA_SECRET -n $NODE_NAMESPACE failed: $(summary "$WORK/get.err")"
+  fi
+  printf '%s' "$want" | base64 -d >"$WORK/ca.crt" 2>/dev/null || die "ca.crt of Secret $TLS_SECRET is not base64"
+  kcn create secret generic "$CA_SECRET" --from-file=ca.crt="$WORK/ca.crt" >/dev/null 2>"$WORK/create.err" ||
+    die "cannot create Secret $CA_SECRET in $NODE_NAMESPACE: $(summary "$WORK/create.err")"
+  rm -f "$WORK/ca.crt"
+  log "tls: $action Secret $CA_SECRET in $NODE_NAMESPACE with the CA of $TLS_SECRET (Alloy's TLS probe)"
 }
 
 # ---- step 2: Grafana admin credentials -------------------------------------------------------------------
@@ -639,6 +707,7 @@ main() {
   log "namespace $NAMESPACE, pods $SELECTOR"
   preflight "apply the vault-aio manifests first (kubectl apply -k dist/)" "Apply the manifests first"
   ensure_tls
+  ensure_node_ca
   if [ "$TLS_ONLY" = 1 ]; then
     log "done (--tls-only)."
     return 0

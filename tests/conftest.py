@@ -8,7 +8,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import pytest
 
-from tests.stack import Stack, scenario_settings, synth_stack
+from tests.stack import Stack, scenario_stack, synth_stack
 
 
 @pytest.fixture(scope="session")
@@ -20,4 +20,4 @@ def stack() -> Stack:
 @pytest.fixture(scope="session")
 def ha_stack() -> Stack:
     """The ``examples/settings/ha.yaml`` scenario (every component replicated), synthesized once."""
-    return synth_stack(scenario_settings("ha"))
+    return scenario_stack("ha")

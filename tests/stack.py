@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 from vaultaio_constructs.chart import VaultAioChart
 from vaultaio_constructs.labels import NAME as NAME_LABEL
 from vaultaio_constructs.output import Manifest, build, render, to_yaml
-from vaultaio_constructs.settings import VaultAioProps, parse_settings
+from vaultaio_constructs.settings import VaultAioProps, load_settings, parse_settings
 from vaultaio_constructs.vault.config import SERVICE_REGISTRATION_LABELS
 
 #: Labels a workload sets on its own pods while it runs (so never in the manifests), by workload: Vault's
@@ -111,6 +112,18 @@ def scenario_settings(name: str) -> dict[str, Any]:
     return data
 
 
+#: Scenarios that spell out the defaults (tests/test_scenarios.py proves they synthesize byte for byte what
+#: the default does): every gate that checks the default covers them, none runs them a second time.
+SAME_AS_DEFAULT = frozenset({"full"})
+
+
 def scenario_names() -> list[str]:
     """Every scenario file's name, sorted."""
     return sorted(p.stem for p in SCENARIOS_DIR.glob("*.yaml"))
+
+
+@functools.cache
+def scenario_stack(name: str) -> Stack:
+    """The stack of scenario ``name``, loaded through the real settings loader, synthesized once per
+    session (the hardening, schema, address and connectivity tests all read it)."""
+    return synth_stack(load_settings(SCENARIOS_DIR / f"{name}.yaml"))

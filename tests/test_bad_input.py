@@ -632,7 +632,7 @@ CASES = [
             }
         },
         r"alertmanager\.notifications\.webhook_receivers\.0: 'url' of webhook receiver 'ops' must not "
-        r"contain credentials: use 'bearer_token'",
+        r"contain credentials: use 'url_secret' or 'bearer_token'",
     ),
     # -- Prometheus, Grafana, alerts ------------------------------------------------------------
     case(
@@ -668,6 +668,94 @@ CASES = [
         {"grafana": {"builtin_dashboards": False, "home_dashboard": "vault-overview"}},
         r"'home_dashboard' \('vault-overview'\) is not a dashboard of this grafana: use one of \[\] or None",
         at_synth=True,
+    ),
+    # -- composition: disabled components, external replacements, what cannot work together ------------
+    case(
+        "grafana-without-any-prometheus",
+        {"prometheus": {"enabled": False}},
+        r"grafana\.enabled is true but there is no Prometheus \(prometheus\.enabled is false and "
+        r"prometheus\.external is not set\).*set prometheus\.external or grafana\.enabled: false",
+    ),
+    case(
+        "prometheus-alerts-without-alertmanager",
+        {"alertmanager": {"enabled": False}},
+        r"prometheus\.enabled is true and evaluates the stack's alert rules, but there is no Alertmanager "
+        r"\(alertmanager\.enabled is false and alertmanager\.external is not set\)",
+    ),
+    case(
+        "loki-ruler-without-alertmanager",
+        {"alertmanager": {"enabled": False}, "prometheus": {"enabled": False}, "grafana": {"enabled": False}},
+        r"loki\.enabled is true and runs the audit-log alert rule .* set alertmanager\.external, "
+        r"alertmanager\.enabled: true or loki\.enabled: false",
+    ),
+    case(
+        "alloy-log-shipping-without-loki",
+        {"loki": {"enabled": False}, "alloy": {"ship_logs": True}},
+        r"alloy\.ship_logs is true but there is no loki \(loki\.enabled is false and loki\.external is "
+        r"not set\): set loki\.external or alloy\.ship_logs: false",
+    ),
+    case(
+        "alloy-with-nothing-to-ship",
+        {"alloy": {"ship_logs": False, "ship_metrics": False, "ship_traces": False}},
+        r"alloy\.enabled is true but it has nothing to ship",
+    ),
+    case(
+        "alloy-otlp-clients-without-tempo",
+        {
+            "tempo": {"enabled": False},
+            "alloy": {"otlp_clients": [{"name": "apps", "namespace_labels": {"team": "apps"}}]},
+        },
+        r"alloy\.otlp_clients is set but Alloy forwards no traces",
+    ),
+    case(
+        "external-while-enabled",
+        {"loki": {"external": {"url": "http://loki.logging.svc", "namespace_labels": {"a": "b"}}}},
+        r"loki: 'external' replaces the stack's own Loki: set 'enabled: false' to use it",
+    ),
+    case(
+        "external-without-reach",
+        {"loki": {"enabled": False, "external": {"url": "http://loki.logging.svc"}}},
+        r"loki\.external: external service 'http://loki\.logging\.svc' needs 'namespace_labels' \(inside "
+        r"the cluster\) or 'cidrs'",
+    ),
+    case(
+        "external-url-with-credentials",
+        {
+            "tempo": {
+                "enabled": False,
+                "external": {"url": "https://u:p@t.example.com", "cidrs": ["192.0.2.0/24"]},
+            }
+        },
+        r"tempo\.external\.url: .* carries credentials",
+    ),
+    case(
+        "external-in-the-stacks-namespace",
+        {
+            "loki": {
+                "enabled": False,
+                "external": {
+                    "url": "http://l.vault-aio.svc",
+                    "namespace_labels": {"kubernetes.io/metadata.name": "vault-aio"},
+                },
+            }
+        },
+        r"external service 'loki' selects the stack's own namespace 'vault-aio'",
+        at_synth=True,
+    ),
+    case(
+        "loki-tenant-invalid",
+        {
+            "loki": {
+                "enabled": False,
+                "external": {"url": "http://l", "cidrs": ["192.0.2.0/24"], "tenant_id": "a b"},
+            }
+        },
+        r"loki\.external\.tenant_id: 'a b' is not a Loki tenant ID",
+    ),
+    case(
+        "namespace-too-long-for-the-node-namespace",
+        {"namespace": "n" * 60},
+        r"'namespace' \('n{60}', 60 characters\) is too long for the node namespace .* set 'node_namespace'",
     ),
     # -- Loki and Tempo storage and replicas ----------------------------------------------------
     case(

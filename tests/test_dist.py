@@ -36,7 +36,11 @@ def test_kustomization_lists_every_file_namespace_first(stack: Stack) -> None:
     kustomization = yaml.safe_load((DIST / "kustomization.yaml").read_text())
     files = {str(p.relative_to(DIST)) for p in DIST.rglob("*.yaml")} - {"kustomization.yaml"}
     assert sorted(kustomization["resources"]) == sorted(files)
-    assert kustomization["resources"][0] == "setup/namespace-vault-aio.yaml"
+    # both Namespaces first, so every other object has its namespace when it is applied
+    assert sorted(kustomization["resources"][:2]) == [
+        "setup/namespace-vault-aio-node.yaml",
+        "setup/namespace-vault-aio.yaml",
+    ]
 
 
 def test_kubectl_kustomize_builds_every_object(stack: Stack) -> None:
@@ -44,9 +48,9 @@ def test_kubectl_kustomize_builds_every_object(stack: Stack) -> None:
     out = subprocess.run([kubectl, "kustomize", str(DIST)], check=True, capture_output=True, text=True).stdout
     docs = [d for d in yaml.safe_load_all(out) if d]
     assert len(docs) == len(stack.manifests)
-    assert docs[0]["kind"] == "Namespace"
-    built = sorted((d["kind"], d["metadata"]["name"]) for d in docs)
-    assert built == sorted((m.kind, m.name) for m in stack.manifests)
+    assert [d["kind"] for d in docs[:2]] == ["Namespace", "Namespace"]
+    built = sorted((d["kind"], d["metadata"]["name"], d["metadata"].get("namespace", "")) for d in docs)
+    assert built == sorted((m.kind, m.name, m.namespace or "") for m in stack.manifests)
 
 
 @pytest.fixture

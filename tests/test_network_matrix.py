@@ -13,13 +13,14 @@ the evaluator reports them: an IP block (``0.0.0.0/0``) or ``<namespace labels>/
 from __future__ import annotations
 
 import importlib.util
+import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.stack import Stack, scenario_settings, synth_stack
+from tests.stack import Stack, scenario_settings, scenario_stack, synth_stack
 from vaultaio_constructs.analysis import Matrix, connectivity, pods_of
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,6 +41,11 @@ NTP_V6 = "2001:4860:4806::/48"
 
 #: Every workload of the default stack (each gets DNS).
 WORKLOADS = ("alertmanager", "alloy", "chrony", "grafana", "loki", "prometheus", "tempo", "vault")
+#: Where each lives: the node agents (host access) in their own namespace, everything else in the main one.
+#: Moving them there changes no connection: the table below is the one from before the split, and every
+#: row between the two namespaces must now pass a namespaceSelector on both sides.
+MAIN_NAMESPACE, NODE_NAMESPACE = "vault-aio", "vault-aio-node"
+NAMESPACES = {w: NODE_NAMESPACE if w in ("alloy", "chrony") else MAIN_NAMESPACE for w in WORKLOADS}
 
 EXPECTED: list[tuple[str, str, int, str, str]] = [
     # -- metrics: Prometheus scrapes every component that serves metrics -----------------------------------
@@ -83,7 +89,7 @@ EXPECTED: list[tuple[str, str, int, str, str]] = [
         for port in (443, 6443)
     ],
     *[
-        ("alloy", api, port, "TCP", "discover this namespace's pods on the node")
+        ("alloy", api, port, "TCP", "discover the stack's pods on the node (their log files)")
         for api in (KUBE_API, KUBE_API_V6)
         for port in (443, 6443)
     ],
@@ -155,6 +161,19 @@ VARIANTS: dict[str, dict[str, Any]] = {
         }
     },
     "backup": {"vault": {"backup": {}}},
+    # composition: a store switched off, or replaced by one running elsewhere in the cluster
+    "no-loki": {"loki": {"enabled": False}},
+    "external-loki": {
+        "loki": {
+            "enabled": False,
+            "external": {
+                "url": "http://loki-gateway.logging.svc",
+                "namespace_labels": {"kubernetes.io/metadata.name": "logging"},
+                "pod_labels": {"app.kubernetes.io/component": "gateway"},
+                "ports": [8080],
+            },
+        }
+    },
     "object-storage-replicas": {
         "loki": {"replicas": 3, "storage": _object_storage("loki-chunks")},
         "tempo": {"replicas": 3, "storage": _object_storage("tempo-traces")},
@@ -199,7 +218,39 @@ VARIANTS: dict[str, dict[str, Any]] = {
     },
     # the HA scenario (examples/settings/ha.yaml): every replicated component at once
     "scenario-ha": scenario_settings("ha"),
+    # examples/settings/full.yaml (today's stack, spelled out) and external-loki.yaml (logs elsewhere)
+    "scenario-full": scenario_settings("full"),
+    "scenario-external-loki": scenario_settings("external-loki"),
+    # examples/settings/operator.yaml: kube-prometheus-stack's Prometheus scrapes Vault (PodMonitor)
+    "scenario-operator": scenario_settings("operator"),
+    # examples/settings/cert-manager.yaml: cert-manager issues Vault's TLS; three raft voters
+    "scenario-cert-manager": scenario_settings("cert-manager"),
 }
+
+#: The evaluator's notation for the external Loki of the variant above, and for the grafana/loki chart's
+#: gateway pods of examples/settings/external-loki.yaml.
+LOKI_GATEWAY = "kubernetes.io/metadata.name=logging/app.kubernetes.io/component=gateway"
+CHART_LOKI_GATEWAY = (
+    "kubernetes.io/metadata.name=logging/"
+    "app.kubernetes.io/component=gateway,app.kubernetes.io/instance=loki,app.kubernetes.io/name=loki"
+)
+#: Every connection that exists only because the stack runs its own Loki: its clients, its scrape, its
+#: ruler's alerts, its DNS, and Alloy's pod discovery (which exists only to find log files).
+OWN_LOKI: set[Row] = {
+    ("alloy", "loki", 3100, "TCP"),
+    ("grafana", "loki", 3100, "TCP"),
+    ("prometheus", "loki", 3100, "TCP"),
+    ("loki", "alertmanager", 9093, "TCP"),
+    ("loki", KUBE_DNS, 53, "UDP"),
+    ("loki", KUBE_DNS, 53, "TCP"),
+}
+ALLOY_DISCOVERY: set[Row] = {
+    ("alloy", api, port, "TCP") for api in (KUBE_API, KUBE_API_V6) for port in (443, 6443)
+}
+
+#: ``examples/settings/operator.yaml``: kube-prometheus-stack's Prometheus pods in namespace monitoring.
+CLUSTER_PROMETHEUS = "kubernetes.io/metadata.name=monitoring/app.kubernetes.io/name=prometheus"
+CLUSTER_ALERTMANAGER = "kubernetes.io/metadata.name=monitoring/app.kubernetes.io/name=alertmanager"
 
 ADDED: dict[str, set[Row]] = {
     # raft replication and request forwarding between Vault pods only, on the API and cluster ports
@@ -229,6 +280,9 @@ ADDED: dict[str, set[Row]] = {
         ("vault-backup", KUBE_DNS, 53, "UDP"),
         ("vault-backup", KUBE_DNS, 53, "TCP"),
     },
+    "no-loki": set(),
+    # the two clients of logs reach the gateway's pod port, nothing else does
+    "external-loki": {("alloy", LOKI_GATEWAY, 8080, "TCP"), ("grafana", LOKI_GATEWAY, 8080, "TCP")},
     # gossip between Alertmanager pods only, over both memberlist protocols; the alert senders reach
     # the pods on 9093 already (same pods, same port as through the Service)
     "alertmanager-cluster": {
@@ -267,6 +321,51 @@ ADDED: dict[str, set[Row]] = {
         ("loki", STORE_CIDR, 9000, "TCP"),
         ("tempo", STORE_CIDR, 9000, "TCP"),
     },
+    # kube-prometheus-stack instead of the own monitoring: its Prometheus scrapes Vault's metrics listener
+    # (and nothing else), Alloy and Tempo's metrics-generator remote-write to it, Loki's ruler alerts its
+    # Alertmanager
+    "scenario-operator": {
+        (CLUSTER_PROMETHEUS, "vault", 8202, "TCP"),
+        ("alloy", CLUSTER_PROMETHEUS, 9090, "TCP"),
+        ("tempo", CLUSTER_PROMETHEUS, 9090, "TCP"),
+        ("loki", CLUSTER_ALERTMANAGER, 9093, "TCP"),
+    },
+    # raft peers only: cert-manager talks to the API server, never to the stack's pods
+    "scenario-cert-manager": {("vault", "vault", 8200, "TCP"), ("vault", "vault", 8201, "TCP")},
+    # today's stack: nothing more
+    "scenario-full": set(),
+    # the two readers and writers of logs reach the gateway's pod port (the Service maps 80 to it), only them
+    "scenario-external-loki": {
+        ("alloy", CHART_LOKI_GATEWAY, 8080, "TCP"),
+        ("grafana", CHART_LOKI_GATEWAY, 8080, "TCP"),
+    },
+}
+
+#: What each variant takes away from the default (nothing unless listed).
+REMOVED: dict[str, set[Row]] = {
+    # no Prometheus, Alertmanager or Grafana of its own: every connection of theirs, to and from them
+    "scenario-operator": {
+        *((c, KUBE_DNS, 53, p) for c in ("prometheus", "alertmanager", "grafana") for p in ("TCP", "UDP")),
+        ("prometheus", "vault", 8202, "TCP"),
+        ("prometheus", "prometheus", 9090, "TCP"),
+        ("prometheus", "alertmanager", 9093, "TCP"),
+        ("prometheus", "grafana", 3000, "TCP"),
+        ("prometheus", "loki", 3100, "TCP"),
+        ("prometheus", "tempo", 3200, "TCP"),
+        ("alloy", "prometheus", 9090, "TCP"),
+        ("tempo", "prometheus", 9090, "TCP"),
+        ("loki", "alertmanager", 9093, "TCP"),
+        ("grafana", "prometheus", 9090, "TCP"),
+        ("grafana", "loki", 3100, "TCP"),
+        ("grafana", "tempo", 3200, "TCP"),
+        ("grafana", "alertmanager", 9093, "TCP"),
+    },
+    # no Loki of its own: its clients, its scrape, its ruler's alerts, its DNS, and Alloy's pod discovery
+    # (which exists only to find log files to ship)
+    "no-loki": OWN_LOKI | ALLOY_DISCOVERY,
+    # no Loki of its own either, but Alloy still discovers pods: it ships their logs to the other Loki
+    "external-loki": OWN_LOKI,
+    "scenario-external-loki": OWN_LOKI,
 }
 
 #: The specification's allow list ("Network Policies" section), each with the variant where it applies.
@@ -322,10 +421,12 @@ def diff(expected: Iterable[tuple[str, str, int, str, str]], allowed: set[Row]) 
 
 @pytest.fixture(scope="module")
 def variant() -> Callable[[str], Stack]:
-    """Synthesize each variant at most once in this module."""
+    """Synthesize each variant at most once in this module (scenarios once per session)."""
     cache: dict[str, Stack] = {}
 
     def get(name: str) -> Stack:
+        if name.startswith("scenario-"):
+            return scenario_stack(name.removeprefix("scenario-"))
         if name not in cache:
             cache[name] = synth_stack(VARIANTS[name])
         return cache[name]
@@ -360,6 +461,33 @@ def test_default_matrix_is_exactly_the_table(default_rows: set[Row]) -> None:
 def test_table_names_every_workload_of_the_stack(stack: Stack) -> None:
     """A new workload must show up in WORKLOADS (and so in the DNS rows and the review of its edges)."""
     assert {p.workload for p in pods_of(stack.objects)} == set(WORKLOADS)
+
+
+def test_workloads_live_in_their_namespaces(stack: Stack) -> None:
+    assert {p.workload: p.namespace for p in pods_of(stack.objects)} == NAMESPACES
+    assert connectivity(stack.objects).namespaces == NAMESPACES
+
+
+def test_rows_across_the_two_namespaces(default_rows: set[Row]) -> None:
+    """The connections between the namespaces are exactly Alloy's (Chrony talks to nobody in the stack)."""
+    inside = {r for r in default_rows if r[0] in NAMESPACES and r[1] in NAMESPACES}
+    across = {r for r in inside if NAMESPACES[r[0]] != NAMESPACES[r[1]]}
+    assert across == {
+        ("alloy", "loki", 3100, "TCP"),
+        ("alloy", "tempo", 4317, "TCP"),
+        ("alloy", "prometheus", 9090, "TCP"),
+        ("alloy", "vault", 8200, "TCP"),
+    }
+
+
+def test_a_peer_without_namespace_selector_does_not_reach_across(stack: Stack) -> None:
+    """Kubernetes semantics the evaluator applies: without a namespaceSelector a peer selects pods of the
+    policy's own namespace only, so dropping it from Loki's ingress policy cuts Alloy off."""
+    objects = json.loads(json.dumps(stack.objects))
+    (policy,) = [o for o in objects if o["metadata"]["name"] == "allow-loki-from-alloy"]
+    for peer in policy["spec"]["ingress"][0]["from"]:
+        del peer["namespaceSelector"]
+    assert ("alloy", "loki", 3100, "TCP") not in rows(connectivity(objects))
 
 
 def test_default_admits_from_other_namespaces_only_otlp_into_alloy(stack: Stack) -> None:
@@ -420,13 +548,15 @@ def test_variant_adds_exactly_its_connections(
 ) -> None:
     allowed = rows(connectivity(variant(name).objects))
     added, removed = allowed - default_rows, default_rows - allowed
+    expected_removed = REMOVED.get(name, set())
     message = [f"variant {name} ({VARIANTS[name]}):"]
     if added != ADDED[name]:
         message.append("added: " + ", ".join(_fmt(r).strip() for r in sorted(added)))
         message.append("expected added: " + ", ".join(_fmt(r).strip() for r in sorted(ADDED[name])))
-    if removed:
+    if removed != expected_removed:
         message.append("removed: " + ", ".join(_fmt(r).strip() for r in sorted(removed)))
-    assert added == ADDED[name] and not removed, "\n".join(message)
+        message.append("expected removed: " + ", ".join(_fmt(r).strip() for r in sorted(expected_removed)))
+    assert added == ADDED[name] and removed == expected_removed, "\n".join(message)
 
 
 def test_ha_peer_edges_connect_vault_pods_only(variant: Callable[[str], Stack]) -> None:
@@ -508,7 +638,7 @@ def test_committed_diagram_matches_the_policies() -> None:
 
 
 def test_diagram_shows_every_connection_of_the_default_stack(stack: Stack) -> None:
-    """Each internal edge is drawn with its ports; DNS is one edge from the namespace box."""
+    """Each internal edge is drawn with its ports; DNS is one edge from each namespace's box."""
     dot = (REPO / "docs" / "network.dot").read_text(encoding="utf-8")
     matrix = connectivity(stack.objects)
     pairs: dict[tuple[str, str], list[str]] = {}
@@ -516,5 +646,8 @@ def test_diagram_shows_every_connection_of_the_default_stack(stack: Stack) -> No
         pairs.setdefault((c.source, c.destination), []).append(f"{c.port}/{c.protocol}")
     for (source, destination), ports in pairs.items():
         assert f'"{source}" -> "{destination}" [label="{", ".join(ports)}"];' in dot
-    assert dot.count(f'-> "{KUBE_DNS}"') == 1
+    # one DNS edge per namespace box (every pod of it), not one per workload
+    assert dot.count(f'-> "{KUBE_DNS}"') == 2
+    for namespace in (MAIN_NAMESPACE, NODE_NAMESPACE):
+        assert f'subgraph "cluster_{namespace}"' in dot
     assert (REPO / "docs" / "network.svg").is_file()

@@ -6,7 +6,8 @@ parsed and walked, other formats scanned as text) and its containers' env values
 short Service name used as ``<service>:<port>`` or ``scheme://<service>``, is a reference:
 
 * a connection (``host:port``, a URL, or Prometheus' ``dns_sd_configs`` ``names`` + ``port``): the Service
-  exists in the stack's namespace with that port, its target port is a container port of the pods it
+  exists in that namespace of the stack with that port (a short name is resolved in the reader's own
+  namespace, as DNS search domains do), its target port is a container port of the pods it
   selects (a headless Service does no port mapping, so there port == container port), a per-pod name is a
   pod of the StatefulSet governed by that headless Service, and the connectivity matrix allows **every**
   workload that reads the text to reach those pods on that port;
@@ -21,8 +22,13 @@ short Service name used as ``<service>:<port>`` or ``scheme://<service>``, is a 
 * a TLS server name (keys ending in ``server_name``): the Service exists. Any other name without a port
   fails, since it cannot be checked.
 
-Conversely, every connection the policies allow inside the namespace is used by some reference: a policy
-that no configuration needs is an over-broad allowance.
+A name in a namespace outside the stack must be an external service declared in the settings
+(``<component>.external``, in the cluster): the policies must let every reader reach the pods it is
+described by on its declared ports (``network.*``-style notation, ``<namespace labels>/<pod labels>``).
+
+Conversely, every connection the policies allow between the stack's pods, and every one they allow to a
+declared external service, is used by some reference: a policy that no configuration needs is an
+over-broad allowance.
 """
 
 from __future__ import annotations
@@ -32,13 +38,22 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
-from tests.stack import Stack, selector_matches, synth_stack
+from tests.stack import SAME_AS_DEFAULT, Stack, scenario_stack, selector_matches, synth_stack
 from tests.test_network_matrix import VARIANTS
-from vaultaio_constructs.analysis import Connection, Matrix, Pod, connectivity, pod_template, pods_of
+from vaultaio_constructs.analysis import (
+    Connection,
+    Matrix,
+    Pod,
+    connectivity,
+    describe_peer,
+    pod_template,
+    pods_of,
+)
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 SCHEME_PORTS = {"http": 80, "https": 443}
@@ -90,50 +105,59 @@ class Scanner:
 
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
-        self.namespace = stack.chart.stack_namespace
         self.cluster_domain = stack.chart.props.cluster_domain
         self.hosts = _host_pattern(self.cluster_domain)
         self.short = _short_pattern([s["metadata"]["name"] for s in stack.all("Service")])
         self.problems: list[str] = []
 
     # -- text sources ------------------------------------------------------------------------------------
-    def sources(self) -> Iterator[tuple[str, tuple[str, ...], str, str, str | None]]:
-        """``(where, readers, key, text, file name)`` for every ConfigMap key and container string."""
-        readers: dict[tuple[str, str], set[str]] = {}
+    def sources(self) -> Iterator[tuple[str, tuple[str, ...], str, str, str | None, str]]:
+        """``(where, readers, key, text, file name, namespace)`` for every ConfigMap key and container
+        string. A pod reads ConfigMaps of its own namespace only."""
+        readers: dict[tuple[str, str, str], set[str]] = {}
+        config_maps = {
+            (cm["metadata"]["namespace"], cm["metadata"]["name"]): cm for cm in self.stack.all("ConfigMap")
+        }
         for workload in self.stack.objects:
             if workload["kind"] not in WORKLOAD_KINDS:
                 continue
-            name = workload["metadata"]["name"]
+            name, namespace = workload["metadata"]["name"], workload["metadata"]["namespace"]
             spec = pod_template(workload)["spec"]
             for cm_name, keys in _config_maps_read(spec):
-                data = self.stack.config_data(cm_name) if self.stack.has("ConfigMap", cm_name) else {}
+                data = (config_maps.get((namespace, cm_name)) or {}).get("data") or {}
                 for key in keys if keys is not None else list(data):
-                    readers.setdefault((cm_name, key), set()).add(name)
+                    readers.setdefault((namespace, cm_name, key), set()).add(name)
             for c in [*spec.get("initContainers", []), *spec["containers"]]:
                 where = f"{workload['kind']} {name}, container {c['name']}"
                 for env in c.get("env") or []:
                     if "value" in env:
-                        yield f"{where}, env {env['name']}", (name,), env["name"], env["value"], None
+                        yield (
+                            f"{where}, env {env['name']}",
+                            (name,),
+                            env["name"],
+                            env["value"],
+                            None,
+                            namespace,
+                        )
                 for field in ("command", "args"):
                     for i, arg in enumerate(c.get(field) or []):
-                        yield f"{where}, {field}[{i}]", (name,), "", arg, None
-        for cm in self.stack.all("ConfigMap"):
-            cm_name = cm["metadata"]["name"]
+                        yield f"{where}, {field}[{i}]", (name,), "", arg, None, namespace
+        for (namespace, cm_name), cm in config_maps.items():
             for key, text in sorted((cm.get("data") or {}).items()):
-                who = tuple(sorted(readers.get((cm_name, key), ())))
-                yield f"ConfigMap {cm_name}, key {key}", who, "", text, key
+                who = tuple(sorted(readers.get((namespace, cm_name, key), ())))
+                yield f"ConfigMap {cm_name}, key {key}", who, "", text, key, namespace
 
     # -- extraction ----------------------------------------------------------------------------------------
     def references(self) -> list[Reference]:
         refs: list[Reference] = []
-        for where, readers, key, text, file_name in self.sources():
+        for where, readers, key, text, file_name, namespace in self.sources():
             tree = _parse(file_name, text) if file_name else None
             if tree is not None:
                 for path, leaf_key, value, port in _walk(tree):
-                    refs += self._scan(f"{where}: {path}", readers, leaf_key, value, port)
+                    refs += self._scan(f"{where}: {path}", readers, leaf_key, value, port, namespace)
                 refs += self._ring(where, readers, tree)
             else:
-                refs += self._scan(where, readers, key, text, None)
+                refs += self._scan(where, readers, key, text, None, namespace)
         return refs
 
     def _ring(self, where: str, readers: tuple[str, ...], tree: Any) -> list[Reference]:
@@ -152,7 +176,13 @@ class Scanner:
         return refs
 
     def _scan(
-        self, where: str, readers: tuple[str, ...], key: str, text: str, context_port: int | None
+        self,
+        where: str,
+        readers: tuple[str, ...],
+        key: str,
+        text: str,
+        context_port: int | None,
+        namespace: str,
     ) -> list[Reference]:
         refs: list[Reference] = []
         for m in self.hosts.finditer(text):
@@ -171,7 +201,7 @@ class Scanner:
             )
         for m in self.short.finditer(text):
             service = m["h1"] or m["h2"]
-            host = f"{service}.{self.namespace}.svc"
+            host = f"{service}.{namespace}.svc"
             refs.append(
                 self._reference(
                     f"{where} (short name {m[0]!r})",
@@ -298,7 +328,7 @@ def _selects(selector: Mapping[str, str], pod: Pod) -> bool:
 def resolve(stack: Stack, ref: Reference) -> tuple[Target | None, list[str]]:
     """Resolve ``ref`` against the stack's Services, StatefulSets and pods; problems if it does not."""
     labels = ref.host.removesuffix(".svc").split(".")
-    namespace = stack.chart.stack_namespace
+    namespaces = set(stack.chart.namespaces)
     pod_name: str | None = None
     if len(labels) == 3 and ref.pod_var is None:
         pod_name, service_name, ns = labels
@@ -306,13 +336,17 @@ def resolve(stack: Stack, ref: Reference) -> tuple[Target | None, list[str]]:
         service_name, ns = labels
     else:
         return None, [f"{ref}: not <service>.<namespace>.svc or <pod>.<service>.<namespace>.svc"]
-    if ns != namespace:
-        return None, [f"{ref}: namespace {ns!r} is not the stack's ({namespace!r})"]
-    if not stack.has("Service", service_name):
-        return None, [f"{ref}: no Service {service_name!r}"]
-    service = stack.get("Service", service_name)["spec"]
+    if ns not in namespaces:
+        return None, [f"{ref}: namespace {ns!r} is not one of the stack's ({sorted(namespaces)})"]
+    found = [s for s in stack.all("Service") if s["metadata"]["name"] == service_name]
+    found = [s for s in found if s["metadata"]["namespace"] == ns]
+    if not found:
+        return None, [f"{ref}: no Service {service_name!r} in namespace {ns!r}"]
+    service = found[0]["spec"]
     headless = service.get("clusterIP") == "None"
-    pods = [p for p in pods_of(stack.objects) if _selects(service.get("selector") or {}, p)]
+    pods = [
+        p for p in pods_of(stack.objects) if p.namespace == ns and _selects(service.get("selector") or {}, p)
+    ]
     if not pods:
         return None, [f"{ref}: Service {service_name!r} selects no pod of the stack"]
     if pod_name is not None or ref.pod_var is not None:
@@ -377,11 +411,71 @@ def replicas(stack: Stack, workload: str) -> int:
     )
 
 
+@dataclass(frozen=True)
+class ExternalPeer:
+    """An external service the settings declare inside the cluster: its pods as the evaluator names them
+    (``<namespace labels>/<pod labels>``) and the ports its traffic arrives on there."""
+
+    peer: str
+    ports: tuple[int, ...]
+
+
+def declared_externals(stack: Stack) -> dict[tuple[str, int], ExternalPeer]:
+    """``(host, port)`` of each in-cluster external service in the settings -> where its traffic goes.
+
+    Read from the settings as the user wrote them (not from the wiring), with the defaults the settings
+    documentation gives: the URL's port (80/443 without one) and, for Tempo without ``otlp_grpc``, the
+    query host on 4317.
+    """
+    props = stack.chart.props
+    found: dict[tuple[str, int], ExternalPeer] = {}
+
+    def add(url: str, ns_labels: Mapping[str, str] | None, pod_labels: Mapping[str, str], ports: Any) -> None:
+        if ns_labels is None:
+            return
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}[parts.scheme]
+        peer = {"namespaceSelector": {"matchLabels": dict(ns_labels)}}
+        if pod_labels:
+            peer["podSelector"] = {"matchLabels": dict(pod_labels)}
+        found[(parts.hostname or "", port)] = ExternalPeer(describe_peer(peer), tuple(ports) or (port,))
+
+    for name in ("prometheus", "alertmanager", "loki", "tempo"):
+        ext = getattr(props, name).external
+        if ext is None:
+            continue
+        add(ext.url, ext.namespace_labels, ext.pod_labels, ext.ports)
+        if name == "tempo":
+            otlp = ext.otlp_grpc
+            if otlp is not None:
+                add(otlp.url, otlp.namespace_labels, otlp.pod_labels, otlp.ports)
+            else:
+                host = urlsplit(ext.url).hostname
+                add(f"http://{host}:4317", ext.namespace_labels, ext.pod_labels, (4317,))
+    return found
+
+
 def check(stack: Stack, matrix: Matrix, refs: list[Reference]) -> tuple[list[str], set[Connection]]:
-    """Problems of ``refs``, and the connections they need (to compare with the matrix)."""
+    """Problems of ``refs``, and the connections they need (to compare with the matrix): between the
+    stack's pods, and to the declared external services (``matrix.egress_other_namespaces``)."""
     problems: list[str] = []
     needed: set[Connection] = set()
+    externals = declared_externals(stack)
+    namespaces = set(stack.chart.namespaces)
     for ref in refs:
+        namespace = ref.host.removesuffix(".svc").split(".")[-1]
+        if namespace not in namespaces and ref.kind == "connect" and ref.port is not None:
+            external = externals.get((ref.host, ref.port))
+            if external is None:
+                problems.append(
+                    f"{ref}: namespace {namespace!r} is not one of the stack's and no external service of "
+                    "the settings is at that address"
+                )
+                continue
+            for reader in ref.readers:
+                for port in external.ports:
+                    needed.add(Connection(reader, external.peer, port, "TCP"))
+            continue
         target, found = resolve(stack, ref)
         problems += found
         if target is None:
@@ -415,7 +509,7 @@ def check(stack: Stack, matrix: Matrix, refs: list[Reference]) -> tuple[list[str
         for reader in ref.readers:
             for workload in target.workloads:
                 needed |= {Connection(reader, workload, target.port, p) for p in target.protocols}
-    for c in sorted(needed - matrix.internal):
+    for c in sorted(needed - matrix.internal - matrix.egress_other_namespaces):
         problems.append(
             f"the policies do not allow {c.source} -> {c.destination} {c.port}/{c.protocol}, "
             f"which {c.source}'s configuration needs"
@@ -432,6 +526,8 @@ def variant(stack: Stack) -> Callable[[str], Stack]:
     cache: dict[str, Stack] = {"default": stack}
 
     def get(name: str) -> Stack:
+        if name.startswith("scenario-"):
+            return scenario_stack(name.removeprefix("scenario-"))
         if name not in cache:
             cache[name] = synth_stack(VARIANTS[name])
         return cache[name]
@@ -448,7 +544,10 @@ def _analyse(stack: Stack) -> tuple[Scanner, list[Reference], Matrix]:
 # -- tests ---------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["default", *sorted(VARIANTS)])
+ALL = ["default", *sorted(v for v in VARIANTS if v.removeprefix("scenario-") not in SAME_AS_DEFAULT)]
+
+
+@pytest.mark.parametrize("name", ALL)
 def test_every_in_cluster_address_resolves_and_is_allowed(name: str, variant: Callable[[str], Stack]) -> None:
     stack = variant(name)
     scanner, refs, matrix = _analyse(stack)
@@ -458,14 +557,16 @@ def test_every_in_cluster_address_resolves_and_is_allowed(name: str, variant: Ca
         pytest.fail(f"{name} stack:\n  " + "\n  ".join(problems), pytrace=False)
 
 
-@pytest.mark.parametrize("name", ["default", *sorted(VARIANTS)])
+@pytest.mark.parametrize("name", ALL)
 def test_every_allowed_connection_is_used_by_some_configuration(
     name: str, variant: Callable[[str], Stack]
 ) -> None:
     stack = variant(name)
     _, refs, matrix = _analyse(stack)
     _, needed = check(stack, matrix, refs)
-    unused = sorted(matrix.internal - needed)
+    peers = {e.peer for e in declared_externals(stack).values()}
+    to_externals = {c for c in matrix.egress_other_namespaces if c.destination in peers}
+    unused = sorted((matrix.internal | to_externals) - needed)
     assert not unused, f"{name} stack: policies allow connections no configuration uses: " + ", ".join(
         f"{c.source} -> {c.destination} {c.port}/{c.protocol}" for c in unused
     )
@@ -509,7 +610,7 @@ def _mutated(stack: Stack, config_map: str, key: str, old: str, new: str) -> Sta
             assert old in body["data"][key], f"{old!r} not in {config_map}/{key}"
             body = json.loads(json.dumps(body))
             body["data"][key] = body["data"][key].replace(old, new)
-        manifests.append(type(m)(m.area, body))
+        manifests.append(type(m)(m.area, body, m.main_namespace))
     return Stack(stack.chart, manifests)
 
 
@@ -648,3 +749,23 @@ def test_every_ingress_backend_resolves_and_the_controller_is_allowed(
                         assert (workload, target.port, target.protocol) in allowed, (
                             f"{name}: the ingress controller may not reach {workload}:{target.port}"
                         )
+
+
+def test_fails_when_an_external_service_is_not_allowed(variant: Callable[[str], Stack]) -> None:
+    """Dropping Grafana's egress to the external Loki breaks the data source URL the settings declare."""
+    stack = variant("external-loki")
+    kept = [m for m in stack.manifests if m.body["metadata"]["name"] != "allow-grafana-to-loki"]
+    broken = Stack(stack.chart, kept)
+    _, refs, matrix = _analyse(broken)
+    problems = check(broken, matrix, refs)[0]
+    assert any(
+        "do not allow grafana -> kubernetes.io/metadata.name=logging/app.kubernetes.io/component=gateway 8080"
+        in p
+        for p in problems
+    ), problems
+
+
+def test_external_references_are_found(variant: Callable[[str], Stack]) -> None:
+    refs = {(r.readers, r.host, r.port) for r in Scanner(variant("external-loki")).references()}
+    assert (("alloy",), "loki-gateway.logging.svc", 80) in refs
+    assert (("grafana",), "loki-gateway.logging.svc", 80) in refs

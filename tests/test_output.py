@@ -14,7 +14,6 @@ import jsii
 import pytest
 
 from tests.stack import Stack
-from vaultaio_constructs.chart import Namespace
 from vaultaio_constructs.component import StackChart
 from vaultaio_constructs.output import check_outdir, foreign_entries, render, synth, write
 
@@ -76,7 +75,10 @@ def test_app_exits_2_with_a_clear_error_for_a_foreign_cdk8s_outdir(tmp_path: Pat
         ("notes.txt", ["notes.txt"]),
         ("vault/README.md", ["vault/README.md"]),
         ("charts/app.yaml", ["charts"]),
-        ("setup/nested/x.yaml", ["setup/nested"]),
+        # a namespace's folder inside an area holds its objects' yaml files, nothing else
+        ("setup/nested/deeper/x.yaml", ["setup/nested/deeper"]),
+        ("logging/vault-aio-node/notes.txt", ["logging/vault-aio-node/notes.txt"]),
+        ("setup/Not_A_Namespace/x.yaml", ["setup/Not_A_Namespace"]),
     ],
 )
 def test_anything_a_synth_does_not_write_blocks_the_replacement(
@@ -140,20 +142,20 @@ class _Refuse:
         return [self.message]
 
 
-def test_a_failed_construct_validation_stops_the_render_naming_each_construct(tmp_path: Path) -> None:
+def test_a_failed_construct_validation_stops_the_render_naming_each_construct() -> None:
     app = cdk8s.App()
     chart = StackChart(app, "small")
-    namespace = Namespace(chart, "Namespace")
-    namespace.node.add_validation(_Refuse("labels are wrong"))
+    chart.finish()
+    chart.component("namespace").node.add_validation(_Refuse("labels are wrong"))
     chart.node.add_validation(_Refuse("the chart is incomplete"))
     with pytest.raises(ValueError, match="stack validation failed:") as failed:
         render(chart)
     assert "[small] the chart is incomplete" in str(failed.value)
-    assert "[small/Namespace] labels are wrong" in str(failed.value)
+    assert "[small/Namespaces] labels are wrong" in str(failed.value)
 
 
-def test_a_chart_without_validations_renders_its_objects() -> None:
+def test_a_chart_without_failed_validations_renders_its_objects() -> None:
     app = cdk8s.App()
     chart = StackChart(app, "small")
-    Namespace(chart, "Namespace")
-    assert [(m.kind, m.name) for m in render(chart)] == [("Namespace", "vault-aio")]
+    chart.finish()
+    assert ("Namespace", "vault-aio") in [(m.kind, m.name) for m in render(chart)]

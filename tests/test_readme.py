@@ -35,3 +35,17 @@ def test_readme_settings_example_synthesizes_as_described() -> None:
         if p.startswith("allow-vault-to-") and "vault" not in p.removeprefix("allow-vault-to-")
     ]
     assert any("52.94.0.0/16" in str(stack.get("NetworkPolicy", p)) for p in kms)
+
+
+def test_readme_composition_example_synthesizes_as_described() -> None:
+    section = README.read_text().split("### Leaving components out, or using ones you already run", 1)[1]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block, "README has no yaml block under 'Leaving components out'"
+    stack = synth_stack(yaml.safe_load(block.group(1)))
+    assert not {"loki", "prometheus"} & {o["metadata"]["name"] for o in stack.all("StatefulSet")}
+    alloy = stack.config_data("alloy-config")["config.alloy"]
+    assert "http://loki-gateway.logging.svc/loki/api/v1/push" in alloy
+    assert "https://mimir.example.com/api/v1/push" in alloy
+    datasources = stack.config_data("grafana-provisioning")["datasources.yaml"]
+    assert "url: https://mimir.example.com/prometheus" in datasources
+    assert "8080" in str(stack.get("NetworkPolicy", "allow-alloy-to-loki")["spec"])

@@ -39,8 +39,28 @@ def test_file_beside_app_overrides_namespace_everywhere(
     assert props.namespace == "secrets" and props.profile is Profile.PRODUCTION
     stack = synth_stack(props)
     namespaced = [o for o in stack.objects if o["kind"] != "Namespace"]
-    assert {o["metadata"]["namespace"] for o in namespaced} == {"secrets"}
-    assert stack.get("Namespace", "secrets")
+    assert {o["metadata"]["namespace"] for o in namespaced} == {"secrets", "secrets-node"}
+    assert {o["metadata"]["name"] for o in stack.all("Namespace")} == {"secrets", "secrets-node"}
+    assert stack.get("DaemonSet", "alloy")["metadata"]["namespace"] == "secrets-node"
+
+
+def test_node_namespace_is_a_setting(tmp_path: Path) -> None:
+    stack = synth_stack({"node_namespace": "node-agents"})
+    assert stack.get("DaemonSet", "chrony")["metadata"]["namespace"] == "node-agents"
+    labels = stack.get("Namespace", "node-agents")["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
+
+
+def test_node_agents_in_the_main_namespace_make_it_privileged() -> None:
+    """The labels follow the components: with node_namespace equal to namespace (one namespace, as before
+    issue 12) that namespace has to admit the agents."""
+    stack = synth_stack({"node_namespace": "vault-aio"})
+    assert {o["metadata"]["name"] for o in stack.all("Namespace")} == {"vault-aio"}
+    labels = stack.get("Namespace", "vault-aio")["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert not [
+        p for p in stack.all("NetworkPolicy") if "namespaceSelector" in str(p) and "vault-aio-node" in str(p)
+    ]
 
 
 def test_env_variable_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,7 +78,7 @@ def test_fails_missing_explicit_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_fails_unknown_key_lists_accepted_keys() -> None:
     with pytest.raises(
-        SettingsError, match=r"namepsace: unknown setting; accepted keys: namespace, instance"
+        SettingsError, match=r"namepsace: unknown setting; accepted keys: namespace, node_namespace, instance"
     ):
         parse_settings({"namepsace": "x"})
 

@@ -103,7 +103,8 @@ SAMPLES: list[dict[str, Any]] = [
                         "url": "https://hooks.example.com/a",
                         "cidrs": CIDRS,
                         "bearer_token": SECRET,
-                    }
+                    },
+                    {"name": "chat-hook", "url_secret": SECRET, "host": "chat.example.com", "cidrs": CIDRS},
                 ],
                 "email_receivers": [
                     {
@@ -236,8 +237,79 @@ DATABASE = {
     "client_key": SECRET,
     "cidrs": CIDRS,
 }
+SAMPLES[0]["node_namespace"] = "vault-aio-node"
+
+
+def _external(url: str, *, inside: bool) -> dict[str, Any]:
+    """An external service's settings, reached inside the cluster (labels) or outside it (CIDRs)."""
+    if inside:
+        return {
+            "url": url,
+            "namespace_labels": {"kubernetes.io/metadata.name": "monitoring"},
+            "pod_labels": {"app.kubernetes.io/name": "store"},
+        }
+    return {"url": url, "cidrs": CIDRS}
+
+
+#: Every component replaced by an existing one, reached inside the cluster and then outside it.
+SAMPLES += [
+    {
+        "prometheus": {
+            "enabled": False,
+            "external": {
+                **_external("http://prom.monitoring.svc:9090", inside=inside),
+                "remote_write_path": "/api/v1/push",
+            },
+        },
+        "alertmanager": {
+            "enabled": False,
+            "external": _external("http://am.monitoring.svc:9093", inside=inside),
+        },
+        "loki": {
+            "enabled": False,
+            "external": {**_external("http://loki.monitoring.svc", inside=inside), "tenant_id": "vault-aio"},
+        },
+        "tempo": {
+            "enabled": False,
+            "external": {
+                **_external("http://tempo.monitoring.svc:3200", inside=inside),
+                "otlp_grpc": _external("https://tempo-distributor.monitoring.svc:4317", inside=inside),
+            },
+        },
+    }
+    for inside in (True, False)
+]
 SAMPLES[0]["grafana"].update(database={"type": "postgres", **DATABASE}, secret_key=SECRET)
 SAMPLES.append({"grafana": {"database": {"type": "mysql", **DATABASE}, "secret_key": SECRET}})
+# cert-manager for Vault's TLS, the dashboards' sidecar labels, and custom resources for a cluster Prometheus
+MONITORING_NS = {"kubernetes.io/metadata.name": "monitoring"}
+SAMPLES.append(
+    {
+        "vault": {"tls": {"issuer": {"kind": "ClusterIssuer", "name": "corp-ca"}}},
+        "grafana": {
+            "dashboard_sidecar": {
+                "label_key": "grafana_dashboard",
+                "label_value": "1",
+                "folder_annotation": "k8s-sidecar-target-directory",
+                "folder": "Platform/Vault",
+            }
+        },
+        "monitoring": {
+            "prometheus_operator": {
+                "name": "cluster-prometheus",
+                "resource_labels": {"release": "kube-prometheus-stack"},
+                "prometheus_namespace_labels": MONITORING_NS,
+                "prometheus_pod_labels": {"app.kubernetes.io/name": "prometheus"},
+                "blackbox_probe": {
+                    "prober_url": "blackbox-exporter.monitoring.svc:9115",
+                    "module": "vault_tls",
+                    "namespace_labels": MONITORING_NS,
+                    "pod_labels": {"app.kubernetes.io/name": "prometheus-blackbox-exporter"},
+                },
+            }
+        },
+    }
+)
 SAMPLES[0]["prometheus"].update(
     replicas=2,
     replica_label="prometheus_replica",

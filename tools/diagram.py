@@ -70,16 +70,27 @@ def outside_labels(objects: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return {key: " / ".join(sorted(names[key])) + "\n" + details[key] for key in names}
 
 
+def namespace_labels(objects: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """``namespace <name>`` and the Pod Security level it enforces, for each Namespace object."""
+    found = {}
+    for o in objects:
+        if o["kind"] == "Namespace":
+            level = o["metadata"].get("labels", {}).get("pod-security.kubernetes.io/enforce", "?")
+            found[o["metadata"]["name"]] = f"namespace {o['metadata']['name']} (Pod Security: {level})"
+    return found
+
+
 def network_dot() -> str:
     """The diagram of the default stack."""
     _, chart = build()
     objects = [m.body for m in render(chart)]
     return to_dot(
         connectivity(objects),
-        title="vault-aio network policies: every allowed connection (solid: inside the namespace, "
-        "dashed: to or from outside it)",
+        title="vault-aio network policies: every allowed connection (solid: between the stack's pods, "
+        "dashed: to or from outside the stack)",
         stack_label=f"namespace {chart.stack_namespace}",
         labels=outside_labels(objects),
+        namespace_labels=namespace_labels(objects),
     )
 
 

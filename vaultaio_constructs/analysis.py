@@ -1,13 +1,19 @@
 """Read synthesized manifests back and compute what the NetworkPolicies allow.
 
-This implements the Kubernetes NetworkPolicy semantics for the objects of one namespace, independently of
-the wiring model that generated them, so tests can prove the generated policies do what the wiring says:
+This implements the Kubernetes NetworkPolicy semantics for the objects of one stack (one or more
+namespaces), independently of the wiring model that generated them, so tests can prove the generated
+policies do what the wiring says:
 
 * a pod selected by no policy of a direction is not isolated in that direction;
 * once isolated, a connection is allowed if any selecting policy has a rule whose peer matches and whose
   ports match (no ``to``/``from`` = every peer, no ``ports`` = every port; named ports resolve against the
   destination's container ports);
-* a connection between two pods needs the source's egress **and** the destination's ingress.
+* a connection between two pods needs the source's egress **and** the destination's ingress;
+* a peer without ``namespaceSelector`` selects pods of the policy's own namespace only; one with it selects
+  pods of the namespaces whose labels match (every namespace carries ``kubernetes.io/metadata.name``).
+
+Peers that may lie outside the stack's namespaces (the Namespace objects among the objects, and the
+namespaces of its pods) are reported separately, by their selectors or IP blocks.
 
 It also renders the result as a Graphviz graph (``make diagram`` -> ``docs/network.dot`` / ``.svg``).
 """
@@ -53,6 +59,8 @@ class Connection:
 class Matrix:
     """Every allowed connection: between the stack's pods, to outside peers, and from outside peers."""
 
+    #: workload -> its namespace
+    namespaces: dict[str, str] = field(default_factory=dict)
     internal: set[Connection] = field(default_factory=set)
     #: source workload -> external destinations as ``cidr`` strings with ports (ipBlock egress)
     egress_external: set[Connection] = field(default_factory=set)
@@ -159,7 +167,10 @@ def _selecting(policies: Sequence[Mapping[str, Any]], pod: Pod, direction: str) 
 
 
 def connectivity(objects: Sequence[Mapping[str, Any]]) -> Matrix:
-    """Compute the allowed connections of every workload in ``objects``."""
+    """Compute the allowed connections of every workload in ``objects``.
+
+    Workload names must be unique across the namespaces (connections are named by workload).
+    """
     policies = _policies(objects)
     pods = pods_of(objects)
     namespaces = {
@@ -168,7 +179,14 @@ def connectivity(objects: Sequence[Mapping[str, Any]]) -> Matrix:
         for o in objects
         if o["kind"] == "Namespace"
     }
+    stack_namespaces = set(namespaces) | {p.namespace for p in pods}
     matrix = Matrix()
+    for pod in pods:
+        if matrix.namespaces.setdefault(pod.workload, pod.namespace) != pod.namespace:
+            raise ValueError(
+                f"workload {pod.workload!r} exists in namespaces {matrix.namespaces[pod.workload]!r} and "
+                f"{pod.namespace!r}: connections are named by workload"
+            )
     for src in pods:
         egress = _selecting(policies, src, "Egress")
         for dst in pods:
@@ -211,7 +229,9 @@ def connectivity(objects: Sequence[Mapping[str, Any]]) -> Matrix:
                             matrix.egress_external.add(
                                 Connection(src.workload, peer["ipBlock"]["cidr"], number, proto)
                             )
-                        elif "namespaceSelector" in peer and _reaches_other_namespaces(peer, src.namespace):
+                        elif "namespaceSelector" in peer and _reaches_other_namespaces(
+                            peer, stack_namespaces
+                        ):
                             matrix.egress_other_namespaces.add(
                                 Connection(src.workload, describe_peer(peer), number, proto)
                             )
@@ -219,7 +239,7 @@ def connectivity(objects: Sequence[Mapping[str, Any]]) -> Matrix:
         for p in _selecting(policies, dst, "Ingress"):
             for rule in p["spec"].get("ingress") or []:
                 for peer in rule.get("from") or []:
-                    if "namespaceSelector" in peer and _reaches_other_namespaces(peer, dst.namespace):
+                    if "namespaceSelector" in peer and _reaches_other_namespaces(peer, stack_namespaces):
                         for rp in rule.get("ports") or [{}]:
                             matrix.ingress_other_namespaces.add(
                                 Connection(
@@ -232,13 +252,14 @@ def connectivity(objects: Sequence[Mapping[str, Any]]) -> Matrix:
     return matrix
 
 
-def _reaches_other_namespaces(peer: Mapping[str, Any], namespace: str) -> bool:
-    """Whether a ``namespaceSelector`` peer may select namespaces other than ``namespace`` (its pods in
-    ``namespace`` itself are evaluated as stack pods)."""
+def _reaches_other_namespaces(peer: Mapping[str, Any], stack_namespaces: set[str]) -> bool:
+    """Whether a ``namespaceSelector`` peer may select namespaces outside the stack's (its pods in the
+    stack's namespaces are evaluated as stack pods): anything but the name of one of them."""
     selector = peer["namespaceSelector"]
-    return bool(selector.get("matchExpressions")) or (selector.get("matchLabels") or {}) != {
-        "kubernetes.io/metadata.name": namespace
-    }
+    labels = selector.get("matchLabels") or {}
+    if selector.get("matchExpressions") or len(labels) != 1:
+        return True
+    return labels.get("kubernetes.io/metadata.name") not in stack_namespaces
 
 
 def describe_peer(peer: Mapping[str, Any]) -> str:
@@ -259,20 +280,23 @@ def to_dot(
     title: str = "vault-aio network policies",
     stack_label: str = "stack namespace",
     labels: Mapping[str, str] | None = None,
+    namespace_labels: Mapping[str, str] | None = None,
 ) -> str:
     """A Graphviz graph of ``matrix``: stack workloads as boxes, outside peers as ellipses/notes.
 
     To keep the picture readable:
 
-    * the workloads sit in one box (``stack_label``); an outside peer that *every* workload reaches on
-      the same ports (the cluster DNS) gets one edge from that box instead of one per workload;
+    * the workloads sit in one box per namespace (``namespace_labels`` names them; ``stack_label`` when
+      the matrix knows no namespaces); an outside peer that *every* workload of a namespace reaches on the
+      same ports (the cluster DNS) gets one edge from that namespace's box instead of one per workload;
     * outside peers with exactly the same connections (the CIDRs of one NTP server) are one node;
     * ``labels`` names outside peers (``{"0.0.0.0/0": "kube-apiserver\\n0.0.0.0/0"}``); unnamed ones show
       their CIDR or ``<namespace-labels>/<pod-labels>``.
 
-    Edges inside the stack are solid; edges to or from outside the namespace are dashed.
+    Edges between the stack's workloads are solid; edges to or from outside the stack are dashed.
     """
     names = labels or {}
+    ns_names = namespace_labels or {}
 
     def q(s: str) -> str:
         return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
@@ -286,19 +310,26 @@ def to_dot(
         | {c.source for c in matrix.egress_external | matrix.egress_other_namespaces}
         | {c.destination for c in matrix.ingress_other_namespaces}
     )
+    clusters: dict[str, list[str]] = {}
+    for w in workloads:
+        clusters.setdefault(matrix.namespaces.get(w, ""), []).append(w)
+    cluster_id = {ns: f"cluster_{ns or 'stack'}" for ns in clusters}
     outgoing = matrix.egress_external | matrix.egress_other_namespaces
 
-    # peers every workload reaches on the same ports: one edge from the namespace box
-    shared: dict[str, str] = {}
+    # peers every workload of a namespace reaches on the same ports: one edge from the namespace's box
+    shared: dict[tuple[str, str], str] = {}
     for peer in sorted({c.destination for c in outgoing}):
-        by_source: dict[str, set[tuple[int, str]]] = {}
-        for c in outgoing:
-            if c.destination == peer:
-                by_source.setdefault(c.source, set()).add((c.port, c.protocol))
-        port_sets = {frozenset(v) for v in by_source.values()}
-        if len(workloads) > 1 and set(by_source) == set(workloads) and len(port_sets) == 1:
-            shared[peer] = ports_of(c for c in outgoing if c.destination == peer and c.source == workloads[0])
-    outgoing = {c for c in outgoing if c.destination not in shared}
+        for ns, members in clusters.items():
+            by_source: dict[str, set[tuple[int, str]]] = {}
+            for c in outgoing:
+                if c.destination == peer and c.source in members:
+                    by_source.setdefault(c.source, set()).add((c.port, c.protocol))
+            port_sets = {frozenset(v) for v in by_source.values()}
+            if len(members) > 1 and set(by_source) == set(members) and len(port_sets) == 1:
+                shared[(ns, peer)] = ports_of(
+                    c for c in outgoing if c.destination == peer and c.source == members[0]
+                )
+    outgoing = {c for c in outgoing if (matrix.namespaces.get(c.source, ""), c.destination) not in shared}
 
     # merge outside peers that have exactly the same connections
     signature: dict[str, set[tuple[str, str, int, str]]] = {}
@@ -320,16 +351,18 @@ def to_dot(
         f"  label={q(title)}; labelloc=t; rankdir=LR; fontname=Helvetica;",
         "  compound=true; ranksep=1.1; nodesep=0.35;",
         "  node [fontname=Helvetica, fontsize=11]; edge [fontname=Helvetica, fontsize=9];",
-        f"  subgraph {q('cluster_stack')} {{",
-        f'    label={q(stack_label)}; style=rounded; color="#5f6368";',
     ]
-    for w in workloads:
-        lines.append(f'    {q(w)} [shape=box, style=filled, fillcolor="#e8f0fe"];')
-    lines.append("  }")
+    for ns, members in clusters.items():
+        lines.append(f"  subgraph {q(cluster_id[ns])} {{")
+        lines.append(f'    label={q(ns_names.get(ns, stack_label))}; style=rounded; color="#5f6368";')
+        for w in members:
+            lines.append(f'    {q(w)} [shape=box, style=filled, fillcolor="#e8f0fe"];')
+        lines.append("  }")
     for members in groups.values():
         lines.append(f"  {q(node_of[members[0]])} [label={q(label(members))}, shape=ellipse, style=dashed];")
-    for peer in shared:
-        lines.append(f"  {q(peer)} [label={q(label([peer]))}, shape=ellipse, style=dashed];")
+    for peer in dict.fromkeys(peer for _, peer in shared):
+        if peer not in node_of:
+            lines.append(f"  {q(peer)} [label={q(label([peer]))}, shape=ellipse, style=dashed];")
 
     def grouped(conns: Iterable[Connection]) -> dict[tuple[str, str], list[Connection]]:
         out: dict[tuple[str, str], list[Connection]] = {}
@@ -349,10 +382,10 @@ def to_dot(
     }
     for (s, d), conns in grouped(merged_in).items():
         lines.append(f"  {q(s)} -> {q(d)} [label={q(ports_of(conns))}, style=dashed];")
-    for peer, ports in shared.items():
+    for (ns, peer), ports in shared.items():
         lines.append(
-            f"  {q(workloads[0])} -> {q(peer)} "
-            f"[label={q(ports + ' (every pod)')}, style=dashed, ltail={q('cluster_stack')}];"
+            f"  {q(clusters[ns][0])} -> {q(peer)} "
+            f"[label={q(ports + ' (every pod)')}, style=dashed, ltail={q(cluster_id[ns])}];"
         )
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -149,6 +149,18 @@ def check_url(value: str, setting: str, schemes: tuple[str, ...] = ("http", "htt
     return value
 
 
+def check_service_url(value: str) -> str:
+    """An ``http://`` or ``https://`` base URL with a host, optional port and path (an external service's);
+    no credentials, query or fragment (a URL is written into ConfigMaps: credentials never belong there)."""
+    check_url(value, "url")
+    parts = urlsplit(value)
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{value!r} carries credentials: URLs are written into ConfigMaps, remove them")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{value!r} must not have a query or fragment: give the base URL only")
+    return value
+
+
 #: Oldest Kubernetes minor version the manifests target unless the settings say otherwise
 #: (``kubernetes_version``): every version before it is out of upstream support. API fields newer than the
 #: target are never written, so the output validates against the target's schema.
@@ -197,6 +209,8 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 Annotations = Annotated[dict[str, str], AfterValidator(check_annotations)]
 #: Labels (keys and values as the API server accepts them), e.g. ``external_labels``.
 Labels = Annotated[dict[str, str], AfterValidator(check_labels)]
+#: The base URL of an external service (no credentials, query or fragment).
+ServiceUrl = Annotated[str, AfterValidator(check_service_url)]
 #: Labels that select namespaces or pods in a NetworkPolicy: valid and never empty (``{}`` selects all).
 Selector = Annotated[dict[str, str], AfterValidator(check_labels), AfterValidator(check_selector)]
 #: A word without whitespace or control characters (a host, an address shown in a policy annotation...).
@@ -275,6 +289,57 @@ MAX_MILLICORES: Final = 256_000
 MIN_MEMORY_REQUEST_MIB: Final = 16
 MIN_MEMORY_LIMIT_MIB: Final = 32
 MAX_MEMORY_MIB: Final = 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class ExternalServiceProps:
+    """An existing service the stack uses instead of running its own (``<component>.external``).
+
+    ``url`` is what the consumers' configurations use. The other fields say where that traffic goes, so
+    the NetworkPolicies let the consumers reach exactly that and nothing else: the pods selected by
+    ``namespace_labels`` (and ``pod_labels``) for a service inside the cluster, or the ``cidrs`` of one
+    outside it. Give one of the two.
+    """
+
+    #: Base URL the consumers use: ``http://`` or ``https://``, a host, an optional port and path
+    #: (``http://loki-gateway.logging.svc``, ``https://prometheus.example.com:9090``). ``https`` is
+    #: verified against the consumers' system CAs.
+    url: ServiceUrl
+    #: Inside the cluster: labels of the namespaces the service's pods run in (at least one label, never
+    #: every namespace), e.g. ``{kubernetes.io/metadata.name: logging}``.
+    namespace_labels: Labels | None = None
+    #: Inside the cluster: labels of the service's pods in those namespaces (empty: every pod there).
+    pod_labels: Labels = Field(default_factory=dict)
+    #: Outside the cluster: the networks the service answers from.
+    cidrs: tuple[Cidr, ...] = ()
+    #: Ports the traffic arrives on at the peer. Inside the cluster these are the pods' container ports,
+    #: which a Service may map (``loki-gateway`` port 80 -> pod port 8080). Empty: the URL's port
+    #: (80 for ``http``, 443 for ``https`` when the URL has none).
+    ports: tuple[Port, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.namespace_labels is None and not self.cidrs:
+            raise ValueError(
+                f"external service {self.url!r} needs 'namespace_labels' (inside the cluster) or 'cidrs' "
+                "(outside it): the NetworkPolicies allow traffic to exactly that"
+            )
+        if self.namespace_labels is not None and self.cidrs:
+            raise ValueError(
+                f"external service {self.url!r}: give 'namespace_labels' (inside the cluster) or 'cidrs' "
+                "(outside it), not both"
+            )
+        if self.namespace_labels is not None and not self.namespace_labels:
+            raise ValueError(
+                f"external service {self.url!r}: 'namespace_labels' needs at least one label: an empty "
+                "selector would allow every namespace"
+            )
+        if self.pod_labels and self.namespace_labels is None:
+            raise ValueError(
+                f"external service {self.url!r}: 'pod_labels' select pods inside the cluster and need "
+                "'namespace_labels'"
+            )
+        if len(set(self.ports)) != len(self.ports):
+            raise ValueError(f"external service {self.url!r}: 'ports' lists a port twice, got {self.ports}")
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)

@@ -3,6 +3,11 @@
 A component owns its Kubernetes objects, names and labels them consistently, publishes typed endpoints and
 records its connections in the stack's :class:`~vaultaio_constructs.wiring.Wiring`. Objects created through
 :meth:`Component.track` are written to the component's ``area`` folder of ``dist/``.
+
+A stack has a main namespace and a node namespace: components whose pods need host access (``placement =
+Placement.NODE``: Alloy, Chrony) live in the node namespace, which alone admits privileged pods; everything
+else lives in the main namespace, which enforces Pod Security ``restricted``. The labels of each namespace
+are derived from the ``pod_security`` level its components declare.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import cdk8s
+import constructs
+import jsii
 from cdk8s_plus_27 import k8s
 from constructs import Construct
 
@@ -22,15 +29,62 @@ from vaultaio_constructs.common import (
     ExternalEndpoint,
     Protocol,
     Resources,
+    check_dns_label,
     kubernetes_minor,
 )
 from vaultaio_constructs.profiles import Profile, default_resources, default_storage_gib
-from vaultaio_constructs.wiring import Endpoint, Scheme, Wiring
+from vaultaio_constructs.wiring import Endpoint, ExternalService, Scheme, Wiring
 
 if TYPE_CHECKING:
     from vaultaio_constructs.network import NetworkPolicies, NetworkProps
 
 T = TypeVar("T", bound=cdk8s.ApiObject)
+TargetT = TypeVar("TargetT", bound=Endpoint | ExternalService)
+
+#: Suffix of the default node namespace (``<namespace>-node``).
+NODE_NAMESPACE_SUFFIX = "-node"
+
+
+def default_node_namespace(namespace: str) -> str:
+    """``<namespace>-node``; fails when that exceeds the 63 characters of a namespace name."""
+    node = f"{namespace}{NODE_NAMESPACE_SUFFIX}"
+    if len(node) > 63:
+        raise ValueError(
+            f"'namespace' ({namespace!r}, {len(namespace)} characters) is too long for the node namespace "
+            f"{node!r} ({len(node)} > 63 characters): use at most {63 - len(NODE_NAMESPACE_SUFFIX)} "
+            "characters or set 'node_namespace'"
+        )
+    return node
+
+
+def refuse_disabled(name: str, enabled: bool) -> None:
+    """Components are created only when enabled: a disabled one is left out by the stack, not built."""
+    if not enabled:
+        raise ValueError(
+            f"{name}: 'enabled' is false: a disabled component is not created (VaultAioChart leaves it out "
+            "and its consumers use its 'external' replacement, if any)"
+        )
+
+
+class Placement(StrEnum):
+    """Which of the stack's namespaces a component lives in."""
+
+    #: The main namespace (Pod Security ``restricted``).
+    MAIN = "main"
+    #: The node namespace: agents that need host access (hostPath, node clock).
+    NODE = "node"
+
+
+class PodSecurity(StrEnum):
+    """Pod Security Standard levels, from strictest to most permissive."""
+
+    RESTRICTED = "restricted"
+    BASELINE = "baseline"
+    PRIVILEGED = "privileged"
+
+    @property
+    def rank(self) -> int:
+        return list(PodSecurity).index(self)
 
 
 class Area(StrEnum):
@@ -46,13 +100,37 @@ class Area(StrEnum):
     DASHBOARDS = "dashboards"
 
 
+@jsii.implements(constructs.IValidation)
+class _FinishAtSynth:
+    """Finishes a :class:`StackChart` that nobody finished when the app (or the chart) is synthesized.
+
+    Every cdk8s synthesis path (``App.synth``, ``App.synth_yaml``, ``Chart.to_json``, ``Testing.synth``)
+    validates every construct before it renders any object, so a stack whose ``finish()`` was forgotten
+    still gets its deferred configuration and its NetworkPolicies, never a half-rendered, unprotected
+    output. A failure is reported as a validation error naming the stack.
+    """
+
+    def __init__(self, chart: StackChart) -> None:
+        self._chart = chart
+
+    def validate(self) -> list[str]:
+        if self._chart.finished:
+            return []
+        try:
+            self._chart.finish()
+        except (ValueError, RuntimeError, TypeError, KeyError) as err:
+            return [f"the stack could not be finished at synth: {err}"]
+        return []
+
+
 class StackChart(cdk8s.Chart):
-    """A chart that holds one stack: its namespace, instance name, profile and wiring.
+    """A chart that holds one stack: its namespaces, instance name, profile and wiring.
 
     :class:`~vaultaio_constructs.chart.VaultAioChart` is the complete stack; people composing their own
-    stack from single components create a ``StackChart``, add and connect components, then call
-    :meth:`finish` last (it runs every component's ``finalize()`` and creates the
-    :class:`~vaultaio_constructs.network.NetworkPolicies` from the recorded wiring).
+    stack from single components create a ``StackChart`` (or nest one in their own chart), add and connect
+    components, and either call :meth:`finish` last or let the synthesis finish it: ``finish()`` runs every
+    component's ``finalize()``, creates the Namespaces (Pod Security labels derived from the components in
+    each) and the :class:`~vaultaio_constructs.network.NetworkPolicies` from the recorded wiring.
     """
 
     def __init__(
@@ -61,22 +139,36 @@ class StackChart(cdk8s.Chart):
         id: str,
         *,
         namespace: str = "vault-aio",
+        node_namespace: str | None = None,
         instance: str = "vault-aio",
         cluster_domain: str = "cluster.local",
         storage_class: str | None = None,
         profile: Profile = Profile.SMALL,
+        network: NetworkProps | None = None,
+        manage_namespaces: bool = True,
         kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
     ) -> None:
+        """``node_namespace`` holds the node agents (default ``<namespace>-node``); ``network`` describes the
+        cluster around the stack for the NetworkPolicies; ``manage_namespaces=False`` leaves the Namespace
+        objects out (namespaces created elsewhere: label them for Pod Security yourself)."""
         super().__init__(scope, id, disable_resource_name_hashes=True)
+        check_dns_label(namespace)
         #: Oldest Kubernetes version the manifests must apply to (``1.NN``); see :meth:`api_at_least`.
         self.kubernetes_version = kubernetes_version
         self.stack_namespace = namespace
+        self.node_namespace = (
+            check_dns_label(node_namespace) if node_namespace else default_node_namespace(namespace)
+        )
         self.instance = instance
         self.cluster_domain = cluster_domain
         self.storage_class = storage_class
         self.profile = profile
-        self.wiring = Wiring(namespace=namespace)
+        self.network = network
+        self.manage_namespaces = manage_namespaces
+        self.wiring = Wiring()
         self.components: list[Component] = []
+        self._finished = False
+        self.node.add_validation(_FinishAtSynth(self))
 
     def api_at_least(self, version: str) -> bool:
         """Whether every cluster the stack targets has the API of ``version`` (a field added then may be
@@ -90,23 +182,68 @@ class StackChart(cdk8s.Chart):
             return scope
         if isinstance(scope, Component):
             return scope.stack
+        for ancestor in reversed(scope.node.scopes):  # a construct of the user's inside a stack
+            if isinstance(ancestor, StackChart | Component):
+                return StackChart.find(ancestor)
+            if isinstance(ancestor, cdk8s.Chart):
+                raise TypeError(
+                    f"components must be created inside a StackChart (or VaultAioChart), got the cdk8s.Chart "
+                    f"{ancestor.node.path!r}: a StackChart records the wiring the NetworkPolicies are "
+                    "generated from and finishes itself at synth. Nest one in your chart: "
+                    "stack = StackChart(self, 'vault', namespace='...'), then Vault(stack, 'Vault')"
+                )
         raise TypeError(
-            f"components must be created inside a StackChart (or VaultAioChart) or another component, "
-            f"got {type(scope).__name__}"
+            f"components must be created inside a StackChart (or VaultAioChart), got "
+            f"{type(scope).__name__} {scope.node.path!r}, which is in no chart"
         )
 
-    def finish(self, network: NetworkProps | None = None) -> NetworkPolicies:
-        """Render every component's deferred configuration, then the NetworkPolicies; call once, last.
+    def namespace_for(self, placement: Placement) -> str:
+        """The namespace components with ``placement`` live in."""
+        return self.node_namespace if placement is Placement.NODE else self.stack_namespace
 
-        After this, no component may be connected or extended (the policies would not reflect it).
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        """The stack's namespaces: the main one first, then every other one a component lives in."""
+        return tuple(dict.fromkeys([self.stack_namespace, *(c.namespace for c in self.components)]))
+
+    def pod_security(self, namespace: str) -> PodSecurity:
+        """The Pod Security level ``namespace`` must admit: the most permissive its components need."""
+        levels = [c.pod_security for c in self.components if c.namespace == namespace]
+        return max(levels, key=lambda level: level.rank, default=PodSecurity.RESTRICTED)
+
+    @property
+    def finished(self) -> bool:
+        """Whether :meth:`finish` has run (the objects and NetworkPolicies are complete)."""
+        return self._finished
+
+    def finish(self, network: NetworkProps | None = None) -> NetworkPolicies:
+        """Render every component's deferred configuration, then the Namespaces and NetworkPolicies.
+
+        Runs once: call it last, or let the synthesis call it. After this, no component may be added,
+        connected or extended (the policies would not reflect it). ``network`` overrides the network
+        settings given to the constructor.
         """
+        from vaultaio_constructs.namespaces import Namespaces
         from vaultaio_constructs.network import NetworkPolicies
 
+        if self._finished:
+            raise RuntimeError(
+                f"the stack {self.node.path!r} is already finished: finish() runs once, after every "
+                "component is added and connected (VaultAioChart finishes itself: add things in extend())"
+            )
+        self._finished = True
         for component in list(self.components):
             component.finalize()
-        return NetworkPolicies(self, "NetworkPolicies", network)
+        if self.manage_namespaces:
+            Namespaces(self, "Namespaces")
+        return NetworkPolicies(self, "NetworkPolicies", network or self.network)
 
     def register(self, component: Component) -> None:
+        if self._finished and not getattr(component, "created_by_finish", False):
+            raise RuntimeError(
+                f"cannot add {component.name!r} to the stack {self.node.path!r}: it is already finished "
+                "(its NetworkPolicies are generated); add components before finish()"
+            )
         for existing in self.components:
             if existing.name == component.name:
                 raise ValueError(f"a component named {component.name!r} already exists in this stack")
@@ -128,6 +265,12 @@ class Component(Construct):
     """
 
     area: Area = Area.SETUP
+    #: Which namespace of the stack the component lives in.
+    placement: Placement = Placement.MAIN
+    #: The Pod Security level its pods need; its namespace is labelled to admit it (and no more).
+    pod_security: PodSecurity = PodSecurity.RESTRICTED
+    #: Created by :meth:`StackChart.finish` itself (Namespaces, NetworkPolicies).
+    created_by_finish: bool = False
 
     def __init__(
         self,
@@ -138,12 +281,13 @@ class Component(Construct):
         role: str,
         version: str | None = None,
         image_tag: str | None = None,
+        namespace: str | None = None,
         image_digest: str | None = None,
         image_repository: str | None = None,
     ) -> None:
         """``name`` also keys the component's image in :mod:`~vaultaio_constructs.versions` and its row in
         :mod:`~vaultaio_constructs.profiles`; components without an image (Namespace, NetworkPolicies)
-        pass an explicit ``version`` instead."""
+        pass an explicit ``version`` instead. ``namespace`` overrides the one its ``placement`` gives."""
         super().__init__(scope, id)
         self.stack = StackChart.find(scope)
         self._name = name
@@ -154,7 +298,7 @@ class Component(Construct):
             #: when one is set.
             self.image = versions.image(name, image_tag, digest=image_digest, repository=image_repository)
         self.version = version
-        self.namespace = self.stack.stack_namespace
+        self.namespace = namespace or self.stack.namespace_for(self.placement)
         self.instance = self.stack.instance
         self._selector = lbl.selector_labels(name, self.instance)
         self.labels = lbl.standard_labels(name=name, instance=self.instance, component=role, version=version)
@@ -189,11 +333,13 @@ class Component(Construct):
         labels: Mapping[str, str] | None = None,
         annotations: Mapping[str, str] | None = None,
         namespaced: bool = True,
+        namespace: str | None = None,
     ) -> k8s.ObjectMeta:
-        """Metadata with the standard labels; ``name`` defaults to the component's name."""
+        """Metadata with the standard labels; ``name`` defaults to the component's name, ``namespace`` to
+        the component's."""
         return k8s.ObjectMeta(
             name=name or self.name,
-            namespace=self.namespace if namespaced else None,
+            namespace=(namespace or self.namespace) if namespaced else None,
             labels={**self.labels, **(labels or {})},
             annotations=dict(annotations) if annotations else None,
         )
@@ -225,9 +371,29 @@ class Component(Construct):
             per_pod=per_pod,
         )
 
-    def connect(self, endpoint: Endpoint, *, reason: str) -> Endpoint:
-        """Let this component reach ``endpoint``; returns it for use in this component's config."""
-        return self.stack.wiring.connect(self, endpoint, reason=reason)
+    def connect(self, target: TargetT, *, reason: str) -> TargetT:
+        """Let this component reach ``target`` (an endpoint of a component of this stack, in any of its
+        namespaces, or an :class:`~vaultaio_constructs.wiring.ExternalService`); returns it for use in this
+        component's config."""
+        if isinstance(target, Endpoint):
+            provider = next((c for c in self.stack.components if c.name == target.provider), None)
+            if provider is None or provider.namespace != target.namespace:
+                raise ValueError(
+                    f"{self.name}: endpoint {target.service}:{target.port_name} (namespace "
+                    f"{target.namespace!r}) is not served by a component of this stack: connect to a "
+                    "component of this stack, or describe the service as an ExternalService (URL and how "
+                    "to reach it)"
+                )
+        else:
+            labels = dict(target.namespace_labels or ())
+            own = set(self.stack.namespaces) & {labels.get("kubernetes.io/metadata.name", "")}
+            if len(labels) == 1 and own:
+                raise ValueError(
+                    f"{self.name}: external service {target.name!r} selects the stack's own namespace "
+                    f"{own.pop()!r}, whose default-deny policy would block its pods: an external service "
+                    "must run in another namespace"
+                )
+        return self.stack.wiring.connect(self, target, reason=reason)
 
     def connect_external(self, destination: ExternalEndpoint, *, reason: str) -> ExternalEndpoint:
         """Let this component reach a destination outside the cluster."""

@@ -1,6 +1,9 @@
 """Turn a synthesized stack into ``dist/``: one folder per area, one file per object, a kustomization.
 
-The layout mirrors the specification's ``manifests/`` tree. The Namespace lives in ``setup/`` and is
+The layout mirrors the specification's ``manifests/`` tree: ``<area>/<kind>-<name>.yaml``. Objects of a
+namespace other than the stack's main one go one level down, ``<area>/<namespace>/<kind>-<name>.yaml``
+(the node agents and their policies), so a folder shows which namespace an object belongs to and names
+that repeat per namespace (``default-deny-all``) never collide. The Namespaces live in ``setup/`` and are
 listed first. Output is deterministic (objects in creation order, files sorted, no timestamps). Writing
 goes to a temporary sibling folder that replaces ``dist/`` only when everything rendered, so a failed
 synth never leaves a half-written ``dist/``; the new folder keeps the old one's mode.
@@ -13,6 +16,7 @@ a ``.git/`` or a README of a GitOps repository, stops the synth before it delete
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -45,6 +49,8 @@ class Manifest:
 
     area: Area
     body: dict[str, Any]
+    #: The stack's main namespace: objects of any other namespace go to a subfolder named after theirs.
+    main_namespace: str = ""
 
     @property
     def kind(self) -> str:
@@ -55,8 +61,16 @@ class Manifest:
         return str(self.body["metadata"]["name"])
 
     @property
+    def namespace(self) -> str | None:
+        namespace = self.body["metadata"].get("namespace")
+        return str(namespace) if namespace else None
+
+    @property
     def path(self) -> str:
-        return f"{self.area}/{self.kind.lower()}-{self.name}.yaml"
+        folder = str(self.area)
+        if self.namespace and self.main_namespace and self.namespace != self.main_namespace:
+            folder = f"{folder}/{self.namespace}"
+        return f"{folder}/{self.kind.lower()}-{self.name}.yaml"
 
 
 _BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when available
@@ -90,6 +104,18 @@ def build(props: VaultAioProps | None = None) -> tuple[cdk8s.App, StackChart]:
     return app, chart
 
 
+def _expected_kind(obj: cdk8s.ApiObject) -> str:
+    """The kind ``obj`` must render as, known without a jsii call.
+
+    L1 classes carry it in their name (``KubeStatefulSet``); custom resources built on ``ApiObject``
+    (:class:`~vaultaio_constructs.crd.CustomResource`) keep it in ``manifest_kind``.
+    """
+    kind = getattr(obj, "manifest_kind", None)
+    if isinstance(kind, str):
+        return kind
+    return type(obj).__name__.removeprefix("Kube")
+
+
 #: How cdk8s begins the error of failed construct validations (``App._synthChart``), one line each.
 _CDK8S_VALIDATION_FAILED = "Validation failed with the following errors:"
 
@@ -120,13 +146,13 @@ def render(chart: StackChart) -> list[Manifest]:
         )
     manifests = []
     for (area, obj), body in zip(tracked, bodies, strict=True):
-        expected_kind = type(obj).__name__.removeprefix("Kube")
+        expected_kind = _expected_kind(obj)
         if body["kind"] != expected_kind:
             raise RuntimeError(
                 f"object order mismatch: expected a {expected_kind}, got {body['kind']} "
                 f"{body['metadata'].get('name')}: create objects directly under their component"
             )
-        manifests.append(Manifest(area, body))
+        manifests.append(Manifest(area, body, chart.stack_namespace))
     paths = [m.path for m in manifests]
     dupes = sorted({p for p in paths if paths.count(p) > 1})
     if dupes:
@@ -144,6 +170,8 @@ def kustomization(manifests: Sequence[Manifest]) -> dict[str, Any]:
     }
 
 
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
 #: The only file a synth writes at the top of the output folder.
 KUSTOMIZATION_FILE = "kustomization.yaml"
 
@@ -151,8 +179,9 @@ KUSTOMIZATION_FILE = "kustomization.yaml"
 def foreign_entries(outdir: Path) -> list[str]:
     """Paths in ``outdir`` (relative, sorted) that a synth does not write; empty when it may be replaced.
 
-    A synth writes ``kustomization.yaml`` and ``<area>/<kind>-<name>.yaml`` files, nothing else: a folder
-    holding anything more (``.git/``, other files, sub-folders, symlinks) is not a previous output.
+    A synth writes ``kustomization.yaml``, ``<area>/<kind>-<name>.yaml`` and, for objects of a namespace
+    other than the main one, ``<area>/<namespace>/<kind>-<name>.yaml`` files, nothing else: a folder
+    holding anything more (``.git/``, other files, deeper sub-folders, symlinks) is not a previous output.
     """
     if not outdir.exists() and not outdir.is_symlink():
         return []
@@ -168,7 +197,14 @@ def foreign_entries(outdir: Path) -> list[str]:
                 foreign.append(entry.name)
         elif entry.is_dir() and entry.name in areas:
             for child in sorted(entry.iterdir()):
-                if child.is_symlink() or not child.is_file() or child.suffix != ".yaml":
+                if not child.is_symlink() and child.is_dir() and _DNS_LABEL.fullmatch(child.name):
+                    # a namespace's objects (the node agents'): yaml files only, one level deep
+                    foreign += [
+                        f"{entry.name}/{child.name}/{leaf.name}"
+                        for leaf in sorted(child.iterdir())
+                        if leaf.is_symlink() or not leaf.is_file() or leaf.suffix != ".yaml"
+                    ]
+                elif child.is_symlink() or not child.is_file() or child.suffix != ".yaml":
                     foreign.append(f"{entry.name}/{child.name}")
         else:
             foreign.append(entry.name)
@@ -186,7 +222,8 @@ def check_outdir(outdir: Path) -> None:
     raise ValueError(
         f"refusing to replace the output folder {outdir}: it holds what a synth does not write ({shown}). "
         f"A synth replaces the whole folder, so it writes only into a new or empty folder or a previous "
-        f"output ({KUSTOMIZATION_FILE} and *.yaml files in {', '.join(sorted(str(a) for a in Area))}): "
+        f"output ({KUSTOMIZATION_FILE} and *.yaml files in {', '.join(sorted(str(a) for a in Area))}, or in "
+        "a namespace's folder inside them): "
         "set CDK8S_OUTDIR to such a folder (e.g. a subfolder of your GitOps repository)"
     )
 

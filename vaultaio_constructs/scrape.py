@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vaultaio_constructs.common import SecretKeyRef
+from vaultaio_constructs.prometheus.config import ScrapeProtocol
 from vaultaio_constructs.wiring import Endpoint, Scheme
 
 
@@ -27,6 +28,9 @@ class ScrapeTarget:
     #: TLS server name to verify (a SAN on the target's certificate) when scraping pods by IP.
     server_name: str | None = None
     scrape_interval_seconds: int | None = None
+    #: Format Prometheus falls back to when the target sends no or an unknown ``Content-Type`` (Prometheus 3
+    #: fails such a scrape otherwise); ``None`` for targets that send a proper type, as every built-in does.
+    fallback_scrape_protocol: ScrapeProtocol | None = None
 
     def __post_init__(self) -> None:
         if self.endpoint.scheme not in (Scheme.HTTP, Scheme.HTTPS):

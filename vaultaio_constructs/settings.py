@@ -41,7 +41,9 @@ from vaultaio_constructs.common import (
     KubernetesVersion,
     SecretKeyRef,
 )
+from vaultaio_constructs.component import default_node_namespace
 from vaultaio_constructs.grafana.construct import GrafanaProps
+from vaultaio_constructs.integrations.props import MonitoringProps
 from vaultaio_constructs.loki.construct import LokiProps
 from vaultaio_constructs.network import NetworkProps
 from vaultaio_constructs.profiles import Profile
@@ -58,8 +60,11 @@ DEFAULT_SETTINGS_FILE = "vaultaio.yaml"
 class VaultAioProps:
     """Settings of the complete stack. Every field has a working default."""
 
-    #: Namespace holding every object of the stack.
+    #: Main namespace of the stack: every component except the node agents (Pod Security ``restricted``).
     namespace: DnsLabel = "vault-aio"
+    #: Namespace of the node agents, Alloy and Chrony, which need host access: the only namespace that
+    #: admits privileged pods. ``None``: ``<namespace>-node``.
+    node_namespace: DnsLabel | None = None
     #: Value of ``app.kubernetes.io/instance`` on every object; part of every selector.
     instance: DnsLabel = "vault-aio"
     #: The cluster's DNS domain (for fully qualified Service names).
@@ -83,6 +88,108 @@ class VaultAioProps:
     tempo: TempoProps = Field(default_factory=TempoProps)
     alloy: AlloyProps = Field(default_factory=AlloyProps)
     chrony: ChronyProps = Field(default_factory=ChronyProps)
+    #: Monitoring the cluster already runs (Prometheus Operator custom resources); nothing by default.
+    monitoring: MonitoringProps = Field(default_factory=MonitoringProps)
+
+    def __post_init__(self) -> None:
+        if self.node_namespace is None:
+            default_node_namespace(self.namespace)
+        problems = self._impossible_combinations()
+        issuer = self.vault.tls.issuer
+        warning_days = self.prometheus.alerts.thresholds.tls_cert_warning_days
+        if issuer is not None and issuer.renew_before_hours <= warning_days * 24:
+            problems.append(
+                f"'vault.tls.issuer.renew_before_hours' ({issuer.renew_before_hours}) must exceed "
+                f"'prometheus.alerts.thresholds.tls_cert_warning_days' ({warning_days}) x 24 = "
+                f"{warning_days * 24}: cert-manager must renew before the expiry warning fires, so the "
+                "warning means 'Vault still serves the old certificate' (reload it, see docs/RUNBOOK.md)"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    # -- composition: which components run, which are external, what follows -------------------------------
+    @property
+    def has_prometheus(self) -> bool:
+        """The stack has a Prometheus: its own or ``prometheus.external``."""
+        return self.prometheus.enabled or self.prometheus.external is not None
+
+    @property
+    def has_alertmanager(self) -> bool:
+        return self.alertmanager.enabled or self.alertmanager.external is not None
+
+    @property
+    def has_loki(self) -> bool:
+        return self.loki.enabled or self.loki.external is not None
+
+    @property
+    def has_tempo(self) -> bool:
+        return self.tempo.enabled or self.tempo.external is not None
+
+    @property
+    def alloy_pipelines(self) -> AlloyPipelines:
+        """What Alloy ships: each ``alloy.ship_*`` setting, or (``None``) whether its destination exists."""
+        a = self.alloy
+        return AlloyPipelines(
+            logs=self.has_loki if a.ship_logs is None else a.ship_logs,
+            metrics=self.has_prometheus if a.ship_metrics is None else a.ship_metrics,
+            traces=self.has_tempo if a.ship_traces is None else a.ship_traces,
+        )
+
+    def _impossible_combinations(self) -> list[str]:
+        """Settings that cannot work together, each naming the keys and what to do."""
+        problems = []
+        if self.grafana.enabled and not self.has_prometheus:
+            problems.append(
+                "grafana.enabled is true but there is no Prometheus (prometheus.enabled is false and "
+                "prometheus.external is not set): Grafana's dashboards query Prometheus; set "
+                "prometheus.external or grafana.enabled: false"
+            )
+        for evaluator, what in (
+            ("prometheus", "evaluates the stack's alert rules"),
+            ("loki", "runs the audit-log alert rule (VaultLoginFailuresSpike) in its ruler"),
+        ):
+            enabled = self.prometheus.enabled if evaluator == "prometheus" else self.loki.enabled
+            if enabled and not self.has_alertmanager:
+                problems.append(
+                    f"{evaluator}.enabled is true and {what}, but there is no Alertmanager "
+                    "(alertmanager.enabled is false and alertmanager.external is not set): the alerts would "
+                    f"go nowhere; set alertmanager.external, alertmanager.enabled: true or "
+                    f"{evaluator}.enabled: false"
+                )
+        if self.alloy.enabled:
+            for kind, setting, store, present in (
+                ("logs", self.alloy.ship_logs, "loki", self.has_loki),
+                ("metrics", self.alloy.ship_metrics, "prometheus", self.has_prometheus),
+                ("traces", self.alloy.ship_traces, "tempo", self.has_tempo),
+            ):
+                if setting is True and not present:
+                    problems.append(
+                        f"alloy.ship_{kind} is true but there is no {store} ({store}.enabled is false and "
+                        f"{store}.external is not set): set {store}.external or alloy.ship_{kind}: false"
+                    )
+            pipelines = self.alloy_pipelines
+            if not (pipelines.logs or pipelines.metrics or pipelines.traces):
+                problems.append(
+                    "alloy.enabled is true but it has nothing to ship: no Loki, Prometheus or Tempo (their "
+                    "'enabled' false and no 'external'), or alloy.ship_logs/ship_metrics/ship_traces all "
+                    "false; set alloy.enabled: false or give it a destination"
+                )
+            elif self.alloy.otlp_clients and not pipelines.traces:
+                problems.append(
+                    "alloy.otlp_clients is set but Alloy forwards no traces (no Tempo: tempo.enabled is "
+                    "false and tempo.external is not set, or alloy.ship_traces is false): remove "
+                    "alloy.otlp_clients or give it a Tempo"
+                )
+        return problems
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AlloyPipelines:
+    """What Alloy ships, resolved from its settings and the stack's composition."""
+
+    logs: bool
+    metrics: bool
+    traces: bool
 
 
 class SettingsError(ValueError):

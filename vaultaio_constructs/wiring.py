@@ -6,9 +6,16 @@ consumer writes into its configuration, and records an :class:`Edge`. The Networ
 from the recorded edges only (see :mod:`vaultaio_constructs.network`), so a URL in a config and the
 policy that lets its traffic through come from the same call and cannot disagree.
 
-Destinations outside the cluster are :class:`~vaultaio_constructs.common.ExternalEndpoint` values from
-settings (NTP servers, notification receivers, KMS); the Kubernetes API server and the ingress controller
-are their own edge kinds because they are not pods of this stack.
+Components may live in different namespaces of one stack (the node agents have their own): an edge
+records both sides' namespaces, and the generated policies select the peer in another namespace by its
+namespace name as well as its pod labels.
+
+Services the stack uses but does not run (an existing Loki, Prometheus or Alertmanager that replaces a
+disabled component) are :class:`ExternalService` values: ``connect`` returns them like an endpoint (their
+``url`` goes into the consumer's config) and records an egress-only edge to the pods or networks they are
+described by. Other destinations outside the cluster are :class:`~vaultaio_constructs.common.ExternalEndpoint`
+values from settings (NTP servers, notification receivers, KMS); the Kubernetes API server and the ingress
+controller are their own edge kinds because they are not pods of this stack.
 """
 
 from __future__ import annotations
@@ -18,8 +25,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol as TypingProtocol
+from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
-from vaultaio_constructs.common import ExternalEndpoint, Protocol
+from vaultaio_constructs.common import ExternalEndpoint, ExternalServiceProps, Protocol
 
 
 class Scheme(StrEnum):
@@ -33,10 +42,13 @@ class Scheme(StrEnum):
 
 
 class Workload(TypingProtocol):
-    """Anything with pods the wiring can select: a name and the labels that select its pods."""
+    """Anything with pods the wiring can select: a name, its namespace and the labels that select its pods."""
 
     @property
     def name(self) -> str: ...
+
+    @property
+    def namespace(self) -> str: ...
 
     @property
     def selector(self) -> Mapping[str, str]: ...
@@ -114,31 +126,157 @@ class Endpoint:
         return f"{pod}.{self.service}.{self.namespace}.svc"
 
 
-@dataclass(frozen=True)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExternalService:
+    """A service the stack uses but does not run, reachable at ``url``.
+
+    Inside the cluster it is the pods matching ``pod_labels`` in namespaces matching ``namespace_labels``;
+    outside it, the networks ``cidrs``. ``ports`` are where the traffic arrives at those pods or hosts
+    (the URL's port unless a Service maps it). Build it from settings with :meth:`from_props`; connect to
+    it like to an :class:`Endpoint` (``component.connect(service, reason=...)``): the consumer gets an
+    egress rule to exactly those peers and ports, and nothing on the other side changes (it is not ours).
+    """
+
+    #: Short name, used in the NetworkPolicy name (``allow-<consumer>-to-<name>``).
+    name: str
+    #: Base URL the consumer's configuration uses (``http://loki-gateway.logging.svc``).
+    url: str
+    namespace_labels: tuple[tuple[str, str], ...] | None = None
+    pod_labels: tuple[tuple[str, str], ...] = ()
+    cidrs: tuple[str, ...] = ()
+    #: Ports at the peer; empty: the URL's port.
+    peer_ports: tuple[int, ...] = ()
+    protocol: Protocol = Protocol.TCP
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.url)
+        if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+            raise ValueError(
+                f"external service {self.name!r}: {self.url!r} is not an http(s) URL with a host"
+            )
+        if (self.namespace_labels is None) == (not self.cidrs):
+            raise ValueError(
+                f"external service {self.name!r} needs either namespace labels (inside the cluster) or "
+                "CIDRs (outside it)"
+            )
+        if self.namespace_labels is not None and not self.namespace_labels:
+            raise ValueError(
+                f"external service {self.name!r}: empty namespace labels would select every namespace"
+            )
+
+    @classmethod
+    def from_props(cls, name: str, props: ExternalServiceProps) -> ExternalService:
+        """The service described by ``props`` (a ``<component>.external`` setting), called ``name``."""
+        return cls(
+            name=name,
+            url=props.url,
+            namespace_labels=(
+                tuple(sorted(props.namespace_labels.items())) if props.namespace_labels is not None else None
+            ),
+            pod_labels=tuple(sorted(props.pod_labels.items())),
+            cidrs=tuple(props.cidrs),
+            peer_ports=tuple(props.ports),
+        )
+
+    @property
+    def scheme(self) -> str:
+        return urlsplit(self.url).scheme
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def port(self) -> int:
+        """The port the URL names (80 / 443 when it names none)."""
+        return urlsplit(self.url).port or _DEFAULT_PORTS[self.scheme]
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path.rstrip("/")
+
+    @property
+    def address(self) -> str:
+        """``host:port`` for configs that take an address rather than a URL."""
+        return f"{self.host}:{self.port}"
+
+    @property
+    def ports(self) -> tuple[int, ...]:
+        """Ports the NetworkPolicy allows at the peer."""
+        return self.peer_ports or (self.port,)
+
+    @property
+    def in_cluster(self) -> bool:
+        return self.namespace_labels is not None
+
+    def with_path(self, path: str) -> ExternalService:
+        """The same service with ``path`` appended to the URL's path (``/loki/api/v1/push``)."""
+        if path and not path.startswith("/"):
+            raise ValueError(f"path must start with '/', got {path!r}")
+        parts = urlsplit(self.url)
+        return dataclasses.replace(
+            self, url=urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + path, "", ""))
+        )
+
+    def with_origin_path(self, path: str) -> ExternalService:
+        """The same service with its URL's path replaced by ``path`` (an absolute path on the same origin)."""
+        if not path.startswith("/"):
+            raise ValueError(f"path must start with '/', got {path!r}")
+        parts = urlsplit(self.url)
+        return dataclasses.replace(self, url=urlunsplit((parts.scheme, parts.netloc, path, "", "")))
+
+
+#: What a consumer may connect to: a port of a component of this stack, or a service outside it.
+Target = Endpoint | ExternalService
+T = TypeVar("T", bound=Endpoint | ExternalService)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Edge:
-    """``consumer`` may open connections to ``endpoint``."""
+    """``consumer`` (in ``consumer_namespace``) may open connections to ``endpoint``."""
 
     consumer: str
+    consumer_namespace: str
     consumer_selector: tuple[tuple[str, str], ...]
     endpoint: Endpoint
     reason: str
 
+    @property
+    def cross_namespace(self) -> bool:
+        return self.consumer_namespace != self.endpoint.namespace
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceEdge:
+    """``consumer`` may open connections to an :class:`ExternalService` (egress on the consumer only)."""
+
+    consumer: str
+    consumer_namespace: str
+    consumer_selector: tuple[tuple[str, str], ...]
+    service: ExternalService
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ExternalEdge:
     """``consumer`` may reach a destination outside the cluster."""
 
     consumer: str
+    consumer_namespace: str
     consumer_selector: tuple[tuple[str, str], ...]
     destination: ExternalEndpoint
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class KubeApiEdge:
     """``consumer`` calls the Kubernetes API (discovery, service registration)."""
 
     consumer: str
+    consumer_namespace: str
     consumer_selector: tuple[tuple[str, str], ...]
     reason: str
 
@@ -167,8 +305,8 @@ def _selector(workload: Workload) -> tuple[tuple[str, str], ...]:
 class Wiring:
     """Records every connection in one stack; the single source for NetworkPolicies."""
 
-    namespace: str
     edges: list[Edge] = field(default_factory=list)
+    service_edges: list[ServiceEdge] = field(default_factory=list)
     external_edges: list[ExternalEdge] = field(default_factory=list)
     kube_api_edges: list[KubeApiEdge] = field(default_factory=list)
     ingress_edges: list[IngressEdge] = field(default_factory=list)
@@ -182,18 +320,36 @@ class Wiring:
                 "creating the NetworkPolicies (StackChart.finish)"
             )
 
-    def connect(self, consumer: Workload, endpoint: Endpoint, *, reason: str) -> Endpoint:
-        """Allow ``consumer`` to reach ``endpoint`` and return the endpoint for the consumer's config."""
-        self._check_open(f"connect({consumer.name} -> {endpoint.provider})")
-        if endpoint.namespace != self.namespace:
-            raise ValueError(
-                f"endpoint {endpoint.service} is in namespace {endpoint.namespace!r}, "
-                f"this stack is {self.namespace!r}"
+    def connect(self, consumer: Workload, target: T, *, reason: str) -> T:
+        """Allow ``consumer`` to reach ``target`` and return it for the consumer's config.
+
+        An :class:`Endpoint` (a component of this stack, in any of its namespaces) gets a policy on both
+        sides; an :class:`ExternalService` an egress policy on the consumer only.
+        """
+        selector = _selector(consumer)
+        if isinstance(target, ExternalService):
+            self._check_open(f"connect({consumer.name} -> {target.name})")
+            service_edge = ServiceEdge(
+                consumer=consumer.name,
+                consumer_namespace=consumer.namespace,
+                consumer_selector=selector,
+                service=target,
+                reason=reason,
             )
-        edge = Edge(consumer.name, _selector(consumer), endpoint, reason)
+            if service_edge not in self.service_edges:
+                self.service_edges.append(service_edge)
+            return target
+        self._check_open(f"connect({consumer.name} -> {target.provider})")
+        edge = Edge(
+            consumer=consumer.name,
+            consumer_namespace=consumer.namespace,
+            consumer_selector=selector,
+            endpoint=target,
+            reason=reason,
+        )
         if edge not in self.edges:
             self.edges.append(edge)
-        return endpoint
+        return target
 
     def connect_external(
         self, consumer: Workload, destination: ExternalEndpoint, *, reason: str
@@ -208,14 +364,29 @@ class Wiring:
                     f"{consumer.name} already has an external endpoint named {destination.name!r}: "
                     "give each external endpoint a unique name"
                 )
-        self.external_edges.append(ExternalEdge(consumer.name, _selector(consumer), destination, reason))
+        self.external_edges.append(
+            ExternalEdge(
+                consumer=consumer.name,
+                consumer_namespace=consumer.namespace,
+                consumer_selector=_selector(consumer),
+                destination=destination,
+                reason=reason,
+            )
+        )
         return destination
 
     def connect_kube_api(self, consumer: Workload, *, reason: str) -> None:
         """Allow ``consumer`` egress to the Kubernetes API server (CIDRs and ports from network settings)."""
         self._check_open(f"connect_kube_api({consumer.name})")
         if not any(e.consumer == consumer.name for e in self.kube_api_edges):
-            self.kube_api_edges.append(KubeApiEdge(consumer.name, _selector(consumer), reason))
+            self.kube_api_edges.append(
+                KubeApiEdge(
+                    consumer=consumer.name,
+                    consumer_namespace=consumer.namespace,
+                    consumer_selector=_selector(consumer),
+                    reason=reason,
+                )
+            )
 
     def expose_to_ingress(self, endpoint: Endpoint, *, reason: str) -> None:
         """Allow the ingress controller (selected by network settings) to reach ``endpoint``."""

@@ -29,6 +29,12 @@ ALL_RECEIVERS = AlertmanagerConfigSettings(
             cidrs=("203.0.113.10/32",),
             bearer_token=SecretKeyRef(name="am-webhook", key="token"),
         ),
+        WebhookReceiver(
+            name="chat-hook",
+            url_secret=SecretKeyRef(name="am-chat", key="url"),
+            host="chat.example.org",
+            cidrs=("203.0.113.30/32",),
+        ),
     ),
     email_receivers=(
         EmailReceiver(
@@ -61,6 +67,7 @@ ALL_RECEIVERS = AlertmanagerConfigSettings(
         SeverityRoute(severities=(Severity.CRITICAL, Severity.WARNING), receiver="ops-slack"),
         SeverityRoute(severities=(Severity.WARNING,), receiver="ops-mail"),
         SeverityRoute(severities=(Severity.CRITICAL,), receiver="ops-hook"),
+        SeverityRoute(severities=(Severity.CRITICAL,), receiver="chat-hook"),
     ),
 )
 
@@ -83,7 +90,7 @@ def test_amtool_accepts_the_default_config(tmp_path: Path) -> None:
 def test_amtool_accepts_every_receiver_type(tmp_path: Path) -> None:
     result = _amtool(tmp_path, render_alertmanager_config(ALL_RECEIVERS, default_inhibit_rules()))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "5 receivers" in result.stdout
+    assert "6 receivers" in result.stdout
     assert f"{len(default_inhibit_rules())} inhibit rules" in result.stdout
 
 
@@ -93,12 +100,19 @@ def test_amtool_is_a_real_check(tmp_path: Path) -> None:
     assert _amtool(tmp_path, text).returncode != 0
 
 
-def test_webhook_url_file_is_not_used_because_amtool_025_rejects_it(tmp_path: Path) -> None:
-    """``url_file`` exists in Alertmanager v0.34 but not in amtool 0.25: the renderer must not emit it."""
+def test_amtool_checks_webhook_url_and_url_file(tmp_path: Path) -> None:
+    """amtool 0.34 accepts ``url_file`` (Alertmanager >= 0.26) and refuses both forms at once."""
     text = render_alertmanager_config(ALL_RECEIVERS)
-    assert "url_file" not in text.replace("api_url_file", "")
-    rejected = text.replace("url: https://hooks.example.org:8443/alerts", "url_file: /etc/alertmanager/url")
-    assert _amtool(tmp_path, rejected).returncode != 0
+    with_file = text.replace("url: https://hooks.example.org:8443/alerts", "url_file: /etc/alertmanager/url")
+    assert with_file != text
+    assert _amtool(tmp_path, with_file).returncode == 0
+    both = text.replace(
+        "url: https://hooks.example.org:8443/alerts",
+        "url: https://hooks.example.org:8443/alerts\n    url_file: /etc/alertmanager/url",
+    )
+    result = _amtool(tmp_path, both)
+    assert result.returncode != 0
+    assert "at most one of url & url_file must be configured" in result.stdout + result.stderr
 
 
 def test_default_routes_everything_to_null() -> None:
@@ -134,6 +148,7 @@ def test_credentials_are_files_from_secrets_never_values() -> None:
 
 def test_secrets_listed_once_for_mounting() -> None:
     assert [(ref.name, ref.key) for ref in ALL_RECEIVERS.secrets()] == [
+        ("am-chat", "url"),
         ("am-pagerduty", "routing-key"),
         ("am-slack", "url"),
         ("am-smtp", "password"),
@@ -181,8 +196,56 @@ def test_fails_null_receiver_name() -> None:
 
 
 def test_fails_webhook_url_with_credentials() -> None:
-    with pytest.raises(ValueError, match="must not contain credentials: use 'bearer_token'"):
+    with pytest.raises(ValueError, match="must not contain credentials: use 'url_secret' or 'bearer_token'"):
         WebhookReceiver(name="ops", url="https://user:pw@a.example.org/", cidrs=("203.0.113.1/32",))
+
+
+def test_webhook_url_from_a_secret_is_read_with_url_file() -> None:
+    document = yaml.safe_load(render_alertmanager_config(ALL_RECEIVERS, secrets_dir="/secrets"))
+    receivers = {receiver["name"]: receiver for receiver in document["receivers"]}
+    (chat,) = receivers["chat-hook"]["webhook_configs"]
+    assert chat == {"url_file": "/secrets/am-chat/url", "send_resolved": True}
+    (ops,) = receivers["ops-hook"]["webhook_configs"]
+    assert ops["url"] == "https://hooks.example.org:8443/alerts"
+    assert "url_file" not in ops
+    webhook = next(r for r in ALL_RECEIVERS.webhook_receivers if r.name == "chat-hook")
+    endpoint = webhook.endpoint()
+    assert (endpoint.port, endpoint.cidrs, endpoint.address) == (
+        443,
+        ("203.0.113.30/32",),
+        "chat.example.org:443",
+    )
+    assert webhook.secrets() == (SecretKeyRef(name="am-chat", key="url"),)
+    assert ("am-chat", "url") in {(ref.name, ref.key) for ref in ALL_RECEIVERS.secrets()}
+
+
+def test_webhook_url_secret_port_defaults_to_https() -> None:
+    webhook = WebhookReceiver(
+        name="chat",
+        url_secret=SecretKeyRef(name="am-chat", key="url"),
+        host="chat.example.org",
+        port=8443,
+        cidrs=("203.0.113.1/32",),
+    )
+    assert webhook.endpoint().port == 8443
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"url": "https://a.example.org/", "url_secret": SecretKeyRef(name="s", key="url")},
+            "set exactly one of 'url'",
+        ),
+        ({}, "set exactly one of 'url'"),
+        ({"url_secret": SecretKeyRef(name="s", key="url")}, "'host' is required with 'url_secret'"),
+        ({"url": "https://a.example.org/", "host": "a.example.org"}, "'host' and 'port' come from 'url'"),
+        ({"url": "https://a.example.org/", "port": 443}, "'host' and 'port' come from 'url'"),
+    ],
+)
+def test_fails_webhook_url_forms(fields: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        WebhookReceiver(name="ops", cidrs=("203.0.113.1/32",), **fields)  # type: ignore[arg-type]
 
 
 def test_fails_webhook_without_cidrs() -> None:

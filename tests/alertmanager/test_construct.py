@@ -11,6 +11,7 @@ import pytest
 import yaml
 from syrupy.assertion import SnapshotAssertion
 
+from tests.podfs import files_named, materialize
 from tests.stack import Manifests, Stack, manifests_yaml, synth_stack
 from tests.tools import require_tool
 from vaultaio_constructs.alertmanager.construct import Alertmanager
@@ -26,7 +27,13 @@ NOTIFICATIONS: dict[str, Any] = {
             "url": "https://hooks.example.org/alerts",
             "cidrs": ["203.0.113.10/32"],
             "bearer_token": {"name": "am-webhook", "key": "token"},
-        }
+        },
+        {
+            "name": "chat-hook",
+            "url_secret": {"name": "am-chat", "key": "url"},
+            "host": "chat.example.org",
+            "cidrs": ["203.0.113.30/32"],
+        },
     ],
     "email_receivers": [
         {
@@ -54,6 +61,7 @@ NOTIFICATIONS: dict[str, Any] = {
         {"severities": ["critical", "warning"], "receiver": "ops-slack"},
         {"severities": ["warning"], "receiver": "ops-mail"},
         {"severities": ["critical"], "receiver": "ops-hook"},
+        {"severities": ["critical"], "receiver": "chat-hook"},
     ],
 }
 
@@ -115,7 +123,7 @@ def test_default_config_passes_amtool(default: AlertmanagerObjects, tmp_path: Pa
 def test_every_receiver_type_passes_amtool(receivers: AlertmanagerObjects, tmp_path: Path) -> None:
     result = _amtool(tmp_path, receivers.config_text)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "5 receivers" in result.stdout
+    assert "6 receivers" in result.stdout
 
 
 def test_default_sends_nothing_out(default: AlertmanagerObjects) -> None:
@@ -155,6 +163,7 @@ def test_receiver_secrets_are_mounted_files(receivers: AlertmanagerObjects) -> N
     spec = receivers.pod["spec"]
     volumes = {v["name"]: v for v in spec["volumes"] if "secret" in v}
     assert {v["secret"]["secretName"] for v in volumes.values()} == {
+        "am-chat",
         "am-pagerduty",
         "am-slack",
         "am-smtp",
@@ -169,6 +178,16 @@ def test_receiver_secrets_are_mounted_files(receivers: AlertmanagerObjects) -> N
     assert "Secret" not in {m.kind for m in receivers.manifests}
 
 
+def test_every_file_the_config_names_is_mounted(receivers: AlertmanagerObjects, tmp_path: Path) -> None:
+    """amtool does not open ``*_file`` paths: check each one is a file the pod mounts from its Secret."""
+    written = materialize(receivers.objects, receivers.pod["spec"], "alertmanager", tmp_path)
+    named = files_named(yaml.safe_load(receivers.config_text))
+    assert len(named) == 5  # bearer token, webhook URL, SMTP password, Slack URL, PagerDuty key
+    assert set(named) <= set(written), f"named but not mounted: {sorted(set(named) - set(written))}"
+    chat = (tmp_path / "etc/alertmanager/secrets/am-chat/url").read_text()
+    assert "key url of Secret am-chat" in chat
+
+
 def test_each_receiver_gets_its_own_egress(receivers: AlertmanagerObjects) -> None:
     policy = receivers.get("NetworkPolicy", "allow-alertmanager-to-ops-mail")["spec"]
     (rule,) = policy["egress"]
@@ -176,6 +195,10 @@ def test_each_receiver_gets_its_own_egress(receivers: AlertmanagerObjects) -> No
     assert rule["ports"] == [{"port": 587, "protocol": "TCP"}]
     for name in ("ops-hook", "ops-slack", "oncall"):
         assert receivers.has("NetworkPolicy", f"allow-alertmanager-to-{name}"), name
+    chat = receivers.get("NetworkPolicy", "allow-alertmanager-to-chat-hook")["spec"]
+    assert chat["egress"] == [
+        {"to": [{"ipBlock": {"cidr": "203.0.113.30/32"}}], "ports": [{"port": 443, "protocol": "TCP"}]}
+    ]
 
 
 def test_settings_reach_the_config(receivers: AlertmanagerObjects) -> None:
@@ -303,6 +326,16 @@ def test_fails_route_to_undefined_receiver() -> None:
                 }
             }
         )
+
+
+def test_fails_webhook_url_secret_without_host() -> None:
+    webhook = {"name": "chat", "url_secret": {"name": "am-chat", "key": "url"}, "cidrs": ["203.0.113.1/32"]}
+    with pytest.raises(
+        SettingsError,
+        match=r"alertmanager\.notifications\.webhook_receivers\.0: webhook receiver 'chat': 'host' is "
+        r"required with 'url_secret'",
+    ):
+        parse_settings({"alertmanager": {"notifications": {"webhook_receivers": [webhook]}}})
 
 
 def test_fails_unknown_or_invalid_setting() -> None:

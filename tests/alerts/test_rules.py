@@ -56,7 +56,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_promtool_check_rules(rendered: tuple[Path, Path]) -> None:
     promtool = require_tool("promtool")
-    result = _run(promtool, "check", "rules", str(rendered[0]))
+    result = _run(promtool, "check", "rules", "--lint=all", "--lint-fatal", str(rendered[0]))
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"SUCCESS: {len(RULES)} rules found" in result.stdout
 

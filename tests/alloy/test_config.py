@@ -64,7 +64,7 @@ EXPORTS: dict[str, set[str]] = {
 
 def make(**overrides: Any) -> AlloyConfig:
     values: dict[str, Any] = {
-        "namespace": NS,
+        "namespaces": (NS,),
         "loki_push_url": LOKI,
         "tempo_otlp_grpc_address": TEMPO,
         "prometheus_remote_write_urls": (PROM,),
@@ -534,7 +534,7 @@ def test_fails_varlog_glob_overlapping_other_pipelines(glob: str) -> None:
 
 def test_fails_bad_namespace() -> None:
     with pytest.raises(ValueError, match=r"'Vault_AIO' is not a valid name"):
-        make(namespace="Vault_AIO")
+        make(namespaces=("Vault_AIO",))
 
 
 def test_fails_scrape_interval_out_of_range() -> None:
@@ -561,10 +561,10 @@ def test_attribute_values_are_the_typed_inputs(blocks: tuple[Block, ...]) -> Non
 
 
 def test_each_destination_switches_its_pipelines() -> None:
-    logs_only = alloy_components(AlloyConfig(namespace=NS, loki_push_url=LOKI))
+    logs_only = alloy_components(AlloyConfig(namespaces=(NS,), loki_push_url=LOKI))
     assert {b.name for b in logs_only} >= {"loki.write", "loki.process"}
     assert not [b for b in logs_only if b.name.startswith(("prometheus.", "otelcol."))]
-    traces_only = alloy_components(AlloyConfig(namespace=NS, tempo_otlp_grpc_address=TEMPO))
+    traces_only = alloy_components(AlloyConfig(namespaces=(NS,), tempo_otlp_grpc_address=TEMPO))
     assert {b.name for b in traces_only} == {"logging", *(n for n in EXPORTS if n.startswith("otelcol."))}
     no_probe = alloy_components(make(vault_api_url=None))
     assert "prometheus.exporter.blackbox" not in {b.name for b in no_probe}
@@ -573,11 +573,38 @@ def test_each_destination_switches_its_pipelines() -> None:
 
 def test_fails_without_any_destination() -> None:
     with pytest.raises(ValueError, match=r"alloy needs at least one destination"):
-        AlloyConfig(namespace=NS)
+        AlloyConfig(namespaces=(NS,))
 
 
 def test_fails_probe_without_remote_write() -> None:
     with pytest.raises(
         ValueError, match=r"'vault_api_url' \(https://v:8200\) needs 'prometheus_remote_write_urls'"
     ):
-        AlloyConfig(namespace=NS, loki_push_url=LOKI, vault_api_url="https://v:8200")
+        AlloyConfig(namespaces=(NS,), loki_push_url=LOKI, vault_api_url="https://v:8200")
+
+
+def test_pod_logs_of_every_namespace_of_the_stack() -> None:
+    blocks = alloy_components(make(namespaces=(NS, f"{NS}-node")))
+    assert only(comp(blocks, "discovery.kubernetes", "pods"), "namespaces").attr("names") == [
+        NS,
+        f"{NS}-node",
+    ]
+
+
+def test_loki_tenant_goes_on_the_push_endpoint_only_when_set(blocks: tuple[Block, ...]) -> None:
+    with pytest.raises(KeyError):
+        only(comp(blocks, "loki.write", "default"), "endpoint").attr("tenant_id")
+    tenant = alloy_components(make(loki_tenant_id="vault-aio"))
+    assert only(comp(tenant, "loki.write", "default"), "endpoint").attr("tenant_id") == "vault-aio"
+
+
+def test_tempo_over_tls_is_verified() -> None:
+    blocks = alloy_components(make(tempo_otlp_grpc_address="tempo.example.com:443", tempo_otlp_tls=True))
+    client = only(comp(blocks, "otelcol.exporter.otlp", "tempo"), "client")
+    assert client.attr("endpoint") == "tempo.example.com:443"
+    assert only(client, "tls").attr("insecure") is False
+
+
+def test_fails_without_namespaces() -> None:
+    with pytest.raises(ValueError, match="'namespaces' needs at least one namespace"):
+        make(namespaces=())

@@ -85,14 +85,19 @@ def default() -> AlloyObjects:
 
 def test_default_stack_alloy_snapshot(stack: Stack, snapshot: SnapshotAssertion) -> None:
     selected = stack.of_component("alloy")
-    assert {(m.kind, m.name) for m in selected} == {
-        ("ServiceAccount", "alloy"),
-        ("Role", "alloy"),
-        ("RoleBinding", "alloy"),
-        ("Service", "alloy"),
-        ("ConfigMap", "alloy-config"),
-        ("DaemonSet", "alloy"),
-    }
+    node, main = "vault-aio-node", "vault-aio"
+    assert sorted((m.kind, m.name, m.namespace) for m in selected) == sorted(
+        [
+            ("ServiceAccount", "alloy", node),
+            ("Role", "alloy", node),
+            ("RoleBinding", "alloy", node),
+            ("Role", "alloy", main),
+            ("RoleBinding", "alloy", main),
+            ("Service", "alloy", node),
+            ("ConfigMap", "alloy-config", node),
+            ("DaemonSet", "alloy", node),
+        ]
+    )
     assert manifests_yaml(selected) == snapshot
 
 
@@ -206,16 +211,37 @@ def test_process_identity_and_probe(default: AlloyObjects) -> None:
     assert default.spec["tolerations"] == [{"effect": "NoSchedule", "operator": "Exists"}]
 
 
-def test_rbac_lists_and_watches_pods_of_the_namespace_only(default: AlloyObjects) -> None:
-    role = default.get("Role", "alloy")
-    assert role["metadata"]["namespace"] == "vault-aio"
-    assert role["rules"] == [
-        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
-        {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},  # pod logs through the API
-    ]
-    binding = default.get("RoleBinding", "alloy")
-    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "alloy"}
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "alloy", "namespace": "vault-aio"}]
+def test_rbac_lists_and_watches_pods_of_the_stacks_namespaces_only(default: AlloyObjects) -> None:
+    """A Role and RoleBinding in each namespace whose pods' logs it reads, bound to Alloy's own
+    ServiceAccount in the node namespace; nothing cluster-wide."""
+    roles = {r["metadata"]["namespace"]: r for r in default.all("Role") if r["metadata"]["name"] == "alloy"}
+    bindings = {
+        b["metadata"]["namespace"]: b for b in default.all("RoleBinding") if b["metadata"]["name"] == "alloy"
+    }
+    assert set(roles) == set(bindings) == {"vault-aio", "vault-aio-node"}
+    for namespace in roles:
+        assert roles[namespace]["rules"] == [
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+            {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},  # pod logs through the API
+        ]
+        binding = bindings[namespace]
+        assert binding["roleRef"] == {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "Role",
+            "name": "alloy",
+        }
+        assert binding["subjects"] == [
+            {"kind": "ServiceAccount", "name": "alloy", "namespace": "vault-aio-node"}
+        ]
+    assert not default.all("ClusterRole") and not default.all("ClusterRoleBinding")
+
+
+def test_no_api_access_without_logs() -> None:
+    """Pod discovery and log tailing are for logs only: without logs no Role, no token, no API egress."""
+    objs = AlloyObjects(logs=False)
+    assert not objs.has("Role", "alloy") and not objs.has("RoleBinding", "alloy")
+    assert objs.spec["automountServiceAccountToken"] is False
+    assert not objs.has("NetworkPolicy", "allow-alloy-to-kube-apiserver")
 
 
 def test_config_uses_the_wired_endpoints(default: AlloyObjects) -> None:
@@ -228,12 +254,15 @@ def test_config_uses_the_wired_endpoints(default: AlloyObjects) -> None:
     target = default.component("prometheus.exporter.blackbox", "vault_tls")["blocks"][0]["attrs"]
     assert target["address"].startswith("https://vault.vault-aio.svc:8200/v1/sys/health?")
     pods = default.component("discovery.kubernetes", "pods")
-    assert pods["blocks"][0]["attrs"]["names"] == ["vault-aio"]
+    assert pods["blocks"][0]["attrs"]["names"] == ["vault-aio", "vault-aio-node"]
 
 
-def test_vault_ca_is_mounted_from_the_tls_secret(default: AlloyObjects) -> None:
+def test_vault_ca_is_mounted_from_its_copy_in_the_node_namespace(default: AlloyObjects) -> None:
+    """Secrets are namespaced: Alloy reads the CA certificate alone from ``vault-tls-ca`` in its own namespace
+    (never ``vault-tls``, which also holds Vault's private key)."""
     (volume,) = [v for v in default.spec["volumes"] if v["name"] == "vault-ca"]
-    assert volume["secret"]["secretName"] == "vault-tls"
+    assert volume["secret"]["secretName"] == "vault-tls-ca"
+    assert volume["secret"]["optional"] is True
     assert volume["secret"]["items"] == [{"key": "ca.crt", "path": "ca.crt"}]
     mount = {m["name"]: m for m in default.container["volumeMounts"]}["vault-ca"]
     assert (mount["mountPath"], mount["readOnly"]) == (VAULT_CA_DIR, True)
@@ -290,7 +319,10 @@ def test_fails_probe_without_a_ca() -> None:
     alloy = Alloy(chart, "Alloy")
     loki = Loki(chart, "Loki")
     https = dataclasses.replace(loki.http, scheme=Scheme.HTTPS)
-    with pytest.raises(ValueError, match=r"probe_tls\(loki\) needs 'ca': loki publishes no tls_ca"):
+    with pytest.raises(
+        ValueError,
+        match=r"probe_tls\(loki\) needs 'ca': loki does not say where its CA is found in namespace",
+    ):
         alloy.probe_tls(https)
 
 

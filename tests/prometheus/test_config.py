@@ -14,6 +14,7 @@ from vaultaio_constructs.prometheus.config import (
     REMOTE_WRITE_FLAG,
     PrometheusConfig,
     ScrapeJob,
+    ScrapeProtocol,
     ScrapeTls,
     prometheus_args,
     render_prometheus_config,
@@ -38,7 +39,7 @@ def _config(ca_file: str | None, rule_glob: str) -> PrometheusConfig:
             ScrapeJob(job="loki", static_targets=(f"loki.{NS}.svc:3100",)),
             ScrapeJob(job="tempo", static_targets=(f"tempo.{NS}.svc:3200",)),
         ),
-        alertmanagers=(f"alertmanager.{NS}.svc:9093",),
+        alertmanagers=(f"http://alertmanager.{NS}.svc:9093",),
         rule_files=(rule_glob,),
     )
 
@@ -126,8 +127,40 @@ def test_promtool_check_config_with_real_files(tmp_path: Path) -> None:
     assert "SUCCESS: 27 rules found" in result.stdout
 
 
+def test_fallback_scrape_protocol_only_where_set() -> None:
+    plain = ScrapeJob(job="app", static_targets=("app.apps.svc:8080",)).to_config()
+    assert "fallback_scrape_protocol" not in plain
+    job = ScrapeJob(
+        job="app",
+        static_targets=("app.apps.svc:8080",),
+        fallback_scrape_protocol=ScrapeProtocol.PROMETHEUS_TEXT_0_0_4,
+    ).to_config()
+    assert job["fallback_scrape_protocol"] == "PrometheusText0.0.4"
+
+
+def test_promtool_accepts_every_fallback_scrape_protocol(tmp_path: Path) -> None:
+    """Each :class:`ScrapeProtocol` is a value Prometheus 3 knows; an unknown one is refused."""
+    promtool = require_tool("promtool")
+    jobs = tuple(
+        ScrapeJob(job=f"app-{i}", static_targets=("app.apps.svc:8080",), fallback_scrape_protocol=protocol)
+        for i, protocol in enumerate(ScrapeProtocol)
+    )
+    config = tmp_path / "prometheus.yml"
+    config.write_text(render_prometheus_config(PrometheusConfig(jobs=jobs)))
+    result = subprocess.run(
+        [promtool, "check", "config", str(config)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    config.write_text(config.read_text().replace("PrometheusProto", "PrometheusText9"))
+    result = subprocess.run(
+        [promtool, "check", "config", str(config)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "unknown scrape protocol PrometheusText9" in result.stdout + result.stderr
+
+
 def test_promtool_check_config_rejects_a_missing_rule_file(tmp_path: Path) -> None:
-    """The full check is real: a rule file the config names must exist (promtool 2.42 skips the CA)."""
+    """The full check is real: a rule file the config names must exist (promtool does not open CA files)."""
     promtool = require_tool("promtool")
     config = tmp_path / "prometheus.yml"
     config.write_text(render_prometheus_config(_config(None, str(tmp_path / "missing.yaml"))))
@@ -191,3 +224,28 @@ def test_fails_zero_retention() -> None:
         prometheus_args(
             config_file="/c", storage_path="/p", retention_days=0, retention_size_gib=None, port=9090
         )
+
+
+def test_external_alertmanager_over_https_with_a_path_prefix() -> None:
+    document = PrometheusConfig(
+        jobs=(),
+        alertmanagers=(f"http://alertmanager.{NS}.svc:9093", "https://am.example.com:443/alertmanager"),
+    ).to_dict()
+    assert document["alerting"]["alertmanagers"] == [
+        {
+            "api_version": "v2",
+            "scheme": "http",
+            "static_configs": [{"targets": [f"alertmanager.{NS}.svc:9093"]}],
+        },
+        {
+            "api_version": "v2",
+            "scheme": "https",
+            "path_prefix": "/alertmanager",
+            "static_configs": [{"targets": ["am.example.com:443"]}],
+        },
+    ]
+
+
+def test_fails_alertmanager_without_scheme() -> None:
+    with pytest.raises(ValueError, match="must be http"):
+        PrometheusConfig(jobs=(), alertmanagers=("alertmanager:9093",))

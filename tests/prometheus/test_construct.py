@@ -11,14 +11,15 @@ import pytest
 import yaml
 from syrupy.assertion import SnapshotAssertion
 
-from tests.stack import Manifests, Stack, manifests_yaml
+from tests.prometheus.promtool import check_config_as_mounted
+from tests.stack import Manifests, Stack, manifests_yaml, synth_stack
 from tests.tools import require_tool
 from vaultaio_constructs.alertmanager.construct import Alertmanager
 from vaultaio_constructs.common import SecretKeyRef
 from vaultaio_constructs.component import StackChart
 from vaultaio_constructs.output import Manifest, render
 from vaultaio_constructs.profiles import Profile
-from vaultaio_constructs.prometheus.config import REMOTE_WRITE_FLAG
+from vaultaio_constructs.prometheus.config import REMOTE_WRITE_FLAG, ScrapeProtocol
 from vaultaio_constructs.prometheus.construct import Prometheus, PrometheusProps
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.settings import SettingsError, parse_settings
@@ -117,22 +118,49 @@ def test_default_stack_scrapes_every_component(stack: Stack) -> None:
         assert stack.has("NetworkPolicy", policy), policy
 
 
-def test_default_stack_config_passes_promtool(stack: Stack, tmp_path: Path) -> None:
-    """Syntax check of the synthesized prometheus.yml (in-pod paths do not exist here) and the rules."""
+@pytest.fixture(scope="module")
+def tls_off() -> Stack:
+    return synth_stack({"vault": {"tls": {"enabled": False}}})
+
+
+@pytest.mark.parametrize("variant", ["default", "tls-off"])
+def test_stack_config_passes_promtool_with_the_files_the_pod_mounts(
+    variant: str, stack: Stack, tls_off: Stack, tmp_path: Path
+) -> None:
+    manifests = stack if variant == "default" else tls_off
+    output = check_config_as_mounted(manifests.objects, tmp_path)
+    rules = yaml.safe_load(manifests.config_data("prometheus-rules")["vault-aio.yaml"])
+    count = sum(len(group["rules"]) for group in rules["groups"])
+    assert count > 20
+    assert f"SUCCESS: {count} rules found" in output, output
+
+
+def test_promtool_full_check_reads_the_mounted_rules(stack: Stack, tmp_path: Path) -> None:
+    """The config's rules glob matches the mounted rule file, so promtool parses the rules too."""
+    output = check_config_as_mounted(stack.objects, tmp_path / "ok")
+    assert "rules found" in output
+    (rule_file,) = (tmp_path / "ok").glob("etc/prometheus/rules/*.yaml")
+    rule_file.write_text("groups:\n- name: broken\n  rules:\n  - alert: X\n    expr: up ==\n")
     promtool = require_tool("promtool")
-    config = tmp_path / "prometheus.yml"
-    config.write_text(stack.config_data("prometheus-config")["prometheus.yml"])
     result = subprocess.run(
-        [promtool, "check", "config", "--syntax-only", str(config)],
+        [promtool, "check", "config", str(tmp_path / "ok" / "prometheus.rebased.yml")],
         capture_output=True,
         text=True,
         check=False,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode != 0
+    assert 'group "broken", rule 1, "X": could not parse expression' in result.stdout + result.stderr
+
+
+def test_default_stack_rules_pass_promtool_lints(stack: Stack, tmp_path: Path) -> None:
+    promtool = require_tool("promtool")
     rules = tmp_path / "vault-aio.yaml"
     rules.write_text(stack.config_data("prometheus-rules")["vault-aio.yaml"])
     result = subprocess.run(
-        [promtool, "check", "rules", str(rules)], capture_output=True, text=True, check=False
+        [promtool, "check", "rules", "--lint=all", "--lint-fatal", str(rules)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -215,6 +243,7 @@ def test_user_scrape_target_is_wired_and_its_ca_mounted() -> None:
             endpoint=endpoint,
             ca=SecretKeyRef(name="my-app-tls", key="ca.crt"),
             scrape_interval_seconds=60,
+            fallback_scrape_protocol=ScrapeProtocol.OPENMETRICS_TEXT_1_0_0,
         )
     )
     chart.finish()
@@ -226,6 +255,10 @@ def test_user_scrape_target_is_wired_and_its_ca_mounted() -> None:
     assert job["static_configs"] == [{"targets": ["alertmanager.vault-aio.svc:8443"]}]
     assert job["tls_config"]["ca_file"] == "/etc/prometheus/secrets/my-app-tls/ca.crt"
     assert job["scrape_interval"] == "60s"
+    assert job["fallback_scrape_protocol"] == "OpenMetricsText1.0.0"
+    assert all(
+        "fallback_scrape_protocol" not in other for name, other in _jobs(config).items() if name != "my-app"
+    )
     assert any(m.kind == "NetworkPolicy" and m.name == "allow-prometheus-to-alertmanager" for m in manifests)
     pod = next(m.body for m in manifests if m.kind == "StatefulSet" and m.name == "prometheus")["spec"][
         "template"

@@ -21,8 +21,8 @@ FAKE = Path(__file__).resolve().parent / "fake_kubectl.py"
 #: Every external program the scripts may run. The PATH of a test run holds only these (and the fake
 #: kubectl), so a script that starts to depend on something else fails here first.
 TOOLS = (
-    "bash", "cat", "chmod", "cut", "date", "dirname", "env", "grep", "head", "jq", "ls", "mkdir", "mktemp",
-    "mv", "openssl", "rm", "sed", "sha256sum", "sleep", "sort", "tr", "wc",
+    "base64", "bash", "cat", "chmod", "cut", "date", "dirname", "env", "grep", "head", "jq", "ls", "mkdir",
+    "mktemp", "mv", "openssl", "rm", "sed", "sha256sum", "sleep", "sort", "tr", "wc",
 )  # fmt: skip
 
 

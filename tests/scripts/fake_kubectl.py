@@ -1,8 +1,8 @@
 """A fake ``kubectl`` that plays a small Kubernetes namespace with a Vault StatefulSet, for the script tests.
 
-It answers the kubectl verbs the operator scripts use (``get``, ``create secret generic``, ``exec``,
-``config current-context``) and, inside ``exec``, the commands they run in the Vault container: the ``vault``
-CLI (with the JSON shapes of Vault 2.0.4, from ``fixtures/``), the token wrapper
+It answers the kubectl verbs the operator scripts use (``get``, ``create secret generic``, ``delete
+secret``, ``exec``, ``config current-context``) and, inside ``exec``, the commands they run in the Vault
+container: the ``vault`` CLI (with the JSON shapes of Vault 2.0.4, from ``fixtures/``), the token wrapper
 ``sh -c 'VAULT_TOKEN="$(cat)" exec vault "$@"'``, ``ls``, ``cat``, ``rm -f`` and a ``sha256sum`` probe.
 Anything else fails with exit code 127, so a script that drifts from what the fake knows fails loudly instead
 of passing by accident.
@@ -170,6 +170,10 @@ def new_state(
         "namespace": namespace,
         "statefulset": True,
         "secrets": dict(secrets or {}),
+        # secretName of each cert-manager Certificate in the namespace (None: cert-manager not installed)
+        "certificates": None,
+        # Secrets of the other namespaces that exist (the node namespace): namespace -> name -> data
+        "other_secrets": {},
         "pods": {
             name: {
                 "phases": ["Running"],
@@ -321,6 +325,8 @@ def kubectl(state: State, argv: list[str], stdin: bytes | None) -> Result:
         return kubectl_get(state, words[1:], flags, ns)
     if verb == "create":
         return kubectl_create(state, words[1:], flags, ns)
+    if verb == "delete" and not state.get("cluster"):
+        return kubectl_delete(state, words[1:], ns)
     if verb == "exec":
         return kubectl_exec(state, words[1:], flags, ns, remote, stdin)
     if state.get("cluster") and verb in ("delete", "diff"):
@@ -361,9 +367,21 @@ def kubectl_get(state: State, words: list[str], flags: dict[str, Any], ns: str) 
             return not_found("statefulsets.apps", name)
         return Result(0, "statefulset.apps/vault\n" if output == "name" else "vault   1/1   42d\n")
     if kind in ("secret", "secrets") and name:
-        if not (in_ns and name in state["secrets"]):
+        secrets = _secrets(state, ns)
+        if secrets is None or name not in secrets:
             return not_found("secrets", name)
+        if output.startswith("jsonpath={.data.") and output.endswith("}"):
+            key = output[len("jsonpath={.data.") : -1].replace("\\.", ".")
+            value = secrets[name].get(key)
+            return Result(0, binascii.b2a_base64(value.encode(), newline=False) if value is not None else b"")
         return Result(0, f"secret/{name}\n" if output == "name" else f"{name}   Opaque   3   1d\n")
+    if kind == "certificates.cert-manager.io" and not name:
+        # state["certificates"]: secretName of each Certificate in the namespace; None: no cert-manager CRDs
+        if state.get("certificates") is None:
+            return Result(1, err='error: the server doesn\'t have a resource type "certificates"')
+        if output != "jsonpath={range .items[*]}{.spec.secretName}{\"\\n\"}{end}":
+            return Result(127, err=f"fake kubectl: unsupported output {output!r} for certificates")
+        return Result(0, "".join(f"{n}\n" for n in state["certificates"]) if in_ns else "")
     if kind in ("endpointslice", "endpointslices", "endpointslice.discovery.k8s.io"):
         return get_endpointslices(state, flags, ns)
     if kind in ("pod", "pods", "po"):
@@ -397,6 +415,27 @@ def kubectl_get(state: State, words: list[str], flags: dict[str, Any], ns: str) 
     return Result(127, err=f"fake kubectl: unsupported get {words!r}")
 
 
+def _secrets(state: State, ns: str) -> dict[str, dict[str, str]] | None:
+    """The Secrets of namespace ``ns`` (``None`` when it does not exist)."""
+    if ns == state["namespace"]:
+        secrets: dict[str, dict[str, str]] = state["secrets"]
+        return secrets
+    if ns not in state["namespaces"]:
+        return None
+    other: dict[str, dict[str, str]] = state["other_secrets"].setdefault(ns, {})
+    return other
+
+
+def kubectl_delete(state: State, words: list[str], ns: str) -> Result:
+    if len(words) != 2 or words[0] not in ("secret", "secrets"):
+        return Result(127, err=f"fake kubectl: unsupported delete {words!r}")
+    secrets = _secrets(state, ns)
+    if secrets is None or words[1] not in secrets:
+        return not_found("secrets", words[1])
+    del secrets[words[1]]
+    return Result(0, f'secret "{words[1]}" deleted\n')
+
+
 def get_endpointslices(state: State, flags: dict[str, Any], ns: str) -> Result:
     """Only what the scripts ask: the EndpointSlices of Service ``kubernetes`` in ``default``, as JSON."""
     if flags.get("output") != "json":
@@ -423,9 +462,10 @@ def kubectl_create(state: State, words: list[str], flags: dict[str, Any], ns: st
     if words[:2] != ["secret", "generic"] or len(words) != 3:
         return Result(127, err=f"fake kubectl: unsupported create {words!r}")
     name = words[2]
-    if ns != state["namespace"]:
+    secrets = _secrets(state, ns)
+    if secrets is None:
         return not_found("namespaces", ns)
-    if name in state["secrets"]:
+    if name in secrets:
         return Result(1, err=f'error: failed to create secret secrets "{name}" already exists')
     data: dict[str, str] = {}
     for spec in flags["from_file"]:
@@ -438,7 +478,9 @@ def kubectl_create(state: State, words: list[str], flags: dict[str, Any], ns: st
     for spec in flags["from_literal"]:
         key, _, value = spec.partition("=")
         data[key] = value
-    state["secrets"][name] = data
+    secrets[name] = data
+    if ns != state["namespace"]:
+        return Result(0, f"secret/{name} created\n")
     state.setdefault("secret_sources", {})[name] = {
         "from_file": list(flags["from_file"]),
         "from_literal": list(flags["from_literal"]),

@@ -556,6 +556,29 @@ def test_no_tls_self_signed_waits_for_the_secret_and_fails_clearly(cluster: Fake
     assert "vault-tls" not in cluster.state["secrets"]
 
 
+def test_never_creates_the_secret_a_cert_manager_certificate_issues(cluster: FakeCluster) -> None:
+    """With vault.tls.issuer the manifests carry a Certificate for vault-tls: the script waits for
+    cert-manager (even with the default --tls-self-signed) instead of planting a Secret it would replace."""
+    state = new_state(pods=1)
+    state["certificates"] = ["vault-ca", "vault-tls"]
+    cluster.state = state
+    run = cluster.run("init-vault.sh", env={"VAULTAIO_WAIT_TIMEOUT": "1"})
+    assert run.rc == 1
+    assert "waiting for Secret vault-tls (a cert-manager Certificate issues it)" in run.stdout
+    assert "although a cert-manager Certificate issues it" in run.stderr
+    assert "vault-tls" not in cluster.state["secrets"]
+    assert not any("create" in argv for argv in run.argvs())
+
+
+def test_self_signs_when_cert_manager_issues_other_secrets_only(cluster: FakeCluster) -> None:
+    state = new_state(pods=1)
+    state["certificates"] = ["payments-tls"]
+    cluster.state = state
+    run = cluster.run("init-vault.sh", "--tls-only")
+    assert run.rc == 0, run.stderr
+    assert set(cluster.state["secrets"]) == {"vault-tls"}
+
+
 def test_fails_when_the_init_file_would_be_overwritten(cluster: FakeCluster) -> None:
     cluster.state = new_state(pods=1)
     cluster.write_private("init.json", '{"root_token": "from another cluster"}')
@@ -664,6 +687,65 @@ def test_help_documents_every_option(cluster: FakeCluster) -> None:
 
 
 # ------------------------------------------------------------------------------------------------------
+# the CA copy for the node namespace (Alloy's TLS probe reads Secret vault-tls-ca there)
+
+
+def _with_node_namespace(state: dict[str, Any], name: str = "vault-aio-node") -> dict[str, Any]:
+    state["namespaces"].append(name)
+    return state
+
+
+def test_ca_is_copied_alone_into_the_node_namespace(cluster: FakeCluster) -> None:
+    cluster.state = _with_node_namespace(new_state(pods=1))
+    run = cluster.run("init-vault.sh", "--tls-only")
+    assert run.rc == 0, run.stderr
+    copy = cluster.state["other_secrets"]["vault-aio-node"]["vault-tls-ca"]
+    assert copy == {"ca.crt": cluster.state["secrets"]["vault-tls"]["ca.crt"]}  # never tls.key
+    assert "created Secret vault-tls-ca in vault-aio-node" in run.stdout
+    creates = [a for a in run.argvs() if "create" in a]
+    assert creates[-1][:6] == ["-n", "vault-aio-node", "create", "secret", "generic", "vault-tls-ca"]
+    # a second run finds it current
+    again = cluster.run("init-vault.sh", "--tls-only")
+    assert again.rc == 0 and "holds the CA of vault-tls: skipping" in again.stdout
+    assert not [a for a in again.argvs() if "create" in a or "delete" in a]
+
+
+def test_ca_copy_follows_a_renewed_ca(cluster: FakeCluster) -> None:
+    old = {"ca.crt": "-----BEGIN CERTIFICATE-----\nold\n-----END CERTIFICATE-----\n"}
+    tls = {
+        "tls.crt": "chain",
+        "tls.key": "key",
+        "ca.crt": "-----BEGIN CERTIFICATE-----\nnew\n-----END CERTIFICATE-----\n",
+    }
+    state = _with_node_namespace(new_state(pods=1, secrets={"vault-tls": tls}))
+    state["other_secrets"] = {"vault-aio-node": {"vault-tls-ca": old}}
+    cluster.state = state
+    run = cluster.run("init-vault.sh", "--tls-only")
+    assert run.rc == 0, run.stderr
+    assert cluster.state["other_secrets"]["vault-aio-node"]["vault-tls-ca"] == {"ca.crt": tls["ca.crt"]}
+    assert "replaced Secret vault-tls-ca in vault-aio-node" in run.stdout
+
+
+def test_ca_copy_goes_to_the_named_node_namespace_and_is_skipped_without_one(cluster: FakeCluster) -> None:
+    cluster.state = _with_node_namespace(new_state(pods=1), "agents")
+    run = cluster.run("init-vault.sh", "--tls-only", "--node-namespace", "agents")
+    assert run.rc == 0, run.stderr
+    assert "vault-tls-ca" in cluster.state["other_secrets"]["agents"]
+    cluster.state = new_state(pods=1)
+    run = cluster.run("init-vault.sh", "--tls-only")
+    assert run.rc == 0, run.stderr
+    assert "no namespace vault-aio-node (no node agents): no CA copy needed" in run.stdout
+
+
+def test_fails_when_the_tls_secret_has_no_ca(cluster: FakeCluster) -> None:
+    cluster.state = _with_node_namespace(
+        new_state(pods=1, secrets={"vault-tls": {"tls.crt": "chain", "tls.key": "key"}})
+    )
+    run = cluster.run("init-vault.sh", "--tls-only")
+    assert run.rc == 1
+    assert "Secret vault-tls has no ca.crt" in run.stderr
+
+
 # safety (issue 14): keys kept when kubectl exec breaks, files outside git work trees, no tracing, symlinks,
 # a PKI mount without its CA
 

@@ -143,5 +143,5 @@ def test_fails_remote_write_url_not_http(url: str) -> None:
 
 
 def test_fails_remote_write_url_not_the_receiver_path() -> None:
-    with pytest.raises(ValueError, match=r"'metrics_remote_write_urls' must end with /api/v1/write"):
+    with pytest.raises(ValueError, match=r"'metrics_remote_write_urls' must name the remote-write receiver"):
         TempoConfig(metrics_remote_write_urls=("http://prometheus:9090",))

@@ -2,15 +2,15 @@
 
 Credentials never appear in the rendered file. Each receiver names a :class:`SecretKeyRef`; the construct
 mounts that Secret key as a file and the config points at it with Alertmanager's ``*_file`` options
-(``auth_password_file``, ``api_url_file``, ``routing_key_file``, ``http_config.authorization
-.credentials_file``), which Alertmanager re-reads on every notification.
+(``auth_password_file``, ``api_url_file``, ``routing_key_file``, webhook ``url_file``, ``http_config
+.authorization.credentials_file``), which Alertmanager reads on every notification, so a rotated Secret
+takes effect without a restart.
 
 Every receiver declares where it sends (:meth:`Receiver.endpoint`): host, port and the CIDRs from settings;
 the construct turns each into the only egress Alertmanager gets.
 
-Versions: the keys used here exist in Alertmanager v0.34 (pinned) and are accepted by ``amtool
-check-config`` 0.25 (the validator in CI). ``webhook_configs.url_file`` exists in v0.34 but amtool 0.25
-rejects it, so webhook URLs are plain settings and webhook secrets travel as a bearer token file instead.
+Versions: every key used here exists in Alertmanager v0.34 (pinned) and is checked by ``amtool
+check-config`` of the same version (``tools/go/amtool``); webhook ``url_file`` needs Alertmanager >= 0.26.
 """
 
 from __future__ import annotations
@@ -81,21 +81,46 @@ OptionalWord = Annotated[str, AfterValidator(_check_optional_word)]
 class WebhookReceiver:
     """POST alerts as JSON to an HTTP endpoint.
 
-    The URL is written into the ConfigMap, so it must not carry a secret; put a token in ``bearer_token``.
+    Set ``url`` when the URL is not secret (it is written into the ConfigMap), or ``url_secret`` when the URL
+    itself is the credential (chat webhooks with a token in the path): Alertmanager then reads it from the
+    mounted Secret key (``url_file``), and ``host``/``port`` say where it points for the egress rule.
     """
 
     #: Receiver name; also the egress policy's destination name.
     name: DnsLabel
-    #: ``http(s)://host[:port]/path`` of the endpoint.
-    url: str
     #: Networks the endpoint's host lives in (egress is opened to these only).
     cidrs: Cidrs
+    #: ``http(s)://host[:port]/path`` of the endpoint, written into the ConfigMap ("": use ``url_secret``).
+    url: str = ""
+    #: The whole URL, read from this Secret key on every notification (``None``: use ``url``).
+    url_secret: SecretKeyRef | None = None
+    #: Host the URL in ``url_secret`` points at (required with it; taken from ``url`` otherwise).
+    host: Hostname | None = None
+    #: Port the URL in ``url_secret`` points at (``None``: 443; taken from ``url`` otherwise).
+    port: Port | None = None
     #: Token sent as ``Authorization: Bearer``, read from this Secret key (``None``: no authentication).
     bearer_token: SecretKeyRef | None = None
     #: Also notify when alerts resolve.
     send_resolved: bool = True
 
     def __post_init__(self) -> None:
+        if bool(self.url) == (self.url_secret is not None):
+            raise ValueError(
+                f"webhook receiver {self.name!r}: set exactly one of 'url' (a URL without secrets) or "
+                "'url_secret' (a Secret key holding the URL)"
+            )
+        if self.url_secret is not None:
+            if self.host is None:
+                raise ValueError(
+                    f"webhook receiver {self.name!r}: 'host' is required with 'url_secret' "
+                    "(the host the URL points at, for the egress rule)"
+                )
+            return
+        if self.host is not None or self.port is not None:
+            raise ValueError(
+                f"webhook receiver {self.name!r}: 'host' and 'port' come from 'url'; set them only with "
+                "'url_secret'"
+            )
         if has_control_characters(self.url) or " " in self.url:
             raise ValueError(
                 f"'url' of webhook receiver {self.name!r} must not contain spaces, newlines or other control "
@@ -108,7 +133,8 @@ class WebhookReceiver:
             )
         if parts.username or parts.password:
             raise ValueError(
-                f"'url' of webhook receiver {self.name!r} must not contain credentials: use 'bearer_token'"
+                f"'url' of webhook receiver {self.name!r} must not contain credentials: use 'url_secret' "
+                "or 'bearer_token'"
             )
         if _port_of(self.url) == 0:
             raise ValueError(
@@ -116,15 +142,23 @@ class WebhookReceiver:
             )
 
     def endpoint(self) -> ExternalEndpoint:
+        if self.host is not None:
+            port = self.port or 443
+            address = f"{self.host}:{port}"
+            return ExternalEndpoint(name=self.name, cidrs=self.cidrs, port=port, address=address)
         parts = urlsplit(self.url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         return ExternalEndpoint(name=self.name, cidrs=self.cidrs, port=port, address=self.url)
 
     def secrets(self) -> tuple[SecretKeyRef, ...]:
-        return (self.bearer_token,) if self.bearer_token else ()
+        return tuple(ref for ref in (self.url_secret, self.bearer_token) if ref is not None)
 
     def to_config(self, secrets_dir: str) -> dict[str, Any]:
-        webhook: dict[str, Any] = {"url": self.url, "send_resolved": self.send_resolved}
+        webhook: dict[str, Any] = {"send_resolved": self.send_resolved}
+        if self.url_secret is not None:
+            webhook["url_file"] = secret_file(self.url_secret, secrets_dir)
+        else:
+            webhook["url"] = self.url
         if self.bearer_token:
             webhook["http_config"] = {
                 "authorization": {

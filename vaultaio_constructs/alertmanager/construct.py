@@ -26,11 +26,15 @@ and of kube-prometheus (3 replicas):
 
 Going from one replica to several changes the StatefulSet's ``serviceName``, which Kubernetes does not let
 change in place: delete the StatefulSet with ``--cascade=orphan`` first (docs/SCALING.md).
+
+``alertmanager.enabled: false`` leaves it out; ``alertmanager.external`` names an existing Alertmanager
+(:class:`ExternalAlertmanager`) that Prometheus, the Loki ruler and Grafana use instead.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Final
+from typing import Protocol as TypingProtocol
 
 from constructs import Construct
 from pydantic import Field
@@ -42,10 +46,10 @@ from vaultaio_constructs.alertmanager.config import (
 )
 from vaultaio_constructs.alerts import default_inhibit_rules
 from vaultaio_constructs.alerts.model import duration_seconds
-from vaultaio_constructs.common import PROPS_CONFIG, Protocol, StatefulWorkloadProps
-from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.common import PROPS_CONFIG, ExternalServiceProps, Protocol, StatefulWorkloadProps
+from vaultaio_constructs.component import Area, Component, refuse_disabled
 from vaultaio_constructs.scrape import ScrapeTarget
-from vaultaio_constructs.wiring import Endpoint, Scheme
+from vaultaio_constructs.wiring import Endpoint, ExternalService, Scheme, Target
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
     anti_affinity,
@@ -87,6 +91,11 @@ CONFIG_MAP_NAME: Final = "alertmanager-config"
 class AlertmanagerProps(StatefulWorkloadProps):
     """Settings of the Alertmanager component."""
 
+    #: Run Alertmanager in the stack. ``False``: Prometheus, the Loki ruler and Grafana use ``external``
+    #: (required while either of the first two runs: their alerts need somewhere to go).
+    enabled: bool = True
+    #: An existing Alertmanager used instead of the stack's own (only with ``enabled: false``).
+    external: ExternalServiceProps | None = None
     #: Hours silences and the notification log are kept after they expire; at least
     #: ``notifications.repeat_interval`` (a shorter log forgets notifications and repeats them early).
     data_retention_hours: Annotated[int, Field(ge=1)] = 120
@@ -99,6 +108,10 @@ class AlertmanagerProps(StatefulWorkloadProps):
     replicas: Annotated[int, Field(ge=1, le=5)] = 1
 
     def __post_init__(self) -> None:
+        if self.enabled and self.external is not None:
+            raise ValueError(
+                "'external' replaces the stack's own Alertmanager: set 'enabled: false' to use it"
+            )
         # Alertmanager forgets a notification after the retention, so it would repeat it sooner than asked
         # (it only logs a warning about this).
         repeat = self.notifications.repeat_interval
@@ -108,6 +121,33 @@ class AlertmanagerProps(StatefulWorkloadProps):
                 f"'notifications.repeat_interval' ({repeat!r}): alertmanager forgets sent notifications "
                 "after the retention and would repeat them sooner: raise the retention or shorten it"
             )
+
+
+class AlertmanagerApi(TypingProtocol):
+    """What senders of alerts and Grafana need: the stack's :class:`Alertmanager` or an
+    :class:`ExternalAlertmanager`."""
+
+    #: The UI and API (Grafana's data source).
+    @property
+    def web(self) -> Target: ...
+
+    #: Where alert senders deliver: every one of them (each replica of a cluster).
+    @property
+    def alert_endpoints(self) -> tuple[Target, ...]: ...
+
+
+class ExternalAlertmanager:
+    """An existing Alertmanager (``alertmanager.external``): its API is at the URL's path."""
+
+    def __init__(self, props: ExternalServiceProps) -> None:
+        #: API and UI; alerts are posted to ``<url>/api/v2/alerts``.
+        self.web = ExternalService.from_props("alertmanager", props)
+
+    @property
+    def alert_endpoints(self) -> tuple[ExternalService, ...]:
+        """One URL: an existing Alertmanager cluster is reached through its own load balancing (give the
+        URL of a service that reaches every replica, or let it deduplicate through its gossip)."""
+        return (self.web,)
 
 
 def _secret_volume_name(secret: str) -> str:
@@ -121,6 +161,7 @@ class Alertmanager(Component):
 
     def __init__(self, scope: Construct, id: str, props: AlertmanagerProps | None = None) -> None:
         props = props or AlertmanagerProps()
+        refuse_disabled("alertmanager", props.enabled)
         super().__init__(
             scope,
             id,

@@ -2,11 +2,11 @@
 
 Pipelines (component names are part of the contract with the tests and the runbook):
 
-* Pod logs of the stack's namespace on this node: ``discovery.kubernetes "pods"`` (role ``pod``, one
-  namespace, field selector ``spec.nodeName=<node>``) -> ``discovery.relabel "pod_logs"`` (the labels of
-  :data:`~vaultaio_constructs.loglabels.POD_LOG_LABELS`) -> ``loki.source.kubernetes "pod_logs"`` (tails
-  each container's log through the API server, ``pods/log``) -> ``loki.process "pod_logs"`` (Vault audit
-  labels) -> ``loki.write "default"``.
+* Pod logs of the stack's namespaces on this node: ``discovery.kubernetes "pods"`` (role ``pod``, the
+  stack's namespaces, field selector ``spec.nodeName=<node>``) -> ``discovery.relabel "pod_logs"`` (the
+  labels of :data:`~vaultaio_constructs.loglabels.POD_LOG_LABELS`) -> ``loki.source.kubernetes
+  "pod_logs"`` (tails each container's log through the API server, ``pods/log``) -> ``loki.process
+  "pod_logs"`` (Vault audit labels) -> ``loki.write "default"``.
 * Vault audit entries: JSON lines with a top-level ``type`` of ``request``/``response`` on the Vault
   container's stdout get the :data:`~vaultaio_constructs.loglabels.AUDIT_EXTRA_LABELS`; the line is kept.
 * Node logs: ``loki.source.journal "node"`` and ``"node_volatile"`` (the systemd journal in
@@ -246,12 +246,16 @@ class AlloyConfig:
     ``prometheus_remote_write_urls``, traces ``tempo_otlp_grpc_address``; at least one must be set.
     """
 
-    #: The stack's namespace: the only namespace whose pod logs are collected.
-    namespace: str
+    #: The stack's namespaces: the only namespaces whose pod logs are collected.
+    namespaces: tuple[str, ...]
     #: Loki push URL (``http://loki.<ns>.svc:3100/loki/api/v1/push``); ``None``: no log pipelines.
     loki_push_url: str | None = None
+    #: Loki tenant (``X-Scope-OrgID``) to push to; ``None``: none (a single-tenant Loki).
+    loki_tenant_id: str | None = None
     #: Tempo OTLP/gRPC address ``host:port`` (``tempo.<ns>.svc:4317``); ``None``: no trace pipeline.
     tempo_otlp_grpc_address: str | None = None
+    #: Whether that address speaks TLS (verified with the system CAs); ``False``: plaintext gRPC.
+    tempo_otlp_tls: bool = False
     #: Prometheus remote-write URLs (``http://prometheus.<ns>.svc:9090/api/v1/write``), one per replica of
     #: an HA pair (each gets every sample, through its own queue); empty: no metrics.
     prometheus_remote_write_urls: tuple[str, ...] = ()
@@ -279,7 +283,10 @@ class AlloyConfig:
     node_filesystems: bool = False
 
     def __post_init__(self) -> None:
-        check_dns_label(self.namespace)
+        if not self.namespaces:
+            raise ValueError("'namespaces' needs at least one namespace whose pod logs are collected")
+        for namespace in self.namespaces:
+            check_dns_label(namespace)
         check_dns_label(self.vault_app)
         check_dns_label(self.vault_container)
         if (
@@ -360,11 +367,10 @@ AUDIT_LABEL_SOURCES: Final = {
 
 def _log_pipelines(cfg: AlloyConfig) -> list[Block]:
     assert cfg.loki_push_url is not None
-    loki_write = block(
-        "loki.write",
-        "default",
-        block("endpoint", None, Attr("url", cfg.loki_push_url)),
-    )
+    endpoint = [Attr("url", cfg.loki_push_url)]
+    if cfg.loki_tenant_id is not None:
+        endpoint.append(Attr("tenant_id", cfg.loki_tenant_id))
+    loki_write = block("loki.write", "default", block("endpoint", None, *endpoint))
     node = env(cfg.node_name_env)
     receiver = loki_write.ref("receiver")
 
@@ -372,9 +378,9 @@ def _log_pipelines(cfg: AlloyConfig) -> list[Block]:
         "discovery.kubernetes",
         "pods",
         Attr("role", "pod"),
-        block("namespaces", None, Attr("names", [cfg.namespace])),
+        block("namespaces", None, Attr("names", list(cfg.namespaces))),
         block("selectors", None, Attr("role", "pod"), Attr("field", concat("spec.nodeName=", node))),
-        comment=("Pods of the stack's namespace on this node (each DaemonSet pod reads its own node).",),
+        comment=("Pods of the stack's namespaces on this node (each DaemonSet pod reads its own node).",),
     )
     relabel_rules = [_relabel("job", replacement=loglabels.JOB_PODS)]
     relabel_rules += [
@@ -581,16 +587,19 @@ def _metric_pipelines(cfg: AlloyConfig) -> list[Block]:
 
 def _trace_pipeline(cfg: AlloyConfig) -> list[Block]:
     assert cfg.tempo_otlp_grpc_address is not None
+    if cfg.tempo_otlp_tls:
+        tls, comment = (
+            block("tls", None, Attr("insecure", False)),
+            "gRPC over TLS, verified with the system CAs.",
+        )
+    else:
+        tls = block("tls", None, Attr("insecure", True))
+        comment = "Plaintext gRPC inside the cluster; the NetworkPolicy limits who can reach Tempo."
     exporter = block(
         "otelcol.exporter.otlp",
         "tempo",
-        block(
-            "client",
-            None,
-            Attr("endpoint", cfg.tempo_otlp_grpc_address),
-            block("tls", None, Attr("insecure", True)),
-        ),
-        comment=("Plaintext gRPC inside the cluster; the NetworkPolicy limits who can reach Tempo.",),
+        block("client", None, Attr("endpoint", cfg.tempo_otlp_grpc_address), tls),
+        comment=(comment,),
     )
     batch = block(
         "otelcol.processor.batch",

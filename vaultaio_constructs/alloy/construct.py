@@ -1,14 +1,16 @@
 """Alloy: the per-node collector (DaemonSet) for logs, node metrics, the Vault TLS probe and traces.
 
-Objects (all called ``alloy`` unless noted): ServiceAccount (token mounted: pod discovery and pod logs come
-from the API); Role and RoleBinding (``get``/``list``/``watch`` on pods and ``get`` on ``pods/log`` of this
-namespace, nothing else); Service (``http``
-12345, ``otlp-grpc`` 4317, ``otlp-http`` 4318 for applications sending traces); ConfigMap ``alloy-config``
-(:mod:`.config`, rendered from the wiring); DaemonSet on every schedulable node.
+Objects (all called ``alloy`` unless noted): ServiceAccount; with logs, a Role and RoleBinding in each
+namespace of the stack (``get``/``list``/``watch`` on pods and ``get`` on ``pods/log``, nothing else: pod
+discovery finds the stack's pods on the node and their logs are tailed through the API server) and the
+ServiceAccount token mounted for that; Service (``http`` 12345, and
+with traces ``otlp-grpc`` 4317 and ``otlp-http`` 4318 for applications sending spans); ConfigMap
+``alloy-config`` (:mod:`.config`, rendered from the wiring); DaemonSet on every schedulable node.
 
-The configuration and the DaemonSet are created in :meth:`Alloy.finalize`, after the stack has connected
-Alloy to its destinations (:meth:`ship_logs_to`, :meth:`remote_write_to`, :meth:`ship_traces_to`,
-:meth:`probe_tls`); each destination switches on its pipelines and its host mounts only.
+Everything but the ServiceAccount is created in :meth:`Alloy.finalize`, after the stack has connected Alloy
+to its destinations (:meth:`ship_logs_to`, :meth:`remote_write_to`, :meth:`ship_traces_to`,
+:meth:`probe_tls`); each destination switches on its pipelines, its host mounts, its API access and its
+open ports only. The destinations are the stack's own Loki, Prometheus and Tempo or external ones.
 
 Pod Security: the narrowest exception to ``restricted`` that can read node logs and metrics. It mounts only
 the host paths its pipelines read (:data:`~vaultaio_constructs.alloy.config.ALLOY_HOST_PATHS`: ``/var/log``,
@@ -60,12 +62,12 @@ from vaultaio_constructs.common import (
     UnixId,
     WorkloadProps,
 )
-from vaultaio_constructs.component import Area, Component
-from vaultaio_constructs.loki.construct import Loki
-from vaultaio_constructs.prometheus.construct import Prometheus
-from vaultaio_constructs.tempo.construct import Tempo
+from vaultaio_constructs.component import Area, Component, Placement, PodSecurity, refuse_disabled
+from vaultaio_constructs.loki.construct import LokiApi
+from vaultaio_constructs.prometheus.construct import PrometheusApi
+from vaultaio_constructs.tempo.construct import TempoApi
 from vaultaio_constructs.vault.config import CONTAINER_NAME as VAULT_CONTAINER_NAME
-from vaultaio_constructs.wiring import Endpoint, Scheme
+from vaultaio_constructs.wiring import Endpoint, ExternalService, Scheme
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
     SecurityExceptions,
@@ -112,11 +114,22 @@ class OtlpClientsProps:
 class AlloyProps(WorkloadProps):
     """Settings of the Alloy collector."""
 
+    #: Run Alloy on every node. ``False``: no logs, node metrics, TLS probe or trace forwarding.
+    enabled: bool = True
+    #: Ship pod, node and Vault audit logs. ``None``: whenever the stack has a Loki (its own or
+    #: ``loki.external``); ``true`` without one is an error.
+    ship_logs: bool | None = None
+    #: Remote-write node metrics, Alloy's own and the Vault TLS probe's. ``None``: whenever the stack has a
+    #: Prometheus (its own or ``prometheus.external``); ``true`` without one is an error.
+    ship_metrics: bool | None = None
+    #: Receive OTLP spans and forward them. ``None``: whenever the stack has a Tempo (its own or
+    #: ``tempo.external``); ``true`` without one is an error. Off: no OTLP port is open.
+    ship_traces: bool | None = None
     #: Accept OTLP traces from the ingress controller (selected by ``network.ingress_controller``):
     #: controllers such as ingress-nginx, Traefik or Envoy create the edge spans of calls to Vault,
     #: which emits no traces itself. Off: only ``otlp_clients`` may send.
     otlp_from_ingress_controller: bool = True
-    #: Further namespaces whose instrumented applications send OTLP traces through Alloy.
+    #: Further namespaces whose instrumented applications send OTLP traces through Alloy (needs traces).
     otlp_clients: tuple[OtlpClientsProps, ...] = ()
 
     #: Read the node's systemd journal, persistent (``/var/log/journal``) and volatile
@@ -156,9 +169,14 @@ class Alloy(Component):
     OTLP traces to Tempo."""
 
     area = Area.LOGGING
+    #: Host access (read-only hostPath mounts: see the module docstring) is beyond Pod Security ``baseline``.
+    pod_security = PodSecurity.PRIVILEGED
+    #: A node agent: lives in the node namespace, the only one that admits privileged pods.
+    placement = Placement.NODE
 
     def __init__(self, scope: Construct, id: str, props: AlloyProps | None = None) -> None:
         props = props or AlloyProps()
+        refuse_disabled("alloy", props.enabled)
         super().__init__(
             scope,
             id,
@@ -186,50 +204,59 @@ class Alloy(Component):
             self.recursive_read_only if props.node_filesystems is None else props.node_filesystems
         )
         self.resources = self.resolve_resources(props.resources)
+        self.otlp_from_ingress_controller = props.otlp_from_ingress_controller
+        self.otlp_clients = tuple(props.otlp_clients)
+        self._refused = {
+            kind
+            for kind, wanted in (
+                ("logs", props.ship_logs),
+                ("metrics", props.ship_metrics),
+                ("traces", props.ship_traces),
+            )
+            if wanted is False
+        }
+        names = [c.name for c in props.otlp_clients]
+        if len(set(names)) != len(names) or "ingress-controller" in names:
+            raise ValueError(
+                f"alloy.otlp_clients: names must be unique and not 'ingress-controller', got {names}"
+            )
         self._loki_url: str | None = None
+        self._loki_tenant_id: str | None = None
         self._tempo_address: str | None = None
+        self._tempo_tls = False
         self._prometheus_urls: tuple[str, ...] = ()
         self._vault_url: str | None = None
         self._vault_ca: SecretKeyRef | None = None
 
         #: UI, ``/metrics`` and ``/-/ready``.
         self.http = self.endpoint(port_name="http", port=ALLOY_HTTP_PORT)
-        #: OTLP receivers for applications sending traces.
+        #: OTLP receivers for applications sending traces (open only when traces are forwarded).
         self.otlp_grpc = self.endpoint(port_name="otlp-grpc", port=ALLOY_OTLP_GRPC_PORT, scheme=Scheme.GRPC)
         self.otlp_http = self.endpoint(port_name="otlp-http", port=ALLOY_OTLP_HTTP_PORT)
         service_account(self)
-        self._rbac()
-        self.connect_kube_api(reason="discover this namespace's pods on the node and tail their logs")
-        service(self, [self.http, self.otlp_grpc, self.otlp_http])
-        if props.otlp_from_ingress_controller:
-            for otlp in (self.otlp_grpc, self.otlp_http):
-                self.expose_to_ingress(otlp, reason="OTLP spans from the ingress controller")
-        names = [c.name for c in props.otlp_clients]
-        if len(set(names)) != len(names) or "ingress-controller" in names:
-            raise ValueError(
-                f"alloy.otlp_clients: names must be unique and not 'ingress-controller', got {names}"
-            )
-        for client in props.otlp_clients:
-            for otlp in (self.otlp_grpc, self.otlp_http):
-                self.expose_to_namespaces(
-                    otlp,
-                    source=client.name,
-                    namespace_labels=client.namespace_labels,
-                    pod_labels=client.pod_labels,
-                    reason=f"OTLP spans from {client.name}",
-                )
 
     # -- wiring --------------------------------------------------------------------------------------------
-    def ship_logs_to(self, loki: Loki) -> None:
-        """Ship pod logs (with Vault audit labels) and node logs to ``loki``."""
+    def _accept(self, kind: str, call: str) -> None:
+        if kind in self._refused:
+            raise ValueError(f"alloy: {call} but 'ship_{kind}' is false")
+
+    def ship_logs_to(self, loki: LokiApi) -> None:
+        """Ship pod logs (with Vault audit labels) and node logs to ``loki`` (the stack's or an external)."""
+        self._accept("logs", "ship_logs_to()")
         self._loki_url = self.connect(loki.push_endpoint, reason="ship pod, node and Vault audit logs").url
+        self._loki_tenant_id = loki.tenant_id
 
-    def ship_traces_to(self, tempo: Tempo) -> None:
-        """Forward OTLP traces received from applications to ``tempo``."""
-        self._tempo_address = self.connect(tempo.otlp_grpc, reason="forward OTLP traces").address
+    def ship_traces_to(self, tempo: TempoApi) -> None:
+        """Receive OTLP spans from applications and forward them to ``tempo``."""
+        self._accept("traces", "ship_traces_to()")
+        target = self.connect(tempo.otlp_grpc, reason="forward OTLP traces")
+        self._tempo_address = target.address
+        self._tempo_tls = isinstance(target, ExternalService) and target.scheme == "https"
 
-    def remote_write_to(self, prometheus: Prometheus) -> None:
-        """Remote-write node, Alloy and probe metrics to ``prometheus`` (each replica of an HA pair)."""
+    def remote_write_to(self, prometheus: PrometheusApi) -> None:
+        """Remote-write node, Alloy and probe metrics to ``prometheus`` (each replica of an HA pair; the
+        stack's own or an external one)."""
+        self._accept("metrics", "remote_write_to()")
         self._prometheus_urls = tuple(
             self.connect(endpoint, reason="remote-write node, probe and agent metrics").url
             for endpoint in prometheus.remote_write_endpoints
@@ -238,31 +265,44 @@ class Alloy(Component):
     def probe_tls(self, endpoint: Endpoint, ca: SecretKeyRef | None = None) -> None:
         """Probe ``endpoint`` (Vault's API) over TLS so its certificate's expiry is a metric.
 
-        ``ca`` is the Secret key holding the CA that signed the certificate; by default the providing
-        component's ``tls_ca`` (Vault publishes it). An endpoint without TLS has no certificate to watch:
-        it is not probed.
+        ``ca`` is the Secret key (in Alloy's namespace) holding the CA that signed the certificate; by
+        default where the providing component says a pod of Alloy's namespace finds it (Vault's
+        ``tls_ca_in``). An endpoint without TLS has no certificate to watch: it is not probed. The probe's
+        metrics are remote-written (needs :meth:`remote_write_to`).
         """
         if endpoint.scheme is not Scheme.HTTPS:
             return
         if ca is None:
             provider = self.stack.component(endpoint.provider)
-            found = getattr(provider, "tls_ca", None)
+            locate = getattr(provider, "tls_ca_in", None)
+            found = locate(self.namespace) if callable(locate) else None
             if not isinstance(found, SecretKeyRef):
                 raise ValueError(
-                    f"probe_tls({endpoint.provider}) needs 'ca': {endpoint.provider} publishes no tls_ca"
+                    f"probe_tls({endpoint.provider}) needs 'ca': {endpoint.provider} does not say where its "
+                    f"CA is found in namespace {self.namespace!r} (tls_ca_in)"
                 )
             ca = found
         self._vault_url = self.connect(endpoint, reason="probe the TLS certificate for expiry").url
         self._vault_ca = ca
+
+    @property
+    def ships_logs(self) -> bool:
+        return self._loki_url is not None
+
+    @property
+    def ships_traces(self) -> bool:
+        return self._tempo_address is not None
 
     # -- configuration ---------------------------------------------------------------------------------------
     @property
     def config(self) -> AlloyConfig:
         """The configuration Alloy runs with (final once the stack is finished)."""
         return AlloyConfig(
-            namespace=self.namespace,
+            namespaces=self.stack.namespaces,
             loki_push_url=self._loki_url,
+            loki_tenant_id=self._loki_tenant_id,
             tempo_otlp_grpc_address=self._tempo_address,
+            tempo_otlp_tls=self._tempo_tls,
             prometheus_remote_write_urls=self._prometheus_urls,
             vault_api_url=self._vault_url,
             vault_ca_file=f"{VAULT_CA_DIR}/ca.crt",
@@ -297,6 +337,22 @@ class Alloy(Component):
                 "alloy has nowhere to send anything: call ship_logs_to(loki), remote_write_to(prometheus) "
                 "or ship_traces_to(tempo) before finishing the stack"
             )
+        if self._vault_url is not None and not self._prometheus_urls:
+            raise ValueError("alloy: probe_tls() needs remote_write_to(prometheus): the probe is a metric")
+        if self.otlp_clients and not self.ships_traces:
+            raise ValueError(
+                f"alloy.otlp_clients ({[c.name for c in self.otlp_clients]}) need traces: call "
+                "ship_traces_to(tempo), or remove them"
+            )
+        if self.ships_logs:
+            for namespace in self.stack.namespaces:
+                self._rbac(namespace)
+            self.connect_kube_api(reason="discover the stack's pods on the node and tail their logs")
+        ports = [self.http]
+        if self.ships_traces:
+            ports += [self.otlp_grpc, self.otlp_http]
+            self._expose_otlp()
+        service(self, ports)
         config_text = render_alloy_config(self.config)
         self.config_map = config_map(self, CONFIG_MAP_NAME, {ALLOY_CONFIG_FILE: config_text})
         volumes: list[k8s.Volume] = [
@@ -330,7 +386,7 @@ class Alloy(Component):
             name=CONTAINER_NAME,
             image=self.image,
             resources=self.resources,
-            ports=[self.http, self.otlp_grpc, self.otlp_http],
+            ports=ports,
             command=ALLOY_COMMAND,
             args=ALLOY_ARGS,
             env=[env_from_field(ALLOY_NODE_NAME_ENV, "spec.nodeName")],
@@ -344,7 +400,8 @@ class Alloy(Component):
             containers=[alloy],
             security_context=self._pod_security_context(),
             volumes=volumes,
-            automount_token=True,
+            # the token is for pod discovery (logs) only
+            automount_token=self.ships_logs,
             # Collect from every node, control-plane nodes included.
             tolerations=[k8s.Toleration(operator="Exists", effect="NoSchedule")],
             annotations={CONFIG_CHECKSUM_ANNOTATION: config_checksum(config_text)},
@@ -366,14 +423,30 @@ class Alloy(Component):
             seccomp_profile=k8s.SeccompProfile(type="RuntimeDefault"),
         )
 
-    def _rbac(self) -> None:
+    def _expose_otlp(self) -> None:
+        if self.otlp_from_ingress_controller:
+            for otlp in (self.otlp_grpc, self.otlp_http):
+                self.expose_to_ingress(otlp, reason="OTLP spans from the ingress controller")
+        for client in self.otlp_clients:
+            for otlp in (self.otlp_grpc, self.otlp_http):
+                self.expose_to_namespaces(
+                    otlp,
+                    source=client.name,
+                    namespace_labels=client.namespace_labels,
+                    pod_labels=client.pod_labels,
+                    reason=f"OTLP spans from {client.name}",
+                )
+
+    def _rbac(self, namespace: str) -> None:
+        """Read-only access to the pods of ``namespace`` and their logs, bound to Alloy's ServiceAccount."""
+        suffix = "" if namespace == self.namespace else f"-{namespace}"
         # the Role is named after the component (its name is known here: asking Node costs a round trip)
         role_name = self.name
         self.track(
             k8s.KubeRole(
                 self,
-                "Role",
-                metadata=self.meta(role_name),
+                f"Role{suffix}",
+                metadata=self.meta(role_name, namespace=namespace),
                 rules=[
                     k8s.PolicyRule(api_groups=[""], resources=["pods"], verbs=["get", "list", "watch"]),
                     k8s.PolicyRule(api_groups=[""], resources=["pods/log"], verbs=["get"]),
@@ -383,8 +456,8 @@ class Alloy(Component):
         self.track(
             k8s.KubeRoleBinding(
                 self,
-                "RoleBinding",
-                metadata=self.meta(),
+                f"RoleBinding{suffix}",
+                metadata=self.meta(namespace=namespace),
                 role_ref=k8s.RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=role_name),
                 subjects=[k8s.Subject(kind="ServiceAccount", name=self.name, namespace=self.namespace)],
             )

@@ -57,7 +57,7 @@ from vaultaio_constructs.common import (
     Protocol,
     WorkloadProps,
 )
-from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.component import Area, Component, Placement, PodSecurity, refuse_disabled
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
     SecurityExceptions,
@@ -122,6 +122,10 @@ GOOGLE_PUBLIC_NTP: Final = NtpServerProps(
 class ChronyProps(WorkloadProps):
     """Settings of Chrony. The default synchronises with Google Public NTP, client only."""
 
+    #: Run chronyd on every node. ``False`` when the nodes already synchronise their clocks (the host's
+    #: chronyd or systemd-timesyncd): two daemons disciplining one clock fight each other.
+    enabled: bool = True
+
     #: Time sources, at least one.
     servers: Annotated[tuple[NtpServerProps, ...], Field(min_length=1)] = (GOOGLE_PUBLIC_NTP,)
     #: Offsets above this many seconds are stepped instead of slewed...
@@ -150,9 +154,14 @@ class Chrony(Component):
     """Chrony (time-sync): chronyd on every node with ``SYS_TIME`` only, egress to its servers only."""
 
     area = Area.NTP
+    #: ``CAP_SYS_TIME`` is beyond Pod Security ``baseline`` (see the module docstring).
+    pod_security = PodSecurity.PRIVILEGED
+    #: A node agent: lives in the node namespace, the only one that admits privileged pods.
+    placement = Placement.NODE
 
     def __init__(self, scope: Construct, id: str, props: ChronyProps | None = None) -> None:
         props = props or ChronyProps()
+        refuse_disabled("chrony", props.enabled)
         super().__init__(
             scope,
             id,

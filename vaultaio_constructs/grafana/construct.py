@@ -12,8 +12,11 @@ Objects (``monitoring/`` unless noted):
   to, never literals; trace-to-logs, logs-to-trace and trace-to-metrics correlation) and ``dashboards.yaml``
   (one provider loading every dashboard file).
 * One ConfigMap ``grafana-dashboard-<name>`` per dashboard in ``dashboards/``, labelled
-  ``grafana_dashboard: "1"`` so the common Grafana dashboard sidecar picks them up when the ConfigMaps are
-  used with another Grafana. All of them are projected into one directory the provider reads.
+* One ConfigMap ``grafana-dashboard-<name>`` per dashboard in ``dashboards/``, labelled
+  ``grafana_dashboard: "1"`` and annotated with a folder (:class:`GrafanaDashboardSidecarProps`) so the
+  common Grafana dashboard sidecar (kube-prometheus-stack's Grafana) loads them too; their queries pick
+  data sources through dashboard variables, so they work against that Grafana's data sources. All of them
+  are projected into one directory the provider reads.
 * StatefulSet ``grafana`` under the ``restricted`` Pod Security profile: uid/gid 472 (the image's ``grafana``
   user), read-only root with an emptyDir ``/tmp``. With ``database: sqlite`` (default) one replica keeps the
   database on PVC ``data`` at ``/var/lib/grafana``; with an external ``postgres``/``mysql`` database
@@ -28,6 +31,12 @@ Objects (``monitoring/`` unless noted):
   The ``grafana`` Service needs no session affinity: sessions are in the database.
 * Optional Ingress ``grafana`` (:class:`GrafanaIngressProps`).
 
+Data sources exist only for the stores Grafana was connected to (the stack's own or external ones); a
+built-in dashboard is left out without the data source it is about (no Loki: no Vault Audit Logs or
+Container Logs; no Tempo: no Trace Explorer) and otherwise keeps only the panels and variables whose data
+sources Grafana has (no Loki: the Vault Overview loses its audit-log panels).
+``grafana.enabled: false`` leaves Grafana out.
+
 Create the admin Secret once before (or after: the pod waits for it) the first apply, or let
 ``scripts/init-vault.sh`` create it::
 
@@ -37,6 +46,7 @@ Create the admin Secret once before (or after: the pod waits for it) the first a
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Final
 from urllib.parse import urlsplit
 
@@ -45,7 +55,7 @@ from constructs import Construct
 from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs.alertmanager.construct import Alertmanager
+from vaultaio_constructs.alertmanager.construct import AlertmanagerApi
 from vaultaio_constructs.common import (
     PROPS_CONFIG,
     DnsLabel,
@@ -53,22 +63,28 @@ from vaultaio_constructs.common import (
     Protocol,
     SecretRef,
     StatefulWorkloadProps,
+    check_annotations,
     check_url,
 )
-from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.component import Area, Component, refuse_disabled
 from vaultaio_constructs.grafana import provisioning
-from vaultaio_constructs.grafana.dashboards import GrafanaDashboard, builtin_dashboards
+from vaultaio_constructs.grafana.dashboards import (
+    BUILTIN_PRIMARY_DATASOURCE,
+    DatasourceUid,
+    GrafanaDashboard,
+    builtin_dashboards,
+)
 from vaultaio_constructs.grafana.database import (
     DATABASE_SECRETS_DIR,
     ExternalDatabase,
     GrafanaDatabase,
     SqliteDatabase,
 )
-from vaultaio_constructs.loki.construct import Loki
-from vaultaio_constructs.prometheus.construct import Prometheus
+from vaultaio_constructs.loki.construct import LokiApi
+from vaultaio_constructs.prometheus.construct import PrometheusApi
 from vaultaio_constructs.scrape import ScrapeTarget
-from vaultaio_constructs.tempo.construct import Tempo
-from vaultaio_constructs.wiring import Endpoint, Scheme
+from vaultaio_constructs.tempo.construct import TempoApi
+from vaultaio_constructs.wiring import Scheme, Target
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
     anti_affinity,
@@ -136,10 +152,68 @@ class GrafanaIngressProps(IngressProps):
     """
 
 
+_FOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]*(/[A-Za-z0-9][A-Za-z0-9 _.-]*)*$")
+
+
+def _check_folder(value: str) -> str:
+    if not _FOLDER.fullmatch(value) or ".." in value.split("/") or len(value) > 200:
+        raise ValueError(
+            f"'folder' must be a relative folder path of letters, digits, ' ', '_', '.', '-' and '/' "
+            f"(e.g. 'vault-aio' or 'Platform/Vault'), got {value!r}"
+        )
+    return value
+
+
+def _check_label_value(value: str) -> str:
+    if not re.fullmatch(r"(?:[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?", value):
+        raise ValueError(
+            f"'label_value' must be a label value (at most 63 letters, digits, '-', '_' or '.'), "
+            f"got {value!r}"
+        )
+    return value
+
+
+def _check_key(value: str) -> str:
+    check_annotations({value: ""})
+    return value
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class GrafanaDashboardSidecarProps:
+    """How the dashboard ConfigMaps present themselves to a Grafana dashboard sidecar (kiwigrid k8s-sidecar,
+    used by the Grafana Helm chart and kube-prometheus-stack), so a Grafana you run loads the same
+    dashboards as the stack's own.
+
+    The defaults match kube-prometheus-stack (``grafana.sidecar.dashboards``: label
+    ``grafana_dashboard: "1"``, ``searchNamespace: ALL``); the folder annotation is the sidecar's default,
+    and becomes a Grafana folder when the sidecar's provider sets ``foldersFromFilesStructure: true``. Every
+    query names
+    its data source through a dashboard variable, so the dashboards work with your data sources too.
+    """
+
+    #: Label the sidecar watches (its ``label``).
+    label_key: Annotated[str, AfterValidator(_check_key)] = provisioning.DASHBOARD_CONFIGMAP_LABEL[0]
+    #: Value of that label (its ``labelValue``).
+    label_value: Annotated[str, AfterValidator(_check_label_value)] = (
+        provisioning.DASHBOARD_CONFIGMAP_LABEL[1]
+    )
+    #: Annotation naming the folder the sidecar writes a dashboard to (its ``folderAnnotation``).
+    folder_annotation: Annotated[str, AfterValidator(_check_key)] = "k8s-sidecar-target-directory"
+    #: Folder of the dashboards in that Grafana.
+    folder: Annotated[str, AfterValidator(_check_folder)] = provisioning.DASHBOARD_FOLDER
+    #: With ``grafana.enabled: false``, still emit the built-in dashboards as ConfigMaps for your Grafana's
+    #: sidecar: those whose data lives in a store you run (``prometheus.external``, ``loki.external``,
+    #: ``tempo.external``), which your Grafana can query; panels of other stores are left out.
+    without_grafana: bool = False
+
+
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class GrafanaProps(StatefulWorkloadProps):
     """Settings of the Grafana component."""
 
+    #: Run Grafana in the stack (it needs a Prometheus: the stack's own or ``prometheus.external``).
+    #: ``False``: no Grafana; the dashboards are not provisioned.
+    enabled: bool = True
     #: Secret with keys ``admin-user`` and ``admin-password``, created outside the manifests (see the
     #: module docstring). Its values set the admin account when Grafana first creates its database.
     admin_secret_name: DnsLabel = provisioning.ADMIN_SECRET_NAME
@@ -158,6 +232,8 @@ class GrafanaProps(StatefulWorkloadProps):
     #: remote-write ``traces_service_graph_*`` series to Prometheus; without them the map is empty.
     #: ``None``: on exactly when the Tempo that Grafana uses writes its metrics to Prometheus.
     tempo_service_graph: bool | None = None
+    #: Label and folder annotation of the dashboard ConfigMaps, for another Grafana's dashboard sidecar.
+    dashboard_sidecar: GrafanaDashboardSidecarProps = Field(default_factory=GrafanaDashboardSidecarProps)
     #: Where Grafana keeps its state: ``sqlite`` on the PVC (default, one replica) or an external
     #: ``postgres``/``mysql`` (see :mod:`vaultaio_constructs.grafana.database`).
     database: GrafanaDatabase = Field(default_factory=SqliteDatabase)
@@ -189,6 +265,7 @@ class Grafana(Component):
 
     def __init__(self, scope: Construct, id: str, props: GrafanaProps | None = None) -> None:
         props = props or GrafanaProps()
+        refuse_disabled("grafana", props.enabled)
         super().__init__(
             scope,
             id,
@@ -205,11 +282,14 @@ class Grafana(Component):
         self.replicas = props.replicas
         self.secret_key = props.secret_key
         self._tempo_service_graph = props.tempo_service_graph
-        self._tempo: Tempo | None = None
+        self._tempo: TempoApi | None = None
+        self._prometheus_version: str | None = None
+        self._loki_tenant_id: str | None = None
         self.root_url = props.root_url or (
             f"https://{props.ingress.host}/" if props.ingress is not None else PORT_FORWARD_ROOT_URL
         )
         self.home_dashboard = props.home_dashboard or ("vault-overview" if props.builtin_dashboards else None)
+        self.dashboard_sidecar = props.dashboard_sidecar
         self.http = self.endpoint(port_name="http", port=provisioning.HTTP_PORT)
         #: The same port on each pod of several replicas (headless ``grafana-internal``: scraping).
         self.peer_http = self.endpoint(
@@ -227,8 +307,9 @@ class Grafana(Component):
             )
             for protocol in (Protocol.TCP, Protocol.UDP)
         )
-        self._sources: dict[str, Endpoint] = {}
+        self._sources: dict[str, Target] = {}
         self._dashboards: dict[str, GrafanaDashboard] = {}
+        self._builtin: set[str] = set()
         self._finalized = False
 
         service_account(self)
@@ -250,26 +331,29 @@ class Grafana(Component):
         if props.builtin_dashboards:
             for dashboard in builtin_dashboards():
                 self.add_dashboard(dashboard)
+                self._builtin.add(dashboard.name)
 
     # -- wiring ---------------------------------------------------------------------------------
-    def use_prometheus(self, prometheus: Prometheus) -> None:
-        """Query metrics from ``prometheus`` (the default data source)."""
+    def use_prometheus(self, prometheus: PrometheusApi) -> None:
+        """Query metrics from ``prometheus`` (the default data source; the stack's or an external one)."""
         self._use("prometheus", prometheus.query_endpoint, reason="query metrics")
+        self._prometheus_version = prometheus.version
 
-    def use_loki(self, loki: Loki) -> None:
-        """Query logs from ``loki``."""
+    def use_loki(self, loki: LokiApi) -> None:
+        """Query logs from ``loki`` (in its tenant, if it has one)."""
         self._use("loki", loki.query_endpoint, reason="query logs")
+        self._loki_tenant_id = loki.tenant_id
 
-    def use_tempo(self, tempo: Tempo) -> None:
+    def use_tempo(self, tempo: TempoApi) -> None:
         """Query traces from ``tempo`` (and show its service map when it writes metrics)."""
         self._use("tempo", tempo.query_endpoint, reason="query traces")
         self._tempo = tempo
 
-    def use_alertmanager(self, alertmanager: Alertmanager) -> None:
+    def use_alertmanager(self, alertmanager: AlertmanagerApi) -> None:
         """Show alerts and manage silences in ``alertmanager``."""
         self._use("alertmanager", alertmanager.web, reason="show and silence alerts")
 
-    def _use(self, kind: str, endpoint: Endpoint, *, reason: str) -> None:
+    def _use(self, kind: str, endpoint: Target, *, reason: str) -> None:
         self._check_open(f"use_{kind}")
         if kind in self._sources:
             raise ValueError(f"grafana already has a {kind} data source ({self._sources[kind].url})")
@@ -295,8 +379,22 @@ class Grafana(Component):
     # -- dashboards -----------------------------------------------------------------------------
     @property
     def dashboards(self) -> tuple[GrafanaDashboard, ...]:
-        """The dashboards to provision, in the order they were added."""
-        return tuple(self._dashboards.values())
+        """The dashboards to provision, in the order they were added: every added one, and the built-in
+        ones whose data sources Grafana has (final once the stack is finished)."""
+        sources = {str(DatasourceUid(kind)) for kind in self._sources}
+        if sources >= {str(uid) for uid in DatasourceUid}:
+            return tuple(self._dashboards.values())  # every data source: nothing to leave out (no parsing)
+        kept = []
+        for dashboard in self._dashboards.values():
+            if dashboard.name in self._builtin:
+                if str(BUILTIN_PRIMARY_DATASOURCE[dashboard.name]) not in sources:
+                    continue
+                restricted = dashboard.restricted_to(sources)
+                if restricted is None:
+                    continue
+                dashboard = restricted
+            kept.append(dashboard)
+        return tuple(kept)
 
     def add_dashboard(self, dashboard: GrafanaDashboard) -> GrafanaDashboard:
         """Provision ``dashboard`` from its own ConfigMap; refuses a second dashboard with the same name
@@ -328,14 +426,16 @@ class Grafana(Component):
             loki=self._url("loki"),
             tempo=self._url("tempo"),
             alertmanager=self._url("alertmanager"),
+            loki_tenant_id=self._loki_tenant_id,
         )
+        dashboards = {d.name: d for d in self.dashboards}
         home = None
         if self.home_dashboard is not None:
-            home = self._dashboards.get(self.home_dashboard)
+            home = dashboards.get(self.home_dashboard)
             if home is None:
                 raise ValueError(
                     f"'home_dashboard' ({self.home_dashboard!r}) is not a dashboard of this grafana: "
-                    f"use one of {list(self._dashboards)} or None"
+                    f"use one of {list(dashboards)} or None"
                 )
         sections = provisioning.grafana_ini(
             root_url=self.root_url,
@@ -353,7 +453,9 @@ class Grafana(Component):
                 "ha_advertise_address": address,
             }
         ini = provisioning.render_ini(sections)
-        datasources = provisioning.render_datasources(urls, tempo_service_graph=self.tempo_service_graph)
+        datasources = provisioning.render_datasources(
+            urls, tempo_service_graph=self.tempo_service_graph, prometheus_version=self._prometheus_version
+        )
         providers = provisioning.render_dashboard_providers()
         config_map(self, CONFIG_CONFIGMAP, {"grafana.ini": ini})
         config_map(
@@ -361,13 +463,17 @@ class Grafana(Component):
             PROVISIONING_CONFIGMAP,
             {provisioning.DATASOURCES_FILE: datasources, provisioning.DASHBOARD_PROVIDERS_FILE: providers},
         )
-        label, value = provisioning.DASHBOARD_CONFIGMAP_LABEL
-        for dashboard in self._dashboards.values():
+        sidecar = self.dashboard_sidecar
+        for dashboard in dashboards.values():
             self.track(
                 k8s.KubeConfigMap(
                     self,
                     f"Dashboard-{dashboard.name}",
-                    metadata=self.meta(DASHBOARD_CONFIGMAP_PREFIX + dashboard.name, labels={label: value}),
+                    metadata=self.meta(
+                        DASHBOARD_CONFIGMAP_PREFIX + dashboard.name,
+                        labels={sidecar.label_key: sidecar.label_value},
+                        annotations={sidecar.folder_annotation: sidecar.folder},
+                    ),
                     data={dashboard.file_name: dashboard.json},
                 ),
                 Area.DASHBOARDS,
@@ -375,7 +481,7 @@ class Grafana(Component):
         checksum = config_checksum(ini, datasources, providers)
         stateful_set(
             self,
-            template=self._pod_template(checksum),
+            template=self._pod_template(checksum, tuple(dashboards.values())),
             # an external database holds the state: nothing on the pods outlives them
             claims=[] if self.database.external else [storage_claim(self, "data", self.storage_gib)],
             service_name=self.http.service,
@@ -387,7 +493,7 @@ class Grafana(Component):
         endpoint = self._sources.get(kind)
         return endpoint.url if endpoint is not None else None
 
-    def _pod_template(self, checksum: str) -> k8s.PodTemplateSpec:
+    def _pod_template(self, checksum: str, dashboards: tuple[GrafanaDashboard, ...]) -> k8s.PodTemplateSpec:
         admin_keys = {key: key for key in (provisioning.ADMIN_USER_KEY, provisioning.ADMIN_PASSWORD_KEY)}
         volumes = [
             k8s.Volume(name="config", config_map=k8s.ConfigMapVolumeSource(name=CONFIG_CONFIGMAP)),
@@ -422,7 +528,7 @@ class Grafana(Component):
                                 items=[k8s.KeyToPath(key=d.file_name, path=d.file_name)],
                             )
                         )
-                        for d in self._dashboards.values()
+                        for d in dashboards
                     ]
                 ),
             ),
@@ -443,7 +549,7 @@ class Grafana(Component):
             volumes.append(
                 secret_volume("secret-key", self.secret_key.name, {self.secret_key.key: self.secret_key.key})
             )
-        if not self._dashboards:
+        if not dashboards:
             volumes = [v for v in volumes if v.name != "dashboards"]
         mounts = [
             mount("data", provisioning.DATA_DIR),
@@ -453,7 +559,7 @@ class Grafana(Component):
             mount("admin", provisioning.ADMIN_SECRET_DIR, read_only=True),
             mount("tmp", "/tmp"),
         ]
-        if self._dashboards:
+        if dashboards:
             mounts.append(mount("dashboards", provisioning.DASHBOARDS_DIR, read_only=True))
         mounts += [
             mount(f"database-{name}"[:63].rstrip("-"), f"{DATABASE_SECRETS_DIR}/{name}", read_only=True)
@@ -505,4 +611,4 @@ class Grafana(Component):
         )
 
 
-__all__ = ["Grafana", "GrafanaIngressProps", "GrafanaProps"]
+__all__ = ["Grafana", "GrafanaDashboardSidecarProps", "GrafanaIngressProps", "GrafanaProps"]

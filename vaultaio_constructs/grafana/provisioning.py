@@ -102,6 +102,8 @@ class DatasourceUrls:
     tempo: str | None = None
     #: Alertmanager web endpoint (``http://alertmanager.<ns>.svc:9093``); ``None``: no Alertmanager.
     alertmanager: str | None = None
+    #: Loki tenant (``X-Scope-OrgID`` header on every Loki query) for a multi-tenant Loki; ``None``: none.
+    loki_tenant_id: str | None = None
 
     def __post_init__(self) -> None:
         present = 0
@@ -120,13 +122,16 @@ class DatasourceUrls:
 _COMMON: Final[dict[str, object]] = {"access": "proxy", "orgId": 1, "editable": False, "version": 1}
 
 
-def _prometheus(url: str, *, scrape_interval: str, version: str, alertmanager: bool) -> dict[str, object]:
+def _prometheus(
+    url: str, *, scrape_interval: str, version: str | None, alertmanager: bool
+) -> dict[str, object]:
     json_data: dict[str, object] = {
         "httpMethod": "POST",
         "timeInterval": scrape_interval,
         "prometheusType": "Prometheus",
-        "prometheusVersion": version,
     }
+    if version is not None:
+        json_data["prometheusVersion"] = version
     if alertmanager:
         json_data |= {"manageAlerts": True, "alertmanagerUid": str(DatasourceUid.ALERTMANAGER)}
     return {
@@ -140,8 +145,19 @@ def _prometheus(url: str, *, scrape_interval: str, version: str, alertmanager: b
     }
 
 
-def _loki(url: str, *, tempo: bool, alertmanager: bool, default: bool) -> dict[str, object]:
+#: The header that selects a Loki tenant.
+TENANT_HEADER: Final = "X-Scope-OrgID"
+
+
+def _loki(
+    url: str, *, tempo: bool, alertmanager: bool, default: bool, tenant_id: str | None = None
+) -> dict[str, object]:
     json_data: dict[str, object] = {"maxLines": 1000}
+    secure: dict[str, object] = {}
+    if tenant_id is not None:
+        # Grafana sends custom headers only from secureJsonData; a tenant ID is not a secret
+        json_data["httpHeaderName1"] = TENANT_HEADER
+        secure["httpHeaderValue1"] = _escape(tenant_id)
     if alertmanager:
         json_data |= {"manageAlerts": True, "alertmanagerUid": str(DatasourceUid.ALERTMANAGER)}
     if tempo:
@@ -164,6 +180,7 @@ def _loki(url: str, *, tempo: bool, alertmanager: bool, default: bool) -> dict[s
         "url": url,
         "isDefault": default,
         "jsonData": json_data,
+        **({"secureJsonData": secure} if secure else {}),
     }
 
 
@@ -220,7 +237,7 @@ def datasources(
     *,
     scrape_interval: str = "30s",
     tempo_service_graph: bool = False,
-    prometheus_version: str = versions.version("prometheus"),
+    prometheus_version: str | None = versions.version("prometheus"),
 ) -> dict[str, object]:
     """The data source provisioning document (``apiVersion: 1``).
 
@@ -237,6 +254,8 @@ def datasources(
     ``scrape_interval`` is Prometheus' scrape interval (Grafana's ``$__rate_interval`` is at least four
     times it); default ``30s``. ``tempo_service_graph`` turns on Tempo's service map, which needs Tempo's
     metrics-generator to remote-write ``traces_service_graph_*`` series to Prometheus; default off.
+    ``prometheus_version``: the stack's pinned version; ``None`` (a Prometheus it does not run) leaves
+    Grafana to detect it.
     """
     if not _DURATION.fullmatch(scrape_interval):
         raise ValueError(
@@ -261,6 +280,7 @@ def datasources(
                 tempo=urls.tempo is not None,
                 alertmanager=urls.alertmanager is not None,
                 default=urls.prometheus is None,
+                tenant_id=urls.loki_tenant_id,
             )
         )
     if urls.tempo is not None:
@@ -402,7 +422,7 @@ def render_datasources(
     *,
     scrape_interval: str = "30s",
     tempo_service_graph: bool = False,
-    prometheus_version: str = versions.version("prometheus"),
+    prometheus_version: str | None = versions.version("prometheus"),
 ) -> str:
     """``datasources.yaml`` text; see :func:`datasources`."""
     return render_yaml(

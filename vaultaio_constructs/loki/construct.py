@@ -34,20 +34,25 @@ Alloy retries), so use 3 for HA. Scaling *down* must flush the leaving ingesters
 Pod Security ``restricted`` without exception: the image's ``loki`` user (10001), read-only root
 filesystem (``/tmp`` is an emptyDir), no capability, no ServiceAccount token (workload identity webhooks
 project their own token).
+
+``loki.enabled: false`` leaves it out; ``loki.external`` names an existing Loki (:class:`ExternalLoki`)
+that Alloy pushes to and Grafana queries instead. The audit-log alert rule runs only in the stack's own
+Loki's ruler.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Final, Literal
+import re
+from typing import Annotated, Final, Literal, Protocol
 
 import yaml
 from constructs import Construct
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs.alertmanager.construct import Alertmanager
-from vaultaio_constructs.common import PROPS_CONFIG, StatefulWorkloadProps
-from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.alertmanager.construct import AlertmanagerApi
+from vaultaio_constructs.common import PROPS_CONFIG, ExternalServiceProps, StatefulWorkloadProps
+from vaultaio_constructs.component import Area, Component, refuse_disabled
 from vaultaio_constructs.loki.config import (
     LOKI_ARGS,
     LOKI_CONFIG_DIR,
@@ -71,7 +76,7 @@ from vaultaio_constructs.objectstore import AzureStorage, GcsStorage, ObjectStor
 from vaultaio_constructs.objectstore_pod import add_pod_labels, storage_env, storage_volumes
 from vaultaio_constructs.replication import AntiAffinity, pod_disruption_budget, spread
 from vaultaio_constructs.scrape import ScrapeTarget
-from vaultaio_constructs.wiring import Endpoint, Scheme
+from vaultaio_constructs.wiring import Endpoint, ExternalService, Scheme, Target
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
     config_checksum,
@@ -113,9 +118,37 @@ LokiStorage = Annotated[
 ]
 
 
+#: Characters Loki accepts in a tenant ID (``pkg/tenant``), at most 150 of them.
+_TENANT_ID = re.compile(r"^[A-Za-z0-9!\-_.*'()]{1,150}$")
+
+
+def check_tenant_id(value: str) -> str:
+    if not _TENANT_ID.fullmatch(value) or value in (".", ".."):
+        raise ValueError(
+            f"{value!r} is not a Loki tenant ID: 1-150 letters, digits and !-_.*'() (not '.' or '..')"
+        )
+    return value
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class LokiExternalProps(ExternalServiceProps):
+    """An existing Loki used instead of the stack's own: ``url`` is its base (a gateway that serves both
+    push and query, such as the Loki chart's ``loki-gateway``)."""
+
+    #: Tenant the logs are pushed to and queried from (``X-Scope-OrgID``), for a Loki with
+    #: ``auth_enabled: true`` (the Loki Helm chart's default). ``None``: no tenant header.
+    tenant_id: Annotated[str, AfterValidator(check_tenant_id)] | None = None
+
+
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class LokiProps(StatefulWorkloadProps):
     """Settings of Loki. Defaults keep two weeks of logs on the profile's PVC size."""
+
+    #: Run Loki in the stack. ``False``: Alloy pushes logs to ``external`` and Grafana queries it; without
+    #: one, no logs are shipped and the log dashboards and the audit-log alert are left out.
+    enabled: bool = True
+    #: An existing Loki used instead of the stack's own (only with ``enabled: false``).
+    external: LokiExternalProps | None = None
 
     #: Days of logs kept; the compactor deletes older chunks.
     retention_days: Annotated[int, Field(ge=1)] = 14
@@ -139,6 +172,8 @@ class LokiProps(StatefulWorkloadProps):
     anti_affinity: AntiAffinity = AntiAffinity.REQUIRED
 
     def __post_init__(self) -> None:
+        if self.enabled and self.external is not None:
+            raise ValueError("'external' replaces the stack's own Loki: set 'enabled: false' to use it")
         if self.replicas > 1 and isinstance(self.storage, LokiFilesystemStorage):
             raise ValueError(
                 f"'replicas' ({self.replicas}) needs object storage: set 'storage.type' to s3, gcs or azure "
@@ -157,6 +192,36 @@ class LokiProps(StatefulWorkloadProps):
             )
 
 
+class LokiApi(Protocol):
+    """What log shippers and Grafana need: the stack's :class:`Loki` or an :class:`ExternalLoki`."""
+
+    @property
+    def push_endpoint(self) -> Target: ...
+
+    @property
+    def query_endpoint(self) -> Target: ...
+
+    #: Tenant (``X-Scope-OrgID``) to push to and query, if the Loki needs one.
+    @property
+    def tenant_id(self) -> str | None: ...
+
+
+class ExternalLoki:
+    """An existing Loki (``loki.external``)."""
+
+    def __init__(self, props: LokiExternalProps) -> None:
+        self._service = ExternalService.from_props("loki", props)
+        self.tenant_id = props.tenant_id
+
+    @property
+    def push_endpoint(self) -> ExternalService:
+        return self._service.with_path(LOKI_PUSH_PATH)
+
+    @property
+    def query_endpoint(self) -> ExternalService:
+        return self._service
+
+
 class Loki(Component):
     """Loki (logs): single binary, filesystem storage on a PVC, compactor retention, local ruler."""
 
@@ -164,6 +229,7 @@ class Loki(Component):
 
     def __init__(self, scope: Construct, id: str, props: LokiProps | None = None) -> None:
         props = props or LokiProps()
+        refuse_disabled("loki", props.enabled)
         super().__init__(
             scope,
             id,
@@ -253,7 +319,10 @@ class Loki(Component):
         """Every pod: through ``loki-peers`` with replicas, else the Service."""
         return ScrapeTarget(job="loki", endpoint=self.peer_http if self.replicas > 1 else self.http)
 
-    def use_alertmanager(self, alertmanager: Alertmanager) -> None:
+    #: The stack's own Loki runs single-tenant (``auth_enabled: false``).
+    tenant_id: str | None = None
+
+    def use_alertmanager(self, alertmanager: AlertmanagerApi) -> None:
         """The ruler sends log-based alerts to ``alertmanager``: every replica of a cluster, each its own
         ``alertmanager_url`` entry (the ruler treats each URL as a group and sends every alert to each)."""
         urls = [

@@ -9,6 +9,13 @@ Targets:
   needed. ``instance`` is ``<pod IP>:<port>``; TLS is verified against the mounted CA with the Service name
   as server name (pods are reached by IP).
 * Single-replica components: static targets ``<service>.<namespace>.svc:<port>``.
+* Content-Type: Prometheus 3 fails a scrape whose ``Content-Type`` is missing or not a metrics format unless
+  the job sets ``fallback_scrape_protocol`` (:class:`ScrapeProtocol`). No job of this stack needs one: Vault
+  answers ``/v1/sys/metrics?format=prometheus`` with ``text/plain; version=0.0.4`` (``helper/metricsutil``
+  encodes with ``expfmt`` and ``http/sys_metrics.go`` sets the header before the status; releases that set it
+  after the status still sent a sniffed ``text/plain``), and Prometheus, Alertmanager, Grafana, Loki and
+  Tempo serve ``/metrics`` through ``client_golang``'s content negotiation. A target added through
+  :class:`~vaultaio_constructs.scrape.ScrapeTarget` can set one.
 * Node, Alloy and blackbox-probe metrics are not scraped here: Grafana Alloy collects them on every node
   and pushes them to Prometheus' remote-write receiver (``--web.enable-remote-write-receiver``, path
   :data:`REMOTE_WRITE_PATH`). Kubelet and cAdvisor are not scraped: that needs cluster-wide RBAC on
@@ -20,7 +27,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from vaultaio_constructs.rendering import dump_yaml
 
@@ -33,6 +42,16 @@ _JOB = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_-]*$")
 _HOST_PORT = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?:[0-9]{1,5}$")
 _DNS_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+class ScrapeProtocol(StrEnum):
+    """Exposition formats Prometheus 3 can fall back to (``fallback_scrape_protocol``)."""
+
+    PROMETHEUS_TEXT_0_0_4 = "PrometheusText0.0.4"
+    PROMETHEUS_TEXT_1_0_0 = "PrometheusText1.0.0"
+    OPENMETRICS_TEXT_0_0_1 = "OpenMetricsText0.0.1"
+    OPENMETRICS_TEXT_1_0_0 = "OpenMetricsText1.0.0"
+    PROMETHEUS_PROTO = "PrometheusProto"
 
 
 def _check_port(port: int, setting: str) -> None:
@@ -84,6 +103,9 @@ class ScrapeJob:
     bearer_token_file: str = ""
     #: Per-job scrape interval in seconds (``None``: the global interval).
     scrape_interval_seconds: int | None = None
+    #: Format to parse a response with when its ``Content-Type`` is missing or unknown (``None``: such a
+    #: scrape fails, which is right for every target that sends a proper type).
+    fallback_scrape_protocol: ScrapeProtocol | None = None
 
     def __post_init__(self) -> None:
         if not _JOB.fullmatch(self.job):
@@ -138,6 +160,8 @@ class ScrapeJob:
             job["authorization"] = {"type": "Bearer", "credentials_file": self.bearer_token_file}
         if self.scrape_interval_seconds is not None:
             job["scrape_interval"] = f"{self.scrape_interval_seconds}s"
+        if self.fallback_scrape_protocol is not None:
+            job["fallback_scrape_protocol"] = str(self.fallback_scrape_protocol)
         return job
 
 
@@ -165,7 +189,8 @@ class PrometheusConfig:
     """Everything ``prometheus.yml`` contains."""
 
     jobs: tuple[ScrapeJob, ...]
-    #: Alertmanager addresses (``host:port``, http, API v2).
+    #: Alertmanager base URLs (``http://alertmanager.<ns>.svc:9093``, API v2); the scheme and path of
+    #: each become its ``scheme`` and ``path_prefix``.
     alertmanagers: tuple[str, ...] = ()
     #: In-pod paths (or globs) of rule files.
     rule_files: tuple[str, ...] = ()
@@ -206,8 +231,11 @@ class PrometheusConfig:
                     f"scrape job {job.job!r}: 'scrape_interval_seconds' ({interval}) must be >= "
                     f"'scrape_timeout_seconds' ({self.scrape_timeout_seconds})"
                 )
-        for address in self.alertmanagers:
-            _check_host_port(address, "alertmanagers")
+        for url in self.alertmanagers:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or parts.query or parts.fragment:
+                raise ValueError(f"'alertmanagers' entries must be http(s):// base URLs, got {url!r}")
+            _check_host_port(parts.netloc, "alertmanagers")
         for name in (*self.external_labels, *self.alert_drop_labels):
             if not _LABEL_NAME.fullmatch(name):
                 raise ValueError(f"'external_labels' key {name!r} is not a valid label name")
@@ -229,13 +257,19 @@ class PrometheusConfig:
         if self.rule_files:
             document["rule_files"] = list(self.rule_files)
         if self.alertmanagers:
+            groups: dict[tuple[str, str], list[str]] = {}
+            for url in self.alertmanagers:
+                parts = urlsplit(url)
+                groups.setdefault((parts.scheme, parts.path.rstrip("/")), []).append(parts.netloc)
             document["alerting"] = {
                 "alertmanagers": [
                     {
                         "api_version": "v2",
-                        "scheme": "http",
-                        "static_configs": [{"targets": sorted(self.alertmanagers)}],
+                        "scheme": scheme,
+                        **({"path_prefix": path} if path else {}),
+                        "static_configs": [{"targets": sorted(targets)}],
                     }
+                    for (scheme, path), targets in sorted(groups.items())
                 ]
             }
             if self.alert_drop_labels:

@@ -32,26 +32,31 @@ the pair needs beyond a second pod:
 
 Going from one replica to two changes the StatefulSet's ``serviceName``, which Kubernetes does not let
 change in place: delete the StatefulSet with ``--cascade=orphan`` first (docs/SCALING.md).
+
+``prometheus.enabled: false`` leaves it out; ``prometheus.external`` names an existing Prometheus
+(:class:`ExternalPrometheus`, with its remote-write receiver on) that Alloy and Tempo write to and Grafana
+queries instead. The stack's alert rules and scrape jobs then need that Prometheus to load them.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from typing import Annotated, Final, Protocol
 
 from constructs import Construct
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs.alertmanager.construct import Alertmanager
+from vaultaio_constructs.alertmanager.construct import AlertmanagerApi
 from vaultaio_constructs.alerts import AlertSettings, prometheus_rule_groups, render_loki_rules, render_rules
 from vaultaio_constructs.common import (
     PROPS_CONFIG,
+    ExternalServiceProps,
     SecretKeyRef,
     StatefulWorkloadProps,
     StorageGib,
     has_control_characters,
 )
-from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.component import Area, Component, refuse_disabled
 from vaultaio_constructs.prometheus.config import (
     _LABEL_NAME,
     REMOTE_WRITE_PATH,
@@ -69,7 +74,7 @@ from vaultaio_constructs.prometheus.remote_write import (
     irsa_role,
 )
 from vaultaio_constructs.scrape import ScrapeTarget
-from vaultaio_constructs.wiring import Endpoint
+from vaultaio_constructs.wiring import Endpoint, ExternalService, Target
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
     anti_affinity,
@@ -111,10 +116,40 @@ PEERS_SERVICE_NAME: Final = "prometheus-internal"
 POD_NAME_ENV: Final = "POD_NAME"
 
 
+def _check_absolute_path(value: str) -> str:
+    if (
+        not value.startswith("/")
+        or "?" in value
+        or "#" in value
+        or has_control_characters(value)
+        or " " in value
+    ):
+        raise ValueError(
+            f"must be an absolute URL path such as /api/v1/write, without spaces or control characters, "
+            f"got {value!r}"
+        )
+    return value
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class PrometheusExternalProps(ExternalServiceProps):
+    """An existing Prometheus (or a compatible store) used instead of the stack's own. ``url`` is its query
+    API base (what Grafana uses); it must accept remote write (Prometheus:
+    ``--web.enable-remote-write-receiver``; kube-prometheus-stack: ``enableRemoteWriteReceiver: true``)."""
+
+    #: Path of the remote-write receiver on the URL's host and port (Mimir: ``/api/v1/push``).
+    remote_write_path: Annotated[str, AfterValidator(_check_absolute_path)] = REMOTE_WRITE_PATH
+
+
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class PrometheusProps(StatefulWorkloadProps):
     """Settings of the Prometheus component."""
 
+    #: Run Prometheus in the stack. ``False``: Alloy and Tempo remote-write to ``external`` and Grafana
+    #: queries it (Grafana needs one of the two).
+    enabled: bool = True
+    #: An existing Prometheus used instead of the stack's own (only with ``enabled: false``).
+    external: PrometheusExternalProps | None = None
     #: Days of samples kept.
     retention_days: Annotated[int, Field(ge=1)] = 15
     #: TSDB size in GiB at which the oldest blocks are deleted even before ``retention_days`` (``None``:
@@ -139,6 +174,8 @@ class PrometheusProps(StatefulWorkloadProps):
     remote_write: tuple[RemoteWrite, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.enabled and self.external is not None:
+            raise ValueError("'external' replaces the stack's own Prometheus: set 'enabled: false' to use it")
         for name in self.external_labels:
             if not _LABEL_NAME.fullmatch(name):
                 raise ValueError(
@@ -163,6 +200,50 @@ def _secret_volume_name(secret: str) -> str:
     return f"secret-{secret}"[:63].rstrip("-")
 
 
+def loki_rule_file(alerts: AlertSettings, namespace: str) -> tuple[str, str]:
+    """``(file name, content)`` of the Loki ruler's rules, built from the same alert settings as Prometheus'
+    (failed logins exist only in Vault's audit log); ``namespace`` is Vault's."""
+    return LOKI_RULES_FILE, render_loki_rules(alerts, namespace)
+
+
+class PrometheusApi(Protocol):
+    """What consumers of metrics need: the stack's :class:`Prometheus` or an :class:`ExternalPrometheus`."""
+
+    @property
+    def query_endpoint(self) -> Target: ...
+
+    #: Where agents push samples: every replica of an HA pair.
+    @property
+    def remote_write_endpoints(self) -> tuple[Target, ...]: ...
+
+    #: The Prometheus version when known (Grafana's data source uses it for feature detection).
+    @property
+    def version(self) -> str | None: ...
+
+
+class ExternalPrometheus:
+    """An existing Prometheus (``prometheus.external``)."""
+
+    version: str | None = None
+
+    def __init__(self, props: PrometheusExternalProps) -> None:
+        self._service = ExternalService.from_props("prometheus", props)
+        self._remote_write_path = props.remote_write_path
+
+    @property
+    def query_endpoint(self) -> ExternalService:
+        return self._service
+
+    @property
+    def remote_write_endpoint(self) -> ExternalService:
+        return self._service.with_origin_path(self._remote_write_path)
+
+    @property
+    def remote_write_endpoints(self) -> tuple[ExternalService, ...]:
+        """One receiver: an existing store spreads what it receives itself."""
+        return (self.remote_write_endpoint,)
+
+
 class Prometheus(Component):
     """Prometheus (metrics): StatefulSet on a PVC, remote-write receiver, alert rules, DNS discovery."""
 
@@ -170,6 +251,7 @@ class Prometheus(Component):
 
     def __init__(self, scope: Construct, id: str, props: PrometheusProps | None = None) -> None:
         props = props or PrometheusProps()
+        refuse_disabled("prometheus", props.enabled)
         super().__init__(
             scope,
             id,
@@ -262,12 +344,14 @@ class Prometheus(Component):
         self.connect(target.endpoint, reason=f"scrape {target.job} metrics")
         self.targets.append(target)
 
-    def use_alertmanager(self, alertmanager: Alertmanager) -> None:
-        """Send alerts to ``alertmanager``: to every replica of a cluster, each by its own address."""
+    def use_alertmanager(self, alertmanager: AlertmanagerApi) -> None:
+        """Send alerts to ``alertmanager`` (the stack's or an external one): to every replica of a cluster,
+        each by its own address."""
         for target in alertmanager.alert_endpoints:
             endpoint = self.connect(target, reason="send alerts")
-            if endpoint.address not in self._alertmanagers:
-                self._alertmanagers.append(endpoint.address)
+            url = f"{endpoint.scheme}://{endpoint.address}{endpoint.path}"  # targets need an explicit port
+            if url not in self._alertmanagers:
+                self._alertmanagers.append(url)
 
     @property
     def loki_rule_file(self) -> tuple[str, str]:
@@ -275,7 +359,7 @@ class Prometheus(Component):
 
         For ``Loki.add_rules(*prometheus.loki_rule_file)``: failed logins exist only in Vault's audit log.
         """
-        return LOKI_RULES_FILE, render_loki_rules(self.alerts, self.namespace)
+        return loki_rule_file(self.alerts, self.namespace)
 
     # -- rendering ---------------------------------------------------------------------------------------
     def _secret_path(self, ref: SecretKeyRef) -> str:
@@ -298,6 +382,7 @@ class Prometheus(Component):
                 params=target.params,
                 tls=tls,
                 scrape_interval_seconds=target.scrape_interval_seconds,
+                fallback_scrape_protocol=target.fallback_scrape_protocol,
             )
         return ScrapeJob(
             job=target.job,
@@ -306,6 +391,7 @@ class Prometheus(Component):
             params=target.params,
             tls=tls,
             scrape_interval_seconds=target.scrape_interval_seconds,
+            fallback_scrape_protocol=target.fallback_scrape_protocol,
         )
 
     @property

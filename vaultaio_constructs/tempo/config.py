@@ -82,8 +82,9 @@ class TempoConfig:
 
     #: How long trace blocks are kept (``compactor.compaction.block_retention``).
     retention_hours: int = 168
-    #: Prometheus remote-write URLs (``.../api/v1/write``, one per replica of an HA pair, each getting every
-    #: series) for the metrics-generator's service-graph and span-metrics series; empty: no metrics-generator.
+    #: Remote-write URLs (Prometheus' ``.../api/v1/write``, Mimir's ``.../api/v1/push``; one per replica of
+    #: an HA pair, each getting every series) for the metrics-generator's service-graph and span-metrics
+    #: series; empty: no metrics-generator.
     metrics_remote_write_urls: tuple[str, ...] = ()
     #: ``server.log_level``.
     log_level: TempoLogLevel = TempoLogLevel.INFO
@@ -115,10 +116,10 @@ class TempoConfig:
                 raise ValueError(
                     f"'metrics_remote_write_urls' must be http:// or https:// URLs with a host, got {url!r}"
                 )
-            if not parts.path.endswith("/api/v1/write"):
+            if parts.path in ("", "/"):
                 raise ValueError(
-                    f"'metrics_remote_write_urls' must end with /api/v1/write (Prometheus' remote-write "
-                    f"receiver), got {url!r}"
+                    f"'metrics_remote_write_urls' must name the remote-write receiver's path (Prometheus: "
+                    f"/api/v1/write), got {url!r}"
                 )
 
 

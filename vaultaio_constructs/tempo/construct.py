@@ -25,21 +25,25 @@ service-graph and span-metric series in Prometheus.
 
 Pod Security ``restricted`` without exception: the image's ``tempo`` user (10001), read-only root
 filesystem, no capability, no ServiceAccount token.
+
+``tempo.enabled: false`` leaves it out; ``tempo.external`` names an existing Tempo (:class:`ExternalTempo`)
+that Alloy forwards spans to and Grafana queries instead.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Final, Literal
+import dataclasses
+from typing import Annotated, Final, Literal, Protocol
 
 from constructs import Construct
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs.common import PROPS_CONFIG, StatefulWorkloadProps
-from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.common import PROPS_CONFIG, ExternalServiceProps, StatefulWorkloadProps
+from vaultaio_constructs.component import Area, Component, refuse_disabled
 from vaultaio_constructs.objectstore import AzureStorage, GcsStorage, ObjectStorePlan, S3Storage
 from vaultaio_constructs.objectstore_pod import add_pod_labels, storage_env, storage_volumes
-from vaultaio_constructs.prometheus.construct import Prometheus
+from vaultaio_constructs.prometheus.construct import PrometheusApi
 from vaultaio_constructs.replication import AntiAffinity, pod_disruption_budget, spread
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.tempo.config import (
@@ -58,7 +62,7 @@ from vaultaio_constructs.tempo.config import (
     TempoLogLevel,
     render_tempo_config,
 )
-from vaultaio_constructs.wiring import Endpoint, Scheme
+from vaultaio_constructs.wiring import Endpoint, ExternalService, Scheme, Target
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
     config_checksum,
@@ -98,8 +102,25 @@ TempoStorage = Annotated[
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class TempoExternalProps(ExternalServiceProps):
+    """An existing Tempo used instead of the stack's own: ``url`` is its query API (``:3200``, what Grafana
+    uses); spans go to ``otlp_grpc``."""
+
+    #: Its OTLP/gRPC receiver (a distributor): ``http://`` for plaintext gRPC, ``https://`` for TLS, with
+    #: its own reach (labels or CIDRs, ports). ``None``: the host and reach of ``url`` on port 4317,
+    #: plaintext.
+    otlp_grpc: ExternalServiceProps | None = None
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class TempoProps(StatefulWorkloadProps):
     """Settings of Tempo. Defaults keep a week of traces on the profile's PVC size."""
+
+    #: Run Tempo in the stack. ``False``: Alloy forwards spans to ``external`` and Grafana queries it;
+    #: without one, Alloy's OTLP receiver and the Trace Explorer dashboard are left out.
+    enabled: bool = True
+    #: An existing Tempo used instead of the stack's own (only with ``enabled: false``).
+    external: TempoExternalProps | None = None
 
     #: Hours of traces kept (``compactor.compaction.block_retention``).
     retention_hours: Annotated[int, Field(ge=1)] = 168
@@ -118,11 +139,54 @@ class TempoProps(StatefulWorkloadProps):
     anti_affinity: AntiAffinity = AntiAffinity.REQUIRED
 
     def __post_init__(self) -> None:
+        if self.enabled and self.external is not None:
+            raise ValueError("'external' replaces the stack's own Tempo: set 'enabled: false' to use it")
         if self.replicas > 1 and isinstance(self.storage, TempoLocalStorage):
             raise ValueError(
                 f"'replicas' ({self.replicas}) needs object storage: set 'storage.type' to s3, gcs or azure "
                 "(local blocks live on one pod's volume, which no other replica can read)"
             )
+
+
+class TempoApi(Protocol):
+    """What span senders and Grafana need: the stack's :class:`Tempo` or an :class:`ExternalTempo`."""
+
+    @property
+    def otlp_grpc(self) -> Target: ...
+
+    @property
+    def query_endpoint(self) -> Target: ...
+
+    #: Whether it writes service-graph metrics to the Prometheus Grafana uses (its service map).
+    @property
+    def writes_metrics(self) -> bool: ...
+
+
+class ExternalTempo:
+    """An existing Tempo (``tempo.external``)."""
+
+    #: Unknown for a Tempo the stack does not configure: Grafana's service map stays off unless
+    #: ``grafana.tempo_service_graph`` turns it on.
+    writes_metrics = False
+
+    def __init__(self, props: TempoExternalProps) -> None:
+        self._query = ExternalService.from_props("tempo", props)
+        if props.otlp_grpc is not None:
+            self._otlp = ExternalService.from_props("tempo", props.otlp_grpc)
+        else:
+            self._otlp = dataclasses.replace(
+                self._query,
+                url=f"http://{self._query.host}:{TEMPO_OTLP_GRPC_PORT}",
+                peer_ports=(TEMPO_OTLP_GRPC_PORT,),
+            )
+
+    @property
+    def query_endpoint(self) -> ExternalService:
+        return self._query
+
+    @property
+    def otlp_grpc(self) -> ExternalService:
+        return self._otlp
 
 
 class Tempo(Component):
@@ -132,6 +196,7 @@ class Tempo(Component):
 
     def __init__(self, scope: Construct, id: str, props: TempoProps | None = None) -> None:
         props = props or TempoProps()
+        refuse_disabled("tempo", props.enabled)
         super().__init__(
             scope,
             id,
@@ -220,7 +285,7 @@ class Tempo(Component):
         """Whether the metrics-generator is on and wired to a Prometheus (service graph available)."""
         return bool(self._remote_write_urls)
 
-    def remote_write_to(self, prometheus: Prometheus) -> None:
+    def remote_write_to(self, prometheus: PrometheusApi) -> None:
         """Write the metrics-generator's series to ``prometheus`` (needs its remote-write receiver), to each
         replica of an HA pair.
 

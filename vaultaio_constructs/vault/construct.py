@@ -22,6 +22,8 @@ Objects (names are part of the contract with ``scripts/init-vault.sh`` and ``scr
   across zones (``ScheduleAnyway``: a preference, so a single-zone cluster still schedules every voter), a
   PodDisruptionBudget (``maxUnavailable: 1`` keeps quorum), NetworkPolicy edges between peers on 8200/8201.
 * Optional Ingress ``vault`` and CronJob ``vault-backup`` (see :mod:`.props`).
+* With ``tls.issuer``: a cert-manager Certificate that writes the TLS Secret, optionally with its own
+  bootstrap CA chain (:mod:`.certificates`).
 
 Probes: readiness ``/v1/sys/health?standbyok=true&perfstandbyok=true`` (active and standby ready; sealed 503,
 uninitialised 501 and a standby cut off from the active node 474 not); liveness maps those to 204 so a
@@ -126,6 +128,8 @@ VAULT_GID = 1000
 HEALTH_LIVE_PATH = (
     "/v1/sys/health?standbyok=true&perfstandbyok=true&sealedcode=204&uninitcode=204&haunhealthycode=204"
 )
+#: The copy of Vault's CA certificate (key ``ca.crt``, nothing else) for pods in other namespaces.
+CA_COPY_SECRET_NAME = "vault-tls-ca"
 #: Name of the backup CronJob, its ServiceAccount, PVC and pod labels.
 BACKUP_NAME = "vault-backup"
 BACKUP_DIR = "/backup"
@@ -187,6 +191,7 @@ class _BackupPods:
     """The backup CronJob's pods as a wiring consumer (their own labels, never Vault's selector)."""
 
     name: str
+    namespace: str
     labels: Mapping[str, str]
 
     @property
@@ -276,6 +281,12 @@ class Vault(Component):
             publish_not_ready=True,
         )
 
+        # -- TLS certificate from cert-manager (loaded only when asked for) ------------------------------
+        if props.tls.issuer is not None:
+            from vaultaio_constructs.vault.certificates import add_certificates
+
+            add_certificates(self, props.tls.issuer)
+
         # -- configuration -----------------------------------------------------------------------------
         config_json = self.server_config.to_json()
         self.config_map = config_map(self, "vault-config", {CONFIG_FILE_NAME: config_json})
@@ -300,6 +311,17 @@ class Vault(Component):
     def tls_ca(self) -> SecretKeyRef | None:
         """The CA that signed Vault's certificate (``ca.crt`` of the TLS Secret), or ``None`` without TLS."""
         return SecretKeyRef(name=self.tls_secret_name, key="ca.crt") if self.tls_enabled else None
+
+    def tls_ca_in(self, namespace: str) -> SecretKeyRef | None:
+        """Where a pod in ``namespace`` finds that CA: the TLS Secret itself in Vault's namespace; elsewhere
+        Secret ``vault-tls-ca`` (key ``ca.crt``), a copy holding the CA certificate only (Secrets are
+        namespaced, and a copy of ``vault-tls`` would spread its private key), which
+        ``scripts/init-vault.sh`` keeps equal to ``vault-tls``'s ``ca.crt`` in the node namespace."""
+        if not self.tls_enabled:
+            return None
+        if namespace == self.namespace:
+            return self.tls_ca
+        return SecretKeyRef(name=CA_COPY_SECRET_NAME, key="ca.crt")
 
     @property
     def metrics_target(self) -> ScrapeTarget:
@@ -467,7 +489,7 @@ class Vault(Component):
         labels = lbl.standard_labels(
             name=BACKUP_NAME, instance=self.instance, component="backup", version=self.version
         )
-        pods = _BackupPods(BACKUP_NAME, labels)
+        pods = _BackupPods(BACKUP_NAME, self.namespace, labels)
         api = self.stack.wiring.connect(pods, self.api, reason="scheduled raft snapshot")
         meta = self.meta(BACKUP_NAME, labels=labels)
         self.track(

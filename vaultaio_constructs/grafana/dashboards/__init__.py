@@ -28,6 +28,28 @@ from vaultaio_constructs.grafana.dashboards.vm_system import vm_system
 MAX_UID_LENGTH: Final = 40
 
 
+def _datasource_uids(node: object) -> set[str]:
+    """UIDs of the data sources a parsed dashboard (or part) needs: every ``"datasource": {"uid": ...}``
+    reference, where a reference through a picker variable (``"uid": "${datasource}"``, see
+    :data:`~vaultaio_constructs.grafana.dashboards.common.DATASOURCE_VARIABLES`) means the provisioned data
+    source of its ``type`` (type and UID are equal for the stack's data sources), and every picker variable
+    itself (``"type": "datasource"``, ``"query": <type>``)."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        ref = node.get("datasource")
+        if isinstance(ref, dict) and isinstance(ref.get("uid"), str):
+            uid = ref["uid"]
+            found.add(str(ref.get("type", "")) if uid.startswith("${") else uid)
+        if node.get("type") == "datasource" and isinstance(node.get("query"), str):
+            found.add(node["query"])
+        for value in node.values():
+            found |= _datasource_uids(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _datasource_uids(value)
+    return found
+
+
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class GrafanaDashboard:
     """One dashboard to provision: a unique key, its title and its JSON model.
@@ -71,6 +93,54 @@ class GrafanaDashboard:
         return uid
 
     @property
+    def datasource_uids(self) -> frozenset[str]:
+        """UIDs of every data source the dashboard refers to (``"datasource": {"uid": ...}`` anywhere in it:
+        panels, targets and template variables)."""
+        return frozenset(_datasource_uids(json.loads(self.json)))
+
+    def restricted_to(self, uids: frozenset[str] | set[str]) -> GrafanaDashboard | None:
+        """This dashboard without what needs a data source outside ``uids``: panels (in rows too) and
+        template variables that query one, then rows left empty. ``None`` when no panel is left.
+
+        For the built-in dashboards of a stack composed without Loki or Tempo: the Vault Overview keeps
+        its metrics and loses its audit-log panels, the Vault Audit Logs dashboard goes away.
+        """
+        if self.datasource_uids <= uids:
+            return self
+        model = json.loads(self.json)
+
+        def usable(node: object) -> bool:
+            return _datasource_uids(node) <= uids
+
+        def keep(panels: list[dict[str, object]]) -> list[dict[str, object]]:
+            kept = []
+            for panel in panels:
+                if panel.get("type") == "row":
+                    nested = keep(list(panel.get("panels") or []))  # type: ignore[call-overload]
+                    if panel.get("panels") and not nested:
+                        continue
+                    kept.append({**panel, "panels": nested})
+                elif usable({k: v for k, v in panel.items() if k != "panels"}):
+                    kept.append(panel)
+            # an expanded row followed by nothing of its own is empty
+            return [
+                p
+                for i, p in enumerate(kept)
+                if p.get("type") != "row"
+                or p.get("panels")
+                or (i + 1 < len(kept) and kept[i + 1].get("type") != "row")
+            ]
+
+        model["panels"] = keep(model.get("panels") or [])
+        if not [p for p in model["panels"] if p.get("type") != "row"]:
+            return None
+        templating = model.get("templating") or {}
+        if templating.get("list"):
+            templating["list"] = [v for v in templating["list"] if usable(v)]
+        text = json.dumps(model, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+        return GrafanaDashboard(name=self.name, title=self.title, json=text)
+
+    @property
     def file_name(self) -> str:
         """File name in the dashboards directory and key in the ConfigMap."""
         return f"{self.name}.json"
@@ -91,6 +161,17 @@ class GrafanaDashboard:
         return cls(name=name, title=title if isinstance(title, str) else "", json=text)
 
 
+#: The data source each built-in dashboard is about: without it the dashboard is left out; without any
+#: other one it uses, it loses those panels only (:meth:`GrafanaDashboard.restricted_to`).
+BUILTIN_PRIMARY_DATASOURCE: Final = {
+    "vault-overview": DatasourceUid.PROMETHEUS,
+    "vault-audit": DatasourceUid.LOKI,
+    "vm-system": DatasourceUid.PROMETHEUS,
+    "container-logs": DatasourceUid.LOKI,
+    "trace-explorer": DatasourceUid.TEMPO,
+}
+
+
 @functools.cache
 def builtin_dashboards() -> tuple[GrafanaDashboard, ...]:
     """The five dashboards the stack ships, from health overview to detail (built once per process:
@@ -105,6 +186,7 @@ def builtin_dashboards() -> tuple[GrafanaDashboard, ...]:
 
 
 __all__ = [
+    "BUILTIN_PRIMARY_DATASOURCE",
     "DatasourceUid",
     "GrafanaDashboard",
     "builtin_dashboards",
