@@ -39,12 +39,15 @@ app.synth()
 def _time(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall time and CPU time (user + system, the process and the children it waited for: Node)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    with tempfile.TemporaryFile() as stderr:  # the app's warnings: shown only if it fails
+        proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode:
+            stderr.seek(0)
+            sys.stderr.buffer.write(stderr.read())
+            raise subprocess.CalledProcessError(proc.returncode, cmd)
     return wall, usage.ru_utime + usage.ru_stime
 
 

@@ -78,12 +78,15 @@ def counting_send(self, request, response_type):
 
 process._NodeProcess.send = counting_send
 mark("start")
+import gc
 import cdk8s, cdk8s_plus_27
 
 mark("floor imports")
+gc.freeze()  # as app.py does
 from vaultaio_constructs.output import build, render, write
 from vaultaio_constructs.settings import locate_settings, read_settings
 
+gc.freeze()
 mark("import")
 props, _ = read_settings(locate_settings(base_dir=Path.cwd()))
 mark("settings")
