@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test lint typecheck validators diagram bench footprint digests clean verify diff kube-api-cidrs
+.PHONY: synth dashboards test lint typecheck validators diagram bench footprint digests clean verify diff kube-api-cidrs
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,9 +16,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-## synth: create .venv, install the package and the pinned cdk8s CLI, write dist/
-synth: $(BIN)/.installed node_modules/.installed
+## synth: create .venv, install the package and the pinned cdk8s CLI, render the dashboards, write dist/
+synth: dashboards node_modules/.installed
 	$(BIN)/python -O app.py
+
+## dashboards: render the built-in dashboards from their code into vaultaio_constructs/grafana/dashboards/rendered/
+dashboards: $(BIN)/.installed
+	$(BIN)/python -m vaultaio_constructs.grafana.dashboards.render
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

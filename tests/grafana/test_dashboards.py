@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.grafana.queries import dashboard_queries, iter_panels, referenced_variables
-from vaultaio_constructs.grafana.dashboards import GrafanaDashboard, builtin_dashboards
+from vaultaio_constructs.grafana.dashboards import GrafanaDashboard, builtin_dashboards, render
 from vaultaio_constructs.grafana.dashboards.common import GRID_COLUMNS, DatasourceUid
 
 EXPECTED = {
@@ -239,3 +240,20 @@ def test_fails_on_a_panel_wider_than_the_grid() -> None:
 
     with pytest.raises(ValueError, match="w must be <= 24"):
         timeseries("x", [promql("up")], description="x", unit=Unit.SHORT, width=25)
+
+
+def test_the_committed_json_is_what_the_dashboard_code_renders() -> None:
+    """A synth reads ``rendered/`` (no SDK, no rendering); it must hold exactly what the code renders."""
+    assert render.stale_files() == [], "run `make dashboards` (or `make synth`) and commit the rendered JSON"
+    assert builtin_dashboards() == render.render_builtin()
+
+
+def test_a_changed_or_missing_file_is_reported_and_rewritten(tmp_path: Path) -> None:
+    render.write(tmp_path)
+    (tmp_path / "vm-system.json").write_text("{}\n")
+    (tmp_path / "vault-audit.json").unlink()
+    (tmp_path / "old-dashboard.json").write_text("{}\n")
+    assert render.stale_files(tmp_path) == ["old-dashboard.json", "vault-audit.json", "vm-system.json"]
+    render.write(tmp_path)
+    assert render.stale_files(tmp_path) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{name}.json" for name in EXPECTED)

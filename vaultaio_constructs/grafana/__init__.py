@@ -1,7 +1,7 @@
 """Grafana: provisioning (data sources, dashboard provider, ``grafana.ini``) and the stack's dashboards."""
 
 from vaultaio_constructs.grafana.dashboards import GrafanaDashboard, builtin_dashboards
-from vaultaio_constructs.grafana.dashboards.common import DatasourceUid
+from vaultaio_constructs.grafana.dashboards.datasources import DatasourceUid
 from vaultaio_constructs.grafana.provisioning import (
     DatasourceUrls,
     dashboard_providers,

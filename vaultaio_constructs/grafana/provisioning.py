@@ -18,7 +18,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from vaultaio_constructs import versions
-from vaultaio_constructs.grafana.dashboards.common import DatasourceUid
+from vaultaio_constructs.grafana.dashboards.datasources import DatasourceUid
 from vaultaio_constructs.loglabels import JOB_PODS
 from vaultaio_constructs.rendering import dump_yaml
 

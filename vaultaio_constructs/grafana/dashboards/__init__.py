@@ -1,28 +1,36 @@
 """The stack's dashboards as code, and the value type the Grafana construct provisions them from.
 
 Each dashboard module has a factory returning the typed ``Dashboard`` model built with grafana-foundation-sdk;
-:func:`builtin_dashboards` serialises them into :class:`GrafanaDashboard` values (deterministic JSON). The
-construct puts each value into a ConfigMap labelled ``grafana_dashboard: "1"``; users add their own with
-:meth:`GrafanaDashboard.from_model` or :meth:`GrafanaDashboard.from_json`.
+:mod:`~vaultaio_constructs.grafana.dashboards.render` serialises them into deterministic JSON, committed in
+``rendered/`` (``make dashboards``; ``make synth`` runs it first, and a test fails while a file differs from
+what the code renders). :func:`builtin_dashboards` reads those files into :class:`GrafanaDashboard` values, so
+a synth neither imports the SDK nor renders a dashboard it did not change. The construct puts each value into
+a ConfigMap labelled ``grafana_dashboard: "1"``; users add their own with :meth:`GrafanaDashboard.from_model`
+(which imports the SDK) or :meth:`GrafanaDashboard.from_json`.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import json
-from typing import Annotated, Final, Self
+from importlib import resources
+from typing import TYPE_CHECKING, Annotated, Any, Final, Self
 
-from grafana_foundation_sdk.models import dashboard as dashboard_model
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs.common import PROPS_CONFIG, DnsLabel
-from vaultaio_constructs.grafana.dashboards.common import DatasourceUid, to_json
-from vaultaio_constructs.grafana.dashboards.container_logs import container_logs
-from vaultaio_constructs.grafana.dashboards.trace_explorer import trace_explorer
-from vaultaio_constructs.grafana.dashboards.vault_audit import vault_audit
-from vaultaio_constructs.grafana.dashboards.vault_overview import vault_overview
-from vaultaio_constructs.grafana.dashboards.vm_system import vm_system
+from vaultaio_constructs.grafana.dashboards.datasources import DatasourceUid
+
+if TYPE_CHECKING:
+    from grafana_foundation_sdk.models import dashboard as dashboard_model
+
+    from vaultaio_constructs.grafana.dashboards.container_logs import container_logs
+    from vaultaio_constructs.grafana.dashboards.trace_explorer import trace_explorer
+    from vaultaio_constructs.grafana.dashboards.vault_audit import vault_audit
+    from vaultaio_constructs.grafana.dashboards.vault_overview import vault_overview
+    from vaultaio_constructs.grafana.dashboards.vm_system import vm_system
 
 #: Grafana's limit on dashboard UIDs.
 MAX_UID_LENGTH: Final = 40
@@ -31,9 +39,9 @@ MAX_UID_LENGTH: Final = 40
 def _datasource_uids(node: object) -> set[str]:
     """UIDs of the data sources a parsed dashboard (or part) needs: every ``"datasource": {"uid": ...}``
     reference, where a reference through a picker variable (``"uid": "${datasource}"``, see
-    :data:`~vaultaio_constructs.grafana.dashboards.common.DATASOURCE_VARIABLES`) means the provisioned data
-    source of its ``type`` (type and UID are equal for the stack's data sources), and every picker variable
-    itself (``"type": "datasource"``, ``"query": <type>``)."""
+    :data:`~vaultaio_constructs.grafana.dashboards.datasources.DATASOURCE_VARIABLES`) means the provisioned
+    data source of its ``type`` (type and UID are equal for the stack's data sources), and every picker
+    variable itself (``"type": "datasource"``, ``"query": <type>``)."""
     found: set[str] = set()
     if isinstance(node, dict):
         ref = node.get("datasource")
@@ -148,6 +156,8 @@ class GrafanaDashboard:
     @classmethod
     def from_model(cls, name: str, model: dashboard_model.Dashboard) -> Self:
         """From a grafana-foundation-sdk ``Dashboard`` model (serialised with sorted keys)."""
+        from vaultaio_constructs.grafana.dashboards.common import to_json
+
         return cls(name=name, title=model.title or "", json=to_json(model))
 
     @classmethod
@@ -172,17 +182,38 @@ BUILTIN_PRIMARY_DATASOURCE: Final = {
 }
 
 
+#: Folder (in this package) of the built-in dashboards' JSON, one ``<name>.json`` each.
+RENDERED_FOLDER: Final = "rendered"
+
+
 @functools.cache
 def builtin_dashboards() -> tuple[GrafanaDashboard, ...]:
-    """The five dashboards the stack ships, from health overview to detail (built once per process:
-    they depend on nothing but this code, and the result is immutable)."""
-    return (
-        GrafanaDashboard.from_model("vault-overview", vault_overview()),
-        GrafanaDashboard.from_model("vault-audit", vault_audit()),
-        GrafanaDashboard.from_model("vm-system", vm_system()),
-        GrafanaDashboard.from_model("container-logs", container_logs()),
-        GrafanaDashboard.from_model("trace-explorer", trace_explorer()),
+    """The five dashboards the stack ships, from health overview to detail, as rendered from their code
+    (``rendered/<name>.json``, see the module docstring). Read once per process: the result is immutable."""
+    folder = resources.files(__name__).joinpath(RENDERED_FOLDER)
+    return tuple(
+        GrafanaDashboard.from_json(name, folder.joinpath(f"{name}.json").read_text(encoding="utf-8"))
+        for name in BUILTIN_PRIMARY_DATASOURCE
     )
+
+
+#: The dashboard factories, imported on first use (they load grafana-foundation-sdk).
+_FACTORIES: Final = {
+    "container_logs": "vaultaio_constructs.grafana.dashboards.container_logs",
+    "trace_explorer": "vaultaio_constructs.grafana.dashboards.trace_explorer",
+    "vault_audit": "vaultaio_constructs.grafana.dashboards.vault_audit",
+    "vault_overview": "vaultaio_constructs.grafana.dashboards.vault_overview",
+    "vm_system": "vaultaio_constructs.grafana.dashboards.vm_system",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _FACTORIES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = [

@@ -42,20 +42,14 @@ from grafana_foundation_sdk.models import prometheus as prometheus_model
 from grafana_foundation_sdk.models import tempo as tempo_model
 from grafana_foundation_sdk.models import text as text_model
 
+from vaultaio_constructs.grafana.dashboards.datasources import DATASOURCE_VARIABLES as DATASOURCE_VARIABLES
+from vaultaio_constructs.grafana.dashboards.datasources import DatasourceUid as DatasourceUid
+
 #: Width of Grafana's dashboard grid, in columns.
 GRID_COLUMNS: Final = 24
 
 #: Tag every dashboard of the stack carries (the provider's folder groups them too).
 STACK_TAG: Final = "vault-aio"
-
-
-class DatasourceUid(StrEnum):
-    """UIDs of the provisioned data sources; ``provisioning.render_datasources`` sets exactly these."""
-
-    PROMETHEUS = "prometheus"
-    LOKI = "loki"
-    TEMPO = "tempo"
-    ALERTMANAGER = "alertmanager"
 
 
 class Unit(StrEnum):
@@ -79,17 +73,6 @@ class Unit(StrEnum):
     DATETIME = "dateTimeAsIso"
 
 
-#: The dashboard variable that picks the data source of each type. Every query names its data source through
-#: it (``${datasource}``), so the same dashboard works in the stack's Grafana, where the variable defaults to
-#: the provisioned UID, and in any other Grafana that loads the ConfigMaps through its dashboard sidecar:
-#: there Grafana falls back to the first data source of that type when the UID is unknown, and the variable
-#: lets people pick another one. ``datasource`` for Prometheus is the name the community dashboards use.
-DATASOURCE_VARIABLES: Final = {
-    DatasourceUid.PROMETHEUS: "datasource",
-    DatasourceUid.LOKI: "loki_datasource",
-    DatasourceUid.TEMPO: "tempo_datasource",
-    DatasourceUid.ALERTMANAGER: "alertmanager_datasource",
-}
 _DATASOURCE_LABELS: Final = {
     DatasourceUid.PROMETHEUS: "Prometheus",
     DatasourceUid.LOKI: "Loki",
