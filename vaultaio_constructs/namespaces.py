@@ -9,9 +9,9 @@ everywhere, so any pod that departs from it is reported at admission.
 
 from __future__ import annotations
 
-from cdk8s_plus_27 import k8s
 from constructs import Construct
 
+from vaultaio_constructs import kube
 from vaultaio_constructs.component import Area, Component, PodSecurity
 
 #: Pod Security admission label prefix.
@@ -38,7 +38,7 @@ class Namespaces(Component):
         for namespace in self.stack.namespaces:
             level = self.stack.pod_security(namespace)
             self.track(
-                k8s.KubeNamespace(
+                kube.KubeNamespace(
                     self,
                     f"Namespace-{namespace}",
                     metadata=self.meta(namespace, labels=pod_security_labels(level), namespaced=False),

@@ -35,6 +35,7 @@ from constructs import Construct
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
+from vaultaio_constructs import kube
 from vaultaio_constructs.common import PROPS_CONFIG, Cidr, DnsLabel, Port, Protocol, Selector
 from vaultaio_constructs.component import Area, Component
 from vaultaio_constructs.wiring import Edge, Endpoint, IngressEdge, ServiceEdge
@@ -315,7 +316,7 @@ class NetworkPolicies(Component):
         self.policies.append((namespace, name))
         types = [t for t, rules in (("Ingress", ingress), ("Egress", egress)) if rules is not None]
         self.track(
-            k8s.KubeNetworkPolicy(
+            kube.KubeNetworkPolicy(
                 self,
                 f"{namespace}--{name}" if namespace != self.namespace else name,
                 metadata=self.meta(name, namespace=namespace, annotations={REASON_ANNOTATION: reason}),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from vaultaio_constructs import kube
 from vaultaio_constructs.vault.props import AntiAffinity
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def pod_disruption_budget(component: Component) -> k8s.KubePodDisruptionBudget:
     from vaultaio_constructs.workload import int_or_string
 
     return component.track(
-        k8s.KubePodDisruptionBudget(
+        kube.KubePodDisruptionBudget(
             component,
             "PodDisruptionBudget",
             metadata=component.meta(),

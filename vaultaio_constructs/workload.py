@@ -23,6 +23,7 @@ from typing import Any
 
 from cdk8s_plus_27 import k8s
 
+from vaultaio_constructs import kube
 from vaultaio_constructs.common import Resources
 from vaultaio_constructs.component import Component
 from vaultaio_constructs.wiring import Endpoint
@@ -306,7 +307,7 @@ def zone_spread(component: Component) -> list[k8s.TopologySpreadConstraint]:
 def pod_disruption_budget(component: Component, *, max_unavailable: int = 1) -> k8s.KubePodDisruptionBudget:
     """At most ``max_unavailable`` of ``component``'s pods evicted at once (node drains, upgrades)."""
     return component.track(
-        k8s.KubePodDisruptionBudget(
+        kube.KubePodDisruptionBudget(
             component,
             "PodDisruptionBudget",
             metadata=component.meta(),
@@ -329,7 +330,7 @@ def service_account(
 ) -> k8s.KubeServiceAccount:
     """The component's ServiceAccount; its token is never mounted automatically."""
     return component.track(
-        k8s.KubeServiceAccount(
+        kube.KubeServiceAccount(
             component,
             "ServiceAccount",
             metadata=component.meta(annotations=annotations),
@@ -360,7 +361,7 @@ def service(
         if e.service != svc_name:
             raise ValueError(f"endpoint {e.port_name} belongs to service {e.service!r}, not {svc_name!r}")
     return component.track(
-        k8s.KubeService(
+        kube.KubeService(
             component,
             id or f"Service-{svc_name}",
             metadata=component.meta(svc_name),
@@ -393,7 +394,7 @@ def config_map(
 ) -> k8s.KubeConfigMap:
     """A ConfigMap owned by ``component`` (keys sorted for stable output)."""
     return component.track(
-        k8s.KubeConfigMap(
+        kube.KubeConfigMap(
             component,
             id or f"ConfigMap-{name}",
             metadata=component.meta(name, labels=labels),
@@ -431,7 +432,7 @@ def stateful_set(
     changes (a program restarts them in its own order).
     """
     return component.track(
-        k8s.KubeStatefulSet(
+        kube.KubeStatefulSet(
             component,
             "StatefulSet",
             metadata=component.meta(),
@@ -465,7 +466,7 @@ class KubeDaemonSet(k8s.KubeDaemonSet):
         metadata: k8s.ObjectMeta,
         spec: k8s.DaemonSetSpec,
     ) -> None:
-        super().__init__(scope, id, metadata=metadata, spec=spec)
+        kube.init(self, scope, id, k8s.KubeDaemonSetProps(metadata=metadata, spec=spec))
         self._recursive_read_only_mounts = frozenset(recursive_read_only_mounts)
 
     def to_json(self) -> Any:
@@ -510,7 +511,7 @@ def daemon_set(
                 spec=spec,
             )
         )
-    return component.track(k8s.KubeDaemonSet(component, "DaemonSet", metadata=metadata, spec=spec))
+    return component.track(kube.KubeDaemonSet(component, "DaemonSet", metadata=metadata, spec=spec))
 
 
 def env_from_field(name: str, field_path: str) -> k8s.EnvVar:
@@ -564,7 +565,7 @@ def ingress(
         )
     )
     return component.track(
-        k8s.KubeIngress(
+        kube.KubeIngress(
             component,
             "Ingress",
             metadata=component.meta(annotations=dict(annotations) if annotations else None),

@@ -33,6 +33,7 @@ from constructs import Construct
 from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
+from vaultaio_constructs import kube
 from vaultaio_constructs.alloy.config import (
     ALLOY_ARGS,
     ALLOY_COMMAND,
@@ -443,7 +444,7 @@ class Alloy(Component):
         # the Role is named after the component (its name is known here: asking Node costs a round trip)
         role_name = self.name
         self.track(
-            k8s.KubeRole(
+            kube.KubeRole(
                 self,
                 f"Role{suffix}",
                 metadata=self.meta(role_name, namespace=namespace),
@@ -454,7 +455,7 @@ class Alloy(Component):
             )
         )
         self.track(
-            k8s.KubeRoleBinding(
+            kube.KubeRoleBinding(
                 self,
                 f"RoleBinding{suffix}",
                 metadata=self.meta(namespace=namespace),

@@ -55,6 +55,7 @@ from constructs import Construct
 from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
+from vaultaio_constructs import kube
 from vaultaio_constructs.alertmanager.construct import AlertmanagerApi
 from vaultaio_constructs.common import (
     PROPS_CONFIG,
@@ -466,7 +467,7 @@ class Grafana(Component):
         sidecar = self.dashboard_sidecar
         for dashboard in dashboards.values():
             self.track(
-                k8s.KubeConfigMap(
+                kube.KubeConfigMap(
                     self,
                     f"Dashboard-{dashboard.name}",
                     metadata=self.meta(

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from cdk8s_plus_27 import k8s
 from constructs import Construct
 
+from vaultaio_constructs import kube
 from vaultaio_constructs.component import Area, Component
 from vaultaio_constructs.grafana.construct import DASHBOARD_CONFIGMAP_PREFIX, GrafanaDashboardSidecarProps
 from vaultaio_constructs.grafana.dashboards import (
@@ -62,7 +62,7 @@ class SidecarDashboards(Component):
             )
         for dashboard in self.dashboards:
             self.track(
-                k8s.KubeConfigMap(
+                kube.KubeConfigMap(
                     self,
                     f"Dashboard-{dashboard.name}",
                     metadata=self.meta(

@@ -53,6 +53,7 @@ import cdk8s
 from cdk8s_plus_27 import k8s
 from constructs import Construct
 
+from vaultaio_constructs import kube
 from vaultaio_constructs import labels as lbl
 from vaultaio_constructs.common import SecretKeyRef
 from vaultaio_constructs.component import Area, Component
@@ -356,7 +357,7 @@ class Vault(Component):
         # the Role is named after the component (its name is known here: asking Node costs a round trip)
         role_name = self.name
         self.track(
-            k8s.KubeRole(
+            kube.KubeRole(
                 self,
                 "Role",
                 metadata=self.meta(role_name),
@@ -371,7 +372,7 @@ class Vault(Component):
             )
         )
         self.track(
-            k8s.KubeRoleBinding(
+            kube.KubeRoleBinding(
                 self,
                 "RoleBinding",
                 metadata=self.meta(),
@@ -493,13 +494,13 @@ class Vault(Component):
         api = self.stack.wiring.connect(pods, self.api, reason="scheduled raft snapshot")
         meta = self.meta(BACKUP_NAME, labels=labels)
         self.track(
-            k8s.KubeServiceAccount(
+            kube.KubeServiceAccount(
                 self, "BackupServiceAccount", metadata=meta, automount_service_account_token=False
             )
         )
         gib = props.storage_gib or self.storage_gib
         self.track(
-            k8s.KubePersistentVolumeClaim(
+            kube.KubePersistentVolumeClaim(
                 self,
                 "BackupClaim",
                 metadata=meta,
@@ -552,7 +553,7 @@ class Vault(Component):
             ),
         )
         return self.track(
-            k8s.KubeCronJob(
+            kube.KubeCronJob(
                 self,
                 "BackupCronJob",
                 metadata=meta,
