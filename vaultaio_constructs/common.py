@@ -10,15 +10,21 @@ accepts a trailing newline).
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 from enum import StrEnum
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 from pydantic.dataclasses import dataclass
 from pydantic_core import PydanticCustomError
+
+if TYPE_CHECKING:
+    from pydantic import GetJsonSchemaHandler
+    from pydantic.json_schema import JsonSchemaValue
+    from pydantic_core import CoreSchema
 
 from vaultaio_constructs.fielddocs import document_fields
 
@@ -201,10 +207,40 @@ def check_egress_cidrs(value: tuple[str, ...]) -> tuple[str, ...]:
     return value
 
 
-DnsLabel = Annotated[str, AfterValidator(check_dns_label)]
-Hostname = Annotated[str, AfterValidator(check_hostname)]
+@dataclasses.dataclass(frozen=True)
+class SchemaHint:
+    """Keywords added to a type's JSON Schema (``vaultaio.schema.json``) so that editors flag a bad value as
+    it is typed. Validation stays with the type's validator; a hint must accept exactly what it accepts."""
+
+    pattern: str
+    max_length: int | None = None
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["pattern"] = self.pattern
+        if self.max_length is not None:
+            schema["maxLength"] = self.max_length
+        return schema
+
+
+DnsLabel = Annotated[
+    str,
+    AfterValidator(check_dns_label),
+    SchemaHint(_DNS1123_LABEL.pattern, max_length=63),
+]
+Hostname = Annotated[
+    str,
+    AfterValidator(check_hostname),
+    SchemaHint(_DNS1123_SUBDOMAIN.pattern, max_length=253),
+]
 Cidr = Annotated[str, AfterValidator(check_cidr)]
-KubernetesVersion = Annotated[str, AfterValidator(check_kubernetes_version)]
+KubernetesVersion = Annotated[
+    str,
+    AfterValidator(check_kubernetes_version),
+    SchemaHint(r"^1\.(2[7-9]|[3-9][0-9])$"),
+]
 #: The networks of an external destination (one egress NetworkPolicy); at least one.
 EgressCidrs = Annotated[tuple[Cidr, ...], AfterValidator(check_egress_cidrs)]
 Port = Annotated[int, Field(ge=1, le=65535)]

@@ -89,7 +89,7 @@ def default_text(field: Any) -> str | None:
 
     factory = field.default_factory
     if factory is not None:
-        if isinstance(factory, type):
+        if hasattr(factory, "__pydantic_fields__"):  # a section: its own defaults
             return f"{factory.__name__}()"
         return repr(factory())
     if field.default is PydanticUndefined:

@@ -201,7 +201,7 @@ class S3Storage:
     ``s3:PutObject`` and ``s3:DeleteObject`` on the bucket.
     """
 
-    type: Literal["s3"] = Field(default="s3", description="Discriminator.")
+    type: Literal["s3"] = Field(default="s3", description="Selects this type: ``s3``.")
     bucket: S3Bucket = Field(description="Bucket name; the bucket must exist.")
     region: Annotated[str, Field(pattern=r"^[a-z0-9-]{2,32}$")] | None = Field(
         default=None,
@@ -343,7 +343,7 @@ class GcsStorage:
     ``extra_egress``). The principal needs ``roles/storage.objectAdmin`` on the bucket.
     """
 
-    type: Literal["gcs"] = Field(default="gcs", description="Discriminator.")
+    type: Literal["gcs"] = Field(default="gcs", description="Selects this type: ``gcs``.")
     bucket: GcsBucket = Field(description="Bucket name; the bucket must exist.")
     credentials: SecretRef | None = Field(
         default=None,
@@ -418,7 +418,7 @@ class AzureStorage:
     ``login.microsoftonline.com``.
     """
 
-    type: Literal["azure"] = Field(default="azure", description="Discriminator.")
+    type: Literal["azure"] = Field(default="azure", description="Selects this type: ``azure``.")
     account_name: Annotated[str, Field(pattern=r"^[a-z0-9]{3,24}$")] = Field(
         description="Storage account name.",
     )

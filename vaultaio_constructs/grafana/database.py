@@ -48,7 +48,7 @@ EGRESS_NAME: Final = "database"
 class SqliteDatabase:
     """Grafana's built-in SQLite file on the ``data`` PVC (one replica)."""
 
-    type: Literal["sqlite"] = Field(default="sqlite", description="Discriminator.")
+    type: Literal["sqlite"] = Field(default="sqlite", description="Selects this type: ``sqlite``.")
 
     @property
     def external(self) -> bool:
@@ -132,7 +132,7 @@ class PostgresDatabase(_ExternalDatabase):
     """PostgreSQL. ``verify-full`` (default) checks the certificate and the host name; ``require`` encrypts
     without verifying; ``disable`` sends the password in clear text (test clusters only)."""
 
-    type: Literal["postgres"] = Field(default="postgres", description="Discriminator.")
+    type: Literal["postgres"] = Field(default="postgres", description="Selects this type: ``postgres``.")
     port: Port = Field(default=5432, description="Server port.")
     ssl_mode: Literal["disable", "require", "verify-full"] = Field(
         default="verify-full",
@@ -163,7 +163,7 @@ class MysqlDatabase(_ExternalDatabase):
     """MySQL or MariaDB. ``ssl_mode: "true"`` (default) verifies the certificate; ``skip-verify`` encrypts
     without verifying; ``"false"`` sends the password in clear text (test clusters only)."""
 
-    type: Literal["mysql"] = Field(default="mysql", description="Discriminator.")
+    type: Literal["mysql"] = Field(default="mysql", description="Selects this type: ``mysql``.")
     port: Port = Field(default=3306, description="Server port.")
     ssl_mode: Annotated[Literal["true", "false", "skip-verify"], BeforeValidator(_mysql_ssl_mode)] = Field(
         default="true",

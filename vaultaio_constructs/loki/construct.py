@@ -110,7 +110,9 @@ PEERS_SERVICE_NAME: Final = "loki-peers"
 class LokiFilesystemStorage:
     """Chunks and index on the pod's PVC (default): one replica only."""
 
-    type: Literal["filesystem"] = Field(default="filesystem", description="Discriminator.")
+    type: Literal["filesystem"] = Field(
+        default="filesystem", description="Selects this type: ``filesystem``."
+    )
 
 
 #: Where Loki keeps chunks and index, by ``type``: ``filesystem`` (default), ``s3``, ``gcs``, ``azure``.

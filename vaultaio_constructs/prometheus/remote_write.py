@@ -344,7 +344,7 @@ class RemoteWriteQueue:
 class BasicAuth:
     """HTTP basic authentication; both values read from Secret keys on every request."""
 
-    type: Literal["basic"] = Field(default="basic", description="Discriminator.")
+    type: Literal["basic"] = Field(default="basic", description="Selects this type: ``basic``.")
     username: SecretRef = Field(description="Secret key holding the user name.")
     password: SecretRef = Field(description="Secret key holding the password.")
 
@@ -357,7 +357,7 @@ class BasicAuth:
 class BearerAuth:
     """``Authorization: Bearer <token>`` (Grafana Cloud, Thanos Receive behind a proxy, tenant tokens)."""
 
-    type: Literal["bearer"] = Field(default="bearer", description="Discriminator.")
+    type: Literal["bearer"] = Field(default="bearer", description="Selects this type: ``bearer``.")
     token: SecretRef = Field(description="Secret key holding the token.")
 
     def secrets(self) -> tuple[SecretKeyRef, ...]:
@@ -369,7 +369,7 @@ class BearerAuth:
 class OAuth2Auth:
     """OAuth 2.0 client credentials: Prometheus fetches a token from ``token_url`` and renews it."""
 
-    type: Literal["oauth2"] = Field(default="oauth2", description="Discriminator.")
+    type: Literal["oauth2"] = Field(default="oauth2", description="Selects this type: ``oauth2``.")
     client_id: Annotated[str, Field(min_length=1)] = Field(
         description="Client ID (an identifier, not a secret).",
     )
@@ -412,7 +412,7 @@ class SigV4Auth:
     endpoint and, with IRSA, STS.
     """
 
-    type: Literal["sigv4"] = Field(default="sigv4", description="Discriminator.")
+    type: Literal["sigv4"] = Field(default="sigv4", description="Selects this type: ``sigv4``.")
     region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")] = Field(
         description="AWS region of the workspace, e.g. ``eu-west-1``.",
     )

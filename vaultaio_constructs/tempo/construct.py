@@ -93,7 +93,7 @@ PEERS_SERVICE_NAME: Final = "tempo-peers"
 class TempoLocalStorage:
     """Blocks on the pod's PVC (default): one replica only."""
 
-    type: Literal["local"] = Field(default="local", description="Discriminator.")
+    type: Literal["local"] = Field(default="local", description="Selects this type: ``local``.")
 
 
 #: Where Tempo keeps trace blocks, chosen by ``type``: ``local`` (default), ``s3``, ``gcs``, ``azure``.

@@ -189,7 +189,7 @@ class ShamirSeal:
     (not ready, still scraped so the sealed alert fires) until unsealed again.
     """
 
-    type: Literal["shamir"] = Field(default="shamir", description="Discriminator.")
+    type: Literal["shamir"] = Field(default="shamir", description="Selects this type: ``shamir``.")
 
     def plan(self) -> SealPlan:
         """No stanza, no env, no egress."""
@@ -208,7 +208,7 @@ class TransitSeal:
     The token needs ``update`` on ``<mount_path>/encrypt/<key_name>`` and ``<mount_path>/decrypt/<key_name>``.
     """
 
-    type: Literal["transit"] = Field(default="transit", description="Discriminator.")
+    type: Literal["transit"] = Field(default="transit", description="Selects this type: ``transit``.")
     address: str = Field(description="URL of the Vault that holds the transit key; must be ``https://``.")
     key_name: _NonEmpty = Field(description="Name of the transit key.")
     mount_path: _NonEmpty = Field(
@@ -312,7 +312,7 @@ class AwsKmsSeal:
     ``egress_cidrs`` must cover the KMS endpoint and, with IRSA, the STS endpoint.
     """
 
-    type: Literal["awskms"] = Field(default="awskms", description="Discriminator.")
+    type: Literal["awskms"] = Field(default="awskms", description="Selects this type: ``awskms``.")
     region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")] = Field(
         description="AWS region of the key, e.g. ``eu-west-1``.",
     )
@@ -406,7 +406,7 @@ class GcpCkmsSeal:
     Identity add the GKE metadata server to ``extra_egress``.
     """
 
-    type: Literal["gcpckms"] = Field(default="gcpckms", description="Discriminator.")
+    type: Literal["gcpckms"] = Field(default="gcpckms", description="Selects this type: ``gcpckms``.")
     project: _NonEmpty = Field(description="GCP project of the key ring.")
     region: _NonEmpty = Field(default="global", description="Location of the key ring.")
     key_ring: _NonEmpty = Field(description="Key ring name.")
@@ -492,7 +492,9 @@ class AzureKeyVaultSeal:
     ``login.microsoftonline.com`` (or the cloud's login endpoint).
     """
 
-    type: Literal["azurekeyvault"] = Field(default="azurekeyvault", description="Discriminator.")
+    type: Literal["azurekeyvault"] = Field(
+        default="azurekeyvault", description="Selects this type: ``azurekeyvault``."
+    )
     tenant_id: _NonEmpty = Field(description="Entra ID tenant.")
     vault_name: Annotated[str, Field(pattern=r"^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")] = Field(
         description="Key vault name (the ``<name>`` of ``<name>.vault.azure.net``).",
