@@ -191,6 +191,9 @@ class NetworkPolicies(Component):
     created_by_finish = True
 
     def __init__(self, scope: Construct, id: str, props: NetworkProps | None = None) -> None:
+        """Render the stack's wiring into NetworkPolicies; :meth:`StackChart.finish` creates this once,
+        after every component is connected (``props``: the cluster around the stack, ``network`` in the
+        settings)."""
         super().__init__(scope, id, name="network-policies", role="network-policy", version="1")
         props = props or NetworkProps()
         wiring = self.stack.wiring

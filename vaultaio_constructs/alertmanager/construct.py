@@ -162,6 +162,9 @@ class ExternalAlertmanager:
     """An existing Alertmanager (``alertmanager.external``): its API is at the URL's path."""
 
     def __init__(self, props: ExternalServiceProps) -> None:
+        """The Alertmanager that ``props`` (``alertmanager.external`` in the settings) describes: pass it
+        where a consumer takes an ``AlertmanagerApi`` (``connect()`` then records egress to exactly its
+        pods or networks)."""
         #: API and UI; alerts are posted to ``<url>/api/v2/alerts``.
         self.web = ExternalService.from_props("alertmanager", props)
 
@@ -182,6 +185,10 @@ class Alertmanager(Component):
     area = Area.MONITORING
 
     def __init__(self, scope: Construct, id: str, props: AlertmanagerProps | None = None) -> None:
+        """Create Alertmanager (StatefulSet, config with the receivers of ``props.notifications``) in
+        ``scope`` (a :class:`~vaultaio_constructs.component.StackChart`, or a construct inside one) from
+        ``props`` (default: every setting at its default, see ``docs/SETTINGS.md``); ``id`` is the
+        construct id."""
         props = props or AlertmanagerProps()
         refuse_disabled("alertmanager", props.enabled)
         super().__init__(

@@ -236,6 +236,11 @@ class Alloy(Component):
     placement = Placement.NODE
 
     def __init__(self, scope: Construct, id: str, props: AlloyProps | None = None) -> None:
+        """Create the Alloy agent (DaemonSet in the node namespace) in ``scope`` (a
+        :class:`~vaultaio_constructs.component.StackChart`, or a construct inside one) from ``props``
+        (default: every setting at its default, see ``docs/SETTINGS.md``); ``id`` is the construct id. It
+        ships nothing until told where: :meth:`ship_logs_to`, :meth:`ship_traces_to`,
+        :meth:`remote_write_to`, :meth:`probe_tls`."""
         props = props or AlloyProps()
         refuse_disabled("alloy", props.enabled)
         super().__init__(

@@ -193,6 +193,9 @@ class Chrony(Component):
     placement = Placement.NODE
 
     def __init__(self, scope: Construct, id: str, props: ChronyProps | None = None) -> None:
+        """Create Chrony (DaemonSet in the node namespace, ``SYS_TIME`` only) in ``scope`` (a
+        :class:`~vaultaio_constructs.component.StackChart`, or a construct inside one) from ``props``
+        (default: every setting at its default, see ``docs/SETTINGS.md``); ``id`` is the construct id."""
         props = props or ChronyProps()
         refuse_disabled("chrony", props.enabled)
         super().__init__(

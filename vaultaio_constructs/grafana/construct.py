@@ -245,6 +245,10 @@ class Grafana(Component):
     area = Area.MONITORING
 
     def __init__(self, scope: Construct, id: str, props: GrafanaProps | None = None) -> None:
+        """Create Grafana (StatefulSet, provisioned data sources and dashboards) in ``scope`` (a
+        :class:`~vaultaio_constructs.component.StackChart`, or a construct inside one) from ``props``
+        (default: every setting at its default, see ``docs/SETTINGS.md``); ``id`` is the construct id. Add
+        data sources with the ``use_*`` methods and dashboards with :meth:`add_dashboard`."""
         props = props or GrafanaProps()
         refuse_disabled("grafana", props.enabled)
         super().__init__(

@@ -247,6 +247,9 @@ class ExternalLoki:
     """An existing Loki (``loki.external``)."""
 
     def __init__(self, props: LokiExternalProps) -> None:
+        """The Loki that ``props`` (``loki.external`` in the settings) describes: pass it where a
+        consumer takes a ``LokiApi`` (``connect()`` then records egress to exactly its pods or
+        networks)."""
         self._service = ExternalService.from_props("loki", props)
         self.tenant_id = props.tenant_id
 
@@ -265,6 +268,10 @@ class Loki(Component):
     area = Area.LOGGING
 
     def __init__(self, scope: Construct, id: str, props: LokiProps | None = None) -> None:
+        """Create Loki (StatefulSet, config, log-based alert rules) in ``scope`` (a
+        :class:`~vaultaio_constructs.component.StackChart`, or a construct inside one) from ``props``
+        (default: every setting at its default, see ``docs/SETTINGS.md``); ``id`` is the construct id. Add
+        rule files with :meth:`add_rules`; send alerts with :meth:`use_alertmanager`."""
         props = props or LokiProps()
         refuse_disabled("loki", props.enabled)
         super().__init__(

@@ -263,6 +263,9 @@ class ExternalPrometheus:
     version: str | None = None
 
     def __init__(self, props: PrometheusExternalProps) -> None:
+        """The Prometheus that ``props`` (``prometheus.external`` in the settings) describes: pass it where a
+        consumer takes a ``PrometheusApi`` (``connect()`` then records egress to exactly its pods or
+        networks)."""
         self._service = ExternalService.from_props("prometheus", props)
         self._remote_write_path = props.remote_write_path
 
@@ -286,6 +289,10 @@ class Prometheus(Component):
     area = Area.MONITORING
 
     def __init__(self, scope: Construct, id: str, props: PrometheusProps | None = None) -> None:
+        """Create Prometheus (StatefulSet, config, alert rules) in ``scope`` (a
+        :class:`~vaultaio_constructs.component.StackChart`, or a construct inside one) from ``props``
+        (default: every setting at its default, see ``docs/SETTINGS.md``); ``id`` is the construct id.
+        Scrape more with :meth:`add_scrape_target`; send alerts with :meth:`use_alertmanager`."""
         props = props or PrometheusProps()
         refuse_disabled("prometheus", props.enabled)
         super().__init__(

@@ -200,6 +200,9 @@ class ExternalTempo:
     writes_metrics = False
 
     def __init__(self, props: TempoExternalProps) -> None:
+        """The Tempo that ``props`` (``tempo.external`` in the settings) describes: pass it where a
+        consumer takes a ``TempoApi`` (``connect()`` then records egress to exactly its pods or
+        networks)."""
         self._query = ExternalService.from_props("tempo", props)
         if props.otlp_grpc is not None:
             self._otlp = ExternalService.from_props("tempo", props.otlp_grpc)
@@ -225,6 +228,10 @@ class Tempo(Component):
     area = Area.TRACING
 
     def __init__(self, scope: Construct, id: str, props: TempoProps | None = None) -> None:
+        """Create Tempo (StatefulSet, config) in ``scope`` (a
+        :class:`~vaultaio_constructs.component.StackChart`, or a construct inside one) from ``props``
+        (default: every setting at its default, see ``docs/SETTINGS.md``); ``id`` is the construct id.
+        Receive traces on :attr:`otlp_grpc`; :meth:`remote_write_to` turns its metrics-generator on."""
         props = props or TempoProps()
         refuse_disabled("tempo", props.enabled)
         super().__init__(
