@@ -31,10 +31,10 @@ DOCUMENTED_CHOICES = {
 #: The only other failures, each justified in README's security section.
 ACCEPTED = {
     ("CKV_K8S_38", "StatefulSet.vault-aio.vault"): "service_registration updates its own pod's labels",
-    ("CKV_K8S_38", "DaemonSet.vault-aio.alloy"): "discovers the namespace's pods and tails their logs",
-    ("CKV_K8S_23", "DaemonSet.vault-aio.chrony"): "setting the clock needs uid 0 with SYS_TIME",
-    ("CKV_K8S_25", "DaemonSet.vault-aio.chrony"): "SYS_TIME is the capability that sets the clock",
-    ("CKV_K8S_40", "DaemonSet.vault-aio.chrony"): "uid 0 (see CKV_K8S_23) is not a high UID",
+    ("CKV_K8S_38", "DaemonSet.vault-aio-node.alloy"): "discovers the namespace's pods and tails their logs",
+    ("CKV_K8S_23", "DaemonSet.vault-aio-node.chrony"): "setting the clock needs uid 0 with SYS_TIME",
+    ("CKV_K8S_25", "DaemonSet.vault-aio-node.chrony"): "SYS_TIME is the capability that sets the clock",
+    ("CKV_K8S_40", "DaemonSet.vault-aio-node.chrony"): "uid 0 (see CKV_K8S_23) is not a high UID",
 }
 BUDGET = 6
 
