@@ -48,6 +48,7 @@ from vaultaio_constructs.loki.construct import LokiProps
 from vaultaio_constructs.network import NetworkProps
 from vaultaio_constructs.profiles import Profile
 from vaultaio_constructs.prometheus.construct import PrometheusProps
+from vaultaio_constructs.schema import SCHEMA_FILE
 from vaultaio_constructs.tempo.construct import TempoProps
 from vaultaio_constructs.vault.construct import VaultProps
 
@@ -466,9 +467,10 @@ class SettingsSource:
 
 
 def _near_misses(folder: Path) -> list[str]:
-    """Files in ``folder`` whose names look like a misspelt ``vaultaio.yaml``."""
+    """Files in ``folder`` whose names look like a misspelt ``vaultaio.yaml`` (the settings schema beside
+    ``app.py``, ``vaultaio.schema.json``, is not one)."""
     try:
-        names = [p.name for p in folder.iterdir() if p.name != DEFAULT_SETTINGS_FILE]
+        names = [p.name for p in folder.iterdir() if p.name not in (DEFAULT_SETTINGS_FILE, SCHEMA_FILE)]
     except OSError:
         return []
     stem = DEFAULT_SETTINGS_FILE.removesuffix(".yaml")
