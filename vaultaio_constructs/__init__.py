@@ -55,9 +55,19 @@ if TYPE_CHECKING:
         SecretKeyRef,
     )
     from vaultaio_constructs.component import Area, Component, Placement, PodSecurity, StackChart
-    from vaultaio_constructs.grafana.construct import Grafana, GrafanaIngressProps, GrafanaProps
+    from vaultaio_constructs.grafana.construct import (
+        Grafana,
+        GrafanaDashboardSidecarProps,
+        GrafanaIngressProps,
+        GrafanaProps,
+    )
     from vaultaio_constructs.grafana.dashboards import GrafanaDashboard
     from vaultaio_constructs.grafana.database import MysqlDatabase, PostgresDatabase, SqliteDatabase
+    from vaultaio_constructs.integrations.props import (
+        BlackboxProbeProps,
+        MonitoringProps,
+        PrometheusOperatorProps,
+    )
     from vaultaio_constructs.loki.config import LokiLogLevel
     from vaultaio_constructs.loki.construct import (
         ExternalLoki,
@@ -119,9 +129,11 @@ if TYPE_CHECKING:
     from vaultaio_constructs.vault.policies import Capability, PathRule, Policy
     from vaultaio_constructs.vault.props import (
         AntiAffinity,
+        IssuerKind,
         VaultBackupProps,
         VaultIngressProps,
         VaultProps,
+        VaultTlsIssuerProps,
         VaultTlsProps,
     )
     from vaultaio_constructs.vault.seals import (
@@ -150,6 +162,7 @@ _EXPORTS: dict[str, str] = {
     "AzureStorage": "vaultaio_constructs.objectstore",
     "BasicAuth": "vaultaio_constructs.prometheus.remote_write",
     "BearerAuth": "vaultaio_constructs.prometheus.remote_write",
+    "BlackboxProbeProps": "vaultaio_constructs.integrations.props",
     "Capability": "vaultaio_constructs.vault.policies",
     "Chrony": "vaultaio_constructs.chrony.construct",
     "ChronyProps": "vaultaio_constructs.chrony.construct",
@@ -169,9 +182,11 @@ _EXPORTS: dict[str, str] = {
     "GcsStorage": "vaultaio_constructs.objectstore",
     "Grafana": "vaultaio_constructs.grafana.construct",
     "GrafanaDashboard": "vaultaio_constructs.grafana.dashboards",
+    "GrafanaDashboardSidecarProps": "vaultaio_constructs.grafana.construct",
     "GrafanaIngressProps": "vaultaio_constructs.grafana.construct",
     "GrafanaProps": "vaultaio_constructs.grafana.construct",
     "IngressControllerProps": "vaultaio_constructs.network",
+    "IssuerKind": "vaultaio_constructs.vault.props",
     "KubeApiProps": "vaultaio_constructs.network",
     "LeapSecondSource": "vaultaio_constructs.chrony.config",
     "LogLevel": "vaultaio_constructs.vault.config",
@@ -182,6 +197,7 @@ _EXPORTS: dict[str, str] = {
     "LokiLogLevel": "vaultaio_constructs.loki.config",
     "LokiProps": "vaultaio_constructs.loki.construct",
     "Manifest": "vaultaio_constructs.output",
+    "MonitoringProps": "vaultaio_constructs.integrations.props",
     "MysqlDatabase": "vaultaio_constructs.grafana.database",
     "NetworkPolicies": "vaultaio_constructs.network",
     "NetworkProps": "vaultaio_constructs.network",
@@ -198,6 +214,7 @@ _EXPORTS: dict[str, str] = {
     "Prometheus": "vaultaio_constructs.prometheus.construct",
     "PrometheusApi": "vaultaio_constructs.prometheus.construct",
     "PrometheusExternalProps": "vaultaio_constructs.prometheus.construct",
+    "PrometheusOperatorProps": "vaultaio_constructs.integrations.props",
     "PrometheusProps": "vaultaio_constructs.prometheus.construct",
     "Protocol": "vaultaio_constructs.common",
     "RelabelAction": "vaultaio_constructs.prometheus.remote_write",
@@ -232,6 +249,7 @@ _EXPORTS: dict[str, str] = {
     "VaultBackupProps": "vaultaio_constructs.vault.props",
     "VaultIngressProps": "vaultaio_constructs.vault.props",
     "VaultProps": "vaultaio_constructs.vault.props",
+    "VaultTlsIssuerProps": "vaultaio_constructs.vault.props",
     "VaultTlsProps": "vaultaio_constructs.vault.props",
     "WebhookReceiver": "vaultaio_constructs.alertmanager.config",
     "Wiring": "vaultaio_constructs.wiring",
@@ -283,6 +301,7 @@ __all__ = [
     "AzureStorage",
     "BasicAuth",
     "BearerAuth",
+    "BlackboxProbeProps",
     "Capability",
     "Chrony",
     "ChronyProps",
@@ -302,9 +321,11 @@ __all__ = [
     "GcsStorage",
     "Grafana",
     "GrafanaDashboard",
+    "GrafanaDashboardSidecarProps",
     "GrafanaIngressProps",
     "GrafanaProps",
     "IngressControllerProps",
+    "IssuerKind",
     "KubeApiProps",
     "LeapSecondSource",
     "LogLevel",
@@ -315,6 +336,7 @@ __all__ = [
     "LokiLogLevel",
     "LokiProps",
     "Manifest",
+    "MonitoringProps",
     "MysqlDatabase",
     "NetworkPolicies",
     "NetworkProps",
@@ -331,6 +353,7 @@ __all__ = [
     "Prometheus",
     "PrometheusApi",
     "PrometheusExternalProps",
+    "PrometheusOperatorProps",
     "PrometheusProps",
     "Protocol",
     "RelabelAction",
@@ -365,6 +388,7 @@ __all__ = [
     "VaultBackupProps",
     "VaultIngressProps",
     "VaultProps",
+    "VaultTlsIssuerProps",
     "VaultTlsProps",
     "WebhookReceiver",
     "Wiring",

@@ -44,6 +44,7 @@ from vaultaio_constructs.common import (
 from vaultaio_constructs.component import default_node_namespace
 from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.grafana.construct import GrafanaProps
+from vaultaio_constructs.integrations.props import MonitoringProps
 from vaultaio_constructs.loki.construct import LokiProps
 from vaultaio_constructs.network import NetworkProps
 from vaultaio_constructs.profiles import Profile
@@ -136,11 +137,26 @@ class VaultAioProps:
         default_factory=ChronyProps,
         description="Settings of Chrony. The default synchronises with Google Public NTP, client only.",
     )
+    monitoring: MonitoringProps = Field(
+        default_factory=MonitoringProps,
+        description=(
+            "Monitoring the cluster already runs (Prometheus Operator custom resources); nothing by default."
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.node_namespace is None:
             default_node_namespace(self.namespace)
         problems = self._impossible_combinations()
+        issuer = self.vault.tls.issuer
+        warning_days = self.prometheus.alerts.thresholds.tls_cert_warning_days
+        if issuer is not None and issuer.renew_before_hours <= warning_days * 24:
+            problems.append(
+                f"'vault.tls.issuer.renew_before_hours' ({issuer.renew_before_hours}) must exceed "
+                f"'prometheus.alerts.thresholds.tls_cert_warning_days' ({warning_days}) x 24 = "
+                f"{warning_days * 24}: cert-manager must renew before the expiry warning fires, so the "
+                "warning means 'Vault still serves the old certificate' (reload it, see docs/RUNBOOK.md)"
+            )
         if problems:
             raise ValueError("; ".join(problems))
 

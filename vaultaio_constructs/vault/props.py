@@ -171,15 +171,86 @@ class AntiAffinity(StrEnum):
     PREFERRED = "preferred"
 
 
+class IssuerKind(StrEnum):
+    """Which kind of cert-manager issuer signs Vault's certificate."""
+
+    #: An Issuer in the stack's namespace.
+    ISSUER = "Issuer"
+    #: A cluster-wide ClusterIssuer.
+    CLUSTER_ISSUER = "ClusterIssuer"
+
+
+@document_fields
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class VaultTlsIssuerProps:
+    """cert-manager issues Vault's certificate: a ``Certificate`` (named like the Secret) writes ``tls.crt``
+    (chain, server certificate first), ``tls.key`` and ``ca.crt`` with exactly the names Vault's
+    configuration uses (:func:`vaultaio_constructs.vault.config.tls_dns_names` and ``127.0.0.1``).
+
+    The issuer must fill ``ca.crt`` (a CA, Vault or similar issuer; ACME issuers cannot issue ``.svc``
+    names): Vault's ``retry_join``, Prometheus and Alloy verify Vault with it. With ``bootstrap`` the
+    manifests carry the whole chain (self-signed Issuer ``vault-selfsigned`` -> CA Certificate ``vault-ca``
+    -> CA Issuer ``name``), so no script is needed for TLS. cert-manager renews the certificate
+    ``renew_before_hours`` before it expires; Vault 2.0 serves the new one after a ``SIGHUP`` (see
+    docs/RUNBOOK.md, "Renew the Vault TLS certificate").
+    """
+
+    kind: IssuerKind = Field(default=IssuerKind.ISSUER, description="Kind of the issuer.")
+    name: DnsLabel | None = Field(
+        default=None,
+        description=(
+            "Name of the issuer (required unless ``bootstrap``; with ``bootstrap``: the CA Issuer created, "
+            "default ``vault-ca``)."
+        ),
+    )
+    bootstrap: bool = Field(
+        default=False,
+        description=(
+            "Create a self-signed CA and an Issuer for it in the stack's namespace (``kind`` must be "
+            "``Issuer``)."
+        ),
+    )
+    duration_hours: Annotated[int, Field(ge=24, le=87600)] = Field(
+        default=2160,
+        description="Validity of Vault's certificate in hours (default 90 days).",
+    )
+    renew_before_hours: Annotated[int, Field(ge=1)] = Field(
+        default=1080,
+        description=(
+            "Renew this many hours before expiry (default 45 days): more than the TLS expiry warning "
+            "(``prometheus.alerts.thresholds.tls_cert_warning_days``), so an unreloaded Vault is caught in "
+            "time."
+        ),
+    )
+
+    def __post_init__(self) -> None:
+        if self.bootstrap and self.kind is not IssuerKind.ISSUER:
+            raise ValueError(
+                "'kind' must be 'Issuer' with 'bootstrap' (the bootstrap CA lives in the stack's "
+                f"namespace), got {self.kind.value!r}"
+            )
+        if not self.bootstrap and self.name is None:
+            raise ValueError("'name' is required: the Issuer or ClusterIssuer that signs Vault's certificate")
+        if self.renew_before_hours >= self.duration_hours:
+            raise ValueError(
+                f"'renew_before_hours' ({self.renew_before_hours}) must be < 'duration_hours' "
+                f"({self.duration_hours})"
+            )
+
+    @property
+    def issuer_name(self) -> str:
+        """The issuer that signs Vault's certificate."""
+        return self.name or "vault-ca"
+
+
 @document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class VaultTlsProps:
     """TLS of Vault's listeners (on by default).
 
-    The Secret is created outside the manifests, either by ``scripts/init-vault.sh --tls-self-signed`` (a
-    local CA and a server certificate) or by the user, e.g. with a cert-manager ``Certificate`` whose
-    ``secretName`` is ``secret_name``, ``dnsNames`` are :func:`vaultaio_constructs.vault.config.tls_dns_names`
-    and ``ipAddresses`` is ``127.0.0.1``. Pods do not start until it exists.
+    Without ``issuer`` the Secret is created outside the manifests, by ``scripts/init-vault.sh
+    --tls-self-signed`` (a local CA and a server certificate) or by your own tooling; with ``issuer``,
+    cert-manager creates and renews it from a Certificate in the manifests. Pods do not start until it exists.
     """
 
     enabled: bool = Field(
@@ -192,6 +263,16 @@ class VaultTlsProps:
             "Secret with ``tls.crt`` (full chain, server certificate first), ``tls.key`` and ``ca.crt``."
         ),
     )
+    issuer: VaultTlsIssuerProps | None = Field(
+        default=None,
+        description=(
+            "cert-manager issues the certificate (``None``: the Secret comes from outside the manifests)."
+        ),
+    )
+
+    def __post_init__(self) -> None:
+        if self.issuer is not None and not self.enabled:
+            raise ValueError("'issuer' needs TLS: remove it or set 'enabled: true'")
 
 
 @document_fields
