@@ -107,10 +107,10 @@ def test_help_shows_fields_types_defaults_and_descriptions() -> None:
 
 def test_field_lists_are_rendered_on_first_read_not_at_import() -> None:
     code = (
-        "import vaultaio_constructs.settings as s, vaultaio_constructs.fielddocs as f;"
-        "print(s.VaultAioProps.__dict__['__doc__'].rendered is None);"
-        "s.VaultAioProps.__doc__;"
-        "print(s.VaultAioProps.__dict__['__doc__'].rendered is not None)"
+        "import vaultaio_constructs.vault.props as p;"
+        "print(p.VaultProps.__dict__['__doc__'].rendered is None);"
+        "p.VaultProps.__doc__;"
+        "print(p.VaultProps.__dict__['__doc__'].rendered is not None)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["True", "True"]
