@@ -16,7 +16,7 @@ from vaultaio_constructs.settings import SettingsError, parse_settings
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads(settings_doc.SCHEMA_PATH.read_text())
-VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
+VALIDATOR = jsonschema.Draft7Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
 EXAMPLES = sorted((REPO / "examples" / "settings").glob("*.yaml"))
 SCHEMA_LINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$")
 
@@ -35,14 +35,70 @@ def test_committed_reference_and_schema_are_what_the_models_give() -> None:
 
 
 def test_schema_is_a_valid_json_schema() -> None:
-    jsonschema.Draft202012Validator.check_schema(SCHEMA)
-    assert SCHEMA["$schema"] == jsonschema.Draft202012Validator.META_SCHEMA["$id"]
+    jsonschema.Draft7Validator.check_schema(SCHEMA)
+    assert SCHEMA["$schema"] == jsonschema.Draft7Validator.META_SCHEMA["$id"]
+
+
+#: Draft-07 keywords (what the YAML language server validates), and OpenAPI's ``discriminator`` that pydantic
+#: adds to tagged unions (an annotation every validator ignores; ``oneOf`` beside it does the work).
+DRAFT7_KEYWORDS = frozenset(
+    [
+        "$schema",
+        "$ref",
+        "title",
+        "description",
+        "default",
+        "type",
+        "enum",
+        "const",
+        "properties",
+        "additionalProperties",
+        "required",
+        "items",
+        "minItems",
+        "maxItems",
+        "minLength",
+        "maxLength",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "pattern",
+        "anyOf",
+        "oneOf",
+        "allOf",
+        "minProperties",
+        "maxProperties",
+        "definitions",
+        "discriminator",
+    ]
+)
+
+
+def _keywords(node: Any) -> set[str]:
+    if isinstance(node, list):
+        return {k for item in node for k in _keywords(item)}
+    if not isinstance(node, dict):
+        return set()
+    found = set(node)
+    for key, value in node.items():
+        if key in ("properties", "definitions"):
+            found |= {k for child in value.values() for k in _keywords(child)}
+        elif key not in ("default", "const", "enum", "discriminator"):
+            found |= _keywords(value)
+    return found
+
+
+def test_schema_uses_only_what_editors_support() -> None:
+    """A keyword of a later draft (``prefixItems``, ``$defs``...) would be ignored or flagged by the YAML
+    language server, so a pydantic upgrade that emits one must be noticed."""
+    assert _keywords(SCHEMA) - DRAFT7_KEYWORDS == set()
 
 
 def test_the_reference_documents_every_key_of_the_schema() -> None:
     """Every property of every settings block appears as a row of the reference, with its description."""
     doc = settings_doc.DOC_PATH.read_text()
-    blocks = [SCHEMA, *SCHEMA["$defs"].values()]
+    blocks = [SCHEMA, *SCHEMA["definitions"].values()]
     missing = [
         key
         for block in blocks
@@ -83,7 +139,7 @@ def test_defaults_are_valid_and_schema_defaults_match_the_models() -> None:
     props = SCHEMA["properties"]
     assert props["namespace"]["default"] == defaults.namespace
     assert props["kubernetes_version"]["default"] == defaults.kubernetes_version
-    dns = SCHEMA["$defs"]["DnsProps"]["properties"]["pod_labels"]  # a default factory
+    dns = SCHEMA["definitions"]["DnsProps"]["properties"]["pod_labels"]  # a default factory
     assert dns["default"] == defaults.network.dns.pod_labels
 
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from vaultaio_constructs.schema import DEFINITIONS
+
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA_PATH = REPO / "vaultaio.schema.json"
 DOC_PATH = REPO / "docs" / "SETTINGS.md"
@@ -34,7 +36,7 @@ class Reference:
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
-        self.defs: dict[str, Schema] = schema.get("$defs", {})
+        self.defs: dict[str, Schema] = schema.get(DEFINITIONS, {})
         self.uses = Counter(self._refs(schema.get("properties", {})))
         for definition in self.defs.values():
             self.uses.update(self._refs(definition.get("properties", {})))

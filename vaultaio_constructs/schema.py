@@ -25,8 +25,11 @@ from pydantic_core import core_schema, to_jsonable_python
 
 from vaultaio_constructs.fielddocs import own_doc
 
-#: The JSON Schema dialect pydantic generates.
-DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
+#: The dialect the schema declares: draft-07, the newest that the YAML language server (VS Code's YAML
+#: extension and the editors built on it) fully supports; the schema uses no keyword of a later draft, and
+#: its blocks live under ``definitions`` (draft-07's name for ``$defs``).
+DIALECT: Final = "http://json-schema.org/draft-07/schema#"
+DEFINITIONS: Final = "definitions"
 #: The committed schema's file name, at the root of the repository.
 SCHEMA_FILE: Final = "vaultaio.schema.json"
 
@@ -91,10 +94,12 @@ def settings_schema() -> dict[str, Any]:
     """The JSON Schema of ``vaultaio.yaml`` (a JSON-serialisable dict, keys in model order)."""
     from vaultaio_constructs.settings import VaultAioProps
 
-    generated = TypeAdapter(VaultAioProps).json_schema(mode="validation", schema_generator=SettingsJsonSchema)
+    generated = TypeAdapter(VaultAioProps).json_schema(
+        mode="validation", schema_generator=SettingsJsonSchema, ref_template=f"#/{DEFINITIONS}/{{model}}"
+    )
     schema: dict[str, Any] = {
         "$schema": DIALECT,
         "title": "vault-aio settings (vaultaio.yaml)",
-        **{k: v for k, v in generated.items() if k != "title"},
+        **{(DEFINITIONS if k == "$defs" else k): v for k, v in generated.items() if k != "title"},
     }
     return dict(_settings_words(to_jsonable_python(schema)))
