@@ -129,7 +129,6 @@ def render(chart: StackChart) -> list[Manifest]:
     validation fails (``ValueError`` naming each construct's path and message) or when an object was
     created without being tracked by a component (it would silently be missing from ``dist/``).
     """
-    tracked = [(area, obj) for c in chart.components for area, obj in c.objects]
     try:
         bodies = chart.to_json()
     except RuntimeError as err:  # what jsii raises for a JavaScript error
@@ -139,6 +138,8 @@ def render(chart: StackChart) -> list[Manifest]:
         raise ValueError(
             "stack validation failed:" + message.removeprefix(_CDK8S_VALIDATION_FAILED)
         ) from None
+    # after to_json: its validations finish a chart not finished yet (the NetworkPolicies, the Namespaces)
+    tracked = [(area, obj) for c in chart.components for area, obj in c.objects]
     if len(bodies) != len(tracked):
         raise RuntimeError(
             f"{len(bodies) - len(tracked)} object(s) were created without Component.track(): "
