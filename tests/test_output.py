@@ -12,10 +12,19 @@ import cdk8s
 import constructs
 import jsii
 import pytest
+import yaml
 
 from tests.stack import Stack
 from vaultaio_constructs.component import StackChart
-from vaultaio_constructs.output import check_outdir, foreign_entries, render, synth, write
+from vaultaio_constructs.output import (
+    _str_presenter,
+    check_outdir,
+    foreign_entries,
+    render,
+    synth,
+    to_yaml,
+    write,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -159,3 +168,36 @@ def test_a_chart_without_failed_validations_renders_its_objects() -> None:
     chart = StackChart(app, "small")
     chart.finish()
     assert ("Namespace", "vault-aio") in [(m.kind, m.name) for m in render(chart)]
+
+
+def _generic_yaml(body: object) -> str:
+    """``to_yaml`` as PyYAML's generic representer and resolver write it (the reference for the fast path)."""
+
+    class Generic(yaml.SafeDumper):
+        pass
+
+    Generic.add_representer(str, _str_presenter)
+    return yaml.dump(
+        body, Dumper=Generic, sort_keys=False, default_flow_style=False, width=120, allow_unicode=True
+    )
+
+
+def test_yaml_of_every_object_is_what_the_generic_representer_writes(stack: Stack) -> None:
+    differing = [m.path for m in stack.manifests if to_yaml(m.body) != _generic_yaml(m.body)]
+    assert not differing
+    assert "|\n" in to_yaml(next(m.body for m in stack.manifests if m.kind == "ConfigMap"))
+
+
+def test_yaml_fast_path_keeps_aliases_empty_containers_and_other_scalars() -> None:
+    shared = {"a": [1, 2]}
+    body = {
+        "x": shared,
+        "y": shared,  # the same object twice: an anchor and an alias, as PyYAML writes it
+        "empty": {},
+        "none": [],
+        "scalars": [None, True, False, 0, -3, 1.5, "true", "1", "null", "", "a: b", "é", "two\nlines"],
+        "trailing": "space \nthen",
+    }
+    text = to_yaml(body)
+    assert text == _generic_yaml(body)
+    assert "&id001" in text and "*id001" in text

@@ -76,14 +76,61 @@ class Manifest:
 _BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when available
 
 
+_STR = "tag:yaml.org,2002:str"
+
+#: Tags of the plain scalars the emitter has asked about: ``(value, implicit) -> tag`` (the same questions
+#: come back for every ``name``, ``app.kubernetes.io/...`` and port, in every object).
+_RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+
 class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
-    """Block style for multi-line strings, so configs in ConfigMaps stay readable in reviews."""
+    """Block style for multi-line strings, so configs in ConfigMaps stay readable in reviews.
+
+    The objects are JSON data (``dict``, ``list``, ``str``, ``int``, ``bool``, ``None``): for these,
+    :meth:`represent_data` builds the node PyYAML's ``SafeRepresenter`` builds (block style, keys in
+    order, shared containers still as aliases) without its per-value dispatch, and :meth:`resolve`
+    remembers its answers; any other value goes the generic way. Same text, a third of the time.
+    """
+
+    def represent_data(self, data: Any) -> yaml.Node:
+        kind = type(data)
+        if kind is str:
+            return _str_presenter(self, data)
+        if (kind is dict or kind is list) and self.default_flow_style is False and not self.sort_keys:
+            seen: yaml.Node | None = self.represented_objects.get(id(data))
+            if seen is not None:
+                return seen  # the same container twice: an alias, as the generic representer makes it
+            node: yaml.MappingNode | yaml.SequenceNode
+            if kind is dict:
+                node = yaml.MappingNode("tag:yaml.org,2002:map", [], flow_style=False)
+            else:
+                node = yaml.SequenceNode("tag:yaml.org,2002:seq", [], flow_style=False)
+            self.represented_objects[id(data)] = node
+            self.object_keeper.append(data)
+            if kind is dict:
+                node.value.extend(
+                    (self.represent_data(key), self.represent_data(value)) for key, value in data.items()
+                )
+            else:
+                node.value.extend(self.represent_data(item) for item in data)
+            return node
+        generic: yaml.Node = super().represent_data(data)
+        return generic
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+        key = (value, implicit)
+        tag = _RESOLVED.get(key)
+        if tag is None:
+            tag = _RESOLVED[key] = super().resolve(kind, value, implicit)
+        return tag
 
 
 def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     if "\n" in data and not any(line != line.rstrip() for line in data.split("\n")):
-        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+        return dumper.represent_scalar(_STR, data, style="|")
+    return dumper.represent_scalar(_STR, data)
 
 
 _Dumper.add_representer(str, _str_presenter)
