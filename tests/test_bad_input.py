@@ -461,6 +461,59 @@ CASES = [
         {"namespace": "Vault_AIO"},
         r"namespace: 'Vault_AIO' is not a valid name: use lowercase letters, digits and '-'",
     ),
+    # -- the stack's namespaces are its own (review finding 1) ---------------------------------------
+    case(
+        "namespace-kube-system",
+        {"namespace": "kube-system"},
+        r"namespace: 'kube-system' is a namespace of Kubernetes itself .* dedicated to the stack",
+    ),
+    case(
+        "node-namespace-kube-system",
+        {"node_namespace": "kube-system"},
+        r"node_namespace: 'kube-system' is a namespace of Kubernetes itself",
+    ),
+    case(
+        "namespace-default",
+        {"namespace": "default"},
+        r"namespace: 'default' is a namespace of Kubernetes itself \(default, kube-node-lease, kube-public, "
+        r"kube-system are refused\)",
+    ),
+    case(
+        "node-namespace-kube-public",
+        {"node_namespace": "kube-public"},
+        r"node_namespace: 'kube-public' is a namespace of Kubernetes itself",
+    ),
+    case(
+        "node-namespace-kube-node-lease",
+        {"node_namespace": "kube-node-lease"},
+        r"node_namespace: 'kube-node-lease' is a namespace of Kubernetes itself",
+    ),
+    case(
+        "namespace-of-the-cluster-dns",
+        {"namespace": "coredns", "network": {"dns": {"namespace": "coredns"}}},
+        r"namespace \('coredns'\) is network\.dns\.namespace, where the cluster DNS runs",
+    ),
+    case(
+        "node-namespace-of-the-cluster-dns",
+        {"node_namespace": "coredns", "network": {"dns": {"namespace": "coredns"}}},
+        r"node_namespace \('coredns'\) is network\.dns\.namespace",
+    ),
+    case(
+        "namespace-of-the-ingress-controller",
+        {"namespace": "ingress-nginx"},
+        r"namespace \('ingress-nginx'\) is the ingress controller's namespace \(network\.ingress_controller\."
+        r"namespace_labels names it",
+    ),
+    case(
+        "node-namespace-of-the-ingress-controller",
+        {
+            "node_namespace": "traefik",
+            "network": {
+                "ingress_controller": {"namespace_labels": {"kubernetes.io/metadata.name": "traefik"}}
+            },
+        },
+        r"node_namespace \('traefik'\) is the ingress controller's namespace",
+    ),
     case(
         "cidr-invalid",
         {"network": {"kube_api": {"cidrs": ["10.0.0.300/8"]}}},

@@ -59,6 +59,25 @@ def check_dns_label(value: str) -> str:
     return value
 
 
+#: Namespaces Kubernetes itself creates and uses. The stack labels each of its namespaces for Pod Security,
+#: puts a default-deny NetworkPolicy into it and ``kubectl delete -k dist/`` deletes it: in ``kube-system``
+#: that would refuse re-created CoreDNS and CNI pods and cut cluster DNS off.
+SYSTEM_NAMESPACES: Final = ("default", "kube-node-lease", "kube-public", "kube-system")
+
+
+def check_stack_namespace(value: str) -> str:
+    """A namespace the stack may own: a DNS label that is not one of Kubernetes' own namespaces."""
+    check_dns_label(value)
+    if value in SYSTEM_NAMESPACES:
+        raise ValueError(
+            f"{value!r} is a namespace of Kubernetes itself ({', '.join(SYSTEM_NAMESPACES)} are refused): "
+            "the stack labels its namespaces for Pod Security, puts a default-deny NetworkPolicy into each "
+            "(which would block every other pod there: CoreDNS and the CNI in kube-system) and 'kubectl "
+            "delete -k' deletes them; use a namespace dedicated to the stack, e.g. 'vault-aio'"
+        )
+    return value
+
+
 def check_hostname(value: str) -> str:
     """A DNS name (RFC 1123 subdomain), as used for Ingress hosts."""
     if len(value) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(value):
@@ -200,6 +219,8 @@ def check_egress_cidrs(value: tuple[str, ...]) -> tuple[str, ...]:
 
 
 DnsLabel = Annotated[str, AfterValidator(check_dns_label)]
+#: A namespace of the stack: a DNS label, never one of :data:`SYSTEM_NAMESPACES`.
+StackNamespace = Annotated[str, AfterValidator(check_stack_namespace)]
 Hostname = Annotated[str, AfterValidator(check_hostname)]
 Cidr = Annotated[str, AfterValidator(check_cidr)]
 KubernetesVersion = Annotated[str, AfterValidator(check_kubernetes_version)]

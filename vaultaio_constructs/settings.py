@@ -40,8 +40,9 @@ from vaultaio_constructs.common import (
     Hostname,
     KubernetesVersion,
     SecretKeyRef,
+    StackNamespace,
 )
-from vaultaio_constructs.component import default_node_namespace
+from vaultaio_constructs.component import default_node_namespace, namespace_conflicts
 from vaultaio_constructs.grafana.construct import GrafanaProps
 from vaultaio_constructs.loki.construct import LokiProps
 from vaultaio_constructs.network import NetworkProps
@@ -60,10 +61,14 @@ class VaultAioProps:
     """Settings of the complete stack. Every field has a working default."""
 
     #: Main namespace of the stack: every component except the node agents (Pod Security ``restricted``).
-    namespace: DnsLabel = "vault-aio"
+    #: Dedicated to the stack: it gets a default-deny NetworkPolicy and Pod Security labels, and
+    #: ``kubectl delete -k`` deletes it, so Kubernetes' own namespaces (``kube-system``, ``kube-public``,
+    #: ``kube-node-lease``, ``default``) and those of the cluster DNS and the ingress controller are refused.
+    namespace: StackNamespace = "vault-aio"
     #: Namespace of the node agents, Alloy and Chrony, which need host access: the only namespace that
-    #: admits privileged pods. ``None``: ``<namespace>-node``.
-    node_namespace: DnsLabel | None = None
+    #: admits privileged pods, dedicated to them as ``namespace`` is to the stack. ``None``:
+    #: ``<namespace>-node``.
+    node_namespace: StackNamespace | None = None
     #: Value of ``app.kubernetes.io/instance`` on every object; part of every selector.
     instance: DnsLabel = "vault-aio"
     #: The cluster's DNS domain (for fully qualified Service names).
@@ -89,9 +94,14 @@ class VaultAioProps:
     chrony: ChronyProps = Field(default_factory=ChronyProps)
 
     def __post_init__(self) -> None:
-        if self.node_namespace is None:
-            default_node_namespace(self.namespace)
-        problems = self._impossible_combinations()
+        node_namespace = self.node_namespace or default_node_namespace(self.namespace)
+        problems = namespace_conflicts(
+            self.namespace,
+            node_namespace,
+            dns_namespace=self.network.dns.namespace,
+            ingress_namespace_labels=self.network.ingress_controller.namespace_labels,
+        )
+        problems += self._impossible_combinations()
         if problems:
             raise ValueError("; ".join(problems))
 
