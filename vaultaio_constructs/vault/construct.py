@@ -235,9 +235,13 @@ class Vault(Component):
         api_port_name = str(scheme)
 
         # -- endpoints -------------------------------------------------------------------------------
-        #: Client API through Service ``vault`` (any ready pod; a standby forwards to the active node).
+        #: Client API through Service ``vault`` (any ready pod). A standby forwards most requests to the
+        #: active node, but answers a few paths with a redirect (307) to the active node's ``api_addr``
+        #: instead (Vault's ``alwaysRedirectPaths``: raft snapshots among them), so clients of those paths
+        #: use :attr:`active_api`.
         self.api = self.endpoint(port_name=api_port_name, port=API_PORT, scheme=scheme)
-        #: Client API of the active node only (Service ``vault-active``); what the Ingress routes to.
+        #: Client API of the active node only (Service ``vault-active``); what the Ingress routes to, and the
+        #: backup CronJob (a raft snapshot through a standby's redirect is known to arrive cut).
         self.active_api = self.endpoint(
             port_name=api_port_name, port=API_PORT, scheme=scheme, service=ACTIVE_SERVICE_NAME
         )
@@ -480,7 +484,8 @@ class Vault(Component):
             name=BACKUP_NAME, instance=self.instance, component="backup", version=self.version
         )
         pods = _BackupPods(BACKUP_NAME, self.namespace, labels)
-        api = self.stack.wiring.connect(pods, self.api, reason="scheduled raft snapshot")
+        # the active node itself: a standby redirects snapshot requests instead of forwarding them
+        api = self.stack.wiring.connect(pods, self.active_api, reason="scheduled raft snapshot")
         meta = self.meta(BACKUP_NAME, labels=labels)
         self.track(
             k8s.KubeServiceAccount(

@@ -204,9 +204,10 @@ class VaultBackupProps:
 
     It runs the Vault image with a token that has only the ``backup`` policy, read from
     ``token_secret`` (env ``VAULT_TOKEN`` via ``secretKeyRef``), renews that token (use a periodic token so
-    it never expires while the job runs), calls ``vault operator raft snapshot save`` through the ``vault``
-    Service (a standby forwards to the active node), writes ``vault-raft-<UTC timestamp>.snap`` with a
-    ``.sha256`` beside it and keeps the newest ``keep``. Create the token and Secret once::
+    it never expires while the job runs), calls ``vault operator raft snapshot save`` on the active node
+    through the ``vault-active`` Service (a standby does not forward snapshot requests: it redirects them),
+    writes ``vault-raft-<UTC timestamp>.snap`` with a ``.sha256`` beside it and keeps the newest ``keep``.
+    Create the token and Secret once::
 
         vault token create -policy=backup -period=768h -orphan -field=token \\
           | kubectl -n vault-aio create secret generic vault-backup-token --from-file=token=/dev/stdin
