@@ -55,7 +55,8 @@ Steps, in order:
      output goes to --init-file with mode 0600 and is never printed. If kubectl exec fails after
      Vault initialised, whatever arrived is kept in --init-file.partial, never deleted.
   5. Unseal every sealed pod with the keys from --init-file (Shamir seal only).
-  6. With a token: audit device stdout/, policies from /vault/policies, PKI root CA in pki/ (unless
+  6. With a token: audit device stdout/, policies from /vault/policies, the token role operator (the
+     admin token makes read-only tokens for vault-aio verify from it), PKI root CA in pki/ (unless
      pki/cert/ca already serves one), and optionally Kubernetes auth.
 
 Options:
@@ -619,6 +620,24 @@ configure_policies() {
   done <"$WORK/policies"
 }
 
+# The token role `vault-aio verify`'s read-only token is made from. A token without sudo on auth/token/create (the
+# admin token) may give a child only policies it holds itself ("child policies must be subset of parent"); a
+# role whose allowed_policies names operator lets it make one without holding operator, and without root.
+# Orphan, so revoking the admin token that made one leaves it valid (until the token store's max TTL).
+OPERATOR_ROLE=operator
+configure_token_roles() {
+  local pod=$1 current
+  if current=$(vault_auth "$pod" read -format=json "auth/token/roles/$OPERATOR_ROLE" 2>/dev/null) &&
+    printf '%s' "$current" | jq -e '.data.allowed_policies == ["operator"] and .data.orphan == true' >/dev/null 2>&1; then
+    log "token role: $OPERATOR_ROLE is up to date: skipping"
+    return 0
+  fi
+  vault_auth "$pod" write "auth/token/roles/$OPERATOR_ROLE" allowed_policies=operator orphan=true \
+    >/dev/null 2>"$WORK/vault.err" || die "cannot write auth/token/roles/$OPERATOR_ROLE: $(summary "$WORK/vault.err")"
+  log "token role: wrote $OPERATOR_ROLE (tokens with the operator policy only, orphans): the admin token makes"
+  log "     the token of 'vault-aio verify' with 'vault token create -role=$OPERATOR_ROLE' (docs/RUNBOOK.md)"
+}
+
 # pki_ca_state POD: prints "present" when pki/ serves a root CA (pki/cert/ca), "absent" when the mount has no
 # default issuer yet; dies on any other answer (a wrong token must not lead to a second root CA).
 pki_ca_state() {
@@ -717,6 +736,7 @@ main() {
   log "configure: using $active"
   configure_audit "$active"
   configure_policies "$active"
+  configure_token_roles "$active"
   configure_pki "$active"
   if [ "$ENABLE_KUBERNETES_AUTH" = 1 ]; then
     configure_kubernetes_auth "$active"

@@ -714,6 +714,8 @@ def vault(state: State, pod: str, args: list[str], token: str | None, stdin: byt
         return vault_write(state, rest[0], rest[1:], json_out)
     if cmd == ["read"] and rest == ["pki/cert/ca"] and json_out:
         return vault_read_ca(state)
+    if cmd == ["read"] and len(rest) == 1 and rest[0].startswith("auth/token/roles/") and json_out:
+        return vault_read_token_role(state, rest[0])
     return Result(127, err=f"fake kubectl: unsupported vault command {args!r}")
 
 
@@ -852,7 +854,9 @@ def vault_write(state: State, path: str, pairs: list[str], json_out: bool) -> Re
             )
         params[key] = value
     mount = path.split("/", 1)[0]
-    routes_ok = (mount in v["mounts"]) or (path.startswith("auth/") and path.split("/")[1] in v["auths"])
+    # auth/token/ is built in: always mounted
+    enabled_auth = path.startswith("auth/") and path.split("/")[1] in [*v["auths"], "token"]
+    routes_ok = mount in v["mounts"] or enabled_auth
     if not routes_ok:
         msg = f'no handler for route "{path}". route entry not found.'
         return Result(2, err=f"Error writing data to {path}: " + api_error("PUT", path, 404, msg))
@@ -866,6 +870,27 @@ def vault_write(state: State, path: str, pairs: list[str], json_out: bool) -> Re
             else "Key    Value\n---    -----\nserial_number    " + out["data"]["serial_number"] + "\n",
         )
     return Result(0, f"Success! Data written to: {path}\n")
+
+
+def vault_read_token_role(state: State, path: str) -> Result:
+    """``vault read -format=json auth/token/roles/<name>``: the last write, as Vault returns a role (lists for
+    the policy fields, booleans, the token fields of the role)."""
+    writes = state["vault"]["writes"].get(path)
+    if not writes:
+        return Result(2, err=f"No value found at {path}")
+    params = writes[-1]
+    data: dict[str, Any] = {
+        "allowed_policies": [p for p in params.get("allowed_policies", "").split(",") if p],
+        "disallowed_policies": [p for p in params.get("disallowed_policies", "").split(",") if p],
+        "name": path.rsplit("/", 1)[1],
+        "orphan": params.get("orphan") == "true",
+        "path_suffix": "",
+        "renewable": params.get("renewable", "true") == "true",
+        "token_explicit_max_ttl": 0,
+        "token_period": 0,
+        "token_type": "default-service",
+    }
+    return Result(0, out_json({"request_id": "role", "lease_id": "", "data": data, "warnings": None}))
 
 
 def vault_read_ca(state: State) -> Result:

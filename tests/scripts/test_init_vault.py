@@ -25,10 +25,14 @@ from tests.scripts.conftest import (
 )
 from tests.scripts.fake_kubectl import TOKEN_WRAPPER, fixture, new_state
 from tests.tools import require_tool
+from tests.vault.acl_model import TokenRole, VaultRefused, token_create
+from vaultaio_constructs.vault.policies import default_policies
 
 SHAMIR = fixture("operator_init_shamir.json")
 RECOVERY = fixture("operator_init_recovery.json")
 POLICIES = ["admin", "backup", "operator", "pki-issuer", "prometheus-metrics"]
+#: The token role the admin token makes `vault-aio verify`'s operator token from (docs/RUNBOOK.md).
+OPERATOR_ROLE = {"allowed_policies": "operator", "orphan": "true"}
 EXPECTED_SANS = {
     "DNS:vault",
     "DNS:vault.vault-aio",
@@ -64,6 +68,7 @@ def configured(state: dict[str, Any]) -> dict[str, Any]:
     vault["mounts"].append("pki")
     vault["pki_ca"] = True
     vault["policies"]["backup"] = state["policy_files"]["backup.hcl"]
+    vault["writes"]["auth/token/roles/operator"] = [OPERATOR_ROLE]
     return state
 
 
@@ -258,6 +263,52 @@ def test_fresh_install_sets_up_the_pki_root_ca(fresh: tuple[FakeCluster, Run]) -
     assert not [c for c in calls if c[:2] == ["auth", "enable"]], "kubernetes auth is off by default"
 
 
+def test_fresh_install_writes_the_operator_token_role(fresh: tuple[FakeCluster, Run]) -> None:
+    """The admin token cannot give out the operator policy it does not hold; this role lets it (review
+    finding 4: tests/scripts/test_token_commands.py proves the RUNBOOK's commands against Vault's rules)."""
+    fake, run = fresh
+    assert fake.state["vault"]["writes"]["auth/token/roles/operator"] == [OPERATOR_ROLE]
+    assert "token role: wrote operator" in run.stdout
+
+
+RUNBOOK = SCRIPTS.parent / "docs" / "RUNBOOK.md"
+#: ``vault_as TOKEN_FILE POD token create ARGS [| ...] >OUT`` (the RUNBOOK's helper), continuations joined.
+_TOKEN_CREATE = re.compile(
+    r"vault_as\s+(?P<parent>[\w.-]+)\s+\S+\s+token create(?P<args>[^>`\n|]*)"
+    r"(?:\|[^>`\n]*)?>\s*(?P<out>[\w.-]+)"
+)
+
+
+def test_every_token_the_runbook_makes_is_one_vault_allows(fresh: tuple[FakeCluster, Run]) -> None:
+    """Replay the RUNBOOK's `token create` commands in order, from the root token, through the model of
+    Vault's token rules (tests/vault/acl_model.py) with the policies the stack renders and the token roles
+    init-vault.sh wrote: the fake Vault answers any of them, real Vault refused the old operator-token one
+    ("child policies must be subset of parent"; review finding 4)."""
+    fake, _ = fresh
+    roles = {
+        path.rsplit("/", 1)[1]: TokenRole.from_params(path.rsplit("/", 1)[1], writes[-1])
+        for path, writes in fake.state["vault"]["writes"].items()
+        if path.startswith("auth/token/roles/")
+    }
+    policies = {p.name: p for p in default_policies()}
+    text = RUNBOOK.read_text().replace("\\\n", " ")
+    lines = [line for line in text.splitlines() if "token create" in line]
+    commands = [m for line in lines for m in _TOKEN_CREATE.finditer(line)]
+    assert len(commands) == len(lines) >= 3, f"a 'token create' the check cannot read: {lines}"
+    tokens: dict[str, frozenset[str]] = {"root-token": frozenset({"root"})}
+    for m in commands:
+        assert m["parent"] in tokens, f"{m[0]!r} uses {m['parent']}, which no earlier command makes"
+        try:
+            tokens[m["out"]] = token_create(tokens[m["parent"]], m["args"], policies, roles).policies
+        except VaultRefused as refused:
+            raise AssertionError(f"Vault refuses {m[0]!r}: {refused}") from None
+    assert tokens["admin-token"] == {"admin", "default"}
+    assert tokens["backup-token"] == {"backup", "default"}
+    assert tokens["operator-token"] == {"operator", "default"}
+    operator = next(m for m in commands if m["out"] == "operator-token")
+    assert operator["parent"] != "root-token", "the operator token is made without the root token"
+
+
 def test_rerun_skips_every_step_and_says_so(rerun: tuple[FakeCluster, Run]) -> None:
     fake, run = rerun
     assert run.rc == 0, run.stderr
@@ -269,6 +320,7 @@ def test_rerun_skips_every_step_and_says_so(rerun: tuple[FakeCluster, Run]) -> N
         "vault-2 is already unsealed: skipping",
         "device stdout/ exists: skipping",
         "policy: admin is up to date: skipping",
+        "token role: operator is up to date: skipping",
         "root CA exists in pki/: skipping",
     ):
         assert phrase in run.stdout
