@@ -47,8 +47,9 @@ Initialise, unseal and configure the Vault of a vault-aio stack, running the vau
 with kubectl exec. Safe to re-run: each step checks first, skips what is done and says so.
 
 Steps, in order:
-  1. TLS: create Secret vault-tls with a self-signed CA and server certificate when it is missing,
-     and keep Secret vault-tls-ca (its ca.crt only) in the node namespace equal to it for Alloy's probe.
+  1. TLS: create Secret vault-tls with a self-signed CA and server certificate when it is missing (when a
+     cert-manager Certificate writes it, wait for cert-manager instead), and keep Secret vault-tls-ca (its
+     ca.crt only) in the node namespace equal to it for Alloy's probe.
   2. Grafana: create Secret grafana-admin (admin-user, admin-password) when it is missing.
   3. Wait for the Vault pods to run and answer.
   4. vault operator init on vault-0 (key shares, or recovery keys with an auto-unseal seal); the
@@ -292,9 +293,25 @@ EOF
   log "     the CA key was discarded (renewal: docs/RUNBOOK.md)"
 }
 
+# cert_manager_issues_tls: a cert-manager Certificate in the namespace writes $TLS_SECRET (the manifests'
+# own with vault.tls.issuer, or yours); false when cert-manager is not installed. The script must then never
+# create the Secret itself: cert-manager would find a Secret it did not issue and replace it.
+cert_manager_issues_tls() {
+  local names
+  if ! names=$(kc get certificates.cert-manager.io -o 'jsonpath={range .items[*]}{.spec.secretName}{"\n"}{end}' 2>"$WORK/get.err"); then
+    grep -q "the server doesn't have a resource type" "$WORK/get.err" && return 1
+    die "kubectl get certificates.cert-manager.io failed: $(summary "$WORK/get.err")"
+  fi
+  printf '%s\n' "$names" | grep -qxF -- "$TLS_SECRET"
+}
+
 ensure_tls() {
   if exists secret "$TLS_SECRET"; then
     log "tls: Secret $TLS_SECRET exists: skipping the self-signed certificate"
+  elif cert_manager_issues_tls; then
+    wait_for "Secret $TLS_SECRET (a cert-manager Certificate issues it)" exists secret "$TLS_SECRET" ||
+      die "Secret $TLS_SECRET still missing after ${WAIT_TIMEOUT}s although a cert-manager Certificate issues it: kubectl -n $NAMESPACE describe certificate (is its issuer ready?)"
+    log "tls: Secret $TLS_SECRET issued by cert-manager"
   elif [ "$TLS_SELF_SIGNED" = 1 ]; then
     make_self_signed_tls
   else

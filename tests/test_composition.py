@@ -169,9 +169,11 @@ def test_no_loki_leaves_out_logs_everywhere(variant: Callable[[str], Stack]) -> 
     assert {"vault-overview", "vm-system", "trace-explorer"} <= boards
     assert not {"vault-audit", "container-logs"} & boards
     overview = stack.config_data("grafana-dashboard-vault-overview")["vault-overview.json"]
-    assert '"uid": "loki"' not in overview and '"uid": "prometheus"' in overview
+    # data sources are referenced by type through picker variables (``"query"`` is a picker's type)
+    assert '"type": "loki"' not in overview and '"query": "loki"' not in overview
+    assert '"type": "prometheus"' in overview
     trace = stack.config_data("grafana-dashboard-trace-explorer")["trace-explorer.json"]
-    assert '"uid": "loki"' not in trace
+    assert '"type": "loki"' not in trace and '"query": "loki"' not in trace
     with pytest.raises(
         ComponentDisabledError, match=r"loki is not part of this stack \(loki\.enabled is false\)"
     ):

@@ -254,7 +254,7 @@ def test_no_policy_peer_selects_every_namespace_or_pod(variant: Stack) -> None:
                         assert _selects_something(peer[key]), (
                             f"{policy['metadata']['name']}: {key} {peer[key]}"
                         )
-    assert peers > 20
+    assert peers > 10  # the policies were really looked at (a stack without its own monitoring has ~20)
 
 
 def test_rbac_least_privilege(variant: Stack) -> None:

@@ -221,6 +221,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # examples/settings/full.yaml (today's stack, spelled out) and external-loki.yaml (logs elsewhere)
     "scenario-full": scenario_settings("full"),
     "scenario-external-loki": scenario_settings("external-loki"),
+    # examples/settings/operator.yaml: kube-prometheus-stack's Prometheus scrapes Vault (PodMonitor)
+    "scenario-operator": scenario_settings("operator"),
+    # examples/settings/cert-manager.yaml: cert-manager issues Vault's TLS; three raft voters
+    "scenario-cert-manager": scenario_settings("cert-manager"),
 }
 
 #: The evaluator's notation for the external Loki of the variant above, and for the grafana/loki chart's
@@ -243,6 +247,10 @@ OWN_LOKI: set[Row] = {
 ALLOY_DISCOVERY: set[Row] = {
     ("alloy", api, port, "TCP") for api in (KUBE_API, KUBE_API_V6) for port in (443, 6443)
 }
+
+#: ``examples/settings/operator.yaml``: kube-prometheus-stack's Prometheus pods in namespace monitoring.
+CLUSTER_PROMETHEUS = "kubernetes.io/metadata.name=monitoring/app.kubernetes.io/name=prometheus"
+CLUSTER_ALERTMANAGER = "kubernetes.io/metadata.name=monitoring/app.kubernetes.io/name=alertmanager"
 
 ADDED: dict[str, set[Row]] = {
     # raft replication and request forwarding between Vault pods only, on the API and cluster ports
@@ -313,6 +321,17 @@ ADDED: dict[str, set[Row]] = {
         ("loki", STORE_CIDR, 9000, "TCP"),
         ("tempo", STORE_CIDR, 9000, "TCP"),
     },
+    # kube-prometheus-stack instead of the own monitoring: its Prometheus scrapes Vault's metrics listener
+    # (and nothing else), Alloy and Tempo's metrics-generator remote-write to it, Loki's ruler alerts its
+    # Alertmanager
+    "scenario-operator": {
+        (CLUSTER_PROMETHEUS, "vault", 8202, "TCP"),
+        ("alloy", CLUSTER_PROMETHEUS, 9090, "TCP"),
+        ("tempo", CLUSTER_PROMETHEUS, 9090, "TCP"),
+        ("loki", CLUSTER_ALERTMANAGER, 9093, "TCP"),
+    },
+    # raft peers only: cert-manager talks to the API server, never to the stack's pods
+    "scenario-cert-manager": {("vault", "vault", 8200, "TCP"), ("vault", "vault", 8201, "TCP")},
     # today's stack: nothing more
     "scenario-full": set(),
     # the two readers and writers of logs reach the gateway's pod port (the Service maps 80 to it), only them
@@ -324,6 +343,23 @@ ADDED: dict[str, set[Row]] = {
 
 #: What each variant takes away from the default (nothing unless listed).
 REMOVED: dict[str, set[Row]] = {
+    # no Prometheus, Alertmanager or Grafana of its own: every connection of theirs, to and from them
+    "scenario-operator": {
+        *((c, KUBE_DNS, 53, p) for c in ("prometheus", "alertmanager", "grafana") for p in ("TCP", "UDP")),
+        ("prometheus", "vault", 8202, "TCP"),
+        ("prometheus", "prometheus", 9090, "TCP"),
+        ("prometheus", "alertmanager", 9093, "TCP"),
+        ("prometheus", "grafana", 3000, "TCP"),
+        ("prometheus", "loki", 3100, "TCP"),
+        ("prometheus", "tempo", 3200, "TCP"),
+        ("alloy", "prometheus", 9090, "TCP"),
+        ("tempo", "prometheus", 9090, "TCP"),
+        ("loki", "alertmanager", 9093, "TCP"),
+        ("grafana", "prometheus", 9090, "TCP"),
+        ("grafana", "loki", 3100, "TCP"),
+        ("grafana", "tempo", 3200, "TCP"),
+        ("grafana", "alertmanager", 9093, "TCP"),
+    },
     # no Loki of its own: its clients, its scrape, its ruler's alerts, its DNS, and Alloy's pod discovery
     # (which exists only to find log files to ship)
     "no-loki": OWN_LOKI | ALLOY_DISCOVERY,

@@ -3,8 +3,9 @@
 For each ``examples/settings/<name>.yaml``: the settings file loads through the real loader, the stack
 synthesizes into a folder as ``make synth`` writes ``dist/``, ``kubectl kustomize`` builds it, every object
 validates strictly against the oldest Kubernetes version it targets (``kubernetes_version``) and the
-newest schema, ``promtool`` checks the Prometheus
-configuration and rules, ``amtool`` the Alertmanager configuration, and every in-cluster address in every
+newest schema (custom resources against their CRD), ``promtool`` checks the Prometheus configuration and
+every rule file (the own Prometheus' and each PrometheusRule's), ``amtool`` the Alertmanager configuration,
+and every in-cluster address in every
 configuration resolves and is allowed by the NetworkPolicies (which allow nothing unused). The hardening
 guarantees and the exact connectivity table of each scenario are in tests/test_hardening.py and
 tests/test_network_matrix.py. What each scenario is for is checked in its output at the end.
@@ -12,6 +13,7 @@ tests/test_network_matrix.py. What each scenario is for is checked in its output
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -20,8 +22,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from tests.crds import validate_object
 from tests.prometheus.promtool import check_config_as_mounted
-from tests.stack import SAME_AS_DEFAULT, SCENARIOS_DIR, Stack, scenario_names
+from tests.stack import SAME_AS_DEFAULT, SCENARIOS_DIR, Stack, scenario_names, scenario_settings, synth_stack
 from tests.stack import scenario_stack as synth_scenario
 from tests.test_network_urls import _analyse, check
 from tests.tools import require_tool
@@ -61,8 +64,8 @@ def _config_map(dist: Path, name: str) -> dict[str, str]:
     return data
 
 
-def test_there_is_a_scenario_for_high_availability() -> None:
-    assert "ha" in SCENARIOS
+def test_there_is_a_scenario_for_high_availability_operator_and_cert_manager() -> None:
+    assert {"ha", "operator", "cert-manager"} <= set(SCENARIOS)
 
 
 def test_kustomize_builds_every_object(scenario: tuple[str, Path]) -> None:
@@ -80,33 +83,38 @@ def test_objects_validate_strictly(scenario: tuple[str, Path], version: str) -> 
         version = load_settings(SCENARIOS_DIR / f"{name}.yaml").kubernetes_version
     else:
         version = kubernetes_validate.latest_version()
-    failures = []
-    for o in _objects(dist):
-        try:
-            kubernetes_validate.validate(o, version, strict=True)
-        except kubernetes_validate.ValidationError as err:
-            failures.append(
-                f"{o['kind']}/{o['metadata']['name']}: {err.message} at {'/'.join(map(str, err.path))}"
-            )
+    failures = [problem for o in _objects(dist) for problem in validate_object(o, version)]
     assert not failures, "\n".join(failures)
 
 
 def test_prometheus_config_and_rules_pass_promtool(scenario: tuple[str, Path], tmp_path: Path) -> None:
     """Full check with every file the pod mounts laid out (tests/prometheus/promtool.py), then the rules."""
     promtool = require_tool("promtool")
-    _, dist = scenario
-    check_config_as_mounted(_objects(dist), tmp_path / "pod")
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(_config_map(dist, "prometheus-rules")["vault-aio.yaml"])
-    result = subprocess.run(
-        [promtool, "check", "rules", "--lint=all", "--lint-fatal", str(rules)], capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    name, dist = scenario
+    rule_files: dict[str, str] = {}
+    if load_settings(SCENARIOS_DIR / f"{name}.yaml").prometheus.enabled:
+        check_config_as_mounted(_objects(dist), tmp_path / "pod")
+        rule_files["vault-aio.yaml"] = _config_map(dist, "prometheus-rules")["vault-aio.yaml"]
+    for rule in (o for o in _objects(dist) if o["kind"] == "PrometheusRule"):
+        rule_files[f"prometheusrule-{rule['metadata']['name']}.yaml"] = yaml.safe_dump(
+            {"groups": rule["spec"]["groups"]}, sort_keys=False
+        )
+    assert rule_files, f"{name}: no Prometheus rules at all (neither the own Prometheus nor a PrometheusRule)"
+    for file_name, text in rule_files.items():
+        rules = tmp_path / file_name
+        rules.write_text(text)
+        lint = ["--lint=all", "--lint-fatal"]
+        command = [promtool, "check", "rules", *lint, str(rules)]
+        result = subprocess.run(command, capture_output=True, text=True)
+        assert result.returncode == 0, f"{file_name}: {result.stdout}{result.stderr}"
 
 
 def test_alertmanager_config_passes_amtool(scenario: tuple[str, Path], tmp_path: Path) -> None:
     amtool = require_tool("amtool")
-    _, dist = scenario
+    name, dist = scenario
+    if not load_settings(SCENARIOS_DIR / f"{name}.yaml").alertmanager.enabled:
+        assert not [o for o in _objects(dist) if o["metadata"]["name"] == "alertmanager-config"]
+        return  # an Alertmanager the cluster runs: its configuration is not ours
     config = tmp_path / "alertmanager.yml"
     config.write_text(_config_map(dist, "alertmanager-config")["alertmanager.yml"])
     result = subprocess.run([amtool, "check-config", str(config)], capture_output=True, text=True)
@@ -131,6 +139,61 @@ def test_every_in_cluster_address_resolves_and_only_used_connections_are_allowed
 
 
 # -- what each scenario is for -----------------------------------------------------------------------------
+
+
+def _custom(stack: Stack) -> list[tuple[str, str]]:
+    groups = ("monitoring.coreos.com/", "cert-manager.io/")
+    return sorted(
+        (o["kind"], o["metadata"]["name"]) for o in stack.objects if o["apiVersion"].startswith(groups)
+    )
+
+
+def test_operator_scenario_serves_an_existing_kube_prometheus_stack() -> None:
+    stack = synth_scenario("operator")
+    # instead of the stack's own monitoring, not beside it
+    workloads = {(o["kind"], o["metadata"]["name"]) for o in stack.objects if o["kind"].endswith("Set")}
+    assert not {("StatefulSet", n) for n in ("prometheus", "alertmanager", "grafana")} & workloads
+    assert ("StatefulSet", "vault") in workloads
+    assert _custom(stack) == [("PodMonitor", "vault"), ("PrometheusRule", "vault")]
+    for obj in stack.all("PodMonitor") + stack.all("PrometheusRule"):
+        assert obj["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    # Alloy remote-writes node metrics and the TLS probe to the cluster's Prometheus: the certificate
+    # alerts of the PrometheusRule have their data there
+    alloy = stack.config_data("alloy-config")["config.alloy"]
+    assert "http://kube-prometheus-stack-prometheus.monitoring.svc:9090/api/v1/write" in alloy
+    assert 'prometheus.exporter.blackbox "vault_tls"' in alloy
+    # the dashboards its Grafana can fill from that Prometheus, for its sidecar, with no fixed data source
+    dashboards = {m.name: m.body for m in stack.manifests if m.path.startswith("dashboards/")}
+    assert set(dashboards) == {"grafana-dashboard-vault-overview", "grafana-dashboard-vm-system"}
+    for config_map in dashboards.values():
+        assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+        assert config_map["metadata"]["annotations"]["k8s-sidecar-target-directory"] == "Vault"
+        (text,) = config_map["data"].values()
+        assert '"type": "loki"' not in text and '"uid": "prometheus"' not in text
+
+
+def test_cert_manager_scenario_needs_no_script_for_tls() -> None:
+    stack = synth_scenario("cert-manager")
+    assert _custom(stack) == [
+        ("Certificate", "vault-ca"),
+        ("Certificate", "vault-tls"),
+        ("Issuer", "vault-ca"),
+        ("Issuer", "vault-selfsigned"),
+    ]
+    assert stack.get("Certificate", "vault-tls")["spec"]["secretName"] == "vault-tls"
+    assert stack.get("StatefulSet", "vault")["spec"]["replicas"] == 3
+
+
+def test_readme_kube_prometheus_stack_example_is_the_operator_scenario() -> None:
+    """The README's snippet synthesizes and says what examples/settings/operator.yaml says."""
+    readme_text = (SCENARIOS_DIR.parent.parent / "README.md").read_text()
+    section = readme_text.split("### Already running kube-prometheus-stack?", 1)[1]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block, "README has no yaml block under 'Already running kube-prometheus-stack?'"
+    readme = yaml.safe_load(block.group(1))
+    assert readme["monitoring"] == scenario_settings("operator")["monitoring"]
+    stack = synth_stack(readme)
+    assert stack.has("PodMonitor", "vault") and stack.has("PrometheusRule", "vault")
 
 
 @pytest.mark.parametrize("name", sorted(SAME_AS_DEFAULT))

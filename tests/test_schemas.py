@@ -1,6 +1,7 @@
 """Every synthesized object validates strictly against the Kubernetes schemas of the oldest version the
-stack targets (``kubernetes_version``: 1.31 by default, 1.27 in a variant) and the newest, for the default
-stack and for variants that switch on every optional object."""
+stack targets (``kubernetes_version``: 1.31 by default, 1.27 in a variant) and the newest (custom resources
+against their CRD, see ``tests/crds.py``), for the default stack and for variants that switch on every
+optional object (the scenarios of ``examples/settings/``: tests/test_scenarios.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
+from tests.crds import validate_object
 from tests.stack import Stack, synth_stack
 
 #: Which schema a stack is validated against: the oldest version it targets, and the newest known.
@@ -39,14 +41,10 @@ VARIANTS: dict[str, Any] = {
 
 
 def _failures(stack: Stack, which: str) -> list[str]:
+    """Built-in kinds strictly against the Kubernetes schema ``which`` names, custom resources against their
+    CRD."""
     version = _schema(stack, which)
-    failures = []
-    for m in stack.manifests:
-        try:
-            kubernetes_validate.validate(m.body, version, strict=True)
-        except kubernetes_validate.ValidationError as err:
-            failures.append(f"{m.path}: {err.message} at {'/'.join(map(str, err.path))}")
-    return failures
+    return [f"{m.path}: {problem}" for m in stack.manifests for problem in validate_object(m.body, version)]
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -281,6 +281,35 @@ SAMPLES += [
 ]
 SAMPLES[0]["grafana"].update(database={"type": "postgres", **DATABASE}, secret_key=SECRET)
 SAMPLES.append({"grafana": {"database": {"type": "mysql", **DATABASE}, "secret_key": SECRET}})
+# cert-manager for Vault's TLS, the dashboards' sidecar labels, and custom resources for a cluster Prometheus
+MONITORING_NS = {"kubernetes.io/metadata.name": "monitoring"}
+SAMPLES.append(
+    {
+        "vault": {"tls": {"issuer": {"kind": "ClusterIssuer", "name": "corp-ca"}}},
+        "grafana": {
+            "dashboard_sidecar": {
+                "label_key": "grafana_dashboard",
+                "label_value": "1",
+                "folder_annotation": "k8s-sidecar-target-directory",
+                "folder": "Platform/Vault",
+            }
+        },
+        "monitoring": {
+            "prometheus_operator": {
+                "name": "cluster-prometheus",
+                "resource_labels": {"release": "kube-prometheus-stack"},
+                "prometheus_namespace_labels": MONITORING_NS,
+                "prometheus_pod_labels": {"app.kubernetes.io/name": "prometheus"},
+                "blackbox_probe": {
+                    "prober_url": "blackbox-exporter.monitoring.svc:9115",
+                    "module": "vault_tls",
+                    "namespace_labels": MONITORING_NS,
+                    "pod_labels": {"app.kubernetes.io/name": "prometheus-blackbox-exporter"},
+                },
+            }
+        },
+    }
+)
 SAMPLES[0]["prometheus"].update(
     replicas=2,
     replica_label="prometheus_replica",

@@ -28,7 +28,7 @@ error as well (see :meth:`VaultAioProps._impossible_combinations`).
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from constructs import Construct
 
@@ -48,6 +48,9 @@ from vaultaio_constructs.prometheus.construct import (
 from vaultaio_constructs.settings import VaultAioProps
 from vaultaio_constructs.tempo.construct import ExternalTempo, Tempo, TempoApi
 from vaultaio_constructs.vault.construct import BACKUP_SUCCESS_MARKER, Vault
+
+if TYPE_CHECKING:
+    from vaultaio_constructs.integrations.prometheus_operator import PrometheusOperatorResources
 
 C = TypeVar("C", bound=Component)
 
@@ -106,6 +109,24 @@ class VaultAioChart(StackChart):
         self.loki_api: LokiApi | None = self._loki or (ExternalLoki(loki_ext) if loki_ext else None)
         self.tempo_api: TempoApi | None = self._tempo or (ExternalTempo(tempo_ext) if tempo_ext else None)
         self._wire()
+        # a Prometheus Operator the cluster runs: PodMonitor, PrometheusRule (the Vault rules) and Probe
+        self.prometheus_operator = self._prometheus_operator(props)
+        # no Grafana of its own: the dashboards for the sidecar of the Grafana the cluster runs
+        if self._grafana is None and props.grafana.dashboard_sidecar.without_grafana:
+            from vaultaio_constructs.grafana.dashboards import DatasourceUid
+            from vaultaio_constructs.grafana.sidecar import SidecarDashboards
+
+            external = (
+                (props.prometheus.external, DatasourceUid.PROMETHEUS),
+                (props.loki.external, DatasourceUid.LOKI),
+                (props.tempo.external, DatasourceUid.TEMPO),
+            )
+            SidecarDashboards(
+                self,
+                "SidecarDashboards",
+                props.grafana.dashboard_sidecar,
+                sources=[uid for store, uid in external if store is not None],
+            )
         self.extend()
         self.network_policies = self.finish()
 
@@ -208,6 +229,24 @@ class VaultAioChart(StackChart):
     @property
     def chrony(self) -> Chrony:
         return self._require(self._chrony, "chrony")
+
+    def _prometheus_operator(self, props: VaultAioProps) -> PrometheusOperatorResources | None:
+        settings = props.monitoring.prometheus_operator
+        if settings is None:
+            return None
+        # loaded only when asked for: the custom-resource code stays off the default synth path
+        from vaultaio_constructs.alerts import prometheus_rule_groups
+        from vaultaio_constructs.alerts.rules import VAULT_GROUP
+        from vaultaio_constructs.integrations.prometheus_operator import PrometheusOperatorResources
+
+        resources = PrometheusOperatorResources(self, "PrometheusOperator", settings)
+        resources.add_scrape_target(self.vault.metrics_target)
+        alerts = props.prometheus.alerts
+        for group in prometheus_rule_groups(alerts.thresholds):
+            if group.name == VAULT_GROUP:
+                resources.add_rule_group(group, alerts.runbook_base_url)
+        resources.probe_tls(self.vault.api)
+        return resources
 
     def extend(self) -> None:
         """Hook for subclasses: add dashboards, scrape targets, Vault policies or Loki rules here.

@@ -104,6 +104,18 @@ def build(props: VaultAioProps | None = None) -> tuple[cdk8s.App, StackChart]:
     return app, chart
 
 
+def _expected_kind(obj: cdk8s.ApiObject) -> str:
+    """The kind ``obj`` must render as, known without a jsii call.
+
+    L1 classes carry it in their name (``KubeStatefulSet``); custom resources built on ``ApiObject``
+    (:class:`~vaultaio_constructs.crd.CustomResource`) keep it in ``manifest_kind``.
+    """
+    kind = getattr(obj, "manifest_kind", None)
+    if isinstance(kind, str):
+        return kind
+    return type(obj).__name__.removeprefix("Kube")
+
+
 def render(chart: StackChart) -> list[Manifest]:
     """Every object of the stack, validated, with its ``dist/`` folder.
 
@@ -124,7 +136,7 @@ def render(chart: StackChart) -> list[Manifest]:
         )
     manifests = []
     for (area, obj), body in zip(tracked, bodies, strict=True):
-        expected_kind = type(obj).__name__.removeprefix("Kube")
+        expected_kind = _expected_kind(obj)
         if body["kind"] != expected_kind:
             raise RuntimeError(
                 f"object order mismatch: expected a {expected_kind}, got {body['kind']} "

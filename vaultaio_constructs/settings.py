@@ -44,6 +44,7 @@ from vaultaio_constructs.common import (
 )
 from vaultaio_constructs.component import default_node_namespace, namespace_conflicts
 from vaultaio_constructs.grafana.construct import GrafanaProps
+from vaultaio_constructs.integrations.props import MonitoringProps
 from vaultaio_constructs.loki.construct import LokiProps
 from vaultaio_constructs.network import NetworkProps
 from vaultaio_constructs.profiles import Profile
@@ -92,6 +93,8 @@ class VaultAioProps:
     tempo: TempoProps = Field(default_factory=TempoProps)
     alloy: AlloyProps = Field(default_factory=AlloyProps)
     chrony: ChronyProps = Field(default_factory=ChronyProps)
+    #: Monitoring the cluster already runs (Prometheus Operator custom resources); nothing by default.
+    monitoring: MonitoringProps = Field(default_factory=MonitoringProps)
 
     def __post_init__(self) -> None:
         node_namespace = self.node_namespace or default_node_namespace(self.namespace)
@@ -102,6 +105,15 @@ class VaultAioProps:
             ingress_namespace_labels=self.network.ingress_controller.namespace_labels,
         )
         problems += self._impossible_combinations()
+        issuer = self.vault.tls.issuer
+        warning_days = self.prometheus.alerts.thresholds.tls_cert_warning_days
+        if issuer is not None and issuer.renew_before_hours <= warning_days * 24:
+            problems.append(
+                f"'vault.tls.issuer.renew_before_hours' ({issuer.renew_before_hours}) must exceed "
+                f"'prometheus.alerts.thresholds.tls_cert_warning_days' ({warning_days}) x 24 = "
+                f"{warning_days * 24}: cert-manager must renew before the expiry warning fires, so the "
+                "warning means 'Vault still serves the old certificate' (reload it, see docs/RUNBOOK.md)"
+            )
         if problems:
             raise ValueError("; ".join(problems))
 

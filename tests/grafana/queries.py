@@ -78,9 +78,15 @@ def iter_panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from panel.get("panels", [])
 
 
+def source_uid(source: dict[str, Any]) -> str:
+    """The provisioned data source a reference means: its UID, or for a ``${variable}`` reference the type
+    (the dashboards pick the data source of a type through a variable; the type equals the UID here)."""
+    uid = str(source.get("uid", ""))
+    return str(source.get("type", "")) if uid.startswith("${") else uid
+
+
 def panel_datasource(panel: dict[str, Any], target: dict[str, Any]) -> str:
-    source = target.get("datasource") or panel.get("datasource") or {}
-    return str(source.get("uid", ""))
+    return source_uid(target.get("datasource") or panel.get("datasource") or {})
 
 
 def dashboard_queries(dashboard: dict[str, Any]) -> list[Query]:
@@ -95,7 +101,8 @@ def dashboard_queries(dashboard: dict[str, Any]) -> list[Query]:
     for variable in dashboard.get("templating", {}).get("list", []):
         query = variable.get("query")
         if variable.get("type") == "query" and isinstance(query, str):
-            found.append(Query(uid, f"variable {variable['name']}", variable["datasource"]["uid"], query))
+            source = source_uid(variable["datasource"])
+            found.append(Query(uid, f"variable {variable['name']}", source, query))
     return found
 
 

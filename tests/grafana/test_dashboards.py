@@ -45,11 +45,18 @@ EXPECTED = {
 }
 
 EXPECTED_VARIABLES = {
-    "vault-overview": ["instance"],
-    "vault-audit": ["pod", "operation", "mount_type", "path", "client"],
-    "vm-system": ["instance", "search"],
-    "container-logs": ["namespace", "app", "pod", "container", "search"],
-    "trace-explorer": ["service", "min_duration", "namespace"],
+    "vault-overview": ["datasource", "loki_datasource", "instance"],
+    "vault-audit": ["loki_datasource", "pod", "operation", "mount_type", "path", "client"],
+    "vm-system": ["datasource", "loki_datasource", "instance", "search"],
+    "container-logs": ["datasource", "loki_datasource", "namespace", "app", "pod", "container", "search"],
+    "trace-explorer": [
+        "datasource",
+        "loki_datasource",
+        "tempo_datasource",
+        "service",
+        "min_duration",
+        "namespace",
+    ],
 }
 
 BUILTINS = {"__rate_interval", "__interval", "__range", "__trace", "__value"}
@@ -102,17 +109,40 @@ def test_panel_ids_are_stable_and_layout_fits_the_grid(models: dict[str, dict[st
     assert ys == sorted(ys), "panels must be listed in reading order"
 
 
+def _pickers(model: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {v["name"]: v for v in model["templating"]["list"] if v["type"] == "datasource"}
+
+
 @pytest.mark.parametrize("name", list(EXPECTED))
 def test_every_query_targets_a_provisioned_datasource(models: dict[str, dict[str, Any]], name: str) -> None:
+    """Through the variable of its type, which defaults to the data source the stack provisions."""
     uids = {str(uid) for uid in DatasourceUid}
+    pickers = _pickers(models[name])
+    model = models[name]
+    sources = [(p["title"], p["datasource"]) for p in iter_panels(model) if p["type"] not in ("row", "text")]
+    variables = model["templating"]["list"]
+    sources += [(f"variable {v['name']}", v["datasource"]) for v in variables if "datasource" in v]
+    for where, source in sources:
+        picker = pickers[source["uid"].removeprefix("${").removesuffix("}")]
+        assert picker["query"] == source["type"] == picker["current"]["value"], where
+        assert picker["current"]["value"] in uids, where
     for panel in iter_panels(models[name]):
         if panel["type"] in ("row", "text"):
             continue
-        assert panel["datasource"]["uid"] in uids, panel["title"]
         ref_ids = [t["refId"] for t in panel["targets"]]
         assert ref_ids == [chr(ord("A") + i) for i in range(len(ref_ids))], panel["title"]
         for target in panel["targets"]:
             assert target["datasource"] == panel["datasource"], panel["title"]
+
+
+def test_datasource_pickers_come_first_and_only_for_used_types(models: dict[str, dict[str, Any]]) -> None:
+    """Grafana resolves variables in order: a query variable can only use a picker defined before it."""
+    for name, model in models.items():
+        kinds = [v["type"] for v in model["templating"]["list"]]
+        assert kinds == sorted(kinds, key=lambda k: k != "datasource"), name
+        used = {p["datasource"]["type"] for p in iter_panels(model) if "datasource" in p}
+        used |= {v["datasource"]["type"] for v in model["templating"]["list"] if "datasource" in v}
+        assert {v["query"] for v in _pickers(model).values()} == used, name
 
 
 @pytest.mark.parametrize("name", list(EXPECTED))
@@ -120,7 +150,12 @@ def test_variables_are_defined_and_used(models: dict[str, dict[str, Any]], name:
     model = models[name]
     defined = [v["name"] for v in model["templating"]["list"]]
     assert defined == EXPECTED_VARIABLES[name]
-    used: set[str] = set()
+    used: set[str] = {
+        str(source["uid"]).removeprefix("${").removesuffix("}")
+        for source in [p.get("datasource") for p in iter_panels(model)]
+        + [v.get("datasource") for v in model["templating"]["list"]]
+        if source
+    }
     for query in dashboard_queries(model):
         refs = referenced_variables(query.expr)
         assert refs <= set(defined) | BUILTINS, f"{query.panel}: undefined variables {refs - set(defined)}"
@@ -178,7 +213,7 @@ def test_seal_status_maps_values_to_words(models: dict[str, dict[str, Any]]) -> 
 
 def test_trace_explorer_searches_tempo_and_links_logs(models: dict[str, dict[str, Any]]) -> None:
     model = models["trace-explorer"]
-    tempo = [p for p in iter_panels(model) if p.get("datasource", {}).get("uid") == "tempo"]
+    tempo = [p for p in iter_panels(model) if p.get("datasource", {}).get("type") == "tempo"]
     assert [p["title"] for p in tempo] == ["Traces", "Failed traces", "Slowest server spans"]
     for panel in tempo:
         (target,) = panel["targets"]
@@ -187,8 +222,8 @@ def test_trace_explorer_searches_tempo_and_links_logs(models: dict[str, dict[str
         assert query.startswith("{") and query.endswith("}") and query.count("{") == query.count("}")
         assert 'resource.service.name=~"$service"' in query
     assert [p["targets"][0]["tableType"] for p in tempo] == ["traces", "traces", "spans"]
-    service = model["templating"]["list"][0]
-    assert service["datasource"]["uid"] == "tempo"
+    service = next(v for v in model["templating"]["list"] if v["name"] == "service")
+    assert service["datasource"] == {"type": "tempo", "uid": "${tempo_datasource}"}
     assert service["query"] == {
         "label": "service.name",
         "refId": "TempoDatasourceVariableQueryEditor-VariableQuery",

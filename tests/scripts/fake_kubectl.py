@@ -170,6 +170,8 @@ def new_state(
         "namespace": namespace,
         "statefulset": True,
         "secrets": dict(secrets or {}),
+        # secretName of each cert-manager Certificate in the namespace (None: cert-manager not installed)
+        "certificates": None,
         # Secrets of the other namespaces that exist (the node namespace): namespace -> name -> data
         "other_secrets": {},
         "pods": {
@@ -373,6 +375,13 @@ def kubectl_get(state: State, words: list[str], flags: dict[str, Any], ns: str) 
             value = secrets[name].get(key)
             return Result(0, binascii.b2a_base64(value.encode(), newline=False) if value is not None else b"")
         return Result(0, f"secret/{name}\n" if output == "name" else f"{name}   Opaque   3   1d\n")
+    if kind == "certificates.cert-manager.io" and not name:
+        # state["certificates"]: secretName of each Certificate in the namespace; None: no cert-manager CRDs
+        if state.get("certificates") is None:
+            return Result(1, err='error: the server doesn\'t have a resource type "certificates"')
+        if output != "jsonpath={range .items[*]}{.spec.secretName}{\"\\n\"}{end}":
+            return Result(127, err=f"fake kubectl: unsupported output {output!r} for certificates")
+        return Result(0, "".join(f"{n}\n" for n in state["certificates"]) if in_ns else "")
     if kind in ("endpointslice", "endpointslices", "endpointslice.discovery.k8s.io"):
         return get_endpointslices(state, flags, ns)
     if kind in ("pod", "pods", "po"):

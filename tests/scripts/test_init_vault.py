@@ -608,6 +608,29 @@ def test_no_tls_self_signed_waits_for_the_secret_and_fails_clearly(cluster: Fake
     assert "vault-tls" not in cluster.state["secrets"]
 
 
+def test_never_creates_the_secret_a_cert_manager_certificate_issues(cluster: FakeCluster) -> None:
+    """With vault.tls.issuer the manifests carry a Certificate for vault-tls: the script waits for
+    cert-manager (even with the default --tls-self-signed) instead of planting a Secret it would replace."""
+    state = new_state(pods=1)
+    state["certificates"] = ["vault-ca", "vault-tls"]
+    cluster.state = state
+    run = cluster.run("init-vault.sh", env={"VAULTAIO_WAIT_TIMEOUT": "1"})
+    assert run.rc == 1
+    assert "waiting for Secret vault-tls (a cert-manager Certificate issues it)" in run.stdout
+    assert "although a cert-manager Certificate issues it" in run.stderr
+    assert "vault-tls" not in cluster.state["secrets"]
+    assert not any("create" in argv for argv in run.argvs())
+
+
+def test_self_signs_when_cert_manager_issues_other_secrets_only(cluster: FakeCluster) -> None:
+    state = new_state(pods=1)
+    state["certificates"] = ["payments-tls"]
+    cluster.state = state
+    run = cluster.run("init-vault.sh", "--tls-only")
+    assert run.rc == 0, run.stderr
+    assert set(cluster.state["secrets"]) == {"vault-tls"}
+
+
 def test_fails_when_the_init_file_would_be_overwritten(cluster: FakeCluster) -> None:
     cluster.state = new_state(pods=1)
     cluster.write_private("init.json", '{"root_token": "from another cluster"}')

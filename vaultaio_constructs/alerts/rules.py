@@ -25,6 +25,11 @@ NODE: Final = "node-1"
 PROBE: Final = NODE
 
 VAULT: Final = 'job="vault"'
+#: ``job`` of the TLS probe's series (Alloy's blackbox exporter, or a Prometheus Operator ``Probe``).
+PROBE_JOB: Final = "blackbox"
+#: Names of the two Prometheus rule groups: Vault itself, and the stack's own nodes, volumes and pipeline.
+VAULT_GROUP: Final = "vault"
+STACK_GROUP: Final = "vault-aio-stack"
 
 
 def _series(metric: str, labels: Mapping[str, str], values: str) -> InputSeries:
@@ -181,9 +186,8 @@ def vault_sealed(t: AlertThresholds) -> AlertRule:
             "Vault pod {{ $labels.instance }} cannot serve secrets: reason {{ $labels.reason }}. 'sealed': "
             "vault_core_unsealed is 0. 'scrape_failed': Prometheus cannot scrape the metrics listener "
             "(port 8202), so the pod is down, restarting or unreachable. 'no_metrics': the pod answers but "
-            "does not report vault_core_unsealed. 'no_targets': DNS discovery of the headless Service finds "
-            "no "
-            "Vault pod at all."
+            "does not report vault_core_unsealed. 'no_targets': discovery (DNS of the headless Service, or "
+            "the PodMonitor) finds no Vault pod at all."
         ),
         scenarios=(
             Scenario(
@@ -504,8 +508,8 @@ def vault_lease_count_high(t: AlertThresholds) -> AlertRule:
 
 # ----------------------------------------------------------------------------------- TLS certificate
 
-BLACKBOX: Final = 'job="blackbox"'
-_PROBE_LABELS: Final = {"job": "blackbox", "instance": PROBE}
+BLACKBOX: Final = f'job="{PROBE_JOB}"'
+_PROBE_LABELS: Final = {"job": PROBE_JOB, "instance": PROBE}
 
 
 def _expiry_rule(name: str, days: int, severity: Severity, healthy_days: int) -> AlertRule:
@@ -1092,8 +1096,8 @@ def prometheus_rule_groups(thresholds: AlertThresholds | None = None) -> tuple[R
     """The Prometheus alert rule groups: ``vault`` and ``vault-aio-stack``."""
     t = thresholds or AlertThresholds()
     groups = (
-        RuleGroup(name="vault", rules=tuple(factory(t) for factory in VAULT_RULE_FACTORIES)),
-        RuleGroup(name="vault-aio-stack", rules=tuple(factory(t) for factory in STACK_RULE_FACTORIES)),
+        RuleGroup(name=VAULT_GROUP, rules=tuple(factory(t) for factory in VAULT_RULE_FACTORIES)),
+        RuleGroup(name=STACK_GROUP, rules=tuple(factory(t) for factory in STACK_RULE_FACTORIES)),
     )
     names = [rule.name for group in groups for rule in group.rules]
     duplicates = sorted({name for name in names if names.count(name) > 1})

@@ -12,8 +12,11 @@ Objects (``monitoring/`` unless noted):
   to, never literals; trace-to-logs, logs-to-trace and trace-to-metrics correlation) and ``dashboards.yaml``
   (one provider loading every dashboard file).
 * One ConfigMap ``grafana-dashboard-<name>`` per dashboard in ``dashboards/``, labelled
-  ``grafana_dashboard: "1"`` so the common Grafana dashboard sidecar picks them up when the ConfigMaps are
-  used with another Grafana. All of them are projected into one directory the provider reads.
+* One ConfigMap ``grafana-dashboard-<name>`` per dashboard in ``dashboards/``, labelled
+  ``grafana_dashboard: "1"`` and annotated with a folder (:class:`GrafanaDashboardSidecarProps`) so the
+  common Grafana dashboard sidecar (kube-prometheus-stack's Grafana) loads them too; their queries pick
+  data sources through dashboard variables, so they work against that Grafana's data sources. All of them
+  are projected into one directory the provider reads.
 * StatefulSet ``grafana`` under the ``restricted`` Pod Security profile: uid/gid 472 (the image's ``grafana``
   user), read-only root with an emptyDir ``/tmp``. With ``database: sqlite`` (default) one replica keeps the
   database on PVC ``data`` at ``/var/lib/grafana``; with an external ``postgres``/``mysql`` database
@@ -43,6 +46,7 @@ Create the admin Secret once before (or after: the pod waits for it) the first a
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Final
 from urllib.parse import urlsplit
 
@@ -59,6 +63,7 @@ from vaultaio_constructs.common import (
     Protocol,
     SecretRef,
     StatefulWorkloadProps,
+    check_annotations,
     check_url,
 )
 from vaultaio_constructs.component import Area, Component, refuse_disabled
@@ -147,6 +152,61 @@ class GrafanaIngressProps(IngressProps):
     """
 
 
+_FOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]*(/[A-Za-z0-9][A-Za-z0-9 _.-]*)*$")
+
+
+def _check_folder(value: str) -> str:
+    if not _FOLDER.fullmatch(value) or ".." in value.split("/") or len(value) > 200:
+        raise ValueError(
+            f"'folder' must be a relative folder path of letters, digits, ' ', '_', '.', '-' and '/' "
+            f"(e.g. 'vault-aio' or 'Platform/Vault'), got {value!r}"
+        )
+    return value
+
+
+def _check_label_value(value: str) -> str:
+    if not re.fullmatch(r"(?:[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?", value):
+        raise ValueError(
+            f"'label_value' must be a label value (at most 63 letters, digits, '-', '_' or '.'), "
+            f"got {value!r}"
+        )
+    return value
+
+
+def _check_key(value: str) -> str:
+    check_annotations({value: ""})
+    return value
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class GrafanaDashboardSidecarProps:
+    """How the dashboard ConfigMaps present themselves to a Grafana dashboard sidecar (kiwigrid k8s-sidecar,
+    used by the Grafana Helm chart and kube-prometheus-stack), so a Grafana you run loads the same
+    dashboards as the stack's own.
+
+    The defaults match kube-prometheus-stack (``grafana.sidecar.dashboards``: label
+    ``grafana_dashboard: "1"``, ``searchNamespace: ALL``); the folder annotation is the sidecar's default,
+    and becomes a Grafana folder when the sidecar's provider sets ``foldersFromFilesStructure: true``. Every
+    query names
+    its data source through a dashboard variable, so the dashboards work with your data sources too.
+    """
+
+    #: Label the sidecar watches (its ``label``).
+    label_key: Annotated[str, AfterValidator(_check_key)] = provisioning.DASHBOARD_CONFIGMAP_LABEL[0]
+    #: Value of that label (its ``labelValue``).
+    label_value: Annotated[str, AfterValidator(_check_label_value)] = (
+        provisioning.DASHBOARD_CONFIGMAP_LABEL[1]
+    )
+    #: Annotation naming the folder the sidecar writes a dashboard to (its ``folderAnnotation``).
+    folder_annotation: Annotated[str, AfterValidator(_check_key)] = "k8s-sidecar-target-directory"
+    #: Folder of the dashboards in that Grafana.
+    folder: Annotated[str, AfterValidator(_check_folder)] = provisioning.DASHBOARD_FOLDER
+    #: With ``grafana.enabled: false``, still emit the built-in dashboards as ConfigMaps for your Grafana's
+    #: sidecar: those whose data lives in a store you run (``prometheus.external``, ``loki.external``,
+    #: ``tempo.external``), which your Grafana can query; panels of other stores are left out.
+    without_grafana: bool = False
+
+
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class GrafanaProps(StatefulWorkloadProps):
     """Settings of the Grafana component."""
@@ -172,6 +232,8 @@ class GrafanaProps(StatefulWorkloadProps):
     #: remote-write ``traces_service_graph_*`` series to Prometheus; without them the map is empty.
     #: ``None``: on exactly when the Tempo that Grafana uses writes its metrics to Prometheus.
     tempo_service_graph: bool | None = None
+    #: Label and folder annotation of the dashboard ConfigMaps, for another Grafana's dashboard sidecar.
+    dashboard_sidecar: GrafanaDashboardSidecarProps = Field(default_factory=GrafanaDashboardSidecarProps)
     #: Where Grafana keeps its state: ``sqlite`` on the PVC (default, one replica) or an external
     #: ``postgres``/``mysql`` (see :mod:`vaultaio_constructs.grafana.database`).
     database: GrafanaDatabase = Field(default_factory=SqliteDatabase)
@@ -227,6 +289,7 @@ class Grafana(Component):
             f"https://{props.ingress.host}/" if props.ingress is not None else PORT_FORWARD_ROOT_URL
         )
         self.home_dashboard = props.home_dashboard or ("vault-overview" if props.builtin_dashboards else None)
+        self.dashboard_sidecar = props.dashboard_sidecar
         self.http = self.endpoint(port_name="http", port=provisioning.HTTP_PORT)
         #: The same port on each pod of several replicas (headless ``grafana-internal``: scraping).
         self.peer_http = self.endpoint(
@@ -400,13 +463,17 @@ class Grafana(Component):
             PROVISIONING_CONFIGMAP,
             {provisioning.DATASOURCES_FILE: datasources, provisioning.DASHBOARD_PROVIDERS_FILE: providers},
         )
-        label, value = provisioning.DASHBOARD_CONFIGMAP_LABEL
+        sidecar = self.dashboard_sidecar
         for dashboard in dashboards.values():
             self.track(
                 k8s.KubeConfigMap(
                     self,
                     f"Dashboard-{dashboard.name}",
-                    metadata=self.meta(DASHBOARD_CONFIGMAP_PREFIX + dashboard.name, labels={label: value}),
+                    metadata=self.meta(
+                        DASHBOARD_CONFIGMAP_PREFIX + dashboard.name,
+                        labels={sidecar.label_key: sidecar.label_value},
+                        annotations={sidecar.folder_annotation: sidecar.folder},
+                    ),
                     data={dashboard.file_name: dashboard.json},
                 ),
                 Area.DASHBOARDS,
@@ -544,4 +611,4 @@ class Grafana(Component):
         )
 
 
-__all__ = ["Grafana", "GrafanaIngressProps", "GrafanaProps"]
+__all__ = ["Grafana", "GrafanaDashboardSidecarProps", "GrafanaIngressProps", "GrafanaProps"]

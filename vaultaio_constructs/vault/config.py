@@ -308,15 +308,20 @@ def server_command(cfg: VaultServerConfig) -> tuple[str, ...]:
     return ("/bin/sh", "-ec", script)
 
 
-def tls_dns_names(namespace: str) -> tuple[str, ...]:
-    """DNS names the Vault certificate must carry (plus IP ``127.0.0.1``): the Services, every pod, localhost.
+#: IP addresses the Vault certificate carries: the CLI in the pod talks to ``VAULT_ADDR`` on loopback.
+TLS_IP_ADDRESSES: Final = ("127.0.0.1",)
+
+
+def tls_dns_names(namespace: str, cluster_domain: str = "cluster.local") -> tuple[str, ...]:
+    """DNS names the Vault certificate must carry (plus :data:`TLS_IP_ADDRESSES`): the Services, every pod,
+    localhost.
 
     The Service name ``vault.<ns>.svc`` is the one clients verify (Prometheus ``server_name``, the CLI's
     ``VAULT_TLS_SERVER_NAME``); ``vault-active`` and ``vault-standby`` are there for clients that address
     the active node (or the standbys) directly; the pod names are the raft ``retry_join`` targets and
-    ``api_addr``.
-    ``scripts/init-vault.sh --tls-self-signed`` issues exactly these; with cert-manager, list them in the
-    Certificate's ``dnsNames`` (and ``127.0.0.1`` in ``ipAddresses``).
+    ``api_addr`` (``<pod>.vault-internal.<ns>.svc``, see :meth:`VaultServerConfig.pod_host`).
+    ``scripts/init-vault.sh --tls-self-signed`` issues exactly these (for ``cluster.local``); with
+    ``vault.tls.issuer`` the stack's cert-manager Certificate lists them.
     """
     check_dns_label(namespace)
     services = tuple(
@@ -326,13 +331,13 @@ def tls_dns_names(namespace: str) -> tuple[str, ...]:
             service,
             f"{service}.{namespace}",
             f"{service}.{namespace}.svc",
-            f"{service}.{namespace}.svc.cluster.local",
+            f"{service}.{namespace}.svc.{cluster_domain}",
         )
     )
     return (
         *services,
         f"*.{HEADLESS_SERVICE_NAME}",
         f"*.{HEADLESS_SERVICE_NAME}.{namespace}.svc",
-        f"*.{HEADLESS_SERVICE_NAME}.{namespace}.svc.cluster.local",
+        f"*.{HEADLESS_SERVICE_NAME}.{namespace}.svc.{cluster_domain}",
         "localhost",
     )

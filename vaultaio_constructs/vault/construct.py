@@ -22,6 +22,8 @@ Objects (names are part of the contract with ``scripts/init-vault.sh`` and ``scr
   across zones (``ScheduleAnyway``: a preference, so a single-zone cluster still schedules every voter), a
   PodDisruptionBudget (``maxUnavailable: 1`` keeps quorum), NetworkPolicy edges between peers on 8200/8201.
 * Optional Ingress ``vault`` and CronJob ``vault-backup`` (see :mod:`.props`).
+* With ``tls.issuer``: a cert-manager Certificate that writes the TLS Secret, optionally with its own
+  bootstrap CA chain (:mod:`.certificates`).
 
 Probes: readiness ``/v1/sys/health?standbyok=true&perfstandbyok=true`` (active and standby ready; sealed 503,
 uninitialised 501 and a standby cut off from the active node 474 not); liveness maps those to 204 so a
@@ -282,6 +284,12 @@ class Vault(Component):
             headless=True,
             publish_not_ready=True,
         )
+
+        # -- TLS certificate from cert-manager (loaded only when asked for) ------------------------------
+        if props.tls.issuer is not None:
+            from vaultaio_constructs.vault.certificates import add_certificates
+
+            add_certificates(self, props.tls.issuer)
 
         # -- configuration -----------------------------------------------------------------------------
         config_json = self.server_config.to_json()

@@ -170,20 +170,81 @@ class AntiAffinity(StrEnum):
     PREFERRED = "preferred"
 
 
+class IssuerKind(StrEnum):
+    """Which kind of cert-manager issuer signs Vault's certificate."""
+
+    #: An Issuer in the stack's namespace.
+    ISSUER = "Issuer"
+    #: A cluster-wide ClusterIssuer.
+    CLUSTER_ISSUER = "ClusterIssuer"
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class VaultTlsIssuerProps:
+    """cert-manager issues Vault's certificate: a ``Certificate`` (named like the Secret) writes ``tls.crt``
+    (chain, server certificate first), ``tls.key`` and ``ca.crt`` with exactly the names Vault's
+    configuration uses (:func:`vaultaio_constructs.vault.config.tls_dns_names` and ``127.0.0.1``).
+
+    The issuer must fill ``ca.crt`` (a CA, Vault or similar issuer; ACME issuers cannot issue ``.svc``
+    names): Vault's ``retry_join``, Prometheus and Alloy verify Vault with it. With ``bootstrap`` the
+    manifests carry the whole chain (self-signed Issuer ``vault-selfsigned`` -> CA Certificate ``vault-ca``
+    -> CA Issuer ``name``), so no script is needed for TLS. cert-manager renews the certificate
+    ``renew_before_hours`` before it expires; Vault 2.0 serves the new one after a ``SIGHUP`` (see
+    docs/RUNBOOK.md, "Renew the Vault TLS certificate").
+    """
+
+    #: Kind of the issuer.
+    kind: IssuerKind = IssuerKind.ISSUER
+    #: Name of the issuer (required unless ``bootstrap``; with ``bootstrap``: the CA Issuer created, default
+    #: ``vault-ca``).
+    name: DnsLabel | None = None
+    #: Create a self-signed CA and an Issuer for it in the stack's namespace (``kind`` must be ``Issuer``).
+    bootstrap: bool = False
+    #: Validity of Vault's certificate in hours (default 90 days).
+    duration_hours: Annotated[int, Field(ge=24, le=87600)] = 2160
+    #: Renew this many hours before expiry (default 45 days): more than the TLS expiry warning
+    #: (``prometheus.alerts.thresholds.tls_cert_warning_days``), so an unreloaded Vault is caught in time.
+    renew_before_hours: Annotated[int, Field(ge=1)] = 1080
+
+    def __post_init__(self) -> None:
+        if self.bootstrap and self.kind is not IssuerKind.ISSUER:
+            raise ValueError(
+                "'kind' must be 'Issuer' with 'bootstrap' (the bootstrap CA lives in the stack's "
+                f"namespace), got {self.kind.value!r}"
+            )
+        if not self.bootstrap and self.name is None:
+            raise ValueError("'name' is required: the Issuer or ClusterIssuer that signs Vault's certificate")
+        if self.renew_before_hours >= self.duration_hours:
+            raise ValueError(
+                f"'renew_before_hours' ({self.renew_before_hours}) must be < 'duration_hours' "
+                f"({self.duration_hours})"
+            )
+
+    @property
+    def issuer_name(self) -> str:
+        """The issuer that signs Vault's certificate."""
+        return self.name or "vault-ca"
+
+
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class VaultTlsProps:
     """TLS of Vault's listeners (on by default).
 
-    The Secret is created outside the manifests, either by ``scripts/init-vault.sh --tls-self-signed`` (a
-    local CA and a server certificate) or by the user, e.g. with a cert-manager ``Certificate`` whose
-    ``secretName`` is ``secret_name``, ``dnsNames`` are :func:`vaultaio_constructs.vault.config.tls_dns_names`
-    and ``ipAddresses`` is ``127.0.0.1``. Pods do not start until it exists.
+    Without ``issuer`` the Secret is created outside the manifests, by ``scripts/init-vault.sh
+    --tls-self-signed`` (a local CA and a server certificate) or by your own tooling; with ``issuer``,
+    cert-manager creates and renews it from a Certificate in the manifests. Pods do not start until it exists.
     """
 
     #: Serve TLS. ``False`` (plain HTTP on every listener) only for throwaway test clusters.
     enabled: bool = True
     #: Secret with ``tls.crt`` (full chain, server certificate first), ``tls.key`` and ``ca.crt``.
     secret_name: DnsLabel = "vault-tls"
+    #: cert-manager issues the certificate (``None``: the Secret comes from outside the manifests).
+    issuer: VaultTlsIssuerProps | None = None
+
+    def __post_init__(self) -> None:
+        if self.issuer is not None and not self.enabled:
+            raise ValueError("'issuer' needs TLS: remove it or set 'enabled: true'")
 
 
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)

@@ -29,12 +29,19 @@ MAX_UID_LENGTH: Final = 40
 
 
 def _datasource_uids(node: object) -> set[str]:
-    """UIDs of the ``"datasource": {"uid": ...}`` references anywhere in a parsed dashboard (or part)."""
+    """UIDs of the data sources a parsed dashboard (or part) needs: every ``"datasource": {"uid": ...}``
+    reference, where a reference through a picker variable (``"uid": "${datasource}"``, see
+    :data:`~vaultaio_constructs.grafana.dashboards.common.DATASOURCE_VARIABLES`) means the provisioned data
+    source of its ``type`` (type and UID are equal for the stack's data sources), and every picker variable
+    itself (``"type": "datasource"``, ``"query": <type>``)."""
     found: set[str] = set()
     if isinstance(node, dict):
         ref = node.get("datasource")
         if isinstance(ref, dict) and isinstance(ref.get("uid"), str):
-            found.add(ref["uid"])
+            uid = ref["uid"]
+            found.add(str(ref.get("type", "")) if uid.startswith("${") else uid)
+        if node.get("type") == "datasource" and isinstance(node.get("query"), str):
+            found.add(node["query"])
         for value in node.values():
             found |= _datasource_uids(value)
     elif isinstance(node, list):

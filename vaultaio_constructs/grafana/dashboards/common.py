@@ -79,9 +79,39 @@ class Unit(StrEnum):
     DATETIME = "dateTimeAsIso"
 
 
+#: The dashboard variable that picks the data source of each type. Every query names its data source through
+#: it (``${datasource}``), so the same dashboard works in the stack's Grafana, where the variable defaults to
+#: the provisioned UID, and in any other Grafana that loads the ConfigMaps through its dashboard sidecar:
+#: there Grafana falls back to the first data source of that type when the UID is unknown, and the variable
+#: lets people pick another one. ``datasource`` for Prometheus is the name the community dashboards use.
+DATASOURCE_VARIABLES: Final = {
+    DatasourceUid.PROMETHEUS: "datasource",
+    DatasourceUid.LOKI: "loki_datasource",
+    DatasourceUid.TEMPO: "tempo_datasource",
+    DatasourceUid.ALERTMANAGER: "alertmanager_datasource",
+}
+_DATASOURCE_LABELS: Final = {
+    DatasourceUid.PROMETHEUS: "Prometheus",
+    DatasourceUid.LOKI: "Loki",
+    DatasourceUid.TEMPO: "Tempo",
+    DatasourceUid.ALERTMANAGER: "Alertmanager",
+}
+
+
 def datasource(uid: DatasourceUid) -> dashboard_model.DataSourceRef:
-    """A reference to one of the provisioned data sources (the type equals the UID for all four)."""
-    return dashboard_model.DataSourceRef(type_val=str(uid), uid=str(uid))
+    """A reference to the data source of ``uid``'s type, through its dashboard variable (the type equals the
+    provisioned UID for all four)."""
+    return dashboard_model.DataSourceRef(type_val=str(uid), uid=f"${{{DATASOURCE_VARIABLES[uid]}}}")
+
+
+def datasource_variable(uid: DatasourceUid) -> dashboard_builder.DatasourceVariable:
+    """The variable that picks the data source of ``uid``'s type; defaults to the provisioned one."""
+    return (
+        dashboard_builder.DatasourceVariable(DATASOURCE_VARIABLES[uid])
+        .label(_DATASOURCE_LABELS[uid])
+        .type(str(uid))
+        .current(dashboard_model.VariableOption(selected=True, text=_DATASOURCE_LABELS[uid], value=str(uid)))
+    )
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -464,7 +494,6 @@ def assemble(
         .timezone("browser")
         .tooltip(dashboard_model.DashboardCursorSync.CROSSHAIR)
         .readonly()
-        .variables(list(variables))
     )
     model = builder.build()
     model.editable = False
@@ -508,7 +537,30 @@ def assemble(
             panels.append(row_panel)
             panels.extend(placed)
     model.panels = panels
+    built = [variable.build() for variable in variables]
+    # the data-source variables of every type the panels and variables query, first (others refer to them)
+    used = {
+        ref.type_val
+        for ref in [
+            *(p.datasource for p in _all_panels(panels)),
+            *(v.datasource for v in built),
+        ]
+        if ref is not None
+    }
+    pickers = [datasource_variable(uid).build() for uid in DatasourceUid if str(uid) in used]
+    model.templating = dashboard_model.DashboardDashboardTemplating(list_val=[*pickers, *built])
     return model
+
+
+def _all_panels(
+    panels: Sequence[dashboard_model.Panel | dashboard_model.RowPanel],
+) -> list[dashboard_model.Panel | dashboard_model.RowPanel]:
+    out: list[dashboard_model.Panel | dashboard_model.RowPanel] = []
+    for panel in panels:
+        out.append(panel)
+        if isinstance(panel, dashboard_model.RowPanel):
+            out.extend(panel.panels or [])
+    return out
 
 
 def to_json(model: dashboard_model.Dashboard) -> str:
