@@ -319,6 +319,7 @@ SAMPLES[0]["prometheus"].update(
             "url": "https://mimir.example.com/api/v1/push",
             "cidrs": CIDRS,
             "headers": {"X-Scope-OrgID": "vault-aio"},
+            "secret_headers": {"X-Api-Key": SECRET},
             "tls": {"ca": SECRET, "cert": SECRET, "key": SECRET, "server_name": "mimir.example.com"},
             "write_relabel_configs": [
                 {

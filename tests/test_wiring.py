@@ -423,7 +423,7 @@ def test_fails_namespace_clients_without_labels(chart: StackChart) -> None:
         ),
         ({"url": "http://x", "namespace_labels": {}}, "needs at least one label"),
         ({"url": "http://x", "cidrs": ["192.0.2.0/24"], "pod_labels": {"a": "b"}}, "need 'namespace_labels'"),
-        ({"url": "http://user:pw@x", "cidrs": ["192.0.2.0/24"]}, "carries credentials"),
+        ({"url": "http://user:pw@x", "cidrs": ["192.0.2.0/24"]}, "must not contain credentials"),
         ({"url": "ftp://x", "cidrs": ["192.0.2.0/24"]}, r"must be an http:// or https:// URL"),
         ({"url": "http://x?a=1", "cidrs": ["192.0.2.0/24"]}, "query or fragment"),
         ({"url": "http://x", "namespace_labels": {"bad key!": "v"}}, "label key 'bad key!' is invalid"),

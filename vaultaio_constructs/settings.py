@@ -41,6 +41,8 @@ from vaultaio_constructs.common import (
     KubernetesVersion,
     SecretKeyRef,
     StackNamespace,
+    redact_url,
+    redact_urls,
 )
 from vaultaio_constructs.component import default_node_namespace, namespace_conflicts
 from vaultaio_constructs.grafana.construct import GrafanaProps
@@ -325,7 +327,7 @@ def _fields_at(loc: Sequence[int | str], root: Any = None) -> list[str]:
 def _shown(value: Any, message: str) -> str:
     """The offending value, unless the message already shows it or it is a whole mapping (cross-field
     errors already name the fields)."""
-    text = repr(value)
+    text = repr(redact_url(value) if isinstance(value, str) else value)
     if isinstance(value, dict | list | tuple) or type(value).__name__ == "ArgsKwargs" or len(text) > 120:
         return ""
     if text in message:
@@ -407,7 +409,9 @@ def format_validation_error(err: ValidationError, source: str, root: Any = None)
             lines.append(f"  {key}: {LITERAL_SECRET_MESSAGE}")
             continue
         lines.append(f"  {key}: {msg}{_shown(e.get('input'), msg)}")
-    return "\n".join(lines)
+    # every URL a message quotes loses its userinfo, query values and fragment (settings errors end up in CI
+    # logs); the validators already leave them out, this holds for any message that does not
+    return redact_urls("\n".join(lines))
 
 
 def parse_settings(data: Mapping[str, Any] | None, source: str = "settings") -> VaultAioProps:

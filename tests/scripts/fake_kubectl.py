@@ -379,7 +379,7 @@ def kubectl_get(state: State, words: list[str], flags: dict[str, Any], ns: str) 
         # state["certificates"]: secretName of each Certificate in the namespace; None: no cert-manager CRDs
         if state.get("certificates") is None:
             return Result(1, err='error: the server doesn\'t have a resource type "certificates"')
-        if output != "jsonpath={range .items[*]}{.spec.secretName}{\"\\n\"}{end}":
+        if output != 'jsonpath={range .items[*]}{.spec.secretName}{"\\n"}{end}':
             return Result(127, err=f"fake kubectl: unsupported output {output!r} for certificates")
         return Result(0, "".join(f"{n}\n" for n in state["certificates"]) if in_ns else "")
     if kind in ("endpointslice", "endpointslices", "endpointslice.discovery.k8s.io"):

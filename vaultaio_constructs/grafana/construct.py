@@ -65,6 +65,7 @@ from vaultaio_constructs.common import (
     StatefulWorkloadProps,
     check_annotations,
     check_url,
+    redact_url,
 )
 from vaultaio_constructs.component import Area, Component, refuse_disabled
 from vaultaio_constructs.grafana import provisioning
@@ -132,10 +133,10 @@ SECRET_KEY_DIR: Final = "/etc/grafana/secret-key"
 
 
 def _check_root_url(value: str) -> str:
-    check_url(value, "root_url")
+    check_url(value, "root_url", credentials="it is the public address of Grafana's UI: remove them")
     parts = urlsplit(value)
     if not parts.path.endswith("/"):
-        raise ValueError(f"'root_url' must end with '/', got {value!r}")
+        raise ValueError(f"'root_url' must end with '/', got {redact_url(value)!r}")
     return value
 
 
@@ -194,9 +195,9 @@ class GrafanaDashboardSidecarProps:
     #: Label the sidecar watches (its ``label``).
     label_key: Annotated[str, AfterValidator(_check_key)] = provisioning.DASHBOARD_CONFIGMAP_LABEL[0]
     #: Value of that label (its ``labelValue``).
-    label_value: Annotated[str, AfterValidator(_check_label_value)] = (
-        provisioning.DASHBOARD_CONFIGMAP_LABEL[1]
-    )
+    label_value: Annotated[str, AfterValidator(_check_label_value)] = provisioning.DASHBOARD_CONFIGMAP_LABEL[
+        1
+    ]
     #: Annotation naming the folder the sidecar writes a dashboard to (its ``folderAnnotation``).
     folder_annotation: Annotated[str, AfterValidator(_check_key)] = "k8s-sidecar-target-directory"
     #: Folder of the dashboards in that Grafana.

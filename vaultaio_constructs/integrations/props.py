@@ -96,9 +96,7 @@ class PrometheusOperatorProps:
         default_factory=lambda: {"kubernetes.io/metadata.name": "monitoring"}
     )
     #: Labels of your Prometheus pods in that namespace (empty: any pod there).
-    prometheus_pod_labels: Labels = Field(
-        default_factory=lambda: {"app.kubernetes.io/name": "prometheus"}
-    )
+    prometheus_pod_labels: Labels = Field(default_factory=lambda: {"app.kubernetes.io/name": "prometheus"})
     #: Scrape interval of Vault in seconds (``None``: your Prometheus' default).
     scrape_interval_seconds: Annotated[int, Field(ge=5, le=300)] | None = None
     #: Also probe Vault's TLS listener through your blackbox exporter (a ``Probe``); ``None``: no Probe.
