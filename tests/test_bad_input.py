@@ -688,6 +688,11 @@ CASES = [
         r"contain credentials \(user information before '@'.*\): use 'url_secret' .* or 'bearer_token', "
         r"got 'https://\*\*\*@hooks\.example\.com/'",
     ),
+    case(
+        "loki-deletion-mode-unknown",
+        {"loki": {"deletion_mode": "delete"}},
+        r"loki\.deletion_mode: Input should be 'disabled', 'filter-only' or 'filter-and-delete'",
+    ),
     # -- credentials in URL-typed settings and headers: refused, never echoed (review finding 6) ---------
     case(
         "loki-external-url-userinfo",

@@ -52,8 +52,7 @@ def test_every_url_in_a_message_is_redacted() -> None:
     message = "x: got 'https://u:pw@a.example.com/p?key=k1' and https://b.example.com/?sig=k2#k3 fine"
     redacted = redact_urls(message)
     assert (
-        redacted
-        == "x: got 'https://***@a.example.com/p?key=***' and https://b.example.com/?sig=***#*** fine"
+        redacted == "x: got 'https://***@a.example.com/p?key=***' and https://b.example.com/?sig=***#*** fine"
     )
     for secret in ("pw", "k1", "k2", "k3"):
         assert f"{secret}'" not in redacted and f"={secret}" not in redacted

@@ -31,6 +31,11 @@ replicas (replication factor 2) queries survive one pod down but writes wait for
 Alloy retries), so use 3 for HA. Scaling *down* must flush the leaving ingesters first
 (``/ingester/shutdown?flush=true``, see ``docs/SCALING.md``).
 
+No authentication (``auth_enabled: false``, single tenant ``fake``): the NetworkPolicies admit only Alloy
+(push), Grafana (queries) and Prometheus (``/metrics``) to 3100, and each of them can use the whole API
+there, so the log deletion API is off (``deletion_mode: disabled``): the audit trail leaves Loki only through
+retention.
+
 Pod Security ``restricted`` without exception: the image's ``loki`` user (10001), read-only root
 filesystem (``/tmp`` is an emptyDir), no capability, no ServiceAccount token (workload identity webhooks
 project their own token).
@@ -66,6 +71,7 @@ from vaultaio_constructs.loki.config import (
     LOKI_READY_PATH,
     LOKI_TENANT_RULES_DIR,
     LokiConfig,
+    LokiDeletionMode,
     LokiLimits,
     LokiLogLevel,
     needs_expand_env,
@@ -162,6 +168,11 @@ class LokiProps(StatefulWorkloadProps):
     reject_old_samples_max_age_hours: Annotated[int, Field(ge=1)] = 168
     #: Loki's own log level.
     log_level: LokiLogLevel = LokiLogLevel.INFO
+    #: The log deletion API (``limits_config.deletion_mode``): ``disabled`` (default) refuses it, so no pod
+    #: that reaches Loki (it has no authentication) can erase Vault's audit trail; ``filter-only`` hides
+    #: the lines a delete request matches, ``filter-and-delete`` also removes them from storage (Loki's own
+    #: default). Retention deletes old logs either way.
+    deletion_mode: LokiDeletionMode = LokiDeletionMode.DISABLED
     #: Chunk and index store: ``filesystem`` (the PVC) or an object store (``s3``, ``gcs``, ``azure``),
     #: see :mod:`vaultaio_constructs.objectstore`.
     storage: LokiStorage = Field(default_factory=LokiFilesystemStorage)
@@ -241,6 +252,7 @@ class Loki(Component):
         )
         self.retention_days = props.retention_days
         self.log_level = props.log_level
+        self.deletion_mode = props.deletion_mode
         self.resources = self.resolve_resources(props.resources)
         self.storage_gib = self.resolve_storage_gib(props.storage_gib)
         self.limits = LokiLimits(
@@ -360,6 +372,7 @@ class Loki(Component):
             replicas=self.replicas,
             memberlist_join=self._memberlist_join,
             wal_replay_memory_ceiling_mib=wal_replay_memory_ceiling_mib(self.resources.memory_limit_mib),
+            deletion_mode=self.deletion_mode,
         )
 
     def finalize(self) -> None:
