@@ -689,6 +689,18 @@ CASES = [
         r"got 'https://\*\*\*@hooks\.example\.com/'",
     ),
     case(
+        "alloy-run-as-root-with-the-node-root",
+        {"alloy": {"run_as_root": True}},
+        r"alloy: 'run_as_root' is true and Alloy mounts the node's root filesystem \('node_filesystems', "
+        r"on by default from kubernetes_version 1\.31\): as uid 0.* set 'node_filesystems: false'",
+        at_synth=True,
+    ),
+    case(
+        "alloy-run-as-root-and-node-filesystems",
+        {"alloy": {"run_as_root": True, "node_filesystems": True}},
+        r"alloy: 'run_as_root' is true and Alloy mounts the node's root filesystem",
+    ),
+    case(
         "loki-deletion-mode-unknown",
         {"loki": {"deletion_mode": "delete"}},
         r"loki\.deletion_mode: Input should be 'disabled', 'filter-only' or 'filter-and-delete'",
