@@ -489,6 +489,11 @@ CASES = [
         r"node_namespace: 'kube-node-lease' is a namespace of Kubernetes itself",
     ),
     case(
+        "node-namespace-is-the-main-namespace",
+        {"namespace": "secrets", "node_namespace": "secrets"},
+        r"node_namespace \('secrets'\) is the same as namespace: .* must stay 'restricted'",
+    ),
+    case(
         "namespace-of-the-cluster-dns",
         {"namespace": "coredns", "network": {"dns": {"namespace": "coredns"}}},
         r"namespace \('coredns'\) is network\.dns\.namespace, where the cluster DNS runs",

@@ -71,8 +71,16 @@ def namespace_conflicts(
     """Why the stack must not own ``namespace`` or ``node_namespace`` beside other workloads, one message
     per problem naming the settings: the cluster DNS or the ingress controller would live in a namespace
     whose default-deny policy and Pod Security labels come from the stack (and that ``kubectl delete -k``
-    deletes). Both namespaces must be dedicated to the stack."""
+    deletes), or Vault would share the node agents' ``privileged`` namespace. Both namespaces must be
+    dedicated to the stack, and to their own part of it."""
     problems = []
+    if node_namespace == namespace:
+        problems.append(
+            f"node_namespace ({node_namespace!r}) is the same as namespace: the node agents (Alloy, Chrony) "
+            "need Pod Security 'privileged', so their namespace admits privileged and hostPath pods, while "
+            "the main namespace, with Vault, its TLS key and its volumes, must stay 'restricted'; give "
+            f"node_namespace a namespace of its own (default: {namespace}{NODE_NAMESPACE_SUFFIX})"
+        )
     ingress = (ingress_namespace_labels or {}).get(NAMESPACE_NAME_LABEL)
     for key, value in (("namespace", namespace), ("node_namespace", node_namespace)):
         if value == dns_namespace:
@@ -192,15 +200,16 @@ class StackChart(cdk8s.Chart):
         self.node_namespace = (
             check_stack_namespace(node_namespace) if node_namespace else default_node_namespace(namespace)
         )
-        if network is not None:
-            problems = namespace_conflicts(
-                namespace,
-                self.node_namespace,
-                dns_namespace=network.dns.namespace,
-                ingress_namespace_labels=network.ingress_controller.namespace_labels,
-            )
-            if problems:
-                raise ValueError("; ".join(problems))
+        problems = namespace_conflicts(
+            namespace,
+            self.node_namespace,
+            dns_namespace=network.dns.namespace if network is not None else None,
+            ingress_namespace_labels=network.ingress_controller.namespace_labels
+            if network is not None
+            else None,
+        )
+        if problems:
+            raise ValueError("; ".join(problems))
         self.instance = instance
         self.cluster_domain = cluster_domain
         self.storage_class = storage_class

@@ -69,8 +69,8 @@ class VaultAioProps:
     #: ``kube-node-lease``, ``default``) and those of the cluster DNS and the ingress controller are refused.
     namespace: StackNamespace = "vault-aio"
     #: Namespace of the node agents, Alloy and Chrony, which need host access: the only namespace that
-    #: admits privileged pods, dedicated to them as ``namespace`` is to the stack. ``None``:
-    #: ``<namespace>-node``.
+    #: admits privileged pods, dedicated to them as ``namespace`` is to the stack (``namespace`` itself is
+    #: refused: it would admit privileged pods beside Vault). ``None``: ``<namespace>-node``.
     node_namespace: StackNamespace | None = None
     #: Value of ``app.kubernetes.io/instance`` on every object; part of every selector.
     instance: DnsLabel = "vault-aio"
