@@ -694,6 +694,36 @@ CASES = [
         r"got 'https://\*\*\*@hooks\.example\.com/'",
     ),
     case(
+        "vault-clients-duplicate-name",
+        {"vault": {"clients": [{"name": "shop", "namespace_labels": {"team": "a"}}] * 2}},
+        r"vault: 'clients' names must be unique and not one of the stack's own .* got \['shop'\]",
+    ),
+    case(
+        "vault-clients-reserved-name",
+        {"vault": {"clients": [{"name": "ingress-controller", "namespace_labels": {"team": "a"}}]}},
+        r"vault: 'clients' names must be unique .* got \['ingress-controller'\]",
+    ),
+    case(
+        "vault-clients-every-namespace",
+        {"vault": {"clients": [{"name": "shop", "namespace_labels": {}}]}},
+        r"vault\.clients\.0\.namespace_labels: an empty selector matches everything",
+    ),
+    case(
+        "vault-clients-every-pod-as-empty-selector",
+        {"vault": {"clients": [{"name": "shop", "namespace_labels": {"team": "a"}, "pod_labels": {}}]}},
+        r"vault\.clients\.0\.pod_labels: an empty selector matches everything",
+    ),
+    case(
+        "vault-clients-in-the-stacks-namespace",
+        {
+            "vault": {
+                "clients": [{"name": "own", "namespace_labels": {"kubernetes.io/metadata.name": "vault-aio"}}]
+            }
+        },
+        r"vault\.clients: 'own' selects the stack's own namespace 'vault-aio'",
+        at_synth=True,
+    ),
+    case(
         "alloy-run-as-root-with-the-node-root",
         {"alloy": {"run_as_root": True}},
         r"alloy: 'run_as_root' is true and Alloy mounts the node's root filesystem \('node_filesystems', "

@@ -49,3 +49,17 @@ def test_readme_composition_example_synthesizes_as_described() -> None:
     datasources = stack.config_data("grafana-provisioning")["datasources.yaml"]
     assert "url: https://mimir.example.com/prometheus" in datasources
     assert "8080" in str(stack.get("NetworkPolicy", "allow-alloy-to-loki")["spec"])
+
+
+def test_readme_vault_clients_example_opens_the_api_port_only() -> None:
+    section = README.read_text().split("### Letting applications reach Vault", 1)[1]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block, "README has no yaml block under 'Letting applications reach Vault'"
+    stack = synth_stack(yaml.safe_load(block.group(1)))
+    for name, namespace in (("shop", "shop"), ("external-secrets", "external-secrets")):
+        spec = stack.get("NetworkPolicy", f"allow-vault-from-{name}")["spec"]
+        assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "vault"
+        (rule,) = spec["ingress"]
+        assert [p["port"] for p in rule["ports"]] == [8200]
+        (peer,) = rule["from"]
+        assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": namespace}

@@ -77,6 +77,9 @@ SAMPLES: list[dict[str, Any]] = [
             },
             "trusted_proxy_cidrs": ["10.42.0.0/16"],
             "pki_role": "vault-aio",
+            "clients": [
+                {"name": "shop", "namespace_labels": {"team": "shop"}, "pod_labels": {"vault-client": "true"}}
+            ],
             "ingress": INGRESS,
             "backup": {"schedule": "0 3 * * *", "token_secret": SECRET},
         },

@@ -21,6 +21,7 @@ from vaultaio_constructs.common import (
     IngressProps,
     Resources,
     SecretKeyRef,
+    Selector,
     StatefulWorkloadProps,
     StorageGib,
     has_control_characters,
@@ -290,6 +291,42 @@ class VaultBackupProps:
     resources: Resources | None = None
 
 
+#: Client names the stack's own policies use (``allow-vault-from-<name>``): refused for ``clients``.
+RESERVED_CLIENT_NAMES: Final = frozenset(
+    {
+        "ingress-controller",
+        "vault",
+        "vault-backup",
+        "prometheus",
+        "alertmanager",
+        "grafana",
+        "loki",
+        "tempo",
+        "alloy",
+        "chrony",
+    }
+)
+
+
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class VaultClientProps:
+    """Pods in other namespaces that may call Vault's API (port 8200 only, never the metrics listener or
+    the cluster port): applications, the Vault Agent injector's agents, External Secrets, CSI providers.
+
+    Each entry is one NetworkPolicy ``allow-vault-from-<name>`` on Vault's pods. Their own namespace's
+    policies are theirs: a client namespace with default-deny egress also needs an egress rule to Vault's
+    pods on 8200 (and DNS).
+    """
+
+    #: Short name, used in the NetworkPolicy name (``allow-vault-from-<name>``).
+    name: DnsLabel
+    #: Labels of the namespaces the clients run in (at least one label: never every namespace), e.g.
+    #: ``{kubernetes.io/metadata.name: shop}``.
+    namespace_labels: Selector
+    #: Labels of the client pods in those namespaces (``None``: every pod there; ``{}`` is refused).
+    pod_labels: Selector | None = None
+
+
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class VaultProps(StatefulWorkloadProps):
     """Settings of the Vault component.
@@ -328,3 +365,17 @@ class VaultProps(StatefulWorkloadProps):
     ingress: VaultIngressProps | None = None
     #: Optional scheduled raft snapshots to a PVC.
     backup: VaultBackupProps | None = None
+    #: Pods in other namespaces that may call the API on 8200 (``[]``: only the stack's own components and,
+    #: with ``ingress``, the ingress controller); one NetworkPolicy ``allow-vault-from-<name>`` each.
+    clients: tuple[VaultClientProps, ...] = ()
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.clients]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        reserved = sorted(set(names) & RESERVED_CLIENT_NAMES)
+        if duplicates or reserved:
+            raise ValueError(
+                f"'clients' names must be unique and not one of the stack's own "
+                f"({', '.join(sorted(RESERVED_CLIENT_NAMES))}): each is the policy allow-vault-from-<name>; "
+                f"got {duplicates or reserved}"
+            )
