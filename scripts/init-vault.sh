@@ -761,7 +761,8 @@ main() {
   log "done."
   if [ -f "$INIT_FILE" ]; then
     log "next: move the keys and the root token out of $INIT_FILE into separate safe places, then delete it"
-    log "      (docs/RUNBOOK.md, Initialise); revoke the root token once an admin login exists"
+    log "      (docs/RUNBOOK.md, Initialise); keep the root token offline, and any admin token (the admin policy is"
+    log "      equivalent to root) as guarded as it"
   fi
 }
 

@@ -6,10 +6,12 @@ tests/scripts/test_init_vault.py) prove nothing: each rule is shown refusing as 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.vault.acl_model import Acl, TokenRole, VaultRefused, token_create
-from vaultaio_constructs.vault.policies import Capability, PathRule, Policy, default_policies
+from tests.vault.acl_model import ALL, Acl, TokenRole, VaultRefused, token_create
+from vaultaio_constructs.vault.policies import Capability, PathRule, Policy, admin_policy, default_policies
 
 POLICIES = {p.name: p for p in default_policies()}
 ADMIN = {"admin", "default"}
@@ -94,3 +96,32 @@ def test_policies_add_up_and_deny_wins() -> None:
     policies = {p.name: p for p in (one, two, deny)}
     assert Acl.of(["one", "two"], policies).capabilities("a") == {Capability.READ, Capability.LIST}
     assert Acl.of(["one", "deny"], policies).capabilities("a") == frozenset()
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_admin_is_equivalent_to_root_and_the_docs_say_so() -> None:
+    """Review finding 9, decided: documented, not narrowed. An admin token writes a policy granting
+    everything, a token role allowing it, and a token from that role (a role's allowed_policies is not
+    checked against its creator's). Denying admin single paths (its own policy, auth/token/roles/*) would not
+    help: it may also rewrite ``default``, which every token holds, and enable auth methods (sudo on
+    sys/auth/*) whose roles hand out any policy. So README and RUNBOOK say to guard it like root."""
+    admin = Acl.of(ADMIN, POLICIES)
+    for path in ("sys/policies/acl/everything", "sys/policies/acl/default", "sys/policies/acl/admin"):
+        assert Capability.UPDATE in admin.capabilities(path), path
+    assert Capability.UPDATE in admin.capabilities("auth/token/roles/escalate")
+    assert {Capability.UPDATE, Capability.SUDO} <= admin.capabilities("sys/auth/userpass")
+    everything = Policy(name="everything", description="t", rules=(PathRule(path="sys/*", capabilities=ALL),))
+    role = {"escalate": TokenRole(name="escalate", allowed_policies=("everything",))}
+    token = token_create(ADMIN, "-role=escalate", {**POLICIES, "everything": everything}, role)
+    assert Capability.SUDO in Acl.of(token.policies, {**POLICIES, "everything": everything}).capabilities(
+        "sys/rotate"
+    )
+    assert "equivalent to root" in admin_policy().description
+    assert "without root" not in admin_policy().description
+    for doc in ("README.md", "docs/RUNBOOK.md"):
+        text = " ".join((REPO / doc).read_text().split())
+        assert "The `admin` policy is equivalent to root" in text or "policy is equivalent to root" in text, (
+            doc
+        )
