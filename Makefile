@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: synth test lint typecheck validators diagram bench footprint digests clean verify diff kube-api-cidrs
+.PHONY: synth test lint typecheck validators diagram bench footprint digests clean verify diff kube-api-cidrs \
+	settings-doc
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +37,10 @@ test: lint typecheck validators
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .tools
+
+## settings-doc: docs/SETTINGS.md and vaultaio.schema.json from the props models (a test fails when stale)
+settings-doc: $(BIN)/.installed
+	$(BIN)/python tools/settings_doc.py
 
 ## diagram: docs/network.dot and docs/network.svg from the synthesized NetworkPolicies
 diagram: $(BIN)/.installed

@@ -29,9 +29,9 @@ from vaultaio_constructs import (
     VaultAioProps,
     VaultProps,
     render,
+    workload,  # hardened builders for components of your own
     write,
 )
-from vaultaio_constructs.workload import service  # builders for components of your own
 
 TEAM_DASHBOARD = {
     "title": "Payments / Vault usage",
@@ -49,7 +49,7 @@ class PaymentsExporter(Component):
     def __init__(self, scope: VaultAioChart, id: str) -> None:
         super().__init__(scope, id, name="payments", role="app", version="1.0.0")
         self.metrics = self.endpoint(port_name="metrics", port=9102)
-        service(self, [self.metrics])
+        workload.service(self, [self.metrics])
 
 
 class PaymentsStack(VaultAioChart):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
 
 from tests.stack import synth_stack
+from vaultaio_constructs.output import kustomization, to_yaml
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -49,6 +53,44 @@ def test_readme_composition_example_synthesizes_as_described() -> None:
     datasources = stack.config_data("grafana-provisioning")["datasources.yaml"]
     assert "url: https://mimir.example.com/prometheus" in datasources
     assert "8080" in str(stack.get("NetworkPolicy", "allow-alloy-to-loki")["spec"])
+
+
+def _import_snippets() -> list[str]:
+    section = README.read_text().split("### Importing the constructs into another cdk8s app", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_readme_import_snippets_write_the_make_synth_layout(tmp_path: Path) -> None:
+    """Both ways the README shows of getting `make synth`'s layout from an own app do, file for file."""
+    snippets = _import_snippets()
+    assert len(snippets) == 2, "README shows synth() and render()/write()"
+    runner = "\n".join(
+        f"os.makedirs({str(tmp_path / str(i))!r}); os.chdir({str(tmp_path / str(i))!r})\n"
+        f"exec(compile({snippet!r}, 'README snippet {i}', 'exec'), {{}})"
+        for i, snippet in enumerate(snippets)
+    )
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    result = subprocess.run(
+        [sys.executable, "-c", f"import os\n{runner}"], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    for i, settings in enumerate(
+        ({"namespace": "secrets", "vault": {"replicas": 3}}, {"namespace": "secrets"})
+    ):
+        stack = synth_stack(settings)
+        expected = {m.path: to_yaml(m.body) for m in stack.manifests}
+        expected["kustomization.yaml"] = to_yaml(kustomization(stack.manifests))
+        written = _tree(tmp_path / str(i) / "dist")
+        assert sorted(written) == sorted(expected), f"snippet {i + 1} wrote another layout"
+        assert written == expected, f"snippet {i + 1} wrote other objects than the stack of {settings}"
+        assert "setup/namespace-secrets.yaml" in written
+    replicas = yaml.safe_load((tmp_path / "0" / "dist" / "vault" / "statefulset-vault.yaml").read_text())
+    assert replicas["spec"]["replicas"] == 3
 
 
 def test_readme_vault_clients_example_opens_the_api_port_only() -> None:

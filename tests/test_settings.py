@@ -202,6 +202,7 @@ def test_near_miss_file_name_is_a_warning(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.delenv("VAULTAIO_SETTINGS", raising=False)
     (tmp_path / name).write_text("namespace: other\n")
     (tmp_path / "unrelated.yaml").write_text("a: 1\n")
+    (tmp_path / "vaultaio.schema.json").write_text("{}\n")  # the clone's settings schema is no near miss
     source = locate_settings(base_dir=tmp_path)
     assert source.path is None
     assert len(source.warnings) == 1

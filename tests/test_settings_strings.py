@@ -430,10 +430,8 @@ def _members(tp: Any) -> list[Any]:
 
 
 def _tag(cls: Any) -> str | None:
-    for f in dataclasses.fields(cls):
-        if f.name == "type" and isinstance(f.default, str):
-            return f.default
-    return None
+    field = getattr(cls, "__pydantic_fields__", {}).get("type")  # dataclasses.fields() holds the FieldInfo
+    return field.default if field is not None and isinstance(field.default, str) else None
 
 
 def _is_str(tp: Any) -> bool:

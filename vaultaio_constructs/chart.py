@@ -70,6 +70,10 @@ class VaultAioChart(StackChart):
     """
 
     def __init__(self, scope: Construct, id: str, props: VaultAioProps | None = None) -> None:
+        """Create the complete stack in ``scope`` (a cdk8s App or chart) from ``props`` (default: every
+        setting at its default, see ``docs/SETTINGS.md``): every enabled component, wired, then
+        :meth:`extend` (override it to add dashboards, scrape targets, policies or rules), then
+        ``finish()``. ``id`` is the chart's construct id."""
         props = props or VaultAioProps()
         super().__init__(
             scope,

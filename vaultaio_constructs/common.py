@@ -10,15 +10,23 @@ accepts a trailing newline).
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 from enum import StrEnum
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 from pydantic.dataclasses import dataclass
 from pydantic_core import PydanticCustomError
+
+if TYPE_CHECKING:
+    from pydantic import GetJsonSchemaHandler
+    from pydantic.json_schema import JsonSchemaValue
+    from pydantic_core import CoreSchema
+
+from vaultaio_constructs.fielddocs import document_fields
 
 #: Configuration shared by every props dataclass: unknown keys are errors, defaults are validated too, types
 #: are strict (Python: exactly the annotated types; the settings file is validated in JSON mode, see
@@ -310,12 +318,49 @@ def check_egress_cidrs(value: tuple[str, ...]) -> tuple[str, ...]:
     return value
 
 
-DnsLabel = Annotated[str, AfterValidator(check_dns_label)]
-#: A namespace of the stack: a DNS label, never one of :data:`SYSTEM_NAMESPACES`.
-StackNamespace = Annotated[str, AfterValidator(check_stack_namespace)]
-Hostname = Annotated[str, AfterValidator(check_hostname)]
+@dataclasses.dataclass(frozen=True)
+class SchemaHint:
+    """Keywords added to a type's JSON Schema (``vaultaio.schema.json``) so that editors flag a bad value as
+    it is typed. Validation stays with the type's validator; a hint must accept exactly what it accepts."""
+
+    pattern: str
+    max_length: int | None = None
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["pattern"] = self.pattern
+        if self.max_length is not None:
+            schema["maxLength"] = self.max_length
+        return schema
+
+
+DnsLabel = Annotated[
+    str,
+    AfterValidator(check_dns_label),
+    SchemaHint(_DNS1123_LABEL.pattern, max_length=63),
+]
+#: A namespace of the stack: a DNS label, never one of :data:`SYSTEM_NAMESPACES` (the hint says the same).
+StackNamespace = Annotated[
+    str,
+    AfterValidator(check_stack_namespace),
+    SchemaHint(
+        "^(?!(?:" + "|".join(SYSTEM_NAMESPACES) + ")$)" + _DNS1123_LABEL.pattern.removeprefix("^"),
+        max_length=63,
+    ),
+]
+Hostname = Annotated[
+    str,
+    AfterValidator(check_hostname),
+    SchemaHint(_DNS1123_SUBDOMAIN.pattern, max_length=253),
+]
 Cidr = Annotated[str, AfterValidator(check_cidr)]
-KubernetesVersion = Annotated[str, AfterValidator(check_kubernetes_version)]
+KubernetesVersion = Annotated[
+    str,
+    AfterValidator(check_kubernetes_version),
+    SchemaHint(r"^1\.(2[7-9]|[3-9][0-9])$"),
+]
 #: The networks of an external destination (one egress NetworkPolicy); at least one.
 EgressCidrs = Annotated[tuple[Cidr, ...], AfterValidator(check_egress_cidrs)]
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -343,6 +388,7 @@ class Protocol(StrEnum):
     UDP = "UDP"
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class SecretKeyRef:
     """A key of a Secret that the manifests reference but never contain.
@@ -351,10 +397,10 @@ class SecretKeyRef:
     name and key appear in the YAML.
     """
 
-    #: Name of the Secret in the stack's namespace.
-    name: DnsLabel
-    #: Key inside the Secret.
-    key: Annotated[str, Field(pattern=_SECRET_KEY.pattern, min_length=1, max_length=253)]
+    name: DnsLabel = Field(description="Name of the Secret in the stack's namespace.")
+    key: Annotated[str, Field(pattern=_SECRET_KEY.pattern, min_length=1, max_length=253)] = Field(
+        description="Key inside the Secret.",
+    )
 
 
 #: Error type of a credential given as a literal value; settings errors never echo such a value.
@@ -376,6 +422,7 @@ def _refuse_literal_secret(value: Any) -> Any:
 SecretRef = Annotated[SecretKeyRef, BeforeValidator(_refuse_literal_secret)]
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class ExternalEndpoint:
     """A destination outside the cluster (NTP server, notification receiver, KMS).
@@ -383,16 +430,20 @@ class ExternalEndpoint:
     The wiring turns it into one egress rule to ``cidrs`` on ``port``/``protocol`` for the consumer.
     """
 
-    #: Short name used in the NetworkPolicy name (``egress-chrony-to-<name>``).
-    name: DnsLabel
-    #: Networks the destination lives in; at least one.
-    cidrs: Annotated[tuple[Cidr, ...], Field(min_length=1)]
-    #: Destination port.
-    port: Port
-    #: Transport protocol.
-    protocol: Protocol = Protocol.TCP
-    #: Hostname or URL the consumer's config uses, if any (informational; never resolved at synth).
-    address: Annotated[str, AfterValidator(check_address)] = ""
+    name: DnsLabel = Field(
+        description="Short name used in the NetworkPolicy name (``egress-chrony-to-<name>``).",
+    )
+    cidrs: Annotated[tuple[Cidr, ...], Field(min_length=1)] = Field(
+        description="Networks the destination lives in; at least one.",
+    )
+    port: Port = Field(description="Destination port.")
+    protocol: Protocol = Field(default=Protocol.TCP, description="Transport protocol.")
+    address: Annotated[str, AfterValidator(check_address)] = Field(
+        default="",
+        description=(
+            "Hostname or URL the consumer's config uses, if any (informational; never resolved at synth)."
+        ),
+    )
 
 
 #: Bounds of :class:`Resources`: guards against typos (``1`` meant as 1 GiB, an extra zero), not a sizing
@@ -404,6 +455,7 @@ MIN_MEMORY_LIMIT_MIB: Final = 32
 MAX_MEMORY_MIB: Final = 1024 * 1024
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class ExternalServiceProps:
     """An existing service the stack uses instead of running its own (``<component>.external``).
@@ -414,21 +466,38 @@ class ExternalServiceProps:
     outside it. Give one of the two.
     """
 
-    #: Base URL the consumers use: ``http://`` or ``https://``, a host, an optional port and path
-    #: (``http://loki-gateway.logging.svc``, ``https://prometheus.example.com:9090``). ``https`` is
-    #: verified against the consumers' system CAs.
-    url: ServiceUrl
-    #: Inside the cluster: labels of the namespaces the service's pods run in (at least one label, never
-    #: every namespace), e.g. ``{kubernetes.io/metadata.name: logging}``.
-    namespace_labels: Labels | None = None
-    #: Inside the cluster: labels of the service's pods in those namespaces (empty: every pod there).
-    pod_labels: Labels = Field(default_factory=dict)
-    #: Outside the cluster: the networks the service answers from.
-    cidrs: tuple[Cidr, ...] = ()
-    #: Ports the traffic arrives on at the peer. Inside the cluster these are the pods' container ports,
-    #: which a Service may map (``loki-gateway`` port 80 -> pod port 8080). Empty: the URL's port
-    #: (80 for ``http``, 443 for ``https`` when the URL has none).
-    ports: tuple[Port, ...] = ()
+    url: ServiceUrl = Field(
+        description=(
+            "Base URL the consumers use: ``http://`` or ``https://``, a host, an optional port and path "
+            "(``http://loki-gateway.logging.svc``, ``https://prometheus.example.com:9090``). ``https`` is "
+            "verified against the consumers' system CAs."
+        ),
+    )
+    namespace_labels: Labels | None = Field(
+        default=None,
+        description=(
+            "Inside the cluster: labels of the namespaces the service's pods run in (at least one label, "
+            "never every namespace), e.g. ``{kubernetes.io/metadata.name: logging}``."
+        ),
+    )
+    pod_labels: Labels = Field(
+        default_factory=dict,
+        description=(
+            "Inside the cluster: labels of the service's pods in those namespaces (empty: every pod there)."
+        ),
+    )
+    cidrs: tuple[Cidr, ...] = Field(
+        default=(),
+        description="Outside the cluster: the networks the service answers from.",
+    )
+    ports: tuple[Port, ...] = Field(
+        default=(),
+        description=(
+            "Ports the traffic arrives on at the peer. Inside the cluster these are the pods' container "
+            "ports, which a Service may map (``loki-gateway`` port 80 -> pod port 8080). Empty: the URL's "
+            "port (80 for ``http``, 443 for ``https`` when the URL has none)."
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.namespace_labels is None and not self.cidrs:
@@ -455,6 +524,7 @@ class ExternalServiceProps:
             raise ValueError(f"external service {self.url!r}: 'ports' lists a port twice, got {self.ports}")
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class Resources:
     """CPU and memory for one container, in explicit units.
@@ -463,14 +533,19 @@ class Resources:
     latency more than it protects neighbours on a small node.
     """
 
-    #: CPU request in millicores (at most 256 cores).
-    cpu_request_millicores: Annotated[int, Field(ge=1, le=MAX_MILLICORES)]
-    #: Memory request in MiB (at least 16 MiB, at most 1 TiB).
-    memory_request_mib: Annotated[int, Field(ge=MIN_MEMORY_REQUEST_MIB, le=MAX_MEMORY_MIB)]
-    #: Memory limit in MiB; must be >= the request (at least 32 MiB, at most 1 TiB).
-    memory_limit_mib: Annotated[int, Field(ge=MIN_MEMORY_LIMIT_MIB, le=MAX_MEMORY_MIB)]
-    #: CPU limit in millicores, or ``None`` for no CPU limit.
-    cpu_limit_millicores: Annotated[int, Field(ge=1, le=MAX_MILLICORES)] | None = None
+    cpu_request_millicores: Annotated[int, Field(ge=1, le=MAX_MILLICORES)] = Field(
+        description="CPU request in millicores (at most 256 cores).",
+    )
+    memory_request_mib: Annotated[int, Field(ge=MIN_MEMORY_REQUEST_MIB, le=MAX_MEMORY_MIB)] = Field(
+        description="Memory request in MiB (at least 16 MiB, at most 1 TiB).",
+    )
+    memory_limit_mib: Annotated[int, Field(ge=MIN_MEMORY_LIMIT_MIB, le=MAX_MEMORY_MIB)] = Field(
+        description="Memory limit in MiB; must be >= the request (at least 32 MiB, at most 1 TiB).",
+    )
+    cpu_limit_millicores: Annotated[int, Field(ge=1, le=MAX_MILLICORES)] | None = Field(
+        default=None,
+        description="CPU limit in millicores, or ``None`` for no CPU limit.",
+    )
 
     def __post_init__(self) -> None:
         if self.memory_limit_mib < self.memory_request_mib:
@@ -528,6 +603,7 @@ ImageDigest = Annotated[str, AfterValidator(check_image_digest)]
 ImageRepository = Annotated[str, AfterValidator(check_image_repository)]
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class IngressProps:
     """An Ingress for a component's UI or API; created only when the block is present (a host is
@@ -535,36 +611,64 @@ class IngressProps:
     the NetworkPolicy admits the ingress controller (``network.ingress_controller``) to that one port.
     """
 
-    #: Public host name.
-    host: Hostname
-    #: IngressClass (``None``: the cluster's default class).
-    class_name: DnsLabel | None = None
-    #: TLS Secret (``tls.crt``/``tls.key``) for ``host`` in this namespace (``None``: the controller's
-    #: default certificate).
-    tls_secret_name: DnsLabel | None = None
-    #: Extra annotations for the controller (timeouts, allow-lists...).
-    annotations: Annotations = Field(default_factory=dict)
+    host: Hostname = Field(description="Public host name.")
+    class_name: DnsLabel | None = Field(
+        default=None,
+        description="IngressClass (``None``: the cluster's default class).",
+    )
+    tls_secret_name: DnsLabel | None = Field(
+        default=None,
+        description=(
+            "TLS Secret (``tls.crt``/``tls.key``) for ``host`` in this namespace (``None``: the controller's "
+            "default certificate)."
+        ),
+    )
+    annotations: Annotations = Field(
+        default_factory=dict,
+        description="Extra annotations for the controller (timeouts, allow-lists...).",
+    )
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class WorkloadProps:
     """Settings every component with a container has (its props classes extend this)."""
 
-    #: Image tag overriding the pinned one in :mod:`vaultaio_constructs.versions`.
-    image_tag: ImageTag | None = None
-    #: Content digest (``sha256:...``) of the image at that tag: the image becomes ``repo:tag@sha256:...``
-    #: and the runtime pulls exactly that content (``None``: the tag alone; see README, "Pinning images by
-    #: digest"). Set it again whenever the tag changes.
-    image_digest: ImageDigest | None = None
-    #: Repository overriding the pinned one (a mirror, or a Chrony image you build), without tag or digest.
-    image_repository: ImageRepository | None = None
-    #: Container resources (``None``: the profile's default, see :mod:`vaultaio_constructs.profiles`).
-    resources: Resources | None = None
+    image_tag: ImageTag | None = Field(
+        default=None,
+        description="Image tag overriding the pinned one in :mod:`vaultaio_constructs.versions`.",
+    )
+    image_digest: ImageDigest | None = Field(
+        default=None,
+        description=(
+            "Content digest (``sha256:...``) of the image at that tag: the image becomes "
+            "``repo:tag@sha256:...`` and the runtime pulls exactly that content (``None``: the tag alone; "
+            'see README, "Pinning images by digest"). Set it again whenever the tag changes.'
+        ),
+    )
+    image_repository: ImageRepository | None = Field(
+        default=None,
+        description=(
+            "Repository overriding the pinned one (a mirror, or a Chrony image you build), without tag or "
+            "digest."
+        ),
+    )
+    resources: Resources | None = Field(
+        default=None,
+        description=(
+            "Container resources (``None``: the profile's default, see :mod:`vaultaio_constructs.profiles`)."
+        ),
+    )
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class StatefulWorkloadProps(WorkloadProps):
     """Settings of a component that keeps its data on a PVC."""
 
-    #: Size of the ``data`` PVC in GiB, at most 65536 (64 TiB) (``None``: the profile's default).
-    storage_gib: StorageGib | None = None
+    storage_gib: StorageGib | None = Field(
+        default=None,
+        description=(
+            "Size of the ``data`` PVC in GiB, at most 65536 (64 TiB) (``None``: the profile's default)."
+        ),
+    )

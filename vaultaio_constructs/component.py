@@ -12,6 +12,7 @@ are derived from the ``pod_security`` level its components declare.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -164,6 +165,21 @@ class _FinishAtSynth:
         return []
 
 
+class ConstructorSignature:
+    """``inspect.signature(cls)`` of a construct class: its ``__init__`` parameters without ``self``.
+
+    jsii's metaclass defines ``__call__(*args, **kwargs)``, which ``help()`` and IDEs would otherwise show
+    as the class's signature. Computed on access (nothing happens at import).
+    """
+
+    def __get__(self, obj: object, owner: type | None = None) -> inspect.Signature:
+        if obj is not None or owner is None:
+            raise AttributeError("__signature__")  # an instance is not called
+        init = next(vars(k)["__init__"] for k in owner.__mro__ if "__init__" in vars(k))
+        signature = inspect.signature(init)
+        return signature.replace(parameters=list(signature.parameters.values())[1:])
+
+
 class StackChart(cdk8s.Chart):
     """A chart that holds one stack: its namespaces, instance name, profile and wiring.
 
@@ -173,6 +189,8 @@ class StackChart(cdk8s.Chart):
     component's ``finalize()``, creates the Namespaces (Pod Security labels derived from the components in
     each) and the :class:`~vaultaio_constructs.network.NetworkPolicies` from the recorded wiring.
     """
+
+    __signature__ = ConstructorSignature()
 
     def __init__(
         self,
@@ -315,6 +333,7 @@ class Component(Construct):
     helpers here so names, namespace and labels are uniform.
     """
 
+    __signature__ = ConstructorSignature()
     area: Area = Area.SETUP
     #: Which namespace of the stack the component lives in.
     placement: Placement = Placement.MAIN

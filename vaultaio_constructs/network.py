@@ -37,24 +37,29 @@ from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs.common import PROPS_CONFIG, Cidr, DnsLabel, Port, Protocol, Selector
 from vaultaio_constructs.component import NAMESPACE_NAME_LABEL, Area, Component
+from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.wiring import Edge, Endpoint, IngressEdge, ServiceEdge
 from vaultaio_constructs.workload import int_or_string
 
 REASON_ANNOTATION = "vault-aio.io/reason"
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class DnsProps:
     """Where the cluster DNS runs. Defaults fit kubeadm, k3s, kind and most managed clusters."""
 
-    #: Namespace of the DNS pods.
-    namespace: DnsLabel = "kube-system"
-    #: Labels of the DNS pods (CoreDNS keeps the historical ``k8s-app: kube-dns``); never empty.
-    pod_labels: Selector = Field(default_factory=lambda: {"k8s-app": "kube-dns"})
-    #: DNS port (UDP and TCP).
-    port: Port = 53
+    namespace: DnsLabel = Field(default="kube-system", description="Namespace of the DNS pods.")
+    pod_labels: Selector = Field(
+        default_factory=lambda: {"k8s-app": "kube-dns"},
+        description=(
+            "Labels of the DNS pods (CoreDNS keeps the historical ``k8s-app: kube-dns``); never empty."
+        ),
+    )
+    port: Port = Field(default=53, description="DNS port (UDP and TCP).")
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class KubeApiProps:
     """Where the Kubernetes API server listens, for pods that call it (Vault service registration,
@@ -66,33 +71,63 @@ class KubeApiProps:
     (``scripts/kube-api-cidrs.sh``) prints them from the ``kubernetes`` EndpointSlices in ``default``.
     """
 
-    #: Networks of the API server endpoints (default: any IPv4 and any IPv6 address).
-    cidrs: Annotated[tuple[Cidr, ...], Field(min_length=1)] = ("0.0.0.0/0", "::/0")
-    #: Ports of the API server endpoints (443 on most managed clusters, 6443 on kubeadm and k3s).
-    ports: Annotated[tuple[Port, ...], Field(min_length=1)] = (443, 6443)
+    cidrs: Annotated[tuple[Cidr, ...], Field(min_length=1)] = Field(
+        default=("0.0.0.0/0", "::/0"),
+        description="Networks of the API server endpoints (default: any IPv4 and any IPv6 address).",
+    )
+    ports: Annotated[tuple[Port, ...], Field(min_length=1)] = Field(
+        default=(443, 6443),
+        description=(
+            "Ports of the API server endpoints (443 on most managed clusters, 6443 on kubeadm and k3s)."
+        ),
+    )
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class IngressControllerProps:
     """Which pods may reach endpoints that an Ingress routes to (Vault's API, Grafana), and Alloy's OTLP
     receivers when ``alloy.otlp_from_ingress_controller`` is on."""
 
-    #: Labels of the ingress controller's namespace (at least one: ``{}`` would select every namespace and
-    #: open Vault, Grafana and Alloy's OTLP receivers to all of them).
     namespace_labels: Selector = Field(
-        default_factory=lambda: {"kubernetes.io/metadata.name": "ingress-nginx"}
+        default_factory=lambda: {"kubernetes.io/metadata.name": "ingress-nginx"},
+        description=(
+            "Labels of the ingress controller's namespace (at least one: ``{}`` would select every namespace "
+            "and open Vault, Grafana and Alloy's OTLP receivers to all of them)."
+        ),
     )
-    #: Labels of the controller pods within that namespace (``None``: any pod there; ``{}`` is refused).
-    pod_labels: Selector | None = None
+    pod_labels: Selector | None = Field(
+        default=None,
+        description=(
+            "Labels of the controller pods within that namespace (``None``: any pod there; ``{}`` is "
+            "refused)."
+        ),
+    )
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class NetworkProps:
     """Network settings that the generated NetworkPolicies need about the cluster around the stack."""
 
-    dns: DnsProps = Field(default_factory=DnsProps)
-    kube_api: KubeApiProps = Field(default_factory=KubeApiProps)
-    ingress_controller: IngressControllerProps = Field(default_factory=IngressControllerProps)
+    dns: DnsProps = Field(
+        default_factory=DnsProps,
+        description="Where the cluster DNS runs. Defaults fit kubeadm, k3s, kind and most managed clusters.",
+    )
+    kube_api: KubeApiProps = Field(
+        default_factory=KubeApiProps,
+        description=(
+            "Where the Kubernetes API server listens, for pods that call it (Vault service registration, "
+            "Alloy pod discovery). The API server is not a pod, so it can only be matched by IP block."
+        ),
+    )
+    ingress_controller: IngressControllerProps = Field(
+        default_factory=IngressControllerProps,
+        description=(
+            "Which pods may reach endpoints that an Ingress routes to (Vault's API, Grafana), and Alloy's "
+            "OTLP receivers when ``alloy.otlp_from_ingress_controller`` is on."
+        ),
+    )
 
 
 def _ports(endpoints: Sequence[Endpoint]) -> list[k8s.NetworkPolicyPort]:
@@ -154,6 +189,9 @@ class NetworkPolicies(Component):
     created_by_finish = True
 
     def __init__(self, scope: Construct, id: str, props: NetworkProps | None = None) -> None:
+        """Render the stack's wiring into NetworkPolicies; :meth:`StackChart.finish` creates this once,
+        after every component is connected (``props``: the cluster around the stack, ``network`` in the
+        settings)."""
         super().__init__(scope, id, name="network-policies", role="network-policy", version="1")
         props = props or NetworkProps()
         wiring = self.stack.wiring

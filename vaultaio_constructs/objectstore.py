@@ -57,6 +57,7 @@ from vaultaio_constructs.common import (
     SecretRef,
     redact_url,
 )
+from vaultaio_constructs.fielddocs import document_fields
 
 #: Where Secret files of the object store (CA bundle, GCS key) are mounted.
 OBJECT_STORE_MOUNT_ROOT: Final = "/etc/object-store"
@@ -198,6 +199,7 @@ def _secret_file(purpose: str, secret: SecretKeyRef, file_name: str) -> SecretFi
     )
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class S3Storage:
     """Amazon S3 or an S3-compatible store (MinIO, Ceph RGW, ...).
@@ -209,33 +211,68 @@ class S3Storage:
     ``s3:PutObject`` and ``s3:DeleteObject`` on the bucket.
     """
 
-    #: Discriminator.
-    type: Literal["s3"] = "s3"
-    #: Bucket name; the bucket must exist.
-    bucket: S3Bucket
-    #: Region (AWS: required without ``endpoint``; S3-compatible stores usually accept any, e.g.
-    #: ``us-east-1``).
-    region: Annotated[str, Field(pattern=r"^[a-z0-9-]{2,32}$")] | None = None
-    #: ``host[:port]`` of an S3-compatible store (``None``: ``s3.<region>.amazonaws.com``).
-    endpoint: HostPort | None = None
-    #: Path-style addressing (``https://host/bucket``), which MinIO and most S3-compatible stores need.
-    force_path_style: bool = False
-    #: Plain HTTP to the endpoint. Only for an in-cluster store on a trusted network; never for AWS.
-    insecure: bool = False
-    #: Secret key holding the PEM CA bundle of the endpoint's certificate (``None``: the image's trust store).
-    ca: SecretKeyRef | None = None
-    #: Secret key holding the access key ID (static credentials; needs ``secret_access_key`` too).
-    access_key_id: SecretRef | None = None
-    #: Secret key holding the secret access key.
-    secret_access_key: SecretRef | None = None
-    #: IAM role for IRSA, set as ServiceAccount annotation ``eks.amazonaws.com/role-arn``.
-    role_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")] | None = None
-    #: Networks of the endpoint, for the egress rule; required.
-    egress_cidrs: tuple[Cidr, ...] = ()
-    #: Port for the egress rule (``None``: the endpoint's port, else 443, or 80 with ``insecure``).
-    egress_port: Port | None = None
-    #: Further destinations the store needs (e.g. the STS endpoint for IRSA); each one egress rule.
-    extra_egress: tuple[ExternalEndpoint, ...] = ()
+    type: Literal["s3"] = Field(default="s3", description="Selects this type: ``s3``.")
+    bucket: S3Bucket = Field(description="Bucket name; the bucket must exist.")
+    region: Annotated[str, Field(pattern=r"^[a-z0-9-]{2,32}$")] | None = Field(
+        default=None,
+        description=(
+            "Region (AWS: required without ``endpoint``; S3-compatible stores usually accept any, e.g. "
+            "``us-east-1``)."
+        ),
+    )
+    endpoint: HostPort | None = Field(
+        default=None,
+        description="``host[:port]`` of an S3-compatible store (``None``: ``s3.<region>.amazonaws.com``).",
+    )
+    force_path_style: bool = Field(
+        default=False,
+        description=(
+            "Path-style addressing (``https://host/bucket``), which MinIO and most S3-compatible stores need."
+        ),
+    )
+    insecure: bool = Field(
+        default=False,
+        description=(
+            "Plain HTTP to the endpoint. Only for an in-cluster store on a trusted network; never for AWS."
+        ),
+    )
+    ca: SecretKeyRef | None = Field(
+        default=None,
+        description=(
+            "Secret key holding the PEM CA bundle of the endpoint's certificate (``None``: the image's trust "
+            "store)."
+        ),
+    )
+    access_key_id: SecretRef | None = Field(
+        default=None,
+        description=(
+            "Secret key holding the access key ID (static credentials; needs ``secret_access_key`` too)."
+        ),
+    )
+    secret_access_key: SecretRef | None = Field(
+        default=None,
+        description="Secret key holding the secret access key.",
+    )
+    role_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")] | None = Field(
+        default=None,
+        description="IAM role for IRSA, set as ServiceAccount annotation ``eks.amazonaws.com/role-arn``.",
+    )
+    egress_cidrs: tuple[Cidr, ...] = Field(
+        default=(),
+        description="Networks of the endpoint, for the egress rule; required.",
+    )
+    egress_port: Port | None = Field(
+        default=None,
+        description=(
+            "Port for the egress rule (``None``: the endpoint's port, else 443, or 80 with ``insecure``)."
+        ),
+    )
+    extra_egress: tuple[ExternalEndpoint, ...] = Field(
+        default=(),
+        description=(
+            "Further destinations the store needs (e.g. the STS endpoint for IRSA); each one egress rule."
+        ),
+    )
 
     def __post_init__(self) -> None:
         static = (self.access_key_id is not None, self.secret_access_key is not None)
@@ -305,6 +342,7 @@ class S3Storage:
         return _secret_file("ca", self.ca, "ca.crt").path if self.ca is not None else None
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class GcsStorage:
     """Google Cloud Storage.
@@ -315,22 +353,31 @@ class GcsStorage:
     ``extra_egress``). The principal needs ``roles/storage.objectAdmin`` on the bucket.
     """
 
-    #: Discriminator.
-    type: Literal["gcs"] = "gcs"
-    #: Bucket name; the bucket must exist.
-    bucket: GcsBucket
-    #: Secret key holding a service-account JSON key.
-    credentials: SecretRef | None = None
-    #: Google service account for GKE Workload Identity (``name@project.iam.gserviceaccount.com``).
+    type: Literal["gcs"] = Field(default="gcs", description="Selects this type: ``gcs``.")
+    bucket: GcsBucket = Field(description="Bucket name; the bucket must exist.")
+    credentials: SecretRef | None = Field(
+        default=None,
+        description="Secret key holding a service-account JSON key.",
+    )
     gcp_service_account: (
         Annotated[str, Field(pattern=r"^[a-z0-9-]+@[a-z0-9.-]+\.iam\.gserviceaccount\.com$")] | None
-    ) = None
-    #: Networks of ``storage.googleapis.com`` and the token endpoint, for the egress rule; required.
-    egress_cidrs: tuple[Cidr, ...] = ()
-    #: Port for the egress rule.
-    egress_port: Port = 443
-    #: Further destinations (e.g. the GKE metadata server for Workload Identity).
-    extra_egress: tuple[ExternalEndpoint, ...] = ()
+    ) = Field(
+        default=None,
+        description=(
+            "Google service account for GKE Workload Identity (``name@project.iam.gserviceaccount.com``)."
+        ),
+    )
+    egress_cidrs: tuple[Cidr, ...] = Field(
+        default=(),
+        description=(
+            "Networks of ``storage.googleapis.com`` and the token endpoint, for the egress rule; required."
+        ),
+    )
+    egress_port: Port = Field(default=443, description="Port for the egress rule.")
+    extra_egress: tuple[ExternalEndpoint, ...] = Field(
+        default=(),
+        description="Further destinations (e.g. the GKE metadata server for Workload Identity).",
+    )
 
     def __post_init__(self) -> None:
         if (self.credentials is None) == (self.gcp_service_account is None):
@@ -368,6 +415,7 @@ class GcsStorage:
         )
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class AzureStorage:
     """Azure Blob Storage.
@@ -380,26 +428,36 @@ class AzureStorage:
     ``login.microsoftonline.com``.
     """
 
-    #: Discriminator.
-    type: Literal["azure"] = "azure"
-    #: Storage account name.
-    account_name: Annotated[str, Field(pattern=r"^[a-z0-9]{3,24}$")]
-    #: Blob container; it must exist.
-    container: AzureContainer
-    #: Secret key holding the storage account key.
-    account_key: SecretRef | None = None
-    #: Use Azure Workload Identity instead of an account key (needs ``client_id``).
-    workload_identity: bool = False
-    #: Client ID of the managed identity or app registration (workload identity).
-    client_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{36}$")] | None = None
-    #: Blob endpoint suffix (``None``: ``blob.core.windows.net``; sovereign clouds differ).
-    endpoint_suffix: Annotated[str, Field(pattern=r"^blob\.[a-z0-9.-]+$")] | None = None
-    #: Networks of the blob endpoint (and login endpoint), for the egress rule; required.
-    egress_cidrs: tuple[Cidr, ...] = ()
-    #: Port for the egress rule.
-    egress_port: Port = 443
-    #: Further destinations the store needs.
-    extra_egress: tuple[ExternalEndpoint, ...] = ()
+    type: Literal["azure"] = Field(default="azure", description="Selects this type: ``azure``.")
+    account_name: Annotated[str, Field(pattern=r"^[a-z0-9]{3,24}$")] = Field(
+        description="Storage account name.",
+    )
+    container: AzureContainer = Field(description="Blob container; it must exist.")
+    account_key: SecretRef | None = Field(
+        default=None,
+        description="Secret key holding the storage account key.",
+    )
+    workload_identity: bool = Field(
+        default=False,
+        description="Use Azure Workload Identity instead of an account key (needs ``client_id``).",
+    )
+    client_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{36}$")] | None = Field(
+        default=None,
+        description="Client ID of the managed identity or app registration (workload identity).",
+    )
+    endpoint_suffix: Annotated[str, Field(pattern=r"^blob\.[a-z0-9.-]+$")] | None = Field(
+        default=None,
+        description="Blob endpoint suffix (``None``: ``blob.core.windows.net``; sovereign clouds differ).",
+    )
+    egress_cidrs: tuple[Cidr, ...] = Field(
+        default=(),
+        description="Networks of the blob endpoint (and login endpoint), for the egress rule; required.",
+    )
+    egress_port: Port = Field(default=443, description="Port for the egress rule.")
+    extra_egress: tuple[ExternalEndpoint, ...] = Field(
+        default=(),
+        description="Further destinations the store needs.",
+    )
 
     def __post_init__(self) -> None:
         if (self.account_key is None) != self.workload_identity:

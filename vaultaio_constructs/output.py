@@ -227,13 +227,13 @@ def _folder_mode(outdir: Path) -> int:
     return 0o777 & ~umask
 
 
-def write(manifests: Sequence[Manifest], outdir: Path) -> list[Path]:
-    """Replace ``outdir`` with the rendered files (via a temporary sibling folder).
+def write(manifests: Sequence[Manifest], outdir: str | os.PathLike[str]) -> list[Path]:
+    """Replace ``outdir`` with the rendered files (via a temporary sibling folder); the files written.
 
     Refuses (``ValueError``, nothing changed) when ``outdir`` holds anything a synth does not write, see
     :func:`check_outdir`. The new folder keeps the mode of the folder it replaces.
     """
-    outdir = outdir.resolve()
+    outdir = Path(outdir).resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}-", dir=outdir.parent))
     try:
@@ -261,7 +261,9 @@ def write(manifests: Sequence[Manifest], outdir: Path) -> list[Path]:
         raise
 
 
-def synth(props: VaultAioProps | None, outdir: Path) -> list[Path]:
-    """Build, validate and write the stack; nothing is written unless every step succeeds."""
+def synth(props: VaultAioProps | None, outdir: str | os.PathLike[str]) -> list[Path]:
+    """Build, validate and write the complete stack (``props``, default: the defaults) into ``outdir`` as
+    ``make synth`` does: area folders, one file per object, a ``kustomization.yaml``. Nothing is written
+    unless every step succeeds; returns the files written."""
     _, chart = build(props)
     return write(render(chart), outdir)

@@ -45,12 +45,14 @@ from vaultaio_constructs.common import (
     redact_urls,
 )
 from vaultaio_constructs.component import default_node_namespace, namespace_conflicts
+from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.grafana.construct import GrafanaProps
 from vaultaio_constructs.integrations.props import MonitoringProps
 from vaultaio_constructs.loki.construct import LokiProps
 from vaultaio_constructs.network import NetworkProps
 from vaultaio_constructs.profiles import Profile
 from vaultaio_constructs.prometheus.construct import PrometheusProps
+from vaultaio_constructs.schema import SCHEMA_FILE
 from vaultaio_constructs.tempo.construct import TempoProps
 from vaultaio_constructs.vault.construct import VaultProps
 
@@ -59,44 +61,95 @@ SETTINGS_ENV = "VAULTAIO_SETTINGS"
 DEFAULT_SETTINGS_FILE = "vaultaio.yaml"
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class VaultAioProps:
     """Settings of the complete stack. Every field has a working default."""
 
-    #: Main namespace of the stack: every component except the node agents (Pod Security ``restricted``).
-    #: Dedicated to the stack: it gets a default-deny NetworkPolicy and Pod Security labels, and
-    #: ``kubectl delete -k`` deletes it, so Kubernetes' own namespaces (``kube-system``, ``kube-public``,
-    #: ``kube-node-lease``, ``default``) and those of the cluster DNS and the ingress controller are refused.
-    namespace: StackNamespace = "vault-aio"
-    #: Namespace of the node agents, Alloy and Chrony, which need host access: the only namespace that
-    #: admits privileged pods, dedicated to them as ``namespace`` is to the stack (``namespace`` itself is
-    #: refused: it would admit privileged pods beside Vault). ``None``: ``<namespace>-node``.
-    node_namespace: StackNamespace | None = None
-    #: Value of ``app.kubernetes.io/instance`` on every object; part of every selector.
-    instance: DnsLabel = "vault-aio"
-    #: The cluster's DNS domain (for fully qualified Service names).
-    cluster_domain: Hostname = "cluster.local"
-    #: StorageClass for every PVC (``None``: the cluster's default StorageClass).
-    storage_class: DnsLabel | None = None
-    #: Sizing profile: ``small`` fits a 2 vCPU / 4 GiB VM with k3s; ``production`` raises every size.
-    profile: Profile = Profile.SMALL
-    #: Oldest Kubernetes minor version the manifests must apply to (``1.27`` or later). API fields newer
-    #: than it are not written: from ``1.31`` Alloy's host mounts are recursively read-only
-    #: (``recursiveReadOnly: Enabled``, which also needs containerd >= 2.0 or CRI-O >= 1.30 and Linux
-    #: >= 5.12, else Alloy's pods do not start) and the node's filesystems are measured; below it they
-    #: are not (see README, "Security").
-    kubernetes_version: KubernetesVersion = DEFAULT_KUBERNETES_VERSION
-    network: NetworkProps = Field(default_factory=NetworkProps)
-    vault: VaultProps = Field(default_factory=VaultProps)
-    prometheus: PrometheusProps = Field(default_factory=PrometheusProps)
-    alertmanager: AlertmanagerProps = Field(default_factory=AlertmanagerProps)
-    grafana: GrafanaProps = Field(default_factory=GrafanaProps)
-    loki: LokiProps = Field(default_factory=LokiProps)
-    tempo: TempoProps = Field(default_factory=TempoProps)
-    alloy: AlloyProps = Field(default_factory=AlloyProps)
-    chrony: ChronyProps = Field(default_factory=ChronyProps)
-    #: Monitoring the cluster already runs (Prometheus Operator custom resources); nothing by default.
-    monitoring: MonitoringProps = Field(default_factory=MonitoringProps)
+    namespace: StackNamespace = Field(
+        default="vault-aio",
+        description=(
+            "Main namespace of the stack: every component except the node agents (Pod Security "
+            "``restricted``). Dedicated to the stack: it gets a default-deny NetworkPolicy and Pod Security "
+            "labels, and ``kubectl delete -k`` deletes it, so Kubernetes' own namespaces (``kube-system``, "
+            "``kube-public``, ``kube-node-lease``, ``default``) and those of the cluster DNS and the ingress "
+            "controller are refused."
+        ),
+    )
+    node_namespace: StackNamespace | None = Field(
+        default=None,
+        description=(
+            "Namespace of the node agents, Alloy and Chrony, which need host access: the only namespace that "
+            "admits privileged pods, dedicated to them as ``namespace`` is to the stack (``namespace`` "
+            "itself is refused: it would admit privileged pods beside Vault). ``None``: ``<namespace>-node``."
+        ),
+    )
+    instance: DnsLabel = Field(
+        default="vault-aio",
+        description="Value of ``app.kubernetes.io/instance`` on every object; part of every selector.",
+    )
+    cluster_domain: Hostname = Field(
+        default="cluster.local",
+        description="The cluster's DNS domain (for fully qualified Service names).",
+    )
+    storage_class: DnsLabel | None = Field(
+        default=None,
+        description="StorageClass for every PVC (``None``: the cluster's default StorageClass).",
+    )
+    profile: Profile = Field(
+        default=Profile.SMALL,
+        description=(
+            "Sizing profile: ``small`` fits a 2 vCPU / 4 GiB VM with k3s; ``production`` raises every size."
+        ),
+    )
+    kubernetes_version: KubernetesVersion = Field(
+        default=DEFAULT_KUBERNETES_VERSION,
+        description=(
+            "Oldest Kubernetes minor version the manifests must apply to (``1.27`` or later). API fields "
+            "newer than it are not written: from ``1.31`` Alloy's host mounts are recursively read-only "
+            "(``recursiveReadOnly: Enabled``, which also needs containerd >= 2.0 or CRI-O >= 1.30 and Linux "
+            ">= 5.12, else Alloy's pods do not start) and the node's filesystems are measured; below it they "
+            'are not (see README, "Security").'
+        ),
+    )
+    network: NetworkProps = Field(
+        default_factory=NetworkProps,
+        description=(
+            "Network settings that the generated NetworkPolicies need about the cluster around the stack."
+        ),
+    )
+    vault: VaultProps = Field(default_factory=VaultProps, description="Settings of the Vault component.")
+    prometheus: PrometheusProps = Field(
+        default_factory=PrometheusProps,
+        description="Settings of the Prometheus component.",
+    )
+    alertmanager: AlertmanagerProps = Field(
+        default_factory=AlertmanagerProps,
+        description="Settings of the Alertmanager component.",
+    )
+    grafana: GrafanaProps = Field(
+        default_factory=GrafanaProps,
+        description="Settings of the Grafana component.",
+    )
+    loki: LokiProps = Field(
+        default_factory=LokiProps,
+        description="Settings of Loki. Defaults keep two weeks of logs on the profile's PVC size.",
+    )
+    tempo: TempoProps = Field(
+        default_factory=TempoProps,
+        description="Settings of Tempo. Defaults keep a week of traces on the profile's PVC size.",
+    )
+    alloy: AlloyProps = Field(default_factory=AlloyProps, description="Settings of the Alloy collector.")
+    chrony: ChronyProps = Field(
+        default_factory=ChronyProps,
+        description="Settings of Chrony. The default synchronises with Google Public NTP, client only.",
+    )
+    monitoring: MonitoringProps = Field(
+        default_factory=MonitoringProps,
+        description=(
+            "Monitoring the cluster already runs (Prometheus Operator custom resources); nothing by default."
+        ),
+    )
 
     def __post_init__(self) -> None:
         node_namespace = self.node_namespace or default_node_namespace(self.namespace)
@@ -291,10 +344,8 @@ def _candidates(tp: Any) -> list[Any]:
 
 def _tag(cls: Any) -> str | None:
     """The discriminator value (``type`` default) of a tagged-union member such as a seal."""
-    for f in dataclasses.fields(cls):
-        if f.name == "type" and isinstance(f.default, str):
-            return f.default
-    return None
+    field = getattr(cls, "__pydantic_fields__", {}).get("type")  # dataclasses.fields() holds the FieldInfo
+    return field.default if field is not None and isinstance(field.default, str) else None
 
 
 def _dataclasses_at(loc: Sequence[int | str], root: Any = None) -> list[Any]:
@@ -446,9 +497,10 @@ class SettingsSource:
 
 
 def _near_misses(folder: Path) -> list[str]:
-    """Files in ``folder`` whose names look like a misspelt ``vaultaio.yaml``."""
+    """Files in ``folder`` whose names look like a misspelt ``vaultaio.yaml`` (the settings schema beside
+    ``app.py``, ``vaultaio.schema.json``, is not one)."""
     try:
-        names = [p.name for p in folder.iterdir() if p.name != DEFAULT_SETTINGS_FILE]
+        names = [p.name for p in folder.iterdir() if p.name not in (DEFAULT_SETTINGS_FILE, SCHEMA_FILE)]
     except OSError:
         return []
     stem = DEFAULT_SETTINGS_FILE.removesuffix(".yaml")

@@ -12,7 +12,8 @@ import yaml
 from syrupy.assertion import SnapshotAssertion
 
 from tests.podfs import files_named, materialize
-from tests.stack import Manifests, Stack, manifests_yaml, synth_stack
+from tests.snapshots import assert_objects_match, own_objects
+from tests.stack import Manifests, Stack, synth_stack
 from tests.tools import require_tool
 from vaultaio_constructs.alertmanager.construct import Alertmanager
 from vaultaio_constructs.component import StackChart
@@ -104,7 +105,7 @@ def _amtool(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([amtool, "check-config", str(path)], capture_output=True, text=True, check=False)
 
 
-def test_default_stack_alertmanager_snapshot(stack: Stack, snapshot: SnapshotAssertion) -> None:
+def test_default_stack_alertmanager_objects(stack: Stack) -> None:
     selected = stack.of_component("alertmanager")
     assert {(m.kind, m.name) for m in selected} == {
         ("ServiceAccount", "alertmanager"),
@@ -112,7 +113,11 @@ def test_default_stack_alertmanager_snapshot(stack: Stack, snapshot: SnapshotAss
         ("ConfigMap", "alertmanager-config"),
         ("StatefulSet", "alertmanager"),
     }
-    assert manifests_yaml(selected) == snapshot
+
+
+def test_alertmanager_alone_snapshot(default: AlertmanagerObjects, snapshot: SnapshotAssertion) -> None:
+    """Alertmanager alone in a small stack: its objects and policies, one snapshot each."""
+    assert_objects_match(snapshot, own_objects(default.manifests, "alertmanager"), what="Alertmanager alone")
 
 
 def test_default_config_passes_amtool(default: AlertmanagerObjects, tmp_path: Path) -> None:

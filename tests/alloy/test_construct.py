@@ -10,7 +10,8 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from tests.alloy.alloy_parser import parse
-from tests.stack import Manifests, Stack, manifests_yaml
+from tests.snapshots import assert_objects_match, own_objects
+from tests.stack import Manifests, Stack
 from vaultaio_constructs.alloy.config import ALLOY_CONFIG_DIR, ALLOY_STORAGE_PATH, VAULT_CA_DIR
 from vaultaio_constructs.alloy.construct import Alloy
 from vaultaio_constructs.common import SecretKeyRef
@@ -83,7 +84,7 @@ def default() -> AlloyObjects:
     return AlloyObjects()
 
 
-def test_default_stack_alloy_snapshot(stack: Stack, snapshot: SnapshotAssertion) -> None:
+def test_default_stack_alloy_objects(stack: Stack) -> None:
     selected = stack.of_component("alloy")
     node, main = "vault-aio-node", "vault-aio"
     assert sorted((m.kind, m.name, m.namespace) for m in selected) == sorted(
@@ -98,7 +99,11 @@ def test_default_stack_alloy_snapshot(stack: Stack, snapshot: SnapshotAssertion)
             ("DaemonSet", "alloy", node),
         ]
     )
-    assert manifests_yaml(selected) == snapshot
+
+
+def test_alloy_alone_snapshot(default: AlloyObjects, snapshot: SnapshotAssertion) -> None:
+    """Alloy alone in a small stack: its objects and policies, one snapshot each (dist/: the default)."""
+    assert_objects_match(snapshot, own_objects(default.manifests, "alloy"), what="Alloy alone")
 
 
 def test_default_stack_edges(stack: Stack) -> None:

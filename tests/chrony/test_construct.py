@@ -10,7 +10,8 @@ import cdk8s
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
-from tests.stack import Manifests, Stack, manifests_yaml
+from tests.snapshots import assert_objects_match, own_objects
+from tests.stack import Manifests, Stack
 from tests.tools import require_tool
 from vaultaio_constructs.chrony.config import (
     CHRONY_CONFIG_DIR,
@@ -70,14 +71,18 @@ def directives(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
-def test_default_stack_chrony_snapshot(stack: Stack, snapshot: SnapshotAssertion) -> None:
+def test_default_stack_chrony_objects(stack: Stack) -> None:
     selected = stack.of_component("chrony")
     assert {(m.kind, m.name) for m in selected} == {
         ("ServiceAccount", "chrony"),
         ("ConfigMap", "chrony-config"),
         ("DaemonSet", "chrony"),
     }
-    assert manifests_yaml(selected) == snapshot
+
+
+def test_chrony_alone_snapshot(default: ChronyObjects, snapshot: SnapshotAssertion) -> None:
+    """Chrony alone in a small stack: its objects and policies, one snapshot each (dist/: the default)."""
+    assert_objects_match(snapshot, own_objects(default.manifests, "chrony"), what="Chrony alone")
 
 
 def test_only_sys_time_is_added_and_everything_else_is_hardened(default: ChronyObjects) -> None:

@@ -13,12 +13,13 @@ import pytest
 import yaml
 from syrupy.assertion import SnapshotAssertion
 
+from tests.snapshots import assert_objects_match, object_key
 from tests.stack import Stack, synth_stack
 from vaultaio_constructs.component import Area, StackChart
 from vaultaio_constructs.grafana.construct import Grafana, GrafanaProps
 from vaultaio_constructs.grafana.dashboards import GrafanaDashboard, builtin_dashboards
 from vaultaio_constructs.loki.construct import Loki
-from vaultaio_constructs.output import Manifest, render, to_yaml
+from vaultaio_constructs.output import Manifest, render
 from vaultaio_constructs.prometheus.construct import Prometheus
 
 INGRESS = {"grafana": {"ingress": {"host": "grafana.example.org", "tls_secret_name": "grafana-tls"}}}
@@ -55,16 +56,27 @@ def ingress() -> Stack:
     return synth_stack(INGRESS)
 
 
-def test_default_stack_grafana_snapshot(stack: Stack, snapshot: SnapshotAssertion) -> None:
-    """Every Grafana object; dashboard JSON is reduced to its sha256 (the dashboard tests cover it)."""
-    parts = []
-    for m in _grafana_manifests(stack):
-        body = m.body
-        if m.area == Area.DASHBOARDS:
-            digests = {k: f"sha256:{hashlib.sha256(v.encode()).hexdigest()}" for k, v in body["data"].items()}
-            body = {**body, "data": digests}
-        parts.append(f"# {m.path}\n{to_yaml(body)}")
-    assert "---\n".join(parts) == snapshot
+def test_grafana_alone_snapshot(snapshot: SnapshotAssertion) -> None:
+    """Each object of Grafana in a small stack with the Prometheus and Loki it queries (their objects are
+    in their own snapshots); dashboard JSON is reduced to its sha256 (the dashboard tests cover it)."""
+    chart, grafana, prometheus, loki = _small_stack()
+    grafana.use_prometheus(prometheus)
+    grafana.use_loki(loki)
+    chart.finish()
+    selected = [
+        m for m in render(chart) if m.body["metadata"]["labels"].get("app.kubernetes.io/name") == "grafana"
+    ]
+    digests = {
+        object_key(m): {**m.body, "data": {k: _sha256(v) for k, v in m.body["data"].items()}}
+        for m in selected
+        if m.area == Area.DASHBOARDS
+    }
+    assert len(digests) >= 2, "the built-in dashboards of Prometheus and Loki"
+    assert_objects_match(snapshot, selected, what="Grafana alone", transform=digests)
+
+
+def _sha256(text: str) -> str:
+    return f"sha256:{hashlib.sha256(text.encode()).hexdigest()}"
 
 
 def test_objects_and_folders(stack: Stack) -> None:

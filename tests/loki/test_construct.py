@@ -9,7 +9,8 @@ import pytest
 import yaml
 from syrupy.assertion import SnapshotAssertion
 
-from tests.stack import Manifests, Stack, manifests_yaml
+from tests.snapshots import assert_objects_match, own_objects
+from tests.stack import Manifests, Stack
 from vaultaio_constructs.alertmanager.construct import Alertmanager
 from vaultaio_constructs.component import StackChart
 from vaultaio_constructs.loki.config import LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_TENANT_RULES_DIR
@@ -70,7 +71,7 @@ def default() -> LokiObjects:
     return LokiObjects()
 
 
-def test_default_stack_loki_snapshot(stack: Stack, snapshot: SnapshotAssertion) -> None:
+def test_default_stack_loki_objects(stack: Stack) -> None:
     selected = stack.of_component("loki")
     assert {(m.kind, m.name) for m in selected} == {
         ("ServiceAccount", "loki"),
@@ -79,7 +80,11 @@ def test_default_stack_loki_snapshot(stack: Stack, snapshot: SnapshotAssertion) 
         ("ConfigMap", "loki-rules"),
         ("StatefulSet", "loki"),
     }
-    assert manifests_yaml(selected) == snapshot
+
+
+def test_loki_alone_snapshot(default: LokiObjects, snapshot: SnapshotAssertion) -> None:
+    """Loki alone in a small stack: its objects and policies, one snapshot each (dist/: the default)."""
+    assert_objects_match(snapshot, own_objects(default.manifests, "loki"), what="Loki alone")
 
 
 def test_default_stack_wires_alloy_grafana_prometheus_and_alertmanager(stack: Stack) -> None:

@@ -12,7 +12,8 @@ import yaml
 from syrupy.assertion import SnapshotAssertion
 
 from tests.prometheus.promtool import check_config_as_mounted
-from tests.stack import Manifests, Stack, manifests_yaml, synth_stack
+from tests.snapshots import assert_objects_match, own_objects
+from tests.stack import Manifests, Stack, synth_stack
 from tests.tools import require_tool
 from vaultaio_constructs.alertmanager.construct import Alertmanager
 from vaultaio_constructs.common import SecretKeyRef
@@ -75,7 +76,7 @@ def _jobs(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {job["job_name"]: job for job in config["scrape_configs"]}
 
 
-def test_default_stack_prometheus_snapshot(stack: Stack, snapshot: SnapshotAssertion) -> None:
+def test_default_stack_prometheus_objects(stack: Stack) -> None:
     selected = stack.of_component("prometheus")
     assert {(m.kind, m.name) for m in selected} == {
         ("ServiceAccount", "prometheus"),
@@ -84,7 +85,11 @@ def test_default_stack_prometheus_snapshot(stack: Stack, snapshot: SnapshotAsser
         ("ConfigMap", "prometheus-rules"),
         ("StatefulSet", "prometheus"),
     }
-    assert manifests_yaml(selected) == snapshot
+
+
+def test_prometheus_alone_snapshot(default: PrometheusObjects, snapshot: SnapshotAssertion) -> None:
+    """Prometheus alone in a small stack: its objects and policies, one snapshot each (dist/: the default)."""
+    assert_objects_match(snapshot, own_objects(default.manifests, "prometheus"), what="Prometheus alone")
 
 
 def test_default_stack_scrapes_every_component(stack: Stack) -> None:

@@ -9,7 +9,8 @@ import pytest
 import yaml
 from syrupy.assertion import SnapshotAssertion
 
-from tests.stack import Manifests, Stack, manifests_yaml
+from tests.snapshots import assert_objects_match, own_objects
+from tests.stack import Manifests, Stack
 from vaultaio_constructs.component import StackChart
 from vaultaio_constructs.output import Manifest, render
 from vaultaio_constructs.prometheus.construct import Prometheus
@@ -53,7 +54,7 @@ def default() -> TempoObjects:
     return TempoObjects()
 
 
-def test_default_stack_tempo_snapshot(stack: Stack, snapshot: SnapshotAssertion) -> None:
+def test_default_stack_tempo_objects(stack: Stack) -> None:
     selected = stack.of_component("tempo")
     assert {(m.kind, m.name) for m in selected} == {
         ("ServiceAccount", "tempo"),
@@ -61,7 +62,11 @@ def test_default_stack_tempo_snapshot(stack: Stack, snapshot: SnapshotAssertion)
         ("ConfigMap", "tempo-config"),
         ("StatefulSet", "tempo"),
     }
-    assert manifests_yaml(selected) == snapshot
+
+
+def test_tempo_alone_snapshot(default: TempoObjects, snapshot: SnapshotAssertion) -> None:
+    """Tempo alone in a small stack: its objects and policies, one snapshot each (dist/: the default)."""
+    assert_objects_match(snapshot, own_objects(default.manifests, "tempo"), what="Tempo alone")
 
 
 def test_default_stack_admits_alloy_on_otlp_grpc_and_grafana_on_http(stack: Stack) -> None:

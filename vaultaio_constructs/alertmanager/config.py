@@ -36,6 +36,7 @@ from vaultaio_constructs.common import (
     check_no_space,
     check_url,
 )
+from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.rendering import dump_yaml
 
 #: Name of the receiver that drops notifications; the default route ends there.
@@ -77,6 +78,7 @@ def _check_optional_word(value: str) -> str:
 OptionalWord = Annotated[str, AfterValidator(_check_optional_word)]
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class WebhookReceiver:
     """POST alerts as JSON to an HTTP endpoint.
@@ -86,22 +88,39 @@ class WebhookReceiver:
     mounted Secret key (``url_file``), and ``host``/``port`` say where it points for the egress rule.
     """
 
-    #: Receiver name; also the egress policy's destination name.
-    name: DnsLabel
-    #: Networks the endpoint's host lives in (egress is opened to these only).
-    cidrs: Cidrs
-    #: ``http(s)://host[:port]/path`` of the endpoint, written into the ConfigMap ("": use ``url_secret``).
-    url: str = ""
-    #: The whole URL, read from this Secret key on every notification (``None``: use ``url``).
-    url_secret: SecretKeyRef | None = None
-    #: Host the URL in ``url_secret`` points at (required with it; taken from ``url`` otherwise).
-    host: Hostname | None = None
-    #: Port the URL in ``url_secret`` points at (``None``: 443; taken from ``url`` otherwise).
-    port: Port | None = None
-    #: Token sent as ``Authorization: Bearer``, read from this Secret key (``None``: no authentication).
-    bearer_token: SecretKeyRef | None = None
-    #: Also notify when alerts resolve.
-    send_resolved: bool = True
+    name: DnsLabel = Field(description="Receiver name; also the egress policy's destination name.")
+    cidrs: Cidrs = Field(
+        description="Networks the endpoint's host lives in (egress is opened to these only).",
+    )
+    url: str = Field(
+        default="",
+        description=(
+            '``http(s)://host[:port]/path`` of the endpoint, written into the ConfigMap ("": use '
+            "``url_secret``)."
+        ),
+    )
+    url_secret: SecretKeyRef | None = Field(
+        default=None,
+        description="The whole URL, read from this Secret key on every notification (``None``: use ``url``).",
+    )
+    host: Hostname | None = Field(
+        default=None,
+        description=(
+            "Host the URL in ``url_secret`` points at (required with it; taken from ``url`` otherwise)."
+        ),
+    )
+    port: Port | None = Field(
+        default=None,
+        description="Port the URL in ``url_secret`` points at (``None``: 443; taken from ``url`` otherwise).",
+    )
+    bearer_token: SecretKeyRef | None = Field(
+        default=None,
+        description=(
+            "Token sent as ``Authorization: Bearer``, read from this Secret key (``None``: no "
+            "authentication)."
+        ),
+    )
+    send_resolved: bool = Field(default=True, description="Also notify when alerts resolve.")
 
     def __post_init__(self) -> None:
         if bool(self.url) == (self.url_secret is not None):
@@ -156,29 +175,24 @@ class WebhookReceiver:
         return {"name": self.name, "webhook_configs": [webhook]}
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class EmailReceiver:
     """Send alerts by email through an SMTP relay."""
 
-    name: DnsLabel
-    #: Recipient address.
-    to: str
-    #: Sender address.
-    from_address: str
-    #: SMTP relay host.
-    smarthost: Hostname
-    #: Networks the relay lives in.
-    cidrs: Cidrs
-    #: SMTP port (587: submission with STARTTLS).
-    smarthost_port: Port = 587
-    #: SMTP user ("" : no authentication).
-    auth_username: OptionalWord = ""
-    #: SMTP password, read from this Secret key; required with ``auth_username``.
-    auth_password: SecretKeyRef | None = None
-    #: Refuse to send without STARTTLS.
-    require_tls: bool = True
-    #: Also notify when alerts resolve.
-    send_resolved: bool = True
+    name: DnsLabel = Field(description="Receiver name; also the egress policy's destination name.")
+    to: str = Field(description="Recipient address.")
+    from_address: str = Field(description="Sender address.")
+    smarthost: Hostname = Field(description="SMTP relay host.")
+    cidrs: Cidrs = Field(description="Networks the relay lives in.")
+    smarthost_port: Port = Field(default=587, description="SMTP port (587: submission with STARTTLS).")
+    auth_username: OptionalWord = Field(default="", description='SMTP user ("" : no authentication).')
+    auth_password: SecretKeyRef | None = Field(
+        default=None,
+        description="SMTP password, read from this Secret key; required with ``auth_username``.",
+    )
+    require_tls: bool = Field(default=True, description="Refuse to send without STARTTLS.")
+    send_resolved: bool = Field(default=True, description="Also notify when alerts resolve.")
 
     def __post_init__(self) -> None:
         _check_address(self.to, "to")
@@ -213,21 +227,23 @@ class EmailReceiver:
         return {"name": self.name, "email_configs": [email]}
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class SlackReceiver:
     """Post alerts to Slack through an incoming-webhook URL (the URL is the credential)."""
 
-    name: DnsLabel
-    #: The incoming-webhook URL, read from this Secret key.
-    api_url: SecretKeyRef
-    #: Networks of the Slack webhook host.
-    cidrs: Cidrs
-    #: Channel override (``#ops``); "" posts to the webhook's own channel.
-    channel: OptionalWord = ""
-    #: Host of the webhook URL (for the egress rule and documentation).
-    host: Hostname = "hooks.slack.com"
-    #: Also notify when alerts resolve.
-    send_resolved: bool = True
+    name: DnsLabel = Field(description="Receiver name; also the egress policy's destination name.")
+    api_url: SecretKeyRef = Field(description="The incoming-webhook URL, read from this Secret key.")
+    cidrs: Cidrs = Field(description="Networks of the Slack webhook host.")
+    channel: OptionalWord = Field(
+        default="",
+        description='Channel override (``#ops``); "" posts to the webhook\'s own channel.',
+    )
+    host: Hostname = Field(
+        default="hooks.slack.com",
+        description="Host of the webhook URL (for the egress rule and documentation).",
+    )
+    send_resolved: bool = Field(default=True, description="Also notify when alerts resolve.")
 
     def endpoint(self) -> ExternalEndpoint:
         return ExternalEndpoint(name=self.name, cidrs=self.cidrs, port=443, address=f"https://{self.host}")
@@ -245,19 +261,21 @@ class SlackReceiver:
         return {"name": self.name, "slack_configs": [slack]}
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class PagerDutyReceiver:
     """Open PagerDuty incidents through the Events API v2."""
 
-    name: DnsLabel
-    #: Integration (routing) key of the PagerDuty service, read from this Secret key.
-    routing_key: SecretKeyRef
-    #: Networks of the Events API host.
-    cidrs: Cidrs
-    #: Events API host (for the egress rule; Alertmanager's default URL points at it).
-    host: Hostname = "events.pagerduty.com"
-    #: Also resolve incidents when alerts resolve.
-    send_resolved: bool = True
+    name: DnsLabel = Field(description="Receiver name; also the egress policy's destination name.")
+    routing_key: SecretKeyRef = Field(
+        description="Integration (routing) key of the PagerDuty service, read from this Secret key.",
+    )
+    cidrs: Cidrs = Field(description="Networks of the Events API host.")
+    host: Hostname = Field(
+        default="events.pagerduty.com",
+        description="Events API host (for the egress rule; Alertmanager's default URL points at it).",
+    )
+    send_resolved: bool = Field(default=True, description="Also resolve incidents when alerts resolve.")
 
     def endpoint(self) -> ExternalEndpoint:
         return ExternalEndpoint(name=self.name, cidrs=self.cidrs, port=443, address=f"https://{self.host}")
@@ -276,32 +294,58 @@ class PagerDutyReceiver:
 Receiver = WebhookReceiver | EmailReceiver | SlackReceiver | PagerDutyReceiver
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class SeverityRoute:
     """Send alerts of these severities to one receiver (every matching route notifies)."""
 
-    severities: Annotated[tuple[Severity, ...], Field(min_length=1)]
-    receiver: DnsLabel
+    severities: Annotated[tuple[Severity, ...], Field(min_length=1)] = Field(
+        description="Severities of the alerts this route sends (at least one).",
+    )
+    receiver: DnsLabel = Field(description="Name of the receiver they go to (one of the ``*_receivers``).")
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class AlertmanagerConfigSettings:
     """Receivers, routes and timing of notifications. The default sends nothing (``null`` receiver)."""
 
-    webhook_receivers: tuple[WebhookReceiver, ...] = ()
-    email_receivers: tuple[EmailReceiver, ...] = ()
-    slack_receivers: tuple[SlackReceiver, ...] = ()
-    pagerduty_receivers: tuple[PagerDutyReceiver, ...] = ()
-    #: Severity routes; alerts matching none go to the ``null`` receiver.
-    routes: tuple[SeverityRoute, ...] = ()
-    #: How long to wait to batch the first notification of a new group.
-    group_wait: str = "30s"
-    #: How long to wait before notifying about new alerts in a group already notified.
-    group_interval: str = "5m"
-    #: How long to wait before repeating a notification for a still-firing group.
-    repeat_interval: str = "4h"
-    #: When an alert without an end time counts as resolved.
-    resolve_timeout: str = "5m"
+    webhook_receivers: tuple[WebhookReceiver, ...] = Field(
+        default=(),
+        description="Receivers that POST alerts as JSON to an HTTP endpoint.",
+    )
+    email_receivers: tuple[EmailReceiver, ...] = Field(
+        default=(),
+        description="Receivers that send email through an SMTP relay.",
+    )
+    slack_receivers: tuple[SlackReceiver, ...] = Field(
+        default=(),
+        description="Receivers that post to Slack through an incoming webhook.",
+    )
+    pagerduty_receivers: tuple[PagerDutyReceiver, ...] = Field(
+        default=(),
+        description="Receivers that open PagerDuty incidents (Events API v2).",
+    )
+    routes: tuple[SeverityRoute, ...] = Field(
+        default=(),
+        description="Severity routes; alerts matching none go to the ``null`` receiver.",
+    )
+    group_wait: str = Field(
+        default="30s",
+        description="How long to wait to batch the first notification of a new group.",
+    )
+    group_interval: str = Field(
+        default="5m",
+        description="How long to wait before notifying about new alerts in a group already notified.",
+    )
+    repeat_interval: str = Field(
+        default="4h",
+        description="How long to wait before repeating a notification for a still-firing group.",
+    )
+    resolve_timeout: str = Field(
+        default="5m",
+        description="When an alert without an end time counts as resolved.",
+    )
 
     def __post_init__(self) -> None:
         for setting in ("group_wait", "group_interval", "repeat_interval", "resolve_timeout"):

@@ -48,6 +48,7 @@ from vaultaio_constructs.alerts import default_inhibit_rules
 from vaultaio_constructs.alerts.model import duration_seconds
 from vaultaio_constructs.common import PROPS_CONFIG, ExternalServiceProps, Protocol, StatefulWorkloadProps
 from vaultaio_constructs.component import Area, Component, refuse_disabled
+from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.wiring import Endpoint, ExternalService, Scheme, Target
 from vaultaio_constructs.workload import (
@@ -87,25 +88,46 @@ DATA_DIR: Final = "/alertmanager"
 CONFIG_MAP_NAME: Final = "alertmanager-config"
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class AlertmanagerProps(StatefulWorkloadProps):
     """Settings of the Alertmanager component."""
 
-    #: Run Alertmanager in the stack. ``False``: Prometheus, the Loki ruler and Grafana use ``external``
-    #: (required while either of the first two runs: their alerts need somewhere to go).
-    enabled: bool = True
-    #: An existing Alertmanager used instead of the stack's own (only with ``enabled: false``).
-    external: ExternalServiceProps | None = None
-    #: Hours silences and the notification log are kept after they expire; at least
-    #: ``notifications.repeat_interval`` (a shorter log forgets notifications and repeats them early).
-    data_retention_hours: Annotated[int, Field(ge=1)] = 120
-    #: Receivers, severity routes and notification timing. The default routes every alert to the ``null``
-    #: receiver: nothing leaves the cluster until receivers and routes are declared.
-    notifications: AlertmanagerConfigSettings = Field(default_factory=AlertmanagerConfigSettings)
-    #: Replicas: 1 (no gossip, no cluster port), or 2-5 forming a gossip cluster (3 is the usual choice:
-    #: notifications keep flowing, deduplicated, while any one pod or node is down). Every replica gets
-    #: every alert; the cluster shares silences and the notification log.
-    replicas: Annotated[int, Field(ge=1, le=5)] = 1
+    enabled: bool = Field(
+        default=True,
+        description=(
+            "Run Alertmanager in the stack. ``False``: Prometheus, the Loki ruler and Grafana use "
+            "``external`` (required while either of the first two runs: their alerts need somewhere to go)."
+        ),
+    )
+    external: ExternalServiceProps | None = Field(
+        default=None,
+        description=(
+            "An existing Alertmanager used instead of the stack's own (only with ``enabled: false``)."
+        ),
+    )
+    data_retention_hours: Annotated[int, Field(ge=1)] = Field(
+        default=120,
+        description=(
+            "Hours silences and the notification log are kept after they expire; at least "
+            "``notifications.repeat_interval`` (a shorter log forgets notifications and repeats them early)."
+        ),
+    )
+    notifications: AlertmanagerConfigSettings = Field(
+        default_factory=AlertmanagerConfigSettings,
+        description=(
+            "Receivers, severity routes and notification timing. The default routes every alert to the "
+            "``null`` receiver: nothing leaves the cluster until receivers and routes are declared."
+        ),
+    )
+    replicas: Annotated[int, Field(ge=1, le=5)] = Field(
+        default=1,
+        description=(
+            "Replicas: 1 (no gossip, no cluster port), or 2-5 forming a gossip cluster (3 is the usual "
+            "choice: notifications keep flowing, deduplicated, while any one pod or node is down). Every "
+            "replica gets every alert; the cluster shares silences and the notification log."
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.enabled and self.external is not None:
@@ -140,6 +162,9 @@ class ExternalAlertmanager:
     """An existing Alertmanager (``alertmanager.external``): its API is at the URL's path."""
 
     def __init__(self, props: ExternalServiceProps) -> None:
+        """The Alertmanager that ``props`` (``alertmanager.external`` in the settings) describes: pass it
+        where a consumer takes an ``AlertmanagerApi`` (``connect()`` then records egress to exactly its
+        pods or networks)."""
         #: API and UI; alerts are posted to ``<url>/api/v2/alerts``.
         self.web = ExternalService.from_props("alertmanager", props)
 
@@ -160,6 +185,10 @@ class Alertmanager(Component):
     area = Area.MONITORING
 
     def __init__(self, scope: Construct, id: str, props: AlertmanagerProps | None = None) -> None:
+        """Create Alertmanager (StatefulSet, config with the receivers of ``props.notifications``) in
+        ``scope`` (a :class:`~vaultaio_constructs.component.StackChart`, or a construct inside one) from
+        ``props`` (default: every setting at its default, see ``docs/SETTINGS.md``); ``id`` is the
+        construct id."""
         props = props or AlertmanagerProps()
         refuse_disabled("alertmanager", props.enabled)
         super().__init__(

@@ -10,6 +10,7 @@ from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs.alerts.model import DEFAULT_RUNBOOK_BASE_URL, check_duration
 from vaultaio_constructs.common import PROPS_CONFIG, check_url, has_control_characters, redact_url
+from vaultaio_constructs.fielddocs import document_fields
 
 #: Filesystem types of real node disks: ``ignored_fstypes_regex`` must match none of them, or the node disk
 #: alerts would never fire (``.*`` would silently switch them off).
@@ -22,55 +23,130 @@ Percent = Annotated[float, Field(gt=0, lt=100)]
 Positive = Annotated[float, Field(gt=0)]
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class AlertThresholds:
     """Thresholds of the alert rules. Defaults suit a small single-cluster Vault; tune them per site."""
 
-    #: How long Vault must look sealed (or unscrapeable) before ``VaultSealed`` fires. A pod restart with
-    #: auto-unseal is sealed for seconds, so the default ``1m`` ignores restarts and catches real seals.
-    sealed_for: str = "1m"
-    #: ``VaultNoActiveNode``: how long the cluster may have no active node (failover takes seconds).
-    no_active_node_for: str = "2m"
-    #: ``VaultHighTokenCreationRate``: tokens created per second, cluster-wide, sustained for 10 minutes.
-    token_creation_per_second: Positive = 5.0
-    #: ``VaultAuthFailuresSpike``: responses with status 400 or 403 per second (failed logins and denied
-    #: requests), cluster-wide, sustained for 5 minutes.
-    auth_failures_per_second: Positive = 1.0
-    #: ``VaultLoginFailuresSpike`` (Loki ruler): failed logins in the audit log within 5 minutes.
-    audit_login_failures_per_5m: Annotated[int, Field(ge=1)] = 20
-    #: ``VaultHighRequestLatency``: mean time to handle a non-login request, in milliseconds, over 5 minutes.
-    request_latency_ms: Positive = 500.0
-    #: ``VaultRaftLeaderContactSlow``: mean raft leader last-contact time in milliseconds (healthy < 200).
-    raft_leader_last_contact_ms: Positive = 500.0
-    #: ``VaultLeadershipFlapping``: leadership losses per hour, cluster-wide.
-    leadership_losses_per_hour: Annotated[int, Field(ge=1)] = 3
-    #: ``VaultLeaseCountHigh``: leases pending expiry on the active node.
-    lease_count: Annotated[int, Field(ge=1)] = 100_000
-    #: ``VaultTLSCertificateExpiringSoon`` fires when the listener certificate expires within this many days.
-    tls_cert_warning_days: Annotated[int, Field(ge=1)] = 30
-    #: ``VaultTLSCertificateExpiryCritical`` fires within this many days; must be < the warning days.
-    tls_cert_critical_days: Annotated[int, Field(ge=1)] = 7
-    #: ``NodeFilesystemSpaceLow``: free space on a host filesystem, in percent.
-    disk_free_warning_percent: Percent = 15.0
-    #: ``NodeFilesystemSpaceCritical``: free space on a host filesystem, in percent; < the warning value.
-    disk_free_critical_percent: Percent = 5.0
-    #: ``PersistentVolumeFillingUp``: free space on a mounted volume, in percent.
-    volume_free_warning_percent: Percent = 15.0
-    #: ``PersistentVolumeAlmostFull``: free space on a mounted volume, in percent; < the warning value.
-    volume_free_critical_percent: Percent = 5.0
-    #: ``PrometheusStorageNearRetentionSize``: TSDB size as a percentage of the retention size.
-    prometheus_retention_used_percent: Percent = 90.0
-    #: ``NodeClockSkewDetected``: absolute clock offset reported by the kernel, in seconds.
-    clock_offset_seconds: Positive = 0.05
-    #: ``TargetDown``: how long a component's scrape may fail before the alert fires.
-    target_down_for: str = "5m"
-    #: Filesystem types never alerted on (pseudo and in-memory filesystems), as a PromQL regex.
-    ignored_fstypes_regex: str = "tmpfs|ramfs|overlay|squashfs|nsfs|devtmpfs|autofs|fuse.lxcfs"
-    #: Mount points of Kubernetes volumes as the node sees them (kubelet's ``--root-dir`` is
-    #: ``/var/lib/kubelet`` on kubeadm, k3s and kind). Volumes on their own filesystem (block PVs) appear
-    #: here; ``local-path`` volumes are directories on the host root filesystem and are covered by the
-    #: node filesystem alerts instead.
-    kubelet_volume_mountpoint_regex: str = "/var/lib/kubelet/pods/.+/volumes/.+"
+    sealed_for: str = Field(
+        default="1m",
+        description=(
+            "How long Vault must look sealed (or unscrapeable) before ``VaultSealed`` fires. A pod restart "
+            "with auto-unseal is sealed for seconds, so the default ``1m`` ignores restarts and catches real "
+            "seals."
+        ),
+    )
+    no_active_node_for: str = Field(
+        default="2m",
+        description=(
+            "``VaultNoActiveNode``: how long the cluster may have no active node (failover takes seconds)."
+        ),
+    )
+    token_creation_per_second: Positive = Field(
+        default=5.0,
+        description=(
+            "``VaultHighTokenCreationRate``: tokens created per second, cluster-wide, sustained for 10 "
+            "minutes."
+        ),
+    )
+    auth_failures_per_second: Positive = Field(
+        default=1.0,
+        description=(
+            "``VaultAuthFailuresSpike``: responses with status 400 or 403 per second (failed logins and "
+            "denied requests), cluster-wide, sustained for 5 minutes."
+        ),
+    )
+    audit_login_failures_per_5m: Annotated[int, Field(ge=1)] = Field(
+        default=20,
+        description=(
+            "``VaultLoginFailuresSpike`` (Loki ruler): failed logins in the audit log within 5 minutes."
+        ),
+    )
+    request_latency_ms: Positive = Field(
+        default=500.0,
+        description=(
+            "``VaultHighRequestLatency``: mean time to handle a non-login request, in milliseconds, over 5 "
+            "minutes."
+        ),
+    )
+    raft_leader_last_contact_ms: Positive = Field(
+        default=500.0,
+        description=(
+            "``VaultRaftLeaderContactSlow``: mean raft leader last-contact time in milliseconds (healthy < "
+            "200)."
+        ),
+    )
+    leadership_losses_per_hour: Annotated[int, Field(ge=1)] = Field(
+        default=3,
+        description="``VaultLeadershipFlapping``: leadership losses per hour, cluster-wide.",
+    )
+    lease_count: Annotated[int, Field(ge=1)] = Field(
+        default=100_000,
+        description="``VaultLeaseCountHigh``: leases pending expiry on the active node.",
+    )
+    tls_cert_warning_days: Annotated[int, Field(ge=1)] = Field(
+        default=30,
+        description=(
+            "``VaultTLSCertificateExpiringSoon`` fires when the listener certificate expires within this "
+            "many days."
+        ),
+    )
+    tls_cert_critical_days: Annotated[int, Field(ge=1)] = Field(
+        default=7,
+        description=(
+            "``VaultTLSCertificateExpiryCritical`` fires within this many days; must be < the warning days."
+        ),
+    )
+    disk_free_warning_percent: Percent = Field(
+        default=15.0,
+        description="``NodeFilesystemSpaceLow``: free space on a host filesystem, in percent.",
+    )
+    disk_free_critical_percent: Percent = Field(
+        default=5.0,
+        description=(
+            "``NodeFilesystemSpaceCritical``: free space on a host filesystem, in percent; < the warning "
+            "value."
+        ),
+    )
+    volume_free_warning_percent: Percent = Field(
+        default=15.0,
+        description="``PersistentVolumeFillingUp``: free space on a mounted volume, in percent.",
+    )
+    volume_free_critical_percent: Percent = Field(
+        default=5.0,
+        description=(
+            "``PersistentVolumeAlmostFull``: free space on a mounted volume, in percent; < the warning value."
+        ),
+    )
+    prometheus_retention_used_percent: Percent = Field(
+        default=90.0,
+        description=(
+            "``PrometheusStorageNearRetentionSize``: TSDB size as a percentage of the retention size."
+        ),
+    )
+    clock_offset_seconds: Positive = Field(
+        default=0.05,
+        description="``NodeClockSkewDetected``: absolute clock offset reported by the kernel, in seconds.",
+    )
+    target_down_for: str = Field(
+        default="5m",
+        description="``TargetDown``: how long a component's scrape may fail before the alert fires.",
+    )
+    ignored_fstypes_regex: str = Field(
+        default="tmpfs|ramfs|overlay|squashfs|nsfs|devtmpfs|autofs|fuse.lxcfs",
+        description=(
+            "Filesystem types never alerted on (pseudo and in-memory filesystems), as a PromQL regex."
+        ),
+    )
+    kubelet_volume_mountpoint_regex: str = Field(
+        default="/var/lib/kubelet/pods/.+/volumes/.+",
+        description=(
+            "Mount points of Kubernetes volumes as the node sees them (kubelet's ``--root-dir`` is "
+            "``/var/lib/kubelet`` on kubeadm, k3s and kind). Volumes on their own filesystem (block PVs) "
+            "appear here; ``local-path`` volumes are directories on the host root filesystem and are covered "
+            "by the node filesystem alerts instead."
+        ),
+    )
 
     def __post_init__(self) -> None:
         for setting in ("sealed_for", "no_active_node_for", "target_down_for"):
@@ -112,14 +188,24 @@ class AlertThresholds:
                 raise ValueError(f"'{critical}' ({low}) must be < '{warning}' ({high})")
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class AlertSettings:
     """Everything the alert rules depend on besides the metrics themselves."""
 
-    thresholds: AlertThresholds = Field(default_factory=AlertThresholds)
-    #: Base of every ``runbook_url``; each alert appends ``#<anchor>`` of its RUNBOOK section. Point it at
-    #: your fork or an internal copy of ``docs/RUNBOOK.md``.
-    runbook_base_url: str = DEFAULT_RUNBOOK_BASE_URL
+    thresholds: AlertThresholds = Field(
+        default_factory=AlertThresholds,
+        description=(
+            "Thresholds of the alert rules. Defaults suit a small single-cluster Vault; tune them per site."
+        ),
+    )
+    runbook_base_url: str = Field(
+        default=DEFAULT_RUNBOOK_BASE_URL,
+        description=(
+            "Base of every ``runbook_url``; each alert appends ``#<anchor>`` of its RUNBOOK section. Point "
+            "it at your fork or an internal copy of ``docs/RUNBOOK.md``."
+        ),
+    )
 
     def __post_init__(self) -> None:
         if "#" in self.runbook_base_url or "{{" in self.runbook_base_url or "}}" in self.runbook_base_url:

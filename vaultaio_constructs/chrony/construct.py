@@ -58,6 +58,7 @@ from vaultaio_constructs.common import (
     WorkloadProps,
 )
 from vaultaio_constructs.component import Area, Component, Placement, PodSecurity, refuse_disabled
+from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
     SecurityExceptions,
@@ -79,27 +80,38 @@ CONFIG_MAP_NAME: Final = "chrony-config"
 NtpHost = Annotated[str, AfterValidator(check_ntp_host)]
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class NtpServerProps:
     """One NTP server (or pool) chronyd synchronises with, and where it may send packets to reach it."""
 
-    #: Short name, used in the NetworkPolicy name (``allow-chrony-to-<name>``).
-    name: DnsLabel
-    #: Hostname or IP address written to ``chrony.conf``.
-    address: NtpHost
-    #: Networks the server's addresses are in: NTP egress is allowed there only. For a pool, whose
-    #: members change, this has to be broad (``0.0.0.0/0``); prefer fixed servers.
-    cidrs: Annotated[tuple[Cidr, ...], Field(min_length=1)]
-    #: ``server`` (one host) or ``pool`` (a name for several servers).
-    kind: SourceKind = SourceKind.SERVER
-    #: ``iburst``: fast first synchronisation.
-    iburst: bool = True
-    #: ``nts``: authenticate with Network Time Security (adds egress to 4460/TCP for key establishment).
-    nts: bool = False
-    #: ``prefer`` this source.
-    prefer: bool = False
-    #: ``maxsources`` for a pool (``None``: chrony's default, 4).
-    max_sources: Annotated[int, Field(ge=1, le=16)] | None = None
+    name: DnsLabel = Field(
+        description="Short name, used in the NetworkPolicy name (``allow-chrony-to-<name>``).",
+    )
+    address: NtpHost = Field(description="Hostname or IP address written to ``chrony.conf``.")
+    cidrs: Annotated[tuple[Cidr, ...], Field(min_length=1)] = Field(
+        description=(
+            "Networks the server's addresses are in: NTP egress is allowed there only. For a pool, whose "
+            "members change, this has to be broad (``0.0.0.0/0``); prefer fixed servers."
+        ),
+    )
+    kind: SourceKind = Field(
+        default=SourceKind.SERVER,
+        description="``server`` (one host) or ``pool`` (a name for several servers).",
+    )
+    iburst: bool = Field(default=True, description="``iburst``: fast first synchronisation.")
+    nts: bool = Field(
+        default=False,
+        description=(
+            "``nts``: authenticate with Network Time Security (adds egress to 4460/TCP for key "
+            "establishment)."
+        ),
+    )
+    prefer: bool = Field(default=False, description="``prefer`` this source.")
+    max_sources: Annotated[int, Field(ge=1, le=16)] | None = Field(
+        default=None,
+        description="``maxsources`` for a pool (``None``: chrony's default, 4).",
+    )
 
     def __post_init__(self) -> None:
         if self.max_sources is not None and self.kind is not SourceKind.POOL:
@@ -118,28 +130,49 @@ GOOGLE_PUBLIC_NTP: Final = NtpServerProps(
 )
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class ChronyProps(WorkloadProps):
     """Settings of Chrony. The default synchronises with Google Public NTP, client only."""
 
-    #: Run chronyd on every node. ``False`` when the nodes already synchronise their clocks (the host's
-    #: chronyd or systemd-timesyncd): two daemons disciplining one clock fight each other.
-    enabled: bool = True
+    enabled: bool = Field(
+        default=True,
+        description=(
+            "Run chronyd on every node. ``False`` when the nodes already synchronise their clocks (the "
+            "host's chronyd or systemd-timesyncd): two daemons disciplining one clock fight each other."
+        ),
+    )
 
-    #: Time sources, at least one.
-    servers: Annotated[tuple[NtpServerProps, ...], Field(min_length=1)] = (GOOGLE_PUBLIC_NTP,)
-    #: Offsets above this many seconds are stepped instead of slewed...
-    makestep_threshold_seconds: Annotated[float, Field(gt=0)] = 1.0
-    #: ...during the first this-many clock updates (``-1``: always).
-    makestep_limit: int = 3
-    #: Let the kernel copy the system time to the hardware clock every 11 minutes.
-    rtcsync: bool = True
-    #: Selectable sources required before the clock is adjusted.
-    min_sources: Annotated[int, Field(ge=1)] = 1
-    #: Extra leap-second source (``right/UTC`` needs the image's timezone database to ship it).
-    leap_second_source: LeapSecondSource = LeapSecondSource.NONE
-    #: Readiness: synchronised and the remaining correction at most this many seconds.
-    ready_max_correction_seconds: Annotated[float, Field(gt=0)] = 0.1
+    servers: Annotated[tuple[NtpServerProps, ...], Field(min_length=1)] = Field(
+        default=(GOOGLE_PUBLIC_NTP,),
+        description="Time sources, at least one.",
+    )
+    makestep_threshold_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=1.0,
+        description="Offsets above this many seconds are stepped instead of slewed...",
+    )
+    makestep_limit: int = Field(
+        default=3,
+        description="...during the first this-many clock updates (``-1``: always).",
+    )
+    rtcsync: bool = Field(
+        default=True,
+        description="Let the kernel copy the system time to the hardware clock every 11 minutes.",
+    )
+    min_sources: Annotated[int, Field(ge=1)] = Field(
+        default=1,
+        description="Selectable sources required before the clock is adjusted.",
+    )
+    leap_second_source: LeapSecondSource = Field(
+        default=LeapSecondSource.NONE,
+        description=(
+            "Extra leap-second source (``right/UTC`` needs the image's timezone database to ship it)."
+        ),
+    )
+    ready_max_correction_seconds: Annotated[float, Field(gt=0)] = Field(
+        default=0.1,
+        description="Readiness: synchronised and the remaining correction at most this many seconds.",
+    )
 
     def __post_init__(self) -> None:
         if self.makestep_limit == 0 or self.makestep_limit < -1:
@@ -160,6 +193,9 @@ class Chrony(Component):
     placement = Placement.NODE
 
     def __init__(self, scope: Construct, id: str, props: ChronyProps | None = None) -> None:
+        """Create Chrony (DaemonSet in the node namespace, ``SYS_TIME`` only) in ``scope`` (a
+        :class:`~vaultaio_constructs.component.StackChart`, or a construct inside one) from ``props``
+        (default: every setting at its default, see ``docs/SETTINGS.md``); ``id`` is the construct id."""
         props = props or ChronyProps()
         refuse_disabled("chrony", props.enabled)
         super().__init__(

@@ -68,6 +68,7 @@ from vaultaio_constructs.common import (
     redact_url,
 )
 from vaultaio_constructs.component import Area, Component, refuse_disabled
+from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.grafana import provisioning
 from vaultaio_constructs.grafana.dashboards import (
     BUILTIN_PRIMARY_DATASOURCE,
@@ -143,6 +144,7 @@ def _check_root_url(value: str) -> str:
 RootUrl = Annotated[str, AfterValidator(_check_root_url)]
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class GrafanaIngressProps(IngressProps):
     """An Ingress for Grafana's UI; created only when this block is present (a host is required).
@@ -179,6 +181,7 @@ def _check_key(value: str) -> str:
     return value
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class GrafanaDashboardSidecarProps:
     """How the dashboard ConfigMaps present themselves to a Grafana dashboard sidecar (kiwigrid k8s-sidecar,
@@ -192,58 +195,117 @@ class GrafanaDashboardSidecarProps:
     its data source through a dashboard variable, so the dashboards work with your data sources too.
     """
 
-    #: Label the sidecar watches (its ``label``).
-    label_key: Annotated[str, AfterValidator(_check_key)] = provisioning.DASHBOARD_CONFIGMAP_LABEL[0]
-    #: Value of that label (its ``labelValue``).
-    label_value: Annotated[str, AfterValidator(_check_label_value)] = provisioning.DASHBOARD_CONFIGMAP_LABEL[
-        1
-    ]
-    #: Annotation naming the folder the sidecar writes a dashboard to (its ``folderAnnotation``).
-    folder_annotation: Annotated[str, AfterValidator(_check_key)] = "k8s-sidecar-target-directory"
-    #: Folder of the dashboards in that Grafana.
-    folder: Annotated[str, AfterValidator(_check_folder)] = provisioning.DASHBOARD_FOLDER
-    #: With ``grafana.enabled: false``, still emit the built-in dashboards as ConfigMaps for your Grafana's
-    #: sidecar: those whose data lives in a store you run (``prometheus.external``, ``loki.external``,
-    #: ``tempo.external``), which your Grafana can query; panels of other stores are left out.
-    without_grafana: bool = False
+    label_key: Annotated[str, AfterValidator(_check_key)] = Field(
+        default=provisioning.DASHBOARD_CONFIGMAP_LABEL[0],
+        description="Label the sidecar watches (its ``label``).",
+    )
+    label_value: Annotated[str, AfterValidator(_check_label_value)] = Field(
+        default=provisioning.DASHBOARD_CONFIGMAP_LABEL[1],
+        description="Value of that label (its ``labelValue``).",
+    )
+    folder_annotation: Annotated[str, AfterValidator(_check_key)] = Field(
+        default="k8s-sidecar-target-directory",
+        description=(
+            "Annotation naming the folder the sidecar writes a dashboard to (its ``folderAnnotation``)."
+        ),
+    )
+    folder: Annotated[str, AfterValidator(_check_folder)] = Field(
+        default=provisioning.DASHBOARD_FOLDER,
+        description="Folder of the dashboards in that Grafana.",
+    )
+    without_grafana: bool = Field(
+        default=False,
+        description=(
+            "With ``grafana.enabled: false``, still emit the built-in dashboards as ConfigMaps for your "
+            "Grafana's sidecar: those whose data lives in a store you run (``prometheus.external``, "
+            "``loki.external``, ``tempo.external``), which your Grafana can query; panels of other stores "
+            "are left out."
+        ),
+    )
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class GrafanaProps(StatefulWorkloadProps):
     """Settings of the Grafana component."""
 
-    #: Run Grafana in the stack (it needs a Prometheus: the stack's own or ``prometheus.external``).
-    #: ``False``: no Grafana; the dashboards are not provisioned.
-    enabled: bool = True
-    #: Secret with keys ``admin-user`` and ``admin-password``, created outside the manifests (see the
-    #: module docstring). Its values set the admin account when Grafana first creates its database.
-    admin_secret_name: DnsLabel = provisioning.ADMIN_SECRET_NAME
-    #: Public URL of Grafana, ending in ``/`` (links, redirects, cookies). ``None``: ``https://<host>/``
-    #: with an Ingress, otherwise ``http://localhost:3000/`` (the port-forward).
-    root_url: RootUrl | None = None
-    #: Ingress for the UI (``None``: no Ingress; use ``kubectl port-forward``).
-    ingress: GrafanaIngressProps | None = None
-    #: Provision the stack's five dashboards (Vault Overview, Vault Audit Logs, VM System Metrics,
-    #: Container Logs, Trace Explorer). ``False``: only dashboards added with ``add_dashboard``.
-    builtin_dashboards: bool = True
-    #: Name of the dashboard shown as the home page. ``None``: ``vault-overview`` when the built-in
-    #: dashboards are provisioned, otherwise Grafana's own home page.
-    home_dashboard: DnsLabel | None = None
-    #: Enable Tempo's service map in the Tempo data source. It needs Tempo's metrics-generator to
-    #: remote-write ``traces_service_graph_*`` series to Prometheus; without them the map is empty.
-    #: ``None``: on exactly when the Tempo that Grafana uses writes its metrics to Prometheus.
-    tempo_service_graph: bool | None = None
-    #: Label and folder annotation of the dashboard ConfigMaps, for another Grafana's dashboard sidecar.
-    dashboard_sidecar: GrafanaDashboardSidecarProps = Field(default_factory=GrafanaDashboardSidecarProps)
-    #: Where Grafana keeps its state: ``sqlite`` on the PVC (default, one replica) or an external
-    #: ``postgres``/``mysql`` (see :mod:`vaultaio_constructs.grafana.database`).
-    database: GrafanaDatabase = Field(default_factory=SqliteDatabase)
-    #: Replicas; more than one needs an external ``database`` (and forms Grafana's alerting HA cluster).
-    replicas: Annotated[int, Field(ge=1, le=10)] = 1
-    #: Secret key holding ``security.secret_key``, which encrypts data source passwords stored in the
-    #: database (``None``: Grafana's built-in, publicly known key; the provisioned data sources store no
-    #: secret). Set it before anyone saves a data source with credentials, never change it afterwards.
-    secret_key: SecretRef | None = None
+    enabled: bool = Field(
+        default=True,
+        description=(
+            "Run Grafana in the stack (it needs a Prometheus: the stack's own or ``prometheus.external``). "
+            "``False``: no Grafana; the dashboards are not provisioned."
+        ),
+    )
+    admin_secret_name: DnsLabel = Field(
+        default=provisioning.ADMIN_SECRET_NAME,
+        description=(
+            "Secret with keys ``admin-user`` and ``admin-password``, created outside the manifests (see the "
+            "module docstring). Its values set the admin account when Grafana first creates its database."
+        ),
+    )
+    root_url: RootUrl | None = Field(
+        default=None,
+        description=(
+            "Public URL of Grafana, ending in ``/`` (links, redirects, cookies). ``None``: "
+            "``https://<host>/`` with an Ingress, otherwise ``http://localhost:3000/`` (the port-forward)."
+        ),
+    )
+    ingress: GrafanaIngressProps | None = Field(
+        default=None,
+        description="Ingress for the UI (``None``: no Ingress; use ``kubectl port-forward``).",
+    )
+    builtin_dashboards: bool = Field(
+        default=True,
+        description=(
+            "Provision the stack's five dashboards (Vault Overview, Vault Audit Logs, VM System Metrics, "
+            "Container Logs, Trace Explorer). ``False``: only dashboards added with ``add_dashboard``."
+        ),
+    )
+    home_dashboard: DnsLabel | None = Field(
+        default=None,
+        description=(
+            "Name of the dashboard shown as the home page. ``None``: ``vault-overview`` when the built-in "
+            "dashboards are provisioned, otherwise Grafana's own home page."
+        ),
+    )
+    tempo_service_graph: bool | None = Field(
+        default=None,
+        description=(
+            "Enable Tempo's service map in the Tempo data source. It needs Tempo's metrics-generator to "
+            "remote-write ``traces_service_graph_*`` series to Prometheus; without them the map is empty. "
+            "``None``: on exactly when the Tempo that Grafana uses writes its metrics to Prometheus."
+        ),
+    )
+    dashboard_sidecar: GrafanaDashboardSidecarProps = Field(
+        default_factory=GrafanaDashboardSidecarProps,
+        description=(
+            "Label and folder annotation of the dashboard ConfigMaps, for another Grafana's dashboard "
+            "sidecar."
+        ),
+    )
+    database: GrafanaDatabase = Field(
+        default_factory=SqliteDatabase,
+        description=(
+            "Where Grafana keeps its state: ``sqlite`` on the PVC (default, one replica) or an external "
+            "``postgres``/``mysql`` (see :mod:`vaultaio_constructs.grafana.database`)."
+        ),
+    )
+    replicas: Annotated[int, Field(ge=1, le=10)] = Field(
+        default=1,
+        description=(
+            "Replicas; more than one needs an external ``database`` (and forms Grafana's alerting HA "
+            "cluster)."
+        ),
+    )
+    secret_key: SecretRef | None = Field(
+        default=None,
+        description=(
+            "Secret key holding ``security.secret_key``, which encrypts data source passwords stored in the "
+            "database (``None``: Grafana's built-in, publicly known key; the provisioned data sources store "
+            "no secret). Set it before anyone saves a data source with credentials, never change it "
+            "afterwards."
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.replicas > 1 and not self.database.external:
@@ -265,6 +327,10 @@ class Grafana(Component):
     area = Area.MONITORING
 
     def __init__(self, scope: Construct, id: str, props: GrafanaProps | None = None) -> None:
+        """Create Grafana (StatefulSet, provisioned data sources and dashboards) in ``scope`` (a
+        :class:`~vaultaio_constructs.component.StackChart`, or a construct inside one) from ``props``
+        (default: every setting at its default, see ``docs/SETTINGS.md``); ``id`` is the construct id. Add
+        data sources with the ``use_*`` methods and dashboards with :meth:`add_dashboard`."""
         props = props or GrafanaProps()
         refuse_disabled("grafana", props.enabled)
         super().__init__(

@@ -35,6 +35,7 @@ from vaultaio_constructs.common import (
     SecretKeyRef,
     SecretRef,
 )
+from vaultaio_constructs.fielddocs import document_fields
 
 #: Directory under which the database Secrets are mounted (``<dir>/<secret>/<key>``).
 DATABASE_SECRETS_DIR: Final = "/etc/grafana/database"
@@ -42,38 +43,51 @@ DATABASE_SECRETS_DIR: Final = "/etc/grafana/database"
 EGRESS_NAME: Final = "database"
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class SqliteDatabase:
     """Grafana's built-in SQLite file on the ``data`` PVC (one replica)."""
 
-    #: Discriminator.
-    type: Literal["sqlite"] = "sqlite"
+    type: Literal["sqlite"] = Field(default="sqlite", description="Selects this type: ``sqlite``.")
 
     @property
     def external(self) -> bool:
         return False
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class _ExternalDatabase:
     """Settings every external database has."""
 
-    #: Host name or IP address of the server.
-    host: Hostname
-    #: Database (schema) Grafana owns; create it, empty, before the first start.
-    name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")] = "grafana"
-    #: Secret key holding the database user.
-    user: SecretRef
-    #: Secret key holding the user's password.
-    password: SecretRef
-    #: Secret key holding the CA bundle that signed the server's certificate (``None``: the image's system
-    #: roots).
-    ca: SecretKeyRef | None = None
-    #: Secret keys of a client certificate and its key (mutual TLS); both or neither.
-    client_cert: SecretKeyRef | None = None
-    client_key: SecretRef | None = None
-    #: Networks of the database server: the only egress it opens (on ``port``).
-    cidrs: EgressCidrs
+    host: Hostname = Field(description="Host name or IP address of the server.")
+    name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")] = Field(
+        default="grafana",
+        description="Database (schema) Grafana owns; create it, empty, before the first start.",
+    )
+    user: SecretRef = Field(description="Secret key holding the database user.")
+    password: SecretRef = Field(description="Secret key holding the user's password.")
+    ca: SecretKeyRef | None = Field(
+        default=None,
+        description=(
+            "Secret key holding the CA bundle that signed the server's certificate (``None``: the image's "
+            "system roots)."
+        ),
+    )
+    client_cert: SecretKeyRef | None = Field(
+        default=None,
+        description="Secret key of a client certificate (mutual TLS); with ``client_key``, or neither.",
+    )
+    client_key: SecretRef | None = Field(
+        default=None,
+        description=(
+            "Secret key of the client certificate's private key (mutual TLS); with ``client_cert``, or "
+            "neither."
+        ),
+    )
+    cidrs: EgressCidrs = Field(
+        description="Networks of the database server: the only egress it opens (on ``port``).",
+    )
 
     @property
     def external(self) -> bool:
@@ -112,17 +126,18 @@ class _ExternalDatabase:
         return section
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class PostgresDatabase(_ExternalDatabase):
     """PostgreSQL. ``verify-full`` (default) checks the certificate and the host name; ``require`` encrypts
     without verifying; ``disable`` sends the password in clear text (test clusters only)."""
 
-    #: Discriminator.
-    type: Literal["postgres"] = "postgres"
-    #: Server port.
-    port: Port = 5432
-    #: TLS mode (Grafana's ``ssl_mode`` values for Postgres).
-    ssl_mode: Literal["disable", "require", "verify-full"] = "verify-full"
+    type: Literal["postgres"] = Field(default="postgres", description="Selects this type: ``postgres``.")
+    port: Port = Field(default=5432, description="Server port.")
+    ssl_mode: Literal["disable", "require", "verify-full"] = Field(
+        default="verify-full",
+        description="TLS mode (Grafana's ``ssl_mode`` values for Postgres).",
+    )
 
     def __post_init__(self) -> None:
         self._check_tls(self.ssl_mode == "disable", "postgres")
@@ -142,17 +157,18 @@ def _mysql_ssl_mode(value: Any) -> Any:
     return str(value).lower() if isinstance(value, bool) else value
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class MysqlDatabase(_ExternalDatabase):
     """MySQL or MariaDB. ``ssl_mode: "true"`` (default) verifies the certificate; ``skip-verify`` encrypts
     without verifying; ``"false"`` sends the password in clear text (test clusters only)."""
 
-    #: Discriminator.
-    type: Literal["mysql"] = "mysql"
-    #: Server port.
-    port: Port = 3306
-    #: TLS mode (Grafana's ``ssl_mode`` values for MySQL).
-    ssl_mode: Annotated[Literal["true", "false", "skip-verify"], BeforeValidator(_mysql_ssl_mode)] = "true"
+    type: Literal["mysql"] = Field(default="mysql", description="Selects this type: ``mysql``.")
+    port: Port = Field(default=3306, description="Server port.")
+    ssl_mode: Annotated[Literal["true", "false", "skip-verify"], BeforeValidator(_mysql_ssl_mode)] = Field(
+        default="true",
+        description="TLS mode (Grafana's ``ssl_mode`` values for MySQL).",
+    )
 
     def __post_init__(self) -> None:
         self._check_tls(self.ssl_mode == "false", "mysql")

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs.common import PROPS_CONFIG, DnsLabel, check_annotations
+from vaultaio_constructs.fielddocs import document_fields
 
 _HOST_PORT = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?:[0-9]{1,5}$")
 _MODULE = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9_.-]*$")
@@ -50,6 +51,7 @@ def _check_module(value: str) -> str:
     return value
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class BlackboxProbeProps:
     """Probe Vault's TLS listener through a blackbox exporter you run (a Prometheus Operator ``Probe``).
@@ -61,18 +63,28 @@ class BlackboxProbeProps:
     catches an untrusted certificate. The probe's series get ``job="blackbox"``, which the alert rules select.
     """
 
-    #: ``host:port`` of the blackbox exporter's Service.
-    prober_url: Annotated[str, AfterValidator(_check_prober_url)]
-    #: Module of the exporter's configuration to probe with.
-    module: Annotated[str, AfterValidator(_check_module)]
-    #: Labels of the exporter's namespace: its pods may reach Vault's API port (8200) and nothing else.
-    namespace_labels: NonEmptyLabels
-    #: Labels of the exporter's pods in that namespace (empty: any pod there).
-    pod_labels: Labels = Field(default_factory=dict)
-    #: Probe interval in seconds (``None``: the Prometheus' default scrape interval).
-    interval_seconds: Annotated[int, Field(ge=5, le=3600)] | None = None
+    prober_url: Annotated[str, AfterValidator(_check_prober_url)] = Field(
+        description="``host:port`` of the blackbox exporter's Service.",
+    )
+    module: Annotated[str, AfterValidator(_check_module)] = Field(
+        description="Module of the exporter's configuration to probe with.",
+    )
+    namespace_labels: NonEmptyLabels = Field(
+        description=(
+            "Labels of the exporter's namespace: its pods may reach Vault's API port (8200) and nothing else."
+        ),
+    )
+    pod_labels: Labels = Field(
+        default_factory=dict,
+        description="Labels of the exporter's pods in that namespace (empty: any pod there).",
+    )
+    interval_seconds: Annotated[int, Field(ge=5, le=3600)] | None = Field(
+        default=None,
+        description="Probe interval in seconds (``None``: the Prometheus' default scrape interval).",
+    )
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class PrometheusOperatorProps:
     """Emit Prometheus Operator custom resources for a Prometheus you run (kube-prometheus-stack).
@@ -88,29 +100,48 @@ class PrometheusOperatorProps:
     operator labels Prometheus pods ``app.kubernetes.io/name: prometheus``.
     """
 
-    #: Labels on the PodMonitor, PrometheusRule and Probe: what your Prometheus' ``podMonitorSelector``,
-    #: ``ruleSelector`` and ``probeSelector`` match (kube-prometheus-stack: ``release: <release name>``).
-    resource_labels: Labels = Field(default_factory=lambda: {"release": "kube-prometheus-stack"})
-    #: Labels of the namespace your Prometheus runs in.
-    prometheus_namespace_labels: NonEmptyLabels = Field(
-        default_factory=lambda: {"kubernetes.io/metadata.name": "monitoring"}
+    resource_labels: Labels = Field(
+        default_factory=lambda: {"release": "kube-prometheus-stack"},
+        description=(
+            "Labels on the PodMonitor, PrometheusRule and Probe: what your Prometheus' "
+            "``podMonitorSelector``, ``ruleSelector`` and ``probeSelector`` match (kube-prometheus-stack: "
+            "``release: <release name>``)."
+        ),
     )
-    #: Labels of your Prometheus pods in that namespace (empty: any pod there).
-    prometheus_pod_labels: Labels = Field(default_factory=lambda: {"app.kubernetes.io/name": "prometheus"})
-    #: Scrape interval of Vault in seconds (``None``: your Prometheus' default).
-    scrape_interval_seconds: Annotated[int, Field(ge=5, le=300)] | None = None
-    #: Also probe Vault's TLS listener through your blackbox exporter (a ``Probe``); ``None``: no Probe.
-    blackbox_probe: BlackboxProbeProps | None = None
-    #: Name of the NetworkPolicy source for your Prometheus (``allow-vault-from-<name>``).
-    name: DnsLabel = "cluster-prometheus"
+    prometheus_namespace_labels: NonEmptyLabels = Field(
+        default_factory=lambda: {"kubernetes.io/metadata.name": "monitoring"},
+        description="Labels of the namespace your Prometheus runs in.",
+    )
+    prometheus_pod_labels: Labels = Field(
+        default_factory=lambda: {"app.kubernetes.io/name": "prometheus"},
+        description="Labels of your Prometheus pods in that namespace (empty: any pod there).",
+    )
+    scrape_interval_seconds: Annotated[int, Field(ge=5, le=300)] | None = Field(
+        default=None,
+        description="Scrape interval of Vault in seconds (``None``: your Prometheus' default).",
+    )
+    blackbox_probe: BlackboxProbeProps | None = Field(
+        default=None,
+        description=(
+            "Also probe Vault's TLS listener through your blackbox exporter (a ``Probe``); ``None``: no "
+            "Probe."
+        ),
+    )
+    name: DnsLabel = Field(
+        default="cluster-prometheus",
+        description="Name of the NetworkPolicy source for your Prometheus (``allow-vault-from-<name>``).",
+    )
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class MonitoringProps:
     """How the stack plugs into monitoring the cluster already runs (nothing by default)."""
 
-    #: Prometheus Operator custom resources for your Prometheus (``None``: none are emitted).
-    prometheus_operator: PrometheusOperatorProps | None = None
+    prometheus_operator: PrometheusOperatorProps | None = Field(
+        default=None,
+        description="Prometheus Operator custom resources for your Prometheus (``None``: none are emitted).",
+    )
 
 
 __all__ = ["BlackboxProbeProps", "MonitoringProps", "PrometheusOperatorProps"]

@@ -58,6 +58,7 @@ from pydantic.dataclasses import dataclass
 from vaultaio_constructs.alertmanager.construct import AlertmanagerApi
 from vaultaio_constructs.common import PROPS_CONFIG, ExternalServiceProps, StatefulWorkloadProps
 from vaultaio_constructs.component import Area, Component, refuse_disabled
+from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.loki.config import (
     LOKI_ARGS,
     LOKI_CONFIG_DIR,
@@ -110,12 +111,14 @@ RULES_CONFIG_MAP_NAME: Final = "loki-rules"
 PEERS_SERVICE_NAME: Final = "loki-peers"
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class LokiFilesystemStorage:
     """Chunks and index on the pod's PVC (default): one replica only."""
 
-    #: Discriminator.
-    type: Literal["filesystem"] = "filesystem"
+    type: Literal["filesystem"] = Field(
+        default="filesystem", description="Selects this type: ``filesystem``."
+    )
 
 
 #: Where Loki keeps chunks and index, by ``type``: ``filesystem`` (default), ``s3``, ``gcs``, ``azure``.
@@ -136,51 +139,89 @@ def check_tenant_id(value: str) -> str:
     return value
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class LokiExternalProps(ExternalServiceProps):
     """An existing Loki used instead of the stack's own: ``url`` is its base (a gateway that serves both
     push and query, such as the Loki chart's ``loki-gateway``)."""
 
-    #: Tenant the logs are pushed to and queried from (``X-Scope-OrgID``), for a Loki with
-    #: ``auth_enabled: true`` (the Loki Helm chart's default). ``None``: no tenant header.
-    tenant_id: Annotated[str, AfterValidator(check_tenant_id)] | None = None
+    tenant_id: Annotated[str, AfterValidator(check_tenant_id)] | None = Field(
+        default=None,
+        description=(
+            "Tenant the logs are pushed to and queried from (``X-Scope-OrgID``), for a Loki with "
+            "``auth_enabled: true`` (the Loki Helm chart's default). ``None``: no tenant header."
+        ),
+    )
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class LokiProps(StatefulWorkloadProps):
     """Settings of Loki. Defaults keep two weeks of logs on the profile's PVC size."""
 
-    #: Run Loki in the stack. ``False``: Alloy pushes logs to ``external`` and Grafana queries it; without
-    #: one, no logs are shipped and the log dashboards and the audit-log alert are left out.
-    enabled: bool = True
-    #: An existing Loki used instead of the stack's own (only with ``enabled: false``).
-    external: LokiExternalProps | None = None
+    enabled: bool = Field(
+        default=True,
+        description=(
+            "Run Loki in the stack. ``False``: Alloy pushes logs to ``external`` and Grafana queries it; "
+            "without one, no logs are shipped and the log dashboards and the audit-log alert are left out."
+        ),
+    )
+    external: LokiExternalProps | None = Field(
+        default=None,
+        description="An existing Loki used instead of the stack's own (only with ``enabled: false``).",
+    )
 
-    #: Days of logs kept; the compactor deletes older chunks.
-    retention_days: Annotated[int, Field(ge=1)] = 14
-    #: Sustained push rate per tenant in MB/s (``ingestion_rate_mb``).
-    ingestion_rate_mb: Annotated[float, Field(gt=0)] = 8.0
-    #: Burst allowance in MB (``ingestion_burst_size_mb``); must be >= the rate.
-    ingestion_burst_size_mb: Annotated[float, Field(gt=0)] = 16.0
-    #: Active streams allowed (``max_global_streams_per_user``).
-    max_global_streams: Annotated[int, Field(ge=1)] = 5000
-    #: Entries older than this many hours are refused; must fit in the retention.
-    reject_old_samples_max_age_hours: Annotated[int, Field(ge=1)] = 168
-    #: Loki's own log level.
-    log_level: LokiLogLevel = LokiLogLevel.INFO
-    #: The log deletion API (``limits_config.deletion_mode``): ``disabled`` (default) refuses it, so no pod
-    #: that reaches Loki (it has no authentication) can erase Vault's audit trail; ``filter-only`` hides
-    #: the lines a delete request matches, ``filter-and-delete`` also removes them from storage (Loki's own
-    #: default). Retention deletes old logs either way.
-    deletion_mode: LokiDeletionMode = LokiDeletionMode.DISABLED
-    #: Chunk and index store: ``filesystem`` (the PVC) or an object store (``s3``, ``gcs``, ``azure``),
-    #: see :mod:`vaultaio_constructs.objectstore`.
-    storage: LokiStorage = Field(default_factory=LokiFilesystemStorage)
-    #: Loki pods; more than one shares a memberlist ring, replicates each write to ``min(replicas, 3)``
-    #: ingesters and needs object storage. 3 survives one pod down; 2 keeps queries but not writes.
-    replicas: Annotated[int, Field(ge=1, le=9)] = 1
-    #: With replicas, how strictly pods are kept on different nodes (``required`` needs as many nodes).
-    anti_affinity: AntiAffinity = AntiAffinity.REQUIRED
+    retention_days: Annotated[int, Field(ge=1)] = Field(
+        default=14,
+        description="Days of logs kept; the compactor deletes older chunks.",
+    )
+    ingestion_rate_mb: Annotated[float, Field(gt=0)] = Field(
+        default=8.0,
+        description="Sustained push rate per tenant in MB/s (``ingestion_rate_mb``).",
+    )
+    ingestion_burst_size_mb: Annotated[float, Field(gt=0)] = Field(
+        default=16.0,
+        description="Burst allowance in MB (``ingestion_burst_size_mb``); must be >= the rate.",
+    )
+    max_global_streams: Annotated[int, Field(ge=1)] = Field(
+        default=5000,
+        description="Active streams allowed (``max_global_streams_per_user``).",
+    )
+    reject_old_samples_max_age_hours: Annotated[int, Field(ge=1)] = Field(
+        default=168,
+        description="Entries older than this many hours are refused; must fit in the retention.",
+    )
+    log_level: LokiLogLevel = Field(default=LokiLogLevel.INFO, description="Loki's own log level.")
+    deletion_mode: LokiDeletionMode = Field(
+        default=LokiDeletionMode.DISABLED,
+        description=(
+            "The log deletion API (``limits_config.deletion_mode``): ``disabled`` (default) refuses it, so "
+            "no pod that reaches Loki (it has no authentication) can erase Vault's audit trail; "
+            "``filter-only`` hides the lines a delete request matches, ``filter-and-delete`` also removes "
+            "them from storage (Loki's own default). Retention deletes old logs either way."
+        ),
+    )
+    storage: LokiStorage = Field(
+        default_factory=LokiFilesystemStorage,
+        description=(
+            "Chunk and index store: ``filesystem`` (the PVC) or an object store (``s3``, ``gcs``, "
+            "``azure``), see :mod:`vaultaio_constructs.objectstore`."
+        ),
+    )
+    replicas: Annotated[int, Field(ge=1, le=9)] = Field(
+        default=1,
+        description=(
+            "Loki pods; more than one shares a memberlist ring, replicates each write to ``min(replicas, "
+            "3)`` ingesters and needs object storage. 3 survives one pod down; 2 keeps queries but not "
+            "writes."
+        ),
+    )
+    anti_affinity: AntiAffinity = Field(
+        default=AntiAffinity.REQUIRED,
+        description=(
+            "With replicas, how strictly pods are kept on different nodes (``required`` needs as many nodes)."
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.enabled and self.external is not None:
@@ -221,6 +262,9 @@ class ExternalLoki:
     """An existing Loki (``loki.external``)."""
 
     def __init__(self, props: LokiExternalProps) -> None:
+        """The Loki that ``props`` (``loki.external`` in the settings) describes: pass it where a
+        consumer takes a ``LokiApi`` (``connect()`` then records egress to exactly its pods or
+        networks)."""
         self._service = ExternalService.from_props("loki", props)
         self.tenant_id = props.tenant_id
 
@@ -239,6 +283,10 @@ class Loki(Component):
     area = Area.LOGGING
 
     def __init__(self, scope: Construct, id: str, props: LokiProps | None = None) -> None:
+        """Create Loki (StatefulSet, config, log-based alert rules) in ``scope`` (a
+        :class:`~vaultaio_constructs.component.StackChart`, or a construct inside one) from ``props``
+        (default: every setting at its default, see ``docs/SETTINGS.md``); ``id`` is the construct id. Add
+        rule files with :meth:`add_rules`; send alerts with :meth:`use_alertmanager`."""
         props = props or LokiProps()
         refuse_disabled("loki", props.enabled)
         super().__init__(

@@ -57,6 +57,7 @@ from vaultaio_constructs.common import (
     has_control_characters,
 )
 from vaultaio_constructs.component import Area, Component, refuse_disabled
+from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.prometheus.config import (
     _LABEL_NAME,
     REMOTE_WRITE_PATH,
@@ -131,47 +132,82 @@ def _check_absolute_path(value: str) -> str:
     return value
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class PrometheusExternalProps(ExternalServiceProps):
     """An existing Prometheus (or a compatible store) used instead of the stack's own. ``url`` is its query
     API base (what Grafana uses); it must accept remote write (Prometheus:
     ``--web.enable-remote-write-receiver``; kube-prometheus-stack: ``enableRemoteWriteReceiver: true``)."""
 
-    #: Path of the remote-write receiver on the URL's host and port (Mimir: ``/api/v1/push``).
-    remote_write_path: Annotated[str, AfterValidator(_check_absolute_path)] = REMOTE_WRITE_PATH
+    remote_write_path: Annotated[str, AfterValidator(_check_absolute_path)] = Field(
+        default=REMOTE_WRITE_PATH,
+        description="Path of the remote-write receiver on the URL's host and port (Mimir: ``/api/v1/push``).",
+    )
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class PrometheusProps(StatefulWorkloadProps):
     """Settings of the Prometheus component."""
 
-    #: Run Prometheus in the stack. ``False``: Alloy and Tempo remote-write to ``external`` and Grafana
-    #: queries it (Grafana needs one of the two).
-    enabled: bool = True
-    #: An existing Prometheus used instead of the stack's own (only with ``enabled: false``).
-    external: PrometheusExternalProps | None = None
-    #: Days of samples kept.
-    retention_days: Annotated[int, Field(ge=1)] = 15
-    #: TSDB size in GiB at which the oldest blocks are deleted even before ``retention_days`` (``None``:
-    #: 80% of the PVC, leaving room for the WAL and compaction). Must be below ``storage_gib``.
-    retention_size_gib: StorageGib | None = None
-    #: Default scrape interval in seconds.
-    scrape_interval_seconds: Annotated[int, Field(ge=5, le=300)] = 30
-    #: Rule evaluation interval in seconds.
-    evaluation_interval_seconds: Annotated[int, Field(ge=5, le=300)] = 30
-    #: Labels added to every series and alert leaving this Prometheus (e.g. ``{"cluster": "prod"}``).
-    external_labels: dict[str, str] = Field(default_factory=dict)
-    #: Alert thresholds and the RUNBOOK base URL of every alert's ``runbook_url``.
-    alerts: AlertSettings = Field(default_factory=AlertSettings)
-    #: Identical, independent servers: 1, or 2 for an HA pair (3 allowed). Each replica scrapes everything,
-    #: receives every agent's samples, evaluates every rule and alerts every Alertmanager; see the module
-    #: docstring for what the pair adds.
-    replicas: Annotated[int, Field(ge=1, le=3)] = 1
-    #: External label holding the pod name when ``replicas`` > 1 (what Thanos deduplicates on; Mimir's HA
-    #: tracker expects ``__replica__``). Dropped from alerts so Alertmanager sees one alert, not two.
-    replica_label: LabelName = "replica"
-    #: Long-term stores every sample is also sent to (``[]``: none); see :mod:`.remote_write`.
-    remote_write: tuple[RemoteWrite, ...] = ()
+    enabled: bool = Field(
+        default=True,
+        description=(
+            "Run Prometheus in the stack. ``False``: Alloy and Tempo remote-write to ``external`` and "
+            "Grafana queries it (Grafana needs one of the two)."
+        ),
+    )
+    external: PrometheusExternalProps | None = Field(
+        default=None,
+        description="An existing Prometheus used instead of the stack's own (only with ``enabled: false``).",
+    )
+    retention_days: Annotated[int, Field(ge=1)] = Field(default=15, description="Days of samples kept.")
+    retention_size_gib: StorageGib | None = Field(
+        default=None,
+        description=(
+            "TSDB size in GiB at which the oldest blocks are deleted even before ``retention_days`` "
+            "(``None``: 80% of the PVC, leaving room for the WAL and compaction). Must be below "
+            "``storage_gib``."
+        ),
+    )
+    scrape_interval_seconds: Annotated[int, Field(ge=5, le=300)] = Field(
+        default=30,
+        description="Default scrape interval in seconds.",
+    )
+    evaluation_interval_seconds: Annotated[int, Field(ge=5, le=300)] = Field(
+        default=30,
+        description="Rule evaluation interval in seconds.",
+    )
+    external_labels: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            'Labels added to every series and alert leaving this Prometheus (e.g. ``{"cluster": "prod"}``).'
+        ),
+    )
+    alerts: AlertSettings = Field(
+        default_factory=AlertSettings,
+        description="Alert thresholds and the RUNBOOK base URL of every alert's ``runbook_url``.",
+    )
+    replicas: Annotated[int, Field(ge=1, le=3)] = Field(
+        default=1,
+        description=(
+            "Identical, independent servers: 1, or 2 for an HA pair (3 allowed). Each replica scrapes "
+            "everything, receives every agent's samples, evaluates every rule and alerts every Alertmanager; "
+            "see the module docstring for what the pair adds."
+        ),
+    )
+    replica_label: LabelName = Field(
+        default="replica",
+        description=(
+            "External label holding the pod name when ``replicas`` > 1 (what Thanos deduplicates on; Mimir's "
+            "HA tracker expects ``__replica__``). Dropped from alerts so Alertmanager sees one alert, not "
+            "two."
+        ),
+    )
+    remote_write: tuple[RemoteWrite, ...] = Field(
+        default=(),
+        description="Long-term stores every sample is also sent to (``[]``: none); see :mod:`.remote_write`.",
+    )
 
     def __post_init__(self) -> None:
         if self.enabled and self.external is not None:
@@ -227,6 +263,9 @@ class ExternalPrometheus:
     version: str | None = None
 
     def __init__(self, props: PrometheusExternalProps) -> None:
+        """The Prometheus that ``props`` (``prometheus.external`` in the settings) describes: pass it where a
+        consumer takes a ``PrometheusApi`` (``connect()`` then records egress to exactly its pods or
+        networks)."""
         self._service = ExternalService.from_props("prometheus", props)
         self._remote_write_path = props.remote_write_path
 
@@ -250,6 +289,10 @@ class Prometheus(Component):
     area = Area.MONITORING
 
     def __init__(self, scope: Construct, id: str, props: PrometheusProps | None = None) -> None:
+        """Create Prometheus (StatefulSet, config, alert rules) in ``scope`` (a
+        :class:`~vaultaio_constructs.component.StackChart`, or a construct inside one) from ``props``
+        (default: every setting at its default, see ``docs/SETTINGS.md``); ``id`` is the construct id.
+        Scrape more with :meth:`add_scrape_target`; send alerts with :meth:`use_alertmanager`."""
         props = props or PrometheusProps()
         refuse_disabled("prometheus", props.enabled)
         super().__init__(

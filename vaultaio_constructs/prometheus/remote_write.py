@@ -42,6 +42,7 @@ from vaultaio_constructs.common import (
     has_control_characters,
     redact_url,
 )
+from vaultaio_constructs.fielddocs import document_fields
 
 _LABEL_NAME: Final = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 #: ``target_label`` of a ``replace`` rule may name capture groups (``${1}``, ``$name``).
@@ -179,26 +180,37 @@ _NEEDS_TARGET: Final = frozenset(
 _NEEDS_REGEX: Final = frozenset({RelabelAction.LABELMAP, RelabelAction.LABELDROP, RelabelAction.LABELKEEP})
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class RelabelRule:
     """One ``write_relabel_configs`` rule, applied to every sample before it is sent (drop noisy series,
     keep only some jobs, rename labels). Unset fields take Prometheus' defaults (``separator: ;``,
     ``regex: (.*)``, ``replacement: $1``); a field the action does not use is refused."""
 
-    #: What the rule does.
-    action: RelabelAction = RelabelAction.REPLACE
-    #: Labels whose values, joined by ``separator``, are matched against ``regex``.
-    source_labels: tuple[LabelName, ...] = ()
-    separator: SingleLine | None = None
-    #: RE2 regular expression, anchored at both ends.
-    regex: Regex | None = None
-    #: Label written by ``replace`` (may use ``${1}``), ``hashmod``, ``lowercase``/``uppercase``, or compared
-    #: by ``keepequal``/``dropequal``.
-    target_label: str | None = None
-    #: Value written by ``replace`` (``$1`` ...) or label name pattern of ``labelmap``.
-    replacement: SingleLine | None = None
-    #: Modulus of ``hashmod``.
-    modulus: Annotated[int, Field(ge=1)] | None = None
+    action: RelabelAction = Field(default=RelabelAction.REPLACE, description="What the rule does.")
+    source_labels: tuple[LabelName, ...] = Field(
+        default=(),
+        description="Labels whose values, joined by ``separator``, are matched against ``regex``.",
+    )
+    separator: SingleLine | None = Field(
+        default=None,
+        description=(
+            "Text put between the ``source_labels`` values before matching (``None``: Prometheus' ``;``)."
+        ),
+    )
+    regex: Regex | None = Field(default=None, description="RE2 regular expression, anchored at both ends.")
+    target_label: str | None = Field(
+        default=None,
+        description=(
+            "Label written by ``replace`` (may use ``${1}``), ``hashmod``, ``lowercase``/``uppercase``, or "
+            "compared by ``keepequal``/``dropequal``."
+        ),
+    )
+    replacement: SingleLine | None = Field(
+        default=None,
+        description="Value written by ``replace`` (``$1`` ...) or label name pattern of ``labelmap``.",
+    )
+    modulus: Annotated[int, Field(ge=1)] | None = Field(default=None, description="Modulus of ``hashmod``.")
 
     def __post_init__(self) -> None:
         action = self.action
@@ -237,30 +249,53 @@ class RelabelRule:
         return rule
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class RemoteWriteQueue:
     """``queue_config``: how much Prometheus buffers and how hard it pushes. Unset fields keep Prometheus'
     defaults (capacity 10000, 1-50 shards, 2000 samples per send, 5 s deadline, backoff 30 ms-5 s)."""
 
-    #: Samples buffered per shard before reading the WAL blocks.
-    capacity: Annotated[int, Field(ge=1)] | None = None
-    #: Most concurrent senders.
-    max_shards: Annotated[int, Field(ge=1)] | None = None
-    #: Fewest concurrent senders (at start).
-    min_shards: Annotated[int, Field(ge=1)] | None = None
-    #: Samples per request.
-    max_samples_per_send: Annotated[int, Field(ge=1)] | None = None
-    #: Seconds a sample waits in a shard before a partial batch is sent.
-    batch_send_deadline_seconds: Annotated[int, Field(ge=1, le=300)] | None = None
-    #: First retry delay after a recoverable error, in milliseconds (doubles up to ``max_backoff_ms``).
-    min_backoff_ms: Annotated[int, Field(ge=1)] | None = None
-    #: Longest retry delay, in milliseconds.
-    max_backoff_ms: Annotated[int, Field(ge=1)] | None = None
-    #: Retry on HTTP 429 (rate limited) like on 5xx instead of dropping the batch.
-    retry_on_http_429: bool | None = None
-    #: Drop samples older than this many seconds instead of sending them (``None``: never; useful after a
-    #: long outage of the receiver, which would refuse old samples anyway).
-    sample_age_limit_seconds: Annotated[int, Field(ge=1)] | None = None
+    capacity: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description="Samples buffered per shard before reading the WAL blocks.",
+    )
+    max_shards: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description="Most concurrent senders.",
+    )
+    min_shards: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description="Fewest concurrent senders (at start).",
+    )
+    max_samples_per_send: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description="Samples per request.",
+    )
+    batch_send_deadline_seconds: Annotated[int, Field(ge=1, le=300)] | None = Field(
+        default=None,
+        description="Seconds a sample waits in a shard before a partial batch is sent.",
+    )
+    min_backoff_ms: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description=(
+            "First retry delay after a recoverable error, in milliseconds (doubles up to ``max_backoff_ms``)."
+        ),
+    )
+    max_backoff_ms: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description="Longest retry delay, in milliseconds.",
+    )
+    retry_on_http_429: bool | None = Field(
+        default=None,
+        description="Retry on HTTP 429 (rate limited) like on 5xx instead of dropping the batch.",
+    )
+    sample_age_limit_seconds: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description=(
+            "Drop samples older than this many seconds instead of sending them (``None``: never; useful "
+            "after a long outage of the receiver, which would refuse old samples anyway)."
+        ),
+    )
 
     def __post_init__(self) -> None:
         min_shards = self.min_shards or DEFAULT_MIN_SHARDS
@@ -295,52 +330,53 @@ class RemoteWriteQueue:
         return queue
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class BasicAuth:
     """HTTP basic authentication; both values read from Secret keys on every request."""
 
-    #: Discriminator.
-    type: Literal["basic"] = "basic"
-    #: Secret key holding the user name.
-    username: SecretRef
-    #: Secret key holding the password.
-    password: SecretRef
+    type: Literal["basic"] = Field(default="basic", description="Selects this type: ``basic``.")
+    username: SecretRef = Field(description="Secret key holding the user name.")
+    password: SecretRef = Field(description="Secret key holding the password.")
 
     def secrets(self) -> tuple[SecretKeyRef, ...]:
         return (self.username, self.password)
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class BearerAuth:
     """``Authorization: Bearer <token>`` (Grafana Cloud, Thanos Receive behind a proxy, tenant tokens)."""
 
-    #: Discriminator.
-    type: Literal["bearer"] = "bearer"
-    #: Secret key holding the token.
-    token: SecretRef
+    type: Literal["bearer"] = Field(default="bearer", description="Selects this type: ``bearer``.")
+    token: SecretRef = Field(description="Secret key holding the token.")
 
     def secrets(self) -> tuple[SecretKeyRef, ...]:
         return (self.token,)
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class OAuth2Auth:
     """OAuth 2.0 client credentials: Prometheus fetches a token from ``token_url`` and renews it."""
 
-    #: Discriminator.
-    type: Literal["oauth2"] = "oauth2"
-    #: Client ID (an identifier, not a secret).
-    client_id: Annotated[str, Field(min_length=1)]
-    #: Secret key holding the client secret.
-    client_secret: SecretRef
-    #: Token endpoint (https).
-    token_url: str
-    #: Scopes requested.
-    scopes: tuple[str, ...] = ()
-    #: Extra form parameters of the token request (e.g. ``audience``); never secrets.
-    endpoint_params: dict[str, str] = Field(default_factory=dict)
-    #: Networks of the token endpoint (``None``: the same as the remote-write destination's ``cidrs``).
-    token_cidrs: tuple[Cidr, ...] | None = None
+    type: Literal["oauth2"] = Field(default="oauth2", description="Selects this type: ``oauth2``.")
+    client_id: Annotated[str, Field(min_length=1)] = Field(
+        description="Client ID (an identifier, not a secret).",
+    )
+    client_secret: SecretRef = Field(description="Secret key holding the client secret.")
+    token_url: str = Field(description="Token endpoint (https).")
+    scopes: tuple[str, ...] = Field(default=(), description="Scopes requested.")
+    endpoint_params: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra form parameters of the token request (e.g. ``audience``); never secrets.",
+    )
+    token_cidrs: tuple[Cidr, ...] | None = Field(
+        default=None,
+        description=(
+            "Networks of the token endpoint (``None``: the same as the remote-write destination's ``cidrs``)."
+        ),
+    )
 
     def __post_init__(self) -> None:
         _check_https_url(self.token_url, "auth.token_url")
@@ -356,6 +392,7 @@ class OAuth2Auth:
         return (self.client_secret,)
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class SigV4Auth:
     """AWS Signature Version 4, for Amazon Managed Service for Prometheus (``aps-workspaces``).
@@ -367,16 +404,24 @@ class SigV4Auth:
     endpoint and, with IRSA, STS.
     """
 
-    #: Discriminator.
-    type: Literal["sigv4"] = "sigv4"
-    #: AWS region of the workspace, e.g. ``eu-west-1``.
-    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")]
-    #: IAM role for IRSA (ServiceAccount annotation).
-    role_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")] | None = None
-    #: Secret key holding the access key ID (static credentials; needs ``secret_access_key`` too).
-    access_key_id: SecretRef | None = None
-    #: Secret key holding the secret access key.
-    secret_access_key: SecretRef | None = None
+    type: Literal["sigv4"] = Field(default="sigv4", description="Selects this type: ``sigv4``.")
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")] = Field(
+        description="AWS region of the workspace, e.g. ``eu-west-1``.",
+    )
+    role_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")] | None = Field(
+        default=None,
+        description="IAM role for IRSA (ServiceAccount annotation).",
+    )
+    access_key_id: SecretRef | None = Field(
+        default=None,
+        description=(
+            "Secret key holding the access key ID (static credentials; needs ``secret_access_key`` too)."
+        ),
+    )
+    secret_access_key: SecretRef | None = Field(
+        default=None,
+        description="Secret key holding the secret access key.",
+    )
 
     def __post_init__(self) -> None:
         static = (self.access_key_id is not None, self.secret_access_key is not None)
@@ -399,17 +444,32 @@ class SigV4Auth:
 RemoteWriteAuth = Annotated[BasicAuth | BearerAuth | OAuth2Auth | SigV4Auth, Field(discriminator="type")]
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class RemoteWriteTls:
     """TLS towards the destination (verification is always on)."""
 
-    #: Secret key holding the CA bundle that signed the destination's certificate (``None``: system roots).
-    ca: SecretKeyRef | None = None
-    #: Secret keys of a client certificate and its key (mutual TLS); both or neither.
-    cert: SecretKeyRef | None = None
-    key: SecretRef | None = None
-    #: Name to verify on the certificate (``None``: the URL's host).
-    server_name: Hostname | None = None
+    ca: SecretKeyRef | None = Field(
+        default=None,
+        description=(
+            "Secret key holding the CA bundle that signed the destination's certificate (``None``: system "
+            "roots)."
+        ),
+    )
+    cert: SecretKeyRef | None = Field(
+        default=None,
+        description="Secret key of a client certificate (mutual TLS); with ``key``, or neither.",
+    )
+    key: SecretRef | None = Field(
+        default=None,
+        description=(
+            "Secret key of the client certificate's private key (mutual TLS); with ``cert``, or neither."
+        ),
+    )
+    server_name: Hostname | None = Field(
+        default=None,
+        description="Name to verify on the certificate (``None``: the URL's host).",
+    )
 
     def __post_init__(self) -> None:
         if (self.cert is None) != (self.key is None):
@@ -461,38 +521,65 @@ def _check_secret_headers(value: dict[str, SecretKeyRef]) -> dict[str, SecretKey
     return value
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class RemoteWrite:
     """One remote-write destination (a long-term store such as Mimir, Thanos Receive, Cortex or AMP)."""
 
-    #: Name of the destination: Prometheus' ``remote_write.name`` (its metrics' ``remote_name`` label) and
-    #: the egress NetworkPolicy's name (``allow-prometheus-to-<name>``).
-    name: DnsLabel
-    #: Write endpoint, e.g. ``https://mimir.example.com/api/v1/push``. Must be https when ``auth`` sends
-    #: credentials.
-    url: Annotated[str, AfterValidator(lambda v: _check_https_url(v, "url"))]
-    #: Networks the endpoint's host lives in: the only egress this destination opens (on the URL's port).
-    cidrs: EgressCidrs
-    #: Authentication (``None``: none, e.g. a receiver inside a private network that authenticates by mTLS).
-    auth: RemoteWriteAuth | None = None
-    #: TLS settings for an https URL.
-    tls: RemoteWriteTls | None = None
-    #: Extra HTTP headers, e.g. ``X-Scope-OrgID`` for a Mimir tenant; written into the ConfigMap, so a name
-    #: that looks like a credential (``*key*``, ``*token*``, ``*auth*``, ``*secret*``...) is refused: use
-    #: ``secret_headers``.
-    headers: Annotated[dict[str, str], AfterValidator(_check_headers)] = Field(default_factory=dict)
-    #: HTTP headers whose values are credentials (``X-Api-Key``, a tenant token), each read from a Secret
-    #: key that Prometheus mounts, on every request (``http_headers`` with ``files``): the value is never in
-    #: the ConfigMap. Needs an https ``url``.
-    secret_headers: Annotated[dict[str, SecretRef], AfterValidator(_check_secret_headers)] = Field(
-        default_factory=dict
+    name: DnsLabel = Field(
+        description=(
+            "Name of the destination: Prometheus' ``remote_write.name`` (its metrics' ``remote_name`` label) "
+            "and the egress NetworkPolicy's name (``allow-prometheus-to-<name>``)."
+        ),
     )
-    #: Seconds a request may take before it is retried.
-    remote_timeout_seconds: Annotated[int, Field(ge=1, le=300)] = 30
-    #: Queue and sharding settings (``None``: Prometheus' defaults).
-    queue: RemoteWriteQueue | None = None
-    #: Relabel rules applied to every sample before it is sent (``write_relabel_configs``).
-    write_relabel_configs: tuple[RelabelRule, ...] = ()
+    url: Annotated[str, AfterValidator(lambda v: _check_https_url(v, "url"))] = Field(
+        description=(
+            "Write endpoint, e.g. ``https://mimir.example.com/api/v1/push``. Must be https when ``auth`` "
+            "sends credentials."
+        ),
+    )
+    cidrs: EgressCidrs = Field(
+        description=(
+            "Networks the endpoint's host lives in: the only egress this destination opens (on the URL's "
+            "port)."
+        ),
+    )
+    auth: RemoteWriteAuth | None = Field(
+        default=None,
+        description=(
+            "Authentication (``None``: none, e.g. a receiver inside a private network that authenticates by "
+            "mTLS)."
+        ),
+    )
+    tls: RemoteWriteTls | None = Field(default=None, description="TLS settings for an https URL.")
+    headers: Annotated[dict[str, str], AfterValidator(_check_headers)] = Field(
+        default_factory=dict,
+        description=(
+            "Extra HTTP headers, e.g. ``X-Scope-OrgID`` for a Mimir tenant; written into the ConfigMap, so a "
+            "name that looks like a credential (``*key*``, ``*token*``, ``*auth*``, ``*secret*``...) is "
+            "refused: use ``secret_headers``."
+        ),
+    )
+    secret_headers: Annotated[dict[str, SecretRef], AfterValidator(_check_secret_headers)] = Field(
+        default_factory=dict,
+        description=(
+            "HTTP headers whose values are credentials (``X-Api-Key``, a tenant token), each read from a "
+            "Secret key that Prometheus mounts, on every request (``http_headers`` with ``files``): the "
+            "value is never in the ConfigMap. Needs an https ``url``."
+        ),
+    )
+    remote_timeout_seconds: Annotated[int, Field(ge=1, le=300)] = Field(
+        default=30,
+        description="Seconds a request may take before it is retried.",
+    )
+    queue: RemoteWriteQueue | None = Field(
+        default=None,
+        description="Queue and sharding settings (``None``: Prometheus' defaults).",
+    )
+    write_relabel_configs: tuple[RelabelRule, ...] = Field(
+        default=(),
+        description="Relabel rules applied to every sample before it is sent (``write_relabel_configs``).",
+    )
 
     def __post_init__(self) -> None:
         https = urlsplit(self.url).scheme == "https"

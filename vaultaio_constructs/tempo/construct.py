@@ -41,6 +41,7 @@ from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs.common import PROPS_CONFIG, ExternalServiceProps, StatefulWorkloadProps
 from vaultaio_constructs.component import Area, Component, refuse_disabled
+from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.objectstore import AzureStorage, GcsStorage, ObjectStorePlan, S3Storage
 from vaultaio_constructs.objectstore_pod import add_pod_labels, storage_env, storage_volumes
 from vaultaio_constructs.prometheus.construct import PrometheusApi
@@ -87,12 +88,12 @@ CONFIG_MAP_NAME: Final = "tempo-config"
 PEERS_SERVICE_NAME: Final = "tempo-peers"
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class TempoLocalStorage:
     """Blocks on the pod's PVC (default): one replica only."""
 
-    #: Discriminator.
-    type: Literal["local"] = "local"
+    type: Literal["local"] = Field(default="local", description="Selects this type: ``local``.")
 
 
 #: Where Tempo keeps trace blocks, chosen by ``type``: ``local`` (default), ``s3``, ``gcs``, ``azure``.
@@ -101,42 +102,71 @@ TempoStorage = Annotated[
 ]
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class TempoExternalProps(ExternalServiceProps):
     """An existing Tempo used instead of the stack's own: ``url`` is its query API (``:3200``, what Grafana
     uses); spans go to ``otlp_grpc``."""
 
-    #: Its OTLP/gRPC receiver (a distributor): ``http://`` for plaintext gRPC, ``https://`` for TLS, with
-    #: its own reach (labels or CIDRs, ports). ``None``: the host and reach of ``url`` on port 4317,
-    #: plaintext.
-    otlp_grpc: ExternalServiceProps | None = None
+    otlp_grpc: ExternalServiceProps | None = Field(
+        default=None,
+        description=(
+            "Its OTLP/gRPC receiver (a distributor): ``http://`` for plaintext gRPC, ``https://`` for TLS, "
+            "with its own reach (labels or CIDRs, ports). ``None``: the host and reach of ``url`` on port "
+            "4317, plaintext."
+        ),
+    )
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class TempoProps(StatefulWorkloadProps):
     """Settings of Tempo. Defaults keep a week of traces on the profile's PVC size."""
 
-    #: Run Tempo in the stack. ``False``: Alloy forwards spans to ``external`` and Grafana queries it;
-    #: without one, Alloy's OTLP receiver and the Trace Explorer dashboard are left out.
-    enabled: bool = True
-    #: An existing Tempo used instead of the stack's own (only with ``enabled: false``).
-    external: TempoExternalProps | None = None
+    enabled: bool = Field(
+        default=True,
+        description=(
+            "Run Tempo in the stack. ``False``: Alloy forwards spans to ``external`` and Grafana queries it; "
+            "without one, Alloy's OTLP receiver and the Trace Explorer dashboard are left out."
+        ),
+    )
+    external: TempoExternalProps | None = Field(
+        default=None,
+        description="An existing Tempo used instead of the stack's own (only with ``enabled: false``).",
+    )
 
-    #: Hours of traces kept (``compactor.compaction.block_retention``).
-    retention_hours: Annotated[int, Field(ge=1)] = 168
-    #: Generate service-graph and span-metric series when the stack wires Tempo to Prometheus
-    #: (:meth:`Tempo.remote_write_to`); ``False`` keeps the metrics-generator off regardless.
-    metrics_generator: bool = True
-    #: Tempo's own log level.
-    log_level: TempoLogLevel = TempoLogLevel.INFO
-    #: Block store: ``local`` (the PVC) or an object store (``s3``, ``gcs``, ``azure``), see
-    #: :mod:`vaultaio_constructs.objectstore`.
-    storage: TempoStorage = Field(default_factory=TempoLocalStorage)
-    #: Tempo pods; more than one runs ``scalable-single-binary`` with memberlist rings, keeps each span on
-    #: ``min(replicas, 3)`` ingesters and needs object storage.
-    replicas: Annotated[int, Field(ge=1, le=9)] = 1
-    #: With replicas, how strictly pods are kept on different nodes (``required`` needs as many nodes).
-    anti_affinity: AntiAffinity = AntiAffinity.REQUIRED
+    retention_hours: Annotated[int, Field(ge=1)] = Field(
+        default=168,
+        description="Hours of traces kept (``compactor.compaction.block_retention``).",
+    )
+    metrics_generator: bool = Field(
+        default=True,
+        description=(
+            "Generate service-graph and span-metric series when the stack wires Tempo to Prometheus "
+            "(:meth:`Tempo.remote_write_to`); ``False`` keeps the metrics-generator off regardless."
+        ),
+    )
+    log_level: TempoLogLevel = Field(default=TempoLogLevel.INFO, description="Tempo's own log level.")
+    storage: TempoStorage = Field(
+        default_factory=TempoLocalStorage,
+        description=(
+            "Block store: ``local`` (the PVC) or an object store (``s3``, ``gcs``, ``azure``), see "
+            ":mod:`vaultaio_constructs.objectstore`."
+        ),
+    )
+    replicas: Annotated[int, Field(ge=1, le=9)] = Field(
+        default=1,
+        description=(
+            "Tempo pods; more than one runs ``scalable-single-binary`` with memberlist rings, keeps each "
+            "span on ``min(replicas, 3)`` ingesters and needs object storage."
+        ),
+    )
+    anti_affinity: AntiAffinity = Field(
+        default=AntiAffinity.REQUIRED,
+        description=(
+            "With replicas, how strictly pods are kept on different nodes (``required`` needs as many nodes)."
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.enabled and self.external is not None:
@@ -170,6 +200,9 @@ class ExternalTempo:
     writes_metrics = False
 
     def __init__(self, props: TempoExternalProps) -> None:
+        """The Tempo that ``props`` (``tempo.external`` in the settings) describes: pass it where a
+        consumer takes a ``TempoApi`` (``connect()`` then records egress to exactly its pods or
+        networks)."""
         self._query = ExternalService.from_props("tempo", props)
         if props.otlp_grpc is not None:
             self._otlp = ExternalService.from_props("tempo", props.otlp_grpc)
@@ -195,6 +228,10 @@ class Tempo(Component):
     area = Area.TRACING
 
     def __init__(self, scope: Construct, id: str, props: TempoProps | None = None) -> None:
+        """Create Tempo (StatefulSet, config) in ``scope`` (a
+        :class:`~vaultaio_constructs.component.StackChart`, or a construct inside one) from ``props``
+        (default: every setting at its default, see ``docs/SETTINGS.md``); ``id`` is the construct id.
+        Receive traces on :attr:`otlp_grpc`; :meth:`remote_write_to` turns its metrics-generator on."""
         props = props or TempoProps()
         refuse_disabled("tempo", props.enabled)
         super().__init__(

@@ -213,6 +213,11 @@ class Vault(Component):
     area = Area.VAULT
 
     def __init__(self, scope: Construct, id: str, props: VaultProps | None = None) -> None:
+        """Create Vault (StatefulSet, Services, config, policies, optional Ingress and backup CronJob) in
+        ``scope`` (a :class:`~vaultaio_constructs.component.StackChart`, or a construct inside one) from
+        ``props`` (default: every setting at its default, see ``docs/SETTINGS.md``); ``id`` is the
+        construct id. Connect consumers to :attr:`api` (or ``active_api``), add ACL policies with
+        :meth:`add_policy`."""
         props = props or VaultProps()
         super().__init__(
             scope,

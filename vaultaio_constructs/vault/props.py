@@ -26,6 +26,7 @@ from vaultaio_constructs.common import (
     StorageGib,
     has_control_characters,
 )
+from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.vault.config import LogLevel, check_replicas, check_retention
 from vaultaio_constructs.vault.seals import Seal, ShamirSeal
 
@@ -180,6 +181,7 @@ class IssuerKind(StrEnum):
     CLUSTER_ISSUER = "ClusterIssuer"
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class VaultTlsIssuerProps:
     """cert-manager issues Vault's certificate: a ``Certificate`` (named like the Secret) writes ``tls.crt``
@@ -194,18 +196,33 @@ class VaultTlsIssuerProps:
     docs/RUNBOOK.md, "Renew the Vault TLS certificate").
     """
 
-    #: Kind of the issuer.
-    kind: IssuerKind = IssuerKind.ISSUER
-    #: Name of the issuer (required unless ``bootstrap``; with ``bootstrap``: the CA Issuer created, default
-    #: ``vault-ca``).
-    name: DnsLabel | None = None
-    #: Create a self-signed CA and an Issuer for it in the stack's namespace (``kind`` must be ``Issuer``).
-    bootstrap: bool = False
-    #: Validity of Vault's certificate in hours (default 90 days).
-    duration_hours: Annotated[int, Field(ge=24, le=87600)] = 2160
-    #: Renew this many hours before expiry (default 45 days): more than the TLS expiry warning
-    #: (``prometheus.alerts.thresholds.tls_cert_warning_days``), so an unreloaded Vault is caught in time.
-    renew_before_hours: Annotated[int, Field(ge=1)] = 1080
+    kind: IssuerKind = Field(default=IssuerKind.ISSUER, description="Kind of the issuer.")
+    name: DnsLabel | None = Field(
+        default=None,
+        description=(
+            "Name of the issuer (required unless ``bootstrap``; with ``bootstrap``: the CA Issuer created, "
+            "default ``vault-ca``)."
+        ),
+    )
+    bootstrap: bool = Field(
+        default=False,
+        description=(
+            "Create a self-signed CA and an Issuer for it in the stack's namespace (``kind`` must be "
+            "``Issuer``)."
+        ),
+    )
+    duration_hours: Annotated[int, Field(ge=24, le=87600)] = Field(
+        default=2160,
+        description="Validity of Vault's certificate in hours (default 90 days).",
+    )
+    renew_before_hours: Annotated[int, Field(ge=1)] = Field(
+        default=1080,
+        description=(
+            "Renew this many hours before expiry (default 45 days): more than the TLS expiry warning "
+            "(``prometheus.alerts.thresholds.tls_cert_warning_days``), so an unreloaded Vault is caught in "
+            "time."
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.bootstrap and self.kind is not IssuerKind.ISSUER:
@@ -227,6 +244,7 @@ class VaultTlsIssuerProps:
         return self.name or "vault-ca"
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class VaultTlsProps:
     """TLS of Vault's listeners (on by default).
@@ -236,18 +254,29 @@ class VaultTlsProps:
     cert-manager creates and renews it from a Certificate in the manifests. Pods do not start until it exists.
     """
 
-    #: Serve TLS. ``False`` (plain HTTP on every listener) only for throwaway test clusters.
-    enabled: bool = True
-    #: Secret with ``tls.crt`` (full chain, server certificate first), ``tls.key`` and ``ca.crt``.
-    secret_name: DnsLabel = "vault-tls"
-    #: cert-manager issues the certificate (``None``: the Secret comes from outside the manifests).
-    issuer: VaultTlsIssuerProps | None = None
+    enabled: bool = Field(
+        default=True,
+        description="Serve TLS. ``False`` (plain HTTP on every listener) only for throwaway test clusters.",
+    )
+    secret_name: DnsLabel = Field(
+        default="vault-tls",
+        description=(
+            "Secret with ``tls.crt`` (full chain, server certificate first), ``tls.key`` and ``ca.crt``."
+        ),
+    )
+    issuer: VaultTlsIssuerProps | None = Field(
+        default=None,
+        description=(
+            "cert-manager issues the certificate (``None``: the Secret comes from outside the manifests)."
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.issuer is not None and not self.enabled:
             raise ValueError("'issuer' needs TLS: remove it or set 'enabled: true'")
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class VaultIngressProps(IngressProps):
     """An Ingress for Vault's API and UI; created only when this block is present (a host is required).
@@ -260,6 +289,7 @@ class VaultIngressProps(IngressProps):
     """
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class VaultBackupProps:
     """A CronJob that saves a raft snapshot to a PersistentVolumeClaim; created when this block is present.
@@ -277,18 +307,26 @@ class VaultBackupProps:
     The snapshot PVC lives beside Vault: copy snapshots off the cluster too (``scripts/backup.sh``).
     """
 
-    #: Cron schedule (UTC on most clusters).
-    schedule: Annotated[str, AfterValidator(check_schedule)] = "0 3 * * *"
-    #: Snapshots kept on the PVC (older ones are deleted after a successful snapshot).
-    keep: Annotated[int, Field(ge=1, le=365)] = 7
-    #: Secret key holding a token with the ``backup`` policy.
-    token_secret: SecretKeyRef = Field(
-        default_factory=lambda: SecretKeyRef(name="vault-backup-token", key="token")
+    schedule: Annotated[str, AfterValidator(check_schedule)] = Field(
+        default="0 3 * * *",
+        description="Cron schedule (UTC on most clusters).",
     )
-    #: PVC size in GiB, at most 65536 (``None``: the profile's Vault data size).
-    storage_gib: StorageGib | None = None
-    #: Container resources (``None``: the profile's ``backup`` row).
-    resources: Resources | None = None
+    keep: Annotated[int, Field(ge=1, le=365)] = Field(
+        default=7,
+        description="Snapshots kept on the PVC (older ones are deleted after a successful snapshot).",
+    )
+    token_secret: SecretKeyRef = Field(
+        default_factory=lambda: SecretKeyRef(name="vault-backup-token", key="token"),
+        description="Secret key holding a token with the ``backup`` policy.",
+    )
+    storage_gib: StorageGib | None = Field(
+        default=None,
+        description="PVC size in GiB, at most 65536 (``None``: the profile's Vault data size).",
+    )
+    resources: Resources | None = Field(
+        default=None,
+        description="Container resources (``None``: the profile's ``backup`` row).",
+    )
 
 
 #: Client names the stack's own policies use (``allow-vault-from-<name>``): refused for ``clients``.
@@ -308,6 +346,7 @@ RESERVED_CLIENT_NAMES: Final = frozenset(
 )
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class VaultClientProps:
     """Pods in other namespaces that may call Vault's API (port 8200 only, never the metrics listener or
@@ -318,15 +357,24 @@ class VaultClientProps:
     pods on 8200 (and DNS).
     """
 
-    #: Short name, used in the NetworkPolicy name (``allow-vault-from-<name>``).
-    name: DnsLabel
-    #: Labels of the namespaces the clients run in (at least one label: never every namespace), e.g.
-    #: ``{kubernetes.io/metadata.name: shop}``.
-    namespace_labels: Selector
-    #: Labels of the client pods in those namespaces (``None``: every pod there; ``{}`` is refused).
-    pod_labels: Selector | None = None
+    name: DnsLabel = Field(
+        description="Short name, used in the NetworkPolicy name (``allow-vault-from-<name>``).",
+    )
+    namespace_labels: Selector = Field(
+        description=(
+            "Labels of the namespaces the clients run in (at least one label: never every namespace), e.g. "
+            "``{kubernetes.io/metadata.name: shop}``."
+        ),
+    )
+    pod_labels: Selector | None = Field(
+        default=None,
+        description=(
+            "Labels of the client pods in those namespaces (``None``: every pod there; ``{}`` is refused)."
+        ),
+    )
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class VaultProps(StatefulWorkloadProps):
     """Settings of the Vault component.
@@ -335,39 +383,74 @@ class VaultProps(StatefulWorkloadProps):
     --tls-self-signed`` or by cert-manager), Shamir seal, no Ingress, no backup CronJob.
     """
 
-    #: Raft voters: 1, or 3/5 for HA (retry_join for every peer, anti-affinity, PodDisruptionBudget).
-    replicas: Annotated[int, AfterValidator(check_replicas)] = 1
-    #: TLS of the listeners: on, from Secret ``vault-tls``.
-    tls: VaultTlsProps = Field(default_factory=VaultTlsProps)
-    #: Server log level.
-    log_level: LogLevel = LogLevel.INFO
-    #: How long Vault keeps an idle Prometheus series (a Go duration, at least 10m so that series updated
-    #: every ``usage_gauge_period`` survive between scrapes).
+    replicas: Annotated[int, AfterValidator(check_replicas)] = Field(
+        default=1,
+        description=(
+            "Raft voters: 1, or 3/5 for HA (retry_join for every peer, anti-affinity, PodDisruptionBudget)."
+        ),
+    )
+    tls: VaultTlsProps = Field(
+        default_factory=VaultTlsProps,
+        description="TLS of the listeners: on, from Secret ``vault-tls``.",
+    )
+    log_level: LogLevel = Field(default=LogLevel.INFO, description="Server log level.")
     prometheus_retention_time: Annotated[
         str, AfterValidator(check_retention), AfterValidator(check_retention_covers_scrapes)
-    ] = "24h"
-    #: Serve the web UI at ``/ui``.
-    ui: bool = True
-    #: Seal: ``shamir`` (default) or an auto-unseal backend (``transit``, ``awskms``, ``gcpckms``,
-    #: ``azurekeyvault``), see :mod:`vaultaio_constructs.vault.seals`.
-    seal: Seal = Field(default_factory=ShamirSeal)
-    #: Source CIDRs of the ingress controller pods whose ``X-Forwarded-For`` Vault trusts, so audit entries
-    #: carry the real client address (empty: off).
-    trusted_proxy_cidrs: tuple[Cidr, ...] = ()
-    #: How strictly HA pods are spread over nodes.
-    anti_affinity: AntiAffinity = AntiAffinity.REQUIRED
-    #: Seconds Kubernetes waits after SIGTERM: Vault seals, steps down (an HA standby takes over) and
-    #: flushes raft before exiting; the preStop pause of 5 s lets endpoints drop the pod first.
-    termination_grace_period_seconds: Annotated[int, Field(ge=10, le=600)] = 30
-    #: PKI role the ``pki-issuer`` policy may issue from (``scripts/init-vault.sh --pki-role``).
-    pki_role: DnsLabel = "vault-aio"
-    #: Optional Ingress for the API and UI.
-    ingress: VaultIngressProps | None = None
-    #: Optional scheduled raft snapshots to a PVC.
-    backup: VaultBackupProps | None = None
-    #: Pods in other namespaces that may call the API on 8200 (``[]``: only the stack's own components and,
-    #: with ``ingress``, the ingress controller); one NetworkPolicy ``allow-vault-from-<name>`` each.
-    clients: tuple[VaultClientProps, ...] = ()
+    ] = Field(
+        default="24h",
+        description=(
+            "How long Vault keeps an idle Prometheus series (a Go duration, at least 10m so that series "
+            "updated every ``usage_gauge_period`` survive between scrapes)."
+        ),
+    )
+    ui: bool = Field(default=True, description="Serve the web UI at ``/ui``.")
+    seal: Seal = Field(
+        default_factory=ShamirSeal,
+        description=(
+            "Seal: ``shamir`` (default) or an auto-unseal backend (``transit``, ``awskms``, ``gcpckms``, "
+            "``azurekeyvault``), see :mod:`vaultaio_constructs.vault.seals`."
+        ),
+    )
+    trusted_proxy_cidrs: tuple[Cidr, ...] = Field(
+        default=(),
+        description=(
+            "Source CIDRs of the ingress controller pods whose ``X-Forwarded-For`` Vault trusts, so audit "
+            "entries carry the real client address (empty: off)."
+        ),
+    )
+    anti_affinity: AntiAffinity = Field(
+        default=AntiAffinity.REQUIRED,
+        description="How strictly HA pods are spread over nodes.",
+    )
+    termination_grace_period_seconds: Annotated[int, Field(ge=10, le=600)] = Field(
+        default=30,
+        description=(
+            "Seconds Kubernetes waits after SIGTERM: Vault seals, steps down (an HA standby takes over) and "
+            "flushes raft before exiting; the preStop pause of 5 s lets endpoints drop the pod first."
+        ),
+    )
+    pki_role: DnsLabel = Field(
+        default="vault-aio",
+        description=(
+            "PKI role the ``pki-issuer`` policy may issue from (``scripts/init-vault.sh --pki-role``)."
+        ),
+    )
+    ingress: VaultIngressProps | None = Field(
+        default=None,
+        description="Optional Ingress for the API and UI.",
+    )
+    backup: VaultBackupProps | None = Field(
+        default=None,
+        description="Optional scheduled raft snapshots to a PVC.",
+    )
+    clients: tuple[VaultClientProps, ...] = Field(
+        default=(),
+        description=(
+            "Pods in other namespaces that may call the API on 8200 (``[]``: only the stack's own components "
+            "and, with ``ingress``, the ingress controller); one NetworkPolicy ``allow-vault-from-<name>`` "
+            "each."
+        ),
+    )
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.clients]

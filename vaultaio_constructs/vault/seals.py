@@ -45,6 +45,7 @@ from vaultaio_constructs.common import (
     check_no_credentials,
     check_url,
 )
+from vaultaio_constructs.fielddocs import document_fields
 
 #: Where Secret-backed seal files are mounted (one sub-directory per Secret reference).
 SEAL_MOUNT_ROOT: Final = "/vault/seal"
@@ -180,6 +181,7 @@ def _secret_volume(seal: SealType, purpose: str, secret: SecretKeyRef, file_name
     )
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class ShamirSeal:
     """Shamir's secret sharing (default): Vault starts sealed and needs a threshold of unseal keys.
@@ -188,14 +190,14 @@ class ShamirSeal:
     (not ready, still scraped so the sealed alert fires) until unsealed again.
     """
 
-    #: Discriminator.
-    type: Literal["shamir"] = "shamir"
+    type: Literal["shamir"] = Field(default="shamir", description="Selects this type: ``shamir``.")
 
     def plan(self) -> SealPlan:
         """No stanza, no env, no egress."""
         return SealPlan(type=SealType.SHAMIR)
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class TransitSeal:
     """Auto-unseal with the transit secrets engine of another Vault cluster.
@@ -207,28 +209,46 @@ class TransitSeal:
     The token needs ``update`` on ``<mount_path>/encrypt/<key_name>`` and ``<mount_path>/decrypt/<key_name>``.
     """
 
-    #: Discriminator.
-    type: Literal["transit"] = "transit"
-    #: URL of the Vault that holds the transit key; must be ``https://``.
-    address: str
-    #: Name of the transit key.
-    key_name: _NonEmpty
-    #: Mount path of the transit engine on that Vault.
-    mount_path: _NonEmpty = "transit/"
-    #: Vault Enterprise namespace of the transit mount (``None``: root namespace).
-    namespace: _NonEmpty | None = None
-    #: Secret key holding the transit token (mounted as a file, never an env var of the container).
-    token: SecretKeyRef
-    #: Secret key holding the PEM CA of the transit Vault (``None``: the image's system trust store).
-    tls_ca_cert: SecretKeyRef | None = None
-    #: Server name to verify on the transit Vault's certificate (``None``: the host of ``address``).
-    tls_server_name: _NonEmpty | None = None
-    #: Turn off renewal of the transit token (use for a non-renewable token).
-    disable_renewal: bool = False
-    #: Networks of the transit Vault, for the egress rule; required.
-    egress_cidrs: tuple[Cidr, ...] = ()
-    #: Port for the egress rule (``None``: the port of ``address``, else 443).
-    egress_port: Port | None = None
+    type: Literal["transit"] = Field(default="transit", description="Selects this type: ``transit``.")
+    address: str = Field(description="URL of the Vault that holds the transit key; must be ``https://``.")
+    key_name: _NonEmpty = Field(description="Name of the transit key.")
+    mount_path: _NonEmpty = Field(
+        default="transit/",
+        description="Mount path of the transit engine on that Vault.",
+    )
+    namespace: _NonEmpty | None = Field(
+        default=None,
+        description="Vault Enterprise namespace of the transit mount (``None``: root namespace).",
+    )
+    token: SecretKeyRef = Field(
+        description=(
+            "Secret key holding the transit token (mounted as a file, never an env var of the container)."
+        ),
+    )
+    tls_ca_cert: SecretKeyRef | None = Field(
+        default=None,
+        description=(
+            "Secret key holding the PEM CA of the transit Vault (``None``: the image's system trust store)."
+        ),
+    )
+    tls_server_name: _NonEmpty | None = Field(
+        default=None,
+        description=(
+            "Server name to verify on the transit Vault's certificate (``None``: the host of ``address``)."
+        ),
+    )
+    disable_renewal: bool = Field(
+        default=False,
+        description="Turn off renewal of the transit token (use for a non-renewable token).",
+    )
+    egress_cidrs: tuple[Cidr, ...] = Field(
+        default=(),
+        description="Networks of the transit Vault, for the egress rule; required.",
+    )
+    egress_port: Port | None = Field(
+        default=None,
+        description="Port for the egress rule (``None``: the port of ``address``, else 443).",
+    )
 
     def __post_init__(self) -> None:
         check_url(
@@ -272,6 +292,7 @@ class TransitSeal:
         )
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class AwsKmsSeal:
     """Auto-unseal with an AWS KMS key.
@@ -283,26 +304,40 @@ class AwsKmsSeal:
     ``egress_cidrs`` must cover the KMS endpoint and, with IRSA, the STS endpoint.
     """
 
-    #: Discriminator.
-    type: Literal["awskms"] = "awskms"
-    #: AWS region of the key, e.g. ``eu-west-1``.
-    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")]
-    #: Key ID, key ARN, alias name or alias ARN.
-    kms_key_id: _NonEmpty
-    #: Custom KMS endpoint URL, e.g. a VPC interface endpoint (``None``: the regional public endpoint).
-    endpoint: _NonEmpty | None = None
-    #: Secret key holding the access key ID (static credentials; needs ``secret_access_key`` too).
-    access_key_id: SecretKeyRef | None = None
-    #: Secret key holding the secret access key (static credentials).
-    secret_access_key: SecretKeyRef | None = None
-    #: IAM role for IRSA, set as ServiceAccount annotation ``eks.amazonaws.com/role-arn``.
-    role_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")] | None = None
-    #: Networks of the KMS (and STS) endpoints, for the egress rule; required.
-    egress_cidrs: tuple[Cidr, ...] = ()
-    #: Port for the egress rule.
-    egress_port: Port = 443
-    #: Further destinations the seal needs (each one egress rule).
-    extra_egress: tuple[ExternalEndpoint, ...] = ()
+    type: Literal["awskms"] = Field(default="awskms", description="Selects this type: ``awskms``.")
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")] = Field(
+        description="AWS region of the key, e.g. ``eu-west-1``.",
+    )
+    kms_key_id: _NonEmpty = Field(description="Key ID, key ARN, alias name or alias ARN.")
+    endpoint: _NonEmpty | None = Field(
+        default=None,
+        description=(
+            "Custom KMS endpoint URL, e.g. a VPC interface endpoint (``None``: the regional public endpoint)."
+        ),
+    )
+    access_key_id: SecretKeyRef | None = Field(
+        default=None,
+        description=(
+            "Secret key holding the access key ID (static credentials; needs ``secret_access_key`` too)."
+        ),
+    )
+    secret_access_key: SecretKeyRef | None = Field(
+        default=None,
+        description="Secret key holding the secret access key (static credentials).",
+    )
+    role_arn: Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")] | None = Field(
+        default=None,
+        description="IAM role for IRSA, set as ServiceAccount annotation ``eks.amazonaws.com/role-arn``.",
+    )
+    egress_cidrs: tuple[Cidr, ...] = Field(
+        default=(),
+        description="Networks of the KMS (and STS) endpoints, for the egress rule; required.",
+    )
+    egress_port: Port = Field(default=443, description="Port for the egress rule.")
+    extra_egress: tuple[ExternalEndpoint, ...] = Field(
+        default=(),
+        description="Further destinations the seal needs (each one egress rule).",
+    )
 
     def __post_init__(self) -> None:
         static = (self.access_key_id is not None, self.secret_access_key is not None)
@@ -356,6 +391,7 @@ class AwsKmsSeal:
         )
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class GcpCkmsSeal:
     """Auto-unseal with a Google Cloud KMS key.
@@ -368,28 +404,34 @@ class GcpCkmsSeal:
     Identity add the GKE metadata server to ``extra_egress``.
     """
 
-    #: Discriminator.
-    type: Literal["gcpckms"] = "gcpckms"
-    #: GCP project of the key ring.
-    project: _NonEmpty
-    #: Location of the key ring.
-    region: _NonEmpty = "global"
-    #: Key ring name.
-    key_ring: _NonEmpty
-    #: Crypto key name.
-    crypto_key: _NonEmpty
-    #: Secret key holding a service-account JSON key.
-    credentials: SecretKeyRef | None = None
-    #: Google service account for GKE Workload Identity (``name@project.iam.gserviceaccount.com``).
+    type: Literal["gcpckms"] = Field(default="gcpckms", description="Selects this type: ``gcpckms``.")
+    project: _NonEmpty = Field(description="GCP project of the key ring.")
+    region: _NonEmpty = Field(default="global", description="Location of the key ring.")
+    key_ring: _NonEmpty = Field(description="Key ring name.")
+    crypto_key: _NonEmpty = Field(description="Crypto key name.")
+    credentials: SecretKeyRef | None = Field(
+        default=None,
+        description="Secret key holding a service-account JSON key.",
+    )
     gcp_service_account: (
         Annotated[str, Field(pattern=r"^[a-z0-9-]+@[a-z0-9.-]+\.iam\.gserviceaccount\.com$")] | None
-    ) = None
-    #: Networks of the Cloud KMS and token endpoints, for the egress rule; required.
-    egress_cidrs: tuple[Cidr, ...] = ()
-    #: Port for the egress rule.
-    egress_port: Port = 443
-    #: Further destinations the seal needs (e.g. the GKE metadata server for Workload Identity).
-    extra_egress: tuple[ExternalEndpoint, ...] = ()
+    ) = Field(
+        default=None,
+        description=(
+            "Google service account for GKE Workload Identity (``name@project.iam.gserviceaccount.com``)."
+        ),
+    )
+    egress_cidrs: tuple[Cidr, ...] = Field(
+        default=(),
+        description="Networks of the Cloud KMS and token endpoints, for the egress rule; required.",
+    )
+    egress_port: Port = Field(default=443, description="Port for the egress rule.")
+    extra_egress: tuple[ExternalEndpoint, ...] = Field(
+        default=(),
+        description=(
+            "Further destinations the seal needs (e.g. the GKE metadata server for Workload Identity)."
+        ),
+    )
 
     def __post_init__(self) -> None:
         if (self.credentials is None) == (self.gcp_service_account is None):
@@ -435,6 +477,7 @@ class GcpCkmsSeal:
         )
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class AzureKeyVaultSeal:
     """Auto-unseal with a key in Azure Key Vault (or Managed HSM with ``resource``).
@@ -447,30 +490,42 @@ class AzureKeyVaultSeal:
     ``login.microsoftonline.com`` (or the cloud's login endpoint).
     """
 
-    #: Discriminator.
-    type: Literal["azurekeyvault"] = "azurekeyvault"
-    #: Entra ID tenant.
-    tenant_id: _NonEmpty
-    #: Key vault name (the ``<name>`` of ``<name>.vault.azure.net``).
-    vault_name: Annotated[str, Field(pattern=r"^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")]
-    #: Key name.
-    key_name: _NonEmpty
-    #: Application (client) ID of the service principal or managed identity; required.
-    client_id: _NonEmpty
-    #: Secret key holding the client secret (``None`` with workload identity).
-    client_secret: SecretKeyRef | None = None
-    #: Use Azure Workload Identity instead of a client secret.
-    workload_identity: bool = False
-    #: Azure cloud environment name.
-    environment: _NonEmpty = "AZUREPUBLICCLOUD"
-    #: Key Vault resource suffix (``None``: ``vault.azure.net``; ``managedhsm.azure.net`` for Managed HSM).
-    resource: _NonEmpty | None = None
-    #: Networks of the key vault and login endpoints, for the egress rule; required.
-    egress_cidrs: tuple[Cidr, ...] = ()
-    #: Port for the egress rule.
-    egress_port: Port = 443
-    #: Further destinations the seal needs.
-    extra_egress: tuple[ExternalEndpoint, ...] = ()
+    type: Literal["azurekeyvault"] = Field(
+        default="azurekeyvault", description="Selects this type: ``azurekeyvault``."
+    )
+    tenant_id: _NonEmpty = Field(description="Entra ID tenant.")
+    vault_name: Annotated[str, Field(pattern=r"^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")] = Field(
+        description="Key vault name (the ``<name>`` of ``<name>.vault.azure.net``).",
+    )
+    key_name: _NonEmpty = Field(description="Key name.")
+    client_id: _NonEmpty = Field(
+        description="Application (client) ID of the service principal or managed identity; required.",
+    )
+    client_secret: SecretKeyRef | None = Field(
+        default=None,
+        description="Secret key holding the client secret (``None`` with workload identity).",
+    )
+    workload_identity: bool = Field(
+        default=False,
+        description="Use Azure Workload Identity instead of a client secret.",
+    )
+    environment: _NonEmpty = Field(default="AZUREPUBLICCLOUD", description="Azure cloud environment name.")
+    resource: _NonEmpty | None = Field(
+        default=None,
+        description=(
+            "Key Vault resource suffix (``None``: ``vault.azure.net``; ``managedhsm.azure.net`` for Managed "
+            "HSM)."
+        ),
+    )
+    egress_cidrs: tuple[Cidr, ...] = Field(
+        default=(),
+        description="Networks of the key vault and login endpoints, for the egress rule; required.",
+    )
+    egress_port: Port = Field(default=443, description="Port for the egress rule.")
+    extra_egress: tuple[ExternalEndpoint, ...] = Field(
+        default=(),
+        description="Further destinations the seal needs.",
+    )
 
     def __post_init__(self) -> None:
         if (self.client_secret is None) != self.workload_identity:

@@ -17,6 +17,7 @@ from pydantic import Field
 from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs.common import PROPS_CONFIG, DnsLabel
+from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.grafana.dashboards.common import DatasourceUid, to_json
 from vaultaio_constructs.grafana.dashboards.container_logs import container_logs
 from vaultaio_constructs.grafana.dashboards.trace_explorer import trace_explorer
@@ -50,6 +51,7 @@ def _datasource_uids(node: object) -> set[str]:
     return found
 
 
+@document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class GrafanaDashboard:
     """One dashboard to provision: a unique key, its title and its JSON model.
@@ -59,12 +61,13 @@ class GrafanaDashboard:
     carries a ``uid`` (so the dashboard keeps its URL across restarts).
     """
 
-    #: Key of the dashboard: a DNS label, used for the file and ConfigMap names.
-    name: DnsLabel
-    #: Dashboard title; must equal the JSON model's ``title``.
-    title: Annotated[str, Field(min_length=1)]
-    #: The dashboard JSON model.
-    json: Annotated[str, Field(min_length=2)]
+    name: DnsLabel = Field(
+        description="Key of the dashboard: a DNS label, used for the file and ConfigMap names.",
+    )
+    title: Annotated[str, Field(min_length=1)] = Field(
+        description="Dashboard title; must equal the JSON model's ``title``.",
+    )
+    json: Annotated[str, Field(min_length=2)] = Field(description="The dashboard JSON model.")
 
     def __post_init__(self) -> None:
         try:
