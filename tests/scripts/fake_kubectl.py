@@ -174,6 +174,10 @@ def new_state(
         "certificates": None,
         # Secrets of the other namespaces that exist (the node namespace): namespace -> name -> data
         "other_secrets": {},
+        # DaemonSets in any namespace, each {"namespace", "name", "labels"} (Alloy's tells the node namespace);
+        # "daemonsets_forbidden": the user may not list them in all namespaces
+        "daemonsets": [],
+        "daemonsets_forbidden": False,
         "pods": {
             name: {
                 "phases": ["Running"],
@@ -247,6 +251,8 @@ _BOOL_FLAGS = {
     "--tty": "tty",
     "-q": "quiet",
     "--quiet": "quiet",
+    "-A": "all_namespaces",
+    "--all-namespaces": "all_namespaces",
 }
 _MULTI = {"from_file", "from_literal"}
 
@@ -384,6 +390,8 @@ def kubectl_get(state: State, words: list[str], flags: dict[str, Any], ns: str) 
         return Result(0, "".join(f"{n}\n" for n in state["certificates"]) if in_ns else "")
     if kind in ("endpointslice", "endpointslices", "endpointslice.discovery.k8s.io"):
         return get_endpointslices(state, flags, ns)
+    if kind in ("daemonset", "daemonsets", "ds", "daemonsets.apps") and not name:
+        return get_daemonsets(state, flags, ns)
     if kind in ("pod", "pods", "po"):
         if name:
             pod = state["pods"].get(name) if in_ns else None
@@ -434,6 +442,31 @@ def kubectl_delete(state: State, words: list[str], ns: str) -> Result:
         return not_found("secrets", words[1])
     del secrets[words[1]]
     return Result(0, f'secret "{words[1]}" deleted\n')
+
+
+def get_daemonsets(state: State, flags: dict[str, Any], ns: str) -> Result:
+    """A DaemonSet list by label selector (equality terms only), in ``ns`` or in all namespaces, as the
+    ``jsonpath`` of each one's namespace (the only output the scripts ask for)."""
+    everywhere = bool(flags.get("all_namespaces"))
+    if state.get("daemonsets_forbidden") and everywhere:
+        return Result(
+            1,
+            err=(
+                'Error from server (Forbidden): daemonsets.apps is forbidden: User "alice" cannot list'
+                ' resource "daemonsets" in API group "apps" at the cluster scope'
+            ),
+        )
+    if flags.get("output") != 'jsonpath={range .items[*]}{.metadata.namespace}{"\\n"}{end}':
+        return Result(127, err=f"fake kubectl: unsupported output {flags.get('output')!r} for daemonsets")
+    terms = [t.split("=", 1) for t in flags.get("selector", "").split(",") if t]
+    if any(len(t) != 2 for t in terms):
+        return Result(127, err=f"fake kubectl: unsupported selector {flags.get('selector')!r}")
+    found = [
+        d["namespace"]
+        for d in state.get("daemonsets", [])
+        if (everywhere or d["namespace"] == ns) and all(d["labels"].get(k) == v for k, v in terms)
+    ]
+    return Result(0, "".join(f"{n}\n" for n in found))
 
 
 def get_endpointslices(state: State, flags: dict[str, Any], ns: str) -> Result:

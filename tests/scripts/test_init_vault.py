@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.scripts.conftest import (
     SCRIPTS,
@@ -165,6 +166,9 @@ def test_every_kubectl_call_targets_the_namespace_and_the_vault_container(
     _fake, run = fresh
     for argv in run.argvs():
         if argv[:2] == ["config", "current-context"]:
+            continue
+        if argv[:2] == ["--all-namespaces", "get"]:  # the one cluster-wide call: which namespace runs Alloy
+            assert argv[2] == "daemonsets.apps", argv
             continue
         assert argv[:2] == ["-n", "vault-aio"], argv
     for e in run.execs():
@@ -521,7 +525,8 @@ def test_grafana_options(custom: tuple[FakeCluster, Run]) -> None:
 
 def test_namespace_and_context_reach_kubectl_urls_and_certificate(custom: tuple[FakeCluster, Run]) -> None:
     fake, run = custom
-    assert all(a[:4] == ["--context", "prod-admin", "-n", "vault-prod"] for a in run.argvs())
+    lookup = ["--context", "prod-admin", "--all-namespaces", "get", "daemonsets.apps"]  # where Alloy runs
+    assert [a[:5] for a in run.argvs() if a[:4] != ["--context", "prod-admin", "-n", "vault-prod"]] == [lookup]
     urls = fake.state["vault"]["writes"]["pki/config/urls"][0]
     assert urls["issuing_certificates"] == "https://vault.vault-prod.svc:8200/v1/pki/ca"
     assert urls["crl_distribution_points"] == "https://vault.vault-prod.svc:8200/v1/pki/crl"
@@ -747,6 +752,23 @@ def _with_node_namespace(state: dict[str, Any], name: str = "vault-aio-node") ->
     return state
 
 
+def _alloy_daemonset() -> dict[str, Any]:
+    """The DaemonSet alloy of the committed dist/ (the default stack), as the manifests label it."""
+    (path,) = (SCRIPTS.parent / "dist").glob("logging/*/daemonset-alloy.yaml")
+    obj: dict[str, Any] = yaml.safe_load(path.read_text())
+    assert obj["kind"] == "DaemonSet"
+    return obj
+
+
+def _with_alloy(state: dict[str, Any], namespace: str, **labels: str) -> dict[str, Any]:
+    """Namespace ``namespace`` with a DaemonSet alloy labelled as dist/'s, ``labels`` changed."""
+    if namespace not in state["namespaces"]:
+        state["namespaces"].append(namespace)
+    ds = _alloy_daemonset()["metadata"]
+    state["daemonsets"].append({"namespace": namespace, "name": ds["name"], "labels": {**ds["labels"], **labels}})
+    return state
+
+
 def test_ca_is_copied_alone_into_the_node_namespace(cluster: FakeCluster) -> None:
     cluster.state = _with_node_namespace(new_state(pods=1))
     run = cluster.run("init-vault.sh", "--tls-only")
@@ -784,9 +806,74 @@ def test_ca_copy_goes_to_the_named_node_namespace_and_is_skipped_without_one(clu
     assert run.rc == 0, run.stderr
     assert "vault-tls-ca" in cluster.state["other_secrets"]["agents"]
     cluster.state = new_state(pods=1)
+    run = cluster.run("init-vault.sh", "--tls-only", "--node-namespace", "agents")
+    assert run.rc == 0, run.stderr
+    assert "no namespace agents (--node-namespace): no CA copy made" in run.stderr
+    assert not [a for a in run.argvs() if "daemonsets.apps" in a], "a named namespace needs no look-up"
+
+
+def test_node_namespace_is_found_from_the_alloy_daemonset(cluster: FakeCluster) -> None:
+    """Setting node_namespace may name any namespace: the DaemonSet alloy of the instance says which."""
+    state = _with_alloy(new_state(pods=1), "agents")
+    _with_alloy(state, "other-agents", **{"app.kubernetes.io/instance": "another-stack"})
+    state["namespaces"].append("vault-aio-node")  # exists, but holds no Alloy of this stack
+    cluster.state = state
     run = cluster.run("init-vault.sh", "--tls-only")
     assert run.rc == 0, run.stderr
-    assert "no namespace vault-aio-node (no node agents): no CA copy needed" in run.stdout
+    assert "node namespace agents (DaemonSet alloy of instance vault-aio)" in run.stdout
+    assert cluster.state["other_secrets"]["agents"]["vault-tls-ca"] == {
+        "ca.crt": cluster.state["secrets"]["vault-tls"]["ca.crt"]
+    }
+    assert "vault-tls-ca" not in cluster.state["other_secrets"].get("vault-aio-node", {})
+    assert "vault-tls-ca" not in cluster.state["other_secrets"].get("other-agents", {})
+    # the look-up uses the labels dist/ gives the DaemonSet, with this run's --instance
+    (lookup,) = [a for a in run.argvs() if "daemonsets.apps" in a]
+    selector = dict(t.split("=", 1) for t in lookup[lookup.index("-l") + 1].split(","))
+    labels = _alloy_daemonset()["metadata"]["labels"]
+    assert selector["app.kubernetes.io/name"] == labels["app.kubernetes.io/name"] == "alloy"
+    assert all(labels[k] == v for k, v in selector.items()), (selector, labels)
+    # another instance finds its own
+    run = cluster.run("init-vault.sh", "--tls-only", "--instance", "another-stack")
+    assert run.rc == 0, run.stderr
+    assert "node namespace other-agents (DaemonSet alloy of instance another-stack)" in run.stdout
+    assert "vault-tls-ca" in cluster.state["other_secrets"]["other-agents"]
+
+
+def test_node_namespace_among_several_alloys_of_one_instance(cluster: FakeCluster) -> None:
+    """Two stacks with the same instance name: the default node namespace if it is one of them, else ask."""
+    cluster.state = _with_alloy(_with_alloy(new_state(pods=1), "vault-aio-node"), "team-b-node")
+    run = cluster.run("init-vault.sh", "--tls-only")
+    assert run.rc == 0, run.stderr
+    assert "node namespace vault-aio-node (one of several DaemonSets alloy" in run.stdout
+    assert "vault-tls-ca" in cluster.state["other_secrets"]["vault-aio-node"]
+    assert "vault-tls-ca" not in cluster.state["other_secrets"].get("team-b-node", {})
+    cluster.state = _with_alloy(_with_alloy(new_state(pods=1), "agents-a"), "agents-b")
+    run = cluster.run("init-vault.sh", "--tls-only")
+    assert run.rc == 1
+    assert "agents-a agents-b" in run.stderr and "--node-namespace" in run.stderr
+    assert not cluster.state["other_secrets"].get("agents-a") and not cluster.state["other_secrets"].get("agents-b")
+
+
+def test_default_node_namespace_that_does_not_exist_is_called_possibly_wrong(cluster: FakeCluster) -> None:
+    """No Alloy found and no <namespace>-node: a warning, not a silent skip (the vault-ca volume is optional)."""
+    cluster.state = new_state(pods=1)
+    run = cluster.run("init-vault.sh", "--tls-only")
+    assert run.rc == 0, run.stderr
+    assert "no namespace vault-aio-node (the default node namespace, which may be wrong)" in run.stderr
+    assert "re-run with --node-namespace NAME" in run.stderr
+    assert "warning" in run.stderr and not cluster.state["other_secrets"]
+
+
+def test_node_namespace_falls_back_to_the_default_when_daemonsets_may_not_be_listed(cluster: FakeCluster) -> None:
+    state = _with_alloy(new_state(pods=1), "agents")
+    state["namespaces"].append("vault-aio-node")
+    state["daemonsets_forbidden"] = True
+    cluster.state = state
+    run = cluster.run("init-vault.sh", "--tls-only")
+    assert run.rc == 0, run.stderr
+    assert "may not list DaemonSets in all namespaces" in run.stderr
+    assert "assuming node namespace vault-aio-node" in run.stderr and "--node-namespace" in run.stderr
+    assert "vault-tls-ca" in cluster.state["other_secrets"]["vault-aio-node"]
 
 
 def test_fails_when_the_tls_secret_has_no_ca(cluster: FakeCluster) -> None:
