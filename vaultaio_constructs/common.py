@@ -31,8 +31,17 @@ from vaultaio_constructs.fielddocs import document_fields
 #: Configuration shared by every props dataclass: unknown keys are errors, defaults are validated too, types
 #: are strict (Python: exactly the annotated types; the settings file is validated in JSON mode, see
 #: :func:`vaultaio_constructs.settings.validate_settings_value`), and no float setting is NaN or infinite.
+#: ``hide_input_in_errors``: pydantic's message of a props constructor would end in ``input_value=...``, the
+#: whole value, credentials included (a URL's user information, a literal where a Secret reference belongs);
+#: the validators' own messages show values through :func:`shown`, and settings-file errors show the value
+#: redacted (``settings.format_validation_error``).
 PROPS_CONFIG: Final = ConfigDict(
-    extra="forbid", validate_default=True, str_strip_whitespace=False, strict=True, allow_inf_nan=False
+    extra="forbid",
+    validate_default=True,
+    str_strip_whitespace=False,
+    strict=True,
+    allow_inf_nan=False,
+    hide_input_in_errors=True,
 )
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -90,7 +99,8 @@ def check_hostname(value: str) -> str:
     """A DNS name (RFC 1123 subdomain), as used for Ingress hosts."""
     if len(value) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(value):
         raise ValueError(
-            f"{value!r} is not a valid hostname: use dot-separated labels of lowercase letters, digits, '-'"
+            f"{shown(value)} is not a valid hostname: use dot-separated labels of lowercase letters, digits, "
+            "'-'"
         )
     return value
 
@@ -194,6 +204,13 @@ def redact_url(value: str) -> str:
     if fragment is not None:
         text += "#***" if fragment else "#"
     return text
+
+
+def shown(value: str) -> str:
+    """``value`` as an error message quotes it (``repr``), with a URL's or host's credentials hidden
+    (:func:`redact_url`): a value refused for its form may still hold a password
+    (``user:pw@smtp.example.com``)."""
+    return repr(redact_url(value))
 
 
 def redact_urls(text: str) -> str:

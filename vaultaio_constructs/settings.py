@@ -43,6 +43,7 @@ from vaultaio_constructs.common import (
     StackNamespace,
     redact_url,
     redact_urls,
+    url_credentials,
 )
 from vaultaio_constructs.component import default_node_namespace, namespace_conflicts
 from vaultaio_constructs.fielddocs import document_fields
@@ -432,6 +433,14 @@ def _message(error: Any) -> str:
     return str(error["msg"]).removeprefix("Value error, ")
 
 
+def _without_credentials(line: str, value: Any) -> str:
+    """``line`` with ``value`` (the refused input) redacted wherever a validator's message quotes it, when it
+    holds credentials: a host refused for its form may still be ``user:password@host``."""
+    if isinstance(value, str) and value and url_credentials(value) is not None:
+        return line.replace(value, redact_url(value))
+    return line
+
+
 def format_validation_error(err: ValidationError, source: str, root: Any = None) -> str:
     """One line per problem: the key path, what is wrong, the value; ``root`` is the validated type
     (default: the whole settings)."""
@@ -459,7 +468,7 @@ def format_validation_error(err: ValidationError, source: str, root: Any = None)
             # a string where a plain SecretKeyRef belongs (seals, receivers) is most likely the secret too
             lines.append(f"  {key}: {LITERAL_SECRET_MESSAGE}")
             continue
-        lines.append(f"  {key}: {msg}{_shown(e.get('input'), msg)}")
+        lines.append(_without_credentials(f"  {key}: {msg}{_shown(e.get('input'), msg)}", e.get("input")))
     # every URL a message quotes loses its userinfo, query values and fragment (settings errors end up in CI
     # logs); the validators already leave them out, this holds for any message that does not
     return redact_urls("\n".join(lines))

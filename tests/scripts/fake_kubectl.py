@@ -174,8 +174,8 @@ def new_state(
         "certificates": None,
         # Secrets of the other namespaces that exist (the node namespace): namespace -> name -> data
         "other_secrets": {},
-        # DaemonSets in any namespace, each {"namespace", "name", "labels"} (Alloy's tells the node namespace);
-        # "daemonsets_forbidden": the user may not list them in all namespaces
+        # DaemonSets in any namespace, each {"namespace", "name", "labels"} (Alloy's tells the node
+        # namespace); "daemonsets_forbidden": the user may not list them in all namespaces
         "daemonsets": [],
         "daemonsets_forbidden": False,
         "pods": {

@@ -526,7 +526,8 @@ def test_grafana_options(custom: tuple[FakeCluster, Run]) -> None:
 def test_namespace_and_context_reach_kubectl_urls_and_certificate(custom: tuple[FakeCluster, Run]) -> None:
     fake, run = custom
     lookup = ["--context", "prod-admin", "--all-namespaces", "get", "daemonsets.apps"]  # where Alloy runs
-    assert [a[:5] for a in run.argvs() if a[:4] != ["--context", "prod-admin", "-n", "vault-prod"]] == [lookup]
+    others = [a[:5] for a in run.argvs() if a[:4] != ["--context", "prod-admin", "-n", "vault-prod"]]
+    assert others == [lookup]
     urls = fake.state["vault"]["writes"]["pki/config/urls"][0]
     assert urls["issuing_certificates"] == "https://vault.vault-prod.svc:8200/v1/pki/ca"
     assert urls["crl_distribution_points"] == "https://vault.vault-prod.svc:8200/v1/pki/crl"
@@ -765,7 +766,8 @@ def _with_alloy(state: dict[str, Any], namespace: str, **labels: str) -> dict[st
     if namespace not in state["namespaces"]:
         state["namespaces"].append(namespace)
     ds = _alloy_daemonset()["metadata"]
-    state["daemonsets"].append({"namespace": namespace, "name": ds["name"], "labels": {**ds["labels"], **labels}})
+    labelled = {**ds["labels"], **labels}
+    state["daemonsets"].append({"namespace": namespace, "name": ds["name"], "labels": labelled})
     return state
 
 
@@ -851,11 +853,12 @@ def test_node_namespace_among_several_alloys_of_one_instance(cluster: FakeCluste
     run = cluster.run("init-vault.sh", "--tls-only")
     assert run.rc == 1
     assert "agents-a agents-b" in run.stderr and "--node-namespace" in run.stderr
-    assert not cluster.state["other_secrets"].get("agents-a") and not cluster.state["other_secrets"].get("agents-b")
+    assert not any(cluster.state["other_secrets"].get(ns) for ns in ("agents-a", "agents-b"))
 
 
 def test_default_node_namespace_that_does_not_exist_is_called_possibly_wrong(cluster: FakeCluster) -> None:
-    """No Alloy found and no <namespace>-node: a warning, not a silent skip (the vault-ca volume is optional)."""
+    """No Alloy found and no <namespace>-node: a warning, not a silent skip (vault-ca is an optional
+    volume: Alloy starts without it and only its probe fails)."""
     cluster.state = new_state(pods=1)
     run = cluster.run("init-vault.sh", "--tls-only")
     assert run.rc == 0, run.stderr
@@ -864,7 +867,7 @@ def test_default_node_namespace_that_does_not_exist_is_called_possibly_wrong(clu
     assert "warning" in run.stderr and not cluster.state["other_secrets"]
 
 
-def test_node_namespace_falls_back_to_the_default_when_daemonsets_may_not_be_listed(cluster: FakeCluster) -> None:
+def test_node_namespace_is_the_default_when_daemonsets_may_not_be_listed(cluster: FakeCluster) -> None:
     state = _with_alloy(new_state(pods=1), "agents")
     state["namespaces"].append("vault-aio-node")
     state["daemonsets_forbidden"] = True

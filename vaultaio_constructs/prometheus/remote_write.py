@@ -484,6 +484,13 @@ class RemoteWriteTls:
 _CREDENTIAL_HEADER: Final = re.compile(
     r"auth|token|key|secret|passw|cookie|session|signature|credential|jwt|bearer", re.I
 )
+#: Header values that are credentials whatever the header's name: an HTTP authentication scheme and its
+#: credentials (RFC 9110 ``credentials = auth-scheme [ 1*SP token68 ]``: ``Bearer <token>``, ``Basic ...``).
+_CREDENTIAL_VALUE: Final = re.compile(
+    r"\s*(?:bearer|basic|digest|token|negotiate|apikey|api-key|aws4-hmac-sha256|hoba|mutual|scram-sha-\d+)"
+    r"\s+\S.*",
+    re.I | re.S,
+)
 #: Headers ``http_headers`` may not set (prometheus/common v0.70.1 ``ReservedHeaders``): the remote-write
 #: ones and the scrape timeout.
 RESERVED_HTTP_HEADERS: Final = RESERVED_HEADERS | {"x-prometheus-scrape-timeout-seconds"}
@@ -507,6 +514,13 @@ def _check_headers(value: dict[str, str]) -> dict[str, str]:
                 f"header {name!r} looks like a credential, and 'headers' are written into the ConfigMap: "
                 f"put it in 'secret_headers' ({name}: {{name: <secret>, key: <key>}}), which Prometheus "
                 "reads from the mounted Secret on every request"
+            )
+        if _CREDENTIAL_VALUE.fullmatch(header_value):
+            raise ValueError(
+                f"header {name!r} carries credentials (an authentication scheme and its token), and "
+                f"'headers' are written into the ConfigMap: put it in 'secret_headers' ({name}: "
+                "{name: <secret>, key: <key>}), which Prometheus reads from the mounted Secret on every "
+                "request"
             )
         if has_control_characters(header_value):
             raise ValueError(
@@ -556,7 +570,8 @@ class RemoteWrite:
         default_factory=dict,
         description=(
             "Extra HTTP headers, e.g. ``X-Scope-OrgID`` for a Mimir tenant; written into the ConfigMap, so a "
-            "name that looks like a credential (``*key*``, ``*token*``, ``*auth*``, ``*secret*``...) is "
+            "name that looks like a credential (``*key*``, ``*token*``, ``*auth*``, ``*secret*``...) and a "
+            "value with an authentication scheme (``Bearer <token>``, ``Basic <credentials>``...) are "
             "refused: use ``secret_headers``."
         ),
     )
