@@ -130,7 +130,8 @@ def credential_forms(leaf: Leaf, value: str, canary: str) -> list[tuple[str, Any
     if leaf.is_key:
         if leaf.model_path.endswith("headers.{key}"):
             return [
-                ("credential-named header", {"X-Api-Key": canary}),
+                # not X-Api-Key: the sample already sends it from a Secret, and a duplicate is refused first
+                ("credential-named header", {"Private-Token": canary}),
                 ("Authorization header", {"Authorization": f"Bearer {canary}"}),
                 ("bearer value", {"X-Upstream-One": f"Bearer {canary}"}),
                 ("basic value", {"X-Upstream-Two": f"basic {canary}"}),
