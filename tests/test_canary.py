@@ -33,7 +33,7 @@ import yaml
 
 from app import synth_warnings
 from tests.stack import synth_stack
-from tests.test_settings_strings import SAMPLES, Leaf, _members, _tag, string_leaves
+from tests.test_settings_strings import SAMPLES, Leaf, _members, _tag, model_string_paths, string_leaves
 from vaultaio_constructs.settings import VaultAioProps, locate_settings, read_settings
 
 CANARY = "CANARY-9f3a7c"
@@ -120,8 +120,12 @@ NON_SECRET: dict[str, str] = {
 CONTROL = ("prometheus", "remote_write", 0, "headers", "X-Scope-OrgID")
 
 
+def _listed(model_path: str) -> bool:
+    return any(fnmatch.fnmatchcase(model_path, pattern) for pattern in NON_SECRET)
+
+
 def non_secret(leaf: Leaf) -> bool:
-    return any(fnmatch.fnmatchcase(leaf.model_path, pattern) for pattern in NON_SECRET)
+    return _listed(leaf.model_path)
 
 
 def credential_forms(leaf: Leaf, value: str, canary: str) -> list[tuple[str, Any]]:
@@ -269,6 +273,9 @@ def test_the_table_covers_the_credential_fields() -> None:
     ):
         assert expected in paths, expected
     assert len(paths) >= 30, sorted(paths)
+    # every string the model can hold is either fed the canary or listed as not secret
+    fed_or_listed = paths | {p for p in model_string_paths(VaultAioProps) if _listed(p)}
+    assert not set(model_string_paths(VaultAioProps)) - fed_or_listed
     unused = [p for p in NON_SECRET if not any(fnmatch.fnmatchcase(m, p) for m in _all_model_paths())]
     assert not unused, f"allowlist entries that match no field: {unused}"
 
