@@ -48,7 +48,15 @@ from typing import Annotated, Final, Literal
 from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs.common import PROPS_CONFIG, Cidr, ExternalEndpoint, Port, SecretKeyRef, SecretRef
+from vaultaio_constructs.common import (
+    PROPS_CONFIG,
+    Cidr,
+    ExternalEndpoint,
+    Port,
+    SecretKeyRef,
+    SecretRef,
+    redact_url,
+)
 from vaultaio_constructs.fielddocs import document_fields
 
 #: Where Secret files of the object store (CA bundle, GCS key) are mounted.
@@ -107,14 +115,16 @@ def check_endpoint(value: str) -> str:
     """``host`` or ``host:port``: no scheme (``insecure`` picks http), no path, no credentials."""
     if "://" in value:
         raise ValueError(
-            f"{value!r} must be host[:port] without a scheme (e.g. 'minio.storage.svc:9000'); "
+            f"{redact_url(value)!r} must be host[:port] without a scheme (e.g. 'minio.storage.svc:9000'); "
             "https is used unless 'insecure: true'"
         )
     if "@" in value:
-        raise ValueError(f"{value!r} must not contain credentials: use Secret references")
+        raise ValueError("the endpoint must not contain credentials ('@'): use Secret references")
     match = _HOST_PORT.fullmatch(value)
     if not match or (match["port"] and not 1 <= int(match["port"]) <= 65535):
-        raise ValueError(f"{value!r} is not host[:port] (e.g. 's3.eu-west-1.amazonaws.com' or 'minio:9000')")
+        raise ValueError(
+            f"{redact_url(value)!r} is not host[:port] (e.g. 's3.eu-west-1.amazonaws.com' or 'minio:9000')"
+        )
     return value
 
 
