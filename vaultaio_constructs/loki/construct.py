@@ -283,9 +283,7 @@ class Loki(Component):
             id,
             name="loki",
             role="logs",
-            image_tag=props.image_tag,
-            image_digest=props.image_digest,
-            image_repository=props.image_repository,
+            workload=props,
         )
         self.retention_days = props.retention_days
         self.log_level = props.log_level

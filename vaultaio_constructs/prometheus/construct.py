@@ -300,9 +300,7 @@ class Prometheus(Component):
             id,
             name="prometheus",
             role="metrics",
-            image_tag=props.image_tag,
-            image_digest=props.image_digest,
-            image_repository=props.image_repository,
+            workload=props,
         )
         self.resources = self.resolve_resources(props.resources)
         self.storage_gib = self.resolve_storage_gib(props.storage_gib)

@@ -243,9 +243,7 @@ class Tempo(Component):
             id,
             name="tempo",
             role="traces",
-            image_tag=props.image_tag,
-            image_digest=props.image_digest,
-            image_repository=props.image_repository,
+            workload=props,
         )
         self.retention_hours = props.retention_hours
         self.metrics_generator = props.metrics_generator
