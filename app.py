@@ -53,7 +53,9 @@ def main() -> int:
         outdir = Path(os.environ.get("CDK8S_OUTDIR") or HERE / "dist")
         files = synth(props, outdir)
     except ValueError as err:  # settings and validation errors: nothing was written
-        print(f"error: {err}", file=sys.stderr)
+        from vaultaio_constructs.common import redact_urls
+
+        print(f"error: {redact_urls(str(err))}", file=sys.stderr)  # never a URL's credentials
         return 2
     for warning in synth_warnings(props):
         print(f"warning: {warning}", file=sys.stderr)

@@ -56,13 +56,15 @@ Steps, in order:
      output goes to --init-file with mode 0600 and is never printed. If kubectl exec fails after
      Vault initialised, whatever arrived is kept in --init-file.partial, never deleted.
   5. Unseal every sealed pod with the keys from --init-file (Shamir seal only).
-  6. With a token: audit device stdout/, policies from /vault/policies, PKI root CA in pki/ (unless
+  6. With a token: audit device stdout/, policies from /vault/policies, the token role operator (the
+     admin token makes read-only tokens for vault-aio verify from it), PKI root CA in pki/ (unless
      pki/cert/ca already serves one), and optionally Kubernetes auth.
 
 Options:
   -n, --namespace NAME          namespace of the stack (default: \$VAULTAIO_NAMESPACE or vault-aio)
       --node-namespace NAME     namespace of the node agents, where Secret vault-tls-ca goes; skipped when it
-                                does not exist (default: \$VAULTAIO_NODE_NAMESPACE or <namespace>-node)
+                                does not exist (default: \$VAULTAIO_NODE_NAMESPACE, else the namespace of the
+                                DaemonSet alloy labelled with --instance, else <namespace>-node)
       --instance NAME           app.kubernetes.io/instance of the Vault pods
                                 (default: \$VAULTAIO_INSTANCE or vault-aio)
       --context NAME            kubectl context to use (default: the current context)
@@ -106,8 +108,9 @@ Environment:
   VAULTAIO_WAIT_TIMEOUT         seconds to wait for pods, Secrets and unsealing (default: 300);
                                 with an interval of 0 it counts checks instead of seconds
 
-Needs kubectl (with get, create secret and exec rights in the namespace, and get, create and delete
-secret in the node namespace), jq, and openssl for the self-signed certificate and the Grafana password.
+Needs kubectl (with get, create secret and exec rights in the namespace, get, create and delete secret in
+the node namespace, and, without --node-namespace, list daemonsets in all namespaces), jq, and openssl for
+the self-signed certificate and the Grafana password.
 
 Exit status: 0 when every step is done or was done before, 1 on any failure, 2 on a usage error.
 EOF
@@ -172,8 +175,9 @@ uint_between() { is_uint "$1" && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
 is_ttl() { printf '%s' "$1" | grep -Eq '^[0-9]+[smhd]?$'; }
 
 check_stack_options
-[ -n "$NODE_NAMESPACE" ] || NODE_NAMESPACE="$NAMESPACE-node"
-is_dns_label "$NODE_NAMESPACE" || usage_error "--node-namespace must be a DNS label, got '$NODE_NAMESPACE'"
+# without --node-namespace, find_node_namespace looks for it in the cluster (step 1)
+[ -z "$NODE_NAMESPACE" ] || is_dns_label "$NODE_NAMESPACE" ||
+  usage_error "--node-namespace must be a DNS label, got '$NODE_NAMESPACE'"
 is_dns_label "$TLS_SECRET" || usage_error "--tls-secret must be a DNS label, got '$TLS_SECRET'"
 is_dns_label "$PKI_ROLE" || usage_error "--pki-role must be a DNS label, got '$PKI_ROLE'"
 uint_between "$KEY_SHARES" 1 255 ||
@@ -329,16 +333,70 @@ kcn() {
   fi
 }
 
+# kca ARGS...: kubectl in all namespaces (same context as kc)
+kca() {
+  if [ -n "$CONTEXT" ]; then
+    kubectl --context "$CONTEXT" --all-namespaces "$@"
+  else
+    kubectl --all-namespaces "$@"
+  fi
+}
+
+# find_node_namespace: without --node-namespace, NODE_NAMESPACE is the namespace of this stack's DaemonSet
+# alloy, found by the labels the manifests give it (setting node_namespace may name any namespace); when
+# there is none (Alloy off, or not applied yet), or the list is forbidden, <namespace>-node, the setting's
+# default, with NODE_NAMESPACE_GUESSED=1 so that ensure_node_ca says it may be wrong.
+NODE_NAMESPACE_GUESSED=0
+find_node_namespace() {
+  local selector found count
+  [ -z "$NODE_NAMESPACE" ] || return 0
+  NODE_NAMESPACE="$NAMESPACE-node"
+  NODE_NAMESPACE_GUESSED=1
+  selector="app.kubernetes.io/name=alloy,app.kubernetes.io/instance=$INSTANCE,app.kubernetes.io/part-of=vault-aio"
+  if ! found=$(kca get daemonsets.apps -l "$selector" \
+    -o 'jsonpath={range .items[*]}{.metadata.namespace}{"\n"}{end}' 2>"$WORK/get.err"); then
+    grep -q '(Forbidden)' "$WORK/get.err" ||
+      die "kubectl get daemonsets --all-namespaces -l $selector failed: $(summary "$WORK/get.err")"
+    warn "tls: may not list DaemonSets in all namespaces to find Alloy's: assuming node namespace" \
+      "$NODE_NAMESPACE; when setting node_namespace names another, re-run with --node-namespace NAME"
+    return 0
+  fi
+  found=$(printf '%s\n' "$found" | grep -v '^$' | sort -u) || true
+  count=$(printf '%s' "$found" | grep -c '') || true
+  if [ "$count" -eq 1 ]; then
+    NODE_NAMESPACE=$found
+    NODE_NAMESPACE_GUESSED=0
+    log "tls: node namespace $NODE_NAMESPACE (DaemonSet alloy of instance $INSTANCE)"
+  elif [ "$count" -gt 1 ]; then
+    # several stacks with the same instance name: the one that follows the default naming, or ask
+    printf '%s\n' "$found" | grep -qxF -- "$NODE_NAMESPACE" ||
+      die "DaemonSets alloy of instance $INSTANCE run in namespaces $(printf '%s' "$found" | tr '\n' ' ')" \
+        "(several stacks): say which is this stack's with --node-namespace NAME"
+    NODE_NAMESPACE_GUESSED=0
+    log "tls: node namespace $NODE_NAMESPACE (one of several DaemonSets alloy of instance $INSTANCE:" \
+      "$(printf '%s' "$found" | tr '\n' ' ' | sed 's/ $//'); --node-namespace chooses another)"
+  fi
+}
+
 # The node agents live in their own namespace and Secrets are namespaced: Alloy's TLS probe of Vault
 # reads the CA from Secret vault-tls-ca there, which holds ca.crt and nothing else (never the private key).
 ensure_node_ca() {
   local want have action=created
+  find_node_namespace
   if [ "$NODE_NAMESPACE" = "$NAMESPACE" ]; then
     log "tls: the node agents share namespace $NAMESPACE: they read $TLS_SECRET itself"
     return 0
   fi
   if ! exists namespace "$NODE_NAMESPACE"; then
-    log "tls: no namespace $NODE_NAMESPACE (no node agents): no CA copy needed"
+    if [ "$NODE_NAMESPACE_GUESSED" = 1 ]; then
+      # Alloy's vault-ca volume is optional: without the copy its pods start and only the TLS probe fails
+      warn "tls: no DaemonSet alloy of instance $INSTANCE in any namespace and no namespace $NODE_NAMESPACE" \
+        "(the default node namespace, which may be wrong): no CA copy made. If the node agents run elsewhere" \
+        "(setting node_namespace), re-run with --node-namespace NAME, or Alloy's TLS probe of Vault fails"
+    else
+      warn "tls: no namespace $NODE_NAMESPACE (--node-namespace): no CA copy made; apply the manifests," \
+        "then re-run with --tls-only, or Alloy's TLS probe of Vault fails"
+    fi
     return 0
   fi
   want=$(kc get secret "$TLS_SECRET" -o 'jsonpath={.data.ca\.crt}' 2>"$WORK/get.err") ||
@@ -636,6 +694,24 @@ configure_policies() {
   done <"$WORK/policies"
 }
 
+# The token role `vault-aio verify`'s read-only token is made from. A token without sudo on auth/token/create (the
+# admin token) may give a child only policies it holds itself ("child policies must be subset of parent"); a
+# role whose allowed_policies names operator lets it make one without holding operator, and without root.
+# Orphan, so revoking the admin token that made one leaves it valid (until the token store's max TTL).
+OPERATOR_ROLE=operator
+configure_token_roles() {
+  local pod=$1 current
+  if current=$(vault_auth "$pod" read -format=json "auth/token/roles/$OPERATOR_ROLE" 2>/dev/null) &&
+    printf '%s' "$current" | jq -e '.data.allowed_policies == ["operator"] and .data.orphan == true' >/dev/null 2>&1; then
+    log "token role: $OPERATOR_ROLE is up to date: skipping"
+    return 0
+  fi
+  vault_auth "$pod" write "auth/token/roles/$OPERATOR_ROLE" allowed_policies=operator orphan=true \
+    >/dev/null 2>"$WORK/vault.err" || die "cannot write auth/token/roles/$OPERATOR_ROLE: $(summary "$WORK/vault.err")"
+  log "token role: wrote $OPERATOR_ROLE (tokens with the operator policy only, orphans): the admin token makes"
+  log "     the token of 'vault-aio verify' with 'vault token create -role=$OPERATOR_ROLE' (docs/RUNBOOK.md)"
+}
+
 # pki_ca_state POD: prints "present" when pki/ serves a root CA (pki/cert/ca), "absent" when the mount has no
 # default issuer yet; dies on any other answer (a wrong token must not lead to a second root CA).
 pki_ca_state() {
@@ -734,6 +810,7 @@ main() {
   log "configure: using $active"
   configure_audit "$active"
   configure_policies "$active"
+  configure_token_roles "$active"
   configure_pki "$active"
   if [ "$ENABLE_KUBERNETES_AUTH" = 1 ]; then
     configure_kubernetes_auth "$active"
@@ -741,7 +818,8 @@ main() {
   log "done."
   if [ -f "$INIT_FILE" ]; then
     log "next: move the keys and the root token out of $INIT_FILE into separate safe places, then delete it"
-    log "      (docs/RUNBOOK.md, Initialise); revoke the root token once an admin login exists"
+    log "      (docs/RUNBOOK.md, Initialise); keep the root token offline, and any admin token (the admin policy is"
+    log "      equivalent to root) as guarded as it"
   fi
 }
 

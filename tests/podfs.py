@@ -91,9 +91,13 @@ def environment(workload: dict[str, Any], name: str) -> dict[str, str]:
 
 
 def files_named(document: Any) -> list[str]:
-    """Every value of a ``*_file`` key anywhere in ``document``."""
+    """Every value of a ``*_file`` key anywhere in ``document``, and every path in a ``files`` list
+    (Prometheus' ``http_headers``)."""
     if isinstance(document, dict):
         own = [v for k, v in document.items() if k.endswith("_file") and isinstance(v, str)]
+        listed = document.get("files")
+        if isinstance(listed, list):
+            own += [v for v in listed if isinstance(v, str)]
         return own + [f for v in document.values() for f in files_named(v)]
     if isinstance(document, list):
         return [f for v in document for f in files_named(v)]

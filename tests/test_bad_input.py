@@ -211,8 +211,8 @@ CASES = [
                 "notifications": {"webhook_receivers": [{**WEBHOOK, "url": "https://h.example.com/a\nb"}]}
             }
         },
-        r"alertmanager\.notifications\.webhook_receivers\.0: 'url' of webhook receiver 'ops' must not "
-        r"contain spaces, newlines or other control characters",
+        r"alertmanager\.notifications\.webhook_receivers\.0: 'url' of webhook receiver 'ops' must be an "
+        r"http:// or https:// URL without spaces, newlines or control characters",
     ),
     case(
         "runbook-base-url-template",
@@ -461,6 +461,64 @@ CASES = [
         {"namespace": "Vault_AIO"},
         r"namespace: 'Vault_AIO' is not a valid name: use lowercase letters, digits and '-'",
     ),
+    # -- the stack's namespaces are its own (review finding 1) ---------------------------------------
+    case(
+        "namespace-kube-system",
+        {"namespace": "kube-system"},
+        r"namespace: 'kube-system' is a namespace of Kubernetes itself .* dedicated to the stack",
+    ),
+    case(
+        "node-namespace-kube-system",
+        {"node_namespace": "kube-system"},
+        r"node_namespace: 'kube-system' is a namespace of Kubernetes itself",
+    ),
+    case(
+        "namespace-default",
+        {"namespace": "default"},
+        r"namespace: 'default' is a namespace of Kubernetes itself \(default, kube-node-lease, kube-public, "
+        r"kube-system are refused\)",
+    ),
+    case(
+        "node-namespace-kube-public",
+        {"node_namespace": "kube-public"},
+        r"node_namespace: 'kube-public' is a namespace of Kubernetes itself",
+    ),
+    case(
+        "node-namespace-kube-node-lease",
+        {"node_namespace": "kube-node-lease"},
+        r"node_namespace: 'kube-node-lease' is a namespace of Kubernetes itself",
+    ),
+    case(
+        "node-namespace-is-the-main-namespace",
+        {"namespace": "secrets", "node_namespace": "secrets"},
+        r"node_namespace \('secrets'\) is the same as namespace: .* must stay 'restricted'",
+    ),
+    case(
+        "namespace-of-the-cluster-dns",
+        {"namespace": "coredns", "network": {"dns": {"namespace": "coredns"}}},
+        r"namespace \('coredns'\) is network\.dns\.namespace, where the cluster DNS runs",
+    ),
+    case(
+        "node-namespace-of-the-cluster-dns",
+        {"node_namespace": "coredns", "network": {"dns": {"namespace": "coredns"}}},
+        r"node_namespace \('coredns'\) is network\.dns\.namespace",
+    ),
+    case(
+        "namespace-of-the-ingress-controller",
+        {"namespace": "ingress-nginx"},
+        r"namespace \('ingress-nginx'\) is the ingress controller's namespace \(network\.ingress_controller\."
+        r"namespace_labels names it",
+    ),
+    case(
+        "node-namespace-of-the-ingress-controller",
+        {
+            "node_namespace": "traefik",
+            "network": {
+                "ingress_controller": {"namespace_labels": {"kubernetes.io/metadata.name": "traefik"}}
+            },
+        },
+        r"node_namespace \('traefik'\) is the ingress controller's namespace",
+    ),
     case(
         "cidr-invalid",
         {"network": {"kube_api": {"cidrs": ["10.0.0.300/8"]}}},
@@ -632,7 +690,170 @@ CASES = [
             }
         },
         r"alertmanager\.notifications\.webhook_receivers\.0: 'url' of webhook receiver 'ops' must not "
-        r"contain credentials: use 'url_secret' or 'bearer_token'",
+        r"contain credentials \(user information before '@'.*\): use 'url_secret' .* or 'bearer_token', "
+        r"got 'https://\*\*\*@hooks\.example\.com/'",
+    ),
+    case(
+        "vault-clients-duplicate-name",
+        {"vault": {"clients": [{"name": "shop", "namespace_labels": {"team": "a"}}] * 2}},
+        r"vault: 'clients' names must be unique and not one of the stack's own .* got \['shop'\]",
+    ),
+    case(
+        "vault-clients-reserved-name",
+        {"vault": {"clients": [{"name": "ingress-controller", "namespace_labels": {"team": "a"}}]}},
+        r"vault: 'clients' names must be unique .* got \['ingress-controller'\]",
+    ),
+    case(
+        "vault-clients-every-namespace",
+        {"vault": {"clients": [{"name": "shop", "namespace_labels": {}}]}},
+        r"vault\.clients\.0\.namespace_labels: an empty selector matches everything",
+    ),
+    case(
+        "vault-clients-every-pod-as-empty-selector",
+        {"vault": {"clients": [{"name": "shop", "namespace_labels": {"team": "a"}, "pod_labels": {}}]}},
+        r"vault\.clients\.0\.pod_labels: an empty selector matches everything",
+    ),
+    case(
+        "vault-clients-in-the-stacks-namespace",
+        {
+            "vault": {
+                "clients": [{"name": "own", "namespace_labels": {"kubernetes.io/metadata.name": "vault-aio"}}]
+            }
+        },
+        r"vault\.clients: 'own' selects the stack's own namespace 'vault-aio'",
+        at_synth=True,
+    ),
+    case(
+        "alloy-run-as-root-with-the-node-root",
+        {"alloy": {"run_as_root": True}},
+        r"alloy: 'run_as_root' is true and Alloy mounts the node's root filesystem \('node_filesystems', "
+        r"on by default from kubernetes_version 1\.31\): as uid 0.* set 'node_filesystems: false'",
+        at_synth=True,
+    ),
+    case(
+        "alloy-run-as-root-and-node-filesystems",
+        {"alloy": {"run_as_root": True, "node_filesystems": True}},
+        r"alloy: 'run_as_root' is true and Alloy mounts the node's root filesystem",
+    ),
+    case(
+        "loki-deletion-mode-unknown",
+        {"loki": {"deletion_mode": "delete"}},
+        r"loki\.deletion_mode: Input should be 'disabled', 'filter-only' or 'filter-and-delete'",
+    ),
+    # -- credentials in URL-typed settings and headers: refused, never echoed (review finding 6) ---------
+    case(
+        "loki-external-url-userinfo",
+        {
+            "loki": {
+                "enabled": False,
+                "external": {
+                    "url": "https://admin:s3cr3t-Passw0rd@loki.example.com",
+                    "cidrs": ["192.0.2.0/24"],
+                },
+            }
+        },
+        r"loki\.external\.url: 'url' must not contain credentials .* got 'https://\*\*\*@loki\.example\.com'",
+    ),
+    case(
+        "remote-write-url-userinfo-and-token",
+        {
+            "prometheus": {
+                "remote_write": [
+                    {
+                        **REMOTE_WRITE,
+                        "url": "https://u:s3cr3t-Passw0rd@mimir.example.com/api/v1/push?token=glc_eyJrIjoiZXhh",
+                    }
+                ]
+            }
+        },
+        r"prometheus\.remote_write\.0\.url: 'url' must not contain credentials .*"
+        r"got 'https://\*\*\*@mimir\.example\.com/api/v1/push\?token=\*\*\*'",
+    ),
+    case(
+        "remote-write-url-api-key-query",
+        {
+            "prometheus": {
+                "remote_write": [
+                    {**REMOTE_WRITE, "url": "https://mimir.example.com/api/v1/push?api_key=glc_eyJrIjoiZXhh"}
+                ]
+            }
+        },
+        r"prometheus\.remote_write\.0\.url: 'url' must not contain credentials \(the parameter 'api_key'",
+    ),
+    case(
+        "remote-write-credential-header",
+        {"prometheus": {"remote_write": [{**REMOTE_WRITE, "headers": {"X-Api-Key": "glc_eyJrIjoiZXhh"}}]}},
+        r"prometheus\.remote_write\.0\.headers: header 'X-Api-Key' looks like a credential, and 'headers' "
+        r"are written into the ConfigMap: put it in 'secret_headers'",
+    ),
+    case(
+        "seal-transit-address-userinfo",
+        {
+            "vault": {
+                "seal": {**TRANSIT, "address": "https://root:s3cr3t-Passw0rd@vault-unseal.example.com:8200"}
+            }
+        },
+        r"vault\.seal\.transit: 'seal\.address' must not contain credentials .* "
+        r"got 'https://\*\*\*@vault-unseal\.example\.com:8200'",
+    ),
+    case(
+        "seal-awskms-endpoint-token-query",
+        {
+            "vault": {
+                "seal": {
+                    "type": "awskms",
+                    "region": "eu-west-1",
+                    "kms_key_id": "alias/vault",
+                    "role_arn": "arn:aws:iam::123456789012:role/vault",
+                    "endpoint": "https://kms.example.com/?X-Amz-Security-Token=s3cr3t-Passw0rd",
+                    "egress_cidrs": ["203.0.113.0/24"],
+                }
+            }
+        },
+        r"vault\.seal\.awskms: 'seal\.endpoint' must not contain credentials \(the parameter "
+        r"'X-Amz-Security-Token'",
+    ),
+    case(
+        "grafana-root-url-userinfo",
+        {"grafana": {"root_url": "https://admin:s3cr3t-Passw0rd@grafana.example.com/"}},
+        r"grafana\.root_url: 'root_url' must not contain credentials .* got 'https://\*\*\*@grafana",
+    ),
+    case(
+        "runbook-base-url-token-query",
+        {"prometheus": {"alerts": {"runbook_base_url": "https://wiki.example.com/r?token=s3cr3t-Passw0rd"}}},
+        r"prometheus\.alerts: 'runbook_base_url' must not contain credentials \(the parameter 'token'",
+    ),
+    case(
+        "webhook-url-token-query",
+        {
+            "alertmanager": {
+                "notifications": {
+                    "webhook_receivers": [
+                        {**WEBHOOK, "url": "https://hooks.example.com/a?token=s3cr3t-Passw0rd"}
+                    ]
+                }
+            }
+        },
+        r"'url' of webhook receiver 'ops' must not contain credentials \(the parameter 'token'.*'url_secret'",
+    ),
+    case(
+        "extra-egress-address-userinfo",
+        {
+            "vault": {
+                "seal": {
+                    **GCPCKMS,
+                    "extra_egress": [
+                        {
+                            "name": "sts",
+                            "cidrs": ["192.0.2.0/24"],
+                            "port": 443,
+                            "address": "https://u:s3cr3t-Passw0rd@sts.example.com",
+                        }
+                    ],
+                }
+            }
+        },
+        r"vault\.seal\.gcpckms\.extra_egress\.0\.address: 'address' must not contain credentials",
     ),
     # -- Prometheus, Grafana, alerts ------------------------------------------------------------
     case(
@@ -726,7 +947,7 @@ CASES = [
                 "external": {"url": "https://u:p@t.example.com", "cidrs": ["192.0.2.0/24"]},
             }
         },
-        r"tempo\.external\.url: .* carries credentials",
+        r"tempo\.external\.url: 'url' must not contain credentials \(user information before '@'",
     ),
     case(
         "external-in-the-stacks-namespace",
@@ -807,7 +1028,8 @@ CASES = [
     case(
         "loki-storage-endpoint-with-credentials",
         {"loki": {"storage": {**S3, "endpoint": "AKIAIOSFODNN7EXAMPLE:secret@minio:9000"}}},
-        r"loki\.storage\.s3\.endpoint: .* must not contain credentials: use Secret references",
+        r"loki\.storage\.s3\.endpoint: the endpoint must not contain credentials \('@'\): use Secret "
+        r"references",
     ),
     case(
         "loki-storage-endpoint-with-scheme",
@@ -1121,6 +1343,19 @@ APP_CASES = [
         r"prometheus: 'retention_size_gib' \(9\) must be < 'storage_gib' \(8\)",
         id="construct-time",
     ),
+    pytest.param(  # the reviewer's reproduction of finding 6: CI logs never see the password
+        {
+            "loki": {
+                "enabled": False,
+                "external": {
+                    "url": "https://admin:S3cr3tP4ss@loki.example.com",
+                    "cidrs": ["198.51.100.0/24"],
+                },
+            }
+        },
+        r"loki\.external\.url: 'url' must not contain credentials \(user information before '@'",
+        id="credentials",
+    ),
 ]
 
 
@@ -1149,5 +1384,6 @@ def test_app_exits_2_naming_the_setting_and_writes_nothing(
     assert result.stderr.startswith("error: "), result.stderr
     assert re.search(match, result.stderr), result.stderr
     assert "Traceback" not in result.stderr
+    assert "S3cr3tP4ss" not in result.stdout + result.stderr
     assert result.stdout in ("", f"settings: {settings_file} (from VAULTAIO_SETTINGS)\n"), result.stdout
     _assert_untouched(tmp_path, outdir, "bad.yaml")

@@ -282,7 +282,41 @@ SECRET_PATTERNS = [
         r"[\"']?(?!\$|__file|/|\{)[^\s\"'{}]{6,}"
     ),
     re.compile(r"hooks\.slack\.com/services/[A-Z0-9]+/"),
+    # a URL with user information: scheme://user:password@host, scheme://token@host
+    re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@'\"]+@"),
+    # a header that carries a credential, with its value on the same line (block-style YAML puts a
+    # mapping such as Prometheus' ``authorization: {credentials_file: ...}`` on the next lines)
+    re.compile(
+        r"(?im)^[ \t\"'-]*(?:authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token|"
+        r"x-[a-z-]*(?:key|token|secret|password))[\"']?[ \t]*:[ \t]*(?![{\[]|$)\S"
+    ),
+    # an HTTP authentication scheme followed by its credentials, anywhere (a header value, an env value)
+    re.compile(r"\b(?:Bearer|Basic|Token|ApiKey)[ \t]+(?=[A-Za-z0-9._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{8,}"),
 ]
+
+#: What a leak looked like before review finding 6 (settings written into ConfigMaps as given): each line
+#: must be caught by a pattern above, and the same line without the credential must not.
+KNOWN_LEAKS = [
+    ("        X-Api-Key: glc_eyJvIjoiMTIzNCJ9SECRET", "        X-Scope-OrgID: vault-aio"),
+    (
+        "    root_url = https://admin:Gr4fanaP4ss@grafana.example.com/",
+        "    root_url = https://grafana.example.com/",
+    ),
+    (
+        '          "address": "https://root:S3cr3tP4ss@vault-unseal.example.com:8200",',
+        '          "address": "https://vault-unseal.example.com:8200",',
+    ),
+    ("  url: https://glc_abcdef123456@loki.example.com/loki", "  url: https://loki.example.com/loki"),
+    ("        Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.x1", "        authorization:"),
+    ("        X-Upstream: Basic dXNlcjpwYXNzd29yZA==", "        type: Bearer"),
+    ('  - "Authorization: ApiKey 9f3a7c0b1d2e"', "        credentials_file: /etc/prometheus/secrets/x/key"),
+]
+
+
+@pytest.mark.parametrize(("leak", "clean"), KNOWN_LEAKS)
+def test_secret_patterns_catch_credentials_in_urls_and_headers(leak: str, clean: str) -> None:
+    assert any(p.search(leak) for p in SECRET_PATTERNS), leak
+    assert not any(p.search(clean) for p in SECRET_PATTERNS), clean
 
 
 def test_no_secret_values_in_the_manifests(variant: Stack) -> None:

@@ -161,6 +161,19 @@ VARIANTS: dict[str, dict[str, Any]] = {
         }
     },
     "backup": {"vault": {"backup": {}}},
+    # applications and a secrets operator in other namespaces call Vault's API (review finding 8)
+    "vault-clients": {
+        "vault": {
+            "clients": [
+                {
+                    "name": "shop",
+                    "namespace_labels": {"kubernetes.io/metadata.name": "shop"},
+                    "pod_labels": {"app.kubernetes.io/part-of": "shop"},
+                },
+                {"name": "eso", "namespace_labels": {"kubernetes.io/metadata.name": "external-secrets"}},
+            ]
+        }
+    },
     # composition: a store switched off, or replaced by one running elsewhere in the cluster
     "no-loki": {"loki": {"enabled": False}},
     "external-loki": {
@@ -248,6 +261,9 @@ ALLOY_DISCOVERY: set[Row] = {
     ("alloy", api, port, "TCP") for api in (KUBE_API, KUBE_API_V6) for port in (443, 6443)
 }
 
+#: The clients of the ``vault-clients`` variant, as the evaluator names them.
+SHOP_CLIENTS = "kubernetes.io/metadata.name=shop/app.kubernetes.io/part-of=shop"
+ESO_CLIENTS = "kubernetes.io/metadata.name=external-secrets/*"
 #: ``examples/settings/operator.yaml``: kube-prometheus-stack's Prometheus pods in namespace monitoring.
 CLUSTER_PROMETHEUS = "kubernetes.io/metadata.name=monitoring/app.kubernetes.io/name=prometheus"
 CLUSTER_ALERTMANAGER = "kubernetes.io/metadata.name=monitoring/app.kubernetes.io/name=alertmanager"
@@ -280,6 +296,10 @@ ADDED: dict[str, set[Row]] = {
         ("vault-backup", KUBE_DNS, 53, "UDP"),
         ("vault-backup", KUBE_DNS, 53, "TCP"),
     },
+    # each client reaches Vault's API port and nothing else: not the metrics listener (8202, Prometheus
+    # only), not the cluster port (8201, raft peers only), no other component; the shop's other pods
+    # (without the label) reach nothing; nothing new leaves the stack (the clients' own egress is theirs)
+    "vault-clients": {(SHOP_CLIENTS, "vault", 8200, "TCP"), (ESO_CLIENTS, "vault", 8200, "TCP")},
     "no-loki": set(),
     # the two clients of logs reach the gateway's pod port, nothing else does
     "external-loki": {("alloy", LOKI_GATEWAY, 8080, "TCP"), ("grafana", LOKI_GATEWAY, 8080, "TCP")},

@@ -590,7 +590,7 @@ def test_scan_finds_the_known_addresses(stack: Stack, variant: Callable[[str], S
     ha = {(r.readers, r.host, r.port) for r in Scanner(variant("ha")).references()}
     assert (("vault",), f"vault-2.vault-internal.{ns}.svc", 8200) in ha  # retry_join leader_api_addr
     backup = {(r.readers, r.host, r.port) for r in Scanner(variant("backup")).references()}
-    assert (("vault-backup",), f"vault.{ns}.svc", 8200) in backup  # VAULT_ADDR of the CronJob
+    assert (("vault-backup",), f"vault-active.{ns}.svc", 8200) in backup  # VAULT_ADDR of the CronJob
     rings = {
         (r.readers, r.host, r.port, r.kind) for r in Scanner(variant("object-storage-replicas")).references()
     }

@@ -91,3 +91,17 @@ def test_readme_import_snippets_write_the_make_synth_layout(tmp_path: Path) -> N
         assert "setup/namespace-secrets.yaml" in written
     replicas = yaml.safe_load((tmp_path / "0" / "dist" / "vault" / "statefulset-vault.yaml").read_text())
     assert replicas["spec"]["replicas"] == 3
+
+
+def test_readme_vault_clients_example_opens_the_api_port_only() -> None:
+    section = README.read_text().split("### Letting applications reach Vault", 1)[1]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block, "README has no yaml block under 'Letting applications reach Vault'"
+    stack = synth_stack(yaml.safe_load(block.group(1)))
+    for name, namespace in (("shop", "shop"), ("external-secrets", "external-secrets")):
+        spec = stack.get("NetworkPolicy", f"allow-vault-from-{name}")["spec"]
+        assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "vault"
+        (rule,) = spec["ingress"]
+        assert [p["port"] for p in rule["ports"]] == [8200]
+        (peer,) = rule["from"]
+        assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": namespace}

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cdk8s
 import pytest
 from pydantic import ValidationError
 
 from tests.stack import synth_stack
 from vaultaio_constructs.alloy.construct import OtlpClientsProps
 from vaultaio_constructs.common import Resources
+from vaultaio_constructs.component import StackChart
 from vaultaio_constructs.network import IngressControllerProps, KubeApiProps, NetworkProps
 from vaultaio_constructs.profiles import Profile
 from vaultaio_constructs.settings import (
@@ -51,16 +53,22 @@ def test_node_namespace_is_a_setting(tmp_path: Path) -> None:
     assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
 
 
-def test_node_agents_in_the_main_namespace_make_it_privileged() -> None:
-    """The labels follow the components: with node_namespace equal to namespace (one namespace, as before
-    issue 12) that namespace has to admit the agents."""
-    stack = synth_stack({"node_namespace": "vault-aio"})
-    assert {o["metadata"]["name"] for o in stack.all("Namespace")} == {"vault-aio"}
-    labels = stack.get("Namespace", "vault-aio")["metadata"]["labels"]
-    assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
-    assert not [
-        p for p in stack.all("NetworkPolicy") if "namespaceSelector" in str(p) and "vault-aio-node" in str(p)
-    ]
+def test_node_agents_may_not_share_the_main_namespace() -> None:
+    """Review finding 2: with node_namespace equal to namespace (one namespace, as before issue 12) the
+    labels follow the agents, and the namespace of Vault, its TLS key and its volumes admitted privileged
+    and hostPath pods without a word. Refused now, naming both keys and why; README "Security" promises a
+    restricted main namespace without conditions."""
+    with pytest.raises(
+        SettingsError,
+        match=r"node_namespace \('vault-aio'\) is the same as namespace: the node agents \(Alloy, Chrony\) "
+        r"need Pod Security 'privileged'.* the main namespace, with Vault, .* must stay 'restricted'; give "
+        r"node_namespace a namespace of its own \(default: vault-aio-node\)",
+    ):
+        parse_settings({"node_namespace": "vault-aio"})
+    with pytest.raises(SettingsError, match=r"node_namespace \('secrets'\) is the same as namespace"):
+        parse_settings({"namespace": "secrets", "node_namespace": "secrets"})
+    with pytest.raises(ValueError, match=r"node_namespace \('ns'\) is the same as namespace"):
+        StackChart(cdk8s.App(), "test", namespace="ns", node_namespace="ns")
 
 
 def test_env_variable_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -77,6 +77,9 @@ SAMPLES: list[dict[str, Any]] = [
             },
             "trusted_proxy_cidrs": ["10.42.0.0/16"],
             "pki_role": "vault-aio",
+            "clients": [
+                {"name": "shop", "namespace_labels": {"team": "shop"}, "pod_labels": {"vault-client": "true"}}
+            ],
             "ingress": INGRESS,
             "backup": {"schedule": "0 3 * * *", "token_secret": SECRET},
         },
@@ -319,6 +322,7 @@ SAMPLES[0]["prometheus"].update(
             "url": "https://mimir.example.com/api/v1/push",
             "cidrs": CIDRS,
             "headers": {"X-Scope-OrgID": "vault-aio"},
+            "secret_headers": {"X-Api-Key": SECRET},
             "tls": {"ca": SECRET, "cert": SECRET, "key": SECRET, "server_name": "mimir.example.com"},
             "write_relabel_configs": [
                 {

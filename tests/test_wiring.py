@@ -11,9 +11,9 @@ from cdk8s import Testing as Cdk8sTesting
 from constructs import Construct
 
 from tests.stack import Stack
-from vaultaio_constructs.common import ExternalEndpoint, ExternalServiceProps, Protocol
+from vaultaio_constructs.common import SYSTEM_NAMESPACES, ExternalEndpoint, ExternalServiceProps, Protocol
 from vaultaio_constructs.component import Component, Placement, PodSecurity, StackChart
-from vaultaio_constructs.network import NetworkProps
+from vaultaio_constructs.network import DnsProps, IngressControllerProps, NetworkProps
 from vaultaio_constructs.output import render
 from vaultaio_constructs.wiring import ExternalService, Scheme
 from vaultaio_constructs.workload import service, service_account
@@ -280,6 +280,27 @@ def test_fails_node_namespace_too_long() -> None:
     )
 
 
+@pytest.mark.parametrize("system", SYSTEM_NAMESPACES)
+@pytest.mark.parametrize("key", ["namespace", "node_namespace"])
+def test_fails_a_system_namespace_from_python_too(system: str, key: str) -> None:
+    """The settings refuse them (tests/test_bad_input.py); a StackChart built in Python does as well, since
+    it would label that namespace and put a default-deny policy into it."""
+    with pytest.raises(ValueError, match=rf"{system!r} is a namespace of Kubernetes itself"):
+        StackChart(cdk8s.App(), "test", **{key: system})
+
+
+@pytest.mark.parametrize("key", ["namespace", "node_namespace"])
+def test_fails_the_dns_or_ingress_controller_namespace_from_python_too(key: str) -> None:
+    dns = NetworkProps(dns=DnsProps(namespace="coredns"))
+    with pytest.raises(ValueError, match=rf"{key} \('coredns'\) is network\.dns\.namespace"):
+        StackChart(cdk8s.App(), "test", network=dns, **{key: "coredns"})
+    with pytest.raises(ValueError, match=rf"{key} \('ingress-nginx'\) is the ingress controller's namespace"):
+        StackChart(cdk8s.App(), "test", network=NetworkProps(), **{key: "ingress-nginx"})
+    # a controller selected by another label names no namespace to compare with
+    other = NetworkProps(ingress_controller=IngressControllerProps(namespace_labels={"team": "edge"}))
+    assert StackChart(cdk8s.App(), "ok", network=other, **{key: "ingress-nginx"}).namespaces
+
+
 def test_dns_only_to_kube_dns(chart: StackChart) -> None:
     chart.finish(NetworkProps())
     dns = _policies(chart)["allow-dns"]["spec"]["egress"][0]
@@ -402,7 +423,7 @@ def test_fails_namespace_clients_without_labels(chart: StackChart) -> None:
         ),
         ({"url": "http://x", "namespace_labels": {}}, "needs at least one label"),
         ({"url": "http://x", "cidrs": ["192.0.2.0/24"], "pod_labels": {"a": "b"}}, "need 'namespace_labels'"),
-        ({"url": "http://user:pw@x", "cidrs": ["192.0.2.0/24"]}, "carries credentials"),
+        ({"url": "http://user:pw@x", "cidrs": ["192.0.2.0/24"]}, "must not contain credentials"),
         ({"url": "ftp://x", "cidrs": ["192.0.2.0/24"]}, r"must be an http:// or https:// URL"),
         ({"url": "http://x?a=1", "cidrs": ["192.0.2.0/24"]}, "query or fragment"),
         ({"url": "http://x", "namespace_labels": {"bad key!": "v"}}, "label key 'bad key!' is invalid"),

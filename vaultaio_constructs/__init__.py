@@ -68,7 +68,7 @@ if TYPE_CHECKING:
         MonitoringProps,
         PrometheusOperatorProps,
     )
-    from vaultaio_constructs.loki.config import LokiLogLevel
+    from vaultaio_constructs.loki.config import LokiDeletionMode, LokiLogLevel
     from vaultaio_constructs.loki.construct import (
         ExternalLoki,
         Loki,
@@ -131,6 +131,7 @@ if TYPE_CHECKING:
         AntiAffinity,
         IssuerKind,
         VaultBackupProps,
+        VaultClientProps,
         VaultIngressProps,
         VaultProps,
         VaultTlsIssuerProps,
@@ -194,6 +195,7 @@ _EXPORTS: dict[str, str] = {
     "LokiApi": "vaultaio_constructs.loki.construct",
     "LokiExternalProps": "vaultaio_constructs.loki.construct",
     "LokiFilesystemStorage": "vaultaio_constructs.loki.construct",
+    "LokiDeletionMode": "vaultaio_constructs.loki.config",
     "LokiLogLevel": "vaultaio_constructs.loki.config",
     "LokiProps": "vaultaio_constructs.loki.construct",
     "Manifest": "vaultaio_constructs.output",
@@ -247,6 +249,7 @@ _EXPORTS: dict[str, str] = {
     "VaultAioChart": "vaultaio_constructs.chart",
     "VaultAioProps": "vaultaio_constructs.settings",
     "VaultBackupProps": "vaultaio_constructs.vault.props",
+    "VaultClientProps": "vaultaio_constructs.vault.props",
     "VaultIngressProps": "vaultaio_constructs.vault.props",
     "VaultProps": "vaultaio_constructs.vault.props",
     "VaultTlsIssuerProps": "vaultaio_constructs.vault.props",
@@ -331,6 +334,7 @@ __all__ = [
     "LogLevel",
     "Loki",
     "LokiApi",
+    "LokiDeletionMode",
     "LokiExternalProps",
     "LokiFilesystemStorage",
     "LokiLogLevel",
@@ -386,6 +390,7 @@ __all__ = [
     "VaultAioChart",
     "VaultAioProps",
     "VaultBackupProps",
+    "VaultClientProps",
     "VaultIngressProps",
     "VaultProps",
     "VaultTlsIssuerProps",

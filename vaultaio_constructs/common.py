@@ -31,8 +31,17 @@ from vaultaio_constructs.fielddocs import document_fields
 #: Configuration shared by every props dataclass: unknown keys are errors, defaults are validated too, types
 #: are strict (Python: exactly the annotated types; the settings file is validated in JSON mode, see
 #: :func:`vaultaio_constructs.settings.validate_settings_value`), and no float setting is NaN or infinite.
+#: ``hide_input_in_errors``: pydantic's message of a props constructor would end in ``input_value=...``, the
+#: whole value, credentials included (a URL's user information, a literal where a Secret reference belongs);
+#: the validators' own messages show values through :func:`shown`, and settings-file errors show the value
+#: redacted (``settings.format_validation_error``).
 PROPS_CONFIG: Final = ConfigDict(
-    extra="forbid", validate_default=True, str_strip_whitespace=False, strict=True, allow_inf_nan=False
+    extra="forbid",
+    validate_default=True,
+    str_strip_whitespace=False,
+    strict=True,
+    allow_inf_nan=False,
+    hide_input_in_errors=True,
 )
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -67,11 +76,31 @@ def check_dns_label(value: str) -> str:
     return value
 
 
+#: Namespaces Kubernetes itself creates and uses. The stack labels each of its namespaces for Pod Security,
+#: puts a default-deny NetworkPolicy into it and ``kubectl delete -k dist/`` deletes it: in ``kube-system``
+#: that would refuse re-created CoreDNS and CNI pods and cut cluster DNS off.
+SYSTEM_NAMESPACES: Final = ("default", "kube-node-lease", "kube-public", "kube-system")
+
+
+def check_stack_namespace(value: str) -> str:
+    """A namespace the stack may own: a DNS label that is not one of Kubernetes' own namespaces."""
+    check_dns_label(value)
+    if value in SYSTEM_NAMESPACES:
+        raise ValueError(
+            f"{value!r} is a namespace of Kubernetes itself ({', '.join(SYSTEM_NAMESPACES)} are refused): "
+            "the stack labels its namespaces for Pod Security, puts a default-deny NetworkPolicy into each "
+            "(which would block every other pod there: CoreDNS and the CNI in kube-system) and 'kubectl "
+            "delete -k' deletes them; use a namespace dedicated to the stack, e.g. 'vault-aio'"
+        )
+    return value
+
+
 def check_hostname(value: str) -> str:
     """A DNS name (RFC 1123 subdomain), as used for Ingress hosts."""
     if len(value) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(value):
         raise ValueError(
-            f"{value!r} is not a valid hostname: use dot-separated labels of lowercase letters, digits, '-'"
+            f"{shown(value)} is not a valid hostname: use dot-separated labels of lowercase letters, digits, "
+            "'-'"
         )
     return value
 
@@ -131,41 +160,140 @@ def check_no_space(value: str) -> str:
     return value
 
 
+#: Names of query (or fragment) parameters that carry credentials: ``?token=``, ``access_token``,
+#: ``api_key``, ``X-Amz-Signature``, Azure's ``sig``, ``password``... (anywhere in the name, any case).
+_CREDENTIAL_PARAM = re.compile(r"token|key|secret|pass|pwd|auth|sig|credential|session|jwt|bearer", re.I)
+#: Where a URL's authority ends.
+_END_OF_AUTHORITY = re.compile(r"[/?#]")
+#: URLs inside a longer text (an error message), up to whitespace or a quote.
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]+")
+
+
+def _split_url(value: str) -> tuple[str, str, str, str | None, str | None]:
+    """``(scheme://, authority, path, query, fragment)`` of a URL, or of ``host[:port][/path]`` without a
+    scheme, cut on the raw text (``urlsplit`` drops newlines and tabs); ``None`` for a query or fragment
+    that has no ``?`` / ``#``."""
+    scheme, sep, rest = value.partition("://")
+    prefix = scheme + sep if sep else ""
+    if not sep:
+        rest = value
+    authority = _END_OF_AUTHORITY.split(rest, maxsplit=1)[0]
+    before_fragment, has_fragment, fragment = rest[len(authority) :].partition("#")
+    path, has_query, query = before_fragment.partition("?")
+    return prefix, authority, path, query if has_query else None, fragment if has_fragment else None
+
+
+def _has_userinfo(prefix: str, authority: str) -> bool:
+    """``user[:password]@`` in a URL, ``user:password@`` in a value without a scheme (where ``name@host`` is
+    an email address or a service account, never a credential)."""
+    userinfo, at, _ = authority.rpartition("@")
+    return bool(at) and (bool(prefix) or ":" in userinfo)
+
+
+def redact_url(value: str) -> str:
+    """``value`` (a URL, or ``host[:port]``) fit for an error message: the userinfo becomes ``***``, and so do
+    every query parameter's value and the fragment. A value without them comes back unchanged."""
+    prefix, authority, path, query, fragment = _split_url(value)
+    if _has_userinfo(prefix, authority):
+        authority = "***@" + authority.rsplit("@", 1)[1]
+    text = prefix + authority + path
+    if query is not None:
+        text += "?" + "&".join(
+            f"{p.partition('=')[0]}=***" if "=" in p else "***" if p else "" for p in query.split("&")
+        )
+    if fragment is not None:
+        text += "#***" if fragment else "#"
+    return text
+
+
+def shown(value: str) -> str:
+    """``value`` as an error message quotes it (``repr``), with a URL's or host's credentials hidden
+    (:func:`redact_url`): a value refused for its form may still hold a password
+    (``user:pw@smtp.example.com``)."""
+    return repr(redact_url(value))
+
+
+def redact_urls(text: str) -> str:
+    """``text`` (an error message) with every ``scheme://`` URL in it passed through :func:`redact_url`."""
+    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+
+
+def url_credentials(value: str) -> str | None:
+    """What in ``value`` (a URL, or ``host[:port]``) carries credentials, or ``None``: userinfo
+    (``user:password@``) or a query or fragment parameter named like one (``?token=``, ``api_key``)."""
+    prefix, authority, _, query, fragment = _split_url(value)
+    if _has_userinfo(prefix, authority):
+        return "user information before '@'"
+    for part in (query or "", fragment or ""):
+        for param in part.replace(";", "&").split("&"):
+            name = param.partition("=")[0]
+            if name and _CREDENTIAL_PARAM.search(name):
+                return f"the parameter {name!r}"
+    return None
+
+
+def check_no_credentials(value: str, subject: str, instead: str) -> str:
+    """``value`` carries no credential (:func:`url_credentials`): it is written into a ConfigMap or a
+    config file. ``subject`` names the setting in the error (``'seal.address'``), ``instead`` says where the
+    credential goes; the error never repeats the userinfo or the query."""
+    found = url_credentials(value)
+    if found is not None:
+        raise ValueError(
+            f"{subject} must not contain credentials ({found}; it is written into a ConfigMap): {instead}, "
+            f"got {redact_url(value)!r}"
+        )
+    return value
+
+
 def check_address(value: str) -> str:
-    """An optional host, ``host:port`` or URL: empty, or one word without whitespace or control characters."""
-    return check_no_space(value) if value else value
+    """An optional host, ``host:port`` or URL: empty, or one word without whitespace or control characters,
+    and no credentials (it is shown in a NetworkPolicy annotation)."""
+    if not value:
+        return value
+    check_no_space(value)
+    return check_no_credentials(value, "'address'", "name the host only")
 
 
-def check_url(value: str, setting: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
-    """An absolute URL with one of ``schemes``, a host and a valid port, and no whitespace or control
-    character (``urlsplit`` silently drops newlines and tabs, so they are refused first)."""
+def check_url(
+    value: str,
+    setting: str,
+    schemes: tuple[str, ...] = ("http", "https"),
+    *,
+    credentials: str = "remove them, or use the setting's Secret reference",
+    subject: str | None = None,
+) -> str:
+    """An absolute URL with one of ``schemes``, a host and a valid port, no whitespace or control character
+    (``urlsplit`` silently drops newlines and tabs, so they are refused first) and no credentials (user
+    information, or a query parameter named like one): every URL of the settings is written into a
+    ConfigMap or a config file. ``credentials`` says where they go instead; ``subject`` names the setting in
+    errors (default ``'<setting>'``). Errors never show the userinfo or the query (:func:`redact_url`)."""
     accepted = " or ".join(f"{s}://" for s in schemes)
+    subject = subject or f"'{setting}'"
+    shown = redact_url(value)
     if _SPACE_OR_CONTROL.search(value):
         raise ValueError(
-            f"'{setting}' must be an {accepted} URL without spaces, newlines or control characters, "
-            f"got {value!r}"
+            f"{subject} must be an {accepted} URL without spaces, newlines or control characters, "
+            f"got {shown!r}"
         )
     parts = urlsplit(value)
     if parts.scheme not in schemes or not parts.hostname:
-        raise ValueError(f"'{setting}' must be an {accepted} URL with a host, got {value!r}")
+        raise ValueError(f"{subject} must be an {accepted} URL with a host, got {shown!r}")
     try:
         port = parts.port
     except ValueError:  # urlsplit checks the range only when the port is read
         port = 0
     if port == 0:
-        raise ValueError(f"'{setting}' has a port outside 1-65535, got {value!r}")
-    return value
+        raise ValueError(f"{subject} has a port outside 1-65535, got {shown!r}")
+    return check_no_credentials(value, subject, credentials)
 
 
 def check_service_url(value: str) -> str:
     """An ``http://`` or ``https://`` base URL with a host, optional port and path (an external service's);
     no credentials, query or fragment (a URL is written into ConfigMaps: credentials never belong there)."""
-    check_url(value, "url")
+    check_url(value, "url", credentials="remove them")
     parts = urlsplit(value)
-    if parts.username is not None or parts.password is not None:
-        raise ValueError(f"{value!r} carries credentials: URLs are written into ConfigMaps, remove them")
     if parts.query or parts.fragment:
-        raise ValueError(f"{value!r} must not have a query or fragment: give the base URL only")
+        raise ValueError(f"{redact_url(value)!r} must not have a query or fragment: give the base URL only")
     return value
 
 
@@ -261,6 +389,15 @@ DnsLabel = Annotated[
     str,
     AfterValidator(check_dns_label),
     SchemaHint(_DNS1123_LABEL.pattern, max_length=63),
+]
+#: A namespace of the stack: a DNS label, never one of :data:`SYSTEM_NAMESPACES` (the hint says the same).
+StackNamespace = Annotated[
+    str,
+    AfterValidator(check_stack_namespace),
+    SchemaHint(
+        "^(?!(?:" + "|".join(SYSTEM_NAMESPACES) + ")$)" + _DNS1123_LABEL.pattern.removeprefix("^"),
+        max_length=63,
+    ),
 ]
 Hostname = Annotated[
     str,

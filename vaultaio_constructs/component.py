@@ -31,7 +31,7 @@ from vaultaio_constructs.common import (
     Protocol,
     Resources,
     WorkloadProps,
-    check_dns_label,
+    check_stack_namespace,
     kubernetes_minor,
 )
 from vaultaio_constructs.profiles import Profile, default_resources, default_storage_gib
@@ -57,6 +57,47 @@ def default_node_namespace(namespace: str) -> str:
             "characters or set 'node_namespace'"
         )
     return node
+
+
+#: The label every namespace carries with its own name (set by the API server).
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+def namespace_conflicts(
+    namespace: str,
+    node_namespace: str,
+    *,
+    dns_namespace: str | None = None,
+    ingress_namespace_labels: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Why the stack must not own ``namespace`` or ``node_namespace`` beside other workloads, one message
+    per problem naming the settings: the cluster DNS or the ingress controller would live in a namespace
+    whose default-deny policy and Pod Security labels come from the stack (and that ``kubectl delete -k``
+    deletes), or Vault would share the node agents' ``privileged`` namespace. Both namespaces must be
+    dedicated to the stack, and to their own part of it."""
+    problems = []
+    if node_namespace == namespace:
+        problems.append(
+            f"node_namespace ({node_namespace!r}) is the same as namespace: the node agents (Alloy, Chrony) "
+            "need Pod Security 'privileged', so their namespace admits privileged and hostPath pods, while "
+            "the main namespace, with Vault, its TLS key and its volumes, must stay 'restricted'; give "
+            f"node_namespace a namespace of its own (default: {namespace}{NODE_NAMESPACE_SUFFIX})"
+        )
+    ingress = (ingress_namespace_labels or {}).get(NAMESPACE_NAME_LABEL)
+    for key, value in (("namespace", namespace), ("node_namespace", node_namespace)):
+        if value == dns_namespace:
+            problems.append(
+                f"{key} ({value!r}) is network.dns.namespace, where the cluster DNS runs: the stack's "
+                "default-deny policy would cut every pod of the cluster off from DNS; give the stack a "
+                "namespace of its own"
+            )
+        if value == ingress:
+            problems.append(
+                f"{key} ({value!r}) is the ingress controller's namespace (network.ingress_controller."
+                f"namespace_labels names it by {NAMESPACE_NAME_LABEL}): the stack's default-deny policy and "
+                "Pod Security labels would apply to the controller; give the stack a namespace of its own"
+            )
+    return problems
 
 
 def refuse_disabled(name: str, enabled: bool) -> None:
@@ -171,13 +212,23 @@ class StackChart(cdk8s.Chart):
         cluster around the stack for the NetworkPolicies; ``manage_namespaces=False`` leaves the Namespace
         objects out (namespaces created elsewhere: label them for Pod Security yourself)."""
         super().__init__(scope, id, disable_resource_name_hashes=True)
-        check_dns_label(namespace)
+        check_stack_namespace(namespace)
         #: Oldest Kubernetes version the manifests must apply to (``1.NN``); see :meth:`api_at_least`.
         self.kubernetes_version = kubernetes_version
         self.stack_namespace = namespace
         self.node_namespace = (
-            check_dns_label(node_namespace) if node_namespace else default_node_namespace(namespace)
+            check_stack_namespace(node_namespace) if node_namespace else default_node_namespace(namespace)
         )
+        problems = namespace_conflicts(
+            namespace,
+            self.node_namespace,
+            dns_namespace=network.dns.namespace if network is not None else None,
+            ingress_namespace_labels=network.ingress_controller.namespace_labels
+            if network is not None
+            else None,
+        )
+        if problems:
+            raise ValueError("; ".join(problems))
         self.instance = instance
         self.cluster_domain = cluster_domain
         self.storage_class = storage_class

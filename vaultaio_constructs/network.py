@@ -36,14 +36,12 @@ from pydantic import Field
 from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs.common import PROPS_CONFIG, Cidr, DnsLabel, Port, Protocol, Selector
-from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.component import NAMESPACE_NAME_LABEL, Area, Component
 from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.wiring import Edge, Endpoint, IngressEdge, ServiceEdge
 from vaultaio_constructs.workload import int_or_string
 
 REASON_ANNOTATION = "vault-aio.io/reason"
-#: The label every namespace carries with its own name (set by the API server).
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
 @document_fields

@@ -56,6 +56,7 @@ from vaultaio_constructs.common import (
     SecretKeyRef,
     SecretRef,
     check_aws_credentials,
+    redact_url,
 )
 from vaultaio_constructs.fielddocs import document_fields
 
@@ -115,14 +116,16 @@ def check_endpoint(value: str) -> str:
     """``host`` or ``host:port``: no scheme (``insecure`` picks http), no path, no credentials."""
     if "://" in value:
         raise ValueError(
-            f"{value!r} must be host[:port] without a scheme (e.g. 'minio.storage.svc:9000'); "
+            f"{redact_url(value)!r} must be host[:port] without a scheme (e.g. 'minio.storage.svc:9000'); "
             "https is used unless 'insecure: true'"
         )
     if "@" in value:
-        raise ValueError(f"{value!r} must not contain credentials: use Secret references")
+        raise ValueError("the endpoint must not contain credentials ('@'): use Secret references")
     match = _HOST_PORT.fullmatch(value)
     if not match or (match["port"] and not 1 <= int(match["port"]) <= 65535):
-        raise ValueError(f"{value!r} is not host[:port] (e.g. 's3.eu-west-1.amazonaws.com' or 'minio:9000')")
+        raise ValueError(
+            f"{redact_url(value)!r} is not host[:port] (e.g. 's3.eu-west-1.amazonaws.com' or 'minio:9000')"
+        )
     return value
 
 

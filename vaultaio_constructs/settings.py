@@ -40,8 +40,12 @@ from vaultaio_constructs.common import (
     Hostname,
     KubernetesVersion,
     SecretKeyRef,
+    StackNamespace,
+    redact_url,
+    redact_urls,
+    url_credentials,
 )
-from vaultaio_constructs.component import default_node_namespace
+from vaultaio_constructs.component import default_node_namespace, namespace_conflicts
 from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.grafana.construct import GrafanaProps
 from vaultaio_constructs.integrations.props import MonitoringProps
@@ -63,18 +67,22 @@ DEFAULT_SETTINGS_FILE = "vaultaio.yaml"
 class VaultAioProps:
     """Settings of the complete stack. Every field has a working default."""
 
-    namespace: DnsLabel = Field(
+    namespace: StackNamespace = Field(
         default="vault-aio",
         description=(
             "Main namespace of the stack: every component except the node agents (Pod Security "
-            "``restricted``)."
+            "``restricted``). Dedicated to the stack: it gets a default-deny NetworkPolicy and Pod Security "
+            "labels, and ``kubectl delete -k`` deletes it, so Kubernetes' own namespaces (``kube-system``, "
+            "``kube-public``, ``kube-node-lease``, ``default``) and those of the cluster DNS and the ingress "
+            "controller are refused."
         ),
     )
-    node_namespace: DnsLabel | None = Field(
+    node_namespace: StackNamespace | None = Field(
         default=None,
         description=(
             "Namespace of the node agents, Alloy and Chrony, which need host access: the only namespace that "
-            "admits privileged pods. ``None``: ``<namespace>-node``."
+            "admits privileged pods, dedicated to them as ``namespace`` is to the stack (``namespace`` "
+            "itself is refused: it would admit privileged pods beside Vault). ``None``: ``<namespace>-node``."
         ),
     )
     instance: DnsLabel = Field(
@@ -145,9 +153,14 @@ class VaultAioProps:
     )
 
     def __post_init__(self) -> None:
-        if self.node_namespace is None:
-            default_node_namespace(self.namespace)
-        problems = self._impossible_combinations()
+        node_namespace = self.node_namespace or default_node_namespace(self.namespace)
+        problems = namespace_conflicts(
+            self.namespace,
+            node_namespace,
+            dns_namespace=self.network.dns.namespace,
+            ingress_namespace_labels=self.network.ingress_controller.namespace_labels,
+        )
+        problems += self._impossible_combinations()
         issuer = self.vault.tls.issuer
         warning_days = self.prometheus.alerts.thresholds.tls_cert_warning_days
         if issuer is not None and issuer.renew_before_hours <= warning_days * 24:
@@ -366,7 +379,7 @@ def _fields_at(loc: Sequence[int | str], root: Any = None) -> list[str]:
 def _shown(value: Any, message: str) -> str:
     """The offending value, unless the message already shows it or it is a whole mapping (cross-field
     errors already name the fields)."""
-    text = repr(value)
+    text = repr(redact_url(value) if isinstance(value, str) else value)
     if isinstance(value, dict | list | tuple) or type(value).__name__ == "ArgsKwargs" or len(text) > 120:
         return ""
     if text in message:
@@ -420,6 +433,14 @@ def _message(error: Any) -> str:
     return str(error["msg"]).removeprefix("Value error, ")
 
 
+def _without_credentials(line: str, value: Any) -> str:
+    """``line`` with ``value`` (the refused input) redacted wherever a validator's message quotes it, when it
+    holds credentials: a host refused for its form may still be ``user:password@host``."""
+    if isinstance(value, str) and value and url_credentials(value) is not None:
+        return line.replace(value, redact_url(value))
+    return line
+
+
 def format_validation_error(err: ValidationError, source: str, root: Any = None) -> str:
     """One line per problem: the key path, what is wrong, the value; ``root`` is the validated type
     (default: the whole settings)."""
@@ -447,8 +468,10 @@ def format_validation_error(err: ValidationError, source: str, root: Any = None)
             # a string where a plain SecretKeyRef belongs (seals, receivers) is most likely the secret too
             lines.append(f"  {key}: {LITERAL_SECRET_MESSAGE}")
             continue
-        lines.append(f"  {key}: {msg}{_shown(e.get('input'), msg)}")
-    return "\n".join(lines)
+        lines.append(_without_credentials(f"  {key}: {msg}{_shown(e.get('input'), msg)}", e.get("input")))
+    # every URL a message quotes loses its userinfo, query values and fragment (settings errors end up in CI
+    # logs); the validators already leave them out, this holds for any message that does not
+    return redact_urls("\n".join(lines))
 
 
 def parse_settings(data: Mapping[str, Any] | None, source: str = "settings") -> VaultAioProps:

@@ -192,10 +192,30 @@ def test_narrowest_exception_non_root_no_capabilities(default: AlloyObjects) -> 
 
 
 def test_run_as_root_setting_is_uid_0_still_without_capabilities() -> None:
-    objs = AlloyObjects({"run_as_root": True})
+    objs = AlloyObjects({"run_as_root": True, "node_filesystems": False})
     psc = objs.spec["securityContext"]
     assert (psc["runAsUser"], psc["runAsNonRoot"]) == (0, False)
     assert objs.container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert "rootfs" not in objs.host_mounts()
+
+
+def test_run_as_root_below_1_31_mounts_no_host_root_and_needs_no_opt_out() -> None:
+    objs = AlloyObjects({"run_as_root": True}, kubernetes_version="1.30")
+    assert objs.spec["securityContext"]["runAsUser"] == 0
+    assert "rootfs" not in objs.host_mounts() and "proc" in objs.host_mounts()
+
+
+def test_fails_run_as_root_with_the_node_root_mounted() -> None:
+    """Review finding 7: uid 0 reads every root-owned file, dropped capabilities or not, and the node's root
+    holds every pod's Secret volumes and tokens (/var/lib/kubelet/pods) and the kubelet's client key."""
+    with pytest.raises(
+        ValueError,
+        match=r"alloy: 'run_as_root' is true and Alloy mounts the node's root .*"
+        r"set 'node_filesystems: false'",
+    ):
+        AlloyObjects({"run_as_root": True})  # node_filesystems: None resolves to on from 1.31
+    with pytest.raises(SettingsError, match=r"alloy: 'run_as_root' is true and Alloy mounts the node's root"):
+        AlloyObjects({"run_as_root": True, "node_filesystems": True})
 
 
 def test_supplementary_groups_setting() -> None:

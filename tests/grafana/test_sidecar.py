@@ -87,7 +87,10 @@ def test_no_dashboards_without_grafana_unless_asked() -> None:
 
 def test_without_grafana_ships_what_the_stores_you_run_can_fill() -> None:
     prometheus = {"enabled": False, "external": EXTERNAL_PROMETHEUS}
-    alertmanager = {"enabled": False, "external": {**EXTERNAL_PROMETHEUS, "url": "http://am.monitoring.svc:9093"}}
+    alertmanager = {
+        "enabled": False,
+        "external": {**EXTERNAL_PROMETHEUS, "url": "http://am.monitoring.svc:9093"},
+    }
     only_prometheus = synth_stack(_without_grafana(prometheus=prometheus, alertmanager=alertmanager))
     names = {m["metadata"]["name"] for m in _dashboard_maps(only_prometheus)}
     assert names == {"grafana-dashboard-vault-overview", "grafana-dashboard-vm-system"}

@@ -212,9 +212,10 @@ def test_no_probe_without_blackbox_settings() -> None:
 
 
 def test_cluster_prometheus_reaches_the_metrics_port_only(operator: Stack, stack: Stack) -> None:
-    added = connectivity(operator.objects).ingress_other_namespaces - connectivity(
-        stack.objects
-    ).ingress_other_namespaces
+    added = (
+        connectivity(operator.objects).ingress_other_namespaces
+        - connectivity(stack.objects).ingress_other_namespaces
+    )
     assert {(c.source, c.destination, c.port) for c in added} == {
         (PROMETHEUS_PEER, "vault", 8202),
         (BLACKBOX_PEER, "vault", 8200),

@@ -18,6 +18,7 @@ from vaultaio_constructs.loki.config import (
     LOKI_TENANT,
     LOKI_TENANT_RULES_DIR,
     LokiConfig,
+    LokiDeletionMode,
     LokiLimits,
     LokiLogLevel,
     render_loki_config,
@@ -43,6 +44,7 @@ DOCUMENTED_KEYS = {
     "ingester.wal.enabled",
     "ingester.wal.replay_memory_ceiling",
     "limits_config.allow_structured_metadata",
+    "limits_config.deletion_mode",  # pkg/validation/limits.go of v3.7.6: yaml "deletion_mode"
     "limits_config.ingestion_burst_size_mb",
     "limits_config.ingestion_rate_mb",
     "limits_config.max_global_streams_per_user",
@@ -143,6 +145,22 @@ def test_compactor_enforces_retention(doc: dict[str, Any]) -> None:
     assert compactor["retention_enabled"] is True
     assert compactor["delete_request_store"] == "filesystem"
     assert doc["limits_config"]["retention_period"] == "336h"
+
+
+def test_the_log_deletion_api_is_off(doc: dict[str, Any]) -> None:
+    """Review finding 5: with retention_enabled, Loki serves /loki/api/v1/delete unless deletion_mode is
+    'disabled' (its default is 'filter-and-delete'), and Loki has no authentication: any pod that reaches
+    3100 could erase Vault's audit trail."""
+    assert doc["compactor"]["retention_enabled"] is True
+    assert doc["limits_config"]["deletion_mode"] == "disabled"
+
+
+def test_deletion_modes_are_loki_s() -> None:
+    """The values of Loki 3.7.6's deletionmode.AllModes(), each rendered as given."""
+    assert [str(m) for m in LokiDeletionMode] == ["disabled", "filter-only", "filter-and-delete"]
+    for mode in LokiDeletionMode:
+        parsed = yaml.safe_load(render_loki_config(LokiConfig(deletion_mode=mode)))
+        assert parsed["limits_config"]["deletion_mode"] == str(mode)
 
 
 @pytest.mark.parametrize(("days", "period"), [(1, "24h"), (30, "720h")])

@@ -156,9 +156,11 @@ def test_settings_reach_the_config() -> None:
             "log_level": "warn",
             "storage_gib": 25,
             "image_tag": "3.7.5",
+            "deletion_mode": "filter-only",
         }
     )
     limits = objs.config["limits_config"]
+    assert limits["deletion_mode"] == "filter-only"
     assert limits["retention_period"] == "720h"
     assert (limits["ingestion_rate_mb"], limits["ingestion_burst_size_mb"]) == (2, 4)
     assert limits["max_global_streams_per_user"] == 1000

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.podfs import files_named
 from tests.prometheus.promtool import check_config_as_mounted
 from tests.stack import Stack, synth_stack
 from tests.tools import require_tool
@@ -66,6 +67,8 @@ DESTINATIONS: list[dict[str, Any]] = [
         "url": "https://thanos.example.com/api/v1/receive",
         "cidrs": [MIMIR_CIDR],
         "auth": {"type": "bearer", "token": {"name": "rw-thanos", "key": "token"}},
+        # a credential header (review finding 6): its value comes from the Secret, never the ConfigMap
+        "secret_headers": {"X-Api-Key": {"name": "rw-thanos", "key": "api-key"}},
     },
     {
         "name": "cloud",
@@ -132,6 +135,9 @@ def test_every_auth_type_reads_its_secrets_from_files(every_auth: Stack) -> None
         "type": "Bearer",
         "credentials_file": f"{SECRETS_DIR}/rw-thanos/token",
     }
+    # prometheus/common's http_headers: the value is read from the file on every request
+    assert entries["thanos"]["http_headers"] == {"X-Api-Key": {"files": [f"{SECRETS_DIR}/rw-thanos/api-key"]}}
+    assert "headers" not in entries["thanos"]
     assert entries["cloud"]["oauth2"] == {
         "client_id": "vault-aio",
         "client_secret_file": f"{SECRETS_DIR}/rw-cloud/client-secret",
@@ -166,15 +172,8 @@ def test_every_file_the_config_names_is_a_mounted_secret_key(every_auth: Stack) 
     (container,) = spec["containers"]
     mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
     volumes = {v["name"]: v for v in spec["volumes"]}
-    files = [
-        value
-        for rw in _config(every_auth)["remote_write"]
-        for block in rw.values()
-        if isinstance(block, dict)
-        for key, value in block.items()
-        if key.endswith("_file")
-    ]
-    assert len(files) == 7  # basic 2, client TLS 3, bearer 1, oauth2 1
+    files = files_named(_config(every_auth)["remote_write"])
+    assert len(files) == 8  # basic 2, client TLS 3, bearer 1, oauth2 1, secret header 1
     for path in files:
         directory, key = path.rsplit("/", 1)
         secret = volumes[mounts[directory]]["secret"]
@@ -334,8 +333,7 @@ def test_pair_scrapes_each_replica(pair: Stack) -> None:
 def _with_files(text: str, root: Path) -> str:
     """The config with in-pod secret paths moved under ``root``, each file created."""
     moved = text.replace(SECRETS_DIR, str(root / "secrets"))
-    for line in moved.splitlines():
-        _, _, value = line.partition("_file: ")
+    for value in files_named(yaml.safe_load(moved)):
         if value.startswith(str(root)):
             Path(value).parent.mkdir(parents=True, exist_ok=True)
             Path(value).write_text("placeholder\n")
@@ -401,8 +399,39 @@ def _rw(**changes: Any) -> dict[str, Any]:
             _rw(url="http://thanos.example.com/api/v1/receive"),
             r"must be https with 'bearer' authentication",
         ),
-        (_rw(url="https://user:pw@thanos.example.com/x"), r"must not contain credentials"),
+        (_rw(url="https://user:hunter2@thanos.example.com/x"), r"must not contain credentials"),
         (_rw(headers={"Authorization": "Bearer x"}), r"header 'Authorization' is set by Prometheus itself"),
+        # review finding 6: a credential header goes to secret_headers, never the ConfigMap
+        (
+            _rw(headers={"X-Api-Key": "hunter2"}),
+            r"header 'X-Api-Key' looks like a credential.*'secret_headers'",
+        ),
+        (_rw(headers={"X-Auth-Token": "hunter2"}), r"header 'X-Auth-Token' looks like a credential"),
+        (_rw(url="https://thanos.example.com/x?access_token=hunter2"), r"\(the parameter 'access_token'"),
+        (
+            _rw(secret_headers={"Authorization": {"name": "s", "key": "k"}}),
+            r"header 'Authorization' is set by Prometheus itself",
+        ),
+        (
+            _rw(secret_headers={"X-Api-Key": "hunter2"}),
+            r"secret_headers\.X-Api-Key: must be a Secret reference",
+        ),
+        (
+            _rw(
+                auth=None,
+                url="http://thanos.example.com/x",
+                secret_headers={"X-Api-Key": {"name": "s", "key": "k"}},
+            ),
+            r"must be https with 'secret_headers'",
+        ),
+        (
+            _rw(headers={"x-scope-orgid": "a"}, secret_headers={"X-Scope-OrgID": {"name": "s", "key": "k"}}),
+            r"header\(s\) \['x-scope-orgid'\] in both 'headers' and 'secret_headers'",
+        ),
+        (
+            _rw(auth={**DESTINATIONS[2]["auth"], "token_url": "https://id:hunter2@auth.example.net/t"}),
+            r"'auth\.token_url' must not contain credentials",
+        ),
         (
             _rw(write_relabel_configs=[{"action": "labeldrop", "regex": "a", "source_labels": ["b"]}]),
             r"a 'labeldrop' rule does not use 'source_labels'",
@@ -447,4 +476,7 @@ def test_fails_bad_remote_write_or_pair_settings(settings: dict[str, Any], match
 def test_secret_key_ref_type_is_what_the_settings_hold() -> None:
     props = parse_settings({"prometheus": {"remote_write": [DESTINATIONS[1]]}}).prometheus
     (rw,) = props.remote_write
-    assert rw.secrets() == (SecretKeyRef(name="rw-thanos", key="token"),)
+    assert rw.secrets() == (
+        SecretKeyRef(name="rw-thanos", key="token"),
+        SecretKeyRef(name="rw-thanos", key="api-key"),
+    )

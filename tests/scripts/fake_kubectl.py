@@ -174,6 +174,10 @@ def new_state(
         "certificates": None,
         # Secrets of the other namespaces that exist (the node namespace): namespace -> name -> data
         "other_secrets": {},
+        # DaemonSets in any namespace, each {"namespace", "name", "labels"} (Alloy's tells the node
+        # namespace); "daemonsets_forbidden": the user may not list them in all namespaces
+        "daemonsets": [],
+        "daemonsets_forbidden": False,
         "pods": {
             name: {
                 "phases": ["Running"],
@@ -247,6 +251,8 @@ _BOOL_FLAGS = {
     "--tty": "tty",
     "-q": "quiet",
     "--quiet": "quiet",
+    "-A": "all_namespaces",
+    "--all-namespaces": "all_namespaces",
 }
 _MULTI = {"from_file", "from_literal"}
 
@@ -379,11 +385,13 @@ def kubectl_get(state: State, words: list[str], flags: dict[str, Any], ns: str) 
         # state["certificates"]: secretName of each Certificate in the namespace; None: no cert-manager CRDs
         if state.get("certificates") is None:
             return Result(1, err='error: the server doesn\'t have a resource type "certificates"')
-        if output != "jsonpath={range .items[*]}{.spec.secretName}{\"\\n\"}{end}":
+        if output != 'jsonpath={range .items[*]}{.spec.secretName}{"\\n"}{end}':
             return Result(127, err=f"fake kubectl: unsupported output {output!r} for certificates")
         return Result(0, "".join(f"{n}\n" for n in state["certificates"]) if in_ns else "")
     if kind in ("endpointslice", "endpointslices", "endpointslice.discovery.k8s.io"):
         return get_endpointslices(state, flags, ns)
+    if kind in ("daemonset", "daemonsets", "ds", "daemonsets.apps") and not name:
+        return get_daemonsets(state, flags, ns)
     if kind in ("pod", "pods", "po"):
         if name:
             pod = state["pods"].get(name) if in_ns else None
@@ -434,6 +442,31 @@ def kubectl_delete(state: State, words: list[str], ns: str) -> Result:
         return not_found("secrets", words[1])
     del secrets[words[1]]
     return Result(0, f'secret "{words[1]}" deleted\n')
+
+
+def get_daemonsets(state: State, flags: dict[str, Any], ns: str) -> Result:
+    """A DaemonSet list by label selector (equality terms only), in ``ns`` or in all namespaces, as the
+    ``jsonpath`` of each one's namespace (the only output the scripts ask for)."""
+    everywhere = bool(flags.get("all_namespaces"))
+    if state.get("daemonsets_forbidden") and everywhere:
+        return Result(
+            1,
+            err=(
+                'Error from server (Forbidden): daemonsets.apps is forbidden: User "alice" cannot list'
+                ' resource "daemonsets" in API group "apps" at the cluster scope'
+            ),
+        )
+    if flags.get("output") != 'jsonpath={range .items[*]}{.metadata.namespace}{"\\n"}{end}':
+        return Result(127, err=f"fake kubectl: unsupported output {flags.get('output')!r} for daemonsets")
+    terms = [t.split("=", 1) for t in flags.get("selector", "").split(",") if t]
+    if any(len(t) != 2 for t in terms):
+        return Result(127, err=f"fake kubectl: unsupported selector {flags.get('selector')!r}")
+    found = [
+        d["namespace"]
+        for d in state.get("daemonsets", [])
+        if (everywhere or d["namespace"] == ns) and all(d["labels"].get(k) == v for k, v in terms)
+    ]
+    return Result(0, "".join(f"{n}\n" for n in found))
 
 
 def get_endpointslices(state: State, flags: dict[str, Any], ns: str) -> Result:
@@ -723,6 +756,8 @@ def vault(state: State, pod: str, args: list[str], token: str | None, stdin: byt
         return vault_write(state, rest[0], rest[1:], json_out)
     if cmd == ["read"] and rest == ["pki/cert/ca"] and json_out:
         return vault_read_ca(state)
+    if cmd == ["read"] and len(rest) == 1 and rest[0].startswith("auth/token/roles/") and json_out:
+        return vault_read_token_role(state, rest[0])
     return Result(127, err=f"fake kubectl: unsupported vault command {args!r}")
 
 
@@ -861,7 +896,9 @@ def vault_write(state: State, path: str, pairs: list[str], json_out: bool) -> Re
             )
         params[key] = value
     mount = path.split("/", 1)[0]
-    routes_ok = (mount in v["mounts"]) or (path.startswith("auth/") and path.split("/")[1] in v["auths"])
+    # auth/token/ is built in: always mounted
+    enabled_auth = path.startswith("auth/") and path.split("/")[1] in [*v["auths"], "token"]
+    routes_ok = mount in v["mounts"] or enabled_auth
     if not routes_ok:
         msg = f'no handler for route "{path}". route entry not found.'
         return Result(2, err=f"Error writing data to {path}: " + api_error("PUT", path, 404, msg))
@@ -875,6 +912,27 @@ def vault_write(state: State, path: str, pairs: list[str], json_out: bool) -> Re
             else "Key    Value\n---    -----\nserial_number    " + out["data"]["serial_number"] + "\n",
         )
     return Result(0, f"Success! Data written to: {path}\n")
+
+
+def vault_read_token_role(state: State, path: str) -> Result:
+    """``vault read -format=json auth/token/roles/<name>``: the last write, as Vault returns a role (lists for
+    the policy fields, booleans, the token fields of the role)."""
+    writes = state["vault"]["writes"].get(path)
+    if not writes:
+        return Result(2, err=f"No value found at {path}")
+    params = writes[-1]
+    data: dict[str, Any] = {
+        "allowed_policies": [p for p in params.get("allowed_policies", "").split(",") if p],
+        "disallowed_policies": [p for p in params.get("disallowed_policies", "").split(",") if p],
+        "name": path.rsplit("/", 1)[1],
+        "orphan": params.get("orphan") == "true",
+        "path_suffix": "",
+        "renewable": params.get("renewable", "true") == "true",
+        "token_explicit_max_ttl": 0,
+        "token_period": 0,
+        "token_type": "default-service",
+    }
+    return Result(0, out_json({"request_id": "role", "lease_id": "", "data": data, "warnings": None}))
 
 
 def vault_read_ca(state: State) -> Result:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.scripts.conftest import (
     SCRIPTS,
@@ -25,10 +26,14 @@ from tests.scripts.conftest import (
 )
 from tests.scripts.fake_kubectl import TOKEN_WRAPPER, fixture, new_state
 from tests.tools import require_tool
+from tests.vault.acl_model import TokenRole, VaultRefused, token_create
+from vaultaio_constructs.vault.policies import default_policies
 
 SHAMIR = fixture("operator_init_shamir.json")
 RECOVERY = fixture("operator_init_recovery.json")
 POLICIES = ["admin", "backup", "operator", "pki-issuer", "prometheus-metrics"]
+#: The token role the admin token makes `vault-aio verify`'s operator token from (docs/RUNBOOK.md).
+OPERATOR_ROLE = {"allowed_policies": "operator", "orphan": "true"}
 EXPECTED_SANS = {
     "DNS:vault",
     "DNS:vault.vault-aio",
@@ -64,6 +69,7 @@ def configured(state: dict[str, Any]) -> dict[str, Any]:
     vault["mounts"].append("pki")
     vault["pki_ca"] = True
     vault["policies"]["backup"] = state["policy_files"]["backup.hcl"]
+    vault["writes"]["auth/token/roles/operator"] = [OPERATOR_ROLE]
     return state
 
 
@@ -160,6 +166,9 @@ def test_every_kubectl_call_targets_the_namespace_and_the_vault_container(
     _fake, run = fresh
     for argv in run.argvs():
         if argv[:2] == ["config", "current-context"]:
+            continue
+        if argv[:2] == ["--all-namespaces", "get"]:  # the one cluster-wide call: which namespace runs Alloy
+            assert argv[2] == "daemonsets.apps", argv
             continue
         assert argv[:2] == ["-n", "vault-aio"], argv
     for e in run.execs():
@@ -258,6 +267,52 @@ def test_fresh_install_sets_up_the_pki_root_ca(fresh: tuple[FakeCluster, Run]) -
     assert not [c for c in calls if c[:2] == ["auth", "enable"]], "kubernetes auth is off by default"
 
 
+def test_fresh_install_writes_the_operator_token_role(fresh: tuple[FakeCluster, Run]) -> None:
+    """The admin token cannot give out the operator policy it does not hold; this role lets it (review
+    finding 4: tests/scripts/test_token_commands.py proves the RUNBOOK's commands against Vault's rules)."""
+    fake, run = fresh
+    assert fake.state["vault"]["writes"]["auth/token/roles/operator"] == [OPERATOR_ROLE]
+    assert "token role: wrote operator" in run.stdout
+
+
+RUNBOOK = SCRIPTS.parent / "docs" / "RUNBOOK.md"
+#: ``vault_as TOKEN_FILE POD token create ARGS [| ...] >OUT`` (the RUNBOOK's helper), continuations joined.
+_TOKEN_CREATE = re.compile(
+    r"vault_as\s+(?P<parent>[\w.-]+)\s+\S+\s+token create(?P<args>[^>`\n|]*)"
+    r"(?:\|[^>`\n]*)?>\s*(?P<out>[\w.-]+)"
+)
+
+
+def test_every_token_the_runbook_makes_is_one_vault_allows(fresh: tuple[FakeCluster, Run]) -> None:
+    """Replay the RUNBOOK's `token create` commands in order, from the root token, through the model of
+    Vault's token rules (tests/vault/acl_model.py) with the policies the stack renders and the token roles
+    init-vault.sh wrote: the fake Vault answers any of them, real Vault refused the old operator-token one
+    ("child policies must be subset of parent"; review finding 4)."""
+    fake, _ = fresh
+    roles = {
+        path.rsplit("/", 1)[1]: TokenRole.from_params(path.rsplit("/", 1)[1], writes[-1])
+        for path, writes in fake.state["vault"]["writes"].items()
+        if path.startswith("auth/token/roles/")
+    }
+    policies = {p.name: p for p in default_policies()}
+    text = RUNBOOK.read_text().replace("\\\n", " ")
+    lines = [line for line in text.splitlines() if "token create" in line]
+    commands = [m for line in lines for m in _TOKEN_CREATE.finditer(line)]
+    assert len(commands) == len(lines) >= 3, f"a 'token create' the check cannot read: {lines}"
+    tokens: dict[str, frozenset[str]] = {"root-token": frozenset({"root"})}
+    for m in commands:
+        assert m["parent"] in tokens, f"{m[0]!r} uses {m['parent']}, which no earlier command makes"
+        try:
+            tokens[m["out"]] = token_create(tokens[m["parent"]], m["args"], policies, roles).policies
+        except VaultRefused as refused:
+            raise AssertionError(f"Vault refuses {m[0]!r}: {refused}") from None
+    assert tokens["admin-token"] == {"admin", "default"}
+    assert tokens["backup-token"] == {"backup", "default"}
+    assert tokens["operator-token"] == {"operator", "default"}
+    operator = next(m for m in commands if m["out"] == "operator-token")
+    assert operator["parent"] != "root-token", "the operator token is made without the root token"
+
+
 def test_rerun_skips_every_step_and_says_so(rerun: tuple[FakeCluster, Run]) -> None:
     fake, run = rerun
     assert run.rc == 0, run.stderr
@@ -269,6 +324,7 @@ def test_rerun_skips_every_step_and_says_so(rerun: tuple[FakeCluster, Run]) -> N
         "vault-2 is already unsealed: skipping",
         "device stdout/ exists: skipping",
         "policy: admin is up to date: skipping",
+        "token role: operator is up to date: skipping",
         "root CA exists in pki/: skipping",
     ):
         assert phrase in run.stdout
@@ -469,7 +525,9 @@ def test_grafana_options(custom: tuple[FakeCluster, Run]) -> None:
 
 def test_namespace_and_context_reach_kubectl_urls_and_certificate(custom: tuple[FakeCluster, Run]) -> None:
     fake, run = custom
-    assert all(a[:4] == ["--context", "prod-admin", "-n", "vault-prod"] for a in run.argvs())
+    lookup = ["--context", "prod-admin", "--all-namespaces", "get", "daemonsets.apps"]  # where Alloy runs
+    others = [a[:5] for a in run.argvs() if a[:4] != ["--context", "prod-admin", "-n", "vault-prod"]]
+    assert others == [lookup]
     urls = fake.state["vault"]["writes"]["pki/config/urls"][0]
     assert urls["issuing_certificates"] == "https://vault.vault-prod.svc:8200/v1/pki/ca"
     assert urls["crl_distribution_points"] == "https://vault.vault-prod.svc:8200/v1/pki/crl"
@@ -695,6 +753,24 @@ def _with_node_namespace(state: dict[str, Any], name: str = "vault-aio-node") ->
     return state
 
 
+def _alloy_daemonset() -> dict[str, Any]:
+    """The DaemonSet alloy of the committed dist/ (the default stack), as the manifests label it."""
+    (path,) = (SCRIPTS.parent / "dist").glob("logging/*/daemonset-alloy.yaml")
+    obj: dict[str, Any] = yaml.safe_load(path.read_text())
+    assert obj["kind"] == "DaemonSet"
+    return obj
+
+
+def _with_alloy(state: dict[str, Any], namespace: str, **labels: str) -> dict[str, Any]:
+    """Namespace ``namespace`` with a DaemonSet alloy labelled as dist/'s, ``labels`` changed."""
+    if namespace not in state["namespaces"]:
+        state["namespaces"].append(namespace)
+    ds = _alloy_daemonset()["metadata"]
+    labelled = {**ds["labels"], **labels}
+    state["daemonsets"].append({"namespace": namespace, "name": ds["name"], "labels": labelled})
+    return state
+
+
 def test_ca_is_copied_alone_into_the_node_namespace(cluster: FakeCluster) -> None:
     cluster.state = _with_node_namespace(new_state(pods=1))
     run = cluster.run("init-vault.sh", "--tls-only")
@@ -732,9 +808,75 @@ def test_ca_copy_goes_to_the_named_node_namespace_and_is_skipped_without_one(clu
     assert run.rc == 0, run.stderr
     assert "vault-tls-ca" in cluster.state["other_secrets"]["agents"]
     cluster.state = new_state(pods=1)
+    run = cluster.run("init-vault.sh", "--tls-only", "--node-namespace", "agents")
+    assert run.rc == 0, run.stderr
+    assert "no namespace agents (--node-namespace): no CA copy made" in run.stderr
+    assert not [a for a in run.argvs() if "daemonsets.apps" in a], "a named namespace needs no look-up"
+
+
+def test_node_namespace_is_found_from_the_alloy_daemonset(cluster: FakeCluster) -> None:
+    """Setting node_namespace may name any namespace: the DaemonSet alloy of the instance says which."""
+    state = _with_alloy(new_state(pods=1), "agents")
+    _with_alloy(state, "other-agents", **{"app.kubernetes.io/instance": "another-stack"})
+    state["namespaces"].append("vault-aio-node")  # exists, but holds no Alloy of this stack
+    cluster.state = state
     run = cluster.run("init-vault.sh", "--tls-only")
     assert run.rc == 0, run.stderr
-    assert "no namespace vault-aio-node (no node agents): no CA copy needed" in run.stdout
+    assert "node namespace agents (DaemonSet alloy of instance vault-aio)" in run.stdout
+    assert cluster.state["other_secrets"]["agents"]["vault-tls-ca"] == {
+        "ca.crt": cluster.state["secrets"]["vault-tls"]["ca.crt"]
+    }
+    assert "vault-tls-ca" not in cluster.state["other_secrets"].get("vault-aio-node", {})
+    assert "vault-tls-ca" not in cluster.state["other_secrets"].get("other-agents", {})
+    # the look-up uses the labels dist/ gives the DaemonSet, with this run's --instance
+    (lookup,) = [a for a in run.argvs() if "daemonsets.apps" in a]
+    selector = dict(t.split("=", 1) for t in lookup[lookup.index("-l") + 1].split(","))
+    labels = _alloy_daemonset()["metadata"]["labels"]
+    assert selector["app.kubernetes.io/name"] == labels["app.kubernetes.io/name"] == "alloy"
+    assert all(labels[k] == v for k, v in selector.items()), (selector, labels)
+    # another instance finds its own
+    run = cluster.run("init-vault.sh", "--tls-only", "--instance", "another-stack")
+    assert run.rc == 0, run.stderr
+    assert "node namespace other-agents (DaemonSet alloy of instance another-stack)" in run.stdout
+    assert "vault-tls-ca" in cluster.state["other_secrets"]["other-agents"]
+
+
+def test_node_namespace_among_several_alloys_of_one_instance(cluster: FakeCluster) -> None:
+    """Two stacks with the same instance name: the default node namespace if it is one of them, else ask."""
+    cluster.state = _with_alloy(_with_alloy(new_state(pods=1), "vault-aio-node"), "team-b-node")
+    run = cluster.run("init-vault.sh", "--tls-only")
+    assert run.rc == 0, run.stderr
+    assert "node namespace vault-aio-node (one of several DaemonSets alloy" in run.stdout
+    assert "vault-tls-ca" in cluster.state["other_secrets"]["vault-aio-node"]
+    assert "vault-tls-ca" not in cluster.state["other_secrets"].get("team-b-node", {})
+    cluster.state = _with_alloy(_with_alloy(new_state(pods=1), "agents-a"), "agents-b")
+    run = cluster.run("init-vault.sh", "--tls-only")
+    assert run.rc == 1
+    assert "agents-a agents-b" in run.stderr and "--node-namespace" in run.stderr
+    assert not any(cluster.state["other_secrets"].get(ns) for ns in ("agents-a", "agents-b"))
+
+
+def test_default_node_namespace_that_does_not_exist_is_called_possibly_wrong(cluster: FakeCluster) -> None:
+    """No Alloy found and no <namespace>-node: a warning, not a silent skip (vault-ca is an optional
+    volume: Alloy starts without it and only its probe fails)."""
+    cluster.state = new_state(pods=1)
+    run = cluster.run("init-vault.sh", "--tls-only")
+    assert run.rc == 0, run.stderr
+    assert "no namespace vault-aio-node (the default node namespace, which may be wrong)" in run.stderr
+    assert "re-run with --node-namespace NAME" in run.stderr
+    assert "warning" in run.stderr and not cluster.state["other_secrets"]
+
+
+def test_node_namespace_is_the_default_when_daemonsets_may_not_be_listed(cluster: FakeCluster) -> None:
+    state = _with_alloy(new_state(pods=1), "agents")
+    state["namespaces"].append("vault-aio-node")
+    state["daemonsets_forbidden"] = True
+    cluster.state = state
+    run = cluster.run("init-vault.sh", "--tls-only")
+    assert run.rc == 0, run.stderr
+    assert "may not list DaemonSets in all namespaces" in run.stderr
+    assert "assuming node namespace vault-aio-node" in run.stderr and "--node-namespace" in run.stderr
+    assert "vault-tls-ca" in cluster.state["other_secrets"]["vault-aio-node"]
 
 
 def test_fails_when_the_tls_secret_has_no_ca(cluster: FakeCluster) -> None:

@@ -11,6 +11,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import cdk8s
 import kubernetes_validate  # type: ignore[import-untyped]
@@ -527,7 +528,6 @@ def test_backup_cronjob_uses_the_backup_token_and_its_own_labels(extras: VaultOb
     (c,) = template["spec"]["containers"]
     env = {e["name"]: e for e in c["env"]}
     assert env["VAULT_TOKEN"]["valueFrom"]["secretKeyRef"] == {"name": "vault-backup-token", "key": "token"}
-    assert env["VAULT_ADDR"]["value"] == "https://vault.vault-aio.svc:8200"
     assert env["VAULT_CACERT"]["value"] == "/vault/tls/ca.crt"
     assert env["KEEP"]["value"] == "3"
     assert c["image"] == extras.container["image"]
@@ -542,6 +542,23 @@ def test_backup_cronjob_uses_the_backup_token_and_its_own_labels(extras: VaultOb
     egress = extras.get("NetworkPolicy", "allow-vault-backup-to-vault")["spec"]
     assert {p["port"] for r in egress["egress"] for p in r["ports"]} == {8200}
     assert egress["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "vault-backup"
+
+
+def test_backup_cronjob_reaches_the_active_node_only(extras: VaultObjects) -> None:
+    """Raft snapshots are in Vault's alwaysRedirectPaths: a standby answers them with a 307 to the active
+    node instead of forwarding (http/handler.go), and a snapshot streamed through that redirect is known to
+    arrive cut (hashicorp/vault#15258). The job's VAULT_ADDR names a Service that selects the active node
+    only, on the API port of the Vault container."""
+    template = extras.get("CronJob", "vault-backup")["spec"]["jobTemplate"]["spec"]["template"]
+    (c,) = template["spec"]["containers"]
+    url = urlsplit({e["name"]: e for e in c["env"]}["VAULT_ADDR"]["value"])
+    service_name, namespace, svc = (url.hostname or "").split(".")
+    assert (namespace, svc, url.scheme) == ("vault-aio", "svc", "https")
+    service = extras.get("Service", service_name)["spec"]
+    assert service["selector"].get("vault-active") == "true", "only the active node may answer the backup job"
+    (port,) = [p for p in service["ports"] if p["port"] == url.port]
+    api_ports = {p["name"]: p["containerPort"] for p in extras.container["ports"]}
+    assert api_ports[port["targetPort"]] == url.port == 8200
 
 
 def test_backup_script_passes_shellcheck(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ from vaultaio_constructs.common import (
     Port,
     SecretKeyRef,
     check_no_space,
-    has_control_characters,
+    check_url,
 )
 from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.rendering import dump_yaml
@@ -140,25 +140,12 @@ class WebhookReceiver:
                 f"webhook receiver {self.name!r}: 'host' and 'port' come from 'url'; set them only with "
                 "'url_secret'"
             )
-        if has_control_characters(self.url) or " " in self.url:
-            raise ValueError(
-                f"'url' of webhook receiver {self.name!r} must not contain spaces, newlines or other control "
-                f"characters, got {self.url!r}"
-            )
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(
-                f"'url' of webhook receiver {self.name!r} must be http(s)://host/..., got {self.url!r}"
-            )
-        if parts.username or parts.password:
-            raise ValueError(
-                f"'url' of webhook receiver {self.name!r} must not contain credentials: use 'url_secret' "
-                "or 'bearer_token'"
-            )
-        if _port_of(self.url) == 0:
-            raise ValueError(
-                f"'url' of webhook receiver {self.name!r} has a port outside 1-65535, got {self.url!r}"
-            )
+        check_url(
+            self.url,
+            "url",
+            subject=f"'url' of webhook receiver {self.name!r}",
+            credentials="use 'url_secret' (the whole URL from a Secret) or 'bearer_token'",
+        )
 
     def endpoint(self) -> ExternalEndpoint:
         if self.host is not None:

@@ -9,7 +9,7 @@ from pydantic import Field
 from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs.alerts.model import DEFAULT_RUNBOOK_BASE_URL, check_duration
-from vaultaio_constructs.common import PROPS_CONFIG, check_url, has_control_characters
+from vaultaio_constructs.common import PROPS_CONFIG, check_url, has_control_characters, redact_url
 from vaultaio_constructs.fielddocs import document_fields
 
 #: Filesystem types of real node disks: ``ignored_fstypes_regex`` must match none of them, or the node disk
@@ -211,6 +211,8 @@ class AlertSettings:
         if "#" in self.runbook_base_url or "{{" in self.runbook_base_url or "}}" in self.runbook_base_url:
             raise ValueError(
                 f"'runbook_base_url' must be an http(s) URL without '#', '{{{{' or '}}}}' (Prometheus and "
-                f"Loki expand annotations as templates), got {self.runbook_base_url!r}"
+                f"Loki expand annotations as templates), got {redact_url(self.runbook_base_url)!r}"
             )
-        check_url(self.runbook_base_url, "runbook_base_url")
+        check_url(
+            self.runbook_base_url, "runbook_base_url", credentials="alert annotations are public: remove them"
+        )

@@ -21,7 +21,8 @@ one read-only, without mount propagation, and ``recursiveReadOnly: Enabled`` fro
 host account, in the image's ``alloy`` group 473) with the supplementary group ``adm`` (4: journal ACL and
 ``/var/log/syslog``) and never the root group, all capabilities dropped, no privilege escalation, read-only
 root filesystem, ``seccompProfile: RuntimeDefault``, no host network or PID namespace. ``run_as_root`` is
-the opt-in for hosts whose log files only root can read.
+the opt-in for hosts whose log files only root can read; it is refused while the node's root is mounted
+(``node_filesystems``), where uid 0 would read every pod's Secret volumes and tokens.
 """
 
 from __future__ import annotations
@@ -97,6 +98,14 @@ DEFAULT_SUPPLEMENTARY_GROUPS: Final = (4,)
 RECURSIVE_READ_ONLY_SINCE: Final = "1.31"
 
 VarlogGlob = Annotated[str, AfterValidator(check_varlog_glob)]
+#: Why ``run_as_root`` and the node's root filesystem are refused together (review finding 7).
+_ROOT_WITH_HOST_ROOT: Final = (
+    "'run_as_root' is true and Alloy mounts the node's root filesystem ('node_filesystems', on by default "
+    "from kubernetes_version 1.31): as uid 0, capabilities or not, it could read every pod's Secret "
+    "volumes and ServiceAccount tokens on the node (/var/lib/kubelet/pods) and the kubelet's client key; "
+    "set 'node_filesystems: false' (node disk metrics and alerts then have no data) or 'run_as_root: false' "
+    "(add the log files' group to 'supplementary_group_ids' instead)"
+)
 
 
 @document_fields
@@ -212,11 +221,17 @@ class AlloyProps(WorkloadProps):
         default=False,
         description=(
             "Run as UID 0 (still without any capability) for hosts whose log files only root can read, such "
-            "as ``/var/log/messages`` (``0600``) on RHEL. Off: Alloy runs as its image's ``alloy`` user."
+            "as ``/var/log/messages`` (``0600``) on RHEL. Off: Alloy runs as its image's ``alloy`` user. "
+            "Risk: as root it reads every root-readable file under its mounts (``/var/log/pods`` included); "
+            "with the node's root mounted it would read every pod's Secret volumes and ServiceAccount "
+            "tokens, so it needs ``node_filesystems: false`` from ``kubernetes_version`` 1.31 on (README, "
+            '"Security").'
         ),
     )
 
     def __post_init__(self) -> None:
+        if self.run_as_root and self.node_filesystems:
+            raise ValueError(_ROOT_WITH_HOST_ROOT)
         if 0 in self.supplementary_group_ids:
             raise ValueError(
                 f"'supplementary_group_ids' ({list(self.supplementary_group_ids)}) must not contain the root "
@@ -267,6 +282,8 @@ class Alloy(Component):
         self.node_filesystems = (
             self.recursive_read_only if props.node_filesystems is None else props.node_filesystems
         )
+        if self.run_as_root and self.node_filesystems:
+            raise ValueError(f"alloy: {_ROOT_WITH_HOST_ROOT}")
         self.resources = self.resolve_resources(props.resources)
         self.otlp_from_ingress_controller = props.otlp_from_ingress_controller
         self.otlp_clients = tuple(props.otlp_clients)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from vaultaio_constructs.common import check_cidr
+from vaultaio_constructs.common import check_cidr, shown
 
 #: NTP (UDP) port: the servers chronyd queries, and the port it serves on when clients are allowed.
 CHRONY_NTP_PORT: Final = 123
@@ -82,7 +82,7 @@ def check_ntp_host(value: str) -> str:
     except ValueError:
         pass
     if not _HOSTNAME.fullmatch(value):
-        raise ValueError(f"'host' must be a hostname or an ip address, got {value!r}")
+        raise ValueError(f"'host' must be a hostname or an ip address, got {shown(value)}")
     return value
 
 

@@ -65,6 +65,7 @@ from vaultaio_constructs.common import (
     StatefulWorkloadProps,
     check_annotations,
     check_url,
+    redact_url,
 )
 from vaultaio_constructs.component import Area, Component, refuse_disabled
 from vaultaio_constructs.fielddocs import document_fields
@@ -133,10 +134,10 @@ SECRET_KEY_DIR: Final = "/etc/grafana/secret-key"
 
 
 def _check_root_url(value: str) -> str:
-    check_url(value, "root_url")
+    check_url(value, "root_url", credentials="it is the public address of Grafana's UI: remove them")
     parts = urlsplit(value)
     if not parts.path.endswith("/"):
-        raise ValueError(f"'root_url' must end with '/', got {value!r}")
+        raise ValueError(f"'root_url' must end with '/', got {redact_url(value)!r}")
     return value
 
 

@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs.common import PROPS_CONFIG, DnsLabel, check_annotations
+from vaultaio_constructs.common import PROPS_CONFIG, DnsLabel, check_annotations, shown
 from vaultaio_constructs.fielddocs import document_fields
 
 _HOST_PORT = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?:[0-9]{1,5}$")
@@ -40,7 +40,7 @@ def _check_prober_url(value: str) -> str:
     if not _HOST_PORT.fullmatch(value) or not 1 <= int(value.rsplit(":", 1)[1]) <= 65535:
         raise ValueError(
             f"'prober_url' must be 'host:port' of the blackbox exporter's Service, e.g. "
-            f"'blackbox-exporter.monitoring.svc:9115', got {value!r}"
+            f"'blackbox-exporter.monitoring.svc:9115', got {shown(value)}"
         )
     return value
 

@@ -100,6 +100,22 @@ class LokiLogLevel(StrEnum):
     ERROR = "error"
 
 
+class LokiDeletionMode(StrEnum):
+    """``limits_config.deletion_mode`` values of Loki 3.7.6 (``pkg/compactor/deletionmode/mode.go``).
+
+    With ``retention_enabled`` (this stack's compactor has it) anything but ``disabled`` serves the log
+    deletion API (``/loki/api/v1/delete``); ``disabled`` answers it 403 (``deletion.TenantMiddleware``).
+    Loki's own default is ``filter-and-delete``.
+    """
+
+    #: The deletion API is refused: logs leave Loki only through retention.
+    DISABLED = "disabled"
+    #: Delete requests hide matching lines from queries; the chunks keep them.
+    FILTER_ONLY = "filter-only"
+    #: Delete requests hide matching lines and the compactor removes them from storage.
+    FILTER_AND_DELETE = "filter-and-delete"
+
+
 @dataclass(frozen=True, kw_only=True)
 class LokiLimits:
     """Per-tenant ingestion limits (``limits_config``); sized for one small cluster's logs."""
@@ -157,6 +173,8 @@ class LokiConfig:
     memberlist_join: str | None = None
     #: ``ingester.wal.replay_memory_ceiling`` in MiB (``None``: Loki's 4GB default).
     wal_replay_memory_ceiling_mib: int | None = None
+    #: ``limits_config.deletion_mode``: whether the log deletion API is served.
+    deletion_mode: LokiDeletionMode = LokiDeletionMode.DISABLED
 
     def __post_init__(self) -> None:
         if self.replicas < 1:
@@ -298,6 +316,8 @@ def loki_config_dict(config: LokiConfig) -> dict[str, Any]:
             "reject_old_samples_max_age": f"{limits.reject_old_samples_max_age_hours}h",
             "allow_structured_metadata": True,
             "volume_enabled": True,
+            # the audit trail must not be erasable through the API by any pod that reaches 3100
+            "deletion_mode": str(config.deletion_mode),
         },
         "ruler": ruler,
         "analytics": {"reporting_enabled": False},

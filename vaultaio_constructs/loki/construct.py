@@ -31,6 +31,11 @@ replicas (replication factor 2) queries survive one pod down but writes wait for
 Alloy retries), so use 3 for HA. Scaling *down* must flush the leaving ingesters first
 (``/ingester/shutdown?flush=true``, see ``docs/SCALING.md``).
 
+No authentication (``auth_enabled: false``, single tenant ``fake``): the NetworkPolicies admit only Alloy
+(push), Grafana (queries) and Prometheus (``/metrics``) to 3100, and each of them can use the whole API
+there, so the log deletion API is off (``deletion_mode: disabled``): the audit trail leaves Loki only through
+retention.
+
 Pod Security ``restricted`` without exception: the image's ``loki`` user (10001), read-only root
 filesystem (``/tmp`` is an emptyDir), no capability, no ServiceAccount token (workload identity webhooks
 project their own token).
@@ -72,6 +77,7 @@ from vaultaio_constructs.loki.config import (
     LOKI_READY_PATH,
     LOKI_TENANT_RULES_DIR,
     LokiConfig,
+    LokiDeletionMode,
     LokiLimits,
     LokiLogLevel,
     needs_expand_env,
@@ -191,6 +197,15 @@ class LokiProps(StatefulWorkloadProps):
         description="Entries older than this many hours are refused; must fit in the retention.",
     )
     log_level: LokiLogLevel = Field(default=LokiLogLevel.INFO, description="Loki's own log level.")
+    deletion_mode: LokiDeletionMode = Field(
+        default=LokiDeletionMode.DISABLED,
+        description=(
+            "The log deletion API (``limits_config.deletion_mode``): ``disabled`` (default) refuses it, so "
+            "no pod that reaches Loki (it has no authentication) can erase Vault's audit trail; "
+            "``filter-only`` hides the lines a delete request matches, ``filter-and-delete`` also removes "
+            "them from storage (Loki's own default). Retention deletes old logs either way."
+        ),
+    )
     storage: LokiStorage = Field(
         default_factory=LokiFilesystemStorage,
         description=(
@@ -287,6 +302,7 @@ class Loki(Component):
         )
         self.retention_days = props.retention_days
         self.log_level = props.log_level
+        self.deletion_mode = props.deletion_mode
         self.resources = self.resolve_resources(props.resources)
         self.storage_gib = self.resolve_storage_gib(props.storage_gib)
         self.limits = LokiLimits(
@@ -406,6 +422,7 @@ class Loki(Component):
             replicas=self.replicas,
             memberlist_join=self._memberlist_join,
             wal_replay_memory_ceiling_mib=wal_replay_memory_ceiling_mib(self.resources.memory_limit_mib),
+            deletion_mode=self.deletion_mode,
         )
 
     def finalize(self) -> None:

@@ -7,11 +7,13 @@ Every key rendered here exists in Prometheus 3.14 (``config/config.go`` ``Remote
 ``promtool check config`` on the result.
 
 Credentials are never values: ``basic`` (``username_file``/``password_file``), ``bearer``
-(``authorization.credentials_file``) and ``oauth2`` (``client_secret_file``) read Secret keys that the
+(``authorization.credentials_file``), ``oauth2`` (``client_secret_file``) and ``secret_headers``
+(``http_headers`` with ``files``, prometheus/common v0.70.1 ``config/headers.go``) read Secret keys that the
 construct mounts as files under ``/etc/prometheus/secrets/<secret>/<key>``; ``sigv4`` (Amazon Managed
 Service for Prometheus) takes its credentials from the AWS SDK chain: IRSA (``role_arn`` annotates the
 ServiceAccount) or a static key pair as ``secretKeyRef`` environment variables. A literal password, token
-or key anywhere in these settings is refused without being repeated.
+or key anywhere in these settings is refused without being repeated, and so are URLs with user information
+or a credential-like query parameter and plain ``headers`` named like a credential.
 
 Each destination is one egress NetworkPolicy (``allow-prometheus-to-<name>``) to its ``cidrs`` on the URL's
 port; an OAuth2 token endpoint on other networks or another port gets its own (``<name>-token``).
@@ -37,7 +39,9 @@ from vaultaio_constructs.common import (
     SecretKeyRef,
     SecretRef,
     check_aws_credentials,
+    check_url,
     has_control_characters,
+    redact_url,
 )
 from vaultaio_constructs.fielddocs import document_fields
 
@@ -114,20 +118,7 @@ Regex = Annotated[str, AfterValidator(_check_regex)]
 
 
 def _check_https_url(value: str, setting: str) -> str:
-    if has_control_characters(value) or " " in value:  # urlsplit drops newlines and tabs silently
-        raise ValueError(f"'{setting}' must not contain spaces or control characters, got {value!r}")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"'{setting}' must be an http:// or https:// URL with a host, got {value!r}")
-    if parts.username or parts.password:
-        raise ValueError(f"'{setting}' must not contain credentials: use 'auth' with Secret references")
-    try:
-        port = parts.port
-    except ValueError:
-        port = 0
-    if port == 0:
-        raise ValueError(f"'{setting}' has a port outside 1-65535, got {value!r}")
-    return value
+    return check_url(value, setting, credentials="use 'auth' or 'secret_headers' with Secret references")
 
 
 def _port(url: str) -> int:
@@ -392,7 +383,8 @@ class OAuth2Auth:
         _check_https_url(self.token_url, "auth.token_url")
         if urlsplit(self.token_url).scheme != "https":
             raise ValueError(
-                f"'auth.token_url' must be https: the client secret is sent to it, got {self.token_url!r}"
+                "'auth.token_url' must be https: the client secret is sent to it, got "
+                f"{redact_url(self.token_url)!r}"
             )
         if self.token_cidrs is not None and not self.token_cidrs:
             raise ValueError("'auth.token_cidrs' must list at least one network, or be left out")
@@ -484,19 +476,59 @@ class RemoteWriteTls:
         return tuple(ref for ref in (self.ca, self.cert, self.key) if ref is not None)
 
 
+#: Header names that carry credentials (an API key, a token, a session): their values must come from a
+#: Secret (``secret_headers``), never from ``headers``, which is written into the ConfigMap.
+_CREDENTIAL_HEADER: Final = re.compile(
+    r"auth|token|key|secret|passw|cookie|session|signature|credential|jwt|bearer", re.I
+)
+#: Header values that are credentials whatever the header's name: an HTTP authentication scheme and its
+#: credentials (RFC 9110 ``credentials = auth-scheme [ 1*SP token68 ]``: ``Bearer <token>``, ``Basic ...``).
+_CREDENTIAL_VALUE: Final = re.compile(
+    r"\s*(?:bearer|basic|digest|token|negotiate|apikey|api-key|aws4-hmac-sha256|hoba|mutual|scram-sha-\d+)"
+    r"\s+\S.*",
+    re.I | re.S,
+)
+#: Headers ``http_headers`` may not set (prometheus/common v0.70.1 ``ReservedHeaders``): the remote-write
+#: ones and the scrape timeout.
+RESERVED_HTTP_HEADERS: Final = RESERVED_HEADERS | {"x-prometheus-scrape-timeout-seconds"}
+
+
+def _check_header_name(name: str, reserved: frozenset[str]) -> None:
+    if not _HEADER_NAME.fullmatch(name):
+        raise ValueError(f"header name {name!r} is not a valid HTTP header name")
+    if name.lower() in reserved:
+        raise ValueError(
+            f"header {name!r} is set by Prometheus itself (or is a credential): use 'auth' for "
+            "credentials; Prometheus refuses the reserved headers"
+        )
+
+
 def _check_headers(value: dict[str, str]) -> dict[str, str]:
     for name, header_value in value.items():
-        if not _HEADER_NAME.fullmatch(name):
-            raise ValueError(f"header name {name!r} is not a valid HTTP header name")
-        if name.lower() in RESERVED_HEADERS:
+        _check_header_name(name, RESERVED_HEADERS)
+        if _CREDENTIAL_HEADER.search(name):
             raise ValueError(
-                f"header {name!r} is set by Prometheus itself (or is a credential): use 'auth' for "
-                "credentials; Prometheus refuses the reserved headers"
+                f"header {name!r} looks like a credential, and 'headers' are written into the ConfigMap: "
+                f"put it in 'secret_headers' ({name}: {{name: <secret>, key: <key>}}), which Prometheus "
+                "reads from the mounted Secret on every request"
+            )
+        if _CREDENTIAL_VALUE.fullmatch(header_value):
+            raise ValueError(
+                f"header {name!r} carries credentials (an authentication scheme and its token), and "
+                f"'headers' are written into the ConfigMap: put it in 'secret_headers' ({name}: "
+                "{name: <secret>, key: <key>}), which Prometheus reads from the mounted Secret on every "
+                "request"
             )
         if has_control_characters(header_value):
             raise ValueError(
                 f"header {name!r} must be a single line without control characters, got {header_value!r}"
             )
+    return value
+
+
+def _check_secret_headers(value: dict[str, SecretKeyRef]) -> dict[str, SecretKeyRef]:
+    for name in value:
+        _check_header_name(name, RESERVED_HTTP_HEADERS)
     return value
 
 
@@ -533,7 +565,20 @@ class RemoteWrite:
     tls: RemoteWriteTls | None = Field(default=None, description="TLS settings for an https URL.")
     headers: Annotated[dict[str, str], AfterValidator(_check_headers)] = Field(
         default_factory=dict,
-        description="Extra HTTP headers, e.g. ``X-Scope-OrgID`` for a Mimir tenant. Never credentials.",
+        description=(
+            "Extra HTTP headers, e.g. ``X-Scope-OrgID`` for a Mimir tenant; written into the ConfigMap, so a "
+            "name that looks like a credential (``*key*``, ``*token*``, ``*auth*``, ``*secret*``...) and a "
+            "value with an authentication scheme (``Bearer <token>``, ``Basic <credentials>``...) are "
+            "refused: use ``secret_headers``."
+        ),
+    )
+    secret_headers: Annotated[dict[str, SecretRef], AfterValidator(_check_secret_headers)] = Field(
+        default_factory=dict,
+        description=(
+            "HTTP headers whose values are credentials (``X-Api-Key``, a tenant token), each read from a "
+            "Secret key that Prometheus mounts, on every request (``http_headers`` with ``files``): the "
+            "value is never in the ConfigMap. Needs an https ``url``."
+        ),
     )
     remote_timeout_seconds: Annotated[int, Field(ge=1, le=300)] = Field(
         default=30,
@@ -550,13 +595,25 @@ class RemoteWrite:
 
     def __post_init__(self) -> None:
         https = urlsplit(self.url).scheme == "https"
+        url = redact_url(self.url)
         if self.auth is not None and not https:
             raise ValueError(
                 f"'url' of remote_write {self.name!r} must be https with '{self.auth.type}' authentication: "
-                f"the credentials would cross the network in clear text, got {self.url!r}"
+                f"the credentials would cross the network in clear text, got {url!r}"
+            )
+        if self.secret_headers and not https:
+            raise ValueError(
+                f"'url' of remote_write {self.name!r} must be https with 'secret_headers': the credentials "
+                f"would cross the network in clear text, got {url!r}"
             )
         if self.tls is not None and not https:
-            raise ValueError(f"remote_write {self.name!r} has 'tls' but its url is not https: {self.url!r}")
+            raise ValueError(f"remote_write {self.name!r} has 'tls' but its url is not https: {url!r}")
+        both = sorted({n.lower() for n in self.headers} & {n.lower() for n in self.secret_headers})
+        if both:
+            raise ValueError(
+                f"remote_write {self.name!r}: header(s) {both} in both 'headers' and 'secret_headers': "
+                "give each header once"
+            )
 
     @property
     def port(self) -> int:
@@ -579,6 +636,7 @@ class RemoteWrite:
     def secrets(self) -> tuple[SecretKeyRef, ...]:
         """Secret keys Prometheus reads as files for this destination."""
         found = self.auth.secrets() if self.auth is not None else ()
+        found += tuple(self.secret_headers[name] for name in sorted(self.secret_headers))
         return found + (self.tls.secrets() if self.tls is not None else ())
 
     def to_config(self, secret_path: Any) -> dict[str, Any]:
@@ -590,6 +648,10 @@ class RemoteWrite:
         }
         if self.headers:
             entry["headers"] = dict(sorted(self.headers.items()))
+        if self.secret_headers:
+            entry["http_headers"] = {
+                name: {"files": [secret_path(ref)]} for name, ref in sorted(self.secret_headers.items())
+            }
         auth = self.auth
         if isinstance(auth, BasicAuth):
             entry["basic_auth"] = {

@@ -55,7 +55,7 @@ from constructs import Construct
 
 from vaultaio_constructs import labels as lbl
 from vaultaio_constructs.common import SecretKeyRef
-from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.component import NAMESPACE_NAME_LABEL, Area, Component
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.vault.config import (
     ACTIVE_LABEL,
@@ -82,6 +82,7 @@ from vaultaio_constructs.vault.policies import Policy, default_policies, render_
 from vaultaio_constructs.vault.props import (
     AntiAffinity,
     VaultBackupProps,
+    VaultClientProps,
     VaultIngressProps,
     VaultProps,
     VaultTlsProps,
@@ -113,7 +114,14 @@ from vaultaio_constructs.workload import (
     zone_spread,
 )
 
-__all__ = ["Vault", "VaultBackupProps", "VaultIngressProps", "VaultProps", "VaultTlsProps"]
+__all__ = [
+    "Vault",
+    "VaultBackupProps",
+    "VaultClientProps",
+    "VaultIngressProps",
+    "VaultProps",
+    "VaultTlsProps",
+]
 
 #: UID of the Vault process: a high UID no host user has (the image's ``vault`` user is 100, which can be a
 #: host account; the image needs neither: the command replaces its entrypoint, and every path Vault
@@ -240,9 +248,13 @@ class Vault(Component):
         api_port_name = str(scheme)
 
         # -- endpoints -------------------------------------------------------------------------------
-        #: Client API through Service ``vault`` (any ready pod; a standby forwards to the active node).
+        #: Client API through Service ``vault`` (any ready pod). A standby forwards most requests to the
+        #: active node, but answers a few paths with a redirect (307) to the active node's ``api_addr``
+        #: instead (Vault's ``alwaysRedirectPaths``: raft snapshots among them), so clients of those paths
+        #: use :attr:`active_api`.
         self.api = self.endpoint(port_name=api_port_name, port=API_PORT, scheme=scheme)
-        #: Client API of the active node only (Service ``vault-active``); what the Ingress routes to.
+        #: Client API of the active node only (Service ``vault-active``); what the Ingress routes to, and the
+        #: backup CronJob (a raft snapshot through a standby's redirect is known to arrive cut).
         self.active_api = self.endpoint(
             port_name=api_port_name, port=API_PORT, scheme=scheme, service=ACTIVE_SERVICE_NAME
         )
@@ -302,6 +314,10 @@ class Vault(Component):
             pod_disruption_budget(self, max_unavailable=1)
         for destination in self.seal_plan.endpoints:
             self.connect_external(destination, reason=f"{self.seal_plan.type} auto-unseal")
+
+        # -- clients in other namespaces: the API port only ----------------------------------------------
+        for client in props.clients:
+            self._expose_to_client(client)
 
         # -- optional ----------------------------------------------------------------------------------
         self.ingress = self._ingress(props.ingress) if props.ingress is not None else None
@@ -472,6 +488,28 @@ class Vault(Component):
             sts.add_json_patch(cdk8s.JsonPatch.add(f"/spec/template/metadata/labels/{escaped}", value))
         return sts
 
+    def _expose_to_client(self, client: VaultClientProps) -> None:
+        """Admit ``client``'s pods to the API port (``allow-vault-from-<name>``). A client in one of the
+        stack's own namespaces is refused: they are dedicated to the stack, and their default-deny egress
+        would block it anyway."""
+        named = client.namespace_labels.get(NAMESPACE_NAME_LABEL)
+        if len(client.namespace_labels) == 1 and named in (
+            self.stack.stack_namespace,
+            self.stack.node_namespace,
+        ):
+            raise ValueError(
+                f"vault.clients: {client.name!r} selects the stack's own namespace {named!r}: it is "
+                "dedicated to the stack and its default-deny policy would block the client's pods; run "
+                "clients in a namespace of their own"
+            )
+        self.expose_to_namespaces(
+            self.api,
+            source=client.name,
+            namespace_labels=client.namespace_labels,
+            pod_labels=client.pod_labels,
+            reason=f"clients {client.name!r} call Vault's API (vault.clients)",
+        )
+
     def _ingress(self, props: VaultIngressProps) -> k8s.KubeIngress:
         annotations = dict(props.annotations)
         if self.tls_enabled:
@@ -491,7 +529,8 @@ class Vault(Component):
             name=BACKUP_NAME, instance=self.instance, component="backup", version=self.version
         )
         pods = _BackupPods(BACKUP_NAME, self.namespace, labels)
-        api = self.stack.wiring.connect(pods, self.api, reason="scheduled raft snapshot")
+        # the active node itself: a standby redirects snapshot requests instead of forwarding them
+        api = self.stack.wiring.connect(pods, self.active_api, reason="scheduled raft snapshot")
         meta = self.meta(BACKUP_NAME, labels=labels)
         self.track(
             k8s.KubeServiceAccount(

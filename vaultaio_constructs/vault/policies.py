@@ -7,8 +7,13 @@ naming the generator.
 
 The stack's policies (:func:`default_policies`):
 
-* ``admin``: day-to-day administration without the root token: policies, auth methods, secrets engines,
-  audit devices, PKI, raft operations, leases, identity. Explicit paths, not ``path "*"``.
+* ``admin``: administration without the root token's unlimited lifetime: policies, auth methods, secrets
+  engines, audit devices, PKI, raft operations, leases, identity. Explicit paths, not ``path "*"``, but
+  **equivalent to root**: whoever may write ACL policies (``default`` included, which every token holds)
+  and token roles or auth methods can hand any policy to a token of their own (a token role's
+  ``allowed_policies`` is not checked against its creator's policies). Denying it single paths
+  (``sys/policies/acl/admin``, ``auth/token/roles/*``) would not change that (``default``, userpass, identity
+  groups remain), so it does not pretend to: README and RUNBOOK say to guard an admin token like root.
 * ``operator``: read-only operations: health, seal status, leader, HA and raft state, autopilot, metrics,
   a raft snapshot, the list of mounts/auth methods/audit devices/policies.
 * ``pki-issuer``: issue certificates from one PKI role and read the CA.
@@ -149,11 +154,13 @@ C = Capability
 
 
 def admin_policy(pki_mount: str = "pki") -> Policy:
-    """Administration without root: explicit paths for each area an operator manages."""
+    """Administration of every area an operator manages, on explicit paths; root-equivalent (module
+    docstring): guard its tokens like the root token."""
     manage = {C.CREATE, C.READ, C.UPDATE, C.DELETE, C.LIST}
     return Policy(
         name="admin",
-        description="administration of policies, auth methods, engines, audit, PKI and raft without root",
+        description="administration of policies, auth methods, engines, audit, PKI and raft; equivalent to "
+        "root: guard its tokens like the root token",
         rules=(
             _rule("sys/policies/acl", {C.LIST}, "list ACL policies"),
             _rule("sys/policies/acl/*", manage, "manage ACL policies"),

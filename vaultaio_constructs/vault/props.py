@@ -21,6 +21,7 @@ from vaultaio_constructs.common import (
     IngressProps,
     Resources,
     SecretKeyRef,
+    Selector,
     StatefulWorkloadProps,
     StorageGib,
     has_control_characters,
@@ -295,9 +296,10 @@ class VaultBackupProps:
 
     It runs the Vault image with a token that has only the ``backup`` policy, read from
     ``token_secret`` (env ``VAULT_TOKEN`` via ``secretKeyRef``), renews that token (use a periodic token so
-    it never expires while the job runs), calls ``vault operator raft snapshot save`` through the ``vault``
-    Service (a standby forwards to the active node), writes ``vault-raft-<UTC timestamp>.snap`` with a
-    ``.sha256`` beside it and keeps the newest ``keep``. Create the token and Secret once::
+    it never expires while the job runs), calls ``vault operator raft snapshot save`` on the active node
+    through the ``vault-active`` Service (a standby does not forward snapshot requests: it redirects them),
+    writes ``vault-raft-<UTC timestamp>.snap`` with a ``.sha256`` beside it and keeps the newest ``keep``.
+    Create the token and Secret once::
 
         vault token create -policy=backup -period=768h -orphan -field=token \\
           | kubectl -n vault-aio create secret generic vault-backup-token --from-file=token=/dev/stdin
@@ -324,6 +326,51 @@ class VaultBackupProps:
     resources: Resources | None = Field(
         default=None,
         description="Container resources (``None``: the profile's ``backup`` row).",
+    )
+
+
+#: Client names the stack's own policies use (``allow-vault-from-<name>``): refused for ``clients``.
+RESERVED_CLIENT_NAMES: Final = frozenset(
+    {
+        "ingress-controller",
+        "vault",
+        "vault-backup",
+        "prometheus",
+        "alertmanager",
+        "grafana",
+        "loki",
+        "tempo",
+        "alloy",
+        "chrony",
+    }
+)
+
+
+@document_fields
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class VaultClientProps:
+    """Pods in other namespaces that may call Vault's API (port 8200 only, never the metrics listener or
+    the cluster port): applications, the Vault Agent injector's agents, External Secrets, CSI providers.
+
+    Each entry is one NetworkPolicy ``allow-vault-from-<name>`` on Vault's pods. Their own namespace's
+    policies are theirs: a client namespace with default-deny egress also needs an egress rule to Vault's
+    pods on 8200 (and DNS).
+    """
+
+    name: DnsLabel = Field(
+        description="Short name, used in the NetworkPolicy name (``allow-vault-from-<name>``).",
+    )
+    namespace_labels: Selector = Field(
+        description=(
+            "Labels of the namespaces the clients run in (at least one label: never every namespace), e.g. "
+            "``{kubernetes.io/metadata.name: shop}``."
+        ),
+    )
+    pod_labels: Selector | None = Field(
+        default=None,
+        description=(
+            "Labels of the client pods in those namespaces (``None``: every pod there; ``{}`` is refused)."
+        ),
     )
 
 
@@ -396,3 +443,22 @@ class VaultProps(StatefulWorkloadProps):
         default=None,
         description="Optional scheduled raft snapshots to a PVC.",
     )
+    clients: tuple[VaultClientProps, ...] = Field(
+        default=(),
+        description=(
+            "Pods in other namespaces that may call the API on 8200 (``[]``: only the stack's own components "
+            "and, with ``ingress``, the ingress controller); one NetworkPolicy ``allow-vault-from-<name>`` "
+            "each."
+        ),
+    )
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.clients]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        reserved = sorted(set(names) & RESERVED_CLIENT_NAMES)
+        if duplicates or reserved:
+            raise ValueError(
+                f"'clients' names must be unique and not one of the stack's own "
+                f"({', '.join(sorted(RESERVED_CLIENT_NAMES))}): each is the policy allow-vault-from-<name>; "
+                f"got {duplicates or reserved}"
+            )

@@ -43,7 +43,8 @@ from vaultaio_constructs.common import (
     Port,
     SecretKeyRef,
     check_aws_credentials,
-    has_control_characters,
+    check_no_credentials,
+    check_url,
 )
 from vaultaio_constructs.fielddocs import document_fields
 
@@ -251,21 +252,12 @@ class TransitSeal:
     )
 
     def __post_init__(self) -> None:
-        if has_control_characters(self.address) or " " in self.address:
-            raise ValueError(
-                f"'seal.address' must be an https:// URL without spaces or control characters, "
-                f"got {self.address!r}"
-            )
-        parts = urlsplit(self.address)
-        if parts.scheme != "https" or not parts.hostname:
-            raise ValueError(
-                f"'seal.address' must be an https:// URL of the transit Vault, got {self.address!r}: "
-                "the token travels in every request"
-            )
-        try:
-            parts.port  # noqa: B018 - validates the port
-        except ValueError:
-            raise ValueError(f"'seal.address' has an invalid port, got {self.address!r}") from None
+        check_url(
+            self.address,
+            "seal.address",
+            ("https",),  # the token travels in every request
+            credentials="the transit token is a Secret reference ('token'): remove them",
+        )
         _require_egress("transit", self.egress_cidrs, self.address)
 
     def plan(self) -> SealPlan:
@@ -356,6 +348,12 @@ class AwsKmsSeal:
             secret_access_key=self.secret_access_key,
             role_arn=self.role_arn,
         )
+        if self.endpoint is not None:
+            check_no_credentials(
+                self.endpoint,
+                "'seal.endpoint'",
+                "the key pair is a Secret reference ('access_key_id', 'secret_access_key'): remove them",
+            )
         _require_egress("awskms", self.egress_cidrs, self._address)
 
     @property
