@@ -335,6 +335,38 @@ def check_egress_cidrs(value: tuple[str, ...]) -> tuple[str, ...]:
     return value
 
 
+def check_replacement(component: str, enabled: bool, external: object | None) -> None:
+    """Refuse an ``external`` replacement for a component the stack still runs itself."""
+    if enabled and external is not None:
+        raise ValueError(f"'external' replaces the stack's own {component}: set 'enabled: false' to use it")
+
+
+def check_aws_credentials(
+    what: str,
+    prefix: str,
+    *,
+    access_key_id: object | None,
+    secret_access_key: object | None,
+    role_arn: object | None,
+) -> None:
+    """One AWS credential source: a static key pair (both halves, as Secret references) or an IRSA role.
+
+    Shared by the S3 object store, the awskms seal and Prometheus' sigv4 remote write, so the three say the
+    same thing; ``what`` names the consumer, ``prefix`` the settings block the keys live in.
+    """
+    static = (access_key_id is not None, secret_access_key is not None)
+    if static[0] != static[1]:
+        raise ValueError(
+            f"'{prefix}.access_key_id' and '{prefix}.secret_access_key' must be given together, "
+            f"got only {'access_key_id' if static[0] else 'secret_access_key'}"
+        )
+    if static[0] == (role_arn is not None):
+        raise ValueError(
+            f"{what} needs exactly one credential source: 'access_key_id' + 'secret_access_key' "
+            f"(Secret references) or 'role_arn' (IRSA), got {'both' if static[0] else 'neither'}"
+        )
+
+
 @dataclasses.dataclass(frozen=True)
 class SchemaHint:
     """Keywords added to a type's JSON Schema (``vaultaio.schema.json``) so that editors flag a bad value as

@@ -30,6 +30,7 @@ from vaultaio_constructs.common import (
     ExternalEndpoint,
     Protocol,
     Resources,
+    WorkloadProps,
     check_stack_namespace,
     kubernetes_minor,
 )
@@ -350,23 +351,25 @@ class Component(Construct):
         name: str,
         role: str,
         version: str | None = None,
-        image_tag: str | None = None,
+        workload: WorkloadProps | None = None,
         namespace: str | None = None,
-        image_digest: str | None = None,
-        image_repository: str | None = None,
     ) -> None:
         """``name`` also keys the component's image in :mod:`~vaultaio_constructs.versions` and its row in
-        :mod:`~vaultaio_constructs.profiles`; components without an image (Namespace, NetworkPolicies)
-        pass an explicit ``version`` instead. ``namespace`` overrides the one its ``placement`` gives."""
+        :mod:`~vaultaio_constructs.profiles`; ``workload`` is the component's props, whose image overrides
+        (tag, digest, repository) apply. Components without an image (Namespace, NetworkPolicies) pass an
+        explicit ``version`` instead. ``namespace`` overrides the one its ``placement`` gives."""
         super().__init__(scope, id)
         self.stack = StackChart.find(scope)
         self._name = name
         self.role = role
         if version is None:
-            version = versions.version(name, image_tag)
+            image = workload or WorkloadProps()
+            version = versions.version(name, image.image_tag)
             #: The pinned image (or the ``image_tag``/``image_repository`` overrides), with ``@<digest>``
             #: when one is set.
-            self.image = versions.image(name, image_tag, digest=image_digest, repository=image_repository)
+            self.image = versions.image(
+                name, image.image_tag, digest=image.image_digest, repository=image.image_repository
+            )
         self.version = version
         self.namespace = namespace or self.stack.namespace_for(self.placement)
         self.instance = self.stack.instance

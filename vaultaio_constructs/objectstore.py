@@ -55,6 +55,7 @@ from vaultaio_constructs.common import (
     Port,
     SecretKeyRef,
     SecretRef,
+    check_aws_credentials,
     redact_url,
 )
 from vaultaio_constructs.fielddocs import document_fields
@@ -275,17 +276,13 @@ class S3Storage:
     )
 
     def __post_init__(self) -> None:
-        static = (self.access_key_id is not None, self.secret_access_key is not None)
-        if static[0] != static[1]:
-            raise ValueError(
-                "'storage.access_key_id' and 'storage.secret_access_key' must be given together, "
-                f"got only {'access_key_id' if static[0] else 'secret_access_key'}"
-            )
-        if static[0] == (self.role_arn is not None):
-            raise ValueError(
-                "s3 storage needs exactly one credential source: 'access_key_id' + 'secret_access_key' "
-                f"(Secret references) or 'role_arn' (IRSA), got {'both' if static[0] else 'neither'}"
-            )
+        check_aws_credentials(
+            "s3 storage",
+            "storage",
+            access_key_id=self.access_key_id,
+            secret_access_key=self.secret_access_key,
+            role_arn=self.role_arn,
+        )
         if self.endpoint is None and self.region is None:
             raise ValueError(
                 "s3 storage needs 'region' (AWS S3) or 'endpoint' (an S3-compatible store), got neither"

@@ -46,7 +46,13 @@ from vaultaio_constructs.alertmanager.config import (
 )
 from vaultaio_constructs.alerts import default_inhibit_rules
 from vaultaio_constructs.alerts.model import duration_seconds
-from vaultaio_constructs.common import PROPS_CONFIG, ExternalServiceProps, Protocol, StatefulWorkloadProps
+from vaultaio_constructs.common import (
+    PROPS_CONFIG,
+    ExternalServiceProps,
+    Protocol,
+    StatefulWorkloadProps,
+    check_replacement,
+)
 from vaultaio_constructs.component import Area, Component, refuse_disabled
 from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.scrape import ScrapeTarget
@@ -130,10 +136,7 @@ class AlertmanagerProps(StatefulWorkloadProps):
     )
 
     def __post_init__(self) -> None:
-        if self.enabled and self.external is not None:
-            raise ValueError(
-                "'external' replaces the stack's own Alertmanager: set 'enabled: false' to use it"
-            )
+        check_replacement("Alertmanager", self.enabled, self.external)
         # Alertmanager forgets a notification after the retention, so it would repeat it sooner than asked
         # (it only logs a warning about this).
         repeat = self.notifications.repeat_interval
@@ -196,9 +199,7 @@ class Alertmanager(Component):
             id,
             name="alertmanager",
             role="alerting",
-            image_tag=props.image_tag,
-            image_digest=props.image_digest,
-            image_repository=props.image_repository,
+            workload=props,
         )
         self.resources = self.resolve_resources(props.resources)
         self.storage_gib = self.resolve_storage_gib(props.storage_gib)

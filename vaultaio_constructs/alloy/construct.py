@@ -264,9 +264,7 @@ class Alloy(Component):
             id,
             name="alloy",
             role="collector",
-            image_tag=props.image_tag,
-            image_digest=props.image_digest,
-            image_repository=props.image_repository,
+            workload=props,
         )
         self.collect_journal = props.collect_journal
         self.journal_max_age_hours = props.journal_max_age_hours

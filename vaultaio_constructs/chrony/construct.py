@@ -203,9 +203,7 @@ class Chrony(Component):
             id,
             name="chrony",
             role="time-sync",
-            image_tag=props.image_tag,
-            image_digest=props.image_digest,
-            image_repository=props.image_repository,
+            workload=props,
         )
         self.resources = self.resolve_resources(props.resources)
         try:  # cross-field rules over servers (min_sources): name the component in the message

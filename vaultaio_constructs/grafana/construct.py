@@ -339,9 +339,7 @@ class Grafana(Component):
             id,
             name="grafana",
             role="dashboards",
-            image_tag=props.image_tag,
-            image_digest=props.image_digest,
-            image_repository=props.image_repository,
+            workload=props,
         )
         self.resources = self.resolve_resources(props.resources)
         self.storage_gib = self.resolve_storage_gib(props.storage_gib)

@@ -56,7 +56,12 @@ from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs.alertmanager.construct import AlertmanagerApi
-from vaultaio_constructs.common import PROPS_CONFIG, ExternalServiceProps, StatefulWorkloadProps
+from vaultaio_constructs.common import (
+    PROPS_CONFIG,
+    ExternalServiceProps,
+    StatefulWorkloadProps,
+    check_replacement,
+)
 from vaultaio_constructs.component import Area, Component, refuse_disabled
 from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.loki.config import (
@@ -224,8 +229,7 @@ class LokiProps(StatefulWorkloadProps):
     )
 
     def __post_init__(self) -> None:
-        if self.enabled and self.external is not None:
-            raise ValueError("'external' replaces the stack's own Loki: set 'enabled: false' to use it")
+        check_replacement("Loki", self.enabled, self.external)
         if self.replicas > 1 and isinstance(self.storage, LokiFilesystemStorage):
             raise ValueError(
                 f"'replicas' ({self.replicas}) needs object storage: set 'storage.type' to s3, gcs or azure "
@@ -294,9 +298,7 @@ class Loki(Component):
             id,
             name="loki",
             role="logs",
-            image_tag=props.image_tag,
-            image_digest=props.image_digest,
-            image_repository=props.image_repository,
+            workload=props,
         )
         self.retention_days = props.retention_days
         self.log_level = props.log_level

@@ -54,6 +54,7 @@ from vaultaio_constructs.common import (
     SecretKeyRef,
     StatefulWorkloadProps,
     StorageGib,
+    check_replacement,
     has_control_characters,
 )
 from vaultaio_constructs.component import Area, Component, refuse_disabled
@@ -210,8 +211,7 @@ class PrometheusProps(StatefulWorkloadProps):
     )
 
     def __post_init__(self) -> None:
-        if self.enabled and self.external is not None:
-            raise ValueError("'external' replaces the stack's own Prometheus: set 'enabled: false' to use it")
+        check_replacement("Prometheus", self.enabled, self.external)
         for name in self.external_labels:
             if not _LABEL_NAME.fullmatch(name):
                 raise ValueError(
@@ -300,9 +300,7 @@ class Prometheus(Component):
             id,
             name="prometheus",
             role="metrics",
-            image_tag=props.image_tag,
-            image_digest=props.image_digest,
-            image_repository=props.image_repository,
+            workload=props,
         )
         self.resources = self.resolve_resources(props.resources)
         self.storage_gib = self.resolve_storage_gib(props.storage_gib)

@@ -38,6 +38,7 @@ from vaultaio_constructs.common import (
     Hostname,
     SecretKeyRef,
     SecretRef,
+    check_aws_credentials,
     check_url,
     has_control_characters,
     redact_url,
@@ -424,17 +425,13 @@ class SigV4Auth:
     )
 
     def __post_init__(self) -> None:
-        static = (self.access_key_id is not None, self.secret_access_key is not None)
-        if static[0] != static[1]:
-            raise ValueError(
-                "'auth.access_key_id' and 'auth.secret_access_key' must be given together, "
-                f"got only {'access_key_id' if static[0] else 'secret_access_key'}"
-            )
-        if static[0] == (self.role_arn is not None):
-            raise ValueError(
-                "sigv4 needs exactly one credential source: 'role_arn' (IRSA) or 'access_key_id' + "
-                f"'secret_access_key' (Secret references), got {'both' if static[0] else 'neither'}"
-            )
+        check_aws_credentials(
+            "sigv4",
+            "auth",
+            access_key_id=self.access_key_id,
+            secret_access_key=self.secret_access_key,
+            role_arn=self.role_arn,
+        )
 
     def secrets(self) -> tuple[SecretKeyRef, ...]:
         return ()

@@ -39,7 +39,12 @@ from constructs import Construct
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs.common import PROPS_CONFIG, ExternalServiceProps, StatefulWorkloadProps
+from vaultaio_constructs.common import (
+    PROPS_CONFIG,
+    ExternalServiceProps,
+    StatefulWorkloadProps,
+    check_replacement,
+)
 from vaultaio_constructs.component import Area, Component, refuse_disabled
 from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.objectstore import AzureStorage, GcsStorage, ObjectStorePlan, S3Storage
@@ -169,8 +174,7 @@ class TempoProps(StatefulWorkloadProps):
     )
 
     def __post_init__(self) -> None:
-        if self.enabled and self.external is not None:
-            raise ValueError("'external' replaces the stack's own Tempo: set 'enabled: false' to use it")
+        check_replacement("Tempo", self.enabled, self.external)
         if self.replicas > 1 and isinstance(self.storage, TempoLocalStorage):
             raise ValueError(
                 f"'replicas' ({self.replicas}) needs object storage: set 'storage.type' to s3, gcs or azure "
@@ -239,9 +243,7 @@ class Tempo(Component):
             id,
             name="tempo",
             role="traces",
-            image_tag=props.image_tag,
-            image_digest=props.image_digest,
-            image_repository=props.image_repository,
+            workload=props,
         )
         self.retention_hours = props.retention_hours
         self.metrics_generator = props.metrics_generator

@@ -225,9 +225,7 @@ class Vault(Component):
             id,
             name="vault",
             role="secrets-store",
-            image_tag=props.image_tag,
-            image_digest=props.image_digest,
-            image_repository=props.image_repository,
+            workload=props,
         )
         # -- resolve defaults once ------------------------------------------------------------------
         self.replicas = props.replicas

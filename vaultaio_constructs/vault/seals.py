@@ -42,6 +42,7 @@ from vaultaio_constructs.common import (
     ExternalEndpoint,
     Port,
     SecretKeyRef,
+    check_aws_credentials,
     check_no_credentials,
     check_url,
 )
@@ -340,17 +341,13 @@ class AwsKmsSeal:
     )
 
     def __post_init__(self) -> None:
-        static = (self.access_key_id is not None, self.secret_access_key is not None)
-        if static[0] != static[1]:
-            raise ValueError(
-                "'seal.access_key_id' and 'seal.secret_access_key' must be given together, "
-                f"got only {'access_key_id' if static[0] else 'secret_access_key'}"
-            )
-        if static[0] == (self.role_arn is not None):
-            raise ValueError(
-                "the awskms seal needs exactly one credential source: 'access_key_id' + 'secret_access_key' "
-                f"(Secret references) or 'role_arn' (IRSA), got {'both' if static[0] else 'neither'}"
-            )
+        check_aws_credentials(
+            "the awskms seal",
+            "seal",
+            access_key_id=self.access_key_id,
+            secret_access_key=self.secret_access_key,
+            role_arn=self.role_arn,
+        )
         if self.endpoint is not None:
             check_no_credentials(
                 self.endpoint,
