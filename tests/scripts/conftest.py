@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import subprocess
-import sys
+import threading
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,12 +14,19 @@ from typing import Any
 
 import pytest
 
-from tests.scripts.fake_kubectl import fixture, load_state, read_log, save_state
+from tests.scripts.fake_kubectl import (
+    error_text,
+    fixture,
+    forwards_stdin,
+    invoke,
+    load_state,
+    read_log,
+    save_state,
+)
 from tests.tools import require_tool
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "scripts"
-FAKE = Path(__file__).resolve().parent / "fake_kubectl.py"
 
 #: Every external program the scripts may run. The PATH of a test run holds only these (and the fake
 #: kubectl), so a script that starts to depend on something else fails here first.
@@ -24,6 +34,86 @@ TOOLS = (
     "base64", "bash", "cat", "chmod", "cut", "date", "dirname", "env", "grep", "head", "jq", "ls", "mkdir",
     "mktemp", "mv", "openssl", "rm", "sed", "sha256sum", "sleep", "sort", "tr", "wc",
 )  # fmt: skip
+
+
+#: The ``kubectl`` on a FakeCluster's PATH: a bash client of :class:`KubectlServer`, which runs the fake
+#: (``fake_kubectl.invoke``) inside the test process. The scripts call kubectl dozens of times per run; a
+#: Python start per call (what ``python fake_kubectl.py`` costs) was most of the script tests' CPU time.
+#: Request: state file, log file, working directory, KUBECTL_EXTERNAL_DIFF, argument count, arguments; the
+#: server answers whether this invocation reads stdin (kubectl ``-i``), the client then sends it; the reply is
+#: the exit code, stderr, whether stdout follows, then stdout (binary, e.g. a raft snapshot) until the server
+#: closes. All fields end with a NUL byte. The first line resets the options a script's exported SHELLOPTS
+#: passes on (xtrace must not trace the client; errexit would stop it at the ``read`` that meets the end of
+#: stdin).
+KUBECTL_CLIENT = r"""#!{bash}
+{{ set +x; }} 2>/dev/null; set +eu +o pipefail
+exec 3<>"/dev/tcp/127.0.0.1/{port}"
+printf '%s\0' "$FAKE_KUBECTL_STATE" "$FAKE_KUBECTL_LOG" "$PWD" "${{KUBECTL_EXTERNAL_DIFF-}}" "$#" "$@" >&3
+IFS= read -r -d '' -u 3 wants_stdin
+if [ "$wants_stdin" = 1 ]; then
+  IFS= read -r -d '' data
+  printf '%s\0' "$data" >&3
+fi
+IFS= read -r -d '' -u 3 rc
+IFS= read -r -d '' -u 3 err
+IFS= read -r -d '' -u 3 has_stdout
+if [ "$has_stdout" = 1 ]; then "{cat}" <&3; fi
+printf '%s' "$err" >&2
+exit "$rc"
+"""
+
+
+class KubectlServer:
+    """Answers the ``kubectl`` client of every FakeCluster in this test process, one call at a time."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.listener.getsockname()[1]
+        threading.Thread(target=self._serve, name="fake-kubectl", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            conn, _ = self.listener.accept()
+            # a client killed mid-call (e.g. by a script's timeout) fails alone; the server goes on
+            with conn, contextlib.suppress(OSError, EOFError):
+                self._answer(conn)
+
+    @staticmethod
+    def _answer(conn: socket.socket) -> None:
+        buf = bytearray()
+
+        def field() -> bytes:
+            while b"\0" not in buf:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    raise EOFError("the kubectl client hung up")
+                buf.extend(chunk)
+            end = buf.index(b"\0")
+            value = bytes(buf[:end])
+            del buf[: end + 1]
+            return value
+
+        state, log, cwd, diff_program, count = (field().decode() for _ in range(5))
+        argv = [field().decode() for _ in range(int(count))]
+        wants_stdin = forwards_stdin(argv)
+        conn.sendall(b"1\0" if wants_stdin else b"0\0")
+        stdin = field() if wants_stdin else None
+        try:
+            result = invoke(state, log, argv, stdin, cwd, diff_program)
+            rc, out, err = result.rc, result.out, error_text(result)
+        except Exception:  # a bug in the fake fails the script loudly, as the Python program's traceback did
+            rc, out, err = 1, b"", traceback.format_exc()
+        conn.sendall(f"{rc}\0{err}\0{int(bool(out))}\0".encode() + out)
+
+
+_server: KubectlServer | None = None
+
+
+def kubectl_server() -> KubectlServer:
+    global _server
+    if _server is None:
+        _server = KubectlServer()
+    return _server
 
 
 def secrets_in_fixtures() -> list[str]:
@@ -105,14 +195,11 @@ class FakeCluster:
             link = self.bin_dir / tool
             if not link.exists():
                 link.symlink_to(path)
-        wrapper = self.bin_dir / "kubectl"
-        # import the module rather than run the file, so its cached bytecode is used (faster start)
-        run = (
-            f"import sys; sys.path.insert(0, {str(FAKE.parent)!r}); "
-            "import fake_kubectl as f; sys.exit(f.main(sys.argv[1:]))"
-        )
-        wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -I -S -c "{run}" "$@"\n')
-        wrapper.chmod(0o755)
+        client = self.bin_dir / "kubectl"
+        port = kubectl_server().port
+        text = KUBECTL_CLIENT.format(bash=require_tool("bash"), cat=require_tool("cat"), port=port)
+        client.write_text(text)
+        client.chmod(0o755)
 
     def state_dir(self, namespace: str = "vault-aio") -> Path:
         """The scripts' default folder for keys, credentials and snapshots (``HOME`` is :attr:`root`)."""

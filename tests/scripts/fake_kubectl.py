@@ -504,7 +504,7 @@ def kubectl_create(state: State, words: list[str], flags: dict[str, Any], ns: st
     for spec in flags["from_file"]:
         key, _, path = spec.partition("=")
         try:
-            with open(path) as f:
+            with open(os.path.join(state.get("_cwd", ""), path)) as f:  # relative to the caller's directory
                 data[key] = f.read()
         except OSError as exc:
             return Result(1, err=f"error: error reading {path}: {exc.strerror}")
@@ -961,23 +961,52 @@ def vault_snapshot(state: State, pod: str, rest: list[str]) -> Result:
     return Result(0)
 
 
-def main(argv: list[str]) -> int:
-    state_path = os.environ["FAKE_KUBECTL_STATE"]
-    log_path = os.environ["FAKE_KUBECTL_LOG"]
-    state = load_state(state_path)
+def forwards_stdin(argv: list[str]) -> bool:
+    """Whether this invocation reads stdin (``-i``/``--stdin``), as the real kubectl does."""
     try:
-        forwards_stdin = bool(parse_kubectl(argv)[1].get("stdin"))
+        return bool(parse_kubectl(argv)[1].get("stdin"))
     except Usage:
-        forwards_stdin = False
-    stdin = sys.stdin.buffer.read() if forwards_stdin else None
+        return False
+
+
+def invoke(
+    state_path: str,
+    log_path: str,
+    argv: list[str],
+    stdin: bytes | None,
+    cwd: str = "",
+    diff_program: str = "",
+) -> Result:
+    """One invocation: log it, run it against the state file, save the state. ``stdin`` is what it read
+    (``None`` unless :func:`forwards_stdin`); ``cwd`` and ``diff_program`` are the caller's working directory
+    (for relative paths) and ``KUBECTL_EXTERNAL_DIFF`` when the caller is another process. Shared by
+    :func:`main` and the server behind the script tests' ``kubectl`` (tests/scripts/conftest.py)."""
+    state = load_state(state_path)
     with open(log_path, "ab") as log:
         marshal.dump({"argv": argv, "stdin": None if stdin is None else stdin.decode(errors="replace")}, log)
+    own_env = state.get("_env")
+    if diff_program and own_env is None:
+        state["_env"] = {"KUBECTL_EXTERNAL_DIFF": diff_program}
+    if cwd:
+        state["_cwd"] = cwd
     result = kubectl(state, argv, stdin)
+    state.pop("_cwd", None)
+    if own_env is None:
+        state.pop("_env", None)
     save_state(state_path, state)
+    return result
+
+
+def error_text(result: Result) -> str:
+    return result.err if not result.err or result.err.endswith("\n") else result.err + "\n"
+
+
+def main(argv: list[str]) -> int:
+    stdin = sys.stdin.buffer.read() if forwards_stdin(argv) else None
+    result = invoke(os.environ["FAKE_KUBECTL_STATE"], os.environ["FAKE_KUBECTL_LOG"], argv, stdin)
     sys.stdout.buffer.write(result.out)
     sys.stdout.flush()
-    if result.err:
-        sys.stderr.write(result.err if result.err.endswith("\n") else result.err + "\n")
+    sys.stderr.write(error_text(result))
     return result.rc
 
 
