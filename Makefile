@@ -37,7 +37,7 @@ validators: $(BIN)/.installed
 
 ## test: lint, type check, the pinned validators and the whole test suite
 test: lint typecheck validators
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadfile
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .tools
