@@ -270,7 +270,7 @@ def _config_maps_read(spec: Mapping[str, Any]) -> Iterator[tuple[str, list[str] 
 
 def _parse(file_name: str, text: str) -> Any:
     if file_name.endswith((".yaml", ".yml")):
-        return yaml.safe_load(text)
+        return yaml.load(text, getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # safe_load's data, via libyaml
     if file_name.endswith(".json"):
         return json.loads(text)
     return None

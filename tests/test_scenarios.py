@@ -32,6 +32,8 @@ from vaultaio_constructs.analysis import connectivity
 from vaultaio_constructs.output import synth
 from vaultaio_constructs.settings import load_settings
 
+#: libyaml's safe loader (same documents as ``yaml.safe_load``, ten times faster on a stack's manifests).
+LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: The oldest version the scenario targets (its ``kubernetes_version``) and the newest schema.
 SCHEMA_VERSIONS = ("oldest", "newest")
 SCENARIOS = scenario_names()
@@ -52,7 +54,7 @@ def _objects(dist: Path) -> list[dict[str, Any]]:
         d
         for f in sorted(dist.rglob("*.yaml"))
         if f.name != "kustomization.yaml"
-        for d in yaml.safe_load_all(f.read_text())
+        for d in yaml.load_all(f.read_text(), LOADER)
         if d
     ]
 
@@ -72,7 +74,7 @@ def test_kustomize_builds_every_object(scenario: tuple[str, Path]) -> None:
     kubectl = require_tool("kubectl")
     _, dist = scenario
     out = subprocess.run([kubectl, "kustomize", str(dist)], check=True, capture_output=True, text=True).stdout
-    built = sorted((d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(out) if d)
+    built = sorted((d["kind"], d["metadata"]["name"]) for d in yaml.load_all(out, LOADER) if d)
     assert built == sorted((o["kind"], o["metadata"]["name"]) for o in _objects(dist))
 
 
