@@ -198,7 +198,8 @@ _BLACKBOX: Final = (
 
 #: Prometheus v3.14.0 self-monitoring (``/metrics``). Source: Prometheus ``rules/group.go`` and
 #: ``rules/manager.go`` (rule metrics, label ``rule_group``), ``notifier`` (notification metrics),
-#: ``tsdb/db.go`` (storage and retention metrics), ``config`` reload metrics.
+#: ``tsdb/db.go`` (storage and retention metrics), ``config`` reload metrics,
+#: ``storage/remote/queue_manager.go`` (a queue per ``remote_write`` entry: ``remote_name``, ``url``).
 _PROMETHEUS: Final = (
     frozenset(
         {
@@ -222,6 +223,12 @@ _PROMETHEUS: Final = (
             "prometheus_tsdb_retention_limit_seconds",
             "prometheus_tsdb_size_retentions_total",
             "prometheus_tsdb_time_retentions_total",
+            "prometheus_remote_storage_samples_total",
+            "prometheus_remote_storage_samples_failed_total",
+            "prometheus_remote_storage_samples_dropped_total",
+            "prometheus_remote_storage_samples_pending",
+            "prometheus_remote_storage_queue_highest_timestamp_seconds",
+            "prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
             "prometheus_tsdb_head_series",
             "prometheus_tsdb_head_samples_appended_total",
             "prometheus_tsdb_compactions_failed_total",
@@ -238,7 +245,9 @@ _PROMETHEUS: Final = (
 )
 
 #: Alertmanager v0.34.0 (``/metrics``). Source: Alertmanager ``notify/notify.go`` (notification counters with
-#: label ``integration``; failures also carry ``reason``), ``dispatch`` and ``config/coordinator.go``.
+#: label ``integration``; failures also carry ``reason``), ``dispatch``, ``config/coordinator.go`` and
+#: ``cluster/delegate.go``, ``cluster/cluster.go`` (gossip; registered only when clustering is on, i.e. with
+#: ``replicas`` > 1).
 _ALERTMANAGER: Final = (
     frozenset(
         {
@@ -252,6 +261,9 @@ _ALERTMANAGER: Final = (
             "alertmanager_notification_requests_total",
             "alertmanager_notification_requests_failed_total",
             "alertmanager_silences",
+            "alertmanager_cluster_members",
+            "alertmanager_cluster_failed_peers",
+            "alertmanager_cluster_health_score",
             "process_cpu_seconds_total",
             "process_resident_memory_bytes",
         }

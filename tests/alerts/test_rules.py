@@ -311,3 +311,25 @@ def test_fails_lowercase_alert_name() -> None:
 def test_fails_reserved_label() -> None:
     with pytest.raises(ValueError, match="label 'severity' is not allowed"):
         _rule(labels={"severity": "page"})
+
+
+def test_clustered_alertmanagers_and_remote_write_queues_are_seen_one_by_one() -> None:
+    """What the two scale-out alerts compare exists in the HA scenario: every Alertmanager replica is its
+    own scrape target (the members alert counts the series per replica), each remote_write entry has a
+    ``name`` (the ``remote_name`` the lag alert reports), and Prometheus loads both alerts."""
+    from tests.stack import scenario_stack
+
+    stack = scenario_stack("ha")
+    config = yaml.safe_load(stack.config_data("prometheus-config")["prometheus.yml"])
+    (job,) = [job for job in config["scrape_configs"] if job["job_name"] == "alertmanager"]
+    replicas = stack.get("StatefulSet", "alertmanager")["spec"]["replicas"]
+    assert replicas > 1
+    (sd,) = job["dns_sd_configs"]
+    headless = stack.get("Service", "alertmanager-internal")["spec"]
+    assert headless["clusterIP"] == "None"
+    assert sd["names"] == ["alertmanager-internal.vault-aio.svc.cluster.local"] and sd["type"] == "A"
+    assert sd["port"] in {port["port"] for port in headless["ports"]}
+    assert config["remote_write"] and all(entry.get("name") for entry in config["remote_write"])
+    loaded = yaml.safe_load(stack.config_data("prometheus-rules")["vault-aio.yaml"])
+    names = {rule["alert"] for group in loaded["groups"] for rule in group["rules"]}
+    assert {"AlertmanagerClusterMembersInconsistent", "PrometheusRemoteWriteBehind"} <= names

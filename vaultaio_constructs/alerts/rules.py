@@ -911,6 +911,88 @@ def alertmanager_notifications_failing(t: AlertThresholds) -> AlertRule:
     )
 
 
+def prometheus_remote_write_behind(t: AlertThresholds) -> AlertRule:
+    queue = {
+        "job": "prometheus",
+        "instance": "prometheus.vault-aio.svc:9090",
+        "remote_name": "mimir",
+        "url": "https://mimir.example.com/api/v1/push",
+    }
+    m = "prometheus_remote_storage_queue_highest"
+    return AlertRule(
+        name="PrometheusRemoteWriteBehind",
+        expr=(
+            f'max_over_time({m}_timestamp_seconds{{job="prometheus"}}[5m])\n'
+            f'- max_over_time({m}_sent_timestamp_seconds{{job="prometheus"}}[5m]) > 120'
+        ),
+        for_="15m",
+        severity=Severity.CRITICAL,
+        summary="Prometheus' remote write to {{ $labels.remote_name }} falls behind",
+        description=(
+            "The newest sample {{ $labels.instance }} has sent to {{ $labels.url }} is more than 2 minutes "
+            "older than the newest it has queued, for 15 minutes "
+            "(prometheus_remote_storage_queue_highest_sent_timestamp_seconds). The store refuses the writes "
+            "(credentials, limits) or cannot be reached (egress policy, outage); samples older than the WAL "
+            "(about 2 hours) are lost to it."
+        ),
+        scenarios=(
+            Scenario(
+                description="sending stops at 10m while samples keep being queued",
+                series=(
+                    _series(f"{m}_timestamp_seconds", queue, "1000+60x40"),
+                    _series(f"{m}_sent_timestamp_seconds", queue, "995+60x10 1595x30"),
+                ),
+                # 125 s behind at 12m (65 s at 11m), so the alert fires 15m later, at 27m
+                checks=(Check(at="26m"), Check(at="28m", firing=(queue,))),
+            ),
+            Scenario(
+                description="sends keep up, a few seconds behind: quiet",
+                series=(
+                    _series(f"{m}_timestamp_seconds", queue, "1000+60x40"),
+                    _series(f"{m}_sent_timestamp_seconds", queue, "995+60x40"),
+                ),
+                checks=(Check(at="30m"),),
+            ),
+        ),
+    )
+
+
+def alertmanager_cluster_members_inconsistent(t: AlertThresholds) -> AlertRule:
+    pods = [{"job": "alertmanager", "instance": f"10.42.0.{21 + i}:9093"} for i in range(3)]
+    m = 'alertmanager_cluster_members{job="alertmanager"}'
+    return AlertRule(
+        name="AlertmanagerClusterMembersInconsistent",
+        expr=(f"max_over_time({m}[5m])\n< on (job) group_left () count by (job) (max_over_time({m}[5m]))"),
+        for_="15m",
+        severity=Severity.WARNING,
+        summary="Alertmanager {{ $labels.instance }} sees fewer cluster members than are running",
+        description=(
+            "Alertmanager {{ $labels.instance }} has seen fewer gossip members than the replicas Prometheus "
+            "scrapes for 15 minutes (alertmanager_cluster_members). Silences and the "
+            "notification log no longer reach it: a silence set elsewhere does not hold there, and it may "
+            "notify again what another replica already sent. (A single Alertmanager runs without gossip and "
+            "has no such series.)"
+        ),
+        scenarios=(
+            Scenario(
+                description="the third replica loses its peers at 10m",
+                series=(
+                    _series("alertmanager_cluster_members", pods[0], "3x40"),
+                    _series("alertmanager_cluster_members", pods[1], "3x40"),
+                    _series("alertmanager_cluster_members", pods[2], "3x10 1x30"),
+                ),
+                # the 5m max drops below 3 at 15m; fires 15m later
+                checks=(Check(at="29m"), Check(at="31m", firing=(pods[2],))),
+            ),
+            Scenario(
+                description="every replica sees the other two: quiet",
+                series=tuple(_series("alertmanager_cluster_members", pod, "3x40") for pod in pods),
+                checks=(Check(at="30m"),),
+            ),
+        ),
+    )
+
+
 def config_reload_failed(t: AlertThresholds) -> AlertRule:
     prom = {"job": "prometheus", "instance": "prometheus.vault-aio.svc:9090"}
     alloy = {"job": "alloy", "instance": NODE}
@@ -1085,6 +1167,8 @@ STACK_RULE_FACTORIES: Final[tuple[Callable[[AlertThresholds], AlertRule], ...]] 
     prometheus_rule_evaluation_failures,
     prometheus_notification_errors,
     alertmanager_notifications_failing,
+    alertmanager_cluster_members_inconsistent,
+    prometheus_remote_write_behind,
     config_reload_failed,
     target_down,
     alloy_metrics_absent,
