@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 .PHONY: synth dashboards test lint typecheck validators diagram bench footprint digests clean verify diff \
-	kube-api-cidrs settings-doc
+	kube-api-cidrs settings-doc crds
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ typecheck: $(BIN)/.installed
 ## validators: build the pinned validators (tools/go/*) into .tools/bin once; a no-op when they are current
 validators: $(BIN)/.installed
 	$(BIN)/python -m tests.tools
+
+## crds: the CRDs the custom-resource tests validate against, from the upstream Go modules at the pinned
+## versions (the tests read ../shared/crds/ when it exists; this is for a clone elsewhere)
+crds:
+	go mod download github.com/prometheus-operator/prometheus-operator@v0.93.0 \
+		github.com/cert-manager/cert-manager@v1.21.1
 
 ## test: lint, type check, the pinned validators and the whole test suite
 test: lint typecheck validators

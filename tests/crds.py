@@ -1,7 +1,9 @@
 """Validate custom resources against the CRDs of the pinned upstream versions, and every object by its kind.
 
 The CRDs (prometheus-operator v0.93.0, cert-manager v1.21.1) are unmodified upstream files in
-``../shared/crds/`` beside the repository (see its README); they are read from there, never copied in.
+``../shared/crds/`` beside the repository (see its README); they are read from there, never copied in. A
+clone without that folder reads the same files from the two projects' Go modules at those versions in Go's
+module cache, which ``make crds`` fills through the Go module proxy (``go mod download``).
 Validation is strict like ``kubectl apply`` (server-side field validation ``Strict``): an object schema that
 lists ``properties`` and neither allows additional properties nor preserves unknown fields refuses unknown
 keys. ``metadata`` (only ``type: object`` in a CRD) is checked against ObjectMeta by kubernetes-validate,
@@ -18,6 +20,7 @@ from __future__ import annotations
 import copy
 import functools
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -27,21 +30,53 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 #: ``../shared/crds`` relative to the repository root.
 CRDS_DIR = REPO.parent / "shared" / "crds"
+#: The same files in the upstream Go modules (group -> module, version, folder): where ``make crds`` puts
+#: them when ``../shared/crds`` is absent. Keep in step with the Makefile's ``crds`` target.
+CRD_MODULES: dict[str, tuple[str, str, str]] = {
+    "monitoring.coreos.com": (
+        "github.com/prometheus-operator/prometheus-operator",
+        "v0.93.0",
+        "example/prometheus-operator-crd",
+    ),
+    "cert-manager.io": ("github.com/cert-manager/cert-manager", "v1.21.1", "deploy/crds"),
+}
 
 #: API groups whose kinds are custom resources here (file names are ``<group>_<plural>.yaml``).
-CUSTOM_GROUPS = ("monitoring.coreos.com", "cert-manager.io")
+CUSTOM_GROUPS = tuple(CRD_MODULES)
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def require_crds() -> Path:
-    """The CRD folder, or skip (fail under ``VAULTAIO_REQUIRE_TOOLS=1``) when it is absent."""
-    if not (CRDS_DIR / "README.md").is_file():
-        reason = f"CRD schemas not found at {CRDS_DIR} (the shared/ folder beside the repository)"
-        if os.environ.get("VAULTAIO_REQUIRE_TOOLS") == "1":
-            pytest.fail(f"VAULTAIO_REQUIRE_TOOLS=1 but {reason}")
-        pytest.skip(reason)
-    return CRDS_DIR
+@functools.cache
+def _module_crd_dirs() -> dict[str, Path] | None:
+    """Each group's CRD folder in Go's module cache, or ``None`` unless every one is there."""
+    try:
+        result = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    cache = Path(result.stdout.strip())
+    dirs = {
+        group: cache / f"{module}@{version}" / folder
+        for group, (module, version, folder) in CRD_MODULES.items()
+    }
+    return dirs if all(d.is_dir() for d in dirs.values()) else None
+
+
+def crd_dir(group: str) -> Path:
+    """The folder holding ``group``'s CRDs: ``../shared/crds``, else the Go module cache; or skip (fail
+    under ``VAULTAIO_REQUIRE_TOOLS=1``) when neither has them."""
+    if (CRDS_DIR / "README.md").is_file():
+        return CRDS_DIR
+    dirs = _module_crd_dirs()
+    if dirs is not None:
+        return dirs[group]
+    reason = (
+        f"CRD schemas not found at {CRDS_DIR} (the shared/ folder beside the repository) nor in Go's module "
+        "cache: run `make crds`"
+    )
+    if os.environ.get("VAULTAIO_REQUIRE_TOOLS") == "1":
+        pytest.fail(f"VAULTAIO_REQUIRE_TOOLS=1 but {reason}")
+    pytest.skip(reason)
 
 
 def is_custom(body: dict[str, Any]) -> bool:
@@ -70,7 +105,7 @@ def _strict(schema: Any) -> Any:
 def crd(group: str, kind: str) -> dict[str, Any]:
     """The CustomResourceDefinition of ``kind`` in ``group`` (parsed once per session)."""
     plural = kind.lower() + ("es" if kind.lower().endswith("s") else "s")
-    path = require_crds() / f"{group}_{plural}.yaml"
+    path = crd_dir(group) / f"{group}_{plural}.yaml"
     if not path.is_file():
         raise AssertionError(f"no CRD for {group}/{kind} in {path.parent} (looked for {path.name})")
     document: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)

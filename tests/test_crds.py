@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import subprocess
 import sys
 from typing import Any
 
 import pytest
 
+from tests import crds
 from tests.crds import REPO, crd, is_custom, validate_custom_resource, validate_object
 
 POD_MONITOR: dict[str, Any] = {
@@ -109,3 +111,12 @@ def test_default_synth_loads_no_custom_resource_or_schema_code() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_make_crds_downloads_the_modules_the_tests_read() -> None:
+    """``make crds`` (for a clone without ``../shared/crds``) fetches exactly the module versions that
+    :data:`tests.crds.CRD_MODULES` reads the files from."""
+    makefile = (crds.REPO / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\ncrds:\n", 1)[1].split("\n\n", 1)[0]
+    downloaded = set(re.findall(r"(github\.com/[\w./-]+@v[\w.-]+)", recipe))
+    assert downloaded == {f"{module}@{version}" for module, version, _ in crds.CRD_MODULES.values()}
