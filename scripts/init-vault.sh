@@ -63,8 +63,9 @@ Steps, in order:
 Options:
   -n, --namespace NAME          namespace of the stack (default: \$VAULTAIO_NAMESPACE or vault-aio)
       --node-namespace NAME     namespace of the node agents, where Secret vault-tls-ca goes; skipped when it
-                                does not exist (default: \$VAULTAIO_NODE_NAMESPACE, else the namespace of the
-                                DaemonSet alloy labelled with --instance, else <namespace>-node)
+                                does not exist (default: \$VAULTAIO_NODE_NAMESPACE, else the namespace that
+                                NetworkPolicy allow-vault-from-alloy in the namespace admits Alloy from,
+                                else <namespace>-node, where a copy holding another CA is left alone)
       --instance NAME           app.kubernetes.io/instance of the Vault pods
                                 (default: \$VAULTAIO_INSTANCE or vault-aio)
       --context NAME            kubectl context to use (default: the current context)
@@ -109,7 +110,7 @@ Environment:
                                 with an interval of 0 it counts checks instead of seconds
 
 Needs kubectl (with get, create secret and exec rights in the namespace, get, create and delete secret in
-the node namespace, and, without --node-namespace, list daemonsets in all namespaces), jq, and openssl for
+the node namespace, and, without --node-namespace, get networkpolicies in the namespace), jq, and openssl for
 the self-signed certificate and the Grafana password.
 
 Exit status: 0 when every step is done or was done before, 1 on any failure, 2 on a usage error.
@@ -333,48 +334,48 @@ kcn() {
   fi
 }
 
-# kca ARGS...: kubectl in all namespaces (same context as kc)
-kca() {
-  if [ -n "$CONTEXT" ]; then
-    kubectl --context "$CONTEXT" --all-namespaces "$@"
-  else
-    kubectl --all-namespaces "$@"
-  fi
-}
-
-# find_node_namespace: without --node-namespace, NODE_NAMESPACE is the namespace of this stack's DaemonSet
-# alloy, found by the labels the manifests give it (setting node_namespace may name any namespace); when
-# there is none (Alloy off, or not applied yet), or the list is forbidden, <namespace>-node, the setting's
-# default, with NODE_NAMESPACE_GUESSED=1 so that ensure_node_ca says it may be wrong.
+# find_node_namespace: without --node-namespace, NODE_NAMESPACE is the namespace that this stack's
+# NetworkPolicy allow-vault-from-alloy (in NAMESPACE, present when Alloy probes Vault's TLS) admits Alloy
+# from, by name (setting node_namespace may name any namespace). Nothing outside NAMESPACE is consulted: the
+# labels of the node agents carry the instance name, which is the same for every stack by default, so
+# another stack's DaemonSet alloy would match. Without the policy (Alloy off, or not applied yet) or when
+# it may not be read, <namespace>-node, the setting's default, with NODE_NAMESPACE_GUESSED=1: ensure_node_ca
+# then says it may be wrong and never replaces a copy there that holds another CA.
+NODE_POLICY=allow-vault-from-alloy
 NODE_NAMESPACE_GUESSED=0
 find_node_namespace() {
-  local selector found count
+  local found count
   [ -z "$NODE_NAMESPACE" ] || return 0
   NODE_NAMESPACE="$NAMESPACE-node"
   NODE_NAMESPACE_GUESSED=1
-  selector="app.kubernetes.io/name=alloy,app.kubernetes.io/instance=$INSTANCE,app.kubernetes.io/part-of=vault-aio"
-  if ! found=$(kca get daemonsets.apps -l "$selector" \
-    -o 'jsonpath={range .items[*]}{.metadata.namespace}{"\n"}{end}' 2>"$WORK/get.err"); then
-    grep -q '(Forbidden)' "$WORK/get.err" ||
-      die "kubectl get daemonsets --all-namespaces -l $selector failed: $(summary "$WORK/get.err")"
-    warn "tls: may not list DaemonSets in all namespaces to find Alloy's: assuming node namespace" \
-      "$NODE_NAMESPACE; when setting node_namespace names another, re-run with --node-namespace NAME"
+  local peers='{range .spec.ingress[*].from[*]}{.namespaceSelector.matchLabels.kubernetes\.io/metadata\.name}{"\n"}{end}'
+  if ! found=$(kc get networkpolicy "$NODE_POLICY" -o "jsonpath=$peers" 2>"$WORK/get.err"); then
+    if grep -q '(NotFound)' "$WORK/get.err"; then
+      warn "tls: no NetworkPolicy $NODE_POLICY in $NAMESPACE (Alloy off, or the manifests not applied" \
+        "yet) to tell the node namespace: assuming node namespace $NODE_NAMESPACE; when setting" \
+        "node_namespace names another, re-run with --node-namespace NAME"
+    elif grep -q '(Forbidden)' "$WORK/get.err"; then
+      warn "tls: may not read NetworkPolicy $NODE_POLICY in $NAMESPACE to find the node namespace:" \
+        "assuming node namespace $NODE_NAMESPACE; when setting node_namespace names another, re-run" \
+        "with --node-namespace NAME"
+    else
+      die "kubectl get networkpolicy $NODE_POLICY failed: $(summary "$WORK/get.err")"
+    fi
     return 0
   fi
   found=$(printf '%s\n' "$found" | grep -v '^$' | sort -u) || true
   count=$(printf '%s' "$found" | grep -c '') || true
   if [ "$count" -eq 1 ]; then
+    is_dns_label "$found" || die "NetworkPolicy $NODE_POLICY in $NAMESPACE names namespace '$found', not a DNS label"
     NODE_NAMESPACE=$found
     NODE_NAMESPACE_GUESSED=0
-    log "tls: node namespace $NODE_NAMESPACE (DaemonSet alloy of instance $INSTANCE)"
+    log "tls: node namespace $NODE_NAMESPACE (NetworkPolicy $NODE_POLICY in $NAMESPACE)"
   elif [ "$count" -gt 1 ]; then
-    # several stacks with the same instance name: the one that follows the default naming, or ask
-    printf '%s\n' "$found" | grep -qxF -- "$NODE_NAMESPACE" ||
-      die "DaemonSets alloy of instance $INSTANCE run in namespaces $(printf '%s' "$found" | tr '\n' ' ')" \
-        "(several stacks): say which is this stack's with --node-namespace NAME"
-    NODE_NAMESPACE_GUESSED=0
-    log "tls: node namespace $NODE_NAMESPACE (one of several DaemonSets alloy of instance $INSTANCE:" \
-      "$(printf '%s' "$found" | tr '\n' ' ' | sed 's/ $//'); --node-namespace chooses another)"
+    die "NetworkPolicy $NODE_POLICY in $NAMESPACE admits Alloy from several namespaces:" \
+      "$(printf '%s' "$found" | tr '\n' ' ')(edited by hand?): name the node namespace with --node-namespace NAME"
+  else
+    warn "tls: NetworkPolicy $NODE_POLICY in $NAMESPACE names no namespace: assuming node namespace" \
+      "$NODE_NAMESPACE; when setting node_namespace names another, re-run with --node-namespace NAME"
   fi
 }
 
@@ -390,9 +391,9 @@ ensure_node_ca() {
   if ! exists namespace "$NODE_NAMESPACE"; then
     if [ "$NODE_NAMESPACE_GUESSED" = 1 ]; then
       # Alloy's vault-ca volume is optional: without the copy its pods start and only the TLS probe fails
-      warn "tls: no DaemonSet alloy of instance $INSTANCE in any namespace and no namespace $NODE_NAMESPACE" \
-        "(the default node namespace, which may be wrong): no CA copy made. If the node agents run elsewhere" \
-        "(setting node_namespace), re-run with --node-namespace NAME, or Alloy's TLS probe of Vault fails"
+      warn "tls: no namespace $NODE_NAMESPACE (the default node namespace, which may be wrong): no CA copy" \
+        "made. If the node agents run elsewhere (setting node_namespace), re-run with --node-namespace NAME," \
+        "or Alloy's TLS probe of Vault fails"
     else
       warn "tls: no namespace $NODE_NAMESPACE (--node-namespace): no CA copy made; apply the manifests," \
         "then re-run with --tls-only, or Alloy's TLS probe of Vault fails"
@@ -405,6 +406,13 @@ ensure_node_ca() {
   if have=$(kcn get secret "$CA_SECRET" -o 'jsonpath={.data.ca\.crt}' 2>"$WORK/get.err"); then
     if [ "$have" = "$want" ]; then
       log "tls: Secret $CA_SECRET in $NODE_NAMESPACE holds the CA of $TLS_SECRET: skipping"
+      return 0
+    fi
+    if [ "$NODE_NAMESPACE_GUESSED" = 1 ]; then
+      # only assumed to be this stack's: the copy may be another stack's (two stacks, one node namespace)
+      warn "tls: Secret $CA_SECRET in $NODE_NAMESPACE (assumed node namespace) holds another CA than" \
+        "$TLS_SECRET: left alone, it may be another stack's. If $NODE_NAMESPACE is this stack's node" \
+        "namespace, re-run with --node-namespace $NODE_NAMESPACE to replace it"
       return 0
     fi
     kcn delete secret "$CA_SECRET" >/dev/null 2>"$WORK/delete.err" ||

@@ -36,50 +36,87 @@ TOOLS = (
 )  # fmt: skip
 
 
+#: Exit code of the client when the fake server cannot be reached or hangs up without an answer.
+NO_SERVER = 97
+#: Exit code of the client when the fake server failed on the request (a bug in the fake, a bad request).
+SERVER_FAILED = 98
+#: Seconds the server waits for a client's next bytes, and a client for the server's answer.
+SOCKET_TIMEOUT = 60
+
 #: The ``kubectl`` on a FakeCluster's PATH: a bash client of :class:`KubectlServer`, which runs the fake
 #: (``fake_kubectl.invoke``) inside the test process. The scripts call kubectl dozens of times per run; a
 #: Python start per call (what ``python fake_kubectl.py`` costs) was most of the script tests' CPU time.
 #: Request: state file, log file, working directory, KUBECTL_EXTERNAL_DIFF, argument count, arguments; the
 #: server answers whether this invocation reads stdin (kubectl ``-i``), the client then sends it; the reply is
 #: the exit code, stderr, whether stdout follows, then stdout (binary, e.g. a raft snapshot) until the server
-#: closes. All fields end with a NUL byte. The first line resets the options a script's exported SHELLOPTS
-#: passes on (xtrace must not trace the client; errexit would stop it at the ``read`` that meets the end of
-#: stdin).
+#: closes. All fields end with a NUL byte. A server that fails before it knows about stdin answers ``E`` and
+#: the traceback instead. The first line resets the options a script's exported SHELLOPTS passes on (xtrace
+#: must not trace the client; errexit would stop it at the ``read`` that meets the end of stdin). The fake's
+#: own failures exit with :data:`NO_SERVER` or :data:`SERVER_FAILED`, never like a kubectl error, and are
+#: appended to ``$FAKE_KUBECTL_LOG.failed``, which :meth:`FakeCluster.run` turns into a test failure.
 KUBECTL_CLIENT = r"""#!{bash}
 {{ set +x; }} 2>/dev/null; set +eu +o pipefail
-exec 3<>"/dev/tcp/127.0.0.1/{port}"
+call="$*"
+fail() {{
+  printf 'fake kubectl: %s\n' "$2" >&2
+  [ -z "${{FAKE_KUBECTL_LOG-}}" ] || printf 'kubectl %s: %s\n' "$call" "$2" >>"$FAKE_KUBECTL_LOG.failed"
+  exit "$1"
+}}
+{{ exec 3<>"/dev/tcp/127.0.0.1/{port}"; }} 2>/dev/null ||
+  fail {no_server} "cannot reach the fake kubectl server at 127.0.0.1:{port} (is the test process alive?)"
 printf '%s\0' "$FAKE_KUBECTL_STATE" "$FAKE_KUBECTL_LOG" "$PWD" "${{KUBECTL_EXTERNAL_DIFF-}}" "$#" "$@" >&3
-IFS= read -r -d '' -u 3 wants_stdin
-if [ "$wants_stdin" = 1 ]; then
+IFS= read -r -t {timeout} -d '' -u 3 wants_stdin
+if [ "$wants_stdin" = E ]; then
+  IFS= read -r -t {timeout} -d '' -u 3 err
+  fail {failed} "fake kubectl server failed: $err"
+elif [ "$wants_stdin" = 1 ]; then
   IFS= read -r -d '' data
   printf '%s\0' "$data" >&3
 fi
-IFS= read -r -d '' -u 3 rc
-IFS= read -r -d '' -u 3 err
-IFS= read -r -d '' -u 3 has_stdout
+IFS= read -r -t {timeout} -d '' -u 3 rc
+IFS= read -r -t {timeout} -d '' -u 3 err
+IFS= read -r -t {timeout} -d '' -u 3 has_stdout
+case $rc in
+  '' | *[!0-9]*) fail {no_server} "the fake kubectl server gave no answer (rc '$rc')" ;;
+esac
 if [ "$has_stdout" = 1 ]; then "{cat}" <&3; fi
 printf '%s' "$err" >&2
+[ "$rc" != {failed} ] || fail {failed} "fake kubectl server failed (see the traceback above)"
 exit "$rc"
 """
 
 
+def _text(value: bytes) -> str:
+    """Bytes as the fake sees them: UTF-8, other bytes kept as surrogates (os.fsdecode's way)."""
+    return value.decode("utf-8", "surrogateescape")
+
+
 class KubectlServer:
-    """Answers the ``kubectl`` client of every FakeCluster in this test process, one call at a time."""
+    """Answers the ``kubectl`` client of every FakeCluster in this test process. Each connection has a
+    thread of its own (a client that never finishes its request blocks nobody else; ``kubectl … | kubectl
+    … -i`` can work); the calls themselves run one at a time (they share state files)."""
 
     def __init__(self) -> None:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port: int = self.listener.getsockname()[1]
-        threading.Thread(target=self._serve, name="fake-kubectl", daemon=True).start()
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._serve, name="fake-kubectl", daemon=True)
+        self.thread.start()
 
     def _serve(self) -> None:
         while True:
             conn, _ = self.listener.accept()
-            # a client killed mid-call (e.g. by a script's timeout) fails alone; the server goes on
-            with conn, contextlib.suppress(OSError, EOFError):
-                self._answer(conn)
+            threading.Thread(
+                target=self._connection, args=(conn,), name="fake-kubectl-call", daemon=True
+            ).start()
 
-    @staticmethod
-    def _answer(conn: socket.socket) -> None:
+    def _connection(self, conn: socket.socket) -> None:
+        # a client killed mid-call (e.g. by a script's timeout) fails alone; the server goes on
+        with conn, contextlib.suppress(OSError):
+            conn.settimeout(SOCKET_TIMEOUT)
+            self._answer(conn)
+
+    def _answer(self, conn: socket.socket) -> None:
         buf = bytearray()
 
         def field() -> bytes:
@@ -93,17 +130,31 @@ class KubectlServer:
             del buf[: end + 1]
             return value
 
-        state, log, cwd, diff_program, count = (field().decode() for _ in range(5))
-        argv = [field().decode() for _ in range(int(count))]
-        wants_stdin = forwards_stdin(argv)
-        conn.sendall(b"1\0" if wants_stdin else b"0\0")
-        stdin = field() if wants_stdin else None
         try:
-            result = invoke(state, log, argv, stdin, cwd, diff_program)
+            state, log, cwd, diff_program, count = (_text(field()) for _ in range(5))
+            argv = [_text(field()) for _ in range(int(count))]
+            wants_stdin = forwards_stdin(argv)
+        except EOFError:
+            return  # nobody left to tell
+        except Exception:  # a request the fake cannot read: say so, the client exits SERVER_FAILED
+            conn.sendall(b"E\0" + _bytes(traceback.format_exc()) + b"\0")
+            return
+        conn.sendall(b"1\0" if wants_stdin else b"0\0")
+        try:
+            stdin = field() if wants_stdin else None
+        except EOFError:
+            return
+        try:
+            with self.lock:
+                result = invoke(state, log, argv, stdin, cwd, diff_program)
             rc, out, err = result.rc, result.out, error_text(result)
-        except Exception:  # a bug in the fake fails the script loudly, as the Python program's traceback did
-            rc, out, err = 1, b"", traceback.format_exc()
-        conn.sendall(f"{rc}\0{err}\0{int(bool(out))}\0".encode() + out)
+        except Exception:  # a bug in the fake fails the script loudly, with an exit code of its own
+            rc, out, err = SERVER_FAILED, b"", "fake kubectl server failed:\n" + traceback.format_exc()
+        conn.sendall(_bytes(f"{rc}\0{err.replace(chr(0), '^@')}\0{int(bool(out))}\0") + out)
+
+
+def _bytes(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
 
 
 _server: KubectlServer | None = None
@@ -197,7 +248,14 @@ class FakeCluster:
                 link.symlink_to(path)
         client = self.bin_dir / "kubectl"
         port = kubectl_server().port
-        text = KUBECTL_CLIENT.format(bash=require_tool("bash"), cat=require_tool("cat"), port=port)
+        text = KUBECTL_CLIENT.format(
+            bash=require_tool("bash"),
+            cat=require_tool("cat"),
+            port=port,
+            no_server=NO_SERVER,
+            failed=SERVER_FAILED,
+            timeout=SOCKET_TIMEOUT,
+        )
         client.write_text(text)
         client.chmod(0o755)
 
@@ -231,6 +289,8 @@ class FakeCluster:
         """Run ``scripts/<script>`` with ``args`` (``bash_args`` go to bash itself, e.g. ``-x``); only the
         calls of this run are in ``Run.calls``."""
         self.log_file.write_bytes(b"")
+        failures = Path(f"{self.log_file}.failed")
+        failures.unlink(missing_ok=True)
         full_env = {
             "PATH": str(self.bin_dir),
             "HOME": str(self.root),
@@ -251,6 +311,10 @@ class FakeCluster:
             timeout=120,
             check=False,
         )
+        if failures.exists():  # whatever the script made of it: the fake broke, not the script
+            pytest.fail(
+                f"{script}: the fake kubectl failed:\n{failures.read_text(errors='replace')}\n{proc.stderr}"
+            )
         return Run(proc.returncode, proc.stdout, proc.stderr, read_log(self.log_file))
 
 

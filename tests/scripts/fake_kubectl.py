@@ -174,10 +174,13 @@ def new_state(
         "certificates": None,
         # Secrets of the other namespaces that exist (the node namespace): namespace -> name -> data
         "other_secrets": {},
-        # DaemonSets in any namespace, each {"namespace", "name", "labels"} (Alloy's tells the node
-        # namespace); "daemonsets_forbidden": the user may not list them in all namespaces
+        # DaemonSets in any namespace, each {"namespace", "name", "labels"} (scenery: another stack's Alloy
+        # carries the same labels, which is why the scripts never look for it)
         "daemonsets": [],
-        "daemonsets_forbidden": False,
+        # NetworkPolicy objects (as in dist/) in any namespace: allow-vault-from-alloy in the stack's
+        # namespace names the node namespace; "networkpolicies_forbidden": the user may not get them
+        "networkpolicies": [],
+        "networkpolicies_forbidden": False,
         "pods": {
             name: {
                 "phases": ["Running"],
@@ -390,8 +393,8 @@ def kubectl_get(state: State, words: list[str], flags: dict[str, Any], ns: str) 
         return Result(0, "".join(f"{n}\n" for n in state["certificates"]) if in_ns else "")
     if kind in ("endpointslice", "endpointslices", "endpointslice.discovery.k8s.io"):
         return get_endpointslices(state, flags, ns)
-    if kind in ("daemonset", "daemonsets", "ds", "daemonsets.apps") and not name:
-        return get_daemonsets(state, flags, ns)
+    if kind in ("networkpolicy", "networkpolicies", "netpol", "networkpolicies.networking.k8s.io") and name:
+        return get_networkpolicy(state, name, output, ns)
     if kind in ("pod", "pods", "po"):
         if name:
             pod = state["pods"].get(name) if in_ns else None
@@ -444,29 +447,40 @@ def kubectl_delete(state: State, words: list[str], ns: str) -> Result:
     return Result(0, f'secret "{words[1]}" deleted\n')
 
 
-def get_daemonsets(state: State, flags: dict[str, Any], ns: str) -> Result:
-    """A DaemonSet list by label selector (equality terms only), in ``ns`` or in all namespaces, as the
-    ``jsonpath`` of each one's namespace (the only output the scripts ask for)."""
-    everywhere = bool(flags.get("all_namespaces"))
-    if state.get("daemonsets_forbidden") and everywhere:
+#: The one NetworkPolicy output the scripts ask for: the namespace each ingress peer selects by name.
+PEER_NAMESPACES = (
+    "jsonpath={range .spec.ingress[*].from[*]}"
+    "{.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name}"
+    '{"\\n"}{end}'
+)
+
+
+def get_networkpolicy(state: State, name: str, output: str, ns: str) -> Result:
+    """NetworkPolicy ``name`` of namespace ``ns``, as :data:`PEER_NAMESPACES` (a missing key prints nothing,
+    as kubectl's ``--allow-missing-template-keys`` default does)."""
+    if state.get("networkpolicies_forbidden"):
         return Result(
             1,
             err=(
-                'Error from server (Forbidden): daemonsets.apps is forbidden: User "alice" cannot list'
-                ' resource "daemonsets" in API group "apps" at the cluster scope'
+                f'Error from server (Forbidden): networkpolicies.networking.k8s.io "{name}" is forbidden:'
+                f' User "alice" cannot get resource "networkpolicies" in API group "networking.k8s.io" in the'
+                f' namespace "{ns}"'
             ),
         )
-    if flags.get("output") != 'jsonpath={range .items[*]}{.metadata.namespace}{"\\n"}{end}':
-        return Result(127, err=f"fake kubectl: unsupported output {flags.get('output')!r} for daemonsets")
-    terms = [t.split("=", 1) for t in flags.get("selector", "").split(",") if t]
-    if any(len(t) != 2 for t in terms):
-        return Result(127, err=f"fake kubectl: unsupported selector {flags.get('selector')!r}")
     found = [
-        d["namespace"]
-        for d in state.get("daemonsets", [])
-        if (everywhere or d["namespace"] == ns) and all(d["labels"].get(k) == v for k, v in terms)
-    ]
-    return Result(0, "".join(f"{n}\n" for n in found))
+        p for p in state.get("networkpolicies", [])
+        if p["metadata"]["name"] == name and p["metadata"]["namespace"] == ns
+    ]  # fmt: skip
+    if not found:
+        return not_found("networkpolicies.networking.k8s.io", name)
+    if output != PEER_NAMESPACES:
+        return Result(127, err=f"fake kubectl: unsupported output {output!r} for a networkpolicy")
+    lines = []
+    for rule in found[0]["spec"].get("ingress") or []:
+        for peer in rule.get("from") or []:
+            labels = (peer.get("namespaceSelector") or {}).get("matchLabels") or {}
+            lines.append(labels.get("kubernetes.io/metadata.name", "") + "\n")
+    return Result(0, "".join(lines))
 
 
 def get_endpointslices(state: State, flags: dict[str, Any], ns: str) -> Result:

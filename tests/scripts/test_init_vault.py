@@ -167,9 +167,6 @@ def test_every_kubectl_call_targets_the_namespace_and_the_vault_container(
     for argv in run.argvs():
         if argv[:2] == ["config", "current-context"]:
             continue
-        if argv[:2] == ["--all-namespaces", "get"]:  # the one cluster-wide call: which namespace runs Alloy
-            assert argv[2] == "daemonsets.apps", argv
-            continue
         assert argv[:2] == ["-n", "vault-aio"], argv
     for e in run.execs():
         assert e["argv"][e["argv"].index("-c") + 1] == "vault"
@@ -525,9 +522,8 @@ def test_grafana_options(custom: tuple[FakeCluster, Run]) -> None:
 
 def test_namespace_and_context_reach_kubectl_urls_and_certificate(custom: tuple[FakeCluster, Run]) -> None:
     fake, run = custom
-    lookup = ["--context", "prod-admin", "--all-namespaces", "get", "daemonsets.apps"]  # where Alloy runs
     others = [a[:5] for a in run.argvs() if a[:4] != ["--context", "prod-admin", "-n", "vault-prod"]]
-    assert others == [lookup]
+    assert others == []
     urls = fake.state["vault"]["writes"]["pki/config/urls"][0]
     assert urls["issuing_certificates"] == "https://vault.vault-prod.svc:8200/v1/pki/ca"
     assert urls["crl_distribution_points"] == "https://vault.vault-prod.svc:8200/v1/pki/crl"
@@ -771,6 +767,86 @@ def _with_alloy(state: dict[str, Any], namespace: str, **labels: str) -> dict[st
     return state
 
 
+def _alloy_policy(namespace: str, node_namespace: str) -> dict[str, Any]:
+    """NetworkPolicy allow-vault-from-alloy of the committed dist/ moved to stack namespace ``namespace``
+    with its Alloy peer in ``node_namespace`` (what synthesizing with those settings gives)."""
+    (path,) = (SCRIPTS.parent / "dist").glob("network-policies/networkpolicy-allow-vault-from-alloy.yaml")
+    obj: dict[str, Any] = yaml.safe_load(path.read_text())
+    (rule,) = obj["spec"]["ingress"]
+    (peer,) = rule["from"]
+    # the place the script reads: the default stack names its default node namespace there
+    assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "vault-aio-node"}
+    peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] = node_namespace
+    obj["metadata"]["namespace"] = namespace
+    return obj
+
+
+def _with_stack(
+    state: dict[str, Any], namespace: str, node_namespace: str, *, alloy: bool = True
+) -> dict[str, Any]:
+    """A stack in ``namespace`` with its node agents in ``node_namespace``: the namespaces, and with
+    ``alloy`` its DaemonSet alloy (labelled as dist/'s: every stack has the same default instance) and
+    its NetworkPolicy allow-vault-from-alloy."""
+    for ns in (namespace, node_namespace):
+        if ns not in state["namespaces"]:
+            state["namespaces"].append(ns)
+    if alloy:
+        _with_alloy(state, node_namespace)
+        state["networkpolicies"].append(_alloy_policy(namespace, node_namespace))
+    return state
+
+
+def test_a_second_stack_never_touches_the_first_stacks_ca_copy(cluster: FakeCluster) -> None:
+    """Stack A (vault-aio, agents in vault-aio-node) and stack B (team-b) share the default instance
+    name: B's init finds its node namespace from its own namespace, never from A's DaemonSet alloy."""
+    a_ca = {"ca.crt": "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n"}
+
+    def two_stacks(*, b_alloy: bool) -> dict[str, Any]:
+        state = new_state(namespace="team-b", pods=1)
+        _with_stack(state, "vault-aio", "vault-aio-node")
+        state["other_secrets"]["vault-aio-node"] = {"vault-tls-ca": dict(a_ca)}
+        return _with_stack(state, "team-b", "agents-b", alloy=b_alloy)
+
+    # B with its Alloy in agents-b: the copy goes there, A's is untouched
+    cluster.state = two_stacks(b_alloy=True)
+    run = cluster.run("init-vault.sh", "--tls-only", "-n", "team-b")
+    assert run.rc == 0, run.stderr
+    assert cluster.state["other_secrets"]["vault-aio-node"]["vault-tls-ca"] == a_ca
+    b_ca = cluster.state["secrets"]["vault-tls"]["ca.crt"]
+    assert cluster.state["other_secrets"]["agents-b"]["vault-tls-ca"] == {"ca.crt": b_ca}
+    assert "node namespace agents-b (NetworkPolicy allow-vault-from-alloy in team-b)" in run.stdout
+    # the look-up reads this stack's namespace only: nothing cluster-wide
+    assert all(a[:2] in (["-n", "team-b"], ["-n", "agents-b"]) for a in run.argvs()), run.argvs()
+    # B without Alloy (or not applied yet): no policy, so no copy anywhere but B's default, A's untouched
+    cluster.state = two_stacks(b_alloy=False)
+    run = cluster.run("init-vault.sh", "--tls-only", "-n", "team-b")
+    assert run.rc == 0, run.stderr
+    assert cluster.state["other_secrets"]["vault-aio-node"]["vault-tls-ca"] == a_ca
+    assert "no NetworkPolicy allow-vault-from-alloy in team-b" in run.stderr
+    assert "vault-tls-ca" not in cluster.state["other_secrets"].get("agents-b", {})
+
+
+def test_a_guessed_node_namespace_never_has_its_ca_copy_replaced(cluster: FakeCluster) -> None:
+    """Without the policy the node namespace is only assumed (<namespace>-node): a copy there is created
+    when missing, but one that holds another CA may be another stack's and stays."""
+    other = {"ca.crt": "-----BEGIN CERTIFICATE-----\nother\n-----END CERTIFICATE-----\n"}
+    state = _with_node_namespace(new_state(pods=1))
+    state["other_secrets"]["vault-aio-node"] = {"vault-tls-ca": dict(other)}
+    cluster.state = state
+    run = cluster.run("init-vault.sh", "--tls-only")
+    assert run.rc == 0, run.stderr
+    assert cluster.state["other_secrets"]["vault-aio-node"]["vault-tls-ca"] == other
+    assert "holds another CA" in run.stderr and "--node-namespace" in run.stderr
+    assert not [
+        a for a in run.argvs() if a[:2] == ["-n", "vault-aio-node"] and ("delete" in a or "create" in a)
+    ]
+    # named with --node-namespace, it is this stack's: replaced
+    run = cluster.run("init-vault.sh", "--tls-only", "--node-namespace", "vault-aio-node")
+    assert run.rc == 0, run.stderr
+    want = cluster.state["secrets"]["vault-tls"]["ca.crt"]
+    assert cluster.state["other_secrets"]["vault-aio-node"]["vault-tls-ca"] == {"ca.crt": want}
+
+
 def test_ca_is_copied_alone_into_the_node_namespace(cluster: FakeCluster) -> None:
     cluster.state = _with_node_namespace(new_state(pods=1))
     run = cluster.run("init-vault.sh", "--tls-only")
@@ -793,7 +869,7 @@ def test_ca_copy_follows_a_renewed_ca(cluster: FakeCluster) -> None:
         "tls.key": "key",
         "ca.crt": "-----BEGIN CERTIFICATE-----\nnew\n-----END CERTIFICATE-----\n",
     }
-    state = _with_node_namespace(new_state(pods=1, secrets={"vault-tls": tls}))
+    state = _with_stack(new_state(pods=1, secrets={"vault-tls": tls}), "vault-aio", "vault-aio-node")
     state["other_secrets"] = {"vault-aio-node": {"vault-tls-ca": old}}
     cluster.state = state
     run = cluster.run("init-vault.sh", "--tls-only")
@@ -811,45 +887,31 @@ def test_ca_copy_goes_to_the_named_node_namespace_and_is_skipped_without_one(clu
     run = cluster.run("init-vault.sh", "--tls-only", "--node-namespace", "agents")
     assert run.rc == 0, run.stderr
     assert "no namespace agents (--node-namespace): no CA copy made" in run.stderr
-    assert not [a for a in run.argvs() if "daemonsets.apps" in a], "a named namespace needs no look-up"
+    assert not [a for a in run.argvs() if "networkpolicy" in a], "a named namespace needs no look-up"
 
 
-def test_node_namespace_is_found_from_the_alloy_daemonset(cluster: FakeCluster) -> None:
-    """Setting node_namespace may name any namespace: the DaemonSet alloy of the instance says which."""
-    state = _with_alloy(new_state(pods=1), "agents")
-    _with_alloy(state, "other-agents", **{"app.kubernetes.io/instance": "another-stack"})
+def test_node_namespace_is_found_from_the_stacks_own_network_policy(cluster: FakeCluster) -> None:
+    """Setting node_namespace may name any namespace: the policy that admits Alloy to Vault says which."""
+    state = _with_stack(new_state(pods=1), "vault-aio", "agents")
     state["namespaces"].append("vault-aio-node")  # exists, but holds no Alloy of this stack
     cluster.state = state
     run = cluster.run("init-vault.sh", "--tls-only")
     assert run.rc == 0, run.stderr
-    assert "node namespace agents (DaemonSet alloy of instance vault-aio)" in run.stdout
+    assert "node namespace agents (NetworkPolicy allow-vault-from-alloy in vault-aio)" in run.stdout
     assert cluster.state["other_secrets"]["agents"]["vault-tls-ca"] == {
         "ca.crt": cluster.state["secrets"]["vault-tls"]["ca.crt"]
     }
     assert "vault-tls-ca" not in cluster.state["other_secrets"].get("vault-aio-node", {})
-    assert "vault-tls-ca" not in cluster.state["other_secrets"].get("other-agents", {})
-    # the look-up uses the labels dist/ gives the DaemonSet, with this run's --instance
-    (lookup,) = [a for a in run.argvs() if "daemonsets.apps" in a]
-    selector = dict(t.split("=", 1) for t in lookup[lookup.index("-l") + 1].split(","))
-    labels = _alloy_daemonset()["metadata"]["labels"]
-    assert selector["app.kubernetes.io/name"] == labels["app.kubernetes.io/name"] == "alloy"
-    assert all(labels[k] == v for k, v in selector.items()), (selector, labels)
-    # another instance finds its own
-    run = cluster.run("init-vault.sh", "--tls-only", "--instance", "another-stack")
-    assert run.rc == 0, run.stderr
-    assert "node namespace other-agents (DaemonSet alloy of instance another-stack)" in run.stdout
-    assert "vault-tls-ca" in cluster.state["other_secrets"]["other-agents"]
+    (lookup,) = [a for a in run.argvs() if "networkpolicy" in a]
+    assert lookup[:5] == ["-n", "vault-aio", "get", "networkpolicy", "allow-vault-from-alloy"]
 
 
-def test_node_namespace_among_several_alloys_of_one_instance(cluster: FakeCluster) -> None:
-    """Two stacks with the same instance name: the default node namespace if it is one of them, else ask."""
-    cluster.state = _with_alloy(_with_alloy(new_state(pods=1), "vault-aio-node"), "team-b-node")
-    run = cluster.run("init-vault.sh", "--tls-only")
-    assert run.rc == 0, run.stderr
-    assert "node namespace vault-aio-node (one of several DaemonSets alloy" in run.stdout
-    assert "vault-tls-ca" in cluster.state["other_secrets"]["vault-aio-node"]
-    assert "vault-tls-ca" not in cluster.state["other_secrets"].get("team-b-node", {})
-    cluster.state = _with_alloy(_with_alloy(new_state(pods=1), "agents-a"), "agents-b")
+def test_a_policy_that_names_several_namespaces_asks_which(cluster: FakeCluster) -> None:
+    state = _with_stack(new_state(pods=1), "vault-aio", "agents-a")
+    (rule,) = state["networkpolicies"][0]["spec"]["ingress"]
+    rule["from"].append({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "agents-b"}}})
+    state["namespaces"].append("agents-b")
+    cluster.state = state
     run = cluster.run("init-vault.sh", "--tls-only")
     assert run.rc == 1
     assert "agents-a agents-b" in run.stderr and "--node-namespace" in run.stderr
@@ -867,14 +929,14 @@ def test_default_node_namespace_that_does_not_exist_is_called_possibly_wrong(clu
     assert "warning" in run.stderr and not cluster.state["other_secrets"]
 
 
-def test_node_namespace_is_the_default_when_daemonsets_may_not_be_listed(cluster: FakeCluster) -> None:
-    state = _with_alloy(new_state(pods=1), "agents")
+def test_node_namespace_is_the_default_when_the_policy_may_not_be_read(cluster: FakeCluster) -> None:
+    state = _with_stack(new_state(pods=1), "vault-aio", "agents")
     state["namespaces"].append("vault-aio-node")
-    state["daemonsets_forbidden"] = True
+    state["networkpolicies_forbidden"] = True
     cluster.state = state
     run = cluster.run("init-vault.sh", "--tls-only")
     assert run.rc == 0, run.stderr
-    assert "may not list DaemonSets in all namespaces" in run.stderr
+    assert "may not read NetworkPolicy allow-vault-from-alloy in vault-aio" in run.stderr
     assert "assuming node namespace vault-aio-node" in run.stderr and "--node-namespace" in run.stderr
     assert "vault-tls-ca" in cluster.state["other_secrets"]["vault-aio-node"]
 
