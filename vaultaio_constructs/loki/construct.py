@@ -206,7 +206,8 @@ class LokiExternalProps(ExternalServiceProps):
         default=None,
         description=(
             "HTTP basic authentication (``username`` and a ``password`` Secret reference) for a Loki behind "
-            "an authenticating gateway. ``None``: no credentials are sent."
+            "an authenticating gateway; with an ``http://`` URL the password crosses the network in clear "
+            "text (prefer ``https://``). ``None``: no credentials are sent."
         ),
     )
     ca: SecretRef | None = Field(
