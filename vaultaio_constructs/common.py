@@ -555,7 +555,7 @@ class ExternalServiceProps:
         description=(
             "Base URL the consumers use: ``http://`` or ``https://``, a host, an optional port and path "
             "(``http://loki-gateway.logging.svc``, ``https://prometheus.example.com:9090``). ``https`` is "
-            "verified against the consumers' system CAs."
+            "verified against the consumers' system CAs (an external Loki may name its own CA: ``ca``)."
         ),
     )
     namespace_labels: Labels | None = Field(
