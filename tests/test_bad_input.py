@@ -974,6 +974,59 @@ CASES = [
         r"loki\.external\.tenant_id: 'a b' is not a Loki tenant ID",
     ),
     case(
+        "loki-tenant-empty",
+        {
+            "loki": {
+                "enabled": False,
+                "external": {"url": "http://l", "cidrs": ["192.0.2.0/24"], "tenant_id": ""},
+            }
+        },
+        r"loki\.external\.tenant_id: '' is not a Loki tenant ID: 1-150 letters",
+    ),
+    case(
+        "loki-ca-with-http-url",
+        {
+            "loki": {
+                "enabled": False,
+                "external": {
+                    "url": "http://l",
+                    "cidrs": ["192.0.2.0/24"],
+                    "ca": {"name": "c", "key": "ca.crt"},
+                },
+            }
+        },
+        r"loki\.external: 'ca' verifies the certificate of an https:// Loki, but 'url' is 'http://l': "
+        r"use the https:// URL",
+    ),
+    case(
+        "loki-basic-auth-literal-password",
+        {
+            "loki": {
+                "enabled": False,
+                "external": {
+                    "url": "https://l",
+                    "cidrs": ["192.0.2.0/24"],
+                    "basic_auth": {"username": "u", "password": "s3cr3t-Passw0rd"},
+                },
+            }
+        },
+        r"loki\.external\.basic_auth\.password: must be a Secret reference \(name: <secret>, key: <key>\), ",
+    ),
+    case(
+        "loki-basic-auth-username-with-colon",
+        {
+            "loki": {
+                "enabled": False,
+                "external": {
+                    "url": "https://l",
+                    "cidrs": ["192.0.2.0/24"],
+                    "basic_auth": {"username": "u:p", "password": {"name": "s", "key": "p"}},
+                },
+            }
+        },
+        r"loki\.external\.basic_auth\.username: 'basic_auth\.username' must be 1-256 characters without ':'",
+    ),
+    case(
         "namespace-too-long-for-the-node-namespace",
         {"namespace": "n" * 60},
         r"'namespace' \('n{60}', 60 characters\) is too long for the node namespace .* set 'node_namespace'",

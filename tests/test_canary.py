@@ -5,16 +5,20 @@ The settings model is walked (``tests/test_settings_strings.py``: :data:`SAMPLES
 :class:`VaultAioProps`, every nested props class and every tagged-union member a valid value, and a string
 field added to the model without one fails there), so a new field is covered here without being listed.
 Each string that is not in :data:`NON_SECRET` gets the credential-shaped values of :func:`credential_forms`
-(a URL's user information, a credential query parameter; for a header map, a credential-named header and an
+(a URL's or host's user information, also with a password holding ``/``, ``?`` or ``#``, a credential path
+parameter, query parameter or fragment; for a header map, a credential-named header and an
 ``Authorization``-style value), each carrying its own canary, through both ways in:
 
 - the settings file: a YAML file read by ``read_settings`` (what ``app.py`` runs), errors as printed;
 - the Python API: the props constructors called with Python values (tuples, enum members, props objects).
 
-A value may be refused (the error, pydantic's included, must not show the canary) or accepted (then every
-accepted value of a sample goes into one synth, whose manifests, synth-time errors and warnings must not show
-any canary). A control canary in a field that is written on purpose (a plain ``headers`` value) proves that
-the scan sees the manifests.
+Every value is meant to be refused: :func:`test_every_credential_form_is_refused` says so case by case, and
+each refusal's error (pydantic's included, with its traceback) must not show the canary. Today no case is
+accepted, so the manifest leg (:func:`test_an_accepted_credential_never_reaches_a_manifest`) scans only the
+control: a canary in a field that is written on purpose (a plain ``headers`` value), which must be found, so
+the scan is shown to see the manifests. It is the guard for a form made acceptable later (which must then
+be removed from the refusal list explicitly): each accepted case is synthesized, and its manifests,
+synth-time errors and warnings must not show its canary.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import fnmatch
 import json
 import traceback
 import typing
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +39,7 @@ import yaml
 from app import synth_warnings
 from tests.stack import synth_stack
 from tests.test_settings_strings import SAMPLES, Leaf, _members, _tag, model_string_paths, string_leaves
+from vaultaio_constructs.common import SecretKeyRef
 from vaultaio_constructs.settings import VaultAioProps, locate_settings, read_settings
 
 CANARY = "CANARY-9f3a7c"
@@ -55,9 +61,18 @@ NON_SECRET: dict[str, str] = {
     "*.image_tag": "an image tag",
     "*.image_digest": "an image digest (public)",
     "*.image_repository": "an image repository",
-    # references to Secrets: the name and key of a Secret, never its value (SecretRef refuses a literal)
-    "*.name": "a name (of a Secret, a receiver, a destination, a client...)",
-    "*.key": "the key of a Secret (SecretRef)",
+    # names of things the settings define (the name and key of a SecretKeyRef are exempt by their type:
+    # :data:`SECRET_REF_FIELDS`; a new field called 'name' elsewhere is fed the canary until listed here)
+    "alertmanager.notifications.*_receivers.[].name": "a receiver name",
+    "alloy.otlp_clients.[].name": "an OTLP client's name",
+    "chrony.servers.[].name": "an NTP server's name",
+    "grafana.database.<*>.name": "a database name",
+    "*.storage.<*>.extra_egress.[].name": "an egress rule's name",
+    "vault.seal.<*>.extra_egress.[].name": "an egress rule's name",
+    "monitoring.prometheus_operator.name": "the name of the Prometheus resource",
+    "prometheus.remote_write.[].name": "a remote-write destination's name",
+    "vault.clients.[].name": "a Vault client's name",
+    "vault.tls.issuer.name": "a cert-manager Issuer's name",
     "grafana.admin_secret_name": "a Secret name",
     "*.tls_secret_name": "a Secret name",
     "vault.tls.secret_name": "a Secret name",
@@ -108,6 +123,7 @@ NON_SECRET: dict[str, str] = {
     "alertmanager.notifications.email_receivers.[].to": "an email address",
     "alertmanager.notifications.email_receivers.[].from_address": "an email address",
     "alertmanager.notifications.email_receivers.[].auth_username": "an SMTP user (its password: a SecretRef)",
+    "loki.external.basic_auth.username": "a Loki gateway's user (its password: a SecretRef)",
     "alertmanager.notifications.slack_receivers.[].channel": "a Slack channel",
     # remote write: header names, and values of headers that are not named like credentials (those are
     # refused and go into secret_headers; credential-named headers are fed below)
@@ -120,8 +136,34 @@ NON_SECRET: dict[str, str] = {
 CONTROL = ("prometheus", "remote_write", 0, "headers", "X-Scope-OrgID")
 
 
+def _secret_ref_fields(tp: Any, path: str = "") -> Iterator[str]:
+    """Model paths of the string fields of every :class:`SecretKeyRef` (``name``, ``key``): a Secret's name
+    and key are written into the manifests, never its value (a literal is refused)."""
+    for member in _members(tp):
+        origin = typing.get_origin(member)
+        if member is SecretKeyRef:
+            yield from (f"{path}.{f.name}" for f in dataclasses.fields(SecretKeyRef))
+        elif dataclasses.is_dataclass(member):
+            tag = _tag(member)
+            base = f"{path}.<{tag}>" if tag and len(_members(tp)) > 1 else path
+            hints = typing.get_type_hints(member, include_extras=True)
+            for f in dataclasses.fields(member):
+                yield from _secret_ref_fields(hints[f.name], f"{base}.{f.name}".lstrip("."))
+        elif origin in (tuple, list):
+            for item in typing.get_args(member):
+                if item is not Ellipsis:
+                    yield from _secret_ref_fields(item, f"{path}.[]")
+        elif origin is dict:
+            yield from _secret_ref_fields(typing.get_args(member)[1], f"{path}.{{value}}")
+
+
+SECRET_REF_FIELDS = frozenset(_secret_ref_fields(VaultAioProps))
+
+
 def _listed(model_path: str) -> bool:
-    return any(fnmatch.fnmatchcase(model_path, pattern) for pattern in NON_SECRET)
+    return model_path in SECRET_REF_FIELDS or any(
+        fnmatch.fnmatchcase(model_path, pattern) for pattern in NON_SECRET
+    )
 
 
 def non_secret(leaf: Leaf) -> bool:
@@ -140,14 +182,40 @@ def credential_forms(leaf: Leaf, value: str, canary: str) -> list[tuple[str, Any
                 ("bearer value", {"X-Upstream-One": f"Bearer {canary}"}),
                 ("basic value", {"X-Upstream-Two": f"basic {canary}"}),
             ]
-        return [("credential in a key", f"canary:{canary}@host")]
+        return [
+            ("credential in a key", f"canary:{canary}@host"),
+            ("credential with '/' in a key", f"canary:ab/{canary}@host"),
+        ]
     scheme, sep, rest = value.partition("://")
+    # passwords that hold '/', '?' or '#' (openssl rand -base64 gives '/'), with the canary after them,
+    # before them, and after a port-like head (which an RFC 3986 reading takes for host and port)
+    reserved = {
+        "'/' in the password": f"ab/{canary}",
+        "'?' and '#' in the password": f"{canary}?ab#cd",
+        "'#' and '?' before the password": f"ab#cd?{canary}/ef",
+        "a port-like password head": f"1234/{canary}",
+    }
     if not sep:  # a host, host:port or plain value: user:password@ before it
-        return [("userinfo", f"canary:{canary}@{value}")]
+        return [("userinfo", f"canary:{canary}@{value}")] + [
+            (f"userinfo, {label}", f"canary:{password}@{value}") for label, password in reserved.items()
+        ]
     query = "&" if "?" in rest else "?"
+    # a path parameter: before the query, in a path segment (one is added to a URL without a path)
+    base, tail = rest, ""
+    for i, char in enumerate(rest):
+        if char in "?#":
+            base, tail = rest[:i], rest[i:]
+            break
+    if "/" not in base:
+        base += "/x"
     return [
         ("userinfo", f"{scheme}://canary:{canary}@{rest}"),
         ("token in the user part", f"{scheme}://{canary}@{rest}"),
+        *(
+            (f"userinfo, {label}", f"{scheme}://canary:{password}@{rest}")
+            for label, password in reserved.items()
+        ),
+        ("credential path parameter", f"{scheme}://{base};token={canary}{tail}"),
         ("credential query", f"{value}{query}token={canary}"),
         ("credential fragment", f"{value}#access_token={canary}"),
     ]
@@ -318,32 +386,56 @@ def test_a_refused_credential_is_never_shown(accepted: dict[str, list[Case]], wa
     assert {c.id for c in accepted[way]} == {c.id for c in accepted[WAYS[0]]}
 
 
+def test_every_credential_form_is_refused(accepted: dict[str, list[Case]]) -> None:
+    """Case by case: no credential-shaped value is accepted (so none can reach a manifest). A form made
+    acceptable on purpose is listed here, and the manifest leg below then checks it."""
+    allowed: set[str] = set()
+    for way in WAYS:
+        assert not {c.id for c in accepted[way]} - allowed, f"{way}: credential-shaped values accepted"
+    # the H2 shapes reach the URL and host fields
+    for path in ("grafana.root_url", "chrony.servers.[].address"):
+        forms = {c.form for c in CASES if c.leaf.model_path == path}
+        assert {"userinfo, '/' in the password", "userinfo, a port-like password head"} <= forms, forms
+    assert "credential path parameter" in {c.form for c in CASES if c.leaf.model_path == "grafana.root_url"}
+
+
+def _synth_scan(sample: int, cases: list[Case], folder: Path, control: str | None) -> None:
+    """Synthesize ``sample`` with ``cases`` (and the control canary): no case's canary in the manifests,
+    warnings or a synth error; the control found. A synth error with several cases retries each alone, so
+    one case refused at synth time does not skip the scan of the others."""
+    doc = _copy(SAMPLES[sample])
+    for case in cases:
+        doc = _replace(doc, case.leaf, case.replacement)
+    if control is not None:
+        _value_at(doc, CONTROL[:-1])[CONTROL[-1]] = control
+    canaries = [c.canary for c in cases]
+    props, warnings = _settings_file_props(doc, folder)
+    assert _python_props(doc) == props, "both ways in give the same props: one synth checks both"
+    said = "\n".join([*warnings, *synth_warnings(props)])
+    assert not [c for c in canaries if c in said], f"a warning shows a credential:\n{said}"
+    try:
+        text = synth_stack(props).yaml()
+    except ValueError as err:  # refused by a component at synth time: the error must not show them
+        assert cases, f"sample {sample} must synthesize without a canary: {err}"
+        shown = [c for c in canaries if c in _error_text(err)]
+        assert not shown, f"a synth error shows {shown}:\n{err}"
+        if len(cases) > 1 or control is not None:
+            for case in cases:
+                _synth_scan(sample, [case], folder, None)
+            if control is not None:
+                _synth_scan(sample, [], folder, control)
+        return
+    leaked = [c.id for c in cases if c.canary in text]
+    assert not leaked, f"credentials written into the manifests: {leaked}"
+    if control is not None:
+        assert control in text, "the control canary is missing: the scan does not see the manifests"
+
+
 def test_an_accepted_credential_never_reaches_a_manifest(
     accepted: dict[str, list[Case]], tmp_path: Path
 ) -> None:
-    """One synth per sample with every value accepted there (none when all are refused), and one of the first
-    sample with the control canary, which must be found."""
-    control = f"{CANARY}-control"
+    """One synth per sample with every value accepted there (none today: see the module docstring), and
+    the first sample with the control canary, which must be found."""
     for sample in sorted({0} | {c.sample for c in accepted["settings file"]}):
         mine = [c for c in accepted["settings file"] if c.sample == sample]
-        doc = _copy(SAMPLES[sample])
-        for case in mine:
-            doc = _replace(doc, case.leaf, case.replacement)
-        if sample == 0:
-            _value_at(doc, CONTROL[:-1])[CONTROL[-1]] = control
-        canaries = [c.canary for c in mine]
-        props, warnings = _settings_file_props(doc, tmp_path)
-        assert _python_props(doc) == props, "both ways in give the same props: one synth checks both"
-        said = "\n".join([*warnings, *synth_warnings(props)])
-        assert not [c for c in canaries if c in said], f"a warning shows a credential:\n{said}"
-        try:
-            text = synth_stack(props).yaml()
-        except ValueError as err:  # refused by a component at synth time: the error must not show them
-            assert sample != 0 or not mine, f"the control sample must synthesize: {err}"
-            shown = [c for c in canaries if c in _error_text(err)]
-            assert not shown, f"a synth error shows {shown}:\n{err}"
-            continue
-        leaked = [c.id for c in mine if c.canary in text]
-        assert not leaked, f"credentials written into the manifests: {leaked}"
-        if sample == 0:
-            assert control in text, "the control canary is missing: the scan does not see the manifests"
+        _synth_scan(sample, mine, tmp_path, f"{CANARY}-control" if sample == 0 else None)

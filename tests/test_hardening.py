@@ -62,6 +62,8 @@ EXTERNAL_SECRETS = {
     "loki-object-store",
     "tempo-object-store",
     "object-store-ca",
+    # examples/settings/external-loki-tls.yaml: the external Loki's password and CA (in both namespaces)
+    "loki-client",
 }
 
 #: Components whose pods call the Kubernetes API, so their ServiceAccount token is mounted.

@@ -201,3 +201,25 @@ def test_yaml_fast_path_keeps_aliases_empty_containers_and_other_scalars() -> No
     text = to_yaml(body)
     assert text == _generic_yaml(body)
     assert "&id001" in text and "*id001" in text
+
+
+def test_yaml_of_shared_non_json_values_round_trips() -> None:
+    """A tuple or a date used twice goes the generic way (an anchor and an alias): the string written before
+    it must not take the anchor, or the alias would load as that string."""
+    import datetime
+
+    pair, day = ("x", "y"), datetime.date(2026, 11, 30)
+    body = {"a": pair, "b": "z", "c": pair, "d": day, "e": "w", "f": day}
+    text = to_yaml(body)
+    assert yaml.safe_load(text) == {"a": ["x", "y"], "b": "z", "c": ["x", "y"], "d": day, "e": "w", "f": day}
+    assert text == _generic_yaml(body)
+
+
+def test_long_and_multi_line_scalars_are_not_kept_by_the_resolver_cache() -> None:
+    from vaultaio_constructs import output
+
+    config = "line one\nline two\n" + "x" * 300
+    long_line = "y" * 300
+    to_yaml({"config": config, "long": long_line, "short": "kept"})
+    cached = {value for value, _ in output._RESOLVED}
+    assert "kept" in cached and config not in cached and long_line not in cached

@@ -270,7 +270,12 @@ SAMPLES += [
         },
         "loki": {
             "enabled": False,
-            "external": {**_external("http://loki.monitoring.svc", inside=inside), "tenant_id": "vault-aio"},
+            "external": {
+                **_external("https://loki.monitoring.svc", inside=inside),
+                "tenant_id": "vault-aio",
+                "basic_auth": {"username": "vault-aio", "password": SECRET},
+                "ca": SECRET,
+            },
         },
         "tempo": {
             "enabled": False,

@@ -301,6 +301,30 @@ def test_fails_the_dns_or_ingress_controller_namespace_from_python_too(key: str)
     assert StackChart(cdk8s.App(), "ok", network=other, **{key: "ingress-nginx"}).namespaces
 
 
+@pytest.mark.parametrize("system", SYSTEM_NAMESPACES)
+def test_fails_a_component_given_a_system_namespace(system: str) -> None:
+    """``namespace=`` on a component makes the stack own that namespace too (labelled, default-denied,
+    deleted by ``kubectl delete -k``): the same refusal as for the stack's own two."""
+    chart = StackChart(cdk8s.App(), "test", namespace="ns")
+    with pytest.raises(
+        ValueError, match=rf"component 'x': namespace {system!r} is a namespace of Kubernetes"
+    ):
+        Server(chart, "X", "x", 1000, namespace=system)
+
+
+def test_fails_a_component_in_the_dns_or_ingress_controller_namespace_at_finish() -> None:
+    chart = StackChart(
+        cdk8s.App(), "test", namespace="ns", network=NetworkProps(dns=DnsProps(namespace="coredns"))
+    )
+    Server(chart, "X", "x", 1000, namespace="coredns")
+    with pytest.raises(ValueError, match=r"namespace of x \('coredns'\) is network\.dns\.namespace"):
+        chart.finish()
+    other = StackChart(cdk8s.App(), "other", namespace="ns")
+    Server(other, "Y", "y", 1000, namespace="ingress-nginx")
+    with pytest.raises(ValueError, match=r"namespace of y \('ingress-nginx'\) is the ingress controller's"):
+        other.finish(NetworkProps())  # the network given to finish() is the one checked
+
+
 def test_dns_only_to_kube_dns(chart: StackChart) -> None:
     chart.finish(NetworkProps())
     dns = _policies(chart)["allow-dns"]["spec"]["egress"][0]

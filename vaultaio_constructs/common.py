@@ -96,13 +96,23 @@ def check_stack_namespace(value: str) -> str:
 
 
 def check_hostname(value: str) -> str:
-    """A DNS name (RFC 1123 subdomain), as used for Ingress hosts."""
+    """A DNS name (RFC 1123 subdomain), as used for Ingress hosts and SMTP relays; a ``user:password@host``
+    is refused as a credential (:func:`check_host_credentials`)."""
+    check_host_credentials(value)
     if len(value) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(value):
         raise ValueError(
             f"{shown(value)} is not a valid hostname: use dot-separated labels of lowercase letters, digits, "
             "'-'"
         )
     return value
+
+
+def check_host_credentials(value: str) -> str:
+    """A host setting (a name, ``host:port``) without user information: ``user:password@host`` is refused
+    as a credential, with the password hidden, rather than as a malformed name."""
+    return check_no_credentials(
+        value, "a host", "name the host only; a password belongs in the setting's Secret reference"
+    )
 
 
 def check_cidr(value: str) -> str:
@@ -167,36 +177,51 @@ _CREDENTIAL_PARAM = re.compile(r"token|key|secret|pass|pwd|auth|sig|credential|s
 _END_OF_AUTHORITY = re.compile(r"[/?#]")
 #: URLs inside a longer text (an error message), up to whitespace or a quote.
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]+")
+#: What :func:`url_credentials` says of user information, and of an ``@`` after a ``/``, ``?`` or ``#``.
+USERINFO: Final = "user information before '@'"
+USERINFO_ANYWHERE: Final = (
+    ", up to the last '@' wherever it is, since a password may hold '/', '?' or '#' "
+    "(write an '@' of a path or query as %40)"
+)
+#: A path parameter (``;name=value`` or ``;value``) up to the next ``;`` or ``/``.
+_PATH_PARAMETER = re.compile(r";([^;/]*)")
 
 
-def _split_url(value: str) -> tuple[str, str, str, str | None, str | None]:
-    """``(scheme://, authority, path, query, fragment)`` of a URL, or of ``host[:port][/path]`` without a
-    scheme, cut on the raw text (``urlsplit`` drops newlines and tabs); ``None`` for a query or fragment
-    that has no ``?`` / ``#``."""
+def _split_url(value: str) -> tuple[str, str, str, str, str | None, str | None]:
+    """``(scheme://, userinfo, authority, path, query, fragment)`` of a URL, or of ``host[:port][/path]``
+    without a scheme, cut on the raw text (``urlsplit`` drops newlines and tabs); ``None`` for a query or
+    fragment that has no ``?`` / ``#``.
+
+    The userinfo (``''`` when there is none) is everything before the **last** ``@`` of the value, wherever
+    that ``@`` is: a password may hold ``/``, ``?`` or ``#`` (``openssl rand -base64`` gives ``/``), and cut
+    at the first of them, as RFC 3986 does, the password would be read as a host and a port and its rest as
+    the path, query or fragment (``https://admin:1234/pw@host``). So an ``@`` in a path, a query or a
+    fragment counts as the end of user information too: such a URL is refused (an ``@`` in a query is
+    written ``%40``, which every server decodes the same) and shown without it. Without a scheme, a value
+    ``name@host`` is an email address or a service account: there, only a userinfo with a ``:``
+    (``user:password@``) counts."""
     scheme, sep, rest = value.partition("://")
     prefix = scheme + sep if sep else ""
     if not sep:
         rest = value
-    authority = _END_OF_AUTHORITY.split(rest, maxsplit=1)[0]
-    before_fragment, has_fragment, fragment = rest[len(authority) :].partition("#")
+    userinfo, at, after = rest.rpartition("@")
+    if not at or not (prefix or ":" in userinfo):
+        userinfo, after = "", rest
+    else:
+        userinfo += at
+    authority = _END_OF_AUTHORITY.split(after, maxsplit=1)[0]
+    before_fragment, has_fragment, fragment = after[len(authority) :].partition("#")
     path, has_query, query = before_fragment.partition("?")
-    return prefix, authority, path, query if has_query else None, fragment if has_fragment else None
-
-
-def _has_userinfo(prefix: str, authority: str) -> bool:
-    """``user[:password]@`` in a URL, ``user:password@`` in a value without a scheme (where ``name@host`` is
-    an email address or a service account, never a credential)."""
-    userinfo, at, _ = authority.rpartition("@")
-    return bool(at) and (bool(prefix) or ":" in userinfo)
+    return prefix, userinfo, authority, path, query if has_query else None, fragment if has_fragment else None
 
 
 def redact_url(value: str) -> str:
-    """``value`` (a URL, or ``host[:port]``) fit for an error message: the userinfo becomes ``***``, and so do
-    every query parameter's value and the fragment. A value without them comes back unchanged."""
-    prefix, authority, path, query, fragment = _split_url(value)
-    if _has_userinfo(prefix, authority):
-        authority = "***@" + authority.rsplit("@", 1)[1]
-    text = prefix + authority + path
+    """``value`` (a URL, or ``host[:port]``) fit for an error message: the userinfo (up to the last ``@``,
+    :func:`_split_url`) becomes ``***``, and so do every path parameter's (``;name=value``) and query
+    parameter's value and the fragment. A value without them comes back unchanged. It may hide more than
+    the credential (a host after an ``@`` in a query); it never shows a part of one."""
+    prefix, userinfo, authority, path, query, fragment = _split_url(value)
+    text = prefix + ("***@" if userinfo else "") + _PATH_PARAMETER.sub(_redacted_parameter, authority + path)
     if query is not None:
         text += "?" + "&".join(
             f"{p.partition('=')[0]}=***" if "=" in p else "***" if p else "" for p in query.split("&")
@@ -204,6 +229,11 @@ def redact_url(value: str) -> str:
     if fragment is not None:
         text += "#***" if fragment else "#"
     return text
+
+
+def _redacted_parameter(match: re.Match[str]) -> str:
+    name, eq, _ = match[1].partition("=")
+    return f";{name}=***" if eq else ";***" if name else ";"
 
 
 def shown(value: str) -> str:
@@ -220,15 +250,19 @@ def redact_urls(text: str) -> str:
 
 def url_credentials(value: str) -> str | None:
     """What in ``value`` (a URL, or ``host[:port]``) carries credentials, or ``None``: userinfo
-    (``user:password@``) or a query or fragment parameter named like one (``?token=``, ``api_key``)."""
-    prefix, authority, _, query, fragment = _split_url(value)
-    if _has_userinfo(prefix, authority):
-        return "user information before '@'"
+    (``user:password@``, up to the last ``@`` of the value, so an ``@`` in a path, query or fragment too:
+    :func:`_split_url`), or a path, query or fragment parameter named like a credential (``;jsessionid=``,
+    ``?token=``, ``api_key``)."""
+    _, userinfo, authority, path, query, fragment = _split_url(value)
+    if userinfo:
+        return USERINFO + (USERINFO_ANYWHERE if _END_OF_AUTHORITY.search(userinfo) else "")
+    parameters = [m[1] for m in _PATH_PARAMETER.finditer(authority + path)]
     for part in (query or "", fragment or ""):
-        for param in part.replace(";", "&").split("&"):
-            name = param.partition("=")[0]
-            if name and _CREDENTIAL_PARAM.search(name):
-                return f"the parameter {name!r}"
+        parameters += part.replace(";", "&").split("&")
+    for param in parameters:
+        name = param.partition("=")[0]
+        if name and _CREDENTIAL_PARAM.search(name):
+            return f"the parameter {name!r}"
     return None
 
 
@@ -275,6 +309,8 @@ def check_url(
             f"{subject} must be an {accepted} URL without spaces, newlines or control characters, "
             f"got {shown!r}"
         )
+    # credentials first: a password holding '/' (``admin:pa/ss@host``) reads as a host and a bad port
+    check_no_credentials(value, subject, credentials)
     parts = urlsplit(value)
     if parts.scheme not in schemes or not parts.hostname:
         raise ValueError(f"{subject} must be an {accepted} URL with a host, got {shown!r}")
@@ -284,7 +320,7 @@ def check_url(
         port = 0
     if port == 0:
         raise ValueError(f"{subject} has a port outside 1-65535, got {shown!r}")
-    return check_no_credentials(value, subject, credentials)
+    return value
 
 
 def check_service_url(value: str) -> str:
@@ -519,7 +555,7 @@ class ExternalServiceProps:
         description=(
             "Base URL the consumers use: ``http://`` or ``https://``, a host, an optional port and path "
             "(``http://loki-gateway.logging.svc``, ``https://prometheus.example.com:9090``). ``https`` is "
-            "verified against the consumers' system CAs."
+            "verified against the consumers' system CAs (an external Loki may name its own CA: ``ca``)."
         ),
     )
     namespace_labels: Labels | None = Field(

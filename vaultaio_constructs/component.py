@@ -83,20 +83,29 @@ def namespace_conflicts(
             "the main namespace, with Vault, its TLS key and its volumes, must stay 'restricted'; give "
             f"node_namespace a namespace of its own (default: {namespace}{NODE_NAMESPACE_SUFFIX})"
         )
-    ingress = (ingress_namespace_labels or {}).get(NAMESPACE_NAME_LABEL)
     for key, value in (("namespace", namespace), ("node_namespace", node_namespace)):
-        if value == dns_namespace:
-            problems.append(
-                f"{key} ({value!r}) is network.dns.namespace, where the cluster DNS runs: the stack's "
-                "default-deny policy would cut every pod of the cluster off from DNS; give the stack a "
-                "namespace of its own"
-            )
-        if value == ingress:
-            problems.append(
-                f"{key} ({value!r}) is the ingress controller's namespace (network.ingress_controller."
-                f"namespace_labels names it by {NAMESPACE_NAME_LABEL}): the stack's default-deny policy and "
-                "Pod Security labels would apply to the controller; give the stack a namespace of its own"
-            )
+        problems.extend(shared_namespace_problems(key, value, dns_namespace, ingress_namespace_labels))
+    return problems
+
+
+def shared_namespace_problems(
+    key: str, value: str, dns_namespace: str | None, ingress_namespace_labels: Mapping[str, str] | None
+) -> list[str]:
+    """Why the stack must not own namespace ``value`` (named ``key`` in the messages): the cluster DNS or the
+    ingress controller runs there."""
+    problems = []
+    if value == dns_namespace:
+        problems.append(
+            f"{key} ({value!r}) is network.dns.namespace, where the cluster DNS runs: the stack's "
+            "default-deny policy would cut every pod of the cluster off from DNS; give the stack a "
+            "namespace of its own"
+        )
+    if value == (ingress_namespace_labels or {}).get(NAMESPACE_NAME_LABEL):
+        problems.append(
+            f"{key} ({value!r}) is the ingress controller's namespace (network.ingress_controller."
+            f"namespace_labels names it by {NAMESPACE_NAME_LABEL}): the stack's default-deny policy and "
+            "Pod Security labels would apply to the controller; give the stack a namespace of its own"
+        )
     return problems
 
 
@@ -304,9 +313,25 @@ class StackChart(cdk8s.Chart):
         self._finished = True
         for component in list(self.components):
             component.finalize()
+        network = network or self.network
+        if network is not None:  # every namespace the output owns, incl. those given to a component
+            problems = [
+                problem
+                for namespace in self.namespaces
+                for problem in shared_namespace_problems(
+                    f"namespace of {', '.join(c.name for c in self.components if c.namespace == namespace)}"
+                    if namespace not in (self.stack_namespace, self.node_namespace)
+                    else ("namespace" if namespace == self.stack_namespace else "node_namespace"),
+                    namespace,
+                    network.dns.namespace,
+                    network.ingress_controller.namespace_labels,
+                )
+            ]
+            if problems:
+                raise ValueError("; ".join(problems))
         if self.manage_namespaces:
             Namespaces(self, "Namespaces")
-        return NetworkPolicies(self, "NetworkPolicies", network or self.network)
+        return NetworkPolicies(self, "NetworkPolicies", network)
 
     def register(self, component: Component) -> None:
         if self._finished and not getattr(component, "created_by_finish", False):
@@ -371,6 +396,11 @@ class Component(Construct):
                 name, image.image_tag, digest=image.image_digest, repository=image.image_repository
             )
         self.version = version
+        if namespace is not None:  # the output labels, default-denies and (kubectl delete -k) deletes it
+            try:
+                check_stack_namespace(namespace)
+            except ValueError as err:
+                raise ValueError(f"component {name!r}: namespace {err}") from None
         self.namespace = namespace or self.stack.namespace_for(self.placement)
         self.instance = self.stack.instance
         self._selector = lbl.selector_labels(name, self.instance)

@@ -81,6 +81,8 @@ _STR = "tag:yaml.org,2002:str"
 #: Tags of the plain scalars the emitter has asked about: ``(value, implicit) -> tag`` (the same questions
 #: come back for every ``name``, ``app.kubernetes.io/...`` and port, in every object).
 _RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}
+#: Longer scalars (and multi-line ones, the config texts) are resolved every time instead of kept alive here.
+_RESOLVE_CACHE_MAX_CHARS = 256
 
 
 class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
@@ -95,6 +97,7 @@ class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
     def represent_data(self, data: Any) -> yaml.Node:
         kind = type(data)
         if kind is str:
+            self.alias_key = None  # as the generic path does: a string is never an anchor
             return _str_presenter(self, data)
         if (kind is dict or kind is list) and self.default_flow_style is False and not self.sort_keys:
             seen: yaml.Node | None = self.represented_objects.get(id(data))
@@ -119,6 +122,8 @@ class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
 
     def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
         if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+        if len(value) > _RESOLVE_CACHE_MAX_CHARS or "\n" in value:  # config texts: asked once, not kept
             return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
         key = (value, implicit)
         tag = _RESOLVED.get(key)

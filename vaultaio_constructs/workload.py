@@ -24,7 +24,7 @@ from typing import Any
 from cdk8s_plus_27 import k8s
 
 from vaultaio_constructs import kube
-from vaultaio_constructs.common import Resources
+from vaultaio_constructs.common import Resources, SecretKeyRef
 from vaultaio_constructs.component import Component
 from vaultaio_constructs.wiring import Endpoint
 
@@ -608,3 +608,34 @@ def secret_volume(
             optional=optional or None,
         ),
     )
+
+
+@dataclass(frozen=True)
+class SecretFiles:
+    """Secret keys mounted read-only as files ``<directory>/<secret>/<key>``: one volume per Secret (with
+    exactly the keys used), one read-only mount each. Build with :func:`secret_files`; :meth:`path` is the
+    in-pod file of a key, the one place a config takes it from."""
+
+    directory: str
+    volumes: tuple[k8s.Volume, ...]
+    mounts: tuple[k8s.VolumeMount, ...]
+
+    def path(self, ref: SecretKeyRef) -> str:
+        return f"{self.directory}/{ref.name}/{ref.key}"
+
+
+def secret_files(
+    prefix: str, directory: str, refs: Sequence[SecretKeyRef], *, mode: int = 0o440
+) -> SecretFiles:
+    """Mount the Secret keys ``refs`` under ``directory`` (volumes ``<prefix>-0``, ``<prefix>-1``... in the
+    order of the Secrets' names, so that no two names collide however long the Secrets' names are). ``mode``
+    as for :func:`secret_volume` (``0o444`` for a pod without an ``fsGroup``)."""
+    keys: dict[str, set[str]] = {}
+    for ref in refs:
+        keys.setdefault(ref.name, set()).add(ref.key)
+    volumes, mounts = [], []
+    for index, secret in enumerate(sorted(keys)):
+        name = f"{prefix}-{index}"
+        volumes.append(secret_volume(name, secret, {k: k for k in sorted(keys[secret])}, mode=mode))
+        mounts.append(mount(name, f"{directory}/{secret}", read_only=True))
+    return SecretFiles(directory=directory, volumes=tuple(volumes), mounts=tuple(mounts))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.alloy.test_construct import AlloyObjects
-from tests.stack import Stack
+from tests.stack import Stack, scenario_stack
 from tests.tools import require_tool
 
 #: name -> AlloyObjects arguments: the pipelines and settings that change what the file contains
@@ -41,6 +41,10 @@ def configs(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> list[Path
     texts = {"default": stack.config_data("alloy-config")["config.alloy"]}
     for name, arguments in VARIANTS.items():
         texts[name] = AlloyObjects(**arguments).config_text  # type: ignore[arg-type]
+    # an external Loki with tenant, basic_auth and a private CA (the only nested blocks of loki.write)
+    texts["external-loki-tls"] = scenario_stack("external-loki-tls").config_data("alloy-config")[
+        "config.alloy"
+    ]
     assert len(set(texts.values())) == len(texts), "every variant renders a different file"
     paths = []
     for name, text in texts.items():

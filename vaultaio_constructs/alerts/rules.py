@@ -931,9 +931,10 @@ def prometheus_remote_write_behind(t: AlertThresholds) -> AlertRule:
         description=(
             "The newest sample {{ $labels.instance }} has sent to {{ $labels.url }} is more than 2 minutes "
             "older than the newest it has queued, for 15 minutes "
-            "(prometheus_remote_storage_queue_highest_sent_timestamp_seconds). The store refuses the writes "
-            "(credentials, limits) or cannot be reached (egress policy, outage); samples older than the WAL "
-            "(about 2 hours) are lost to it."
+            "(prometheus_remote_storage_queue_highest_sent_timestamp_seconds). Prometheus retries: the "
+            "store answers 5xx or 429 (rate limits), or cannot be reached (egress policy, outage, DNS); "
+            "samples older than the WAL (about 2 hours) are lost to it. Refused writes (401, 403, 400) are "
+            "not retried and do not show here: see PrometheusRemoteWriteFailing."
         ),
         scenarios=(
             Scenario(
@@ -957,12 +958,57 @@ def prometheus_remote_write_behind(t: AlertThresholds) -> AlertRule:
     )
 
 
+def prometheus_remote_write_failing(t: AlertThresholds) -> AlertRule:
+    queue = {
+        "job": "prometheus",
+        "instance": "prometheus.vault-aio.svc:9090",
+        "remote_name": "mimir",
+        "url": "https://mimir.example.com/api/v1/push",
+    }
+    failed = 'rate(prometheus_remote_storage_samples_failed_total{job="prometheus"}[5m])'
+    sent = 'rate(prometheus_remote_storage_samples_total{job="prometheus"}[5m])'
+    return AlertRule(
+        name="PrometheusRemoteWriteFailing",
+        expr=f"{failed}\n/ ({failed} + {sent}) > 0.01",
+        for_="15m",
+        severity=Severity.CRITICAL,
+        summary="Prometheus' remote write to {{ $labels.remote_name }} loses samples",
+        description=(
+            "More than 1% of the samples {{ $labels.instance }} sends to {{ $labels.url }} have failed for "
+            "15 minutes (prometheus_remote_storage_samples_failed_total): the store refuses them with an "
+            "error Prometheus does not retry (401/403: credentials; 400: out of order or too old; 413: too "
+            "large). Those samples are dropped, never sent again."
+        ),
+        scenarios=(
+            Scenario(
+                description="every write refused from 11m",
+                series=(
+                    _series("prometheus_remote_storage_samples_total", queue, "0+600x40"),
+                    _series("prometheus_remote_storage_samples_failed_total", queue, "0x10 600+600x30"),
+                ),
+                # the 5m rate of failures is above 1% from 11m: fires 15m later
+                checks=(Check(at="25m"), Check(at="27m", firing=(queue,))),
+            ),
+            Scenario(
+                description="a few refused samples, under 1%: quiet",
+                series=(
+                    _series("prometheus_remote_storage_samples_total", queue, "0+6000x40"),
+                    _series("prometheus_remote_storage_samples_failed_total", queue, "0+30x40"),
+                ),
+                checks=(Check(at="30m"),),
+            ),
+        ),
+    )
+
+
 def alertmanager_cluster_members_inconsistent(t: AlertThresholds) -> AlertRule:
     pods = [{"job": "alertmanager", "instance": f"10.42.0.{21 + i}:9093"} for i in range(3)]
     m = 'alertmanager_cluster_members{job="alertmanager"}'
     return AlertRule(
         name="AlertmanagerClusterMembersInconsistent",
-        expr=(f"max_over_time({m}[5m])\n< on (job) group_left () count by (job) (max_over_time({m}[5m]))"),
+        # the right side counts the replicas scraped now: a replaced pod's old series (a new pod IP) is
+        # marked stale at once instead of counting for five more minutes
+        expr=f"max_over_time({m}[5m])\n< on (job) group_left () count by (job) ({m})",
         for_="15m",
         severity=Severity.WARNING,
         summary="Alertmanager {{ $labels.instance }} sees fewer cluster members than are running",
@@ -1169,6 +1215,7 @@ STACK_RULE_FACTORIES: Final[tuple[Callable[[AlertThresholds], AlertRule], ...]] 
     alertmanager_notifications_failing,
     alertmanager_cluster_members_inconsistent,
     prometheus_remote_write_behind,
+    prometheus_remote_write_failing,
     config_reload_failed,
     target_down,
     alloy_metrics_absent,

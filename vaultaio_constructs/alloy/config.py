@@ -96,6 +96,9 @@ HOST_ROOT: Final = "/host/root"
 #: Directory in the Alloy container where the Vault CA certificate (``ca.crt``) is mounted (not under
 #: :data:`ALLOY_CONFIG_DIR`: a mount nested in a ConfigMap mount fails on some runtimes).
 VAULT_CA_DIR: Final = "/etc/vault-ca"
+#: Directory in the Alloy container where an external Loki's Secrets (basic-auth password, CA bundle) are
+#: mounted, as ``<dir>/<secret>/<key>`` (outside :data:`ALLOY_CONFIG_DIR` for the same reason).
+LOKI_SECRETS_DIR: Final = "/etc/loki-client"
 
 #: Vault health query that answers 200 for active, standby, sealed and uninitialised nodes, so the probe
 #: measures TLS and reachability, not Vault's state (alerts cover the state).
@@ -252,6 +255,13 @@ class AlloyConfig:
     loki_push_url: str | None = None
     #: Loki tenant (``X-Scope-OrgID``) to push to; ``None``: none (a single-tenant Loki).
     loki_tenant_id: str | None = None
+    #: HTTP basic authentication to Loki: the user name, and the file in the container holding the
+    #: password (``basic_auth { username, password_file }``); both or neither.
+    loki_username: str | None = None
+    loki_password_file: str | None = None
+    #: PEM CA bundle in the container that verifies Loki's https certificate (``tls_config { ca_file }``);
+    #: ``None``: the system CAs. Only with an ``https://`` push URL.
+    loki_ca_file: str | None = None
     #: Tempo OTLP/gRPC address ``host:port`` (``tempo.<ns>.svc:4317``); ``None``: no trace pipeline.
     tempo_otlp_grpc_address: str | None = None
     #: Whether that address speaks TLS (verified with the system CAs); ``False``: plaintext gRPC.
@@ -300,6 +310,16 @@ class AlloyConfig:
             )
         if self.loki_push_url is not None:
             _check_url("loki_push_url", self.loki_push_url, ("http", "https"))
+        if (self.loki_username is None) != (self.loki_password_file is None):
+            raise ValueError("'loki_username' and 'loki_password_file' must be given together (basic_auth)")
+        for name in ("loki_password_file", "loki_ca_file"):
+            path = getattr(self, name)
+            if path is not None and (not posixpath.isabs(path) or has_control_characters(path)):
+                raise ValueError(f"{name!r} must be an absolute path, got {path!r}")
+        if self.loki_ca_file is not None and not (self.loki_push_url or "").startswith("https://"):
+            raise ValueError(
+                f"'loki_ca_file' verifies an https:// Loki, but 'loki_push_url' is {self.loki_push_url!r}"
+            )
         for url in self.prometheus_remote_write_urls:
             _check_url("prometheus_remote_write_urls", url, ("http", "https"))
         if len(set(self.prometheus_remote_write_urls)) != len(self.prometheus_remote_write_urls):
@@ -367,9 +387,21 @@ AUDIT_LABEL_SOURCES: Final = {
 
 def _log_pipelines(cfg: AlloyConfig) -> list[Block]:
     assert cfg.loki_push_url is not None
-    endpoint = [Attr("url", cfg.loki_push_url)]
+    endpoint: list[Attr | Block] = [Attr("url", cfg.loki_push_url)]
     if cfg.loki_tenant_id is not None:
         endpoint.append(Attr("tenant_id", cfg.loki_tenant_id))
+    if cfg.loki_username is not None and cfg.loki_password_file is not None:
+        # the file is read on every request: a rotated Secret needs no restart
+        endpoint.append(
+            block(
+                "basic_auth",
+                None,
+                Attr("username", cfg.loki_username),
+                Attr("password_file", cfg.loki_password_file),
+            )
+        )
+    if cfg.loki_ca_file is not None:
+        endpoint.append(block("tls_config", None, Attr("ca_file", cfg.loki_ca_file)))
     loki_write = block("loki.write", "default", block("endpoint", None, *endpoint))
     node = env(cfg.node_name_env)
     receiver = loki_write.ref("receiver")

@@ -10,7 +10,9 @@ with traces ``otlp-grpc`` 4317 and ``otlp-http`` 4318 for applications sending s
 Everything but the ServiceAccount is created in :meth:`Alloy.finalize`, after the stack has connected Alloy
 to its destinations (:meth:`ship_logs_to`, :meth:`remote_write_to`, :meth:`ship_traces_to`,
 :meth:`probe_tls`); each destination switches on its pipelines, its host mounts, its API access and its
-open ports only. The destinations are the stack's own Loki, Prometheus and Tempo or external ones.
+open ports only. The destinations are the stack's own Loki, Prometheus and Tempo or external ones. An external
+Loki's password and CA (``loki.external``) are Secret volumes mounted read-only under
+:data:`~vaultaio_constructs.alloy.config.LOKI_SECRETS_DIR`; the Secrets must exist in the node namespace.
 
 Pod Security: the narrowest exception to ``restricted`` that can read node logs and metrics. It mounts only
 the host paths its pipelines read (:data:`~vaultaio_constructs.alloy.config.ALLOY_HOST_PATHS`: ``/var/log``,
@@ -50,6 +52,7 @@ from vaultaio_constructs.alloy.config import (
     ALLOY_STORAGE_PATH,
     ALLOY_UID,
     DEFAULT_VARLOG_GLOBS,
+    LOKI_SECRETS_DIR,
     VAULT_CA_DIR,
     AlloyConfig,
     HostPath,
@@ -66,13 +69,14 @@ from vaultaio_constructs.common import (
 )
 from vaultaio_constructs.component import Area, Component, Placement, PodSecurity, refuse_disabled
 from vaultaio_constructs.fielddocs import document_fields
-from vaultaio_constructs.loki.construct import LokiApi
+from vaultaio_constructs.loki.construct import LokiApi, LokiBasicAuth
 from vaultaio_constructs.prometheus.construct import PrometheusApi
 from vaultaio_constructs.tempo.construct import TempoApi
 from vaultaio_constructs.vault.config import CONTAINER_NAME as VAULT_CONTAINER_NAME
 from vaultaio_constructs.wiring import Endpoint, ExternalService, Scheme
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
+    SecretFiles,
     SecurityExceptions,
     config_checksum,
     config_map,
@@ -84,6 +88,7 @@ from vaultaio_constructs.workload import (
     http_probe,
     mount,
     pod_template,
+    secret_files,
     secret_volume,
     service,
     service_account,
@@ -304,6 +309,8 @@ class Alloy(Component):
             )
         self._loki_url: str | None = None
         self._loki_tenant_id: str | None = None
+        self._loki_basic_auth: LokiBasicAuth | None = None
+        self._loki_ca: SecretKeyRef | None = None
         self._tempo_address: str | None = None
         self._tempo_tls = False
         self._prometheus_urls: tuple[str, ...] = ()
@@ -327,6 +334,8 @@ class Alloy(Component):
         self._accept("logs", "ship_logs_to()")
         self._loki_url = self.connect(loki.push_endpoint, reason="ship pod, node and Vault audit logs").url
         self._loki_tenant_id = loki.tenant_id
+        self._loki_basic_auth = loki.basic_auth
+        self._loki_ca = loki.ca
 
     def ship_traces_to(self, tempo: TempoApi) -> None:
         """Receive OTLP spans from applications and forward them to ``tempo``."""
@@ -377,12 +386,26 @@ class Alloy(Component):
 
     # -- configuration ---------------------------------------------------------------------------------------
     @property
+    def loki_secrets(self) -> SecretFiles:
+        """The external Loki's Secret keys (password, CA) as files in Alloy's namespace, read-only; the
+        Secrets must exist there (they are namespaced)."""
+        auth, ca = self._loki_basic_auth, self._loki_ca
+        refs = [ref for ref in (auth.password if auth else None, ca) if ref is not None]
+        # no fsGroup in this pod (the log-reading groups are supplementary): world-readable in the container
+        return secret_files("loki-secret", LOKI_SECRETS_DIR, refs, mode=0o444)
+
+    @property
     def config(self) -> AlloyConfig:
         """The configuration Alloy runs with (final once the stack is finished)."""
+        files = self.loki_secrets
+        auth = self._loki_basic_auth
         return AlloyConfig(
             namespaces=self.stack.namespaces,
             loki_push_url=self._loki_url,
             loki_tenant_id=self._loki_tenant_id,
+            loki_username=auth.username if auth else None,
+            loki_password_file=files.path(auth.password) if auth else None,
+            loki_ca_file=files.path(self._loki_ca) if self._loki_ca else None,
             tempo_otlp_grpc_address=self._tempo_address,
             tempo_otlp_tls=self._tempo_tls,
             prometheus_remote_write_urls=self._prometheus_urls,
@@ -463,6 +486,9 @@ class Alloy(Component):
                 )
             )
             mounts.append(mount("vault-ca", VAULT_CA_DIR, read_only=True))
+        loki_secrets = self.loki_secrets
+        volumes += loki_secrets.volumes
+        mounts += loki_secrets.mounts
 
         alloy = container(
             name=CONTAINER_NAME,

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from vaultaio_constructs.common import check_cidr, shown
+from vaultaio_constructs.common import check_cidr, check_host_credentials, shown
 
 #: NTP (UDP) port: the servers chronyd queries, and the port it serves on when clients are allowed.
 CHRONY_NTP_PORT: Final = 123
@@ -75,7 +75,8 @@ class LeapSecondSource(StrEnum):
 
 
 def check_ntp_host(value: str) -> str:
-    """A hostname or an IPv4/IPv6 literal."""
+    """A hostname or an IPv4/IPv6 literal (``user:password@host`` is refused as a credential)."""
+    check_host_credentials(value)
     try:
         ipaddress.ip_address(value)
         return value

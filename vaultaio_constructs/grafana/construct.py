@@ -62,6 +62,7 @@ from vaultaio_constructs.common import (
     DnsLabel,
     IngressProps,
     Protocol,
+    SecretKeyRef,
     SecretRef,
     StatefulWorkloadProps,
     check_annotations,
@@ -83,13 +84,14 @@ from vaultaio_constructs.grafana.database import (
     GrafanaDatabase,
     SqliteDatabase,
 )
-from vaultaio_constructs.loki.construct import LokiApi
+from vaultaio_constructs.loki.construct import LokiApi, LokiBasicAuth
 from vaultaio_constructs.prometheus.construct import PrometheusApi
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.tempo.construct import TempoApi
 from vaultaio_constructs.wiring import Scheme, Target
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
+    SecretFiles,
     anti_affinity,
     config_checksum,
     config_map,
@@ -102,6 +104,7 @@ from vaultaio_constructs.workload import (
     pod_disruption_budget,
     pod_security_context,
     pod_template,
+    secret_files,
     secret_volume,
     service,
     service_account,
@@ -132,6 +135,9 @@ PEERS_SERVICE_NAME: Final = "grafana-internal"
 POD_IP_ENV: Final = "POD_IP"
 #: Where the ``secret_key`` Secret is mounted.
 SECRET_KEY_DIR: Final = "/etc/grafana/secret-key"
+#: Where an external Loki's Secrets (basic-auth password, CA bundle) are mounted (``<dir>/<secret>/<key>``);
+#: the Loki data source reads them with ``$__file{}`` when Grafana provisions it.
+LOKI_SECRETS_DIR: Final = "/etc/grafana/loki"
 
 
 def _check_root_url(value: str) -> str:
@@ -351,6 +357,8 @@ class Grafana(Component):
         self._tempo: TempoApi | None = None
         self._prometheus_version: str | None = None
         self._loki_tenant_id: str | None = None
+        self._loki_basic_auth: LokiBasicAuth | None = None
+        self._loki_ca: SecretKeyRef | None = None
         self.root_url = props.root_url or (
             f"https://{props.ingress.host}/" if props.ingress is not None else PORT_FORWARD_ROOT_URL
         )
@@ -409,6 +417,16 @@ class Grafana(Component):
         """Query logs from ``loki`` (in its tenant, if it has one)."""
         self._use("loki", loki.query_endpoint, reason="query logs")
         self._loki_tenant_id = loki.tenant_id
+        self._loki_basic_auth = loki.basic_auth
+        self._loki_ca = loki.ca
+
+    @property
+    def loki_secrets(self) -> SecretFiles:
+        """The Loki data source's Secret keys (password, CA) as files in Grafana's namespace, read-only;
+        the Secrets must exist there (they are namespaced)."""
+        auth, ca = self._loki_basic_auth, self._loki_ca
+        refs = [ref for ref in (auth.password if auth else None, ca) if ref is not None]
+        return secret_files("loki-secret", LOKI_SECRETS_DIR, refs)
 
     def use_tempo(self, tempo: TempoApi) -> None:
         """Query traces from ``tempo`` (and show its service map when it writes metrics)."""
@@ -493,6 +511,11 @@ class Grafana(Component):
             tempo=self._url("tempo"),
             alertmanager=self._url("alertmanager"),
             loki_tenant_id=self._loki_tenant_id,
+            loki_basic_auth_user=self._loki_basic_auth.username if self._loki_basic_auth else None,
+            loki_basic_auth_password_file=(
+                self.loki_secrets.path(self._loki_basic_auth.password) if self._loki_basic_auth else None
+            ),
+            loki_ca_file=self.loki_secrets.path(self._loki_ca) if self._loki_ca else None,
         )
         dashboards = {d.name: d for d in self.dashboards}
         home = None
@@ -633,6 +656,9 @@ class Grafana(Component):
         ]
         if self.secret_key is not None:
             mounts.append(mount("secret-key", SECRET_KEY_DIR, read_only=True))
+        loki_secrets = self.loki_secrets
+        volumes += loki_secrets.volumes
+        mounts += loki_secrets.mounts
         # The image sets GF_PATHS_* itself; repeat them so grafana.ini and the environment agree.
         env = [
             k8s.EnvVar(name="GF_PATHS_CONFIG", value=provisioning.CONFIG_FILE),

@@ -6,7 +6,11 @@ literals), mounts the results and the dashboards. Keys follow Grafana's provisio
 service map), Loki (derived fields) and Alertmanager (``implementation``).
 
 Provisioning files expand environment variables (``$NAME`` / ``${NAME}``) in values, so every literal ``$``
-(Grafana's ``${__value.raw}`` and ``${__trace.traceId}`` macros) is written as ``$$``.
+(Grafana's ``${__value.raw}`` and ``${__trace.traceId}`` macros) is written as ``$$``. The same expansion
+(``pkg/services/provisioning/values``: every value goes through ``setting.ExpandVar``) reads
+``$__file{<path>}`` as the file's content, whitespace trimmed: an external Loki's password
+(``secureJsonData.basicAuthPassword``) and CA (``secureJsonData.tlsCACert`` with
+``jsonData.tlsAuthWithCACert``) are written as such references to the mounted Secret files, never as values.
 """
 
 from __future__ import annotations
@@ -104,6 +108,12 @@ class DatasourceUrls:
     alertmanager: str | None = None
     #: Loki tenant (``X-Scope-OrgID`` header on every Loki query) for a multi-tenant Loki; ``None``: none.
     loki_tenant_id: str | None = None
+    #: Basic authentication to Loki: the user name and the in-pod file holding the password (read at
+    #: provisioning with ``$__file{}``); both or neither.
+    loki_basic_auth_user: str | None = None
+    loki_basic_auth_password_file: str | None = None
+    #: In-pod file of the PEM CA bundle that verifies Loki's https certificate; ``None``: system CAs.
+    loki_ca_file: str | None = None
 
     def __post_init__(self) -> None:
         present = 0
@@ -117,6 +127,30 @@ class DatasourceUrls:
                 "grafana needs at least one data source: set 'prometheus_url', 'loki_url', 'tempo_url' "
                 "or 'alertmanager_url'"
             )
+        if (self.loki_basic_auth_user is None) != (self.loki_basic_auth_password_file is None):
+            raise ValueError("'loki_basic_auth_user' and 'loki_basic_auth_password_file' go together")
+        for name in ("loki_basic_auth_password_file", "loki_ca_file"):
+            path = getattr(self, name)
+            if path is not None and not _FILE_PATH.fullmatch(path):
+                raise ValueError(
+                    f"{name!r} must be an absolute path of letters, digits, '/', '-', '_' and '.', "
+                    f"got {path!r}"
+                )
+        if self.loki_ca_file is not None and not (self.loki or "").startswith("https://"):
+            raise ValueError(f"'loki_ca_file' verifies an https:// Loki, but the Loki URL is {self.loki!r}")
+
+
+#: A path ``$__file{...}`` can name: nothing Grafana's expansion or YAML would read differently.
+_FILE_PATH: Final = re.compile(r"/[-_./a-zA-Z0-9]+")
+
+
+def file_reference(path: str) -> str:
+    """The provisioning value that Grafana replaces with the content of ``path`` when it reads the file
+    (``$__file{<path>}``, whitespace around the content trimmed): a secret reaches the data source without
+    ever being in the ConfigMap."""
+    if not _FILE_PATH.fullmatch(path):
+        raise ValueError(f"{path!r} is not an absolute path of letters, digits, '/', '-', '_' and '.'")
+    return f"$__file{{{path}}}"
 
 
 _COMMON: Final[dict[str, object]] = {"access": "proxy", "orgId": 1, "editable": False, "version": 1}
@@ -149,15 +183,22 @@ def _prometheus(
 TENANT_HEADER: Final = "X-Scope-OrgID"
 
 
-def _loki(
-    url: str, *, tempo: bool, alertmanager: bool, default: bool, tenant_id: str | None = None
-) -> dict[str, object]:
+def _loki(urls: DatasourceUrls, *, default: bool) -> dict[str, object]:
+    assert urls.loki is not None
     json_data: dict[str, object] = {"maxLines": 1000}
     secure: dict[str, object] = {}
-    if tenant_id is not None:
+    auth: dict[str, object] = {}
+    tempo, alertmanager = urls.tempo is not None, urls.alertmanager is not None
+    if urls.loki_tenant_id is not None:
         # Grafana sends custom headers only from secureJsonData; a tenant ID is not a secret
         json_data["httpHeaderName1"] = TENANT_HEADER
-        secure["httpHeaderValue1"] = _escape(tenant_id)
+        secure["httpHeaderValue1"] = _escape(urls.loki_tenant_id)
+    if urls.loki_basic_auth_user is not None and urls.loki_basic_auth_password_file is not None:
+        auth = {"basicAuth": True, "basicAuthUser": _escape(urls.loki_basic_auth_user)}
+        secure["basicAuthPassword"] = file_reference(urls.loki_basic_auth_password_file)
+    if urls.loki_ca_file is not None:
+        json_data["tlsAuthWithCACert"] = True
+        secure["tlsCACert"] = file_reference(urls.loki_ca_file)
     if alertmanager:
         json_data |= {"manageAlerts": True, "alertmanagerUid": str(DatasourceUid.ALERTMANAGER)}
     if tempo:
@@ -177,8 +218,9 @@ def _loki(
         "name": "Loki",
         "type": "loki",
         "uid": str(DatasourceUid.LOKI),
-        "url": url,
+        "url": urls.loki,
         "isDefault": default,
+        **auth,
         "jsonData": json_data,
         **({"secureJsonData": secure} if secure else {}),
     }
@@ -274,15 +316,7 @@ def datasources(
             )
         )
     if urls.loki is not None:
-        sources.append(
-            _loki(
-                urls.loki,
-                tempo=urls.tempo is not None,
-                alertmanager=urls.alertmanager is not None,
-                default=urls.prometheus is None,
-                tenant_id=urls.loki_tenant_id,
-            )
-        )
+        sources.append(_loki(urls, default=urls.prometheus is None))
     if urls.tempo is not None:
         sources.append(
             _tempo(

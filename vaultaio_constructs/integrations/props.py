@@ -12,7 +12,13 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs.common import PROPS_CONFIG, DnsLabel, check_annotations, shown
+from vaultaio_constructs.common import (
+    PROPS_CONFIG,
+    DnsLabel,
+    check_annotations,
+    check_host_credentials,
+    shown,
+)
 from vaultaio_constructs.fielddocs import document_fields
 
 _HOST_PORT = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?:[0-9]{1,5}$")
@@ -37,6 +43,7 @@ NonEmptyLabels = Annotated[dict[str, str], Field(min_length=1), AfterValidator(c
 
 
 def _check_prober_url(value: str) -> str:
+    check_host_credentials(value)
     if not _HOST_PORT.fullmatch(value) or not 1 <= int(value.rsplit(":", 1)[1]) <= 65535:
         raise ValueError(
             f"'prober_url' must be 'host:port' of the blackbox exporter's Service, e.g. "

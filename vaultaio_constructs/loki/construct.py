@@ -41,8 +41,10 @@ filesystem (``/tmp`` is an emptyDir), no capability, no ServiceAccount token (wo
 project their own token).
 
 ``loki.enabled: false`` leaves it out; ``loki.external`` names an existing Loki (:class:`ExternalLoki`)
-that Alloy pushes to and Grafana queries instead. The audit-log alert rule runs only in the stack's own
-Loki's ruler.
+that Alloy pushes to and Grafana queries instead, in its ``tenant_id``, with its ``basic_auth`` and trusting
+its ``ca`` (both Secret references, mounted read-only by each consumer in its own namespace: Grafana's is
+the stack's namespace, Alloy's the node namespace, so the Secrets must exist in both). The audit-log alert
+rule runs only in the stack's own Loki's ruler: rules cannot be loaded into a Loki the stack does not run.
 """
 
 from __future__ import annotations
@@ -59,8 +61,11 @@ from vaultaio_constructs.alertmanager.construct import AlertmanagerApi
 from vaultaio_constructs.common import (
     PROPS_CONFIG,
     ExternalServiceProps,
+    SecretKeyRef,
+    SecretRef,
     StatefulWorkloadProps,
     check_replacement,
+    has_control_characters,
 )
 from vaultaio_constructs.component import Area, Component, refuse_disabled
 from vaultaio_constructs.fielddocs import document_fields
@@ -144,11 +149,51 @@ def check_tenant_id(value: str) -> str:
     return value
 
 
+#: Where the Secrets of ``loki.external`` must exist: Secrets are namespaced, and each consumer mounts them in
+#: its own namespace.
+EXTERNAL_SECRETS_NAMESPACES: Final = (
+    "in every namespace whose pods use it: the stack's namespace (Grafana) and the node namespace (Alloy, "
+    "``<namespace>-node`` unless ``node_namespace`` says otherwise), under the same name and key"
+)
+
+
+def check_basic_auth_username(value: str) -> str:
+    """A user name HTTP basic authentication can carry: non-empty, at most 256 characters, no ``:`` (it
+    separates the user from the password, RFC 7617) and no control character (it would split a config
+    line or the header)."""
+    if not value or len(value) > 256 or ":" in value or has_control_characters(value):
+        raise ValueError(
+            "'basic_auth.username' must be 1-256 characters without ':' (RFC 7617 separates user and "
+            "password with it) or control characters; the password goes into 'basic_auth.password' as a "
+            "Secret reference"
+        )
+    return value
+
+
+@document_fields
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class LokiBasicAuth:
+    """HTTP basic authentication to an external Loki (a gateway's ``.htpasswd``, a reverse proxy): the user
+    name is written into Alloy's and Grafana's configuration, the password is read from a Secret."""
+
+    username: Annotated[str, AfterValidator(check_basic_auth_username)] = Field(
+        description="User name (not a secret: it is written into Alloy's config and Grafana's data source).",
+    )
+    password: SecretRef = Field(
+        description=(
+            "Secret key holding the password (never the value), "
+            + EXTERNAL_SECRETS_NAMESPACES
+            + ". Alloy reads the file on every push; Grafana reads it when it starts."
+        ),
+    )
+
+
 @document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class LokiExternalProps(ExternalServiceProps):
     """An existing Loki used instead of the stack's own: ``url`` is its base (a gateway that serves both
-    push and query, such as the Loki chart's ``loki-gateway``)."""
+    push and query, such as the Loki chart's ``loki-gateway``). Alloy (push) and Grafana (queries) use the
+    same tenant, credentials and CA; the audit-log alert rule stays with the stack's own Loki's ruler."""
 
     tenant_id: Annotated[str, AfterValidator(check_tenant_id)] | None = Field(
         default=None,
@@ -157,6 +202,36 @@ class LokiExternalProps(ExternalServiceProps):
             "``auth_enabled: true`` (the Loki Helm chart's default). ``None``: no tenant header."
         ),
     )
+    basic_auth: LokiBasicAuth | None = Field(
+        default=None,
+        description=(
+            "HTTP basic authentication (``username`` and a ``password`` Secret reference) for a Loki behind "
+            "an authenticating gateway; with an ``http://`` URL the password crosses the network in clear "
+            "text (prefer ``https://``). ``None``: no credentials are sent."
+        ),
+    )
+    ca: SecretRef | None = Field(
+        default=None,
+        description=(
+            "Secret key holding the PEM CA bundle that verifies an ``https`` ``url`` (a private CA), "
+            + EXTERNAL_SECRETS_NAMESPACES
+            + ". Needs an ``https://`` URL. ``None``: the consumers' system CAs."
+        ),
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.ca is not None and not self.url.startswith("https://"):
+            raise ValueError(
+                f"'ca' verifies the certificate of an https:// Loki, but 'url' is {self.url!r}: use the "
+                "https:// URL of the Loki, or remove 'ca'"
+            )
+
+    def secrets(self) -> tuple[SecretKeyRef, ...]:
+        """Every Secret key the consumers read as a file."""
+        return tuple(
+            ref for ref in (self.basic_auth.password if self.basic_auth else None, self.ca) if ref is not None
+        )
 
 
 @document_fields
@@ -261,6 +336,14 @@ class LokiApi(Protocol):
     @property
     def tenant_id(self) -> str | None: ...
 
+    #: HTTP basic authentication (the password as a Secret key), if the Loki needs it.
+    @property
+    def basic_auth(self) -> LokiBasicAuth | None: ...
+
+    #: Secret key of the CA bundle that verifies the Loki's https certificate; ``None``: system CAs.
+    @property
+    def ca(self) -> SecretKeyRef | None: ...
+
 
 class ExternalLoki:
     """An existing Loki (``loki.external``)."""
@@ -271,6 +354,8 @@ class ExternalLoki:
         networks)."""
         self._service = ExternalService.from_props("loki", props)
         self.tenant_id = props.tenant_id
+        self.basic_auth = props.basic_auth
+        self.ca = props.ca
 
     @property
     def push_endpoint(self) -> ExternalService:
@@ -381,8 +466,10 @@ class Loki(Component):
         """Every pod: through ``loki-peers`` with replicas, else the Service."""
         return ScrapeTarget(job="loki", endpoint=self.peer_http if self.replicas > 1 else self.http)
 
-    #: The stack's own Loki runs single-tenant (``auth_enabled: false``).
+    #: The stack's own Loki runs single-tenant (``auth_enabled: false``), without authentication or TLS.
     tenant_id: str | None = None
+    basic_auth: LokiBasicAuth | None = None
+    ca: SecretKeyRef | None = None
 
     def use_alertmanager(self, alertmanager: AlertmanagerApi) -> None:
         """The ruler sends log-based alerts to ``alertmanager``: every replica of a cluster, each its own
