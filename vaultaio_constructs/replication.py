@@ -8,16 +8,21 @@
 * :func:`spread`: pod anti-affinity on the node (required or preferred) and a topology spread across zones
   (best effort, so single-zone clusters still schedule).
 * :func:`pod_disruption_budget`: ``maxUnavailable: 1``, so a node drain never takes two copies at once.
+* :class:`RingPeers`: the per-pod HTTP, memberlist and gRPC endpoints of the ring's members through their
+  headless peers Service, and :meth:`RingPeers.wire`, which (with replicas) creates that Service, lets the
+  members gossip and call each other, and adds the disruption budget.
 
 Config renderers import :func:`replication_factor` without loading cdk8s (the builders import it lazily).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from vaultaio_constructs import kube
 from vaultaio_constructs.vault.props import AntiAffinity
+from vaultaio_constructs.wiring import Endpoint, Scheme
 
 if TYPE_CHECKING:
     from cdk8s_plus_27 import k8s
@@ -29,7 +34,7 @@ MAX_REPLICATION_FACTOR: Final = 3
 ZONE_TOPOLOGY_KEY: Final = "topology.kubernetes.io/zone"
 NODE_TOPOLOGY_KEY: Final = "kubernetes.io/hostname"
 
-__all__ = ["AntiAffinity", "pod_disruption_budget", "replication_factor", "spread"]
+__all__ = ["AntiAffinity", "RingPeers", "pod_disruption_budget", "replication_factor", "spread"]
 
 
 def replication_factor(replicas: int) -> int:
@@ -81,3 +86,52 @@ def pod_disruption_budget(component: Component) -> k8s.KubePodDisruptionBudget:
             ),
         )
     )
+
+
+@dataclass(frozen=True)
+class RingPeers:
+    """How the members of a memberlist ring reach each other, one pod at a time, through the headless
+    peers Service: ``http`` (so Prometheus scrapes every pod), ``memberlist`` gossip and ``grpc``."""
+
+    service: str
+    http: Endpoint
+    memberlist: Endpoint
+    grpc: Endpoint
+
+    @classmethod
+    def of(
+        cls, component: Component, *, service: str, http_port: int, memberlist_port: int, grpc_port: int
+    ) -> RingPeers:
+        """The peer endpoints of ``component`` through the headless Service named ``service``."""
+
+        def peer(port_name: str, port: int, scheme: Scheme) -> Endpoint:
+            return component.endpoint(
+                port_name=port_name, port=port, scheme=scheme, service=service, per_pod=True
+            )
+
+        return cls(
+            service=service,
+            http=peer("http", http_port, Scheme.HTTP),
+            memberlist=peer("memberlist", memberlist_port, Scheme.TCP),
+            grpc=peer("grpc", grpc_port, Scheme.GRPC),
+        )
+
+    def wire(self, component: Component, *, program: str, grpc_reason: str) -> tuple[str, str]:
+        """For ``component``'s replicas: the headless Service (not-ready pods published, so members find
+        each other while starting), gossip and gRPC between the pods, and the disruption budget. Returns
+        the memberlist join address (``dns+<service>:<port>``) and the gRPC address, for the config."""
+        from vaultaio_constructs.workload import service
+
+        service(
+            component,
+            [self.http, self.memberlist, self.grpc],
+            name=self.service,
+            headless=True,
+            publish_not_ready=True,
+        )
+        gossip = component.connect(
+            self.memberlist, reason=f"memberlist gossip of the rings between {program} pods"
+        )
+        grpc = component.connect(self.grpc, reason=f"{grpc_reason} between {program} pods")
+        pod_disruption_budget(component)
+        return f"dns+{gossip.address}", grpc.address

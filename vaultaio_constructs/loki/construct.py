@@ -91,9 +91,9 @@ from vaultaio_constructs.loki.config import (
 )
 from vaultaio_constructs.objectstore import AzureStorage, GcsStorage, ObjectStorePlan, S3Storage
 from vaultaio_constructs.objectstore_pod import add_pod_labels, storage_env, storage_volumes
-from vaultaio_constructs.replication import AntiAffinity, pod_disruption_budget, spread
+from vaultaio_constructs.replication import AntiAffinity, RingPeers, spread
 from vaultaio_constructs.scrape import ScrapeTarget
-from vaultaio_constructs.wiring import Endpoint, ExternalService, Scheme, Target
+from vaultaio_constructs.wiring import Endpoint, ExternalService, Target
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
     config_checksum,
@@ -409,43 +409,22 @@ class Loki(Component):
         self.http = self.endpoint(port_name="http", port=LOKI_HTTP_PORT)
         #: Per-pod HTTP, memberlist and gRPC through the headless ``loki-peers`` (replicas only): Prometheus
         #: scrapes every pod rather than whichever one the Service picks.
-        self.peer_http = self.endpoint(
-            port_name="http", port=LOKI_HTTP_PORT, service=PEERS_SERVICE_NAME, per_pod=True
-        )
-        self.peer_memberlist = self.endpoint(
-            port_name="memberlist",
-            port=LOKI_MEMBERLIST_PORT,
-            scheme=Scheme.TCP,
+        self.peers = RingPeers.of(
+            self,
             service=PEERS_SERVICE_NAME,
-            per_pod=True,
-        )
-        self.peer_grpc = self.endpoint(
-            port_name="grpc",
-            port=LOKI_GRPC_PORT,
-            scheme=Scheme.GRPC,
-            service=PEERS_SERVICE_NAME,
-            per_pod=True,
+            http_port=LOKI_HTTP_PORT,
+            memberlist_port=LOKI_MEMBERLIST_PORT,
+            grpc_port=LOKI_GRPC_PORT,
         )
         plan = self.storage_plan
         service_account(self, annotations=dict(plan.service_account_annotations) if plan else None)
         service(self, [self.http])
         if self.replicas > 1:
-            service(
+            self._memberlist_join, _ = self.peers.wire(
                 self,
-                [self.peer_http, self.peer_memberlist, self.peer_grpc],
-                name=PEERS_SERVICE_NAME,
-                headless=True,
-                publish_not_ready=True,
+                program="Loki",
+                grpc_reason="distributor to ingesters, queriers to ingesters and ruler sharding",
             )
-            gossip = self.connect(
-                self.peer_memberlist, reason="memberlist gossip of the rings between Loki pods"
-            )
-            self.connect(
-                self.peer_grpc,
-                reason="distributor to ingesters, queriers to ingesters and ruler sharding between Loki pods",
-            )
-            self._memberlist_join = f"dns+{gossip.address}"
-            pod_disruption_budget(self)
         if plan is not None:
             for destination in plan.endpoints:
                 self.connect_external(destination, reason=f"chunks and index in {plan.type} object storage")
@@ -464,7 +443,7 @@ class Loki(Component):
     @property
     def metrics_target(self) -> ScrapeTarget:
         """Every pod: through ``loki-peers`` with replicas, else the Service."""
-        return ScrapeTarget(job="loki", endpoint=self.peer_http if self.replicas > 1 else self.http)
+        return ScrapeTarget(job="loki", endpoint=self.peers.http if self.replicas > 1 else self.http)
 
     #: The stack's own Loki runs single-tenant (``auth_enabled: false``), without authentication or TLS.
     tenant_id: str | None = None
@@ -524,7 +503,7 @@ class Loki(Component):
             name=CONTAINER_NAME,
             image=self.image,
             resources=self.resources,
-            ports=[self.http, self.peer_memberlist, self.peer_grpc] if self.replicas > 1 else [self.http],
+            ports=[self.http, self.peers.memberlist, self.peers.grpc] if self.replicas > 1 else [self.http],
             args=(*LOKI_ARGS, LOKI_EXPAND_ENV_ARG) if needs_expand_env(config) else LOKI_ARGS,
             env=storage_env(plan),
             volume_mounts=[

@@ -50,7 +50,7 @@ from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.objectstore import AzureStorage, GcsStorage, ObjectStorePlan, S3Storage
 from vaultaio_constructs.objectstore_pod import add_pod_labels, storage_env, storage_volumes
 from vaultaio_constructs.prometheus.construct import PrometheusApi
-from vaultaio_constructs.replication import AntiAffinity, pod_disruption_budget, spread
+from vaultaio_constructs.replication import AntiAffinity, RingPeers, spread
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.tempo.config import (
     TEMPO_ARGS,
@@ -265,45 +265,23 @@ class Tempo(Component):
         self.otlp_grpc = self.endpoint(port_name="otlp-grpc", port=TEMPO_OTLP_GRPC_PORT, scheme=Scheme.GRPC)
         self.otlp_http = self.endpoint(port_name="otlp-http", port=TEMPO_OTLP_HTTP_PORT)
         #: Per-pod HTTP (scrapes), memberlist and gRPC through the headless ``tempo-peers`` (replicas only).
-        self.peer_http = self.endpoint(
-            port_name="http", port=TEMPO_HTTP_PORT, service=PEERS_SERVICE_NAME, per_pod=True
-        )
-        self.peer_memberlist = self.endpoint(
-            port_name="memberlist",
-            port=TEMPO_MEMBERLIST_PORT,
-            scheme=Scheme.TCP,
+        self.peers = RingPeers.of(
+            self,
             service=PEERS_SERVICE_NAME,
-            per_pod=True,
-        )
-        self.peer_grpc = self.endpoint(
-            port_name="grpc",
-            port=TEMPO_GRPC_PORT,
-            scheme=Scheme.GRPC,
-            service=PEERS_SERVICE_NAME,
-            per_pod=True,
+            http_port=TEMPO_HTTP_PORT,
+            memberlist_port=TEMPO_MEMBERLIST_PORT,
+            grpc_port=TEMPO_GRPC_PORT,
         )
         plan = self.storage_plan
         service_account(self, annotations=dict(plan.service_account_annotations) if plan else None)
         service(self, [self.http, self.otlp_grpc, self.otlp_http])
         if self.replicas > 1:
-            service(
+            self._memberlist_join, self._frontend_address = self.peers.wire(
                 self,
-                [self.peer_http, self.peer_memberlist, self.peer_grpc],
-                name=PEERS_SERVICE_NAME,
-                headless=True,
-                publish_not_ready=True,
+                program="Tempo",
+                grpc_reason="distributor to ingesters and metrics-generators, queriers to ingesters and "
+                "query-frontends",
             )
-            gossip = self.connect(
-                self.peer_memberlist, reason="memberlist gossip of the rings between Tempo pods"
-            )
-            grpc = self.connect(
-                self.peer_grpc,
-                reason="distributor to ingesters and metrics-generators, queriers to ingesters and "
-                "query-frontends between Tempo pods",
-            )
-            self._memberlist_join = f"dns+{gossip.address}"
-            self._frontend_address = grpc.address
-            pod_disruption_budget(self)
         if plan is not None:
             for destination in plan.endpoints:
                 self.connect_external(destination, reason=f"trace blocks in {plan.type} object storage")
@@ -317,7 +295,7 @@ class Tempo(Component):
     @property
     def metrics_target(self) -> ScrapeTarget:
         """Every pod: through ``tempo-peers`` with replicas, else the Service."""
-        return ScrapeTarget(job="tempo", endpoint=self.peer_http if self.replicas > 1 else self.http)
+        return ScrapeTarget(job="tempo", endpoint=self.peers.http if self.replicas > 1 else self.http)
 
     @property
     def writes_metrics(self) -> bool:
@@ -355,7 +333,7 @@ class Tempo(Component):
         config_text = render_tempo_config(self.config)
         plan = self.storage_plan
         self.config_map = config_map(self, CONFIG_MAP_NAME, {TEMPO_CONFIG_FILE: config_text})
-        peer_ports = [self.peer_memberlist, self.peer_grpc] if self.replicas > 1 else []
+        peer_ports = [self.peers.memberlist, self.peers.grpc] if self.replicas > 1 else []
         tempo = container(
             name=CONTAINER_NAME,
             image=self.image,
