@@ -24,8 +24,8 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, TypeVar
 from typing import Protocol as TypingProtocol
-from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from vaultaio_constructs.common import ExternalEndpoint, ExternalServiceProps, Protocol
@@ -235,14 +235,31 @@ T = TypeVar("T", bound=Endpoint | ExternalService)
 
 
 @dataclass(frozen=True, kw_only=True)
-class Edge:
-    """``consumer`` (in ``consumer_namespace``) may open connections to ``endpoint``."""
+class ConsumerEdge:
+    """What every outgoing connection records of its consumer: the workload's name, namespace and pod
+    selector (the egress policy's subject), and why it connects."""
 
     consumer: str
     consumer_namespace: str
     consumer_selector: tuple[tuple[str, str], ...]
-    endpoint: Endpoint
     reason: str
+
+    @staticmethod
+    def of(consumer: Workload, reason: str) -> dict[str, Any]:
+        """The consumer fields for ``consumer``, as keyword arguments of an edge."""
+        return {
+            "consumer": consumer.name,
+            "consumer_namespace": consumer.namespace,
+            "consumer_selector": tuple(sorted(consumer.selector.items())),
+            "reason": reason,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Edge(ConsumerEdge):
+    """``consumer`` (in ``consumer_namespace``) may open connections to ``endpoint``."""
+
+    endpoint: Endpoint
 
     @property
     def cross_namespace(self) -> bool:
@@ -250,35 +267,22 @@ class Edge:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ServiceEdge:
+class ServiceEdge(ConsumerEdge):
     """``consumer`` may open connections to an :class:`ExternalService` (egress on the consumer only)."""
 
-    consumer: str
-    consumer_namespace: str
-    consumer_selector: tuple[tuple[str, str], ...]
     service: ExternalService
-    reason: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class ExternalEdge:
+class ExternalEdge(ConsumerEdge):
     """``consumer`` may reach a destination outside the cluster."""
 
-    consumer: str
-    consumer_namespace: str
-    consumer_selector: tuple[tuple[str, str], ...]
     destination: ExternalEndpoint
-    reason: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class KubeApiEdge:
+class KubeApiEdge(ConsumerEdge):
     """``consumer`` calls the Kubernetes API (discovery, service registration)."""
-
-    consumer: str
-    consumer_namespace: str
-    consumer_selector: tuple[tuple[str, str], ...]
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -295,10 +299,6 @@ class IngressEdge:
     source: str = "ingress-controller"
     namespace_labels: tuple[tuple[str, str], ...] | None = None
     pod_labels: tuple[tuple[str, str], ...] = ()
-
-
-def _selector(workload: Workload) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(workload.selector.items()))
 
 
 @dataclass
@@ -326,27 +326,14 @@ class Wiring:
         An :class:`Endpoint` (a component of this stack, in any of its namespaces) gets a policy on both
         sides; an :class:`ExternalService` an egress policy on the consumer only.
         """
-        selector = _selector(consumer)
         if isinstance(target, ExternalService):
             self._check_open(f"connect({consumer.name} -> {target.name})")
-            service_edge = ServiceEdge(
-                consumer=consumer.name,
-                consumer_namespace=consumer.namespace,
-                consumer_selector=selector,
-                service=target,
-                reason=reason,
-            )
+            service_edge = ServiceEdge(**ConsumerEdge.of(consumer, reason), service=target)
             if service_edge not in self.service_edges:
                 self.service_edges.append(service_edge)
             return target
         self._check_open(f"connect({consumer.name} -> {target.provider})")
-        edge = Edge(
-            consumer=consumer.name,
-            consumer_namespace=consumer.namespace,
-            consumer_selector=selector,
-            endpoint=target,
-            reason=reason,
-        )
+        edge = Edge(**ConsumerEdge.of(consumer, reason), endpoint=target)
         if edge not in self.edges:
             self.edges.append(edge)
         return target
@@ -364,29 +351,14 @@ class Wiring:
                     f"{consumer.name} already has an external endpoint named {destination.name!r}: "
                     "give each external endpoint a unique name"
                 )
-        self.external_edges.append(
-            ExternalEdge(
-                consumer=consumer.name,
-                consumer_namespace=consumer.namespace,
-                consumer_selector=_selector(consumer),
-                destination=destination,
-                reason=reason,
-            )
-        )
+        self.external_edges.append(ExternalEdge(**ConsumerEdge.of(consumer, reason), destination=destination))
         return destination
 
     def connect_kube_api(self, consumer: Workload, *, reason: str) -> None:
         """Allow ``consumer`` egress to the Kubernetes API server (CIDRs and ports from network settings)."""
         self._check_open(f"connect_kube_api({consumer.name})")
         if not any(e.consumer == consumer.name for e in self.kube_api_edges):
-            self.kube_api_edges.append(
-                KubeApiEdge(
-                    consumer=consumer.name,
-                    consumer_namespace=consumer.namespace,
-                    consumer_selector=_selector(consumer),
-                    reason=reason,
-                )
-            )
+            self.kube_api_edges.append(KubeApiEdge(**ConsumerEdge.of(consumer, reason)))
 
     def expose_to_ingress(self, endpoint: Endpoint, *, reason: str) -> None:
         """Allow the ingress controller (selected by network settings) to reach ``endpoint``."""
