@@ -125,7 +125,7 @@ pick_pod() {
   load_pods
   for pod in ${PODS[@]+"${PODS[@]}"}; do
     status "$pod"
-    if [ "$STATUS_RC" -eq 0 ] && [ "$(printf '%s' "$STATUS" | jq -r '.is_self // false')" = true ]; then
+    if [ "$STATUS_RC" -eq 0 ] && status_fields "$STATUS" && [ "$S_IS_SELF" = true ]; then
       POD=$pod
       log "active pod: $pod"
       return 0

@@ -173,7 +173,7 @@ done
 is_uint() { case "$1" in '' | *[!0-9]*) return 1 ;; *) return 0 ;; esac }
 # uint_between VALUE MIN MAX: VALUE is a whole number in [MIN, MAX]
 uint_between() { is_uint "$1" && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
-is_ttl() { printf '%s' "$1" | grep -Eq '^[0-9]+[smhd]?$'; }
+is_ttl() { matches "$1" '^[0-9]+[smhd]?$'; }
 
 check_stack_options
 # without --node-namespace, find_node_namespace looks for it in the cluster (step 1)
@@ -192,9 +192,9 @@ uint_between "$TLS_DAYS" 1 100000 || usage_error "--tls-days must be a whole num
 is_ttl "$PKI_TTL" || usage_error "--pki-ttl must be a duration such as 87600h, got '$PKI_TTL'"
 is_ttl "$PKI_ROLE_MAX_TTL" || usage_error "--pki-role-max-ttl must be a duration such as 72h, got '$PKI_ROLE_MAX_TTL'"
 [ -n "$PKI_COMMON_NAME" ] || usage_error "--pki-common-name must not be empty"
-printf '%s' "$PKI_ALLOWED_DOMAINS" | grep -Eq '^[A-Za-z0-9*._-]+(,[A-Za-z0-9*._-]+)*$' ||
+matches "$PKI_ALLOWED_DOMAINS" '^[A-Za-z0-9*._-]+(,[A-Za-z0-9*._-]+)*$' ||
   usage_error "--pki-allowed-domains must be a comma-separated list of domains, got '$PKI_ALLOWED_DOMAINS'"
-printf '%s' "$GRAFANA_ADMIN_USER" | grep -Eq '^[A-Za-z0-9._@-]+$' ||
+matches "$GRAFANA_ADMIN_USER" '^[A-Za-z0-9._@-]+$' ||
   usage_error "--grafana-admin-user must be letters, digits, '.', '_', '@' or '-', got '$GRAFANA_ADMIN_USER'"
 [ -n "$INIT_FILE" ] || INIT_FILE=$(default_state_dir)/init.json
 [ -n "$GRAFANA_CREDENTIALS_FILE" ] || GRAFANA_CREDENTIALS_FILE=$(default_state_dir)/grafana-admin.json
@@ -229,7 +229,7 @@ exists() {
   if kc get "$1" "$2" -o name >/dev/null 2>"$WORK/get.err"; then
     return 0
   fi
-  if grep -q '(NotFound)' "$WORK/get.err"; then
+  if file_has "$WORK/get.err" '(NotFound)'; then
     return 1
   fi
   die "kubectl get $1 $2 failed: $(summary "$WORK/get.err")"
@@ -303,10 +303,13 @@ EOF
 cert_manager_issues_tls() {
   local names
   if ! names=$(kc get certificates.cert-manager.io -o 'jsonpath={range .items[*]}{.spec.secretName}{"\n"}{end}' 2>"$WORK/get.err"); then
-    grep -q "the server doesn't have a resource type" "$WORK/get.err" && return 1
+    file_has "$WORK/get.err" "the server doesn't have a resource type" && return 1
     die "kubectl get certificates.cert-manager.io failed: $(summary "$WORK/get.err")"
   fi
-  printf '%s\n' "$names" | grep -qxF -- "$TLS_SECRET"
+  case $'\n'"$names"$'\n' in
+    *$'\n'"$TLS_SECRET"$'\n'*) return 0 ;; # one of the lines
+    *) return 1 ;;
+  esac
 }
 
 ensure_tls() {
@@ -350,11 +353,11 @@ find_node_namespace() {
   NODE_NAMESPACE_GUESSED=1
   local peers='{range .spec.ingress[*].from[*]}{.namespaceSelector.matchLabels.kubernetes\.io/metadata\.name}{"\n"}{end}'
   if ! found=$(kc get networkpolicy "$NODE_POLICY" -o "jsonpath=$peers" 2>"$WORK/get.err"); then
-    if grep -q '(NotFound)' "$WORK/get.err"; then
+    if file_has "$WORK/get.err" '(NotFound)'; then
       warn "tls: no NetworkPolicy $NODE_POLICY in $NAMESPACE (Alloy off, or the manifests not applied" \
         "yet) to tell the node namespace: assuming node namespace $NODE_NAMESPACE; when setting" \
         "node_namespace names another, re-run with --node-namespace NAME"
-    elif grep -q '(Forbidden)' "$WORK/get.err"; then
+    elif file_has "$WORK/get.err" '(Forbidden)'; then
       warn "tls: may not read NetworkPolicy $NODE_POLICY in $NAMESPACE to find the node namespace:" \
         "assuming node namespace $NODE_NAMESPACE; when setting node_namespace names another, re-run" \
         "with --node-namespace NAME"
@@ -418,7 +421,7 @@ ensure_node_ca() {
     kcn delete secret "$CA_SECRET" >/dev/null 2>"$WORK/delete.err" ||
       die "cannot replace Secret $CA_SECRET in $NODE_NAMESPACE: $(summary "$WORK/delete.err")"
     action=replaced
-  elif ! grep -q '(NotFound)' "$WORK/get.err"; then
+  elif ! file_has "$WORK/get.err" '(NotFound)'; then
     die "kubectl get secret $CA_SECRET -n $NODE_NAMESPACE failed: $(summary "$WORK/get.err")"
   fi
   printf '%s' "$want" | base64 -d >"$WORK/ca.crt" 2>/dev/null || die "ca.crt of Secret $TLS_SECRET is not base64"
@@ -430,35 +433,44 @@ ensure_node_ca() {
 
 # ---- step 2: Grafana admin credentials -------------------------------------------------------------------
 ensure_grafana_admin() {
-  local dir="$WORK/grafana" password
+  local dir="$WORK/grafana" user="" password="" assignments
   if exists secret grafana-admin; then
     log "grafana: Secret grafana-admin exists: skipping"
     return 0
   fi
   mkdir -p "$dir"
   if [ -s "$GRAFANA_CREDENTIALS_FILE" ]; then
-    # an earlier run wrote the file but could not create the Secret: use the same credentials
-    jq -j '."admin-user" // empty' "$GRAFANA_CREDENTIALS_FILE" >"$dir/admin-user" 2>/dev/null || true
-    jq -j '."admin-password" // empty' "$GRAFANA_CREDENTIALS_FILE" >"$dir/admin-password" 2>/dev/null || true
-    if [ ! -s "$dir/admin-user" ] || [ ! -s "$dir/admin-password" ]; then
+    # an earlier run wrote the file but could not create the Secret: use the same credentials, read in one jq
+    # run as @sh-quoted assignments (see load_init_file) and written to the files by printf, a builtin
+    assignments=$(jq -r '@sh "user=\(."admin-user" // "" | tostring) password=\(."admin-password" // "" | tostring)"' \
+      "$GRAFANA_CREDENTIALS_FILE" 2>/dev/null) || assignments=""
+    eval "$assignments"
+    if [ -z "$user" ] || [ -z "$password" ]; then
       die "$GRAFANA_CREDENTIALS_FILE exists but holds no admin-user/admin-password: move it away and re-run"
     fi
+    printf '%s' "$user" >"$dir/admin-user"
+    printf '%s' "$password" >"$dir/admin-password"
+    unset password
     log "grafana: reusing the credentials in $GRAFANA_CREDENTIALS_FILE"
   else
     command -v openssl >/dev/null 2>&1 || die "openssl not found on PATH: it is needed for the Grafana password"
     password=$(openssl rand -base64 24) || die "openssl rand failed"
+    # the file's JSON is written by printf (a builtin: nothing in argv) because neither value needs escaping: the
+    # user name is checked at the start, and base64 is letters, digits, '+', '/' and '='
+    matches "$password" '^[A-Za-z0-9+/=]+$' || die "openssl rand -base64 printed something else than base64"
     printf '%s' "$password" >"$dir/admin-password"
-    unset password
     printf '%s' "$GRAFANA_ADMIN_USER" >"$dir/admin-user"
-    private_dir "$(dirname "$GRAFANA_CREDENTIALS_FILE")"
+    parent_dir "$GRAFANA_CREDENTIALS_FILE"
+    private_dir "$PARENT"
     # a leftover of an interrupted run holds a password no Secret uses yet; a symlink there is removed, not
     # followed, and the new file is created exclusively (noclobber: O_EXCL)
     rm -f "$GRAFANA_CREDENTIALS_FILE.tmp"
     (
       set -o noclobber
-      jq -n --rawfile user "$dir/admin-user" --rawfile password "$dir/admin-password" \
-        '{"admin-user": $user, "admin-password": $password}' >"$GRAFANA_CREDENTIALS_FILE.tmp"
+      printf '{\n  "admin-user": "%s",\n  "admin-password": "%s"\n}\n' "$GRAFANA_ADMIN_USER" "$password" \
+        >"$GRAFANA_CREDENTIALS_FILE.tmp"
     ) || die "cannot write $GRAFANA_CREDENTIALS_FILE.tmp"
+    unset password
     mv -f "$GRAFANA_CREDENTIALS_FILE.tmp" "$GRAFANA_CREDENTIALS_FILE"
   fi
   kc create secret generic grafana-admin \
@@ -478,10 +490,7 @@ status() {
   S_INITIALIZED="" S_SEALED="" S_TYPE="" S_RECOVERY="" S_T="" S_PROGRESS="" S_IS_SELF=""
   json=$(vault_in "$1" status -format=json 2>"$WORK/status.err") || STATUS_RC=$?
   if [ "$STATUS_RC" -eq 0 ] || [ "$STATUS_RC" -eq 2 ]; then
-    IFS=$'\t' read -r S_INITIALIZED S_SEALED S_TYPE S_RECOVERY S_T S_PROGRESS S_IS_SELF < <(
-      printf '%s' "$json" | jq -r \
-        '[.initialized, .sealed, .type, .recovery_seal, .t, .progress, (.is_self // false)] | @tsv' 2>/dev/null
-    ) || true
+    status_fields "$json"
     case "$S_SEALED" in true | false) ;; *) STATUS_RC=1 ;; esac
   fi
 }
@@ -531,7 +540,8 @@ init_vault() {
   if [ -e "$INIT_FILE" ] || [ -L "$INIT_FILE" ]; then
     die "Vault is not initialised but $INIT_FILE exists (keys of an earlier cluster?): move it away or pass another --init-file"
   fi
-  private_dir "$(dirname "$INIT_FILE")"
+  parent_dir "$INIT_FILE"
+  private_dir "$PARENT"
   tmp="$INIT_FILE.partial"
   if [ -e "$tmp" ] || [ -L "$tmp" ]; then
     die "Vault is not initialised but $tmp exists (left by an earlier run, or planted): look at it, move it away and re-run"
@@ -589,15 +599,24 @@ init_failed() {
 }
 
 # ---- step 5: unseal ------------------------------------------------------------------------------------
+# load_init_file: UNSEAL_KEYS, INIT_THRESHOLD (unseal_threshold) and INIT_ROOT_TOKEN from INIT_FILE when it exists,
+# in one jq run. jq prints them as shell assignments quoted by its @sh (any character is safe in a single-quoted
+# word; tostring makes every value one word), which are kept in a variable and evaluated, never printed or passed
+# as an argument.
 UNSEAL_KEYS=()
-load_unseal_keys() {
-  local key
+INIT_THRESHOLD=0
+INIT_ROOT_TOKEN=""
+load_init_file() {
+  local assignments
   UNSEAL_KEYS=()
   [ -f "$INIT_FILE" ] || return 0
-  jq -e . "$INIT_FILE" >/dev/null 2>&1 || die "$INIT_FILE is not the JSON of 'vault operator init -format=json'"
-  while IFS= read -r key; do
-    [ -n "$key" ] && UNSEAL_KEYS+=("$key")
-  done < <(jq -r '.unseal_keys_b64[]?' "$INIT_FILE")
+  assignments=$(jq -r 'if type == "object" then . else error("not an object") end
+    | @sh "INIT_THRESHOLD=\(.unseal_threshold // 0 | tostring) INIT_ROOT_TOKEN=\(.root_token // "" | tostring)",
+      @sh "UNSEAL_KEYS=(\([.unseal_keys_b64[]? | tostring | select(. != "")]))"' \
+    "$INIT_FILE" 2>/dev/null) || assignments=""
+  # nothing printed: not JSON, not an object, or an empty file (which jq reads as no input at all)
+  [ -n "$assignments" ] || die "$INIT_FILE is not the JSON of 'vault operator init -format=json'"
+  eval "$assignments"
 }
 
 # ACTIVE: the pod that reported itself the active node (is_self) while unsealing
@@ -631,7 +650,7 @@ unseal_pod() {
   fi
   threshold=$S_T
   if [ "$threshold" = 0 ] || [ "$threshold" = null ]; then
-    threshold=$(jq -r '.unseal_threshold // 0' "$INIT_FILE")
+    threshold=$INIT_THRESHOLD
   fi
   uint_between "$threshold" 1 255 || die "cannot tell the unseal threshold of $pod"
   [ "$threshold" -le ${#UNSEAL_KEYS[@]} ] ||
@@ -657,7 +676,7 @@ load_token() {
   if [ -n "$TOKEN_FILE" ]; then
     read_token_file "$TOKEN_FILE"
   elif [ -f "$INIT_FILE" ]; then
-    TOKEN=$(jq -r '.root_token // empty' "$INIT_FILE" 2>/dev/null) || true
+    TOKEN=$INIT_ROOT_TOKEN # read by load_init_file
     [ -n "$TOKEN" ] || die "$INIT_FILE holds no root_token: pass --token-file with a root or admin token"
   else
     die "Vault is initialised and unsealed, but there is no token to configure it: pass --token-file (root or admin token) or --init-file"
@@ -668,7 +687,7 @@ configure_audit() {
   local pod=$1 devices
   devices=$(vault_auth "$pod" audit list -format=json 2>"$WORK/vault.err") ||
     die "cannot list audit devices: $(summary "$WORK/vault.err")"
-  if printf '%s' "$devices" | jq -e 'has("stdout/")' >/dev/null; then
+  if json_has "$devices" stdout/; then
     log "audit: device stdout/ exists: skipping"
     return 0
   fi
@@ -685,7 +704,7 @@ configure_policies() {
   while IFS= read -r file; do
     case "$file" in *.hcl) ;; *) continue ;; esac
     name=${file%.hcl}
-    printf '%s' "$name" | grep -Eq '^[a-z0-9][a-z0-9_-]*$' || die "unexpected policy file name /vault/policies/$file"
+    matches "$name" '^[a-z0-9][a-z0-9_-]*$' || die "unexpected policy file name /vault/policies/$file"
     wanted=$(kc exec "$pod" -c vault -- cat "/vault/policies/$file" </dev/null 2>"$WORK/cat.err") ||
       die "cannot read /vault/policies/$file: $(summary "$WORK/cat.err")"
     if current=$(vault_auth "$pod" policy read -format=json "$name" 2>/dev/null); then
@@ -732,7 +751,7 @@ pki_ca_state() {
     echo absent
     return 0
   fi
-  if grep -q 'no default issuer currently configured' "$WORK/vault.err"; then
+  if file_has "$WORK/vault.err" 'no default issuer currently configured'; then
     echo absent
     return 0
   fi
@@ -743,7 +762,7 @@ configure_pki() {
   local pod=$1 mounts ca base="https://vault.$NAMESPACE.svc:8200/v1/pki"
   mounts=$(vault_auth "$pod" secrets list -format=json 2>"$WORK/vault.err") ||
     die "cannot list secrets engines: $(summary "$WORK/vault.err")"
-  if printf '%s' "$mounts" | jq -e 'has("pki/")' >/dev/null; then
+  if json_has "$mounts" pki/; then
     # the CA is what matters, not the mount: a run that stopped after `secrets enable pki` left a mount without one
     ca=$(pki_ca_state "$pod") || exit 1
     if [ "$ca" = present ]; then
@@ -773,7 +792,7 @@ configure_kubernetes_auth() {
   local pod=$1 methods
   methods=$(vault_auth "$pod" auth list -format=json 2>"$WORK/vault.err") ||
     die "cannot list auth methods: $(summary "$WORK/vault.err")"
-  if printf '%s' "$methods" | jq -e 'has("kubernetes/")' >/dev/null; then
+  if json_has "$methods" kubernetes/; then
     log "auth: kubernetes/ is enabled: skipping enable"
   else
     vault_auth "$pod" auth enable kubernetes >/dev/null 2>"$WORK/vault.err" ||
@@ -806,7 +825,7 @@ main() {
   log "vault: ${#PODS[@]} pod(s): ${PODS[*]}"
 
   init_vault
-  load_unseal_keys
+  load_init_file
   for pod in "${PODS[@]}"; do
     unseal_pod "$pod"
   done

@@ -5,7 +5,8 @@
 # The script runs under `set -euo pipefail`, sets PROG (the name that starts every message) before it sources
 # this file, and NAMESPACE, INSTANCE and CONTEXT before it calls check_stack_options or kc.
 # Globals set here: OPT, VALUE, HAS_VALUE, OPT_ARGS (options); SELECTOR (check_stack_options); WORK
-# (start_work); PODS (load_pods); TOKEN (read_token_file).
+# (start_work); PARENT (parent_dir); PODS (load_pods); TOKEN (read_token_file); VJ (vault_json); S_INITIALIZED,
+# S_SEALED, S_TYPE, S_RECOVERY, S_T, S_PROGRESS, S_IS_SELF (status_fields).
 
 # ---- tracing ---------------------------------------------------------------------------------------------
 # no_tracing: the scripts handle key shares, tokens and passwords in variables, and `bash -x` or
@@ -79,8 +80,12 @@ value_option() {
 }
 
 # ---- checks of the command line --------------------------------------------------------------------------
+# matches VALUE ERE: VALUE, the whole of it, matches the extended regular expression ERE (bash's own regex: no
+# process, and a value with a line break never passes on the strength of one good line, as with grep)
+matches() { [[ $1 =~ $2 ]]; }
+
 is_dns_label() {
-  [ ${#1} -le 63 ] && printf '%s' "$1" | grep -Eq '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
+  [ ${#1} -le 63 ] && matches "$1" '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
 }
 
 # check_stack_options: usage errors for a bad --namespace or --instance; then SELECTOR, the label selector of
@@ -133,12 +138,43 @@ default_state_dir() {
   printf '%s/vault-aio/%s' "$base" "$NAMESPACE"
 }
 
+# parent_dir PATH: PARENT, the folder part of PATH as dirname(1) prints it, without starting a process (the
+# folder walks below take one step per path component)
+parent_dir() {
+  local path=$1
+  case "$path" in
+    '')
+      PARENT=.
+      return 0
+      ;;
+    *[!/]*) ;;
+    *)
+      PARENT=/
+      return 0
+      ;;
+  esac
+  while [ "${path%/}" != "$path" ]; do path=${path%/}; done
+  case "$path" in
+    */*) ;;
+    *)
+      PARENT=.
+      return 0
+      ;;
+  esac
+  path=${path%/*}
+  while [ "${path%/}" != "$path" ]; do path=${path%/}; done
+  PARENT=${path:-/}
+}
+
 # git_work_tree PATH: prints the top folder of the git work tree that holds PATH (or would hold it, for a path
 # that does not exist yet); fails when PATH is outside every work tree. Needs no git: it looks for .git.
 git_work_tree() {
   local dir=$1
   case "$dir" in /*) ;; *) dir=$PWD/$dir ;; esac
-  while [ ! -d "$dir" ]; do dir=$(dirname "$dir"); done
+  while [ ! -d "$dir" ]; do
+    parent_dir "$dir"
+    dir=$PARENT
+  done
   dir=$(cd "$dir" && pwd -P) || return 1
   while :; do
     if [ -e "$dir/.git" ]; then
@@ -146,7 +182,8 @@ git_work_tree() {
       return 0
     fi
     [ "$dir" != / ] || return 1
-    dir=$(dirname "$dir")
+    parent_dir "$dir"
+    dir=$PARENT
   done
 }
 
@@ -181,6 +218,15 @@ kc() {
   fi
 }
 
+# file_has FILE TEXT: FILE holds TEXT (grep -qF without a process: the scripts look for kubectl's "(NotFound)" after
+# every check that finds nothing); false when FILE cannot be read
+file_has() {
+  local content=""
+  [ -r "$1" ] || return 1
+  IFS= read -r -d '' content <"$1" || true
+  [[ $content == *"$2"* ]]
+}
+
 # summary FILE: the error in FILE on one line: Vault's multi-line API errors joined; kubectl's klog lines and
 # "command terminated with exit code N" dropped (the last line is kept when nothing else is left).
 summary() {
@@ -199,16 +245,16 @@ preflight() {
   if kc get statefulset vault -o name >/dev/null 2>"$WORK/preflight.err"; then
     return 0
   fi
-  if grep -q '(NotFound)' "$WORK/preflight.err"; then
+  if file_has "$WORK/preflight.err" '(NotFound)'; then
     if kc get namespace "$NAMESPACE" -o name >/dev/null 2>"$WORK/ns.err"; then
       die "statefulset vault not found in namespace $NAMESPACE: $1"
     fi
-    if grep -q '(NotFound)' "$WORK/ns.err"; then
+    if file_has "$WORK/ns.err" '(NotFound)'; then
       die "namespace $NAMESPACE does not exist: wrong --namespace (or VAULTAIO_NAMESPACE)?${2:+ $2}"
     fi
     die "statefulset vault not found in namespace $NAMESPACE: $no_vault"
   fi
-  if grep -q '(Forbidden)' "$WORK/preflight.err"; then
+  if file_has "$WORK/preflight.err" '(Forbidden)'; then
     die "kubectl is not allowed to read the statefulset in namespace $NAMESPACE: $(summary "$WORK/preflight.err")"
   fi
   die "cannot reach the Kubernetes API with kubectl (context: $(kubectl config current-context 2>/dev/null || echo none)): $(summary "$WORK/preflight.err")"
@@ -248,3 +294,72 @@ vault_auth() {
   # shellcheck disable=SC2016 # expanded by the shell in the pod, on purpose
   printf '%s' "$TOKEN" | kc exec -i "$pod" -c vault -- sh -c 'VAULT_TOKEN="$(cat)" exec vault "$@"' sh "$@"
 }
+
+# ---- JSON printed by the vault CLI -------------------------------------------------------------------------
+# The scripts read a few plain fields of `vault ... -format=json` output, some of them at every status poll, and a
+# jq 1.6 start costs about 20 ms. The vault CLI prints JSON with Go's json.MarshalIndent (command/format.go): "{"
+# alone on the first line, every top-level member on a line of its own indented by exactly two spaces, nested
+# values indented deeper, "}" alone on the last line, and no string spans lines (a line break in one is escaped).
+# So a line that starts with two spaces and a quote is a top-level member. vault_json reads that shape in bash;
+# for any other text it fails and the caller asks jq, so a different shape costs time, never a wrong answer.
+VJ=()
+VJ_MEMBER='^  "([^"\\]*)": (.*)$'
+
+# vault_json JSON NAME...: VJ[i] is the value of the top-level member named by the (i+1)-th NAME, as JSON text:
+# 'true', '3', '"shamir"' (quotes and escapes kept), or '{' / '[' for a non-empty object or array; empty when there
+# is no such member (a repeated member: the last one, as jq reads it). A NAME is plain text (letters, digits,
+# "_./-": nothing json.MarshalIndent escapes). Fails when JSON is not the vault CLI's shape.
+vault_json() {
+  local json=$1 line name value i want
+  shift
+  VJ=()
+  for ((i = 0; i < $#; i++)); do VJ[i]=""; done
+  case "$json" in
+    '{}') return 0 ;;
+    *$'\n}\n'* | *$'\n{\n'*) return 1 ;; # more than one document
+    $'{\n'*$'\n}') ;;
+    *) return 1 ;;
+  esac
+  while IFS= read -r line; do
+    [[ $line =~ $VJ_MEMBER ]] || continue
+    name=${BASH_REMATCH[1]}
+    value=${BASH_REMATCH[2]%,}
+    i=0
+    for want in "$@"; do
+      [ "$want" != "$name" ] || VJ[i]=$value
+      i=$((i + 1))
+    done
+  done <<<"$json"
+}
+
+# json_has JSON NAME: the object JSON (vault CLI output) has a top-level member NAME (plain text, see vault_json),
+# as jq's has(NAME) says
+json_has() {
+  if vault_json "$1" "$2"; then
+    [ -n "${VJ[0]}" ]
+  else
+    printf '%s' "$1" | jq -e --arg name "$2" 'has($name)' >/dev/null
+  fi
+}
+
+# status_fields JSON: from the JSON of `vault status -format=json`, S_INITIALIZED, S_SEALED, S_TYPE (seal type),
+# S_RECOVERY (recovery_seal), S_T (threshold), S_PROGRESS and S_IS_SELF (true on the active node, false when Vault
+# leaves it out), as STATUS_JQ prints them; all empty for text that is not JSON. A status in the vault CLI's own
+# shape whose fields are all plain (booleans, whole numbers, a seal type of letters, digits and "_.-") is read in
+# bash; anything else by jq.
+# shellcheck disable=SC2034 # the S_* fields are read by the scripts
+status_fields() {
+  local IFS=' '
+  S_INITIALIZED="" S_SEALED="" S_TYPE="" S_RECOVERY="" S_T="" S_PROGRESS="" S_IS_SELF=""
+  if vault_json "$1" initialized sealed type recovery_seal t progress is_self && [[ "${VJ[*]}" =~ $STATUS_PLAIN ]]; then
+    S_INITIALIZED=${BASH_REMATCH[1]} S_SEALED=${BASH_REMATCH[2]} S_TYPE=${BASH_REMATCH[3]}
+    S_RECOVERY=${BASH_REMATCH[4]} S_T=${BASH_REMATCH[5]} S_PROGRESS=${BASH_REMATCH[6]}
+    S_IS_SELF=${BASH_REMATCH[7]:-false}
+    return 0
+  fi
+  IFS=$'\t' read -r S_INITIALIZED S_SEALED S_TYPE S_RECOVERY S_T S_PROGRESS S_IS_SELF < <(
+    printf '%s' "$1" | jq -r "$STATUS_JQ" 2>/dev/null
+  ) || true
+}
+STATUS_JQ='[.initialized, .sealed, .type, .recovery_seal, .t, .progress, (.is_self // false)] | @tsv'
+STATUS_PLAIN='^(true|false) (true|false) "([A-Za-z0-9_.-]+)" (true|false) ([0-9]+) ([0-9]+) (true|false)?$'

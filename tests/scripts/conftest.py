@@ -86,6 +86,28 @@ exit "$rc"
 """
 
 
+#: The ``jq`` on a FakeCluster's PATH: the real jq, each argument list appended to ``$FAKE_JQ_LOG`` first
+#: (its count, then the arguments, each ending with a NUL byte), so a test sees every jq a script starts and
+#: that no secret is ever one of its arguments (``--arg`` values are argv too). Tracing is reset as in the
+#: kubectl client.
+JQ_WRAPPER = r"""#!{bash}
+{{ set +x; }} 2>/dev/null
+[ -z "${{FAKE_JQ_LOG-}}" ] || printf '%s\0' "$#" "$@" >>"$FAKE_JQ_LOG"
+exec "{jq}" "$@"
+"""
+
+
+def _read_argv_log(path: Path) -> list[list[str]]:
+    """The argument lists :data:`JQ_WRAPPER` logged."""
+    fields = path.read_bytes().split(b"\0")[:-1] if path.exists() else []
+    calls, i = [], 0
+    while i < len(fields):
+        count = int(fields[i])
+        calls.append([_text(f) for f in fields[i + 1 : i + 1 + count]])
+        i += 1 + count
+    return calls
+
+
 def _text(value: bytes) -> str:
     """Bytes as the fake sees them: UTF-8, other bytes kept as surrogates (os.fsdecode's way)."""
     return value.decode("utf-8", "surrogateescape")
@@ -186,6 +208,8 @@ class Run:
     stdout: str
     stderr: str
     calls: list[dict[str, Any]]
+    #: the argument lists of the jq processes the script started
+    jq_calls: list[list[str]] = field(default_factory=list)
 
     @property
     def output(self) -> str:
@@ -229,6 +253,7 @@ class FakeCluster:
     root: Path
     state_file: Path = field(init=False)
     log_file: Path = field(init=False)
+    jq_log: Path = field(init=False)
     bin_dir: Path = field(init=False)
     tmp_dir: Path = field(init=False)
     cwd: Path = field(init=False)
@@ -236,6 +261,7 @@ class FakeCluster:
     def __post_init__(self) -> None:
         self.state_file = self.root / "state.json"
         self.log_file = self.root / "kubectl.log"
+        self.jq_log = self.root / "jq.log"
         self.bin_dir = self.root / "bin"
         self.tmp_dir = self.root / "tmp"
         self.cwd = self.root / "work"
@@ -244,8 +270,11 @@ class FakeCluster:
         for tool in TOOLS:
             path = require_tool(tool)  # skips (or fails under VAULTAIO_REQUIRE_TOOLS=1) when missing
             link = self.bin_dir / tool
-            if not link.exists():
+            if tool != "jq" and not link.exists():
                 link.symlink_to(path)
+        jq = self.bin_dir / "jq"
+        jq.write_text(JQ_WRAPPER.format(bash=require_tool("bash"), jq=require_tool("jq")))
+        jq.chmod(0o755)
         client = self.bin_dir / "kubectl"
         port = kubectl_server().port
         text = KUBECTL_CLIENT.format(
@@ -289,6 +318,7 @@ class FakeCluster:
         """Run ``scripts/<script>`` with ``args`` (``bash_args`` go to bash itself, e.g. ``-x``); only the
         calls of this run are in ``Run.calls``."""
         self.log_file.write_bytes(b"")
+        self.jq_log.write_bytes(b"")
         failures = Path(f"{self.log_file}.failed")
         failures.unlink(missing_ok=True)
         full_env = {
@@ -299,6 +329,7 @@ class FakeCluster:
             "VAULTAIO_WAIT_TIMEOUT": "3",
             "FAKE_KUBECTL_STATE": str(self.state_file),
             "FAKE_KUBECTL_LOG": str(self.log_file),
+            "FAKE_JQ_LOG": str(self.jq_log),
         }
         full_env.update(env or {})
         proc = subprocess.run(
@@ -315,7 +346,9 @@ class FakeCluster:
             pytest.fail(
                 f"{script}: the fake kubectl failed:\n{failures.read_text(errors='replace')}\n{proc.stderr}"
             )
-        return Run(proc.returncode, proc.stdout, proc.stderr, read_log(self.log_file))
+        return Run(
+            proc.returncode, proc.stdout, proc.stderr, read_log(self.log_file), _read_argv_log(self.jq_log)
+        )
 
 
 def assert_no_secrets(run: Run, extra: list[str] | tuple[str, ...] = ()) -> None:
@@ -325,11 +358,15 @@ def assert_no_secrets(run: Run, extra: list[str] | tuple[str, ...] = ()) -> None
 
 
 def assert_secrets_only_on_stdin(run: Run, extra: list[str] | tuple[str, ...] = ()) -> None:
-    """No secret appears in any kubectl argument list."""
+    """No secret appears in any kubectl or jq argument list."""
     for call in run.calls:
         joined = "\0".join(call["argv"])
         for value in [*secrets_in_fixtures(), *extra]:
             assert value not in joined, f"a secret was passed on a kubectl command line: {call['argv'][:6]}"
+    for argv in run.jq_calls:
+        joined = "\0".join(argv)
+        for value in [*secrets_in_fixtures(), *extra]:
+            assert value not in joined, f"a secret was passed on a jq command line: {argv[:3]}"
 
 
 @pytest.fixture

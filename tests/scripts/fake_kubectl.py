@@ -198,6 +198,9 @@ def new_state(
         # `kubectl exec` whose remote command contains ``exec_drop["match"]`` runs, then the stream breaks:
         # only the first ``keep_bytes`` of its stdout arrive and kubectl fails with "unexpected EOF"
         "exec_drop": None,
+        # `vault ... -format=json` prints each document on one line instead of the vault CLI's own layout
+        # (Go's json.MarshalIndent), so the scripts read all of it with jq, not bash (common.sh vault_json)
+        "vault_json_compact": False,
         # EndpointSlices of Service ``kubernetes`` in namespace ``default`` (the API server's addresses)
         "kube_api_endpointslices": [
             {
@@ -578,12 +581,12 @@ def _contains(words: list[str], part: list[str]) -> bool:
 def in_pod(state: State, pod: str, cmd: list[str], stdin: bytes | None) -> Result:
     files: dict[str, bytes] = state["pod_files"][pod]
     if cmd[0] == "vault":
-        return vault(state, pod, cmd[1:], None, stdin or b"")
+        return _json_layout(state, vault(state, pod, cmd[1:], None, stdin or b""))
     if cmd[:2] == ["sh", "-c"] and len(cmd) >= 4:
         script = cmd[2]
         if script == TOKEN_WRAPPER:
             token = (stdin or b"").decode(errors="replace").rstrip("\n")
-            return vault(state, pod, cmd[4:], token, b"")
+            return _json_layout(state, vault(state, pod, cmd[4:], token, b""))
         if "sha256sum" in script and len(cmd) == 5:
             path = cmd[4]
             if not state["has_sha256sum"]:
@@ -614,6 +617,15 @@ def in_pod(state: State, pod: str, cmd: list[str], stdin: bytes | None) -> Resul
         files.pop(cmd[2], None)
         return Result(0)
     return Result(127, err=f"sh: {cmd[0]}: fake kubectl does not know this command: {cmd!r}")
+
+
+def _json_layout(state: State, result: Result) -> Result:
+    """With ``vault_json_compact``, a JSON document the vault CLI printed, on one line."""
+    if state.get("vault_json_compact") and result.out.startswith(b"{"):
+        import json
+
+        result.out = (json.dumps(json.loads(result.out), separators=(",", ":")) + "\n").encode()
+    return result
 
 
 def split_flags(args: list[str]) -> tuple[dict[str, str], list[str]]:

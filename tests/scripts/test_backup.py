@@ -65,6 +65,24 @@ def test_snapshot_is_taken_on_the_active_pod_with_the_token_on_stdin(
     assert "active pod: vault-1" in run.stdout
 
 
+def test_the_active_pod_is_found_without_starting_jq(backed_up: tuple[FakeCluster, Run]) -> None:
+    """Each status is in the vault CLI's own JSON layout, read in bash (lib/common.sh vault_json)."""
+    _fake, run = backed_up
+    assert run.jq_calls == []
+
+
+def test_another_json_layout_finds_the_active_pod_through_jq(cluster: FakeCluster) -> None:
+    state = cluster_state()
+    state["vault_json_compact"] = True
+    cluster.state = state
+    run = cluster.run("backup.sh", "--token-file", token_file(cluster))
+    assert run.rc == 0, run.stderr
+    assert "active pod: vault-1" in run.stdout
+    assert [e["pod"] for e in run.execs() if "snapshot" in e["cmd"]] == ["vault-1"]
+    assert len(run.jq_calls) == 2, "vault-0's and vault-1's status"
+    assert_secrets_only_on_stdin(run, [BACKUP_TOKEN])
+
+
 def test_the_local_copy_is_byte_identical_with_a_verifiable_checksum(
     backed_up: tuple[FakeCluster, Run],
 ) -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.scripts.conftest import REPO, SCRIPTS, FakeCluster
-from tests.scripts.fake_kubectl import fixture, new_state
+from tests.scripts.fake_kubectl import FIXTURES, fixture, new_state
 from tests.tools import require_tool
 
 LIB = SCRIPTS / "lib" / "common.sh"
@@ -87,3 +89,184 @@ def test_secrets_older_versions_wrote_into_the_repository_are_git_ignored(name: 
     git = require_tool("git")
     result = run([git, "-C", str(REPO), "check-ignore", "--no-index", "-q", name], cwd=REPO)
     assert result.returncode == 0, f"{name} is not git-ignored"
+
+
+# ---- the bash readers that replace a process: each against the program it stands in for --------------------
+
+
+def lib_run(tmp_path: Path, script: str, *args: str) -> list[list[str]]:
+    """Run ``script`` in bash after sourcing the lib, with a ``jq`` on PATH that logs each start to
+    ``$JQ_LOG``; its stdout, one tab-separated row per line."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    jq = bin_dir / "jq"
+    jq.write_text(f'#!{require_tool("bash")}\necho started >>"$JQ_LOG"\nexec "{require_tool("jq")}" "$@"\n')
+    jq.chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "JQ_LOG": str(tmp_path / "jq.log"), "LC_ALL": "C"}
+    driver = f'set -euo pipefail\nsource "{LIB}"\n{script}'
+    result = subprocess.run(
+        [require_tool("bash"), "-c", driver, "driver", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return [line.split("\t") for line in result.stdout.splitlines()]
+
+
+#: For each document: the fields as status_fields reads them, whether that started jq, then as the jq the
+#: scripts used before reads them.
+STATUS_DRIVER = r"""
+fields() {
+  printf '%s|' "$S_INITIALIZED" "$S_SEALED" "$S_TYPE" "$S_RECOVERY" "$S_T" "$S_PROGRESS" "$S_IS_SELF"
+}
+old_jq='[.initialized, .sealed, .type, .recovery_seal, .t, .progress, (.is_self // false)] | @tsv'
+for f in "$@"; do
+  doc=$(<"$f") # as the scripts capture `vault status`: trailing newlines dropped
+  : >"$JQ_LOG"
+  status_fields "$doc"
+  read_by=bash
+  [ ! -s "$JQ_LOG" ] || read_by=jq
+  ours=$(fields)
+  S_INITIALIZED="" S_SEALED="" S_TYPE="" S_RECOVERY="" S_T="" S_PROGRESS="" S_IS_SELF=""
+  IFS=$'\t' read -r S_INITIALIZED S_SEALED S_TYPE S_RECOVERY S_T S_PROGRESS S_IS_SELF < <(
+    printf '%s' "$doc" | jq -r "$old_jq" 2>/dev/null
+  ) || true
+  printf '%s\t%s\t%s\t%s\n' "${f##*/}" "$read_by" "$ours" "$(fields)"
+done
+"""
+
+
+def _status_documents() -> dict[str, tuple[str, str]]:
+    """name: (text, reader): the vault CLI's layout with plain fields is read by bash, the rest by jq."""
+    docs: dict[str, tuple[str, str]] = {}
+    statuses = sorted(p.name for p in Path(FIXTURES).glob("status_*.json"))
+    assert len(statuses) >= 5
+    for name in statuses:
+        data = fixture(name)
+        docs[name] = (json.dumps(data, indent=2) + "\n", "bash")  # json.MarshalIndent's layout
+        docs[f"compact-{name}"] = (json.dumps(data), "jq")
+        docs[f"cut-{name}"] = (json.dumps(data, indent=2)[:120], "jq")
+    active = fixture("status_unsealed_active.json")
+    variants: dict[str, tuple[dict[str, Any], str]] = {
+        "is-self-false": ({**active, "is_self": False}, "bash"),
+        "is-self-missing": ({k: v for k, v in active.items() if k != "is_self"}, "bash"),
+        "transit": ({**active, "type": "transit", "recovery_seal": True}, "bash"),
+        # members whose names only nested values carry, and a nested "sealed" that must not count
+        "nested": ({**active, "warnings": ["a", "b"], "x": {"sealed": "nested", "t": 9}}, "bash"),
+        "type-escaped": ({**active, "type": 'a"b'}, "jq"),
+        "type-empty": ({**active, "type": ""}, "jq"),
+        "type-spaced": ({**active, "type": "a b"}, "jq"),
+        "t-null": ({**active, "t": None}, "jq"),
+        "t-float": ({**active, "t": 3.5}, "jq"),
+        "sealed-string": ({**active, "sealed": "false"}, "jq"),
+        "is-self-string": ({**active, "is_self": "true"}, "jq"),
+        "progress-missing": ({k: v for k, v in active.items() if k != "progress"}, "jq"),
+    }
+    for name, (data, reader) in variants.items():
+        docs[name] = (json.dumps(data, indent=2), reader)
+    pretty = json.dumps(active, indent=2)
+    repeated = pretty.replace('  "sealed": false,', '  "sealed": true,\n  "sealed": false,')
+    docs["repeated-member"] = (repeated, "bash")
+    docs["crlf"] = (pretty.replace("\n", "\r\n"), "jq")
+    docs["two-documents"] = (pretty.replace('"sealed": false', '"sealed": true') + "\n" + pretty, "jq")
+    for name, text in {"empty": "", "not-json": "Error", "empty-object": "{}", "array": "[1]"}.items():
+        docs[name] = (text, "jq")
+    return docs
+
+
+def test_status_fields_reads_vaults_own_layout_in_bash_as_jq_does(tmp_path: Path) -> None:
+    docs = _status_documents()
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name, (text, _) in docs.items():
+        (folder / name).write_text(text)
+    rows = lib_run(tmp_path, STATUS_DRIVER, *(str(folder / name) for name in docs))
+    assert len(rows) == len(docs)
+    for name, read_by, ours, by_jq in rows:
+        assert ours == by_jq, f"{name}: bash read {ours}, jq {by_jq}"
+        assert read_by == docs[name][1], f"{name} was read by {read_by}"
+    plain = dict((row[0], row[2]) for row in rows)
+    assert plain["status_unsealed_active.json"] == "true|false|shamir|false|3|0|true|"
+    assert plain["transit"] == "true|false|transit|true|3|0|true|"
+    assert plain["is-self-missing"] == plain["is-self-false"] == "true|false|shamir|false|3|0|false|"
+
+
+HAS_DRIVER = r"""
+names=(stdout/ pki/ kubernetes/ sys/ cubbyhole/ token/ type)
+for f in "$@"; do
+  doc=$(<"$f")
+  for name in "${names[@]}"; do
+    : >"$JQ_LOG"
+    ours=no
+    ! json_has "$doc" "$name" 2>/dev/null || ours=yes
+    read_by=bash
+    [ ! -s "$JQ_LOG" ] || read_by=jq
+    by_jq=no
+    ! printf '%s' "$doc" | jq -e --arg name "$name" 'has($name)' >/dev/null 2>&1 || by_jq=yes
+    printf '%s\t%s\t%s\t%s\t%s\n' "${f##*/}" "$name" "$read_by" "$ours" "$by_jq"
+  done
+done
+"""
+
+
+def test_json_has_reads_vaults_own_layout_in_bash_as_jq_does(tmp_path: Path) -> None:
+    """The mount and audit device lists: top-level members only ("type" is a member of each entry)."""
+    lists = {n: fixture(n) for n in ("audit_list_stdout.json", "secrets_list.json", "auth_list.json")}
+    docs = {name: (json.dumps(data, indent=2), "bash") for name, data in lists.items()}
+    docs.update({f"compact-{name}": (json.dumps(data), "jq") for name, data in lists.items()})
+    docs["empty-object"] = ("{}", "bash")
+    docs["array"] = ("[]", "jq")
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name, (text, _) in docs.items():
+        (folder / name).write_text(text)
+    rows = lib_run(tmp_path, HAS_DRIVER, *(str(folder / name) for name in docs))
+    assert len(rows) == 7 * len(docs)
+    for doc, name, read_by, ours, by_jq in rows:
+        assert ours == by_jq, f"{doc} has {name}: bash says {ours}, jq {by_jq}"
+        assert read_by == docs[doc][1], f"{doc} was read by {read_by}"
+    found = {(doc, name) for doc, name, _, ours, _ in rows if ours == "yes"}
+    assert ("audit_list_stdout.json", "stdout/") in found and ("secrets_list.json", "sys/") in found
+    assert not [pair for pair in found if pair[1] == "type"]
+
+
+PATHS = ["/", "//", "///a", "/a", "/a/", "/a/b", "/a//b//", "a", "a/", "a/b", "./a", "../a/b", ".", "..", "",
+         "/tmp/x y/z", "keys/init.json", "/home/u/.local/state/vault-aio/vault-aio/init.json"]  # fmt: skip
+
+
+def test_parent_dir_is_dirname(tmp_path: Path) -> None:
+    """parent_dir (the git work tree walk's step) gives what dirname(1) prints."""
+    rows = lib_run(
+        tmp_path,
+        'for p in "$@"; do\n'
+        '  parent_dir "$p"; printf "%s\\t%s\\t%s\\n" "$p" "$PARENT" "$(dirname -- "$p")"\n'
+        "done",
+        *PATHS,
+    )
+    assert len(rows) == len(PATHS)
+    for path, ours, theirs in rows:
+        assert ours == theirs, f"parent_dir {path!r} gives {ours!r}, dirname {theirs!r}"
+
+
+def test_file_has_is_grep_for_a_fixed_string(tmp_path: Path) -> None:
+    err = tmp_path / "get.err"
+    err.write_text(
+        "E0901 03:00:00.000000 memcache.go:265] couldn't get current server API group list\n"
+        'Error from server (NotFound): secrets "vault-tls" not found\n'
+    )
+    missing = tmp_path / "missing.err"
+    rows = lib_run(
+        tmp_path,
+        'for t in "(NotFound)" "(Forbidden)" "not found" "group list Error"; do for f in "$1" "$2"; do\n'
+        '  ours=no; ! file_has "$f" "$t" || ours=yes\n'
+        '  grep_says=no; ! grep -qF -- "$t" "$f" 2>/dev/null || grep_says=yes\n'
+        '  printf "%s\\t%s\\t%s\\t%s\\n" "$t" "${f##*/}" "$ours" "$grep_says"; done; done',
+        str(err),
+        str(missing),
+    )
+    assert len(rows) == 8
+    assert [row[2] for row in rows] == [row[3] for row in rows], rows
+    assert [row[2] for row in rows if row[1] == "get.err"] == ["yes", "no", "yes", "no"]

@@ -310,6 +310,21 @@ def test_every_token_the_runbook_makes_is_one_vault_allows(fresh: tuple[FakeClus
     assert operator["parent"] != "root-token", "the operator token is made without the root token"
 
 
+def test_fresh_install_starts_jq_only_for_the_init_output_and_the_pki_serial(
+    fresh: tuple[FakeCluster, Run],
+) -> None:
+    """A jq 1.6 start costs about 20 ms: the vault CLI's JSON (a status at every poll, the mount lists) is
+    read in bash (lib/common.sh vault_json); jq reads the init output (checked once, then every field of it
+    in one run) and the new root CA's serial. The fake prints Vault's own layout, so a fallback to jq shows
+    up here."""
+    fake, run = fresh
+    init_file = str(fake.state_dir() / "init.json")
+    read = [Path(argv[-1]) for argv in run.jq_calls]  # each jq call reads a file
+    assert read[:2] == [Path(f"{init_file}.partial"), Path(init_file)] and len(read) == 3, run.jq_calls
+    assert read[2].name == "pki-root.json" and read[2].is_relative_to(fake.tmp_dir)
+    assert_secrets_only_on_stdin(run)
+
+
 def test_rerun_skips_every_step_and_says_so(rerun: tuple[FakeCluster, Run]) -> None:
     fake, run = rerun
     assert run.rc == 0, run.stderr
@@ -401,6 +416,41 @@ def test_fails_when_the_keys_do_not_open_this_vault(cluster: FakeCluster) -> Non
     assert_no_secrets(run)
 
 
+def made_before() -> dict[str, dict[str, str]]:
+    """Secrets vault-tls and grafana-admin as an earlier run left them: the run goes straight to Vault."""
+    return {
+        "vault-tls": {"tls.crt": "chain", "tls.key": "key", "ca.crt": "ca"},
+        "grafana-admin": {"admin-user": "admin", "admin-password": "kept"},
+    }
+
+
+@pytest.mark.parametrize("text", ["not json", "", '["a list"]', "null"])
+def test_an_init_file_that_is_not_vaults_output_is_refused(cluster: FakeCluster, text: str) -> None:
+    cluster.state = new_state(pods=1, initialized=True, sealed=True, secrets=made_before())
+    init_file = cluster.write_private("init.json", text)
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 1
+    assert f"{init_file} is not the JSON of 'vault operator init -format=json'" in run.stderr
+    assert not [c for c in run.vault_calls() if c[:1] == ["write"]]
+
+
+def test_init_file_values_stay_data_never_shell_code(cluster: FakeCluster) -> None:
+    """The init file's fields reach the script as jq's @sh-quoted assignments, which it evaluates: quotes,
+    $(...), backquotes and line breaks in them are text (here a key Vault refuses, sent verbatim on stdin)."""
+    cluster.state = new_state(pods=1, initialized=True, sealed=True, secrets=made_before())
+    marker = cluster.root / "pwned"
+    keys = [f"k'; touch {marker}; '", f"$(touch {marker})", f"`touch {marker}`\nx"]
+    hostile = dict(SHAMIR, unseal_keys_b64=keys, unseal_threshold=f"$(touch {marker})")
+    cluster.write_private("init.json", json.dumps(hostile))
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 1
+    assert "entering 3 of 3 keys" in run.stdout  # three keys, the one with a line break too
+    assert "vault-0 refused unseal key 1" in run.stderr
+    unseals = [e for e in run.execs() if e["cmd"][:3] == ["vault", "write", "sys/unseal"]]
+    assert [e["stdin"] for e in unseals] == keys[:1]
+    assert not marker.exists()
+
+
 def test_unsealed_cluster_configures_with_the_token_file(cluster: FakeCluster) -> None:
     cluster.state = new_state(pods=1, initialized=True, sealed=False)
     token_file = cluster.root / "root-token"
@@ -452,6 +502,27 @@ def test_auto_unseal_uses_recovery_keys_and_enters_no_unseal_key(cluster: FakeCl
     assert json.loads((cluster.state_dir() / "init.json").read_text()) == RECOVERY
     assert_no_secrets(run, generated_secrets(cluster.state))
     assert_secrets_only_on_stdin(run)
+
+
+def test_json_in_another_layout_than_the_vault_clis_is_read_by_jq(cluster: FakeCluster) -> None:
+    """Bash reads only the vault CLI's own JSON layout (lib/common.sh vault_json); any other goes to jq, with
+    the same outcome: two pods (the standby's status says is_self false) and Kubernetes auth (the answers
+    of "present" are checked by tests/scripts/test_common_lib.py against jq)."""
+    state = lean(new_state(pods=2))
+    state["vault_json_compact"] = True
+    cluster.state = state
+    run = cluster.run("init-vault.sh", "--enable-kubernetes-auth")
+    assert run.rc == 0, run.stderr
+    assert json.loads((cluster.state_dir() / "init.json").read_text()) == SHAMIR
+    assert not any(pod["sealed"] for pod in cluster.state["pods"].values())
+    for phrase in ("audit: enabled", "pki: root CA", "auth: enabled kubernetes/", "configure: using vault-0"):
+        assert phrase in run.stdout
+    statuses = [argv for argv in run.jq_calls if any(".is_self" in a for a in argv)]
+    lists = [argv[3] for argv in run.jq_calls if "has($name)" in argv]
+    assert len(statuses) >= 6, "every status went to jq"
+    assert lists == ["pki/", "kubernetes/"], "the lists too (no audit device yet: {} in either layout)"
+    assert_secrets_only_on_stdin(run)
+    assert_no_secrets(run, generated_secrets(cluster.state))
 
 
 @pytest.fixture(scope="module")
@@ -578,6 +649,27 @@ def test_grafana_credentials_from_an_earlier_failed_run_are_reused(cluster: Fake
     assert run.rc == 0, run.stderr
     assert cluster.state["secrets"]["grafana-admin"]["admin-password"] == "Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4"
     assert "Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4" not in run.output
+
+
+def test_grafana_credentials_file_is_read_as_data_and_must_hold_both(cluster: FakeCluster) -> None:
+    """Values with quotes, $(...) and line breaks are reused byte for byte; a file without both is refused.
+    No Vault pod here: the run stops after the Grafana step."""
+    tls = {"tls.crt": "x", "tls.key": "y", "ca.crt": "z"}
+    cluster.state = new_state(pods=0, secrets={"vault-tls": tls})
+    marker = cluster.root / "pwned"
+    odd = f"p'a\"s$(touch {marker})`id`\nword"
+    cluster.write_private("grafana-admin.json", json.dumps({"admin-user": "ops", "admin-password": odd}))
+    run = cluster.run("init-vault.sh", env={"VAULTAIO_WAIT_TIMEOUT": "0"})
+    assert "reusing the credentials" in run.stdout, run.stderr
+    assert cluster.state["secrets"]["grafana-admin"] == {"admin-user": "ops", "admin-password": odd}
+    assert not marker.exists()
+    assert_no_secrets(run, [odd])
+    cluster.state = new_state(pods=0, secrets={"vault-tls": tls})
+    cluster.write_private("grafana-admin.json", json.dumps({"admin-user": "ops"}))
+    run = cluster.run("init-vault.sh")
+    assert run.rc == 1
+    assert "grafana-admin.json exists but holds no admin-user/admin-password" in run.stderr
+    assert "grafana-admin" not in cluster.state["secrets"]
 
 
 def test_waits_for_pods_that_start_late(cluster: FakeCluster) -> None:
@@ -716,6 +808,11 @@ def test_fails_when_kubectl_is_forbidden(cluster: FakeCluster) -> None:
         (["--pki-ttl", "ten years"], "--pki-ttl must be a duration such as 87600h, got 'ten years'"),
         (["--enable-kubernetes-auth=yes"], "option --enable-kubernetes-auth takes no value"),
         (["--tls-days", "0"], "--tls-days must be a whole number >= 1, got '0'"),
+        # a value is checked whole: one good line does not let the next through
+        (["--namespace", "vault-aio\nx"], "--namespace must be a DNS label"),
+        (["--pki-ttl", "72h\n1"], "--pki-ttl must be a duration such as 87600h"),
+        (["--pki-allowed-domains", "example.com\n*"], "--pki-allowed-domains must be a comma-separated list"),
+        (["--grafana-admin-user", 'admin\n", "x": "'], "--grafana-admin-user must be letters, digits"),
     ],
 )
 def test_fails_on_bad_options(cluster: FakeCluster, args: list[str], message: str) -> None:
