@@ -8,6 +8,7 @@ only as a script (``python app.py``, ``make synth`` or ``npx cdk8s synth``).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import ipaddress
@@ -42,6 +43,13 @@ def synth_warnings(props: VaultAioProps) -> list[str]:
     ]
 
 
+def _start_jsii_runtime() -> None:
+    """Import ``constructs``: starts the jsii runtime's Node process and loads the first assembly. Whatever
+    fails here fails again, once and in the main thread, when the main thread imports cdk8s."""
+    with contextlib.suppress(Exception):
+        importlib.import_module("constructs")
+
+
 def main() -> int:
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", QUIET_NODE_MAJORS)
     # Starting the jsii runtime (a Node process, then the constructs assembly) is about 0.2 s of waiting for
@@ -51,7 +59,7 @@ def main() -> int:
     # turns on the GIL and gain nothing.
     import jsii  # noqa: F401
 
-    runtime = threading.Thread(target=importlib.import_module, args=("constructs",), name="jsii-start")
+    runtime = threading.Thread(target=_start_jsii_runtime, name="jsii-start")
     runtime.start()
     from vaultaio_constructs.settings import locate_settings, read_settings
 
