@@ -8,10 +8,13 @@ only as a script (``python app.py``, ``make synth`` or ``npx cdk8s synth``).
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import importlib
 import ipaddress
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,8 +43,27 @@ def synth_warnings(props: VaultAioProps) -> list[str]:
     ]
 
 
+def _start_jsii_runtime() -> None:
+    """Import ``constructs``: starts the jsii runtime's Node process and loads the first assembly. Whatever
+    fails here fails again, once and in the main thread, when the main thread imports cdk8s."""
+    with contextlib.suppress(Exception):
+        importlib.import_module("constructs")
+
+
 def main() -> int:
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", QUIET_NODE_MAJORS)
+    # Starting the jsii runtime (a Node process, then the constructs assembly) is about 0.2 s of waiting for
+    # Node. A thread waits for it while this thread imports the settings classes, which are pure Python
+    # (pydantic: about as long; none of them imports jsii, tests/test_synth_imports.py holds that). jsii
+    # itself is imported first, here, so the thread only waits: two threads importing at once would take
+    # turns on the GIL and gain nothing.
+    import jsii  # noqa: F401
+
+    runtime = threading.Thread(target=_start_jsii_runtime, name="jsii-start")
+    runtime.start()
+    from vaultaio_constructs.settings import locate_settings, read_settings
+
+    runtime.join()
     # Modules live until the process exits (the jsii bindings of cdk8s and cdk8s-plus-27 alone are ~55,000
     # objects): gc.freeze() moves everything allocated so far out of the cyclic collector's sight, so its
     # collections walk only what is allocated afterwards, and at exit the interpreter does not tear those
@@ -50,7 +72,6 @@ def main() -> int:
 
     gc.freeze()
     from vaultaio_constructs.output import synth
-    from vaultaio_constructs.settings import locate_settings, read_settings
 
     gc.freeze()
 

@@ -27,9 +27,9 @@ import yaml
 
 from tests.stack import Stack  # first: silences the jsii Node.js warning before cdk8s is imported
 from vaultaio_constructs.chart import VaultAioChart
-from vaultaio_constructs.component import Area
 from vaultaio_constructs.grafana.dashboards import GrafanaDashboard
 from vaultaio_constructs.output import Manifest, render, synth, write
+from vaultaio_constructs.placement import Area
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.settings import SettingsError, VaultAioProps, load_settings, parse_settings
 from vaultaio_constructs.vault.policies import Capability, PathRule, Policy

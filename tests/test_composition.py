@@ -19,12 +19,15 @@ import yaml
 
 from tests.alloy.alloy_parser import parse
 from tests.stack import Stack, synth_stack
-from vaultaio_constructs.alloy.construct import Alloy, AlloyProps
+from vaultaio_constructs.alloy.construct import Alloy
+from vaultaio_constructs.alloy.props import AlloyProps
 from vaultaio_constructs.analysis import connectivity
 from vaultaio_constructs.chart import ComponentDisabledError, VaultAioChart
 from vaultaio_constructs.component import StackChart
-from vaultaio_constructs.grafana.construct import Grafana, GrafanaProps
-from vaultaio_constructs.loki.construct import Loki, LokiProps
+from vaultaio_constructs.grafana.construct import Grafana
+from vaultaio_constructs.grafana.props import GrafanaProps
+from vaultaio_constructs.loki.construct import Loki
+from vaultaio_constructs.loki.props import LokiProps
 from vaultaio_constructs.settings import parse_settings
 
 LOGGING = {"kubernetes.io/metadata.name": "logging"}

@@ -127,6 +127,23 @@ def test_tests_ignore_an_operators_settings_file(tmp_path: Path, defaults_file: 
     assert not (out / "setup" / "namespace-operators-own.yaml").exists()
 
 
+def test_a_jsii_runtime_that_cannot_start_fails_the_synth_once(tmp_path: Path, defaults_file: Path) -> None:
+    # app.py starts the jsii runtime in a thread while it imports the settings: a failure there must not
+    # be reported twice (once by the thread) or be lost; the main thread's import reports it.
+    out = tmp_path / "out"
+    result = _run_app(
+        {
+            "JSII_NODE": str(tmp_path / "no-node"),
+            "CDK8S_OUTDIR": str(out),
+            "VAULTAIO_SETTINGS": str(defaults_file),
+        }
+    )
+    assert result.returncode != 0
+    assert "Exception in thread" not in result.stderr
+    assert result.stderr.count(f"No such file or directory: '{tmp_path / 'no-node'}'") == 1
+    assert not out.exists()
+
+
 def test_importing_app_has_no_side_effects() -> None:
     before = {p: p.stat().st_mtime_ns for p in DIST.rglob("*.yaml")}
     code = "import app; print(hasattr(app, 'main'))"

@@ -22,7 +22,7 @@ import yaml
 from tests.alloy.alloy_parser import parse
 from tests.stack import SCENARIOS_DIR, Stack, scenario_stack, synth_stack
 from vaultaio_constructs.common import SecretKeyRef
-from vaultaio_constructs.loki.construct import LokiExternalProps
+from vaultaio_constructs.loki.props import LokiExternalProps
 from vaultaio_constructs.settings import load_settings
 
 SCENARIO = "external-loki-tls"

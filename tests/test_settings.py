@@ -9,10 +9,10 @@ import pytest
 from pydantic import ValidationError
 
 from tests.stack import synth_stack
-from vaultaio_constructs.alloy.construct import OtlpClientsProps
+from vaultaio_constructs.alloy.props import OtlpClientsProps
 from vaultaio_constructs.common import Resources
 from vaultaio_constructs.component import StackChart
-from vaultaio_constructs.network import IngressControllerProps, KubeApiProps, NetworkProps
+from vaultaio_constructs.network_props import IngressControllerProps, KubeApiProps, NetworkProps
 from vaultaio_constructs.profiles import Profile
 from vaultaio_constructs.settings import (
     SettingsError,

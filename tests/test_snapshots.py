@@ -10,8 +10,8 @@ import textwrap
 from pathlib import Path
 
 from tests.snapshots import tree_report, variant_changes
-from vaultaio_constructs.component import Area
 from vaultaio_constructs.output import Manifest, to_yaml
+from vaultaio_constructs.placement import Area
 
 REPO = Path(__file__).resolve().parent.parent
 

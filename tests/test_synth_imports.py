@@ -48,3 +48,30 @@ def test_the_default_synth_imports_no_tool_test_or_unused_option_code() -> None:
     assert "vaultaio_constructs.chart" in loaded  # the probe did build the stack
     unexpected = [m for m in loaded if m.startswith(NOT_ON_THE_DEFAULT_PATH)]
     assert unexpected == []
+
+
+_SETTINGS_PROBE = """
+import json, sys
+from vaultaio_constructs.settings import parse_settings
+parse_settings({})
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_settings_import_and_validate_without_jsii() -> None:
+    # app.py imports the settings while the jsii runtime starts in another thread: one jsii import among
+    # them would wait for Node (and hold the import lock the thread needs) and the overlap would be lost.
+    out = subprocess.run(
+        [sys.executable, "-c", _SETTINGS_PROBE],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
+    ).stdout
+    loaded = json.loads(out.splitlines()[-1])
+    assert "vaultaio_constructs.settings" in loaded and "pydantic" in loaded  # the probe did validate
+    jsii = [m for m in loaded if m.split(".")[0] in ("jsii", "cdk8s", "cdk8s_plus_27", "constructs")]
+    assert jsii == []
+    own = [m for m in loaded if m in ("vaultaio_constructs.kube", "vaultaio_constructs.component")]
+    assert own == []

@@ -12,9 +12,10 @@ from constructs import Construct
 
 from tests.stack import Stack
 from vaultaio_constructs.common import SYSTEM_NAMESPACES, ExternalEndpoint, ExternalServiceProps, Protocol
-from vaultaio_constructs.component import Component, Placement, PodSecurity, StackChart
-from vaultaio_constructs.network import DnsProps, IngressControllerProps, NetworkProps
+from vaultaio_constructs.component import Component, StackChart
+from vaultaio_constructs.network_props import DnsProps, IngressControllerProps, NetworkProps
 from vaultaio_constructs.output import render
+from vaultaio_constructs.placement import Placement, PodSecurity
 from vaultaio_constructs.wiring import ExternalService, Scheme
 from vaultaio_constructs.workload import service, service_account
 

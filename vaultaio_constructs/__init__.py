@@ -35,18 +35,16 @@ if TYPE_CHECKING:
         SlackReceiver,
         WebhookReceiver,
     )
-    from vaultaio_constructs.alertmanager.construct import (
-        Alertmanager,
-        AlertmanagerApi,
-        AlertmanagerProps,
-        ExternalAlertmanager,
-    )
+    from vaultaio_constructs.alertmanager.construct import Alertmanager, AlertmanagerApi, ExternalAlertmanager
+    from vaultaio_constructs.alertmanager.props import AlertmanagerProps
     from vaultaio_constructs.alerts.model import Severity
     from vaultaio_constructs.alerts.settings import AlertSettings, AlertThresholds
-    from vaultaio_constructs.alloy.construct import Alloy, AlloyProps, OtlpClientsProps
+    from vaultaio_constructs.alloy.construct import Alloy
+    from vaultaio_constructs.alloy.props import AlloyProps, OtlpClientsProps
     from vaultaio_constructs.chart import ComponentDisabledError, VaultAioChart
     from vaultaio_constructs.chrony.config import LeapSecondSource, SourceKind
-    from vaultaio_constructs.chrony.construct import Chrony, ChronyProps, NtpServerProps
+    from vaultaio_constructs.chrony.construct import Chrony
+    from vaultaio_constructs.chrony.props import ChronyProps, NtpServerProps
     from vaultaio_constructs.common import (
         ExternalEndpoint,
         ExternalServiceProps,
@@ -54,47 +52,36 @@ if TYPE_CHECKING:
         Resources,
         SecretKeyRef,
     )
-    from vaultaio_constructs.component import Area, Component, Placement, PodSecurity, StackChart
-    from vaultaio_constructs.grafana.construct import (
-        Grafana,
+    from vaultaio_constructs.component import Component, StackChart
+    from vaultaio_constructs.grafana.construct import Grafana
+    from vaultaio_constructs.grafana.dashboards import GrafanaDashboard
+    from vaultaio_constructs.grafana.database import MysqlDatabase, PostgresDatabase, SqliteDatabase
+    from vaultaio_constructs.grafana.props import (
         GrafanaDashboardSidecarProps,
         GrafanaIngressProps,
         GrafanaProps,
     )
-    from vaultaio_constructs.grafana.dashboards import GrafanaDashboard
-    from vaultaio_constructs.grafana.database import MysqlDatabase, PostgresDatabase, SqliteDatabase
     from vaultaio_constructs.integrations.props import (
         BlackboxProbeProps,
         MonitoringProps,
         PrometheusOperatorProps,
     )
     from vaultaio_constructs.loki.config import LokiDeletionMode, LokiLogLevel
-    from vaultaio_constructs.loki.construct import (
-        ExternalLoki,
-        Loki,
-        LokiApi,
+    from vaultaio_constructs.loki.construct import ExternalLoki, Loki, LokiApi
+    from vaultaio_constructs.loki.props import (
         LokiBasicAuth,
         LokiExternalProps,
         LokiFilesystemStorage,
         LokiProps,
     )
-    from vaultaio_constructs.network import (
-        DnsProps,
-        IngressControllerProps,
-        KubeApiProps,
-        NetworkPolicies,
-        NetworkProps,
-    )
+    from vaultaio_constructs.network import NetworkPolicies
+    from vaultaio_constructs.network_props import DnsProps, IngressControllerProps, KubeApiProps, NetworkProps
     from vaultaio_constructs.objectstore import AzureStorage, GcsStorage, S3Storage
     from vaultaio_constructs.output import Manifest, build, render, synth, write
+    from vaultaio_constructs.placement import Area, Placement, PodSecurity
     from vaultaio_constructs.profiles import Profile
-    from vaultaio_constructs.prometheus.construct import (
-        ExternalPrometheus,
-        Prometheus,
-        PrometheusApi,
-        PrometheusExternalProps,
-        PrometheusProps,
-    )
+    from vaultaio_constructs.prometheus.construct import ExternalPrometheus, Prometheus, PrometheusApi
+    from vaultaio_constructs.prometheus.props import PrometheusExternalProps, PrometheusProps
     from vaultaio_constructs.prometheus.remote_write import (
         BasicAuth,
         BearerAuth,
@@ -117,14 +104,8 @@ if TYPE_CHECKING:
         read_settings,
     )
     from vaultaio_constructs.tempo.config import TempoLogLevel
-    from vaultaio_constructs.tempo.construct import (
-        ExternalTempo,
-        Tempo,
-        TempoApi,
-        TempoExternalProps,
-        TempoLocalStorage,
-        TempoProps,
-    )
+    from vaultaio_constructs.tempo.construct import ExternalTempo, Tempo, TempoApi
+    from vaultaio_constructs.tempo.props import TempoExternalProps, TempoLocalStorage, TempoProps
     from vaultaio_constructs.vault.config import LogLevel
     from vaultaio_constructs.vault.construct import Vault
     from vaultaio_constructs.vault.policies import Capability, PathRule, Policy
@@ -154,11 +135,11 @@ _EXPORTS: dict[str, str] = {
     "Alertmanager": "vaultaio_constructs.alertmanager.construct",
     "AlertmanagerApi": "vaultaio_constructs.alertmanager.construct",
     "AlertmanagerConfigSettings": "vaultaio_constructs.alertmanager.config",
-    "AlertmanagerProps": "vaultaio_constructs.alertmanager.construct",
+    "AlertmanagerProps": "vaultaio_constructs.alertmanager.props",
     "Alloy": "vaultaio_constructs.alloy.construct",
-    "AlloyProps": "vaultaio_constructs.alloy.construct",
+    "AlloyProps": "vaultaio_constructs.alloy.props",
     "AntiAffinity": "vaultaio_constructs.vault.props",
-    "Area": "vaultaio_constructs.component",
+    "Area": "vaultaio_constructs.placement",
     "AwsKmsSeal": "vaultaio_constructs.vault.seals",
     "AzureKeyVaultSeal": "vaultaio_constructs.vault.seals",
     "AzureStorage": "vaultaio_constructs.objectstore",
@@ -167,10 +148,10 @@ _EXPORTS: dict[str, str] = {
     "BlackboxProbeProps": "vaultaio_constructs.integrations.props",
     "Capability": "vaultaio_constructs.vault.policies",
     "Chrony": "vaultaio_constructs.chrony.construct",
-    "ChronyProps": "vaultaio_constructs.chrony.construct",
+    "ChronyProps": "vaultaio_constructs.chrony.props",
     "Component": "vaultaio_constructs.component",
     "ComponentDisabledError": "vaultaio_constructs.chart",
-    "DnsProps": "vaultaio_constructs.network",
+    "DnsProps": "vaultaio_constructs.network_props",
     "EmailReceiver": "vaultaio_constructs.alertmanager.config",
     "Endpoint": "vaultaio_constructs.wiring",
     "ExternalAlertmanager": "vaultaio_constructs.alertmanager.construct",
@@ -184,42 +165,42 @@ _EXPORTS: dict[str, str] = {
     "GcsStorage": "vaultaio_constructs.objectstore",
     "Grafana": "vaultaio_constructs.grafana.construct",
     "GrafanaDashboard": "vaultaio_constructs.grafana.dashboards",
-    "GrafanaDashboardSidecarProps": "vaultaio_constructs.grafana.construct",
-    "GrafanaIngressProps": "vaultaio_constructs.grafana.construct",
-    "GrafanaProps": "vaultaio_constructs.grafana.construct",
-    "IngressControllerProps": "vaultaio_constructs.network",
+    "GrafanaDashboardSidecarProps": "vaultaio_constructs.grafana.props",
+    "GrafanaIngressProps": "vaultaio_constructs.grafana.props",
+    "GrafanaProps": "vaultaio_constructs.grafana.props",
+    "IngressControllerProps": "vaultaio_constructs.network_props",
     "IssuerKind": "vaultaio_constructs.vault.props",
-    "KubeApiProps": "vaultaio_constructs.network",
+    "KubeApiProps": "vaultaio_constructs.network_props",
     "LeapSecondSource": "vaultaio_constructs.chrony.config",
     "LogLevel": "vaultaio_constructs.vault.config",
     "Loki": "vaultaio_constructs.loki.construct",
     "LokiApi": "vaultaio_constructs.loki.construct",
-    "LokiBasicAuth": "vaultaio_constructs.loki.construct",
-    "LokiExternalProps": "vaultaio_constructs.loki.construct",
-    "LokiFilesystemStorage": "vaultaio_constructs.loki.construct",
+    "LokiBasicAuth": "vaultaio_constructs.loki.props",
+    "LokiExternalProps": "vaultaio_constructs.loki.props",
+    "LokiFilesystemStorage": "vaultaio_constructs.loki.props",
     "LokiDeletionMode": "vaultaio_constructs.loki.config",
     "LokiLogLevel": "vaultaio_constructs.loki.config",
-    "LokiProps": "vaultaio_constructs.loki.construct",
+    "LokiProps": "vaultaio_constructs.loki.props",
     "Manifest": "vaultaio_constructs.output",
     "MonitoringProps": "vaultaio_constructs.integrations.props",
     "MysqlDatabase": "vaultaio_constructs.grafana.database",
     "NetworkPolicies": "vaultaio_constructs.network",
-    "NetworkProps": "vaultaio_constructs.network",
-    "NtpServerProps": "vaultaio_constructs.chrony.construct",
+    "NetworkProps": "vaultaio_constructs.network_props",
+    "NtpServerProps": "vaultaio_constructs.chrony.props",
     "OAuth2Auth": "vaultaio_constructs.prometheus.remote_write",
-    "OtlpClientsProps": "vaultaio_constructs.alloy.construct",
+    "OtlpClientsProps": "vaultaio_constructs.alloy.props",
     "PagerDutyReceiver": "vaultaio_constructs.alertmanager.config",
     "PathRule": "vaultaio_constructs.vault.policies",
-    "Placement": "vaultaio_constructs.component",
-    "PodSecurity": "vaultaio_constructs.component",
+    "Placement": "vaultaio_constructs.placement",
+    "PodSecurity": "vaultaio_constructs.placement",
     "Policy": "vaultaio_constructs.vault.policies",
     "PostgresDatabase": "vaultaio_constructs.grafana.database",
     "Profile": "vaultaio_constructs.profiles",
     "Prometheus": "vaultaio_constructs.prometheus.construct",
     "PrometheusApi": "vaultaio_constructs.prometheus.construct",
-    "PrometheusExternalProps": "vaultaio_constructs.prometheus.construct",
+    "PrometheusExternalProps": "vaultaio_constructs.prometheus.props",
     "PrometheusOperatorProps": "vaultaio_constructs.integrations.props",
-    "PrometheusProps": "vaultaio_constructs.prometheus.construct",
+    "PrometheusProps": "vaultaio_constructs.prometheus.props",
     "Protocol": "vaultaio_constructs.common",
     "RelabelAction": "vaultaio_constructs.prometheus.remote_write",
     "RelabelRule": "vaultaio_constructs.prometheus.remote_write",
@@ -242,10 +223,10 @@ _EXPORTS: dict[str, str] = {
     "StackChart": "vaultaio_constructs.component",
     "Tempo": "vaultaio_constructs.tempo.construct",
     "TempoApi": "vaultaio_constructs.tempo.construct",
-    "TempoExternalProps": "vaultaio_constructs.tempo.construct",
-    "TempoLocalStorage": "vaultaio_constructs.tempo.construct",
+    "TempoExternalProps": "vaultaio_constructs.tempo.props",
+    "TempoLocalStorage": "vaultaio_constructs.tempo.props",
     "TempoLogLevel": "vaultaio_constructs.tempo.config",
-    "TempoProps": "vaultaio_constructs.tempo.construct",
+    "TempoProps": "vaultaio_constructs.tempo.props",
     "TransitSeal": "vaultaio_constructs.vault.seals",
     "Vault": "vaultaio_constructs.vault.construct",
     "VaultAioChart": "vaultaio_constructs.chart",

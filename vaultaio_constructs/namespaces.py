@@ -12,7 +12,8 @@ from __future__ import annotations
 from constructs import Construct
 
 from vaultaio_constructs import kube
-from vaultaio_constructs.component import Area, Component, PodSecurity
+from vaultaio_constructs.component import Component
+from vaultaio_constructs.placement import Area, PodSecurity
 
 #: Pod Security admission label prefix.
 POD_SECURITY_LABEL = "pod-security.kubernetes.io"

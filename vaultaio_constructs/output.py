@@ -27,7 +27,8 @@ from typing import Any
 import cdk8s
 import yaml
 
-from vaultaio_constructs.component import Area, StackChart
+from vaultaio_constructs.component import StackChart
+from vaultaio_constructs.placement import Area
 from vaultaio_constructs.settings import VaultAioProps
 
 #: Order of folders in the kustomization (Namespace first).

@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from vaultaio_constructs import kube
 from vaultaio_constructs.vault.props import AntiAffinity
 from vaultaio_constructs.wiring import Endpoint, Scheme
 
@@ -73,6 +72,7 @@ def pod_disruption_budget(component: Component) -> k8s.KubePodDisruptionBudget:
     """At most one of ``component``'s pods may be evicted at a time."""
     from cdk8s_plus_27 import k8s
 
+    from vaultaio_constructs import kube
     from vaultaio_constructs.workload import int_or_string
 
     return component.track(

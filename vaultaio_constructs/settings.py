@@ -28,9 +28,9 @@ import yaml
 from pydantic import Field, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs.alertmanager.construct import AlertmanagerProps
-from vaultaio_constructs.alloy.construct import AlloyProps
-from vaultaio_constructs.chrony.construct import ChronyProps
+from vaultaio_constructs.alertmanager.props import AlertmanagerProps
+from vaultaio_constructs.alloy.props import AlloyProps
+from vaultaio_constructs.chrony.props import ChronyProps
 from vaultaio_constructs.common import (
     DEFAULT_KUBERNETES_VERSION,
     LITERAL_SECRET_ERROR,
@@ -45,17 +45,17 @@ from vaultaio_constructs.common import (
     redact_urls,
     url_credentials,
 )
-from vaultaio_constructs.component import default_node_namespace, namespace_conflicts
 from vaultaio_constructs.fielddocs import document_fields
-from vaultaio_constructs.grafana.construct import GrafanaProps
+from vaultaio_constructs.grafana.props import GrafanaProps
 from vaultaio_constructs.integrations.props import MonitoringProps
-from vaultaio_constructs.loki.construct import LokiProps
-from vaultaio_constructs.network import NetworkProps
+from vaultaio_constructs.loki.props import LokiProps
+from vaultaio_constructs.network_props import NetworkProps
+from vaultaio_constructs.placement import default_node_namespace, namespace_conflicts
 from vaultaio_constructs.profiles import Profile
-from vaultaio_constructs.prometheus.construct import PrometheusProps
+from vaultaio_constructs.prometheus.props import PrometheusProps
 from vaultaio_constructs.schema import SCHEMA_FILE
-from vaultaio_constructs.tempo.construct import TempoProps
-from vaultaio_constructs.vault.construct import VaultProps
+from vaultaio_constructs.tempo.props import TempoProps
+from vaultaio_constructs.vault.props import VaultProps
 
 #: Environment variable naming a settings file; otherwise ``vaultaio.yaml`` beside ``app.py`` is used.
 SETTINGS_ENV = "VAULTAIO_SETTINGS"

@@ -15,11 +15,13 @@ from syrupy.assertion import SnapshotAssertion
 
 from tests.snapshots import assert_objects_match, object_key
 from tests.stack import Stack, synth_stack
-from vaultaio_constructs.component import Area, StackChart
-from vaultaio_constructs.grafana.construct import Grafana, GrafanaProps
+from vaultaio_constructs.component import StackChart
+from vaultaio_constructs.grafana.construct import Grafana
 from vaultaio_constructs.grafana.dashboards import GrafanaDashboard, builtin_dashboards
+from vaultaio_constructs.grafana.props import GrafanaProps
 from vaultaio_constructs.loki.construct import Loki
 from vaultaio_constructs.output import Manifest, render
+from vaultaio_constructs.placement import Area
 from vaultaio_constructs.prometheus.construct import Prometheus
 
 INGRESS = {"grafana": {"ingress": {"host": "grafana.example.org", "tls_secret_name": "grafana-tls"}}}

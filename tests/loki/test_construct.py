@@ -14,7 +14,8 @@ from tests.stack import Manifests, Stack
 from vaultaio_constructs.alertmanager.construct import Alertmanager
 from vaultaio_constructs.component import StackChart
 from vaultaio_constructs.loki.config import LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_TENANT_RULES_DIR
-from vaultaio_constructs.loki.construct import Loki, LokiProps
+from vaultaio_constructs.loki.construct import Loki
+from vaultaio_constructs.loki.props import LokiProps
 from vaultaio_constructs.output import Manifest, render
 from vaultaio_constructs.profiles import Profile
 from vaultaio_constructs.settings import SettingsError, parse_settings

@@ -21,7 +21,8 @@ from vaultaio_constructs.component import StackChart
 from vaultaio_constructs.output import Manifest, render
 from vaultaio_constructs.profiles import Profile
 from vaultaio_constructs.prometheus.config import REMOTE_WRITE_FLAG, ScrapeProtocol
-from vaultaio_constructs.prometheus.construct import Prometheus, PrometheusProps
+from vaultaio_constructs.prometheus.construct import Prometheus
+from vaultaio_constructs.prometheus.props import PrometheusProps
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.settings import SettingsError, parse_settings
 from vaultaio_constructs.wiring import Scheme

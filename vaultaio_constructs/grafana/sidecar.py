@@ -17,14 +17,16 @@ from collections.abc import Iterable
 from constructs import Construct
 
 from vaultaio_constructs import kube
-from vaultaio_constructs.component import Area, Component
-from vaultaio_constructs.grafana.construct import DASHBOARD_CONFIGMAP_PREFIX, GrafanaDashboardSidecarProps
+from vaultaio_constructs.component import Component
+from vaultaio_constructs.grafana.construct import DASHBOARD_CONFIGMAP_PREFIX
 from vaultaio_constructs.grafana.dashboards import (
     BUILTIN_PRIMARY_DATASOURCE,
     DatasourceUid,
     GrafanaDashboard,
     builtin_dashboards,
 )
+from vaultaio_constructs.grafana.props import GrafanaDashboardSidecarProps
+from vaultaio_constructs.placement import Area
 
 
 def sidecar_dashboards(sources: Iterable[DatasourceUid]) -> tuple[GrafanaDashboard, ...]:

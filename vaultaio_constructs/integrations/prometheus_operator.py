@@ -32,10 +32,11 @@ from vaultaio_constructs.alerts import RuleGroup
 from vaultaio_constructs.alerts.render import rule_groups_document
 from vaultaio_constructs.alerts.rules import PROBE_JOB
 from vaultaio_constructs.alloy.config import VAULT_HEALTH_PATH
-from vaultaio_constructs.component import Area, Component
+from vaultaio_constructs.component import Component
 from vaultaio_constructs.crd import CustomResource
 from vaultaio_constructs.crd import monitoring as mon
 from vaultaio_constructs.integrations.props import PrometheusOperatorProps
+from vaultaio_constructs.placement import Area
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.wiring import Endpoint, Scheme
 

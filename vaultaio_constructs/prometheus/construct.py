@@ -40,27 +40,18 @@ queries instead. The stack's alert rules and scrape jobs then need that Promethe
 
 from __future__ import annotations
 
-from typing import Annotated, Final, Protocol
+from typing import Final, Protocol
 
 from constructs import Construct
-from pydantic import AfterValidator, Field
-from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs.alertmanager.construct import AlertmanagerApi
 from vaultaio_constructs.alerts import AlertSettings, prometheus_rule_groups, render_loki_rules, render_rules
 from vaultaio_constructs.common import (
-    PROPS_CONFIG,
-    ExternalServiceProps,
     SecretKeyRef,
-    StatefulWorkloadProps,
-    StorageGib,
-    check_replacement,
-    has_control_characters,
 )
-from vaultaio_constructs.component import Area, Component, refuse_disabled
-from vaultaio_constructs.fielddocs import document_fields
+from vaultaio_constructs.component import Component
+from vaultaio_constructs.placement import Area, refuse_disabled
 from vaultaio_constructs.prometheus.config import (
-    _LABEL_NAME,
     REMOTE_WRITE_PATH,
     PrometheusConfig,
     ScrapeJob,
@@ -68,11 +59,12 @@ from vaultaio_constructs.prometheus.config import (
     prometheus_args,
     render_prometheus_config,
 )
+from vaultaio_constructs.prometheus.props import (
+    PrometheusExternalProps,
+    PrometheusProps,
+)
 from vaultaio_constructs.prometheus.remote_write import (
-    LabelName,
-    RemoteWrite,
     aws_environment,
-    check_remote_writes,
     irsa_role,
 )
 from vaultaio_constructs.scrape import ScrapeTarget
@@ -116,120 +108,6 @@ LOKI_RULES_FILE: Final = "vault-audit.yaml"
 PEERS_SERVICE_NAME: Final = "prometheus-internal"
 #: Environment variable holding the pod name (downward API): the value of the replica external label.
 POD_NAME_ENV: Final = "POD_NAME"
-
-
-def _check_absolute_path(value: str) -> str:
-    if (
-        not value.startswith("/")
-        or "?" in value
-        or "#" in value
-        or has_control_characters(value)
-        or " " in value
-    ):
-        raise ValueError(
-            f"must be an absolute URL path such as /api/v1/write, without spaces or control characters, "
-            f"got {value!r}"
-        )
-    return value
-
-
-@document_fields
-@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
-class PrometheusExternalProps(ExternalServiceProps):
-    """An existing Prometheus (or a compatible store) used instead of the stack's own. ``url`` is its query
-    API base (what Grafana uses); it must accept remote write (Prometheus:
-    ``--web.enable-remote-write-receiver``; kube-prometheus-stack: ``enableRemoteWriteReceiver: true``)."""
-
-    remote_write_path: Annotated[str, AfterValidator(_check_absolute_path)] = Field(
-        default=REMOTE_WRITE_PATH,
-        description="Path of the remote-write receiver on the URL's host and port (Mimir: ``/api/v1/push``).",
-    )
-
-
-@document_fields
-@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
-class PrometheusProps(StatefulWorkloadProps):
-    """Settings of the Prometheus component."""
-
-    enabled: bool = Field(
-        default=True,
-        description=(
-            "Run Prometheus in the stack. ``False``: Alloy and Tempo remote-write to ``external`` and "
-            "Grafana queries it (Grafana needs one of the two)."
-        ),
-    )
-    external: PrometheusExternalProps | None = Field(
-        default=None,
-        description="An existing Prometheus used instead of the stack's own (only with ``enabled: false``).",
-    )
-    retention_days: Annotated[int, Field(ge=1)] = Field(default=15, description="Days of samples kept.")
-    retention_size_gib: StorageGib | None = Field(
-        default=None,
-        description=(
-            "TSDB size in GiB at which the oldest blocks are deleted even before ``retention_days`` "
-            "(``None``: 80% of the PVC, leaving room for the WAL and compaction). Must be below "
-            "``storage_gib``."
-        ),
-    )
-    scrape_interval_seconds: Annotated[int, Field(ge=5, le=300)] = Field(
-        default=30,
-        description="Default scrape interval in seconds.",
-    )
-    evaluation_interval_seconds: Annotated[int, Field(ge=5, le=300)] = Field(
-        default=30,
-        description="Rule evaluation interval in seconds.",
-    )
-    external_labels: dict[str, str] = Field(
-        default_factory=dict,
-        description=(
-            'Labels added to every series and alert leaving this Prometheus (e.g. ``{"cluster": "prod"}``).'
-        ),
-    )
-    alerts: AlertSettings = Field(
-        default_factory=AlertSettings,
-        description="Alert thresholds and the RUNBOOK base URL of every alert's ``runbook_url``.",
-    )
-    replicas: Annotated[int, Field(ge=1, le=3)] = Field(
-        default=1,
-        description=(
-            "Identical, independent servers: 1, or 2 for an HA pair (3 allowed). Each replica scrapes "
-            "everything, receives every agent's samples, evaluates every rule and alerts every Alertmanager; "
-            "see the module docstring for what the pair adds."
-        ),
-    )
-    replica_label: LabelName = Field(
-        default="replica",
-        description=(
-            "External label holding the pod name when ``replicas`` > 1 (what Thanos deduplicates on; Mimir's "
-            "HA tracker expects ``__replica__``). Dropped from alerts so Alertmanager sees one alert, not "
-            "two."
-        ),
-    )
-    remote_write: tuple[RemoteWrite, ...] = Field(
-        default=(),
-        description="Long-term stores every sample is also sent to (``[]``: none); see :mod:`.remote_write`.",
-    )
-
-    def __post_init__(self) -> None:
-        check_replacement("Prometheus", self.enabled, self.external)
-        for name in self.external_labels:
-            if not _LABEL_NAME.fullmatch(name):
-                raise ValueError(
-                    f"'external_labels' key {name!r} is not a valid label name: use letters, digits and '_', "
-                    "not starting with a digit"
-                )
-        for name, value in self.external_labels.items():
-            if not value or has_control_characters(value):
-                raise ValueError(
-                    f"'external_labels' value of {name!r} must be non-empty text without newlines or other "
-                    f"control characters, got {value!r}"
-                )
-        if self.replicas > 1 and self.replica_label in self.external_labels:
-            raise ValueError(
-                f"'replica_label' ({self.replica_label!r}) is also a key of 'external_labels': with "
-                f"{self.replicas} replicas it holds each pod's name, choose another 'replica_label'"
-            )
-        check_remote_writes(self.remote_write)
 
 
 def _secret_volume_name(secret: str) -> str:

@@ -33,24 +33,16 @@ that Alloy forwards spans to and Grafana queries instead.
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Final, Literal, Protocol
+from typing import Final, Protocol
 
 from constructs import Construct
-from pydantic import Field
-from pydantic.dataclasses import dataclass
 
-from vaultaio_constructs.common import (
-    PROPS_CONFIG,
-    ExternalServiceProps,
-    StatefulWorkloadProps,
-    check_replacement,
-)
-from vaultaio_constructs.component import Area, Component, refuse_disabled
-from vaultaio_constructs.fielddocs import document_fields
-from vaultaio_constructs.objectstore import AzureStorage, GcsStorage, ObjectStorePlan, S3Storage
+from vaultaio_constructs.component import Component
+from vaultaio_constructs.objectstore import ObjectStorePlan
 from vaultaio_constructs.objectstore_pod import add_pod_labels, storage_env, storage_volumes
+from vaultaio_constructs.placement import Area, refuse_disabled
 from vaultaio_constructs.prometheus.construct import PrometheusApi
-from vaultaio_constructs.replication import AntiAffinity, RingPeers, spread
+from vaultaio_constructs.replication import RingPeers, spread
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.tempo.config import (
     TEMPO_ARGS,
@@ -65,9 +57,9 @@ from vaultaio_constructs.tempo.config import (
     TEMPO_READY_PATH,
     TEMPO_UID,
     TempoConfig,
-    TempoLogLevel,
     render_tempo_config,
 )
+from vaultaio_constructs.tempo.props import TempoExternalProps, TempoLocalStorage, TempoProps
 from vaultaio_constructs.wiring import Endpoint, ExternalService, Scheme, Target
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
@@ -91,95 +83,6 @@ CONTAINER_NAME: Final = "tempo"
 CONFIG_MAP_NAME: Final = "tempo-config"
 #: Headless Service through which replicas find each other (memberlist seed, query-frontends) and talk gRPC.
 PEERS_SERVICE_NAME: Final = "tempo-peers"
-
-
-@document_fields
-@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
-class TempoLocalStorage:
-    """Blocks on the pod's PVC (default): one replica only."""
-
-    type: Literal["local"] = Field(default="local", description="Selects this type: ``local``.")
-
-
-#: Where Tempo keeps trace blocks, chosen by ``type``: ``local`` (default), ``s3``, ``gcs``, ``azure``.
-TempoStorage = Annotated[
-    TempoLocalStorage | S3Storage | GcsStorage | AzureStorage, Field(discriminator="type")
-]
-
-
-@document_fields
-@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
-class TempoExternalProps(ExternalServiceProps):
-    """An existing Tempo used instead of the stack's own: ``url`` is its query API (``:3200``, what Grafana
-    uses); spans go to ``otlp_grpc``."""
-
-    otlp_grpc: ExternalServiceProps | None = Field(
-        default=None,
-        description=(
-            "Its OTLP/gRPC receiver (a distributor): ``http://`` for plaintext gRPC, ``https://`` for TLS, "
-            "with its own reach (labels or CIDRs, ports). ``None``: the host and reach of ``url`` on port "
-            "4317, plaintext."
-        ),
-    )
-
-
-@document_fields
-@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
-class TempoProps(StatefulWorkloadProps):
-    """Settings of Tempo. Defaults keep a week of traces on the profile's PVC size."""
-
-    enabled: bool = Field(
-        default=True,
-        description=(
-            "Run Tempo in the stack. ``False``: Alloy forwards spans to ``external`` and Grafana queries it; "
-            "without one, Alloy's OTLP receiver and the Trace Explorer dashboard are left out."
-        ),
-    )
-    external: TempoExternalProps | None = Field(
-        default=None,
-        description="An existing Tempo used instead of the stack's own (only with ``enabled: false``).",
-    )
-
-    retention_hours: Annotated[int, Field(ge=1)] = Field(
-        default=168,
-        description="Hours of traces kept (``compactor.compaction.block_retention``).",
-    )
-    metrics_generator: bool = Field(
-        default=True,
-        description=(
-            "Generate service-graph and span-metric series when the stack wires Tempo to Prometheus "
-            "(:meth:`Tempo.remote_write_to`); ``False`` keeps the metrics-generator off regardless."
-        ),
-    )
-    log_level: TempoLogLevel = Field(default=TempoLogLevel.INFO, description="Tempo's own log level.")
-    storage: TempoStorage = Field(
-        default_factory=TempoLocalStorage,
-        description=(
-            "Block store: ``local`` (the PVC) or an object store (``s3``, ``gcs``, ``azure``), see "
-            ":mod:`vaultaio_constructs.objectstore`."
-        ),
-    )
-    replicas: Annotated[int, Field(ge=1, le=9)] = Field(
-        default=1,
-        description=(
-            "Tempo pods; more than one runs ``scalable-single-binary`` with memberlist rings, keeps each "
-            "span on ``min(replicas, 3)`` ingesters and needs object storage."
-        ),
-    )
-    anti_affinity: AntiAffinity = Field(
-        default=AntiAffinity.REQUIRED,
-        description=(
-            "With replicas, how strictly pods are kept on different nodes (``required`` needs as many nodes)."
-        ),
-    )
-
-    def __post_init__(self) -> None:
-        check_replacement("Tempo", self.enabled, self.external)
-        if self.replicas > 1 and isinstance(self.storage, TempoLocalStorage):
-            raise ValueError(
-                f"'replicas' ({self.replicas}) needs object storage: set 'storage.type' to s3, gcs or azure "
-                "(local blocks live on one pod's volume, which no other replica can read)"
-            )
 
 
 class TempoApi(Protocol):

@@ -56,7 +56,8 @@ from constructs import Construct
 from vaultaio_constructs import kube
 from vaultaio_constructs import labels as lbl
 from vaultaio_constructs.common import SecretKeyRef
-from vaultaio_constructs.component import NAMESPACE_NAME_LABEL, Area, Component
+from vaultaio_constructs.component import Component
+from vaultaio_constructs.placement import NAMESPACE_NAME_LABEL, Area
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.vault.config import (
     ACTIVE_LABEL,
