@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -92,13 +93,26 @@ class Stack(Manifests):
         self.manifests = manifests
 
 
+#: Stacks already synthesized in this test process, by the ``repr`` of their props (frozen dataclasses whose
+#: ``repr`` names every field and value; props holding an object without such a ``repr`` never match).
+_SYNTHESIZED: dict[str, tuple[VaultAioChart, list[Manifest]]] = {}
+
+
 def synth_stack(props: VaultAioProps | Mapping[str, Any] | None = None) -> Stack:
-    """Build and render a stack from props or a settings mapping, without writing files."""
+    """Build and render a stack from props or a settings mapping, without writing files.
+
+    The same props are synthesized once per test process (many tests check the same few stacks from
+    different sides); each call gets its own copy of the manifests, so a test may edit what it got."""
     if isinstance(props, Mapping):
         props = parse_settings(props, "test settings")
-    _, chart = build(props)
-    assert isinstance(chart, VaultAioChart)
-    return Stack(chart, render(chart))
+    key = repr(props)
+    done = _SYNTHESIZED.get(key)
+    if done is None:
+        _, chart = build(props)
+        assert isinstance(chart, VaultAioChart)
+        done = _SYNTHESIZED[key] = (chart, render(chart))
+    chart, manifests = done
+    return Stack(chart, copy.deepcopy(manifests))
 
 
 #: Scenario settings files (``examples/settings/*.yaml``): supported deployment shapes, synthesized and
