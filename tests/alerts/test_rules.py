@@ -37,9 +37,9 @@ RULES = [rule for group in GROUPS for rule in group.rules]
 LOKI_RULES = [rule for group in loki_rule_groups() for rule in group.rules]
 
 
-def _write(directory: Path, groups: tuple[RuleGroup, ...]) -> tuple[Path, Path]:
-    rules = directory / "rules.yaml"
-    tests = directory / "rules.test.yaml"
+def _write(directory: Path, groups: tuple[RuleGroup, ...], prefix: str = "") -> tuple[Path, Path]:
+    rules = directory / f"{prefix}rules.yaml"
+    tests = directory / f"{prefix}rules.test.yaml"
     rules.write_text(render_rules(groups))
     tests.write_text(render_promtool_tests(groups, rules.name))
     return rules, tests
@@ -61,10 +61,32 @@ def test_promtool_check_rules(rendered: tuple[Path, Path]) -> None:
     assert f"SUCCESS: {len(RULES)} rules found" in result.stdout
 
 
-def test_promtool_unit_tests_pass(rendered: tuple[Path, Path]) -> None:
+def _one_rule_each(directory: Path, groups: tuple[RuleGroup, ...]) -> list[Path]:
+    """The promtool tests of every rule, each against a rule file holding that rule alone.
+
+    promtool evaluates every rule of its rule files at every step of every test, and a test checks one
+    alert: with 30 rules, 29 of every 30 evaluations were spent on rules no check looks at (4.3 s of
+    promtool for the whole file, 0.8 s this way). It checks the same thing because the rules do not read
+    each other: none records a series and none reads ``ALERTS`` (asserted here, so the isolation is
+    dropped by a failing test, not silently, the day one does).
+    """
+    tests = []
+    for index, (group, rule) in enumerate((g, r) for g in groups for r in g.rules):
+        assert "ALERTS" not in rule.expr, f"{rule.name} reads other alerts: test the rules together"
+        alone = (dataclasses.replace(group, rules=(rule,)),)
+        rules, test = _write(directory, alone, f"{index:02d}-")
+        assert "record:" not in rules.read_text()
+        tests.append(test)
+    return tests
+
+
+def test_promtool_unit_tests_pass(tmp_path: Path) -> None:
     promtool = require_tool("promtool")
-    result = _run(promtool, "test", "rules", str(rendered[1]))
+    tests = _one_rule_each(tmp_path, GROUPS)
+    assert len(tests) == len(RULES)
+    result = _run(promtool, "test", "rules", *map(str, tests))
     assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("SUCCESS") == len(RULES)
 
 
 def test_promtool_unit_tests_catch_a_broken_rule(tmp_path: Path) -> None:
