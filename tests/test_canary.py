@@ -38,7 +38,15 @@ import yaml
 
 from app import synth_warnings
 from tests.stack import synth_stack
-from tests.test_settings_strings import SAMPLES, Leaf, _members, _tag, model_string_paths, string_leaves
+from tests.test_settings_strings import (
+    SAMPLES,
+    Leaf,
+    _members,
+    _tag,
+    model_string_paths,
+    string_leaves,
+    type_hints,
+)
 from vaultaio_constructs.common import SecretKeyRef
 from vaultaio_constructs.settings import VaultAioProps, locate_settings, read_settings
 
@@ -146,7 +154,7 @@ def _secret_ref_fields(tp: Any, path: str = "") -> Iterator[str]:
         elif dataclasses.is_dataclass(member):
             tag = _tag(member)
             base = f"{path}.<{tag}>" if tag and len(_members(tp)) > 1 else path
-            hints = typing.get_type_hints(member, include_extras=True)
+            hints = type_hints(member)
             for f in dataclasses.fields(member):
                 yield from _secret_ref_fields(hints[f.name], f"{base}.{f.name}".lstrip("."))
         elif origin in (tuple, list):
@@ -257,7 +265,7 @@ def build(tp: Any, data: Any) -> Any:
             if len(classes) > 1:
                 classes = [c for c in classes if _tag(c) == data.get("type")]
             (cls,) = classes
-            hints = typing.get_type_hints(cls, include_extras=True)
+            hints = type_hints(cls)
             constructor: Any = cls
             return constructor(**{k: build(hints[k], v) for k, v in data.items()})
         (mapping,) = [m for m in members if typing.get_origin(m) is dict]
@@ -344,7 +352,8 @@ def test_the_table_covers_the_credential_fields() -> None:
     # every string the model can hold is either fed the canary or listed as not secret
     fed_or_listed = paths | {p for p in model_string_paths(VaultAioProps) if _listed(p)}
     assert not set(model_string_paths(VaultAioProps)) - fed_or_listed
-    unused = [p for p in NON_SECRET if not any(fnmatch.fnmatchcase(m, p) for m in _all_model_paths())]
+    model_paths = _all_model_paths()
+    unused = [p for p in NON_SECRET if not any(fnmatch.fnmatchcase(m, p) for m in model_paths)]
     assert not unused, f"allowlist entries that match no field: {unused}"
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import enum
+import functools
 import json
 import re
 import types
@@ -26,6 +27,14 @@ import pytest
 
 from vaultaio_constructs import versions
 from vaultaio_constructs.settings import SettingsError, VaultAioProps, parse_settings
+
+
+@functools.cache
+def type_hints(cls: type) -> dict[str, Any]:
+    """``typing.get_type_hints`` of a props class, evaluated once (the walks below ask for the same
+    classes at every leaf of every sample)."""
+    return typing.get_type_hints(cls, include_extras=True)
+
 
 #: Fields whose strings are free text by design and may hold newlines: annotation values are stored by
 #: Kubernetes verbatim and some controllers read multi-line snippets from them.
@@ -451,7 +460,7 @@ def model_string_paths(tp: Any, path: str = "") -> Iterator[str]:
         if dataclasses.is_dataclass(member):
             tag = _tag(member)
             base = f"{path}.<{tag}>" if tag and len(_members(tp)) > 1 else path
-            hints = typing.get_type_hints(member, include_extras=True)
+            hints = type_hints(member)
             for f in dataclasses.fields(member):
                 yield from model_string_paths(hints[f.name], f"{base}.{f.name}".lstrip("."))
         elif origin in (tuple, list):
@@ -489,7 +498,7 @@ def string_leaves(
             several = tag is not None and len(_members(tp)) > 1
             base = f"{path}.<{tag}>" if several else path
             here = (*shown, str(tag)) if several else shown
-            hints = typing.get_type_hints(member, include_extras=True)
+            hints = type_hints(member)
             for f in dataclasses.fields(member):
                 if f.name in data:
                     yield from string_leaves(
