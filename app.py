@@ -63,6 +63,17 @@ def main() -> int:
     runtime.start()
     from vaultaio_constructs.settings import locate_settings, read_settings
 
+    # The settings are read while Node still starts: a settings error is reported without waiting for
+    # the constructs (about half a second sooner).
+    try:
+        source = locate_settings(base_dir=HERE)
+        props, source = read_settings(source)
+    except ValueError as err:
+        runtime.join()
+        return _error(err)
+    for warning in source.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"settings: {source}")
     runtime.join()
     # Modules live until the process exits (the jsii bindings of cdk8s and cdk8s-plus-27 alone are ~55,000
     # objects): gc.freeze() moves everything allocated so far out of the cyclic collector's sight, so its
@@ -75,23 +86,23 @@ def main() -> int:
 
     gc.freeze()
 
+    outdir = Path(os.environ.get("CDK8S_OUTDIR") or HERE / "dist")
     try:
-        source = locate_settings(base_dir=HERE)
-        props, source = read_settings(source)
-        for warning in source.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
-        print(f"settings: {source}")
-        outdir = Path(os.environ.get("CDK8S_OUTDIR") or HERE / "dist")
         files = synth(props, outdir)
-    except ValueError as err:  # settings and validation errors: nothing was written
-        from vaultaio_constructs.common import redact_urls
-
-        print(f"error: {redact_urls(str(err))}", file=sys.stderr)  # never a URL's credentials
-        return 2
+    except ValueError as err:  # validation errors of the constructs: nothing was written
+        return _error(err)
     for warning in synth_warnings(props):
         print(f"warning: {warning}", file=sys.stderr)
     print(f"synthesized {len(files)} files into {outdir}")
     return 0
+
+
+def _error(err: ValueError) -> int:
+    """Report a settings or validation error (exit status 2), never a URL's credentials."""
+    from vaultaio_constructs.common import redact_urls
+
+    print(f"error: {redact_urls(str(err))}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -144,6 +144,20 @@ def test_a_jsii_runtime_that_cannot_start_fails_the_synth_once(tmp_path: Path, d
     assert not out.exists()
 
 
+def test_a_settings_error_is_reported_before_the_constructs_are_needed(tmp_path: Path) -> None:
+    # the settings are read while Node starts: their error does not wait for Node, or need it at all
+    settings = tmp_path / "bad.yaml"
+    settings.write_text("vault:\n  replicas: 2\n")
+    out = tmp_path / "out"
+    result = _run_app(
+        {"JSII_NODE": str(tmp_path / "no-node"), "CDK8S_OUTDIR": str(out), "VAULTAIO_SETTINGS": str(settings)}
+    )
+    assert result.returncode == 2, result.stderr
+    assert "vault.replicas: 'replicas' (2) must be odd" in result.stderr
+    assert "No such file or directory" not in result.stderr  # Node's failure to start is not the error
+    assert not out.exists()
+
+
 def test_importing_app_has_no_side_effects() -> None:
     before = {p: p.stat().st_mtime_ns for p in DIST.rglob("*.yaml")}
     code = "import app; print(hasattr(app, 'main'))"
