@@ -62,7 +62,10 @@ def defaults_file(tmp_path: Path) -> Path:
     return f
 
 
-def _run_app(env_extra: dict[str, str], app: Path = REPO / "app.py") -> subprocess.CompletedProcess[str]:
+Run = subprocess.CompletedProcess[str]
+
+
+def _run_app(env_extra: dict[str, str], app: Path = REPO / "app.py") -> Run:
     env = {**os.environ, **env_extra}
     env.pop("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", None)  # app.py silences the banner itself
     return subprocess.run([sys.executable, str(app)], capture_output=True, text=True, env=env, cwd=REPO)
@@ -80,11 +83,24 @@ def test_failed_synth_writes_nothing_and_names_the_setting(tmp_path: Path) -> No
     assert sorted(p.name for p in out.iterdir()) == ["marker.yaml"]
 
 
+@pytest.fixture(scope="module")
+def beside_an_operators_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Run]:
+    """One run of a copy of app.py with an operator's vaultaio.yaml beside it and VAULTAIO_SETTINGS naming
+    a defaults file, into CDK8S_OUTDIR: (settings file, outdir, result)."""
+    folder = tmp_path_factory.mktemp("app")
+    app = folder / "app.py"
+    app.write_text((REPO / "app.py").read_text())
+    (folder / "vaultaio.yaml").write_text("namespace: operators-own\n")
+    defaults = folder / "defaults.yaml"
+    defaults.write_text("{}\n")
+    out = folder / "out"
+    return defaults, out, _run_app({"CDK8S_OUTDIR": str(out), "VAULTAIO_SETTINGS": str(defaults)}, app=app)
+
+
 def test_app_writes_to_cdk8s_outdir_quietly_and_names_its_settings(
-    tmp_path: Path, defaults_file: Path
+    beside_an_operators_file: tuple[Path, Path, Run],
 ) -> None:
-    out = tmp_path / "out"
-    result = _run_app({"CDK8S_OUTDIR": str(out), "VAULTAIO_SETTINGS": str(defaults_file)})
+    defaults_file, out, result = beside_an_operators_file
     assert result.returncode == 0, result.stderr
     assert (out / "kustomization.yaml").is_file()
     assert (out / "setup" / "namespace-vault-aio.yaml").is_file()
@@ -97,31 +113,34 @@ def test_app_writes_to_cdk8s_outdir_quietly_and_names_its_settings(
     assert "warning: network.kube_api.cidrs allows any address (0.0.0.0/0, ::/0)" in result.stderr
 
 
-def test_app_without_settings_file_says_defaults(tmp_path: Path) -> None:
-    app = tmp_path / "app.py"  # a copy, so no vaultaio.yaml of an operator can sit beside it
+@pytest.fixture(scope="module")
+def without_settings(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Run]:
+    """One run of a copy of app.py (no operator's vaultaio.yaml can sit beside it) without VAULTAIO_SETTINGS
+    and with a near-miss vaultaio.yml beside it: (folder, result)."""
+    folder = tmp_path_factory.mktemp("app")
+    app = folder / "app.py"
     app.write_text((REPO / "app.py").read_text())
-    result = _run_app({"CDK8S_OUTDIR": str(tmp_path / "out"), "VAULTAIO_SETTINGS": ""}, app=app)
+    (folder / "vaultaio.yml").write_text("namespace: typo\n")
+    return folder, _run_app({"CDK8S_OUTDIR": str(folder / "out"), "VAULTAIO_SETTINGS": ""}, app=app)
+
+
+def test_app_without_settings_file_says_defaults(without_settings: tuple[Path, Run]) -> None:
+    folder, result = without_settings
     assert result.returncode == 0, result.stderr
     assert "settings: defaults (no settings file)" in result.stdout
+    assert (folder / "out" / "setup" / "namespace-vault-aio.yaml").is_file()  # not the .yml's namespace
 
 
-def test_app_warns_about_a_near_miss_settings_file_name(tmp_path: Path) -> None:
-    app = tmp_path / "app.py"
-    app.write_text((REPO / "app.py").read_text())
-    (tmp_path / "vaultaio.yml").write_text("namespace: typo\n")
-    result = _run_app({"CDK8S_OUTDIR": str(tmp_path / "out"), "VAULTAIO_SETTINGS": ""}, app=app)
+def test_app_warns_about_a_near_miss_settings_file_name(without_settings: tuple[Path, Run]) -> None:
+    folder, result = without_settings
     assert result.returncode == 0, result.stderr
-    assert f"warning: {tmp_path / 'vaultaio.yml'} is not read" in result.stderr
+    assert f"warning: {folder / 'vaultaio.yml'} is not read" in result.stderr
     assert "rename it to vaultaio.yaml" in result.stderr
 
 
-def test_tests_ignore_an_operators_settings_file(tmp_path: Path, defaults_file: Path) -> None:
+def test_tests_ignore_an_operators_settings_file(beside_an_operators_file: tuple[Path, Path, Run]) -> None:
     """The helpers above pin the defaults, so a vaultaio.yaml beside app.py cannot change what they see."""
-    app = tmp_path / "app.py"
-    app.write_text((REPO / "app.py").read_text())
-    (tmp_path / "vaultaio.yaml").write_text("namespace: operators-own\n")
-    out = tmp_path / "out"
-    result = _run_app({"CDK8S_OUTDIR": str(out), "VAULTAIO_SETTINGS": str(defaults_file)}, app=app)
+    _, out, result = beside_an_operators_file
     assert result.returncode == 0, result.stderr
     assert (out / "setup" / "namespace-vault-aio.yaml").is_file()
     assert not (out / "setup" / "namespace-operators-own.yaml").exists()
