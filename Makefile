@@ -43,7 +43,7 @@ crds:
 
 ## test: lint, type check, the pinned validators and the whole test suite
 test: lint typecheck validators
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .tools

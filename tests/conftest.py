@@ -11,6 +11,7 @@ import functools
 import kubernetes_validate.utils
 import pytest
 
+from tests.schedule import FileDurations
 from tests.stack import Stack, scenario_stack, synth_stack
 
 # kubernetes-validate reads and parses the kind's schema and the version's _definitions.json (1.8 MB) on every
@@ -18,6 +19,11 @@ from tests.stack import Stack, scenario_stack, synth_stack
 # per test process (eight times faster for a whole stack). What is validated, and how, is unchanged: the
 # same function builds the same registry and strict validator from the same (read-only) schema.
 kubernetes_validate.utils.schema_contents = functools.cache(kubernetes_validate.utils.schema_contents)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # longest test files first, by the durations of the previous run (tests/schedule.py)
+    config.pluginmanager.register(FileDurations(config), "vault-aio-file-durations")
 
 
 @pytest.fixture(scope="session")
