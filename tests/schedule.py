@@ -47,16 +47,17 @@ class FileDurations:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        recorded = self.config.cache.get(CACHE_KEY, {}) if self.config.cache is not None else {}
-        items[:] = longest_first(items, recorded)
+        cache = getattr(self.config, "cache", None)  # None with -p no:cacheprovider
+        items[:] = longest_first(items, cache.get(CACHE_KEY, {}) if cache is not None else {})
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.seconds[file_of(report.nodeid)] += report.duration
 
     def pytest_sessionfinish(self, exitstatus: int) -> None:
         # only the process that sees every report writes: the controller under xdist, else the only one
-        if hasattr(self.config, "workerinput") or not self.seconds or self.config.cache is None:
+        cache = getattr(self.config, "cache", None)
+        if hasattr(self.config, "workerinput") or not self.seconds or cache is None:
             return
-        recorded = dict(self.config.cache.get(CACHE_KEY, {}))
+        recorded = dict(cache.get(CACHE_KEY, {}))
         recorded.update({f: round(s, 3) for f, s in self.seconds.items()})
-        self.config.cache.set(CACHE_KEY, recorded)
+        cache.set(CACHE_KEY, recorded)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from tests.schedule import longest_first
 
@@ -33,3 +36,15 @@ def test_recorded_files_go_longest_first_after_the_unrecorded_ones() -> None:
         "tests/a.py::one",  # a file's own tests keep their order, together
         "tests/a.py::two",
     ]
+
+
+def test_a_run_without_the_cache_plugin_keeps_the_collected_order() -> None:
+    # the plugin reads and writes the pytest cache; without it (-p no:cacheprovider) it must stand aside
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "recorded", __file__],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
