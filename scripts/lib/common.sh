@@ -10,13 +10,14 @@
 
 # ---- tracing ---------------------------------------------------------------------------------------------
 # no_tracing: the scripts handle key shares, tokens and passwords in variables, and `bash -x` or
-# SHELLOPTS=xtrace would print every one of them: tracing is turned off (with a warning) before any secret is
-# read. Call it right after sourcing this file.
+# SHELLOPTS=xtrace would print every one of them, as `bash -v` or SHELLOPTS=verbose would print the strings the
+# scripts give to `eval` (the init file's keys and token, the Grafana credentials): both are turned off (with a
+# warning) before any secret is read. Call it right after sourcing this file.
 no_tracing() {
   case $- in
-    *x*)
-      set +x
-      printf '%s: warning: shell tracing (bash -x, SHELLOPTS=xtrace) is off for this script: it would print keys and tokens\n' \
+    *[xv]*)
+      set +xv
+      printf '%s: warning: shell tracing (bash -x or -v, SHELLOPTS=xtrace or verbose) is off for this script: it would print keys and tokens\n' \
         "$PROG" >&2
       ;;
   esac

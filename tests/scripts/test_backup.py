@@ -316,9 +316,10 @@ def test_a_symlink_planted_at_the_partial_snapshot_is_never_written_through(clus
     assert cluster.state["pod_files"]["vault-0"] == {}, "the pod copy is removed all the same"
 
 
-def test_shell_tracing_never_prints_the_token(cluster: FakeCluster) -> None:
+@pytest.mark.parametrize("bash_args", [["-x"], ["-v"]], ids=["bash -x", "bash -v"])
+def test_shell_tracing_never_prints_the_token(cluster: FakeCluster, bash_args: list[str]) -> None:
     cluster.state = cluster_state(pods=1, active="vault-0")
-    run = cluster.run("backup.sh", "--token-file", token_file(cluster), bash_args=["-x"])
+    run = cluster.run("backup.sh", "--token-file", token_file(cluster), bash_args=bash_args)
     assert run.rc == 0, run.stderr
     assert_no_secrets(run, [BACKUP_TOKEN])
-    assert "shell tracing (bash -x, SHELLOPTS=xtrace) is off" in run.stderr
+    assert "shell tracing (bash -x or -v, SHELLOPTS=xtrace or verbose) is off" in run.stderr

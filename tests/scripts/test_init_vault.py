@@ -1192,15 +1192,36 @@ def test_refuses_a_folder_other_users_can_write_to(cluster: FakeCluster) -> None
     assert list(shared.iterdir()) == []
 
 
-@pytest.mark.parametrize("how", ["bash -x", "SHELLOPTS=xtrace"])
+TRACING = {
+    "bash -x": ({}, ["-x"]),
+    "SHELLOPTS=xtrace": ({"SHELLOPTS": "xtrace"}, []),
+    "bash -v": ({}, ["-v"]),  # echoes the strings given to eval: the init file's keys and token
+    "SHELLOPTS=verbose": ({"SHELLOPTS": "verbose"}, []),
+}
+
+
+@pytest.mark.parametrize("how", list(TRACING))
 def test_shell_tracing_never_prints_keys_or_tokens(cluster: FakeCluster, how: str) -> None:
     cluster.state = lean(new_state(pods=1))
-    env = {"SHELLOPTS": "xtrace"} if how == "SHELLOPTS=xtrace" else {}
-    run = cluster.run("init-vault.sh", env=env, bash_args=["-x"] if how == "bash -x" else [])
+    env, bash_args = TRACING[how]
+    run = cluster.run("init-vault.sh", env=env, bash_args=bash_args)
     assert run.rc == 0, run.stderr
     assert_no_secrets(run, generated_secrets(cluster.state))
-    assert "shell tracing (bash -x, SHELLOPTS=xtrace) is off" in run.stderr
-    assert "+ " in run.stderr, "tracing was on until the script turned it off"
+    assert "shell tracing (bash -x or -v, SHELLOPTS=xtrace or verbose) is off" in run.stderr
+    assert ("+ " if "x" in how else "source") in run.stderr, "tracing was on until the script turned it off"
+
+
+@pytest.mark.parametrize("how", ["bash -v", "SHELLOPTS=verbose"])
+def test_verbose_shell_never_prints_an_existing_init_file(cluster: FakeCluster, how: str) -> None:
+    """A re-run reads the init file (one jq run, its assignments evaluated): -v would echo them."""
+    cluster.state = lean(new_state(pods=1))
+    first = cluster.run("init-vault.sh")
+    assert first.rc == 0, first.stderr
+    env, bash_args = TRACING[how]
+    cluster.state["vault"]["sealed"] = True
+    run = cluster.run("init-vault.sh", env=env, bash_args=bash_args)
+    assert run.rc == 0, run.stderr
+    assert_no_secrets(run, generated_secrets(cluster.state))
 
 
 def test_a_pki_mount_without_its_root_ca_is_completed(cluster: FakeCluster) -> None:
