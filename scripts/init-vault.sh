@@ -442,7 +442,8 @@ ensure_grafana_admin() {
   if [ -s "$GRAFANA_CREDENTIALS_FILE" ]; then
     # an earlier run wrote the file but could not create the Secret: use the same credentials, read in one jq
     # run as @sh-quoted assignments (see load_init_file) and written to the files by printf, a builtin
-    assignments=$(jq -r '@sh "user=\(."admin-user" // "" | tostring) password=\(."admin-password" // "" | tostring)"' \
+    assignments=$(jq -rs 'if length == 1 and (.[0] | type) == "object" then .[0] else error("not one object") end
+      | @sh "user=\(."admin-user" // "" | tostring) password=\(."admin-password" // "" | tostring)"' \
       "$GRAFANA_CREDENTIALS_FILE" 2>/dev/null) || assignments=""
     eval "$assignments"
     if [ -z "$user" ] || [ -z "$password" ]; then
@@ -610,11 +611,11 @@ load_init_file() {
   local assignments
   UNSEAL_KEYS=()
   [ -f "$INIT_FILE" ] || return 0
-  assignments=$(jq -r 'if type == "object" then . else error("not an object") end
+  assignments=$(jq -rs 'if length == 1 and (.[0] | type) == "object" then .[0] else error("not one object") end
     | @sh "INIT_THRESHOLD=\(.unseal_threshold // 0 | tostring) INIT_ROOT_TOKEN=\(.root_token // "" | tostring)",
       @sh "UNSEAL_KEYS=(\([.unseal_keys_b64[]? | tostring | select(. != "")]))"' \
     "$INIT_FILE" 2>/dev/null) || assignments=""
-  # nothing printed: not JSON, not an object, or an empty file (which jq reads as no input at all)
+  # nothing printed: not JSON, not one object (an empty file, an array, several documents)
   [ -n "$assignments" ] || die "$INIT_FILE is not the JSON of 'vault operator init -format=json'"
   eval "$assignments"
 }

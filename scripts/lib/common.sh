@@ -301,8 +301,10 @@ vault_auth() {
 # jq 1.6 start costs about 20 ms. The vault CLI prints JSON with Go's json.MarshalIndent (command/format.go): "{"
 # alone on the first line, every top-level member on a line of its own indented by exactly two spaces, nested
 # values indented deeper, "}" alone on the last line, and no string spans lines (a line break in one is escaped).
-# So a line that starts with two spaces and a quote is a top-level member. vault_json reads that shape in bash;
-# for any other text it fails and the caller asks jq, so a different shape costs time, never a wrong answer.
+# So a line that starts with two spaces and a quote is a top-level member. vault_json reads that shape in bash
+# and gives jq's answers for it; it checks only the first and last lines of the shape, so text the CLI does not
+# print could be misread (JSON whose nested values are indented by two spaces, say), and for the texts it does
+# recognise as foreign (one line, CRLF, several documents, cut) it fails and the caller asks jq.
 VJ=()
 VJ_MEMBER='^  "([^"\\]*)": (.*)$'
 
@@ -345,7 +347,7 @@ json_has() {
 
 # status_fields JSON: from the JSON of `vault status -format=json`, S_INITIALIZED, S_SEALED, S_TYPE (seal type),
 # S_RECOVERY (recovery_seal), S_T (threshold), S_PROGRESS and S_IS_SELF (true on the active node, false when Vault
-# leaves it out), as STATUS_JQ prints them; all empty for text that is not JSON. A status in the vault CLI's own
+# leaves it out), as STATUS_JQ prints them; all empty for text that is not a JSON object. A status in the vault CLI's own
 # shape whose fields are all plain (booleans, whole numbers, a seal type of letters, digits and "_.-") is read in
 # bash; anything else by jq.
 # shellcheck disable=SC2034 # the S_* fields are read by the scripts
@@ -358,9 +360,13 @@ status_fields() {
     S_IS_SELF=${BASH_REMATCH[7]:-false}
     return 0
   fi
-  IFS=$'\t' read -r S_INITIALIZED S_SEALED S_TYPE S_RECOVERY S_T S_PROGRESS S_IS_SELF < <(
-    printf '%s' "$1" | jq -r "$STATUS_JQ" 2>/dev/null
-  ) || true
+  # jq prints @sh-quoted assignments (as for the init file): a field may be empty (a null) or hold any
+  # character without shifting the others, as a tab-separated read would
+  local assignments
+  assignments=$(printf '%s' "$1" | jq -r "$STATUS_JQ" 2>/dev/null) || assignments=""
+  eval "$assignments"
 }
-STATUS_JQ='[.initialized, .sealed, .type, .recovery_seal, .t, .progress, (.is_self // false)] | @tsv'
+STATUS_JQ='def s: if . == null then "" else tostring end;
+  @sh "S_INITIALIZED=\(.initialized | s) S_SEALED=\(.sealed | s) S_TYPE=\(.type | s) S_RECOVERY=\(.recovery_seal | s)",
+  @sh "S_T=\(.t | s) S_PROGRESS=\(.progress | s) S_IS_SELF=\(.is_self // false | s)"'
 STATUS_PLAIN='^(true|false) (true|false) "([A-Za-z0-9_.-]+)" (true|false) ([0-9]+) ([0-9]+) (true|false)?$'

@@ -208,6 +208,26 @@ def test_status_fields_reads_vaults_own_layout_in_bash_as_jq_does(tmp_path: Path
     assert plain["repeated-member"] == plain["status_unsealed_active.json"], "the last one, as jq"
 
 
+def test_status_fields_read_by_jq_keep_every_field_in_its_place(tmp_path: Path) -> None:
+    """The documents bash leaves to jq: an empty or null field must not shift the ones after it (a
+    tab-separated read collapses empty fields), and anything that is not a JSON object gives no field."""
+    docs = _status_documents()
+    rows = lib_run(tmp_path, STATUS_DRIVER, *write_documents(tmp_path / "docs", docs), jq_runs=True)
+    read = {row[0]: row[2] for row in rows if row[1] == "jq"}
+    assert set(read) == {name for name, (_, reader) in docs.items() if reader == "jq"}
+    active = "true|false|shamir|false|3|0|true|"
+    assert read["compact"] == read["crlf"] == active
+    assert read["type-empty"] == "true|false||false|3|0|true|"
+    assert read["t-null"] == "true|false|shamir|false||0|true|"
+    assert read["progress-missing"] == "true|false|shamir|false|3||true|"
+    assert read["type-spaced"] == "true|false|a b|false|3|0|true|"
+    assert read["type-escaped"] == 'true|false|a"b|false|3|0|true|'
+    assert read["t-float"] == "true|false|shamir|false|3.5|0|true|"
+    for name in ("empty", "not-json", "array", "cut"):
+        assert read[name] == "||||||" + "|", name
+    assert read["empty-object"] == "||||||false|"
+
+
 HAS_DRIVER = r"""
 for f in "$@"; do
   doc=$(<"$f")

@@ -424,7 +424,11 @@ def made_before() -> dict[str, dict[str, str]]:
     }
 
 
-@pytest.mark.parametrize("text", ["not json", "", '["a list"]', "null"])
+#: Two init documents in one file (say, two runs' output appended): which keys are meant is not known.
+TWO_INIT_DOCUMENTS = json.dumps(dict(SHAMIR, root_token="first")) + "\n" + json.dumps(SHAMIR)
+
+
+@pytest.mark.parametrize("text", ["not json", "", '["a list"]', "null", TWO_INIT_DOCUMENTS])
 def test_an_init_file_that_is_not_vaults_output_is_refused(cluster: FakeCluster, text: str) -> None:
     cluster.state = new_state(pods=1, initialized=True, sealed=True, secrets=made_before())
     init_file = cluster.write_private("init.json", text)
