@@ -59,7 +59,9 @@ def main() -> int:
     # turns on the GIL and gain nothing.
     import jsii  # noqa: F401
 
-    runtime = threading.Thread(target=_start_jsii_runtime, name="jsii-start")
+    # a daemon: if this thread stops early (Ctrl-C while it holds the import lock the starter waits for), the
+    # process still exits instead of waiting for the starter forever
+    runtime = threading.Thread(target=_start_jsii_runtime, name="jsii-start", daemon=True)
     runtime.start()
     from vaultaio_constructs.settings import locate_settings, read_settings
 
