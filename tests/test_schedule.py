@@ -6,8 +6,10 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
-from tests.schedule import longest_first
+from tests.schedule import CACHE_KEY, WORKER_INPUT_KEY, FileDurations, longest_first
 
 
 @dataclass
@@ -41,10 +43,64 @@ def test_recorded_files_go_longest_first_after_the_unrecorded_ones() -> None:
 def test_a_run_without_the_cache_plugin_keeps_the_collected_order() -> None:
     # the plugin reads and writes the pytest cache; without it (-p no:cacheprovider) it must stand aside
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "recorded", __file__],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            "longest_first_after",
+            __file__,
+        ],
         capture_output=True,
         text=True,
         cwd=Path(__file__).resolve().parent.parent,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+class Cache:
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def get(self, key: str, default: Any) -> Any:
+        return self.values.get(key, default)
+
+    def set(self, key: str, value: Any) -> None:
+        self.values[key] = value
+
+
+def _report(nodeid: str, when: str, duration: float) -> Any:
+    return SimpleNamespace(nodeid=nodeid, when=when, duration=duration)
+
+
+def test_only_files_whose_every_test_reported_are_recorded() -> None:
+    cache = Cache({CACHE_KEY: {"tests/a.py": 7.0, "tests/b.py": 5.0}})
+    plugin = FileDurations(cast(Any, SimpleNamespace(cache=cache)))
+    names = ("tests/a.py::one", "tests/a.py::two", "tests/b.py::one")
+    session = SimpleNamespace(items=[Item(n) for n in names])
+    plugin.pytest_collection_finish(cast(Any, session))
+    for when in ("setup", "call", "teardown"):
+        plugin.pytest_runtest_logreport(_report("tests/a.py::one", when, 1.0))  # a.py::two never ran (-x)
+        plugin.pytest_runtest_logreport(_report("tests/b.py::one", when, 0.5))
+    plugin.pytest_sessionfinish()
+    assert cache.values[CACHE_KEY] == {"tests/a.py": 7.0, "tests/b.py": 1.5}
+
+
+def test_workers_order_by_the_record_the_controller_handed_out_and_nothing_else_reorders() -> None:
+    items = [Item("tests/a.py::one"), Item("tests/b.py::one")]
+    controller = FileDurations(cast(Any, SimpleNamespace(cache=Cache({CACHE_KEY: {"tests/b.py": 9.0}}))))
+    node = SimpleNamespace(workerinput={})
+    controller.pytest_configure_node(node)
+    assert node.workerinput[WORKER_INPUT_KEY] == {"tests/b.py": 9.0}
+    worker_config = SimpleNamespace(workerinput=node.workerinput, cache=Cache({CACHE_KEY: {}}))
+    worker_items = list(items)
+    FileDurations(cast(Any, worker_config)).pytest_collection_modifyitems(cast(Any, worker_items))
+    # b.py has a record, a.py none: unrecorded files go first, whatever the worker's own cache says
+    assert [i.nodeid for i in worker_items] == ["tests/a.py::one", "tests/b.py::one"]
+    alone = list(reversed(items))
+    FileDurations(cast(Any, SimpleNamespace(cache=Cache({})))).pytest_collection_modifyitems(cast(Any, alone))
+    assert [i.nodeid for i in alone] == ["tests/b.py::one", "tests/a.py::one"]  # without xdist: as collected
