@@ -184,6 +184,8 @@ class Scanner:
         context_port: int | None,
         namespace: str,
     ) -> list[Reference]:
+        if ":" not in text and "svc" not in text:
+            return []  # both patterns need one of them: most strings of a config (dashboards) are skipped
         refs: list[Reference] = []
         for m in self.hosts.finditer(text):
             host = m["host"].removesuffix(m["domain"] or "")
