@@ -15,12 +15,20 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
-_PROBE = """
-import json, sys
-from vaultaio_constructs.output import build, render
-render(build()[1])
-print(json.dumps(sorted(sys.modules)))
-"""
+
+def loaded_modules(code: str) -> list[str]:
+    """The modules a fresh Python process has loaded after running ``code`` (no environment of ours)."""
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
+    ).stdout
+    modules: list[str] = json.loads(out.splitlines()[-1])
+    return modules
+
 
 #: Module prefixes the default synth must not import.
 NOT_ON_THE_DEFAULT_PATH = (
@@ -36,40 +44,16 @@ NOT_ON_THE_DEFAULT_PATH = (
 
 
 def test_the_default_synth_imports_no_tool_test_or_unused_option_code() -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", _PROBE],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
-    ).stdout
-    loaded = json.loads(out.splitlines()[-1])
+    loaded = loaded_modules("from vaultaio_constructs.output import build, render\nrender(build()[1])")
     assert "vaultaio_constructs.chart" in loaded  # the probe did build the stack
     unexpected = [m for m in loaded if m.startswith(NOT_ON_THE_DEFAULT_PATH)]
     assert unexpected == []
 
 
-_SETTINGS_PROBE = """
-import json, sys
-from vaultaio_constructs.settings import parse_settings
-parse_settings({})
-print(json.dumps(sorted(sys.modules)))
-"""
-
-
 def test_the_settings_import_and_validate_without_jsii() -> None:
     # app.py imports the settings while the jsii runtime starts in another thread: one jsii import among
     # them would wait for Node (and hold the import lock the thread needs) and the overlap would be lost.
-    out = subprocess.run(
-        [sys.executable, "-c", _SETTINGS_PROBE],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
-    ).stdout
-    loaded = json.loads(out.splitlines()[-1])
+    loaded = loaded_modules("from vaultaio_constructs.settings import parse_settings\nparse_settings({})")
     assert "vaultaio_constructs.settings" in loaded and "pydantic" in loaded  # the probe did validate
     jsii = [m for m in loaded if m.split(".")[0] in ("jsii", "cdk8s", "cdk8s_plus_27", "constructs")]
     assert jsii == []
