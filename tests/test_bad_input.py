@@ -1027,6 +1027,67 @@ CASES = [
         r"loki\.external\.basic_auth\.username: 'basic_auth\.username' must be 1-256 characters without ':'",
     ),
     case(
+        "prometheus-ca-with-http-url",
+        {
+            "prometheus": {
+                "enabled": False,
+                "external": {
+                    "url": "http://p",
+                    "cidrs": ["192.0.2.0/24"],
+                    "ca": {"name": "c", "key": "ca.crt"},
+                },
+            }
+        },
+        r"prometheus\.external: 'ca' verifies the certificate of an https:// Prometheus, but 'url' is "
+        r"'http://p': use the https:// URL",
+    ),
+    case(
+        "prometheus-basic-auth-literal-password",
+        {
+            "prometheus": {
+                "enabled": False,
+                "external": {
+                    "url": "https://p",
+                    "cidrs": ["192.0.2.0/24"],
+                    "basic_auth": {"username": "u", "password": "s3cr3t-Passw0rd"},
+                },
+            }
+        },
+        r"prometheus\.external\.basic_auth\.password: must be a Secret reference "
+        r"\(name: <secret>, key: <key>\), ",
+    ),
+    case(
+        "prometheus-basic-auth-username-with-colon",
+        {
+            "prometheus": {
+                "enabled": False,
+                "external": {
+                    "url": "https://p",
+                    "cidrs": ["192.0.2.0/24"],
+                    "basic_auth": {"username": "u:p", "password": {"name": "s", "key": "p"}},
+                },
+            }
+        },
+        r"prometheus\.external\.basic_auth\.username: 'basic_auth\.username' must be 1-256 characters "
+        r"without ':'",
+    ),
+    case(
+        "prometheus-basic-auth-with-the-stacks-remote-writers",
+        {
+            "prometheus": {
+                "enabled": False,
+                "external": {
+                    "url": "https://p",
+                    "cidrs": ["192.0.2.0/24"],
+                    "basic_auth": {"username": "u", "password": {"name": "s", "key": "p"}},
+                },
+            }
+        },
+        r"prometheus\.external\.basic_auth applies to Grafana's queries only, but Alloy remote-writes node "
+        r"metrics there \(set alloy\.ship_metrics: false\); Tempo's metrics-generator remote-writes there "
+        r"\(set tempo\.metrics_generator: false\)",
+    ),
+    case(
         "namespace-too-long-for-the-node-namespace",
         {"namespace": "n" * 60},
         r"'namespace' \('n{60}', 60 characters\) is too long for the node namespace .* set 'node_namespace'",

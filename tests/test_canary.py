@@ -132,6 +132,7 @@ NON_SECRET: dict[str, str] = {
     "alertmanager.notifications.email_receivers.[].from_address": "an email address",
     "alertmanager.notifications.email_receivers.[].auth_username": "an SMTP user (its password: a SecretRef)",
     "loki.external.basic_auth.username": "a Loki gateway's user (its password: a SecretRef)",
+    "prometheus.external.basic_auth.username": "a Prometheus gateway's user (its password: a SecretRef)",
     "alertmanager.notifications.slack_receivers.[].channel": "a Slack channel",
     # remote write: header names, and values of headers that are not named like credentials (those are
     # refused and go into secret_headers; credential-named headers are fed below)

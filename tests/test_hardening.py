@@ -64,6 +64,8 @@ EXTERNAL_SECRETS = {
     "object-store-ca",
     # examples/settings/external-loki-tls.yaml: the external Loki's password and CA (in both namespaces)
     "loki-client",
+    # examples/settings/external-prometheus-tls.yaml: the external Prometheus' password and CA (Grafana's)
+    "prometheus-client",
 }
 
 #: Components whose pods call the Kubernetes API, so their ServiceAccount token is mounted.

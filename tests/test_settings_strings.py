@@ -296,6 +296,21 @@ SAMPLES += [
     }
     for inside in (True, False)
 ]
+#: A Prometheus only Grafana queries, with credentials and a CA (nothing of the stack writes to it).
+SAMPLES.append(
+    {
+        "prometheus": {
+            "enabled": False,
+            "external": {
+                **_external("https://prom.monitoring.svc:8443", inside=True),
+                "basic_auth": {"username": "vault-aio", "password": SECRET},
+                "ca": SECRET,
+            },
+        },
+        "alloy": {"ship_metrics": False},
+        "tempo": {"metrics_generator": False},
+    }
+)
 SAMPLES[0]["grafana"].update(database={"type": "postgres", **DATABASE}, secret_key=SECRET)
 SAMPLES.append({"grafana": {"database": {"type": "mysql", **DATABASE}, "secret_key": SECRET}})
 # cert-manager for Vault's TLS, the dashboards' sidecar labels, and custom resources for a cluster Prometheus

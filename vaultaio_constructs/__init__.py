@@ -46,8 +46,10 @@ if TYPE_CHECKING:
     from vaultaio_constructs.chrony.construct import Chrony
     from vaultaio_constructs.chrony.props import ChronyProps, NtpServerProps
     from vaultaio_constructs.common import (
+        ExternalBasicAuth,
         ExternalEndpoint,
         ExternalServiceProps,
+        LokiBasicAuth,
         Protocol,
         Resources,
         SecretKeyRef,
@@ -69,7 +71,6 @@ if TYPE_CHECKING:
     from vaultaio_constructs.loki.config import LokiDeletionMode, LokiLogLevel
     from vaultaio_constructs.loki.construct import ExternalLoki, Loki, LokiApi
     from vaultaio_constructs.loki.props import (
-        LokiBasicAuth,
         LokiExternalProps,
         LokiFilesystemStorage,
         LokiProps,
@@ -155,6 +156,7 @@ _EXPORTS: dict[str, str] = {
     "EmailReceiver": "vaultaio_constructs.alertmanager.config",
     "Endpoint": "vaultaio_constructs.wiring",
     "ExternalAlertmanager": "vaultaio_constructs.alertmanager.construct",
+    "ExternalBasicAuth": "vaultaio_constructs.common",
     "ExternalEndpoint": "vaultaio_constructs.common",
     "ExternalLoki": "vaultaio_constructs.loki.construct",
     "ExternalPrometheus": "vaultaio_constructs.prometheus.construct",
@@ -175,7 +177,7 @@ _EXPORTS: dict[str, str] = {
     "LogLevel": "vaultaio_constructs.vault.config",
     "Loki": "vaultaio_constructs.loki.construct",
     "LokiApi": "vaultaio_constructs.loki.construct",
-    "LokiBasicAuth": "vaultaio_constructs.loki.props",
+    "LokiBasicAuth": "vaultaio_constructs.common",
     "LokiExternalProps": "vaultaio_constructs.loki.props",
     "LokiFilesystemStorage": "vaultaio_constructs.loki.props",
     "LokiDeletionMode": "vaultaio_constructs.loki.config",
@@ -297,6 +299,7 @@ __all__ = [
     "EmailReceiver",
     "Endpoint",
     "ExternalAlertmanager",
+    "ExternalBasicAuth",
     "ExternalEndpoint",
     "ExternalLoki",
     "ExternalPrometheus",

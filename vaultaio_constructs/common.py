@@ -507,6 +507,50 @@ def _refuse_literal_secret(value: Any) -> Any:
 SecretRef = Annotated[SecretKeyRef, BeforeValidator(_refuse_literal_secret)]
 
 
+def check_basic_auth_username(value: str) -> str:
+    """A user name HTTP basic authentication can carry: non-empty, at most 256 characters, no ``:`` (it
+    separates the user from the password, RFC 7617) and no control character (it would split a config
+    line or the header)."""
+    if not value or len(value) > 256 or ":" in value or has_control_characters(value):
+        raise ValueError(
+            "'basic_auth.username' must be 1-256 characters without ':' (RFC 7617 separates user and "
+            "password with it) or control characters; the password goes into 'basic_auth.password' as a "
+            "Secret reference"
+        )
+    return value
+
+
+@document_fields
+@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
+class ExternalBasicAuth:
+    """HTTP basic authentication to an external service (a gateway's ``.htpasswd``, a reverse proxy): the
+    user name is written into the consumers' configuration, the password is read from a Secret."""
+
+    username: Annotated[str, AfterValidator(check_basic_auth_username)] = Field(
+        description="User name (not a secret: it is written into the consumers' configuration).",
+    )
+    password: SecretRef = Field(
+        description=(
+            "Secret key holding the password (never the value), in every namespace whose pods use the "
+            "service (see the ``ca`` of the same ``external`` block), read as a file: Alloy on every push, "
+            "Grafana when it starts."
+        ),
+    )
+
+
+#: The name ``loki.external.basic_auth`` had before ``prometheus.external`` shared it; kept for imports.
+LokiBasicAuth = ExternalBasicAuth
+
+
+def check_ca_needs_https(component: str, url: str, ca: SecretKeyRef | None) -> None:
+    """``ca`` verifies an https certificate: refuse it with a plain-http ``url`` (it would be ignored)."""
+    if ca is not None and not url.startswith("https://"):
+        raise ValueError(
+            f"'ca' verifies the certificate of an https:// {component}, but 'url' is {url!r}: use the "
+            f"https:// URL of the {component}, or remove 'ca'"
+        )
+
+
 @document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class ExternalEndpoint:
@@ -555,7 +599,8 @@ class ExternalServiceProps:
         description=(
             "Base URL the consumers use: ``http://`` or ``https://``, a host, an optional port and path "
             "(``http://loki-gateway.logging.svc``, ``https://prometheus.example.com:9090``). ``https`` is "
-            "verified against the consumers' system CAs (an external Loki may name its own CA: ``ca``)."
+            "verified against the consumers' system CAs (an external Loki or Prometheus may name its own "
+            "CA: ``ca``)."
         ),
     )
     namespace_labels: Labels | None = Field(

@@ -61,13 +61,13 @@ from vaultaio_constructs.alloy.props import (
     AlloyProps,
 )
 from vaultaio_constructs.common import (
+    ExternalBasicAuth,
     SecretKeyRef,
 )
 from vaultaio_constructs.component import Component
 from vaultaio_constructs.loki.construct import LokiApi
-from vaultaio_constructs.loki.props import LokiBasicAuth
 from vaultaio_constructs.placement import Area, Placement, PodSecurity, refuse_disabled
-from vaultaio_constructs.prometheus.construct import PrometheusApi
+from vaultaio_constructs.prometheus.construct import PrometheusApi, refuse_authenticated_writes
 from vaultaio_constructs.tempo.construct import TempoApi
 from vaultaio_constructs.vault.config import CONTAINER_NAME as VAULT_CONTAINER_NAME
 from vaultaio_constructs.wiring import Endpoint, ExternalService, Scheme
@@ -159,7 +159,7 @@ class Alloy(Component):
             )
         self._loki_url: str | None = None
         self._loki_tenant_id: str | None = None
-        self._loki_basic_auth: LokiBasicAuth | None = None
+        self._loki_basic_auth: ExternalBasicAuth | None = None
         self._loki_ca: SecretKeyRef | None = None
         self._tempo_address: str | None = None
         self._tempo_tls = False
@@ -198,6 +198,7 @@ class Alloy(Component):
         """Remote-write node, Alloy and probe metrics to ``prometheus`` (each replica of an HA pair; the
         stack's own or an external one)."""
         self._accept("metrics", "remote_write_to()")
+        refuse_authenticated_writes("alloy", prometheus)
         self._prometheus_urls = tuple(
             self.connect(endpoint, reason="remote-write node, probe and agent metrics").url
             for endpoint in prometheus.remote_write_endpoints

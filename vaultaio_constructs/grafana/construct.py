@@ -54,6 +54,7 @@ from constructs import Construct
 from vaultaio_constructs import kube
 from vaultaio_constructs.alertmanager.construct import AlertmanagerApi
 from vaultaio_constructs.common import (
+    ExternalBasicAuth,
     Protocol,
     SecretKeyRef,
 )
@@ -75,7 +76,6 @@ from vaultaio_constructs.grafana.props import (
     GrafanaProps,
 )
 from vaultaio_constructs.loki.construct import LokiApi
-from vaultaio_constructs.loki.props import LokiBasicAuth
 from vaultaio_constructs.placement import Area, refuse_disabled
 from vaultaio_constructs.prometheus.construct import PrometheusApi
 from vaultaio_constructs.scrape import ScrapeTarget
@@ -130,6 +130,8 @@ SECRET_KEY_DIR: Final = "/etc/grafana/secret-key"
 #: Where an external Loki's Secrets (basic-auth password, CA bundle) are mounted (``<dir>/<secret>/<key>``);
 #: the Loki data source reads them with ``$__file{}`` when Grafana provisions it.
 LOKI_SECRETS_DIR: Final = "/etc/grafana/loki"
+#: Where an external Prometheus' Secrets (basic-auth password, CA bundle) are mounted, the same way.
+PROMETHEUS_SECRETS_DIR: Final = "/etc/grafana/prometheus"
 
 
 class Grafana(Component):
@@ -165,8 +167,10 @@ class Grafana(Component):
         self._tempo_service_graph = props.tempo_service_graph
         self._tempo: TempoApi | None = None
         self._prometheus_version: str | None = None
+        self._prometheus_basic_auth: ExternalBasicAuth | None = None
+        self._prometheus_ca: SecretKeyRef | None = None
         self._loki_tenant_id: str | None = None
-        self._loki_basic_auth: LokiBasicAuth | None = None
+        self._loki_basic_auth: ExternalBasicAuth | None = None
         self._loki_ca: SecretKeyRef | None = None
         self.root_url = props.root_url or (
             f"https://{props.ingress.host}/" if props.ingress is not None else PORT_FORWARD_ROOT_URL
@@ -221,6 +225,8 @@ class Grafana(Component):
         """Query metrics from ``prometheus`` (the default data source; the stack's or an external one)."""
         self._use("prometheus", prometheus.query_endpoint, reason="query metrics")
         self._prometheus_version = prometheus.version
+        self._prometheus_basic_auth = prometheus.basic_auth
+        self._prometheus_ca = prometheus.ca
 
     def use_loki(self, loki: LokiApi) -> None:
         """Query logs from ``loki`` (in its tenant, if it has one)."""
@@ -236,6 +242,14 @@ class Grafana(Component):
         auth, ca = self._loki_basic_auth, self._loki_ca
         refs = [ref for ref in (auth.password if auth else None, ca) if ref is not None]
         return secret_files("loki-secret", LOKI_SECRETS_DIR, refs)
+
+    @property
+    def prometheus_secrets(self) -> SecretFiles:
+        """The Prometheus data source's Secret keys (password, CA) as files in Grafana's namespace,
+        read-only; the Secrets must exist there."""
+        auth, ca = self._prometheus_basic_auth, self._prometheus_ca
+        refs = [ref for ref in (auth.password if auth else None, ca) if ref is not None]
+        return secret_files("prometheus-secret", PROMETHEUS_SECRETS_DIR, refs)
 
     def use_tempo(self, tempo: TempoApi) -> None:
         """Query traces from ``tempo`` (and show its service map when it writes metrics)."""
@@ -325,6 +339,17 @@ class Grafana(Component):
                 self.loki_secrets.path(self._loki_basic_auth.password) if self._loki_basic_auth else None
             ),
             loki_ca_file=self.loki_secrets.path(self._loki_ca) if self._loki_ca else None,
+            prometheus_basic_auth_user=(
+                self._prometheus_basic_auth.username if self._prometheus_basic_auth else None
+            ),
+            prometheus_basic_auth_password_file=(
+                self.prometheus_secrets.path(self._prometheus_basic_auth.password)
+                if self._prometheus_basic_auth
+                else None
+            ),
+            prometheus_ca_file=(
+                self.prometheus_secrets.path(self._prometheus_ca) if self._prometheus_ca else None
+            ),
         )
         dashboards = {d.name: d for d in self.dashboards}
         home = None
@@ -465,9 +490,9 @@ class Grafana(Component):
         ]
         if self.secret_key is not None:
             mounts.append(mount("secret-key", SECRET_KEY_DIR, read_only=True))
-        loki_secrets = self.loki_secrets
-        volumes += loki_secrets.volumes
-        mounts += loki_secrets.mounts
+        for files in (self.loki_secrets, self.prometheus_secrets):
+            volumes += files.volumes
+            mounts += files.mounts
         # The image sets GF_PATHS_* itself; repeat them so grafana.ini and the environment agree.
         env = [
             k8s.EnvVar(name="GF_PATHS_CONFIG", value=provisioning.CONFIG_FILE),

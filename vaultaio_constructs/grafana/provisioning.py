@@ -8,7 +8,7 @@ service map), Loki (derived fields) and Alertmanager (``implementation``).
 Provisioning files expand environment variables (``$NAME`` / ``${NAME}``) in values, so every literal ``$``
 (Grafana's ``${__value.raw}`` and ``${__trace.traceId}`` macros) is written as ``$$``. The same expansion
 (``pkg/services/provisioning/values``: every value goes through ``setting.ExpandVar``) reads
-``$__file{<path>}`` as the file's content, whitespace trimmed: an external Loki's password
+``$__file{<path>}`` as the file's content, whitespace trimmed: an external Loki's or Prometheus' password
 (``secureJsonData.basicAuthPassword``) and CA (``secureJsonData.tlsCACert`` with
 ``jsonData.tlsAuthWithCACert``) are written as such references to the mounted Secret files, never as values.
 """
@@ -114,6 +114,10 @@ class DatasourceUrls:
     loki_basic_auth_password_file: str | None = None
     #: In-pod file of the PEM CA bundle that verifies Loki's https certificate; ``None``: system CAs.
     loki_ca_file: str | None = None
+    #: The same for an external Prometheus: basic-auth user and password file (both or neither), CA file.
+    prometheus_basic_auth_user: str | None = None
+    prometheus_basic_auth_password_file: str | None = None
+    prometheus_ca_file: str | None = None
 
     def __post_init__(self) -> None:
         present = 0
@@ -127,17 +131,24 @@ class DatasourceUrls:
                 "grafana needs at least one data source: set 'prometheus_url', 'loki_url', 'tempo_url' "
                 "or 'alertmanager_url'"
             )
-        if (self.loki_basic_auth_user is None) != (self.loki_basic_auth_password_file is None):
-            raise ValueError("'loki_basic_auth_user' and 'loki_basic_auth_password_file' go together")
-        for name in ("loki_basic_auth_password_file", "loki_ca_file"):
-            path = getattr(self, name)
-            if path is not None and not _FILE_PATH.fullmatch(path):
+        for source in ("loki", "prometheus"):
+            user = getattr(self, f"{source}_basic_auth_user")
+            if (user is None) != (getattr(self, f"{source}_basic_auth_password_file") is None):
                 raise ValueError(
-                    f"{name!r} must be an absolute path of letters, digits, '/', '-', '_' and '.', "
-                    f"got {path!r}"
+                    f"'{source}_basic_auth_user' and '{source}_basic_auth_password_file' go together"
                 )
-        if self.loki_ca_file is not None and not (self.loki or "").startswith("https://"):
-            raise ValueError(f"'loki_ca_file' verifies an https:// Loki, but the Loki URL is {self.loki!r}")
+            for name in (f"{source}_basic_auth_password_file", f"{source}_ca_file"):
+                path = getattr(self, name)
+                if path is not None and not _FILE_PATH.fullmatch(path):
+                    raise ValueError(
+                        f"{name!r} must be an absolute path of letters, digits, '/', '-', '_' and '.', "
+                        f"got {path!r}"
+                    )
+            url = getattr(self, source)
+            if getattr(self, f"{source}_ca_file") is not None and not (url or "").startswith("https://"):
+                raise ValueError(
+                    f"'{source}_ca_file' verifies an https:// {source}, but the {source} URL is {url!r}"
+                )
 
 
 #: A path ``$__file{...}`` can name: nothing Grafana's expansion or YAML would read differently.
@@ -156,14 +167,43 @@ def file_reference(path: str) -> str:
 _COMMON: Final[dict[str, object]] = {"access": "proxy", "orgId": 1, "editable": False, "version": 1}
 
 
-def _prometheus(
-    url: str, *, scrape_interval: str, version: str | None, alertmanager: bool
+def _client(
+    json_data: dict[str, object],
+    secure: dict[str, object],
+    *,
+    user: str | None,
+    password_file: str | None,
+    ca_file: str | None,
 ) -> dict[str, object]:
+    """Add basic authentication and a CA to a data source (``json_data``/``secure`` in place; the secrets
+    as ``$__file{}`` references) and return its top-level ``basicAuth``/``basicAuthUser`` keys."""
+    auth: dict[str, object] = {}
+    if user is not None and password_file is not None:
+        auth = {"basicAuth": True, "basicAuthUser": _escape(user)}
+        secure["basicAuthPassword"] = file_reference(password_file)
+    if ca_file is not None:
+        json_data["tlsAuthWithCACert"] = True
+        secure["tlsCACert"] = file_reference(ca_file)
+    return auth
+
+
+def _prometheus(
+    urls: DatasourceUrls, *, scrape_interval: str, version: str | None, alertmanager: bool
+) -> dict[str, object]:
+    assert urls.prometheus is not None
     json_data: dict[str, object] = {
         "httpMethod": "POST",
         "timeInterval": scrape_interval,
         "prometheusType": "Prometheus",
     }
+    secure: dict[str, object] = {}
+    auth = _client(
+        json_data,
+        secure,
+        user=urls.prometheus_basic_auth_user,
+        password_file=urls.prometheus_basic_auth_password_file,
+        ca_file=urls.prometheus_ca_file,
+    )
     if version is not None:
         json_data["prometheusVersion"] = version
     if alertmanager:
@@ -173,9 +213,11 @@ def _prometheus(
         "name": "Prometheus",
         "type": "prometheus",
         "uid": str(DatasourceUid.PROMETHEUS),
-        "url": url,
+        "url": urls.prometheus,
         "isDefault": True,
+        **auth,
         "jsonData": json_data,
+        **({"secureJsonData": secure} if secure else {}),
     }
 
 
@@ -187,18 +229,18 @@ def _loki(urls: DatasourceUrls, *, default: bool) -> dict[str, object]:
     assert urls.loki is not None
     json_data: dict[str, object] = {"maxLines": 1000}
     secure: dict[str, object] = {}
-    auth: dict[str, object] = {}
     tempo, alertmanager = urls.tempo is not None, urls.alertmanager is not None
     if urls.loki_tenant_id is not None:
         # Grafana sends custom headers only from secureJsonData; a tenant ID is not a secret
         json_data["httpHeaderName1"] = TENANT_HEADER
         secure["httpHeaderValue1"] = _escape(urls.loki_tenant_id)
-    if urls.loki_basic_auth_user is not None and urls.loki_basic_auth_password_file is not None:
-        auth = {"basicAuth": True, "basicAuthUser": _escape(urls.loki_basic_auth_user)}
-        secure["basicAuthPassword"] = file_reference(urls.loki_basic_auth_password_file)
-    if urls.loki_ca_file is not None:
-        json_data["tlsAuthWithCACert"] = True
-        secure["tlsCACert"] = file_reference(urls.loki_ca_file)
+    auth = _client(
+        json_data,
+        secure,
+        user=urls.loki_basic_auth_user,
+        password_file=urls.loki_basic_auth_password_file,
+        ca_file=urls.loki_ca_file,
+    )
     if alertmanager:
         json_data |= {"manageAlerts": True, "alertmanagerUid": str(DatasourceUid.ALERTMANAGER)}
     if tempo:
@@ -309,7 +351,7 @@ def datasources(
     if urls.prometheus is not None:
         sources.append(
             _prometheus(
-                urls.prometheus,
+                urls,
                 scrape_interval=scrape_interval,
                 version=prometheus_version,
                 alertmanager=urls.alertmanager is not None,

@@ -56,6 +56,7 @@ from constructs import Construct
 
 from vaultaio_constructs.alertmanager.construct import AlertmanagerApi
 from vaultaio_constructs.common import (
+    ExternalBasicAuth,
     SecretKeyRef,
 )
 from vaultaio_constructs.component import Component
@@ -78,7 +79,6 @@ from vaultaio_constructs.loki.config import (
     wal_replay_memory_ceiling_mib,
 )
 from vaultaio_constructs.loki.props import (
-    LokiBasicAuth,
     LokiExternalProps,
     LokiFilesystemStorage,
     LokiProps,
@@ -131,7 +131,7 @@ class LokiApi(Protocol):
 
     #: HTTP basic authentication (the password as a Secret key), if the Loki needs it.
     @property
-    def basic_auth(self) -> LokiBasicAuth | None: ...
+    def basic_auth(self) -> ExternalBasicAuth | None: ...
 
     #: Secret key of the CA bundle that verifies the Loki's https certificate; ``None``: system CAs.
     @property
@@ -240,7 +240,7 @@ class Loki(Component):
 
     #: The stack's own Loki runs single-tenant (``auth_enabled: false``), without authentication or TLS.
     tenant_id: str | None = None
-    basic_auth: LokiBasicAuth | None = None
+    basic_auth: ExternalBasicAuth | None = None
     ca: SecretKeyRef | None = None
 
     def use_alertmanager(self, alertmanager: AlertmanagerApi) -> None:

@@ -13,12 +13,13 @@ from pydantic.dataclasses import dataclass
 
 from vaultaio_constructs.common import (
     PROPS_CONFIG,
+    ExternalBasicAuth,
     ExternalServiceProps,
     SecretKeyRef,
     SecretRef,
     StatefulWorkloadProps,
+    check_ca_needs_https,
     check_replacement,
-    has_control_characters,
 )
 from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.loki.config import (
@@ -65,37 +66,6 @@ EXTERNAL_SECRETS_NAMESPACES: Final = (
 )
 
 
-def check_basic_auth_username(value: str) -> str:
-    """A user name HTTP basic authentication can carry: non-empty, at most 256 characters, no ``:`` (it
-    separates the user from the password, RFC 7617) and no control character (it would split a config
-    line or the header)."""
-    if not value or len(value) > 256 or ":" in value or has_control_characters(value):
-        raise ValueError(
-            "'basic_auth.username' must be 1-256 characters without ':' (RFC 7617 separates user and "
-            "password with it) or control characters; the password goes into 'basic_auth.password' as a "
-            "Secret reference"
-        )
-    return value
-
-
-@document_fields
-@dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
-class LokiBasicAuth:
-    """HTTP basic authentication to an external Loki (a gateway's ``.htpasswd``, a reverse proxy): the user
-    name is written into Alloy's and Grafana's configuration, the password is read from a Secret."""
-
-    username: Annotated[str, AfterValidator(check_basic_auth_username)] = Field(
-        description="User name (not a secret: it is written into Alloy's config and Grafana's data source).",
-    )
-    password: SecretRef = Field(
-        description=(
-            "Secret key holding the password (never the value), "
-            + EXTERNAL_SECRETS_NAMESPACES
-            + ". Alloy reads the file on every push; Grafana reads it when it starts."
-        ),
-    )
-
-
 @document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class LokiExternalProps(ExternalServiceProps):
@@ -110,12 +80,13 @@ class LokiExternalProps(ExternalServiceProps):
             "``auth_enabled: true`` (the Loki Helm chart's default). ``None``: no tenant header."
         ),
     )
-    basic_auth: LokiBasicAuth | None = Field(
+    basic_auth: ExternalBasicAuth | None = Field(
         default=None,
         description=(
-            "HTTP basic authentication (``username`` and a ``password`` Secret reference) for a Loki behind "
-            "an authenticating gateway; with an ``http://`` URL the password crosses the network in clear "
-            "text (prefer ``https://``). ``None``: no credentials are sent."
+            "HTTP basic authentication (``username`` and a ``password`` Secret reference, "
+            + EXTERNAL_SECRETS_NAMESPACES
+            + ") for a Loki behind an authenticating gateway; with an ``http://`` URL the password crosses "
+            "the network in clear text (prefer ``https://``). ``None``: no credentials are sent."
         ),
     )
     ca: SecretRef | None = Field(
@@ -129,11 +100,7 @@ class LokiExternalProps(ExternalServiceProps):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.ca is not None and not self.url.startswith("https://"):
-            raise ValueError(
-                f"'ca' verifies the certificate of an https:// Loki, but 'url' is {self.url!r}: use the "
-                "https:// URL of the Loki, or remove 'ca'"
-            )
+        check_ca_needs_https("Loki", self.url, self.ca)
 
     def secrets(self) -> tuple[SecretKeyRef, ...]:
         """Every Secret key the consumers read as a file."""

@@ -35,7 +35,9 @@ change in place: delete the StatefulSet with ``--cascade=orphan`` first (docs/SC
 
 ``prometheus.enabled: false`` leaves it out; ``prometheus.external`` names an existing Prometheus
 (:class:`ExternalPrometheus`, with its remote-write receiver on) that Alloy and Tempo write to and Grafana
-queries instead. The stack's alert rules and scrape jobs then need that Prometheus to load them.
+queries instead. The stack's alert rules and scrape jobs then need that Prometheus to load them. Its
+``basic_auth`` and ``ca`` are for Grafana's queries only: Alloy and Tempo refuse to remote-write to a
+Prometheus that needs them.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from constructs import Construct
 from vaultaio_constructs.alertmanager.construct import AlertmanagerApi
 from vaultaio_constructs.alerts import AlertSettings, prometheus_rule_groups, render_loki_rules, render_rules
 from vaultaio_constructs.common import (
+    ExternalBasicAuth,
     SecretKeyRef,
 )
 from vaultaio_constructs.component import Component
@@ -134,6 +137,26 @@ class PrometheusApi(Protocol):
     @property
     def version(self) -> str | None: ...
 
+    #: HTTP basic authentication for queries (the password as a Secret key), if the Prometheus needs it.
+    @property
+    def basic_auth(self) -> ExternalBasicAuth | None: ...
+
+    #: Secret key of the CA bundle that verifies the query URL's https certificate; ``None``: system CAs.
+    @property
+    def ca(self) -> SecretKeyRef | None: ...
+
+
+def refuse_authenticated_writes(writer: str, prometheus: PrometheusApi) -> None:
+    """Refuse to wire ``writer``'s remote-write to a Prometheus whose ``basic_auth``/``ca`` only Grafana
+    sends: the writes would go without them and fail at run time."""
+    given = [name for name in ("basic_auth", "ca") if getattr(prometheus, name) is not None]
+    if given:
+        raise ValueError(
+            f"{writer}: cannot remote-write to a Prometheus with {' and '.join(given)}: those settings apply "
+            "to Grafana's queries only; turn the remote-write off, or scrape with the Prometheus Operator "
+            "integration"
+        )
+
 
 class ExternalPrometheus:
     """An existing Prometheus (``prometheus.external``)."""
@@ -146,6 +169,9 @@ class ExternalPrometheus:
         networks)."""
         self._service = ExternalService.from_props("prometheus", props)
         self._remote_write_path = props.remote_write_path
+        #: Used by Grafana's data source only; the remote-writers refuse a Prometheus that needs them.
+        self.basic_auth = props.basic_auth
+        self.ca = props.ca
 
     @property
     def query_endpoint(self) -> ExternalService:
@@ -217,6 +243,10 @@ class Prometheus(Component):
                 self.connect_external(external, reason=f"remote write to {destination.name}")
 
     # -- public API --------------------------------------------------------------------------------------
+    #: The stack's own Prometheus serves queries without authentication or TLS (NetworkPolicies guard it).
+    basic_auth: ExternalBasicAuth | None = None
+    ca: SecretKeyRef | None = None
+
     @property
     def query_endpoint(self) -> Endpoint:
         """Where Grafana and people query Prometheus."""

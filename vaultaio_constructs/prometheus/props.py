@@ -5,7 +5,7 @@ starting Node.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Final
 
 from pydantic import AfterValidator, Field
 from pydantic.dataclasses import dataclass
@@ -13,9 +13,13 @@ from pydantic.dataclasses import dataclass
 from vaultaio_constructs.alerts import AlertSettings
 from vaultaio_constructs.common import (
     PROPS_CONFIG,
+    ExternalBasicAuth,
     ExternalServiceProps,
+    SecretKeyRef,
+    SecretRef,
     StatefulWorkloadProps,
     StorageGib,
+    check_ca_needs_https,
     check_replacement,
     has_control_characters,
 )
@@ -46,6 +50,12 @@ def _check_absolute_path(value: str) -> str:
     return value
 
 
+#: Where the Secrets of ``prometheus.external`` must exist: only Grafana reads them, in its own namespace.
+EXTERNAL_SECRETS_NAMESPACE: Final = (
+    "in the stack's namespace (Grafana's), the only consumer; Grafana reads it when it starts"
+)
+
+
 @document_fields
 @dataclass(frozen=True, kw_only=True, config=PROPS_CONFIG)
 class PrometheusExternalProps(ExternalServiceProps):
@@ -57,6 +67,42 @@ class PrometheusExternalProps(ExternalServiceProps):
         default=REMOTE_WRITE_PATH,
         description="Path of the remote-write receiver on the URL's host and port (Mimir: ``/api/v1/push``).",
     )
+    basic_auth: ExternalBasicAuth | None = Field(
+        default=None,
+        description=(
+            "HTTP basic authentication (``username`` and a ``password`` Secret reference, "
+            + EXTERNAL_SECRETS_NAMESPACE
+            + ") for a Prometheus behind an authenticating gateway (Mimir, Thanos, Cortex, an ingress); "
+            "only Grafana's queries use it, so the stack must not remote-write there (``alloy.ship_metrics: "
+            "false``, ``tempo.metrics_generator: false``; scrape Vault with "
+            "``monitoring.prometheus_operator``). With an ``http://`` URL the password crosses the network "
+            "in clear text (prefer ``https://``). ``None``: no credentials are sent."
+        ),
+    )
+    ca: SecretRef | None = Field(
+        default=None,
+        description=(
+            "Secret key holding the PEM CA bundle that verifies an ``https`` ``url`` (a private CA), "
+            + EXTERNAL_SECRETS_NAMESPACE
+            + ". Needs an ``https://`` URL; like ``basic_auth``, only Grafana's queries use it. ``None``: "
+            "Grafana's system CAs."
+        ),
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_ca_needs_https("Prometheus", self.url, self.ca)
+
+    @property
+    def client_settings(self) -> tuple[str, ...]:
+        """The client settings given (``basic_auth``, ``ca``), which only Grafana's data source uses."""
+        return tuple(name for name in ("basic_auth", "ca") if getattr(self, name) is not None)
+
+    def secrets(self) -> tuple[SecretKeyRef, ...]:
+        """Every Secret key Grafana reads as a file."""
+        return tuple(
+            ref for ref in (self.basic_auth.password if self.basic_auth else None, self.ca) if ref is not None
+        )
 
 
 @document_fields

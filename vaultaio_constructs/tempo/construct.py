@@ -41,7 +41,7 @@ from vaultaio_constructs.component import Component
 from vaultaio_constructs.objectstore import ObjectStorePlan
 from vaultaio_constructs.objectstore_pod import add_pod_labels, storage_env, storage_volumes
 from vaultaio_constructs.placement import Area, refuse_disabled
-from vaultaio_constructs.prometheus.construct import PrometheusApi
+from vaultaio_constructs.prometheus.construct import PrometheusApi, refuse_authenticated_writes
 from vaultaio_constructs.replication import RingPeers, spread
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.tempo.config import (
@@ -213,6 +213,7 @@ class Tempo(Component):
         """
         if not self.metrics_generator:
             return
+        refuse_authenticated_writes("tempo", prometheus)
         self._remote_write_urls = tuple(
             self.connect(endpoint, reason="remote-write service-graph and span metrics").url
             for endpoint in prometheus.remote_write_endpoints
