@@ -19,6 +19,7 @@ import yaml
 from tests.stack import SCENARIOS_DIR, Stack, scenario_settings, scenario_stack, synth_stack
 from tests.test_external_loki_auth import _file_of, _pod_spec, _ref, _secret_behind
 from vaultaio_constructs.common import ExternalBasicAuth, SecretKeyRef
+from vaultaio_constructs.grafana.provisioning import DatasourceUrls, datasources
 from vaultaio_constructs.prometheus.construct import ExternalPrometheus, refuse_authenticated_writes
 from vaultaio_constructs.prometheus.props import PrometheusExternalProps
 from vaultaio_constructs.settings import load_settings
@@ -165,3 +166,22 @@ def test_the_python_api_refuses_writers_and_a_ca_for_http() -> None:
         PrometheusExternalProps(url="http://prometheus.example.com", cidrs=("203.0.113.0/24",), ca=props.ca)
     with pytest.raises(ValueError, match=r"'basic_auth.username' must be 1-256 characters without ':'"):
         ExternalBasicAuth(username="a:b", password=SecretKeyRef(name="p", key="password"))
+
+
+def test_the_renderer_refuses_half_credentials_a_ca_for_http_and_odd_paths() -> None:
+    https = "https://prometheus.example.com"
+    with pytest.raises(
+        ValueError, match="'prometheus_basic_auth_user' and 'prometheus_basic_auth_password_file'"
+    ):
+        DatasourceUrls(prometheus=https, prometheus_basic_auth_user="u")
+    with pytest.raises(ValueError, match="'prometheus_ca_file' verifies an https:// prometheus"):
+        DatasourceUrls(prometheus="http://prometheus.example.com", prometheus_ca_file="/etc/ca.crt")
+    with pytest.raises(ValueError, match="'prometheus_ca_file' must be an absolute path"):
+        DatasourceUrls(prometheus=https, prometheus_ca_file="/etc/{ca}.crt")
+    doc = datasources(
+        DatasourceUrls(prometheus=https, prometheus_ca_file="/etc/ca.crt"), prometheus_version=None
+    )
+    sources: list[dict[str, Any]] = doc["datasources"]  # type: ignore[assignment]
+    (source,) = sources
+    assert source["secureJsonData"] == {"tlsCACert": "$__file{/etc/ca.crt}"}
+    assert source["jsonData"]["tlsAuthWithCACert"] is True and "basicAuth" not in source
