@@ -1072,22 +1072,6 @@ CASES = [
         r"without ':'",
     ),
     case(
-        "prometheus-basic-auth-with-the-stacks-remote-writers",
-        {
-            "prometheus": {
-                "enabled": False,
-                "external": {
-                    "url": "https://p",
-                    "cidrs": ["192.0.2.0/24"],
-                    "basic_auth": {"username": "u", "password": {"name": "s", "key": "p"}},
-                },
-            }
-        },
-        r"prometheus\.external\.basic_auth applies to Grafana's queries only, but Alloy remote-writes node "
-        r"metrics there \(set alloy\.ship_metrics: false\); Tempo's metrics-generator remote-writes there "
-        r"\(set tempo\.metrics_generator: false\)",
-    ),
-    case(
         "namespace-too-long-for-the-node-namespace",
         {"namespace": "n" * 60},
         r"'namespace' \('n{60}', 60 characters\) is too long for the node namespace .* set 'node_namespace'",

@@ -296,7 +296,7 @@ SAMPLES += [
     }
     for inside in (True, False)
 ]
-#: A Prometheus only Grafana queries, with credentials and a CA (nothing of the stack writes to it).
+#: A Prometheus with credentials and a CA, which Grafana queries and Alloy and Tempo remote-write to.
 SAMPLES.append(
     {
         "prometheus": {
@@ -307,8 +307,6 @@ SAMPLES.append(
                 "ca": SECRET,
             },
         },
-        "alloy": {"ship_metrics": False},
-        "tempo": {"metrics_generator": False},
     }
 )
 SAMPLES[0]["grafana"].update(database={"type": "postgres", **DATABASE}, secret_key=SECRET)

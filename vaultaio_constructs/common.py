@@ -532,8 +532,8 @@ class ExternalBasicAuth:
     password: SecretRef = Field(
         description=(
             "Secret key holding the password (never the value), in every namespace whose pods use the "
-            "service (see the ``ca`` of the same ``external`` block), read as a file: Alloy on every push, "
-            "Grafana when it starts."
+            "service (see the ``ca`` of the same ``external`` block), read as a file: Alloy and Tempo on "
+            "every push, Grafana when it starts."
         ),
     )
 

@@ -222,23 +222,6 @@ class VaultAioProps:
                     f"go nowhere; set alertmanager.external, alertmanager.enabled: true or "
                     f"{evaluator}.enabled: false"
                 )
-        external = self.prometheus.external
-        if external is not None and external.client_settings:
-            given = " and ".join(f"prometheus.external.{name}" for name in external.client_settings)
-            writers = []
-            if self.alloy.enabled and self.alloy_pipelines.metrics:
-                writers.append("Alloy remote-writes node metrics there (set alloy.ship_metrics: false)")
-            if self.tempo.enabled and self.tempo.metrics_generator:
-                writers.append(
-                    "Tempo's metrics-generator remote-writes there (set tempo.metrics_generator: false)"
-                )
-            if writers:
-                problems.append(
-                    f"{given} {'apply' if len(external.client_settings) > 1 else 'applies'} to Grafana's "
-                    "queries only, but " + "; ".join(writers) + ": its "
-                    "remote-write would go without those credentials or CA; scrape Vault from that "
-                    "Prometheus with monitoring.prometheus_operator instead"
-                )
         if self.alloy.enabled:
             for kind, setting, store, present in (
                 ("logs", self.alloy.ship_logs, "loki", self.has_loki),

@@ -45,6 +45,10 @@ def configs(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> list[Path
     texts["external-loki-tls"] = scenario_stack("external-loki-tls").config_data("alloy-config")[
         "config.alloy"
     ]
+    # an external Prometheus with basic_auth and a private CA (nested in prometheus.remote_write's endpoint)
+    texts["external-prometheus-tls"] = scenario_stack("external-prometheus-tls").config_data("alloy-config")[
+        "config.alloy"
+    ]
     assert len(set(texts.values())) == len(texts), "every variant renders a different file"
     paths = []
     for name, text in texts.items():

@@ -99,6 +99,9 @@ VAULT_CA_DIR: Final = "/etc/vault-ca"
 #: Directory in the Alloy container where an external Loki's Secrets (basic-auth password, CA bundle) are
 #: mounted, as ``<dir>/<secret>/<key>`` (outside :data:`ALLOY_CONFIG_DIR` for the same reason).
 LOKI_SECRETS_DIR: Final = "/etc/loki-client"
+#: Directory in the Alloy container where an external Prometheus' Secrets (basic-auth password, CA bundle)
+#: are mounted, the same way.
+PROMETHEUS_SECRETS_DIR: Final = "/etc/prometheus-client"
 
 #: Vault health query that answers 200 for active, standby, sealed and uninitialised nodes, so the probe
 #: measures TLS and reachability, not Vault's state (alerts cover the state).
@@ -269,6 +272,14 @@ class AlloyConfig:
     #: Prometheus remote-write URLs (``http://prometheus.<ns>.svc:9090/api/v1/write``), one per replica of
     #: an HA pair (each gets every sample, through its own queue); empty: no metrics.
     prometheus_remote_write_urls: tuple[str, ...] = ()
+    #: HTTP basic authentication to every remote-write URL (an external Prometheus behind a gateway): the
+    #: user name and the file holding the password (``basic_auth { username, password_file }``); both or
+    #: neither.
+    prometheus_username: str | None = None
+    prometheus_password_file: str | None = None
+    #: PEM CA bundle in the container that verifies the remote-write URLs' https certificate
+    #: (``tls_config { ca_file }``); ``None``: the system CAs. Only with ``https://`` URLs.
+    prometheus_ca_file: str | None = None
     #: Vault API base URL, ``https://`` (``https://vault.<ns>.svc:8200``); the probe adds the health path.
     #: ``None``: no TLS probe.
     vault_api_url: str | None = None
@@ -312,7 +323,11 @@ class AlloyConfig:
             _check_url("loki_push_url", self.loki_push_url, ("http", "https"))
         if (self.loki_username is None) != (self.loki_password_file is None):
             raise ValueError("'loki_username' and 'loki_password_file' must be given together (basic_auth)")
-        for name in ("loki_password_file", "loki_ca_file"):
+        if (self.prometheus_username is None) != (self.prometheus_password_file is None):
+            raise ValueError(
+                "'prometheus_username' and 'prometheus_password_file' must be given together (basic_auth)"
+            )
+        for name in ("loki_password_file", "loki_ca_file", "prometheus_password_file", "prometheus_ca_file"):
             path = getattr(self, name)
             if path is not None and (not posixpath.isabs(path) or has_control_characters(path)):
                 raise ValueError(f"{name!r} must be an absolute path, got {path!r}")
@@ -322,6 +337,16 @@ class AlloyConfig:
             )
         for url in self.prometheus_remote_write_urls:
             _check_url("prometheus_remote_write_urls", url, ("http", "https"))
+        if self.prometheus_ca_file is not None and not (
+            self.prometheus_remote_write_urls
+            and all(url.startswith("https://") for url in self.prometheus_remote_write_urls)
+        ):
+            raise ValueError(
+                "'prometheus_ca_file' verifies an https:// Prometheus, but 'prometheus_remote_write_urls' is "
+                f"{list(self.prometheus_remote_write_urls)!r}"
+            )
+        if self.prometheus_username is not None and not self.prometheus_remote_write_urls:
+            raise ValueError("'prometheus_username' needs 'prometheus_remote_write_urls' to send it to")
         if len(set(self.prometheus_remote_write_urls)) != len(self.prometheus_remote_write_urls):
             raise ValueError(
                 f"'prometheus_remote_write_urls' lists a URL twice: {list(self.prometheus_remote_write_urls)}"
@@ -385,23 +410,26 @@ AUDIT_LABEL_SOURCES: Final = {
 }
 
 
+def _client_blocks(username: str | None, password_file: str | None, ca_file: str | None) -> list[Block]:
+    """An ``endpoint``'s ``basic_auth`` (with the password read from a file) and ``tls_config`` (a CA
+    file) blocks, those given; the same in ``loki.write`` and ``prometheus.remote_write``."""
+    blocks: list[Block] = []
+    if username is not None and password_file is not None:
+        # the file is read on every request: a rotated Secret needs no restart
+        blocks.append(
+            block("basic_auth", None, Attr("username", username), Attr("password_file", password_file))
+        )
+    if ca_file is not None:
+        blocks.append(block("tls_config", None, Attr("ca_file", ca_file)))
+    return blocks
+
+
 def _log_pipelines(cfg: AlloyConfig) -> list[Block]:
     assert cfg.loki_push_url is not None
     endpoint: list[Attr | Block] = [Attr("url", cfg.loki_push_url)]
     if cfg.loki_tenant_id is not None:
         endpoint.append(Attr("tenant_id", cfg.loki_tenant_id))
-    if cfg.loki_username is not None and cfg.loki_password_file is not None:
-        # the file is read on every request: a rotated Secret needs no restart
-        endpoint.append(
-            block(
-                "basic_auth",
-                None,
-                Attr("username", cfg.loki_username),
-                Attr("password_file", cfg.loki_password_file),
-            )
-        )
-    if cfg.loki_ca_file is not None:
-        endpoint.append(block("tls_config", None, Attr("ca_file", cfg.loki_ca_file)))
+    endpoint += _client_blocks(cfg.loki_username, cfg.loki_password_file, cfg.loki_ca_file)
     loki_write = block("loki.write", "default", block("endpoint", None, *endpoint))
     node = env(cfg.node_name_env)
     receiver = loki_write.ref("receiver")
@@ -557,7 +585,17 @@ def _metric_pipelines(cfg: AlloyConfig) -> list[Block]:
     remote_write = block(
         "prometheus.remote_write",
         "default",
-        *(block("endpoint", None, Attr("url", url)) for url in cfg.prometheus_remote_write_urls),
+        *(
+            block(
+                "endpoint",
+                None,
+                Attr("url", url),
+                *_client_blocks(
+                    cfg.prometheus_username, cfg.prometheus_password_file, cfg.prometheus_ca_file
+                ),
+            )
+            for url in cfg.prometheus_remote_write_urls
+        ),
     )
     if cfg.node_filesystems:
         unix = block(

@@ -12,7 +12,9 @@ to its destinations (:meth:`ship_logs_to`, :meth:`remote_write_to`, :meth:`ship_
 :meth:`probe_tls`); each destination switches on its pipelines, its host mounts, its API access and its
 open ports only. The destinations are the stack's own Loki, Prometheus and Tempo or external ones. An external
 Loki's password and CA (``loki.external``) are Secret volumes mounted read-only under
-:data:`~vaultaio_constructs.alloy.config.LOKI_SECRETS_DIR`; the Secrets must exist in the node namespace.
+:data:`~vaultaio_constructs.alloy.config.LOKI_SECRETS_DIR`, an external Prometheus' (``prometheus.external``)
+under :data:`~vaultaio_constructs.alloy.config.PROMETHEUS_SECRETS_DIR`; the Secrets must exist in the node
+namespace.
 
 Pod Security: the narrowest exception to ``restricted`` that can read node logs and metrics. It mounts only
 the host paths its pipelines read (:data:`~vaultaio_constructs.alloy.config.ALLOY_HOST_PATHS`: ``/var/log``,
@@ -50,6 +52,7 @@ from vaultaio_constructs.alloy.config import (
     ALLOY_STORAGE_PATH,
     ALLOY_UID,
     LOKI_SECRETS_DIR,
+    PROMETHEUS_SECRETS_DIR,
     VAULT_CA_DIR,
     AlloyConfig,
     HostPath,
@@ -67,7 +70,7 @@ from vaultaio_constructs.common import (
 from vaultaio_constructs.component import Component
 from vaultaio_constructs.loki.construct import LokiApi
 from vaultaio_constructs.placement import Area, Placement, PodSecurity, refuse_disabled
-from vaultaio_constructs.prometheus.construct import PrometheusApi, refuse_authenticated_writes
+from vaultaio_constructs.prometheus.construct import PrometheusApi
 from vaultaio_constructs.tempo.construct import TempoApi
 from vaultaio_constructs.vault.config import CONTAINER_NAME as VAULT_CONTAINER_NAME
 from vaultaio_constructs.wiring import Endpoint, ExternalService, Scheme
@@ -164,6 +167,8 @@ class Alloy(Component):
         self._tempo_address: str | None = None
         self._tempo_tls = False
         self._prometheus_urls: tuple[str, ...] = ()
+        self._prometheus_basic_auth: ExternalBasicAuth | None = None
+        self._prometheus_ca: SecretKeyRef | None = None
         self._vault_url: str | None = None
         self._vault_ca: SecretKeyRef | None = None
 
@@ -196,13 +201,14 @@ class Alloy(Component):
 
     def remote_write_to(self, prometheus: PrometheusApi) -> None:
         """Remote-write node, Alloy and probe metrics to ``prometheus`` (each replica of an HA pair; the
-        stack's own or an external one)."""
+        stack's own or an external one, with its basic authentication and CA)."""
         self._accept("metrics", "remote_write_to()")
-        refuse_authenticated_writes("alloy", prometheus)
         self._prometheus_urls = tuple(
             self.connect(endpoint, reason="remote-write node, probe and agent metrics").url
             for endpoint in prometheus.remote_write_endpoints
         )
+        self._prometheus_basic_auth = prometheus.basic_auth
+        self._prometheus_ca = prometheus.ca
 
     def probe_tls(self, endpoint: Endpoint, ca: SecretKeyRef | None = None) -> None:
         """Probe ``endpoint`` (Vault's API) over TLS so its certificate's expiry is a metric.
@@ -246,10 +252,18 @@ class Alloy(Component):
         return secret_files("loki-secret", LOKI_SECRETS_DIR, refs, mode=0o444)
 
     @property
+    def prometheus_secrets(self) -> SecretFiles:
+        """The external Prometheus' Secret keys (password, CA) as files in Alloy's namespace, read-only, the
+        same way as :attr:`loki_secrets`."""
+        auth, ca = self._prometheus_basic_auth, self._prometheus_ca
+        refs = [ref for ref in (auth.password if auth else None, ca) if ref is not None]
+        return secret_files("prometheus-secret", PROMETHEUS_SECRETS_DIR, refs, mode=0o444)
+
+    @property
     def config(self) -> AlloyConfig:
         """The configuration Alloy runs with (final once the stack is finished)."""
-        files = self.loki_secrets
-        auth = self._loki_basic_auth
+        files, prometheus_files = self.loki_secrets, self.prometheus_secrets
+        auth, prometheus_auth = self._loki_basic_auth, self._prometheus_basic_auth
         return AlloyConfig(
             namespaces=self.stack.namespaces,
             loki_push_url=self._loki_url,
@@ -260,6 +274,11 @@ class Alloy(Component):
             tempo_otlp_grpc_address=self._tempo_address,
             tempo_otlp_tls=self._tempo_tls,
             prometheus_remote_write_urls=self._prometheus_urls,
+            prometheus_username=prometheus_auth.username if prometheus_auth else None,
+            prometheus_password_file=prometheus_files.path(prometheus_auth.password)
+            if prometheus_auth
+            else None,
+            prometheus_ca_file=prometheus_files.path(self._prometheus_ca) if self._prometheus_ca else None,
             vault_api_url=self._vault_url,
             vault_ca_file=f"{VAULT_CA_DIR}/ca.crt",
             vault_container=VAULT_CONTAINER_NAME,
@@ -337,9 +356,9 @@ class Alloy(Component):
                 )
             )
             mounts.append(mount("vault-ca", VAULT_CA_DIR, read_only=True))
-        loki_secrets = self.loki_secrets
-        volumes += loki_secrets.volumes
-        mounts += loki_secrets.mounts
+        for files in (self.loki_secrets, self.prometheus_secrets):
+            volumes += files.volumes
+            mounts += files.mounts
 
         alloy = container(
             name=CONTAINER_NAME,

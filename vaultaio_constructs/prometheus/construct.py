@@ -36,8 +36,7 @@ change in place: delete the StatefulSet with ``--cascade=orphan`` first (docs/SC
 ``prometheus.enabled: false`` leaves it out; ``prometheus.external`` names an existing Prometheus
 (:class:`ExternalPrometheus`, with its remote-write receiver on) that Alloy and Tempo write to and Grafana
 queries instead. The stack's alert rules and scrape jobs then need that Prometheus to load them. Its
-``basic_auth`` and ``ca`` are for Grafana's queries only: Alloy and Tempo refuse to remote-write to a
-Prometheus that needs them.
+``basic_auth`` and ``ca`` go with every client: Grafana's queries, Alloy's and Tempo's remote-writes.
 """
 
 from __future__ import annotations
@@ -146,18 +145,6 @@ class PrometheusApi(Protocol):
     def ca(self) -> SecretKeyRef | None: ...
 
 
-def refuse_authenticated_writes(writer: str, prometheus: PrometheusApi) -> None:
-    """Refuse to wire ``writer``'s remote-write to a Prometheus whose ``basic_auth``/``ca`` only Grafana
-    sends: the writes would go without them and fail at run time."""
-    given = [name for name in ("basic_auth", "ca") if getattr(prometheus, name) is not None]
-    if given:
-        raise ValueError(
-            f"{writer}: cannot remote-write to a Prometheus with {' and '.join(given)}: those settings apply "
-            "to Grafana's queries only; turn the remote-write off, or scrape with the Prometheus Operator "
-            "integration"
-        )
-
-
 class ExternalPrometheus:
     """An existing Prometheus (``prometheus.external``)."""
 
@@ -169,7 +156,7 @@ class ExternalPrometheus:
         networks)."""
         self._service = ExternalService.from_props("prometheus", props)
         self._remote_write_path = props.remote_write_path
-        #: Used by Grafana's data source only; the remote-writers refuse a Prometheus that needs them.
+        #: Sent by every client: Grafana's data source, Alloy's and Tempo's remote-writes.
         self.basic_auth = props.basic_auth
         self.ca = props.ca
 

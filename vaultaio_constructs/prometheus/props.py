@@ -50,9 +50,13 @@ def _check_absolute_path(value: str) -> str:
     return value
 
 
-#: Where the Secrets of ``prometheus.external`` must exist: only Grafana reads them, in its own namespace.
+#: Where the Secrets of ``prometheus.external`` must exist: Secrets are namespaced, and each client mounts
+#: them in its own namespace.
 EXTERNAL_SECRETS_NAMESPACE: Final = (
-    "in the stack's namespace (Grafana's), the only consumer; Grafana reads it when it starts"
+    "in every namespace whose pods use it: the stack's namespace (Grafana's queries, and Tempo's "
+    "metrics-generator when ``tempo.metrics_generator`` is on) and, when ``alloy.ship_metrics`` is on, the "
+    "node namespace (Alloy, ``<namespace>-node`` unless ``node_namespace`` says otherwise), under the same "
+    "name and key; Alloy and Tempo read the files on every remote-write request, Grafana when it starts"
 )
 
 
@@ -73,10 +77,9 @@ class PrometheusExternalProps(ExternalServiceProps):
             "HTTP basic authentication (``username`` and a ``password`` Secret reference, "
             + EXTERNAL_SECRETS_NAMESPACE
             + ") for a Prometheus behind an authenticating gateway (Mimir, Thanos, Cortex, an ingress); "
-            "only Grafana's queries use it, so the stack must not remote-write there (``alloy.ship_metrics: "
-            "false``, ``tempo.metrics_generator: false``; scrape Vault with "
-            "``monitoring.prometheus_operator``). With an ``http://`` URL the password crosses the network "
-            "in clear text (prefer ``https://``). ``None``: no credentials are sent."
+            "Grafana's queries and the remote-writes of Alloy and Tempo's metrics-generator send it. With an "
+            "``http://`` URL the password crosses the network in clear text (prefer ``https://``). ``None``: "
+            "no credentials are sent."
         ),
     )
     ca: SecretRef | None = Field(
@@ -84,8 +87,8 @@ class PrometheusExternalProps(ExternalServiceProps):
         description=(
             "Secret key holding the PEM CA bundle that verifies an ``https`` ``url`` (a private CA), "
             + EXTERNAL_SECRETS_NAMESPACE
-            + ". Needs an ``https://`` URL; like ``basic_auth``, only Grafana's queries use it. ``None``: "
-            "Grafana's system CAs."
+            + ". Needs an ``https://`` URL; like ``basic_auth``, Grafana's queries and Alloy's and Tempo's "
+            "remote-writes use it. ``None``: the clients' system CAs."
         ),
     )
 
@@ -93,13 +96,8 @@ class PrometheusExternalProps(ExternalServiceProps):
         super().__post_init__()
         check_ca_needs_https("Prometheus", self.url, self.ca)
 
-    @property
-    def client_settings(self) -> tuple[str, ...]:
-        """The client settings given (``basic_auth``, ``ca``), which only Grafana's data source uses."""
-        return tuple(name for name in ("basic_auth", "ca") if getattr(self, name) is not None)
-
     def secrets(self) -> tuple[SecretKeyRef, ...]:
-        """Every Secret key Grafana reads as a file."""
+        """Every Secret key the clients (Grafana, Alloy, Tempo) read as a file."""
         return tuple(
             ref for ref in (self.basic_auth.password if self.basic_auth else None, self.ca) if ref is not None
         )

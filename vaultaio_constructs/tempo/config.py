@@ -32,11 +32,13 @@ URL.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from vaultaio_constructs.common import has_control_characters
 from vaultaio_constructs.objectstore import AzureStorage, GcsStorage, ObjectStorage, S3Storage
 from vaultaio_constructs.rendering import dump_yaml
 from vaultaio_constructs.replication import replication_factor
@@ -57,6 +59,10 @@ TEMPO_OTLP_GRPC_PORT: Final = 4317
 TEMPO_OTLP_HTTP_PORT: Final = 4318
 #: Mount path of the data PVC (WAL, blocks, metrics-generator WAL).
 TEMPO_DATA_DIR: Final = "/var/tempo"
+#: Where an external Prometheus' Secrets (basic-auth password, CA bundle) are mounted read-only, as
+#: ``<dir>/<secret>/<key>``, for the metrics-generator's remote-write (outside :data:`TEMPO_CONFIG_DIR`: a
+#: mount nested in a ConfigMap mount fails on some runtimes).
+PROMETHEUS_SECRETS_DIR: Final = "/etc/prometheus-client"
 TEMPO_CONFIG_DIR: Final = "/etc/tempo"
 TEMPO_CONFIG_FILE: Final = "tempo.yaml"
 TEMPO_CONFIG_PATH: Final = f"{TEMPO_CONFIG_DIR}/{TEMPO_CONFIG_FILE}"
@@ -86,6 +92,13 @@ class TempoConfig:
     #: an HA pair, each getting every series) for the metrics-generator's service-graph and span-metrics
     #: series; empty: no metrics-generator.
     metrics_remote_write_urls: tuple[str, ...] = ()
+    #: HTTP basic authentication to every remote-write URL: the user name and the file holding the password
+    #: (``basic_auth: {username, password_file}``, read on every request); both or neither.
+    metrics_remote_write_username: str | None = None
+    metrics_remote_write_password_file: str | None = None
+    #: PEM CA bundle that verifies the remote-write URLs' https certificate (``tls_config: {ca_file}``);
+    #: ``None``: the system CAs. Only with ``https://`` URLs.
+    metrics_remote_write_ca_file: str | None = None
     #: ``server.log_level``.
     log_level: TempoLogLevel = TempoLogLevel.INFO
     #: Block store: ``None`` for the local PVC, else an object store.
@@ -121,6 +134,37 @@ class TempoConfig:
                     f"'metrics_remote_write_urls' must name the remote-write receiver's path (Prometheus: "
                     f"/api/v1/write), got {url!r}"
                 )
+        if (self.metrics_remote_write_username is None) != (self.metrics_remote_write_password_file is None):
+            raise ValueError(
+                "'metrics_remote_write_username' and 'metrics_remote_write_password_file' must be given "
+                "together (basic_auth)"
+            )
+        if self.metrics_remote_write_username is not None and (
+            not self.metrics_remote_write_username
+            or has_control_characters(self.metrics_remote_write_username)
+        ):
+            raise ValueError(
+                f"'metrics_remote_write_username' must be a non-empty user name without control characters, "
+                f"got {self.metrics_remote_write_username!r}"
+            )
+        for name in ("metrics_remote_write_password_file", "metrics_remote_write_ca_file"):
+            path = getattr(self, name)
+            if path is not None and (not posixpath.isabs(path) or has_control_characters(path)):
+                raise ValueError(f"{name!r} must be an absolute path, got {path!r}")
+        given = [
+            name
+            for name in ("metrics_remote_write_username", "metrics_remote_write_ca_file")
+            if getattr(self, name) is not None
+        ]
+        if given and not self.metrics_remote_write_urls:
+            raise ValueError(f"{given[0]!r} needs 'metrics_remote_write_urls' to send to")
+        if self.metrics_remote_write_ca_file is not None and not all(
+            url.startswith("https://") for url in self.metrics_remote_write_urls
+        ):
+            raise ValueError(
+                "'metrics_remote_write_ca_file' verifies an https:// Prometheus, but "
+                f"'metrics_remote_write_urls' is {list(self.metrics_remote_write_urls)!r}"
+            )
 
 
 def _trace_backend(storage: ObjectStorage) -> dict[str, Any]:
@@ -197,7 +241,8 @@ def tempo_config_dict(config: TempoConfig) -> dict[str, Any]:
                 # Prometheus stores exemplars only with --enable-feature=exemplar-storage, which the stack
                 # does not enable (no panel or data source uses them), so none are sent.
                 "remote_write": [
-                    {"url": url, "send_exemplars": False} for url in config.metrics_remote_write_urls
+                    {"url": url, "send_exemplars": False, **_remote_write_client(config)}
+                    for url in config.metrics_remote_write_urls
                 ],
             },
         }
@@ -205,6 +250,20 @@ def tempo_config_dict(config: TempoConfig) -> dict[str, Any]:
             "defaults": {"metrics_generator": {"processors": ["service-graphs", "span-metrics"]}}
         }
     return doc
+
+
+def _remote_write_client(config: TempoConfig) -> dict[str, Any]:
+    """Prometheus' HTTP client settings of a remote-write entry (``basic_auth``, ``tls_config``): only file
+    paths, the Secrets stay in their mounts."""
+    client: dict[str, Any] = {}
+    if config.metrics_remote_write_username is not None:
+        client["basic_auth"] = {
+            "username": config.metrics_remote_write_username,
+            "password_file": config.metrics_remote_write_password_file,
+        }
+    if config.metrics_remote_write_ca_file is not None:
+        client["tls_config"] = {"ca_file": config.metrics_remote_write_ca_file}
+    return client
 
 
 def render_tempo_config(config: TempoConfig) -> str:

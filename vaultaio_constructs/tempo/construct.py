@@ -21,7 +21,10 @@ Scaling down must flush the leaving ingesters first (``/shutdown``, see ``docs/S
 Where traces come from: Vault 2.x open source does not export OpenTelemetry traces of its requests, so
 Tempo receives spans from OTLP clients in the cluster, sent to Alloy (``alloy:4317``/``4318``), which
 batches them to Tempo. With :meth:`Tempo.remote_write_to` the metrics-generator also turns spans into
-service-graph and span-metric series in Prometheus.
+service-graph and span-metric series in Prometheus; an external Prometheus' password and CA
+(``prometheus.external``) are Secret volumes mounted read-only under
+:data:`~vaultaio_constructs.tempo.config.PROMETHEUS_SECRETS_DIR` (the Secrets must exist in Tempo's
+namespace).
 
 Pod Security ``restricted`` without exception: the image's ``tempo`` user (10001), read-only root
 filesystem, no capability, no ServiceAccount token.
@@ -37,14 +40,16 @@ from typing import Final, Protocol
 
 from constructs import Construct
 
+from vaultaio_constructs.common import ExternalBasicAuth, SecretKeyRef
 from vaultaio_constructs.component import Component
 from vaultaio_constructs.objectstore import ObjectStorePlan
 from vaultaio_constructs.objectstore_pod import add_pod_labels, storage_env, storage_volumes
 from vaultaio_constructs.placement import Area, refuse_disabled
-from vaultaio_constructs.prometheus.construct import PrometheusApi, refuse_authenticated_writes
+from vaultaio_constructs.prometheus.construct import PrometheusApi
 from vaultaio_constructs.replication import RingPeers, spread
 from vaultaio_constructs.scrape import ScrapeTarget
 from vaultaio_constructs.tempo.config import (
+    PROMETHEUS_SECRETS_DIR,
     TEMPO_ARGS,
     TEMPO_CONFIG_DIR,
     TEMPO_CONFIG_FILE,
@@ -63,6 +68,7 @@ from vaultaio_constructs.tempo.props import TempoExternalProps, TempoLocalStorag
 from vaultaio_constructs.wiring import Endpoint, ExternalService, Scheme, Target
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
+    SecretFiles,
     config_checksum,
     config_map,
     config_map_volume,
@@ -72,6 +78,7 @@ from vaultaio_constructs.workload import (
     mount,
     pod_security_context,
     pod_template,
+    secret_files,
     service,
     service_account,
     stateful_set,
@@ -159,6 +166,8 @@ class Tempo(Component):
         self.storage = None if isinstance(props.storage, TempoLocalStorage) else props.storage
         self.storage_plan: ObjectStorePlan | None = self.storage.plan() if self.storage else None
         self._remote_write_urls: tuple[str, ...] = ()
+        self._remote_write_basic_auth: ExternalBasicAuth | None = None
+        self._remote_write_ca: SecretKeyRef | None = None
         self._memberlist_join: str | None = None
         self._frontend_address: str | None = None
 
@@ -213,18 +222,31 @@ class Tempo(Component):
         """
         if not self.metrics_generator:
             return
-        refuse_authenticated_writes("tempo", prometheus)
         self._remote_write_urls = tuple(
             self.connect(endpoint, reason="remote-write service-graph and span metrics").url
             for endpoint in prometheus.remote_write_endpoints
         )
+        self._remote_write_basic_auth = prometheus.basic_auth
+        self._remote_write_ca = prometheus.ca
+
+    @property
+    def prometheus_secrets(self) -> SecretFiles:
+        """The external Prometheus' Secret keys (password, CA) as files in Tempo's namespace, read-only (group
+        readable through the pod's ``fsGroup``); the Secrets must exist there."""
+        auth, ca = self._remote_write_basic_auth, self._remote_write_ca
+        refs = [ref for ref in (auth.password if auth else None, ca) if ref is not None]
+        return secret_files("prometheus-secret", PROMETHEUS_SECRETS_DIR, refs)
 
     @property
     def config(self) -> TempoConfig:
         """The configuration Tempo runs with (final once the stack is finished)."""
+        files, auth, ca = self.prometheus_secrets, self._remote_write_basic_auth, self._remote_write_ca
         return TempoConfig(
             retention_hours=self.retention_hours,
             metrics_remote_write_urls=self._remote_write_urls,
+            metrics_remote_write_username=auth.username if auth else None,
+            metrics_remote_write_password_file=files.path(auth.password) if auth else None,
+            metrics_remote_write_ca_file=files.path(ca) if ca else None,
             log_level=self.log_level,
             storage=self.storage,
             replicas=self.replicas,
@@ -236,6 +258,7 @@ class Tempo(Component):
         """Render the configuration (after wiring) and create the StatefulSet."""
         config_text = render_tempo_config(self.config)
         plan = self.storage_plan
+        secrets = self.prometheus_secrets
         self.config_map = config_map(self, CONFIG_MAP_NAME, {TEMPO_CONFIG_FILE: config_text})
         peer_ports = [self.peers.memberlist, self.peers.grpc] if self.replicas > 1 else []
         tempo = container(
@@ -250,6 +273,7 @@ class Tempo(Component):
                 mount("data", TEMPO_DATA_DIR),
                 mount("tmp", "/tmp"),
                 *storage_volumes(plan)[1],
+                *secrets.mounts,
             ],
             readiness=http_probe(
                 TEMPO_READY_PATH, self.http.port_name, period_seconds=10, failure_threshold=6
@@ -266,6 +290,7 @@ class Tempo(Component):
                 config_map_volume("config", CONFIG_MAP_NAME),
                 empty_dir("tmp", size_mib=128),
                 *storage_volumes(plan)[0],
+                *secrets.volumes,
             ],
             annotations={CONFIG_CHECKSUM_ANNOTATION: config_checksum(config_text)},
             affinity=affinity,
