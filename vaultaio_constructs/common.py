@@ -542,6 +542,13 @@ class ExternalBasicAuth:
 LokiBasicAuth = ExternalBasicAuth
 
 
+def client_secret_keys(
+    basic_auth: ExternalBasicAuth | None, ca: SecretKeyRef | None
+) -> tuple[SecretKeyRef, ...]:
+    """The Secret keys a client of an external service reads as files: the basic-auth password, the CA."""
+    return tuple(ref for ref in (basic_auth.password if basic_auth else None, ca) if ref is not None)
+
+
 def check_ca_needs_https(component: str, url: str, ca: SecretKeyRef | None) -> None:
     """``ca`` verifies an https certificate: refuse it with a plain-http ``url`` (it would be ignored)."""
     if ca is not None and not url.startswith("https://"):

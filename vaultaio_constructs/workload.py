@@ -24,7 +24,7 @@ from typing import Any
 from cdk8s_plus_27 import k8s
 
 from vaultaio_constructs import kube
-from vaultaio_constructs.common import Resources, SecretKeyRef
+from vaultaio_constructs.common import ExternalBasicAuth, Resources, SecretKeyRef, client_secret_keys
 from vaultaio_constructs.component import Component
 from vaultaio_constructs.wiring import Endpoint
 
@@ -639,3 +639,34 @@ def secret_files(
         volumes.append(secret_volume(name, secret, {k: k for k in sorted(keys[secret])}, mode=mode))
         mounts.append(mount(name, f"{directory}/{secret}", read_only=True))
     return SecretFiles(directory=directory, volumes=tuple(volumes), mounts=tuple(mounts))
+
+
+@dataclass(frozen=True)
+class ClientFiles:
+    """A pod's credentials for an external service (``loki.external``, ``prometheus.external``): the Secret
+    keys as read-only files (:attr:`files`: volumes and mounts for the pod) and what the client's config
+    takes from them. Build with :func:`client_files`."""
+
+    files: SecretFiles
+    username: str | None
+    password_file: str | None
+    ca_file: str | None
+
+
+def client_files(
+    prefix: str,
+    directory: str,
+    basic_auth: ExternalBasicAuth | None,
+    ca: SecretKeyRef | None,
+    *,
+    mode: int = 0o440,
+) -> ClientFiles:
+    """``basic_auth``'s password and ``ca`` mounted under ``directory`` (:func:`secret_files`, ``prefix`` and
+    ``mode`` as there), with the user name and the in-pod paths a config names; all ``None`` without them."""
+    files = secret_files(prefix, directory, client_secret_keys(basic_auth, ca), mode=mode)
+    return ClientFiles(
+        files=files,
+        username=basic_auth.username if basic_auth else None,
+        password_file=files.path(basic_auth.password) if basic_auth else None,
+        ca_file=files.path(ca) if ca else None,
+    )

@@ -76,8 +76,9 @@ from vaultaio_constructs.vault.config import CONTAINER_NAME as VAULT_CONTAINER_N
 from vaultaio_constructs.wiring import Endpoint, ExternalService, Scheme
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
-    SecretFiles,
+    ClientFiles,
     SecurityExceptions,
+    client_files,
     config_checksum,
     config_map,
     config_map_volume,
@@ -88,7 +89,6 @@ from vaultaio_constructs.workload import (
     http_probe,
     mount,
     pod_template,
-    secret_files,
     secret_volume,
     service,
     service_account,
@@ -242,43 +242,41 @@ class Alloy(Component):
         return self._tempo_address is not None
 
     # -- configuration ---------------------------------------------------------------------------------------
+    # no fsGroup in this pod (the log-reading groups are supplementary): Secret files world-readable in it
     @property
-    def loki_secrets(self) -> SecretFiles:
-        """The external Loki's Secret keys (password, CA) as files in Alloy's namespace, read-only; the
+    def loki_client(self) -> ClientFiles:
+        """The external Loki's credentials (password, CA) as files in Alloy's namespace, read-only; the
         Secrets must exist there (they are namespaced)."""
-        auth, ca = self._loki_basic_auth, self._loki_ca
-        refs = [ref for ref in (auth.password if auth else None, ca) if ref is not None]
-        # no fsGroup in this pod (the log-reading groups are supplementary): world-readable in the container
-        return secret_files("loki-secret", LOKI_SECRETS_DIR, refs, mode=0o444)
+        return client_files("loki-secret", LOKI_SECRETS_DIR, self._loki_basic_auth, self._loki_ca, mode=0o444)
 
     @property
-    def prometheus_secrets(self) -> SecretFiles:
-        """The external Prometheus' Secret keys (password, CA) as files in Alloy's namespace, read-only, the
-        same way as :attr:`loki_secrets`."""
-        auth, ca = self._prometheus_basic_auth, self._prometheus_ca
-        refs = [ref for ref in (auth.password if auth else None, ca) if ref is not None]
-        return secret_files("prometheus-secret", PROMETHEUS_SECRETS_DIR, refs, mode=0o444)
+    def prometheus_client(self) -> ClientFiles:
+        """The external Prometheus' credentials (password, CA) as files in Alloy's namespace, the same way."""
+        return client_files(
+            "prometheus-secret",
+            PROMETHEUS_SECRETS_DIR,
+            self._prometheus_basic_auth,
+            self._prometheus_ca,
+            mode=0o444,
+        )
 
     @property
     def config(self) -> AlloyConfig:
         """The configuration Alloy runs with (final once the stack is finished)."""
-        files, prometheus_files = self.loki_secrets, self.prometheus_secrets
-        auth, prometheus_auth = self._loki_basic_auth, self._prometheus_basic_auth
+        loki, prometheus = self.loki_client, self.prometheus_client
         return AlloyConfig(
             namespaces=self.stack.namespaces,
             loki_push_url=self._loki_url,
             loki_tenant_id=self._loki_tenant_id,
-            loki_username=auth.username if auth else None,
-            loki_password_file=files.path(auth.password) if auth else None,
-            loki_ca_file=files.path(self._loki_ca) if self._loki_ca else None,
+            loki_username=loki.username,
+            loki_password_file=loki.password_file,
+            loki_ca_file=loki.ca_file,
             tempo_otlp_grpc_address=self._tempo_address,
             tempo_otlp_tls=self._tempo_tls,
             prometheus_remote_write_urls=self._prometheus_urls,
-            prometheus_username=prometheus_auth.username if prometheus_auth else None,
-            prometheus_password_file=prometheus_files.path(prometheus_auth.password)
-            if prometheus_auth
-            else None,
-            prometheus_ca_file=prometheus_files.path(self._prometheus_ca) if self._prometheus_ca else None,
+            prometheus_username=prometheus.username,
+            prometheus_password_file=prometheus.password_file,
+            prometheus_ca_file=prometheus.ca_file,
             vault_api_url=self._vault_url,
             vault_ca_file=f"{VAULT_CA_DIR}/ca.crt",
             vault_container=VAULT_CONTAINER_NAME,
@@ -356,9 +354,9 @@ class Alloy(Component):
                 )
             )
             mounts.append(mount("vault-ca", VAULT_CA_DIR, read_only=True))
-        for files in (self.loki_secrets, self.prometheus_secrets):
-            volumes += files.volumes
-            mounts += files.mounts
+        for client in (self.loki_client, self.prometheus_client):
+            volumes += client.files.volumes
+            mounts += client.files.mounts
 
         alloy = container(
             name=CONTAINER_NAME,

@@ -83,8 +83,9 @@ from vaultaio_constructs.tempo.construct import TempoApi
 from vaultaio_constructs.wiring import Scheme, Target
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
-    SecretFiles,
+    ClientFiles,
     anti_affinity,
+    client_files,
     config_checksum,
     config_map,
     container,
@@ -96,7 +97,6 @@ from vaultaio_constructs.workload import (
     pod_disruption_budget,
     pod_security_context,
     pod_template,
-    secret_files,
     secret_volume,
     service,
     service_account,
@@ -236,20 +236,17 @@ class Grafana(Component):
         self._loki_ca = loki.ca
 
     @property
-    def loki_secrets(self) -> SecretFiles:
-        """The Loki data source's Secret keys (password, CA) as files in Grafana's namespace, read-only;
+    def loki_client(self) -> ClientFiles:
+        """The Loki data source's credentials (password, CA) as files in Grafana's namespace, read-only;
         the Secrets must exist there (they are namespaced)."""
-        auth, ca = self._loki_basic_auth, self._loki_ca
-        refs = [ref for ref in (auth.password if auth else None, ca) if ref is not None]
-        return secret_files("loki-secret", LOKI_SECRETS_DIR, refs)
+        return client_files("loki-secret", LOKI_SECRETS_DIR, self._loki_basic_auth, self._loki_ca)
 
     @property
-    def prometheus_secrets(self) -> SecretFiles:
-        """The Prometheus data source's Secret keys (password, CA) as files in Grafana's namespace,
-        read-only; the Secrets must exist there."""
-        auth, ca = self._prometheus_basic_auth, self._prometheus_ca
-        refs = [ref for ref in (auth.password if auth else None, ca) if ref is not None]
-        return secret_files("prometheus-secret", PROMETHEUS_SECRETS_DIR, refs)
+    def prometheus_client(self) -> ClientFiles:
+        """The Prometheus data source's credentials (password, CA), the same way."""
+        return client_files(
+            "prometheus-secret", PROMETHEUS_SECRETS_DIR, self._prometheus_basic_auth, self._prometheus_ca
+        )
 
     def use_tempo(self, tempo: TempoApi) -> None:
         """Query traces from ``tempo`` (and show its service map when it writes metrics)."""
@@ -328,28 +325,19 @@ class Grafana(Component):
     def finalize(self) -> None:
         """Render configuration, provisioning, dashboards and the StatefulSet from the final wiring."""
         self._finalized = True
+        loki, prometheus = self.loki_client, self.prometheus_client
         urls = provisioning.DatasourceUrls(
             prometheus=self._url("prometheus"),
             loki=self._url("loki"),
             tempo=self._url("tempo"),
             alertmanager=self._url("alertmanager"),
             loki_tenant_id=self._loki_tenant_id,
-            loki_basic_auth_user=self._loki_basic_auth.username if self._loki_basic_auth else None,
-            loki_basic_auth_password_file=(
-                self.loki_secrets.path(self._loki_basic_auth.password) if self._loki_basic_auth else None
-            ),
-            loki_ca_file=self.loki_secrets.path(self._loki_ca) if self._loki_ca else None,
-            prometheus_basic_auth_user=(
-                self._prometheus_basic_auth.username if self._prometheus_basic_auth else None
-            ),
-            prometheus_basic_auth_password_file=(
-                self.prometheus_secrets.path(self._prometheus_basic_auth.password)
-                if self._prometheus_basic_auth
-                else None
-            ),
-            prometheus_ca_file=(
-                self.prometheus_secrets.path(self._prometheus_ca) if self._prometheus_ca else None
-            ),
+            loki_basic_auth_user=loki.username,
+            loki_basic_auth_password_file=loki.password_file,
+            loki_ca_file=loki.ca_file,
+            prometheus_basic_auth_user=prometheus.username,
+            prometheus_basic_auth_password_file=prometheus.password_file,
+            prometheus_ca_file=prometheus.ca_file,
         )
         dashboards = {d.name: d for d in self.dashboards}
         home = None
@@ -490,9 +478,9 @@ class Grafana(Component):
         ]
         if self.secret_key is not None:
             mounts.append(mount("secret-key", SECRET_KEY_DIR, read_only=True))
-        for files in (self.loki_secrets, self.prometheus_secrets):
-            volumes += files.volumes
-            mounts += files.mounts
+        for client in (self.loki_client, self.prometheus_client):
+            volumes += client.files.volumes
+            mounts += client.files.mounts
         # The image sets GF_PATHS_* itself; repeat them so grafana.ini and the environment agree.
         env = [
             k8s.EnvVar(name="GF_PATHS_CONFIG", value=provisioning.CONFIG_FILE),

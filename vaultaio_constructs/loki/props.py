@@ -20,6 +20,7 @@ from vaultaio_constructs.common import (
     StatefulWorkloadProps,
     check_ca_needs_https,
     check_replacement,
+    client_secret_keys,
 )
 from vaultaio_constructs.fielddocs import document_fields
 from vaultaio_constructs.loki.config import (
@@ -104,9 +105,7 @@ class LokiExternalProps(ExternalServiceProps):
 
     def secrets(self) -> tuple[SecretKeyRef, ...]:
         """Every Secret key the consumers read as a file."""
-        return tuple(
-            ref for ref in (self.basic_auth.password if self.basic_auth else None, self.ca) if ref is not None
-        )
+        return client_secret_keys(self.basic_auth, self.ca)
 
 
 @document_fields

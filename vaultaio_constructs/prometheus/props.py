@@ -21,6 +21,7 @@ from vaultaio_constructs.common import (
     StorageGib,
     check_ca_needs_https,
     check_replacement,
+    client_secret_keys,
     has_control_characters,
 )
 from vaultaio_constructs.fielddocs import document_fields
@@ -98,9 +99,7 @@ class PrometheusExternalProps(ExternalServiceProps):
 
     def secrets(self) -> tuple[SecretKeyRef, ...]:
         """Every Secret key the clients (Grafana, Alloy, Tempo) read as a file."""
-        return tuple(
-            ref for ref in (self.basic_auth.password if self.basic_auth else None, self.ca) if ref is not None
-        )
+        return client_secret_keys(self.basic_auth, self.ca)
 
 
 @document_fields

@@ -68,7 +68,8 @@ from vaultaio_constructs.tempo.props import TempoExternalProps, TempoLocalStorag
 from vaultaio_constructs.wiring import Endpoint, ExternalService, Scheme, Target
 from vaultaio_constructs.workload import (
     CONFIG_CHECKSUM_ANNOTATION,
-    SecretFiles,
+    ClientFiles,
+    client_files,
     config_checksum,
     config_map,
     config_map_volume,
@@ -78,7 +79,6 @@ from vaultaio_constructs.workload import (
     mount,
     pod_security_context,
     pod_template,
-    secret_files,
     service,
     service_account,
     stateful_set,
@@ -230,23 +230,23 @@ class Tempo(Component):
         self._remote_write_ca = prometheus.ca
 
     @property
-    def prometheus_secrets(self) -> SecretFiles:
-        """The external Prometheus' Secret keys (password, CA) as files in Tempo's namespace, read-only (group
+    def prometheus_client(self) -> ClientFiles:
+        """The external Prometheus' credentials (password, CA) as files in Tempo's namespace, read-only (group
         readable through the pod's ``fsGroup``); the Secrets must exist there."""
-        auth, ca = self._remote_write_basic_auth, self._remote_write_ca
-        refs = [ref for ref in (auth.password if auth else None, ca) if ref is not None]
-        return secret_files("prometheus-secret", PROMETHEUS_SECRETS_DIR, refs)
+        return client_files(
+            "prometheus-secret", PROMETHEUS_SECRETS_DIR, self._remote_write_basic_auth, self._remote_write_ca
+        )
 
     @property
     def config(self) -> TempoConfig:
         """The configuration Tempo runs with (final once the stack is finished)."""
-        files, auth, ca = self.prometheus_secrets, self._remote_write_basic_auth, self._remote_write_ca
+        client = self.prometheus_client
         return TempoConfig(
             retention_hours=self.retention_hours,
             metrics_remote_write_urls=self._remote_write_urls,
-            metrics_remote_write_username=auth.username if auth else None,
-            metrics_remote_write_password_file=files.path(auth.password) if auth else None,
-            metrics_remote_write_ca_file=files.path(ca) if ca else None,
+            metrics_remote_write_username=client.username,
+            metrics_remote_write_password_file=client.password_file,
+            metrics_remote_write_ca_file=client.ca_file,
             log_level=self.log_level,
             storage=self.storage,
             replicas=self.replicas,
@@ -258,7 +258,7 @@ class Tempo(Component):
         """Render the configuration (after wiring) and create the StatefulSet."""
         config_text = render_tempo_config(self.config)
         plan = self.storage_plan
-        secrets = self.prometheus_secrets
+        secrets = self.prometheus_client.files
         self.config_map = config_map(self, CONFIG_MAP_NAME, {TEMPO_CONFIG_FILE: config_text})
         peer_ports = [self.peers.memberlist, self.peers.grpc] if self.replicas > 1 else []
         tempo = container(
